@@ -1,0 +1,68 @@
+//! `cmdeploy.toml`: `[project]`, `[state]`, `[connection.NAME]` and `[variables]`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::diagnostics::Loc;
+use crate::secret::SecretRef;
+
+/// `[project]`.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectSection {
+    /// Project name, shown in plans.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Free text.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// File names in the project directory that are not manifests (default: `["lab.toml"]`, the
+    /// lab seed).
+    #[serde(default)]
+    pub ignore: Option<Vec<String>>,
+}
+
+/// Which state backend to use.
+#[derive(Debug, Clone, Copy, Deserialize, schemars::JsonSchema, Default, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendKind {
+    /// `.cmdeploy/state.json` in the project directory.
+    #[default]
+    Local,
+    /// A PostgreSQL database shared by CI runners.
+    Postgres,
+}
+
+/// `[state]`.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct StateSection {
+    /// `local` (default) or `postgres`.
+    #[serde(default)]
+    pub backend: BackendKind,
+    /// Directory for local state, relative to the project (default `.cmdeploy`).
+    #[serde(default)]
+    pub path: Option<PathBuf>,
+    /// PostgreSQL connection URL (a secret reference) for the `postgres` backend.
+    #[serde(default)]
+    pub url: Option<SecretRef>,
+    /// Name of this state inside the database (several states per database).
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// The merged project configuration.
+#[derive(Debug, Clone, Default)]
+pub struct ProjectConfig {
+    /// `[project]`.
+    pub project: ProjectSection,
+    /// `[state]`.
+    pub state: StateSection,
+    /// `[connection.NAME]` tables as JSON (their fields belong to the transports), with locations.
+    pub connections: BTreeMap<String, (Value, Loc)>,
+    /// `[variables]`, available to templates as `var.NAME`.
+    pub variables: BTreeMap<String, Value>,
+}

@@ -1,0 +1,215 @@
+//! Building a plan from the desired resources, the state and a refresh.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::{Action, Plan, ResourceChange, FORMAT_VERSION};
+use crate::address::Address;
+use crate::diff::{diff_attrs, AttrChange};
+use crate::provider::{DeleteMode, ReadOutcome, Registry};
+use crate::resource::{Resource, ResourceSet};
+use crate::secret::{FingerprintKey, SecretValue};
+use crate::state::State;
+
+/// Everything a plan is computed from.
+pub struct PlanInput<'a> {
+    /// Desired resources.
+    pub resources: &'a ResourceSet,
+    /// Kinds.
+    pub registry: &'a Registry,
+    /// Current state.
+    pub state: &'a State,
+    /// Refresh outcomes by address.
+    pub observed: &'a BTreeMap<Address, ReadOutcome>,
+    /// Resolved secrets by address and attribute.
+    pub secrets: &'a BTreeMap<Address, BTreeMap<String, SecretValue>>,
+    /// Fingerprint key.
+    pub fingerprints: &'a FingerprintKey,
+    /// Manifest hash.
+    pub manifest_hash: &'a str,
+    /// Project name.
+    pub project: Option<String>,
+    /// Only these addresses (and nothing else) when `--target` is given.
+    pub targets: Option<&'a [Address]>,
+    /// Scripts the refresh sent.
+    pub refresh_scripts: usize,
+}
+
+const SENSITIVE: &str = "(sensitive)";
+
+/// Builds the plan.
+pub fn build(input: &PlanInput<'_>) -> Plan {
+    let mut changes = Vec::new();
+    let targeted = |a: &Address| {
+        input
+            .targets
+            .is_none_or(|ts| ts.iter().any(|t| t == a || (t.key.is_none() && t == &a.base())))
+    };
+    for (address, desired) in &input.resources.by_address {
+        if !targeted(address) {
+            continue;
+        }
+        changes.push(plan_desired(input, address, desired));
+    }
+    for (addr_text, entry) in &input.state.resources {
+        let Ok(address) = Address::parse(addr_text) else {
+            continue;
+        };
+        if input.resources.by_address.contains_key(&address) || !targeted(&address) {
+            continue;
+        }
+        let forget = input
+            .registry
+            .get(&entry.kind)
+            .is_some_and(|k| k.delete_mode() == DeleteMode::Forget);
+        let mut c = change_for(&address, Action::Delete);
+        c.before = Some(entry.attributes.clone());
+        c.id = Some(entry.id.clone());
+        match input.observed.get(&address) {
+            Some(ReadOutcome::Present(obs)) => {
+                c.before = Some(obs.attrs.clone());
+                if forget {
+                    c.action = Some(Action::Forget);
+                    c.notes.push("removed from the manifest: cmdeploy stops managing it and leaves it in place".into());
+                }
+            }
+            Some(ReadOutcome::Absent) => {
+                c.action = Some(Action::Forget);
+                c.notes.push("already deleted outside cmdeploy: only the state entry is removed".into());
+            }
+            Some(ReadOutcome::Failed(e)) => {
+                c.action = Some(Action::ReadFailed);
+                c.notes.push(format!("read failed: {e}"));
+            }
+            None => {
+                c.action = Some(Action::ReadFailed);
+                c.notes.push("not read".into());
+            }
+        }
+        changes.push(c);
+    }
+    changes.sort_by(|a, b| a.address.cmp(&b.address));
+    for c in &mut changes {
+        c.actions = c.action().as_list().into_iter().map(String::from).collect();
+    }
+    let summary = Plan::summarize(&changes);
+    Plan {
+        format_version: FORMAT_VERSION.into(),
+        project: input.project.clone(),
+        manifest_hash: input.manifest_hash.into(),
+        state_lineage: input.state.lineage.clone(),
+        state_serial: input.state.serial,
+        resource_changes: changes,
+        summary,
+        refresh_scripts: input.refresh_scripts,
+    }
+}
+
+fn change_for(address: &Address, action: Action) -> ResourceChange {
+    ResourceChange {
+        address: address.to_string(),
+        kind: address.kind.clone(),
+        name: address.name.clone(),
+        key: address.key.clone(),
+        actions: Vec::new(),
+        action: Some(action),
+        before: None,
+        after: None,
+        changes: Vec::new(),
+        notes: Vec::new(),
+        id: None,
+    }
+}
+
+fn plan_desired(input: &PlanInput<'_>, address: &Address, desired: &Arc<Resource>) -> ResourceChange {
+    let kind = input.registry.get(&address.kind);
+    let mut after = desired.attrs.clone();
+    for name in desired.secrets.keys() {
+        after.insert(name.clone(), Value::String(SENSITIVE.into()));
+    }
+    let mut c = change_for(address, Action::NoOp);
+    c.after = Some(after);
+    match input.observed.get(address) {
+        Some(ReadOutcome::Failed(e)) => {
+            c.action = Some(Action::ReadFailed);
+            c.notes.push(format!("read failed: {e}"));
+        }
+        None => {
+            c.action = Some(Action::ReadFailed);
+            c.notes.push("not read".into());
+        }
+        Some(ReadOutcome::Absent) => {
+            c.action = Some(Action::Create);
+            c.changes = desired
+                .attrs
+                .iter()
+                .map(|(k, v)| AttrChange {
+                    name: k.clone(),
+                    before: None,
+                    after: Some(v.clone()),
+                    sensitive: false,
+                })
+                .chain(desired.secrets.keys().map(|k| AttrChange {
+                    name: k.clone(),
+                    before: None,
+                    after: None,
+                    sensitive: true,
+                }))
+                .collect();
+            if let Some(k) = kind {
+                c.notes.extend(k.plan_notes(Some(desired), None));
+            }
+        }
+        Some(ReadOutcome::Present(obs)) => {
+            c.id = Some(obs.id.clone());
+            c.before = Some(obs.attrs.clone());
+            let mut diffs = diff_attrs(desired, &obs.attrs);
+            diffs.extend(secret_changes(input, address, desired));
+            let replace = diffs.iter().any(|d| desired.force_new.contains(&d.name));
+            c.action = Some(if diffs.is_empty() {
+                Action::NoOp
+            } else if replace {
+                Action::Replace
+            } else {
+                Action::Update
+            });
+            c.changes = diffs;
+            if !obs.notes.is_empty() && c.action != Some(Action::NoOp) {
+                c.notes.extend(obs.notes.iter().cloned());
+            }
+            if c.action != Some(Action::NoOp) {
+                if let Some(k) = kind {
+                    c.notes.extend(k.plan_notes(Some(desired), Some(obs)));
+                }
+            }
+        }
+    }
+    c
+}
+
+fn secret_changes(input: &PlanInput<'_>, address: &Address, desired: &Resource) -> Vec<AttrChange> {
+    let prior = input.state.resources.get(&address.to_string());
+    let resolved = input.secrets.get(address);
+    desired
+        .secrets
+        .keys()
+        .filter(|name| {
+            let want = resolved
+                .and_then(|m| m.get(*name))
+                .map(|v| input.fingerprints.fingerprint(&address.to_string(), name, v));
+            let have = prior.and_then(|p| p.secret_fingerprints.get(*name));
+            match (want, have) {
+                (Some(w), Some(h)) => &w != h,
+                _ => true,
+            }
+        })
+        .map(|name| AttrChange {
+            name: name.clone(),
+            before: None,
+            after: None,
+            sensitive: true,
+        })
+        .collect()
+}

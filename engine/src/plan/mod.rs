@@ -1,0 +1,172 @@
+//! Plans: plain, serialisable data. A plan is the list of resource changes between the manifests
+//! and the refreshed estate, in address order, with the manifest hash and state serial it was made
+//! from (a saved plan is refused when either has moved).
+
+mod build;
+mod render;
+
+use serde::{Deserialize, Serialize};
+
+pub use build::{build, PlanInput};
+pub use render::render_human;
+
+use crate::diff::AttrChange;
+use crate::resource::Attributes;
+
+/// Version of the JSON plan format (`format_version`).
+pub const FORMAT_VERSION: &str = "1.0";
+
+/// What a plan does to one resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    /// Nothing to do.
+    NoOp,
+    /// Create the object.
+    Create,
+    /// Change attributes in place.
+    Update,
+    /// Delete and create again (an attribute that cannot change in place).
+    Replace,
+    /// Delete the object.
+    Delete,
+    /// Stop managing the object; it stays where it is.
+    Forget,
+    /// The object could not be read; nothing will be done to it.
+    ReadFailed,
+}
+
+impl Action {
+    /// Terraform-style action list for JSON (`["delete","create"]` for replace).
+    pub fn as_list(self) -> Vec<&'static str> {
+        match self {
+            Action::NoOp => vec!["no-op"],
+            Action::Create => vec!["create"],
+            Action::Update => vec!["update"],
+            Action::Replace => vec!["delete", "create"],
+            Action::Delete => vec!["delete"],
+            Action::Forget => vec!["forget"],
+            Action::ReadFailed => vec!["read-failed"],
+        }
+    }
+
+    /// True when apply has work to do.
+    pub fn is_change(self) -> bool {
+        !matches!(self, Action::NoOp | Action::ReadFailed)
+    }
+}
+
+/// The planned change of one resource.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ResourceChange {
+    /// Address (`kind.name` or `kind.name["key"]`).
+    pub address: String,
+    /// Kind.
+    pub kind: String,
+    /// Table key.
+    pub name: String,
+    /// Instance key, for expanded resources.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub key: Option<String>,
+    /// The action, as a Terraform-style list.
+    pub actions: Vec<String>,
+    /// The action, typed.
+    #[serde(skip)]
+    pub action: Option<Action>,
+    /// Attributes as observed (`null` when absent). Sensitive values are `"(sensitive)"`.
+    pub before: Option<Attributes>,
+    /// Attributes as they will be (`null` for delete). Sensitive values are `"(sensitive)"`.
+    pub after: Option<Attributes>,
+    /// Attribute-level changes.
+    pub changes: Vec<AttrChange>,
+    /// Notes for the reader (manual steps, retries, why a read failed).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub notes: Vec<String>,
+    /// Remote identifier, when the object exists.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub id: Option<String>,
+}
+
+impl ResourceChange {
+    /// The typed action (recomputed from `actions` for plans read from JSON).
+    pub fn action(&self) -> Action {
+        if let Some(a) = self.action {
+            return a;
+        }
+        match self.actions.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+            ["create"] => Action::Create,
+            ["update"] => Action::Update,
+            ["delete", "create"] => Action::Replace,
+            ["delete"] => Action::Delete,
+            ["forget"] => Action::Forget,
+            ["read-failed"] => Action::ReadFailed,
+            _ => Action::NoOp,
+        }
+    }
+}
+
+/// Counts for the summary line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Creates (and the create half of replaces).
+    pub add: usize,
+    /// In-place updates.
+    pub change: usize,
+    /// Deletes (and the delete half of replaces) and forgets.
+    pub destroy: usize,
+    /// Resources that could not be read.
+    pub read_failed: usize,
+}
+
+/// A whole plan.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Plan {
+    /// [`FORMAT_VERSION`].
+    pub format_version: String,
+    /// Project name.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub project: Option<String>,
+    /// SHA-256 of the manifests the plan was made from.
+    pub manifest_hash: String,
+    /// Lineage of the state the plan was made against.
+    pub state_lineage: String,
+    /// Serial of that state.
+    pub state_serial: u64,
+    /// One entry per resource, in address order.
+    pub resource_changes: Vec<ResourceChange>,
+    /// Counts.
+    pub summary: Summary,
+    /// Remote Scripts the refresh sent.
+    pub refresh_scripts: usize,
+}
+
+impl Plan {
+    /// True when apply would change something.
+    pub fn has_changes(&self) -> bool {
+        self.resource_changes.iter().any(|c| c.action().is_change())
+    }
+
+    /// True when some resource could not be read.
+    pub fn has_read_failures(&self) -> bool {
+        self.resource_changes.iter().any(|c| c.action() == Action::ReadFailed)
+    }
+
+    /// Recomputes [`Summary`].
+    pub fn summarize(changes: &[ResourceChange]) -> Summary {
+        let mut s = Summary::default();
+        for c in changes {
+            match c.action() {
+                Action::Create => s.add += 1,
+                Action::Update => s.change += 1,
+                Action::Replace => {
+                    s.add += 1;
+                    s.destroy += 1
+                }
+                Action::Delete | Action::Forget => s.destroy += 1,
+                Action::ReadFailed => s.read_failed += 1,
+                Action::NoOp => {}
+            }
+        }
+        s
+    }
+}

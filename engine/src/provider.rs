@@ -1,0 +1,356 @@
+//! The provider boundary: what a resource kind must do for the engine, as request → response.
+//!
+//! A provider is a set of [`Kind`]s. Each kind decodes its manifest tables, validates rules that
+//! span resources, reads the real objects (always in batches: one call per kind and connection) and
+//! applies one operation at a time. The engine checks what a kind returns after apply against what
+//! the plan promised (see [`crate::apply`]).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::address::Address;
+use crate::diagnostics::{Diagnostic, Diagnostics, SourceFile};
+use crate::resource::{Attributes, Connection, ResourceSet};
+use crate::secret::{FingerprintKey, SecretValue};
+use crate::spanned::Spanned;
+use crate::state::StateEntry;
+
+/// What the engine hands a kind to decode one resource table.
+pub struct DecodeInput<'a> {
+    /// Address being decoded (with its instance key for expanded resources).
+    pub address: Address,
+    /// The file the table is in.
+    pub file: &'a Arc<SourceFile>,
+    /// Byte range of the table.
+    pub span: Range<usize>,
+    /// The table, templated, ready to deserialize into the kind's typed struct. Errors carry spans.
+    pub table: toml::de::ValueDeserializer<'a>,
+    /// Project variables (`[variables]`).
+    pub variables: &'a BTreeMap<String, Value>,
+    /// The project directory (secret files are relative to it).
+    pub project_dir: &'a std::path::Path,
+}
+
+/// The decoded parts of a resource, returned by [`Kind::decode`]. The engine adds the address,
+/// location and `depends_on` references.
+#[derive(Debug, Clone)]
+pub struct Decoded {
+    /// Normalised desired attributes.
+    pub attrs: Attributes,
+    /// Byte ranges of attributes.
+    pub attr_spans: BTreeMap<String, Range<usize>>,
+    /// Secret attributes.
+    pub secrets: BTreeMap<String, Spanned<crate::secret::SecretRef>>,
+    /// Typed references.
+    pub references: Vec<crate::resource::Reference>,
+    /// How to reach the object for writes.
+    pub connection: crate::resource::ConnectionRef,
+    /// How to read it, when different.
+    pub read_connection: Option<crate::resource::ConnectionRef>,
+    /// Additive list attributes.
+    pub additive: std::collections::BTreeSet<String>,
+    /// Attributes that force replacement.
+    pub force_new: std::collections::BTreeSet<String>,
+    /// Natural key (see [`crate::resource::Resource::natural_key`]).
+    pub natural_key: String,
+    /// Warnings found while decoding (errors are returned as `Err`).
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl Decoded {
+    /// A decoded resource with the given attributes and connection, and nothing else yet.
+    pub fn new(attrs: Attributes, connection: crate::resource::ConnectionRef, natural_key: impl Into<String>) -> Self {
+        Decoded {
+            attrs,
+            attr_spans: BTreeMap::new(),
+            secrets: BTreeMap::new(),
+            references: Vec::new(),
+            connection,
+            read_connection: None,
+            additive: Default::default(),
+            force_new: Default::default(),
+            natural_key: natural_key.into(),
+            warnings: Vec::new(),
+        }
+    }
+}
+
+/// What happens to the remote object when its resource leaves the manifest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeleteMode {
+    /// The object is removed (`Remove-CMBoundary`).
+    Destroy,
+    /// The object stays; cmdeploy stops managing it (an installed client is not uninstalled).
+    Forget,
+}
+
+/// Shared context for reads and writes.
+#[derive(Clone)]
+pub struct Context {
+    /// Project directory (secret files are relative to it).
+    pub project_dir: PathBuf,
+    /// The desired resources (kinds look up what they reference, e.g. a site's code).
+    pub resources: Arc<ResourceSet>,
+    /// Key for secret fingerprints.
+    pub fingerprints: FingerprintKey,
+}
+
+/// One resource to read: desired, previously applied, or both.
+#[derive(Debug, Clone)]
+pub struct ReadRequest {
+    /// Address.
+    pub address: Address,
+    /// The desired resource, if it is in the manifest.
+    pub desired: Option<Arc<crate::resource::Resource>>,
+    /// The state entry, if cmdeploy has applied it before.
+    pub prior: Option<StateEntry>,
+    /// The connection to read through.
+    pub connection: Connection,
+}
+
+/// What the remote side holds for a resource.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Observed {
+    /// Remote identifier (a BoundaryID, a GPO GUID, a host name).
+    pub id: String,
+    /// Normalised attributes, in the same shape as the desired ones.
+    pub attrs: Attributes,
+    /// Facts for the plan reader that are not attributes (e.g. "push retries hourly for 7 days").
+    pub notes: Vec<String>,
+}
+
+/// The outcome of reading one resource. A failure is never treated as absence.
+#[derive(Debug, Clone)]
+pub enum ReadOutcome {
+    /// The object exists.
+    Present(Observed),
+    /// The object does not exist.
+    Absent,
+    /// It could not be read.
+    Failed(RemoteError),
+}
+
+/// One read result, matched to its request by address.
+#[derive(Debug, Clone)]
+pub struct ReadResult {
+    /// Address of the request.
+    pub address: Address,
+    /// What was found.
+    pub outcome: ReadOutcome,
+}
+
+/// What apply asks a kind to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OpAction {
+    /// Create the object.
+    Create,
+    /// Change the listed attributes.
+    Update,
+    /// Delete the object.
+    Delete,
+}
+
+/// One operation for [`Kind::apply`].
+#[derive(Debug, Clone)]
+pub struct Operation {
+    /// Address.
+    pub address: Address,
+    /// Create, update or delete.
+    pub action: OpAction,
+    /// Desired resource (absent for delete).
+    pub desired: Option<Arc<crate::resource::Resource>>,
+    /// State entry (absent for a first create).
+    pub prior: Option<StateEntry>,
+    /// What refresh found (absent for create).
+    pub observed: Option<Observed>,
+    /// Attributes (and secret attributes) that change.
+    pub changed: Vec<String>,
+    /// Resolved secrets of the desired resource, by attribute.
+    pub secrets: BTreeMap<String, SecretValue>,
+    /// Connection to write through.
+    pub connection: Connection,
+}
+
+/// What a kind reports after a successful operation: the object as read back.
+#[derive(Debug, Clone)]
+pub struct Applied {
+    /// Remote identifier.
+    pub id: String,
+    /// Attributes read back after the write.
+    pub attrs: Attributes,
+}
+
+/// A failure on the remote side: the host, the cmdlet and ConfigMgr's (or Windows') own message.
+#[derive(Debug, Clone, thiserror::Error, serde::Serialize)]
+pub struct RemoteError {
+    /// Host the script ran on.
+    pub host: String,
+    /// Cmdlet that failed, when known.
+    pub cmdlet: Option<String>,
+    /// The remote message, verbatim.
+    pub message: String,
+    /// PowerShell error category or transport stage, when known.
+    pub category: Option<String>,
+}
+
+impl RemoteError {
+    /// A remote error without a cmdlet.
+    pub fn new(host: impl Into<String>, message: impl Into<String>) -> Self {
+        RemoteError {
+            host: host.into(),
+            cmdlet: None,
+            message: message.into(),
+            category: None,
+        }
+    }
+}
+
+impl fmt::Display for RemoteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.host)?;
+        if let Some(c) = &self.cmdlet {
+            write!(f, ": {c}")?;
+        }
+        write!(f, ": {}", self.message)?;
+        if let Some(cat) = &self.category {
+            write!(f, " ({cat})")?;
+        }
+        Ok(())
+    }
+}
+
+/// A resource kind: `boundary`, `gpo`, `client_group`...
+#[async_trait::async_trait]
+pub trait Kind: Send + Sync {
+    /// The kind's name, the first part of addresses and the TOML top-level key.
+    fn name(&self) -> &'static str;
+
+    /// One-line description for the schema and `--help`.
+    fn description(&self) -> &'static str;
+
+    /// JSON Schema of one resource table.
+    fn schema(&self, generator: &mut schemars::SchemaGenerator) -> schemars::Schema;
+
+    /// True when tables of this kind expand into one instance per host (`hosts` / `hosts_file`).
+    fn expandable(&self) -> bool {
+        false
+    }
+
+    /// What happens when a resource of this kind leaves the manifest.
+    fn delete_mode(&self) -> DeleteMode {
+        DeleteMode::Destroy
+    }
+
+    /// Decodes and normalises one table.
+    ///
+    /// # Errors
+    /// All problems found in the table, each with a span.
+    fn decode(&self, input: DecodeInput<'_>) -> Result<Decoded, Vec<Diagnostic>>;
+
+    /// Rules that involve several resources (overlapping boundaries, one push setting per site).
+    fn validate(&self, _resources: &ResourceSet, _out: &mut Diagnostics) {}
+
+    /// Reads every requested object. All requests share one connection: implementations send one
+    /// script for the whole batch.
+    async fn read(&self, ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult>;
+
+    /// Applies one operation and reads the object back.
+    ///
+    /// # Errors
+    /// The remote failure, naming host, cmdlet and message.
+    async fn apply(&self, ctx: &Context, op: Operation) -> Result<Applied, RemoteError>;
+
+    /// Notes for the plan reader about a pending change (manual steps, retries, side effects).
+    fn plan_notes(&self, _desired: Option<&crate::resource::Resource>, _observed: Option<&Observed>) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+/// All kinds known to a run, by name.
+#[derive(Clone, Default)]
+pub struct Registry {
+    kinds: BTreeMap<&'static str, Arc<dyn Kind>>,
+    connection_validator: Option<ConnectionValidator>,
+    connection_schema: Option<fn(&mut schemars::SchemaGenerator) -> schemars::Schema>,
+}
+
+/// Checks one `[connection.NAME]` table and returns its problems.
+pub type ConnectionValidator = Arc<dyn Fn(&Value) -> Vec<String> + Send + Sync>;
+
+impl Registry {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Registers a kind. A later registration of the same name replaces the earlier one.
+    pub fn register(&mut self, kind: Arc<dyn Kind>) {
+        self.kinds.insert(kind.name(), kind);
+    }
+
+    /// Sets how connection tables are checked and described (they belong to the transports).
+    pub fn set_connections(&mut self, validator: ConnectionValidator, schema: fn(&mut schemars::SchemaGenerator) -> schemars::Schema) {
+        self.connection_validator = Some(validator);
+        self.connection_schema = Some(schema);
+    }
+
+    /// The connection validator, if a provider set one.
+    pub fn connection_validator(&self) -> Option<&ConnectionValidator> {
+        self.connection_validator.as_ref()
+    }
+
+    /// The connection schema, if a provider set one.
+    pub fn connection_schema(&self) -> Option<fn(&mut schemars::SchemaGenerator) -> schemars::Schema> {
+        self.connection_schema
+    }
+
+    /// A kind by name.
+    pub fn get(&self, name: &str) -> Option<&Arc<dyn Kind>> {
+        self.kinds.get(name)
+    }
+
+    /// Kind names, sorted.
+    pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.kinds.keys().copied()
+    }
+
+    /// All kinds, by name.
+    pub fn kinds(&self) -> impl Iterator<Item = &Arc<dyn Kind>> {
+        self.kinds.values()
+    }
+}
+
+/// Converts a deserialization error of a resource table into a diagnostic at its span.
+pub fn decode_error(file: &Arc<SourceFile>, fallback: Range<usize>, err: toml::de::Error, kind: &str) -> Diagnostic {
+    let span = err.span().unwrap_or(fallback);
+    let message = err.message().to_string();
+    let mut d = Diagnostic::error(format!("cmdeploy::{kind}::invalid"), message.clone()).at_span(file, span);
+    if let Some(field) = message
+        .strip_prefix("unknown field `")
+        .and_then(|m| m.split('`').next())
+    {
+        let expected: Vec<&str> = message
+            .split("expected ")
+            .nth(1)
+            .map(|e| e.split(['`', ',', ' ']).filter(|w| !w.is_empty() && *w != "one" && *w != "of" && *w != "or").collect())
+            .unwrap_or_default();
+        if let Some(best) = crate::diagnostics::did_you_mean(field, expected.iter().copied()) {
+            d = d.with_help(format!("did you mean `{best}`?"));
+        }
+    }
+    d
+}
+
+/// Serializes a typed value into normalised attributes (a JSON object without nulls).
+pub fn to_attributes<T: serde::Serialize>(value: &T) -> Attributes {
+    match serde_json::to_value(value) {
+        Ok(Value::Object(map)) => map.into_iter().filter(|(_, v)| !v.is_null()).collect(),
+        _ => Attributes::new(),
+    }
+}

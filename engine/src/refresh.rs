@@ -1,0 +1,113 @@
+//! Batched refresh: every resource (desired or in state) is read through its kind, one batch per
+//! kind and read connection, batches in parallel. A kind that fails to answer for a resource is a
+//! read failure for that resource, never an absence.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
+
+use crate::address::Address;
+use crate::provider::{Context, ReadOutcome, ReadRequest, Registry, RemoteError};
+use crate::resource::ResourceSet;
+use crate::state::State;
+
+/// The outcome of a refresh.
+#[derive(Debug, Default)]
+pub struct Refreshed {
+    /// Outcome per address.
+    pub outcomes: BTreeMap<Address, ReadOutcome>,
+    /// Number of batches (one remote Script each, for remote kinds).
+    pub batches: usize,
+}
+
+/// Reads every desired and every state resource (restricted to `only` when given).
+pub async fn refresh(
+    registry: &Registry,
+    ctx: &Context,
+    resources: &ResourceSet,
+    state: &State,
+    only: Option<&dyn Fn(&Address) -> bool>,
+    parallelism: usize,
+) -> Refreshed {
+    let mut batches: BTreeMap<(String, String), Vec<ReadRequest>> = BTreeMap::new();
+    let mut outcomes = BTreeMap::new();
+    let wanted = |a: &Address| only.is_none_or(|f| f(a));
+    for (address, r) in &resources.by_address {
+        if !wanted(address) {
+            continue;
+        }
+        let Some(connection) = resources.read_connections.get(address).cloned() else {
+            continue;
+        };
+        let prior = state.resources.get(&address.to_string()).cloned();
+        batches
+            .entry((address.kind.clone(), connection.key.clone()))
+            .or_default()
+            .push(ReadRequest {
+                address: address.clone(),
+                desired: Some(r.clone()),
+                prior,
+                connection,
+            });
+    }
+    for (text, entry) in &state.resources {
+        let Ok(address) = Address::parse(text) else {
+            continue;
+        };
+        if resources.by_address.contains_key(&address) || !wanted(&address) {
+            continue;
+        }
+        batches
+            .entry((entry.kind.clone(), entry.read_connection.key.clone()))
+            .or_default()
+            .push(ReadRequest {
+                address,
+                desired: None,
+                prior: Some(entry.clone()),
+                connection: entry.read_connection.clone(),
+            });
+    }
+    let count = batches.len();
+    let sem = Arc::new(Semaphore::new(parallelism.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    for ((kind_name, _), requests) in batches {
+        let Some(kind) = registry.get(&kind_name).cloned() else {
+            for r in requests {
+                outcomes.insert(
+                    r.address.clone(),
+                    ReadOutcome::Failed(RemoteError::new("cmdeploy", format!("unknown kind `{kind_name}` in state"))),
+                );
+            }
+            continue;
+        };
+        let ctx = ctx.clone();
+        let sem = sem.clone();
+        tasks.spawn(async move {
+            let _permit = sem.acquire_owned().await.expect("semaphore open");
+            let addresses: Vec<(Address, String)> = requests
+                .iter()
+                .map(|r| (r.address.clone(), r.connection.host()))
+                .collect();
+            let results = kind.read(&ctx, requests).await;
+            (addresses, results)
+        });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        let Ok((addresses, results)) = joined else {
+            continue;
+        };
+        let mut by_addr: BTreeMap<Address, ReadOutcome> =
+            results.into_iter().map(|r| (r.address, r.outcome)).collect();
+        for (a, host) in addresses {
+            let outcome = by_addr.remove(&a).unwrap_or_else(|| {
+                ReadOutcome::Failed(RemoteError::new(host, format!("provider bug: no read result for {a}")))
+            });
+            outcomes.insert(a, outcome);
+        }
+    }
+    Refreshed {
+        outcomes,
+        batches: count,
+    }
+}

@@ -1,0 +1,185 @@
+//! The local state backend: `.cmdeploy/state.json`, guarded by `.cmdeploy/state.lock`.
+//!
+//! The lock file holds who/when/what as JSON and is also `flock`ed while held, so a lock whose
+//! holder was killed is recognised (the flock died with the process) and taken over, while a live
+//! holder is waited for.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, Write};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use fs2::FileExt;
+
+use super::{from_json, to_json, write_atomic, Backend, LockGuard, LockInfo, State, StateError};
+
+/// State in a directory (normally `<project>/.cmdeploy`).
+#[derive(Debug, Clone)]
+pub struct LocalBackend {
+    dir: PathBuf,
+}
+
+impl LocalBackend {
+    /// A backend keeping its files in `dir`.
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        LocalBackend { dir: dir.into() }
+    }
+
+    /// Path of the state file.
+    pub fn state_path(&self) -> PathBuf {
+        self.dir.join("state.json")
+    }
+
+    fn lock_path(&self) -> PathBuf {
+        self.dir.join("state.lock")
+    }
+
+    fn io(&self, path: &PathBuf, source: std::io::Error) -> StateError {
+        StateError::Io {
+            path: path.display().to_string(),
+            source,
+        }
+    }
+
+    fn read_lock(&self) -> Option<LockInfo> {
+        let text = std::fs::read_to_string(self.lock_path()).ok()?;
+        serde_json::from_str(&text).ok()
+    }
+}
+
+struct LocalLock {
+    file: File,
+    path: PathBuf,
+}
+
+impl LockGuard for LocalLock {}
+
+impl Drop for LocalLock {
+    fn drop(&mut self) {
+        let _ = self.file.set_len(0);
+        let _ = std::fs::remove_file(&self.path);
+        let _ = FileExt::unlock(&self.file);
+    }
+}
+
+impl Backend for LocalBackend {
+    fn load(&self) -> Result<State, StateError> {
+        let path = self.state_path();
+        match std::fs::read_to_string(&path) {
+            Ok(text) => from_json(&path.display().to_string(), &text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(State::default()),
+            Err(e) => Err(self.io(&path, e)),
+        }
+    }
+
+    fn persist(&self, state: &State) -> Result<(), StateError> {
+        let path = self.state_path();
+        write_atomic(&path, &to_json(state)).map_err(|e| self.io(&path, e))
+    }
+
+    fn lock(&self, what: &str, timeout: Duration) -> Result<Box<dyn LockGuard>, StateError> {
+        let path = self.lock_path();
+        std::fs::create_dir_all(&self.dir).map_err(|e| self.io(&self.dir, e))?;
+        let start = Instant::now();
+        loop {
+            let mut file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&path)
+                .map_err(|e| self.io(&path, e))?;
+            match file.try_lock_exclusive() {
+                Ok(()) => {
+                    // The file may have been removed by the previous holder between our open and
+                    // our lock: make sure we locked the file that is at the path.
+                    let same = std::fs::metadata(&path).is_ok();
+                    if !same {
+                        continue;
+                    }
+                    let info = LockInfo::current(what);
+                    file.set_len(0).map_err(|e| self.io(&path, e))?;
+                    file.rewind().map_err(|e| self.io(&path, e))?;
+                    file.write_all(serde_json::to_string(&info).expect("lock info").as_bytes())
+                        .map_err(|e| self.io(&path, e))?;
+                    file.sync_all().map_err(|e| self.io(&path, e))?;
+                    return Ok(Box::new(LocalLock { file, path }));
+                }
+                Err(_) => {
+                    if start.elapsed() >= timeout {
+                        let mut text = String::new();
+                        let _ = file.read_to_string(&mut text);
+                        let info = serde_json::from_str(&text).unwrap_or(LockInfo {
+                            who: "unknown".into(),
+                            when: "unknown".into(),
+                            what: "unknown".into(),
+                            pid: 0,
+                        });
+                        return Err(StateError::Locked(info));
+                    }
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            }
+        }
+    }
+
+    fn lock_info(&self) -> Result<Option<LockInfo>, StateError> {
+        let path = self.lock_path();
+        let Ok(file) = File::open(&path) else {
+            return Ok(None);
+        };
+        // A lock file whose flock we can take has no live holder.
+        if file.try_lock_shared().is_ok() {
+            let _ = FileExt::unlock(&file);
+            return Ok(None);
+        }
+        Ok(self.read_lock())
+    }
+
+    fn force_unlock(&self) -> Result<Option<LockInfo>, StateError> {
+        let info = self.read_lock();
+        let path = self.lock_path();
+        match std::fs::remove_file(&path) {
+            Ok(()) => Ok(info),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(self.io(&path, e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn persists_and_loads_state() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = LocalBackend::new(dir.path());
+        let mut s = b.load().unwrap();
+        s.serial = 7;
+        b.persist(&s).unwrap();
+        assert_eq!(b.load().unwrap(), s);
+    }
+
+    #[test]
+    fn second_lock_times_out_naming_the_holder() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = LocalBackend::new(dir.path());
+        let _g = b.lock("apply", Duration::ZERO).unwrap();
+        match b.lock("plan", Duration::from_millis(150)) {
+            Err(StateError::Locked(info)) => assert_eq!(info.what, "apply"),
+            Err(e) => panic!("unexpected {e}"),
+            Ok(_) => panic!("second lock taken"),
+        }
+        assert_eq!(b.lock_info().unwrap().unwrap().what, "apply");
+    }
+
+    #[test]
+    fn lock_is_released_on_drop() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = LocalBackend::new(dir.path());
+        drop(b.lock("apply", Duration::ZERO).unwrap());
+        assert!(b.lock_info().unwrap().is_none());
+        b.lock("apply", Duration::ZERO).unwrap();
+    }
+}

@@ -1,0 +1,220 @@
+//! State: what cmdeploy last applied, per address. Plain data, versioned, written atomically.
+//!
+//! Backends are small traits: [`Backend`] loads and persists; locking returns a guard that holds the
+//! lock until dropped. The local backend keeps `.cmdeploy/state.json` and `.cmdeploy/state.lock`.
+
+mod local;
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub use local::LocalBackend;
+
+use crate::resource::{Attributes, Connection};
+
+/// Current state format version.
+pub const STATE_VERSION: u32 = 1;
+
+/// The whole state document.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct State {
+    /// Format version ([`STATE_VERSION`]).
+    pub version: u32,
+    /// Incremented on every write; saved plans record it to detect staleness.
+    pub serial: u64,
+    /// Random identity of this state's history, fixed at creation.
+    pub lineage: String,
+    /// Entries by address (`kind.name` or `kind.name["key"]`).
+    pub resources: BTreeMap<String, StateEntry>,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State {
+            version: STATE_VERSION,
+            serial: 0,
+            lineage: format!("{:032x}", rand::random::<u128>()),
+            resources: BTreeMap::new(),
+        }
+    }
+}
+
+/// What cmdeploy knows about one applied resource.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StateEntry {
+    /// Resource kind.
+    pub kind: String,
+    /// Remote identifier.
+    pub id: String,
+    /// Attributes as read back after the last apply (no secrets).
+    pub attributes: Attributes,
+    /// Keyed fingerprints of secret attributes (see [`crate::secret::FingerprintKey`]).
+    #[serde(default)]
+    pub secret_fingerprints: BTreeMap<String, String>,
+    /// Direct dependencies (addresses), so deletes run in reverse order.
+    #[serde(default)]
+    pub depends_on: Vec<String>,
+    /// The natural key (name, site code, host) for reconciliation.
+    #[serde(default)]
+    pub natural_key: String,
+    /// Connection used to write.
+    pub connection: Connection,
+    /// Connection used to read.
+    pub read_connection: Connection,
+    /// RFC 3339 time of the last write.
+    pub updated_at: String,
+}
+
+/// Who holds a lock, recorded in the lock for `cmdeploy state unlock` and for waiting users.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LockInfo {
+    /// `user@host`.
+    pub who: String,
+    /// RFC 3339 time the lock was taken.
+    pub when: String,
+    /// The command, e.g. `apply`.
+    pub what: String,
+    /// Process id of the holder.
+    pub pid: u32,
+}
+
+impl LockInfo {
+    /// Lock information for this process.
+    pub fn current(what: &str) -> LockInfo {
+        let user = std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_else(|_| "unknown".into());
+        let host = std::fs::read_to_string("/etc/hostname")
+            .map(|h| h.trim().to_string())
+            .unwrap_or_else(|_| "localhost".into());
+        LockInfo {
+            who: format!("{user}@{host}"),
+            when: chrono::Utc::now().to_rfc3339(),
+            what: what.to_string(),
+            pid: std::process::id(),
+        }
+    }
+}
+
+/// State errors.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    /// I/O on the state or lock file.
+    #[error("state {path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The state file is not valid.
+    #[error("state {path} is not valid state JSON: {message}")]
+    Corrupt {
+        /// The file.
+        path: String,
+        /// Parser message.
+        message: String,
+    },
+    /// Another run holds the lock.
+    #[error("state is locked by {} since {} (running `{}`, pid {}); wait for it, or run `cmdeploy state unlock` if it is gone", .0.who, .0.when, .0.what, .0.pid)]
+    Locked(LockInfo),
+    /// A newer format than this build understands.
+    #[error("state format version {0} is newer than this cmdeploy understands ({STATE_VERSION})")]
+    Version(u32),
+}
+
+/// A held lock; released on drop.
+pub trait LockGuard: Send {}
+
+/// A state backend.
+pub trait Backend: Send + Sync {
+    /// Loads the state (an empty state when none exists yet).
+    ///
+    /// # Errors
+    /// I/O errors and corrupt or too-new state.
+    fn load(&self) -> Result<State, StateError>;
+
+    /// Persists the state atomically: after a crash, either the old or the new state is on disk.
+    ///
+    /// # Errors
+    /// I/O errors.
+    fn persist(&self, state: &State) -> Result<(), StateError>;
+
+    /// Takes the lock, waiting up to `timeout`.
+    ///
+    /// # Errors
+    /// [`StateError::Locked`] naming the holder when it is still held after `timeout`.
+    fn lock(&self, what: &str, timeout: std::time::Duration) -> Result<Box<dyn LockGuard>, StateError>;
+
+    /// Who holds the lock, if anyone.
+    ///
+    /// # Errors
+    /// I/O errors.
+    fn lock_info(&self) -> Result<Option<LockInfo>, StateError>;
+
+    /// Breaks the lock (`cmdeploy state unlock`).
+    ///
+    /// # Errors
+    /// I/O errors.
+    fn force_unlock(&self) -> Result<Option<LockInfo>, StateError>;
+}
+
+/// Writes a file atomically: a temporary file in the same directory, fsync, rename, fsync the
+/// directory.
+///
+/// # Errors
+/// Any I/O error; the target is untouched then.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let mut tmp = tempfile_in(dir, path)?;
+    tmp.1.write_all(bytes)?;
+    tmp.1.sync_all()?;
+    drop(tmp.1);
+    std::fs::rename(&tmp.0, path)?;
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+fn tempfile_in(dir: &Path, target: &Path) -> std::io::Result<(std::path::PathBuf, std::fs::File)> {
+    let name = target.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    for _ in 0..16 {
+        let candidate = dir.join(format!(".{name}.{:016x}.tmp", rand::random::<u64>()));
+        match std::fs::OpenOptions::new().write(true).create_new(true).open(&candidate) {
+            Ok(f) => return Ok((candidate, f)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(std::io::Error::other("cannot create a temporary file"))
+}
+
+/// Serializes state for writing (pretty JSON, stable key order).
+pub fn to_json(state: &State) -> Vec<u8> {
+    let mut bytes = serde_json::to_vec_pretty(state).expect("state serializes");
+    bytes.push(b'\n');
+    bytes
+}
+
+/// Parses state text.
+///
+/// # Errors
+/// [`StateError::Corrupt`] or [`StateError::Version`].
+pub fn from_json(path: &str, text: &str) -> Result<State, StateError> {
+    let v: Value = serde_json::from_str(text).map_err(|e| StateError::Corrupt {
+        path: path.into(),
+        message: e.to_string(),
+    })?;
+    let version = v.get("version").and_then(Value::as_u64).unwrap_or(0) as u32;
+    if version > STATE_VERSION {
+        return Err(StateError::Version(version));
+    }
+    serde_json::from_value(v).map_err(|e| StateError::Corrupt {
+        path: path.into(),
+        message: e.to_string(),
+    })
+}
