@@ -1,0 +1,18 @@
+//! PowerShell at the edges of cmdeploy, without ever running PowerShell text.
+//!
+//! cmdeploy never splices values into PowerShell source. Providers build
+//! calls as a cmdlet name plus a JSON map of named parameters, and the lab
+//! (the in-process simulation) or a runner executes them. This module holds
+//! the two pieces that connect those calls to the PowerShell people read:
+//!
+//! * [`statement`] parses ONE line an administrator would type at a console
+//!   (`Set-CMBoundaryGroup -Name HQ -Description 'Head office'`) into the
+//!   same `{cmdlet, args}` shape, rejecting anything that would need
+//!   evaluation (variables, sub-expressions, script blocks, pipelines other
+//!   than `| ConvertTo-Json`, positional arguments).
+//! * [`oracle`] checks a `{cmdlet, args}` call against Microsoft's documented
+//!   syntax (`shared/reference/cmdlets.json`): parameter names and aliases,
+//!   parameter sets, mandatory parameters and value types.
+
+pub mod oracle;
+pub mod statement;
