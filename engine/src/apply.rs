@@ -280,6 +280,7 @@ fn record(
                     secret_fingerprints: fingerprints,
                     depends_on: desired.references.iter().map(|r| r.target.to_string()).collect::<BTreeSet<_>>().into_iter().collect(),
                     natural_key: desired.natural_key.clone(),
+                    meta: desired.meta.clone(),
                     connection: input.resources.connections.get(address).cloned().unwrap_or_else(|| null_connection()),
                     read_connection: input.resources.read_connections.get(address).cloned().unwrap_or_else(|| null_connection()),
                     updated_at: chrono::Utc::now().to_rfc3339(),

@@ -58,6 +58,8 @@ pub struct Decoded {
     pub force_new: std::collections::BTreeSet<String>,
     /// Natural key (see [`crate::resource::Resource::natural_key`]).
     pub natural_key: String,
+    /// Provider-private data (see [`crate::resource::Resource::meta`]).
+    pub meta: Attributes,
     /// Warnings found while decoding (errors are returned as `Err`).
     pub warnings: Vec<Diagnostic>,
 }
@@ -75,6 +77,7 @@ impl Decoded {
             additive: Default::default(),
             force_new: Default::default(),
             natural_key: natural_key.into(),
+            meta: Attributes::new(),
             warnings: Vec::new(),
         }
     }
@@ -94,6 +97,8 @@ pub enum DeleteMode {
 pub struct Context {
     /// Project directory (secret files are relative to it).
     pub project_dir: PathBuf,
+    /// Work directory for state and local data (`.cmdeploy`).
+    pub work_dir: PathBuf,
     /// The desired resources (kinds look up what they reference, e.g. a site's code).
     pub resources: Arc<ResourceSet>,
     /// Key for secret fingerprints.

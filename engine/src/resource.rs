@@ -95,6 +95,9 @@ pub struct Resource {
     pub additive: BTreeSet<String>,
     /// Attributes whose change requires replacing the object.
     pub force_new: BTreeSet<String>,
+    /// Provider-private data carried with the resource and its state entry, never diffed (e.g.
+    /// which site's drive a boundary is managed through).
+    pub meta: Attributes,
     /// The object's natural key in the remote system (a name, a site code, a host name): how an
     /// object created by an interrupted apply is recognised instead of created twice.
     pub natural_key: String,

@@ -1,3 +1,36 @@
-//! x
+//! # cmdeploy-providers — ConfigMgr, Group Policy and client providers, and the lab
+//!
+//! Everything specific to Configuration Manager and Windows lives here; the engine knows none of
+//! it. Providers build [`powershell::Call`]s, never PowerShell text: a [`powershell::Script`] is
+//! an ordered list of calls that the one reviewed runner executes from a JSON payload on stdin.
+//!
+//! * [`configmgr`] — site-side kinds: `site`, `boundary`, `boundary_group`, `account`,
+//!   `client_push`;
+//! * [`gpo`] — the `gpo` kind (ConfigMgrInstallation.adm, ConfigMgrAssignment.adm, WSUS location);
+//! * [`client`] — host kinds: `imaging`, `client_group`;
+//! * [`ccmsetup`] — the one model of a CCMSetup command line;
+//! * [`transport`] — how Scripts reach a host; [`lab`] — the simulated estate.
+#![deny(missing_docs)]
 
+pub mod ccmsetup;
+pub mod client;
+pub mod configmgr;
+pub mod gpo;
+pub mod kit;
+pub mod lab;
 pub mod powershell;
+pub mod transport;
+
+use std::sync::Arc;
+
+use cmdeploy_engine::provider::Registry;
+
+/// Every kind of every provider, with the connection schema and validator.
+pub fn registry() -> Registry {
+    let mut r = Registry::new();
+    configmgr::register(&mut r);
+    gpo::register(&mut r);
+    client::register(&mut r);
+    r.set_connections(Arc::new(transport::validate_connection), transport::connection_schema);
+    r
+}

@@ -196,6 +196,7 @@ pub fn load(dir: &Path, registry: &Registry) -> Result<(Project, Diagnostics), D
                                     additive: decoded.additive,
                                     force_new: decoded.force_new,
                                     natural_key: decoded.natural_key,
+                                    meta: decoded.meta,
                                 },
                             );
                         }

@@ -61,6 +61,9 @@ pub struct StateEntry {
     /// The natural key (name, site code, host) for reconciliation.
     #[serde(default)]
     pub natural_key: String,
+    /// Provider-private data (not diffed).
+    #[serde(default)]
+    pub meta: Attributes,
     /// Connection used to write.
     pub connection: Connection,
     /// Connection used to read.

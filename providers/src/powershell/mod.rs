@@ -13,6 +13,12 @@
 //! * [`oracle`] checks a `{cmdlet, args}` call against Microsoft's documented
 //!   syntax (`shared/reference/cmdlets.json`): parameter names and aliases,
 //!   parameter sets, mandatory parameters and value types.
+//! * [`call`] is the IR providers build ([`Call`], [`Script`]) and [`runner`] the one reviewed
+//!   PowerShell script that executes a Script's JSON payload on the far side.
 
+pub mod call;
 pub mod oracle;
+pub mod runner;
 pub mod statement;
+
+pub use call::{Call, CallResult, Script, ScriptOutput, Target};

@@ -1,0 +1,60 @@
+//! Site-side kinds, managed through the ConfigurationManager module on the site server:
+//! `site`, `boundary`, `boundary_group`, `account`, `client_push`.
+//!
+//! Each kind reads all its objects on a connection with one Script, and writes one resource per
+//! Script. Names and rules follow configmgr.md §2 and §6.
+
+pub mod account;
+pub mod boundary;
+pub mod boundary_group;
+pub mod client_push;
+pub mod net;
+pub mod site;
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use cmdeploy_engine::provider::Registry;
+use cmdeploy_engine::resource::{ConnectionRef, Reference};
+use cmdeploy_engine::spanned::Spanned;
+use cmdeploy_engine::Address;
+use serde_json::{Map, Value};
+
+/// Registers the site-side kinds.
+pub fn register(r: &mut Registry) {
+    r.register(Arc::new(site::SiteKind));
+    r.register(Arc::new(boundary::BoundaryKind));
+    r.register(Arc::new(boundary_group::BoundaryGroupKind));
+    r.register(Arc::new(account::AccountKind));
+    r.register(Arc::new(client_push::ClientPushKind));
+}
+
+/// The common part of a site-side resource: which site's server it is managed through.
+/// Returns the connection (inherited from `site.<key>`), the reference (when `edge`), and `meta`.
+pub fn site_binding(site: &Spanned<String>, edge: bool) -> (ConnectionRef, Option<Reference>, Map<String, Value>) {
+    let target = Address::new("site", site.value.clone());
+    let reference = edge.then(|| Reference {
+        target: target.clone(),
+        span: site.span.clone(),
+    });
+    let mut meta = Map::new();
+    meta.insert("site".into(), Value::String(site.value.clone()));
+    (ConnectionRef::Inherit(target), reference, meta)
+}
+
+/// A reference to a resource of `kind` named by a spanned key.
+pub fn reference(kind: &str, name: &Spanned<String>) -> Reference {
+    Reference {
+        target: Address::new(kind, name.value.clone()),
+        span: name.span.clone(),
+    }
+}
+
+/// A span or the resource's own.
+pub fn span_or(span: &Range<usize>, fallback: &Range<usize>) -> Range<usize> {
+    if span.is_empty() {
+        fallback.clone()
+    } else {
+        span.clone()
+    }
+}

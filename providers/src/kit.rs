@@ -1,0 +1,142 @@
+//! Small helpers every kind uses: decoding typed tables into diagnostics, running a Script on a
+//! connection and turning failed calls into errors that name host, cmdlet and message.
+
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use cmdeploy_engine::diagnostics::Diagnostic;
+use cmdeploy_engine::provider::{decode_error, Context, DecodeInput, RemoteError};
+use cmdeploy_engine::resource::{Attributes, Connection};
+use cmdeploy_engine::Address;
+
+use crate::powershell::{Call, Script, ScriptOutput, Target};
+use crate::transport;
+
+/// Deserializes a resource table into its typed struct.
+///
+/// # Errors
+/// The deserialization error as a diagnostic at its span, with a "did you mean" for unknown fields.
+pub fn decode_typed<T: DeserializeOwned>(input: DecodeInput<'_>, kind: &str) -> Result<T, Vec<Diagnostic>> {
+    let file = input.file.clone();
+    let span = input.span.clone();
+    T::deserialize(input.table).map_err(|e| vec![decode_error(&file, span, e, kind)])
+}
+
+/// Runs a script; transport failures become one error for the whole script.
+///
+/// # Errors
+/// The transport failure.
+pub async fn run(ctx: &Context, connection: &Connection, script: &Script) -> Result<ScriptOutput, RemoteError> {
+    transport::run(ctx, connection, script).await
+}
+
+/// The value of call `id`, or an error naming host, cmdlet and the remote message.
+///
+/// # Errors
+/// When the call failed or did not run.
+pub fn value_of<'a>(connection: &Connection, script: &Script, out: &'a ScriptOutput, id: usize) -> Result<&'a Value, RemoteError> {
+    let cmdlet = script.calls.get(id).map(|c| c.cmdlet.clone());
+    match out.get(id) {
+        Some(r) if r.ok => Ok(&r.value),
+        Some(r) => Err(RemoteError {
+            host: connection.host(),
+            cmdlet,
+            message: r.error.clone().unwrap_or_else(|| "failed".into()),
+            category: r.category.clone(),
+        }),
+        None => Err(RemoteError {
+            host: connection.host(),
+            cmdlet,
+            message: "did not run (an earlier call in the script failed)".into(),
+            category: None,
+        }),
+    }
+}
+
+/// Runs a write script (stopping at the first failure) and checks every call succeeded.
+///
+/// # Errors
+/// The first failed call.
+pub async fn run_writes(ctx: &Context, connection: &Connection, target: Target, calls: Vec<Call>) -> Result<ScriptOutput, RemoteError> {
+    if calls.is_empty() {
+        return Ok(ScriptOutput { results: Vec::new() });
+    }
+    let mut script = Script::new(target);
+    script.stop_on_error = true;
+    script.calls = calls;
+    let out = run(ctx, connection, &script).await?;
+    for id in 0..script.calls.len() {
+        value_of(connection, &script, &out, id)?;
+    }
+    Ok(out)
+}
+
+/// The items of a cmdlet's output (the runner returns an array; tolerate a bare object).
+pub fn items(v: &Value) -> Vec<&Value> {
+    match v {
+        Value::Array(a) => a.iter().flat_map(|x| if let Value::Array(inner) = x { inner.iter().collect() } else { vec![x] }).collect(),
+        Value::Null => Vec::new(),
+        other => vec![other],
+    }
+}
+
+/// A string field of an object.
+pub fn s<'a>(v: &'a Value, field: &str) -> &'a str {
+    v.get(field).and_then(Value::as_str).unwrap_or("")
+}
+
+/// A numeric field of an object.
+pub fn n(v: &Value, field: &str) -> i64 {
+    v.get(field).and_then(Value::as_i64).unwrap_or(0)
+}
+
+/// An embedded property (`Props[]` of an SMS_SCI_Component) by name.
+pub fn prop<'a>(component: &'a Value, name: &str) -> Option<&'a Value> {
+    component
+        .get("Props")
+        .and_then(Value::as_array)?
+        .iter()
+        .find(|p| s(p, "PropertyName").eq_ignore_ascii_case(name))
+}
+
+/// An embedded property list (`PropLists[]`) by name.
+pub fn prop_list(component: &Value, name: &str) -> Vec<String> {
+    component
+        .get("PropLists")
+        .and_then(Value::as_array)
+        .and_then(|ls| ls.iter().find(|l| s(l, "PropertyListName").eq_ignore_ascii_case(name)))
+        .and_then(|l| l.get("Values"))
+        .and_then(Value::as_array)
+        .map(|vs| vs.iter().filter_map(Value::as_str).map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+/// The site code for a resource: the `code` of the site resource it names (its `meta.site`),
+/// falling back to the site key.
+pub fn site_code(ctx: &Context, meta: &Attributes) -> String {
+    let key = meta.get("site").and_then(Value::as_str).unwrap_or("");
+    ctx.resources
+        .get(&Address::new("site", key))
+        .and_then(|r| r.str_attr("code").map(str::to_string))
+        .or_else(|| meta.get("site_code").and_then(Value::as_str).map(str::to_string))
+        .unwrap_or_else(|| key.to_string())
+        .to_uppercase()
+}
+
+/// `meta` of a request: the desired resource's, or the state entry's.
+pub fn meta_of(desired: Option<&Arc<cmdeploy_engine::resource::Resource>>, prior: Option<&cmdeploy_engine::state::StateEntry>) -> Attributes {
+    desired
+        .map(|d| d.meta.clone())
+        .or_else(|| prior.map(|p| p.meta.clone()))
+        .unwrap_or_default()
+}
+
+/// A sorted, de-duplicated list of strings as a JSON array.
+pub fn sorted(items: impl IntoIterator<Item = String>) -> Value {
+    let mut v: Vec<String> = items.into_iter().collect();
+    v.sort();
+    v.dedup();
+    Value::Array(v.into_iter().map(Value::String).collect())
+}

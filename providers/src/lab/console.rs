@@ -1,0 +1,27 @@
+//! `cmdeploy lab console`: one cmdlet statement, typed as at a PowerShell prompt, run against the
+//! lab as an administrator on that host would run it.
+
+use serde_json::Value;
+
+use super::exec::{execute, Session};
+use super::Lab;
+use crate::powershell::statement::parse_statement;
+use crate::powershell::Target;
+
+impl Lab {
+    /// Runs one statement on `host` and returns its output (as `ConvertTo-Json` would print it
+    /// when the statement ends in `| ConvertTo-Json`).
+    ///
+    /// # Errors
+    /// A message: the statement cannot be parsed, the host is unknown, or the cmdlet failed (in
+    /// ConfigMgr's words).
+    pub fn console(&self, host: &str, line: &str) -> Result<Value, String> {
+        let statement = parse_statement(line).map_err(|e| format!("cannot parse the statement: {e}"))?;
+        self.with_estate(|estate| {
+            let session = Session::open(estate, host, &Target::Host).map_err(|e| e.to_string())?;
+            execute(estate, &session, &statement.cmdlet, &statement.args)
+                .map_err(|e| format!("{}: {} ({})", statement.cmdlet, e.message, e.category))
+        })
+        .map_err(|e| e.to_string())?
+    }
+}

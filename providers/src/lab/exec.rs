@@ -1,0 +1,194 @@
+//! Executing a payload: who the lab is on this host (site server, domain controller, client),
+//! and which cmdlet implementation each call goes to.
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use cmdeploy_engine::provider::RemoteError;
+
+use super::args::{Args, CmdError, CmdResult};
+use super::model::Estate;
+use super::{cm_boundary as b, cm_site as s, host as h};
+use crate::powershell::{CallResult, Target};
+
+/// A payload as the runner receives it.
+#[derive(Debug, Deserialize)]
+pub struct Payload {
+    /// Format version (1).
+    pub version: u32,
+    /// What the runner prepares.
+    pub target: Target,
+    /// Stop at the first failure.
+    #[serde(default)]
+    pub stop_on_error: bool,
+    /// The calls.
+    pub calls: Vec<PayloadCall>,
+}
+
+/// One call of a payload.
+#[derive(Debug, Deserialize)]
+pub struct PayloadCall {
+    /// Result id.
+    pub id: usize,
+    /// Cmdlet.
+    pub cmdlet: String,
+    /// Arguments.
+    #[serde(default)]
+    pub args: Map<String, Value>,
+    /// Secret argument names.
+    #[serde(default)]
+    pub secret: Vec<String>,
+}
+
+/// What the host offers: the ConfigurationManager drive of a site, the GroupPolicy module.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// The host's FQDN.
+    pub host: String,
+    /// Site code whose drive is mounted (site servers only).
+    pub site: Option<String>,
+    /// Domain whose GPOs are managed (domain controllers only).
+    pub domain: Option<String>,
+}
+
+impl Session {
+    /// Opens a session on `host` for `target`.
+    ///
+    /// # Errors
+    /// The host is unknown or unreachable (WinRM's words), or lacks the module the target needs.
+    pub fn open(estate: &Estate, host: &str, target: &Target) -> Result<Session, RemoteError> {
+        let h = estate.host(host).ok_or_else(|| {
+            RemoteError::new(host, "WinRM cannot process the request: the host name could not be resolved (not in the lab)")
+        })?;
+        if !h.reachable {
+            return Err(RemoteError::new(
+                host,
+                "WinRM cannot complete the operation. Verify that the specified computer name is valid, that the computer is accessible over the network, and that a firewall exception for the WinRM service is enabled",
+            ));
+        }
+        let site = estate.site_of_server(&h.fqdn).map(|s| s.code.clone());
+        let domain = estate.domain_of_controller(&h.fqdn).map(|d| d.name.clone());
+        match target {
+            Target::SiteServer { site_code } => match &site {
+                Some(code) if code.eq_ignore_ascii_case(site_code) => {}
+                _ => {
+                    return Err(RemoteError::new(
+                        host,
+                        format!("Cannot find drive. A drive with the name '{site_code}' does not exist (the host is not the site server of {site_code})"),
+                    ))
+                }
+            },
+            Target::DomainController { .. } if domain.is_none() => {
+                return Err(RemoteError::new(host, "The specified module 'GroupPolicy' was not loaded (the host is not a domain controller)"));
+            }
+            _ => {}
+        }
+        Ok(Session {
+            host: h.fqdn.clone(),
+            site,
+            domain,
+        })
+    }
+}
+
+/// Runs every call of a payload, stopping early when the payload asks.
+pub fn run_payload(estate: &mut Estate, session: &Session, payload: &Payload) -> Vec<CallResult> {
+    let mut results = Vec::new();
+    for call in &payload.calls {
+        let outcome = execute(estate, session, &call.cmdlet, &call.args);
+        let ok = outcome.is_ok();
+        results.push(match outcome {
+            Ok(value) => CallResult {
+                id: call.id,
+                ok: true,
+                value: match value {
+                    Value::Array(items) => Value::Array(items),
+                    Value::Null => Value::Array(Vec::new()),
+                    other => Value::Array(vec![other]),
+                },
+                error: None,
+                category: None,
+            },
+            Err(e) => CallResult {
+                id: call.id,
+                ok: false,
+                value: Value::Null,
+                error: Some(e.message),
+                category: Some(e.category),
+            },
+        });
+        if !ok && payload.stop_on_error {
+            break;
+        }
+    }
+    results
+}
+
+fn not_recognized(cmdlet: &str) -> CmdError {
+    CmdError::new(
+        "ObjectNotFound",
+        format!("The term '{cmdlet}' is not recognized as the name of a cmdlet, function, script file, or operable program."),
+    )
+}
+
+/// Executes one cmdlet.
+///
+/// # Errors
+/// The cmdlet's error in the product's words.
+pub fn execute(estate: &mut Estate, session: &Session, cmdlet: &str, args: &Map<String, Value>) -> CmdResult {
+    let a = Args::new(cmdlet, args);
+    let lower = cmdlet.to_ascii_lowercase();
+    if lower.contains("-cm") && !lower.contains("-cmdeploy") {
+        let Some(site) = session.site.clone() else {
+            return Err(not_recognized(cmdlet));
+        };
+        return match lower.as_str() {
+            "get-cmsite" => s::get_site(estate, &a),
+            "get-cmboundary" => b::get_boundary(estate, &a),
+            "new-cmboundary" => b::new_boundary(estate, &a),
+            "set-cmboundary" => b::set_boundary(estate, &a),
+            "remove-cmboundary" => b::remove_boundary(estate, &a),
+            "get-cmboundarygroup" => b::get_group(estate, &a),
+            "new-cmboundarygroup" => b::new_group(estate, &a),
+            "set-cmboundarygroup" => b::set_group(estate, &a),
+            "remove-cmboundarygroup" => b::remove_group(estate, &a),
+            "add-cmboundarytogroup" => b::add_to_group(estate, &a),
+            "remove-cmboundaryfromgroup" => b::remove_from_group(estate, &a),
+            "get-cmboundarygroupsitesystem" => b::group_site_systems(estate, &a),
+            "get-cmaccount" => s::get_account(estate, &a, &site),
+            "new-cmaccount" => s::new_account(estate, &a, &site),
+            "set-cmaccount" => s::set_account(estate, &a, &site),
+            "remove-cmaccount" => s::remove_account(estate, &a, &site),
+            "get-cmclientpushinstallation" => s::get_push(estate, &a, &site),
+            "set-cmclientpushinstallation" => s::set_push(estate, &a, &site),
+            "get-cmsitecomponent" => s::get_component(estate, &a, &site),
+            "get-cmfallbackstatuspoint" => s::get_fsp(estate, &a, &site),
+            "add-cmfallbackstatuspoint" => s::add_fsp(estate, &a, &site),
+            "set-cmfallbackstatuspoint" => s::set_fsp(estate, &a, &site),
+            "remove-cmfallbackstatuspoint" => s::remove_fsp(estate, &a, &site),
+            "set-cmsoftwaredistributioncomponent" => s::set_distribution(estate, &a, &site),
+            "get-cmsoftwareupdatebasedclientinstallation" => s::get_sup_install(estate, &a, &site),
+            "set-cmsoftwareupdatebasedclientinstallation" => s::set_sup_install(estate, &a, &site),
+            "get-cmmanagementpoint" => s::get_mp(estate, &a, &site),
+            "get-cmdevice" => h::get_device(estate, &a, &site),
+            "install-cmclient" => h::push_install(estate, &a, &site),
+            _ => Err(not_recognized(cmdlet)),
+        };
+    }
+    if lower.contains("-gp") {
+        let Some(domain) = session.domain.clone() else {
+            return Err(not_recognized(cmdlet));
+        };
+        return super::gp::execute(estate, &domain, &lower, &a);
+    }
+    match lower.as_str() {
+        "get-cmdeployclientstate" => h::client_state(estate, &session.host, &a),
+        "install-cmdeployclient" => h::install(estate, &session.host, &a),
+        "stop-cmdeployclientservice" => h::stop_service(estate, &session.host, &a),
+        "remove-cmdeploysmscfg" => h::remove_smscfg(estate, &session.host, &a),
+        "remove-cmdeploycertificates" => h::remove_certificates(estate, &session.host, &a),
+        "remove-cmdeploytrustedrootkey" => h::remove_trusted_root_key(estate, &session.host, &a),
+        "set-cmdeployinternetmanagementpoint" => h::set_internet_mp(estate, &session.host, &a),
+        _ => Err(not_recognized(cmdlet)),
+    }
+}

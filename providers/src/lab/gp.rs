@@ -1,0 +1,286 @@
+//! Lab GroupPolicy cmdlets (run on a domain controller): GPOs, registry-based settings, links.
+
+use serde_json::{json, Value};
+
+use super::args::{Args, CmdError, CmdResult};
+use super::model::{Estate, Gpo, GpoLink, RegistrySetting};
+
+/// Normalises a registry key to `HKLM\...` / `HKCU\...`.
+///
+/// # Errors
+/// Keys outside HKLM and HKCU, which Group Policy cannot hold.
+pub fn normalize_key(key: &str) -> Result<String, CmdError> {
+    let key = key.trim().trim_end_matches('\\');
+    let (hive, rest) = key.split_once('\\').unwrap_or((key, ""));
+    let hive = match hive.to_ascii_uppercase().as_str() {
+        "HKLM" | "HKEY_LOCAL_MACHINE" => "HKLM",
+        "HKCU" | "HKEY_CURRENT_USER" => "HKCU",
+        _ => {
+            return Err(CmdError::new(
+                "InvalidArgument",
+                format!("The key '{key}' is not valid. Keys must be under HKEY_LOCAL_MACHINE (Computer Configuration) or HKEY_CURRENT_USER (User Configuration)."),
+            ))
+        }
+    };
+    Ok(format!("{hive}\\{rest}"))
+}
+
+fn long_key(key: &str) -> String {
+    key.replacen("HKLM\\", "HKEY_LOCAL_MACHINE\\", 1).replacen("HKCU\\", "HKEY_CURRENT_USER\\", 1)
+}
+
+fn gpo_json(g: &Gpo) -> Value {
+    json!({"DisplayName": g.name, "Id": g.id, "DomainName": g.domain, "GpoStatus": "AllSettingsEnabled"})
+}
+
+fn gpo_index(estate: &Estate, domain: &str, name: &str) -> Result<usize, CmdError> {
+    estate
+        .gpos
+        .iter()
+        .position(|g| g.domain.eq_ignore_ascii_case(domain) && g.name.eq_ignore_ascii_case(name))
+        .ok_or_else(|| CmdError::new("ObjectNotFound", format!("GPO with name {name} was not found in the {domain} domain.")))
+}
+
+/// Dispatches a GroupPolicy cmdlet (lower-case name) on `domain`'s controller.
+///
+/// # Errors
+/// The cmdlet's error.
+pub fn execute(estate: &mut Estate, domain: &str, cmdlet: &str, a: &Args) -> CmdResult {
+    a.accept(&["Domain", "Server"]);
+    match cmdlet {
+        "get-gpo" => {
+            let name = a.opt_str("Name")?;
+            let all = a.opt_bool("All")?.unwrap_or(false);
+            a.finish()?;
+            let list: Vec<Value> = estate
+                .gpos
+                .iter()
+                .filter(|g| g.domain.eq_ignore_ascii_case(domain))
+                .filter(|g| all || name.as_ref().is_none_or(|n| g.name.eq_ignore_ascii_case(n)))
+                .map(gpo_json)
+                .collect();
+            if name.is_some() && list.is_empty() {
+                return Err(CmdError::new("ObjectNotFound", format!("GPO with name {} was not found in the {domain} domain.", name.unwrap_or_default())));
+            }
+            Ok(Value::Array(list))
+        }
+        "new-gpo" => {
+            let name = a.str("Name")?;
+            a.accept(&["Comment"]);
+            a.finish()?;
+            if gpo_index(estate, domain, &name).is_ok() {
+                return Err(CmdError::new("ResourceExists", format!("A GPO named {name} already exists in the {domain} domain.")));
+            }
+            let id = estate.new_guid();
+            let g = Gpo {
+                id,
+                name,
+                domain: domain.to_string(),
+                values: Vec::new(),
+                links: Vec::new(),
+            };
+            let out = gpo_json(&g);
+            estate.gpos.push(g);
+            Ok(out)
+        }
+        "remove-gpo" => {
+            let idx = gpo_index(estate, domain, &a.str("Name")?)?;
+            a.finish()?;
+            estate.gpos.remove(idx);
+            Ok(Value::Null)
+        }
+        "get-gpregistryvalue" => {
+            let idx = gpo_index(estate, domain, &a.str("Name")?)?;
+            let key = normalize_key(&a.str("Key")?)?;
+            let value_name = a.opt_str("ValueName")?;
+            a.finish()?;
+            let g = &estate.gpos[idx];
+            let rows: Vec<Value> = g
+                .values
+                .iter()
+                .filter(|v| v.key.eq_ignore_ascii_case(&key))
+                .filter(|v| value_name.as_ref().is_none_or(|n| v.value_name.eq_ignore_ascii_case(n)))
+                .map(|v| {
+                    json!({
+                        "PolicyState": v.state,
+                        "Hive": if key.starts_with("HKLM") { "LocalMachine" } else { "CurrentUser" },
+                        "KeyPath": key.split_once('\\').map(|x| x.1).unwrap_or(""),
+                        "FullKeyPath": long_key(&key),
+                        "ValueName": v.value_name,
+                        "Type": v.value_type,
+                        "Value": v.value,
+                    })
+                })
+                .collect();
+            if rows.is_empty() {
+                return Err(CmdError::new(
+                    "ObjectNotFound",
+                    format!("The following Group Policy registry setting was not found: \"{}\".", long_key(&key)),
+                ));
+            }
+            Ok(Value::Array(rows))
+        }
+        "set-gpregistryvalue" => {
+            let idx = gpo_index(estate, domain, &a.str("Name")?)?;
+            let key = normalize_key(&a.str("Key")?)?;
+            let names = a.opt_strs("ValueName")?.unwrap_or_default();
+            let disable = a.opt_bool("Disable")?.unwrap_or(false);
+            let value_type = a.opt_str("Type")?;
+            let value = a.opt_str("Value")?;
+            let raw = if a.has("Value") { args_value(a) } else { Value::Null };
+            a.finish()?;
+            if names.is_empty() {
+                return Err(CmdError::new("InvalidArgument", "Set-GPRegistryValue: -ValueName is required (the lab does not model key-only settings)."));
+            }
+            let g = &mut estate.gpos[idx];
+            for name in names {
+                g.values.retain(|v| !(v.key.eq_ignore_ascii_case(&key) && v.value_name.eq_ignore_ascii_case(&name)));
+                if disable {
+                    g.values.push(RegistrySetting {
+                        key: key.clone(),
+                        value_name: name,
+                        value_type: "String".into(),
+                        value: Value::String(String::new()),
+                        state: "Delete".into(),
+                    });
+                    continue;
+                }
+                let t = value_type.clone().ok_or_else(|| CmdError::new("InvalidArgument", "Set-GPRegistryValue: -Type is required with -Value."))?;
+                let stored = match t.to_ascii_lowercase().as_str() {
+                    "dword" | "qword" => match &raw {
+                        Value::Number(n) => Value::Number(n.clone()),
+                        _ => value
+                            .as_deref()
+                            .and_then(|v| v.parse::<u64>().ok())
+                            .map(Value::from)
+                            .ok_or_else(|| CmdError::new("InvalidArgument", format!("Set-GPRegistryValue: a {t} value must be a number.")))?,
+                    },
+                    "string" | "expandstring" => Value::String(value.clone().unwrap_or_default()),
+                    "multistring" | "binary" => raw.clone(),
+                    _ => return Err(CmdError::new("InvalidArgument", format!("Cannot convert value \"{t}\" to type \"RegistryValueKind\"."))),
+                };
+                g.values.push(RegistrySetting {
+                    key: key.clone(),
+                    value_name: name,
+                    value_type: canonical_type(&t),
+                    value: stored,
+                    state: "Set".into(),
+                });
+            }
+            Ok(gpo_json(g))
+        }
+        "remove-gpregistryvalue" => {
+            let idx = gpo_index(estate, domain, &a.str("Name")?)?;
+            let key = normalize_key(&a.str("Key")?)?;
+            let names = a.opt_strs("ValueName")?;
+            a.finish()?;
+            let g = &mut estate.gpos[idx];
+            let before = g.values.len();
+            g.values.retain(|v| {
+                !(v.key.eq_ignore_ascii_case(&key) && names.as_ref().is_none_or(|ns| ns.iter().any(|n| n.eq_ignore_ascii_case(&v.value_name))))
+            });
+            if g.values.len() == before {
+                return Err(CmdError::new(
+                    "ObjectNotFound",
+                    format!("The following Group Policy registry setting was not found: \"{}\".", long_key(&key)),
+                ));
+            }
+            Ok(Value::Null)
+        }
+        "get-gpinheritance" => {
+            let target = a.str("Target")?;
+            a.finish()?;
+            check_target(estate, domain, &target)?;
+            let links: Vec<Value> = estate
+                .gpos
+                .iter()
+                .flat_map(|g| g.links.iter().filter(|l| l.target.eq_ignore_ascii_case(&target)).map(move |l| (g, l)))
+                .enumerate()
+                .map(|(i, (g, l))| json!({"DisplayName": g.name, "GpoId": g.id, "Enabled": l.enabled, "Enforced": l.enforced, "Order": i + 1, "Target": l.target}))
+                .collect();
+            Ok(json!({"Path": target, "GpoLinks": links}))
+        }
+        "new-gplink" | "set-gplink" => {
+            let idx = gpo_index(estate, domain, &a.str("Name")?)?;
+            let target = a.str("Target")?;
+            let enabled = yes_no(a.opt_str("LinkEnabled")?)?;
+            let enforced = yes_no(a.opt_str("Enforced")?)?;
+            a.accept(&["Order"]);
+            a.finish()?;
+            check_target(estate, domain, &target)?;
+            let g = &mut estate.gpos[idx];
+            let existing = g.links.iter().position(|l| l.target.eq_ignore_ascii_case(&target));
+            match (cmdlet, existing) {
+                ("new-gplink", Some(_)) => Err(CmdError::new("ResourceExists", format!("The GPO {} is already linked to {target}.", g.name))),
+                ("set-gplink", None) => Err(CmdError::new("ObjectNotFound", format!("The GPO {} is not linked to {target}.", g.name))),
+                (_, Some(i)) => {
+                    if let Some(e) = enabled {
+                        g.links[i].enabled = e;
+                    }
+                    if let Some(e) = enforced {
+                        g.links[i].enforced = e;
+                    }
+                    Ok(Value::Null)
+                }
+                (_, None) => {
+                    g.links.push(GpoLink {
+                        target,
+                        enabled: enabled.unwrap_or(true),
+                        enforced: enforced.unwrap_or(false),
+                    });
+                    Ok(Value::Null)
+                }
+            }
+        }
+        "remove-gplink" => {
+            let idx = gpo_index(estate, domain, &a.str("Name")?)?;
+            let target = a.str("Target")?;
+            a.finish()?;
+            let g = &mut estate.gpos[idx];
+            let before = g.links.len();
+            g.links.retain(|l| !l.target.eq_ignore_ascii_case(&target));
+            if g.links.len() == before {
+                return Err(CmdError::new("ObjectNotFound", format!("The GPO {} is not linked to {target}.", g.name)));
+            }
+            Ok(Value::Null)
+        }
+        _ => Err(CmdError::new(
+            "ObjectNotFound",
+            format!("The term '{cmdlet}' is not recognized as the name of a cmdlet, function, script file, or operable program."),
+        )),
+    }
+}
+
+fn args_value(a: &Args) -> Value {
+    a.opt_strs("Value").ok().flatten().map(|v| if v.len() == 1 { Value::String(v[0].clone()) } else { json!(v) }).unwrap_or(Value::Null)
+}
+
+fn canonical_type(t: &str) -> String {
+    ["String", "ExpandString", "Binary", "DWord", "MultiString", "QWord"]
+        .iter()
+        .find(|c| c.eq_ignore_ascii_case(t))
+        .map(|c| c.to_string())
+        .unwrap_or_else(|| t.to_string())
+}
+
+fn yes_no(v: Option<String>) -> Result<Option<bool>, CmdError> {
+    match v.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None => Ok(None),
+        Some("yes") => Ok(Some(true)),
+        Some("no") => Ok(Some(false)),
+        Some(other) => Err(CmdError::new(
+            "InvalidArgument",
+            format!("Cannot convert value \"{other}\" to type \"EnableLink\". Specify one of the enumerator names: Unspecified, No, Yes."),
+        )),
+    }
+}
+
+fn check_target(estate: &Estate, domain: &str, target: &str) -> Result<(), CmdError> {
+    let d = estate.domain(domain).ok_or_else(|| CmdError::new("ObjectNotFound", format!("Domain {domain} not found.")))?;
+    let domain_dn = d.name.split('.').map(|p| format!("DC={p}")).collect::<Vec<_>>().join(",");
+    if target.eq_ignore_ascii_case(&domain_dn) || d.ous.iter().any(|o| o.eq_ignore_ascii_case(target)) {
+        Ok(())
+    } else {
+        Err(CmdError::new("ObjectNotFound", format!("The Active Directory object '{target}' was not found in the {domain} domain.")))
+    }
+}

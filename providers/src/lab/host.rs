@@ -1,0 +1,340 @@
+//! Lab client hosts: CCMSetup installs (manual, workgroup, internet, push), client state probes,
+//! imaging preparation steps, and the site's device records (`Get-CMDevice`).
+//!
+//! Rules modelled (configmgr.md §1, §4, §6): push refuses workgroup computers, hosts without
+//! ADMIN$, and hosts where no push account is a local administrator; `SMSSITECODE=AUTO` assigns
+//! only through a site-assignment boundary group matching the host's address; an internet client
+//! without a PKI certificate installs but cannot reach its management point; `/logon` stops when
+//! any client is installed; reinstalls keep the existing client's settings unless `/forceinstall`.
+
+use serde_json::{json, Value};
+
+use super::args::{Args, CmdError, CmdResult};
+use super::model::{short, Client, Estate, Host};
+use crate::ccmsetup;
+use crate::configmgr::net;
+
+fn host_of<'e>(estate: &'e mut Estate, name: &str) -> Result<&'e mut Host, CmdError> {
+    estate
+        .host_mut(name)
+        .ok_or_else(|| CmdError::new("ObjectNotFound", format!("The computer '{name}' is not known in the lab.")))
+}
+
+/// The site codes of site-assignment boundary groups whose boundaries contain the host.
+pub fn assignment_sites(estate: &Estate, host: &Host) -> Vec<String> {
+    let net4 = net::host_net(&host.ip);
+    let mut codes: Vec<String> = estate
+        .boundary_groups
+        .iter()
+        .filter(|g| !g.default_site_code.is_empty())
+        .filter(|g| {
+            g.boundaries.iter().any(|id| {
+                estate.boundaries.iter().find(|b| b.id == *id).is_some_and(|b| match b.boundary_type {
+                    0 => net4.is_some_and(|n| n.network().to_string() == b.value),
+                    1 => host.ad_site.as_ref().is_some_and(|s| s.eq_ignore_ascii_case(&b.value)),
+                    3 => match (net::range(&b.value), net4) {
+                        (Ok((lo, hi)), Some(n)) => (u32::from(lo)..=u32::from(hi)).contains(&u32::from(n.addr())),
+                        _ => false,
+                    },
+                    _ => false,
+                })
+            })
+        })
+        .map(|g| g.default_site_code.clone())
+        .collect();
+    codes.sort();
+    codes.dedup();
+    codes
+}
+
+/// `Get-CmdeployClientState`: what a probe of the host reads (WMI, services, files, stores).
+pub fn client_state(estate: &mut Estate, host: &str, a: &Args) -> CmdResult {
+    a.finish()?;
+    let h = host_of(estate, host)?.clone();
+    let c = h.client.clone();
+    Ok(json!({
+        "Installed": c.is_some(),
+        "ClientVersion": c.as_ref().map(|c| c.version.clone()),
+        "SiteCode": c.as_ref().map(|c| c.site_code.clone()).filter(|s| !s.is_empty()),
+        "CcmExecRunning": c.as_ref().is_some_and(|c| c.ccmexec_running),
+        "SmsCfgIni": c.as_ref().is_some_and(|c| c.smscfg_ini),
+        "SmsCertificates": c.as_ref().map(|c| c.sms_certificates).unwrap_or(0),
+        "PkiCertificates": u32::from(h.pki_certificate),
+        "TrustedRootKey": c.as_ref().is_some_and(|c| c.trusted_root_key),
+        "InternetManagementPoint": c.as_ref().map(|c| c.internet_management_point.clone()).filter(|s| !s.is_empty()),
+        "LastInstallParameters": c.as_ref().map(|c| c.install_parameters.clone()),
+        "ManagementPointReachable": c.as_ref().is_some_and(|c| c.registered),
+        "DomainJoined": h.domain.is_some(),
+    }))
+}
+
+struct InstallOutcome {
+    exit_code: i64,
+    log: String,
+}
+
+fn do_install(estate: &mut Estate, host: &str, text: &str, method: &str) -> Result<InstallOutcome, CmdError> {
+    let (parsed, findings) = ccmsetup::check(text, None);
+    if let Some(f) = findings.iter().find(|f| f.is_error()) {
+        return Ok(InstallOutcome {
+            exit_code: 6,
+            log: format!("CcmSetup failed: invalid command line: {}. CcmSetup is exiting with return code 6", f.message),
+        });
+    }
+    let cmd = parsed.unwrap_or_default();
+    let h = estate.host(host).cloned().ok_or_else(|| CmdError::new("ObjectNotFound", format!("The computer '{host}' is not known in the lab.")))?;
+    if cmd.has_parameter("logon") && h.client.is_some() {
+        return Ok(InstallOutcome {
+            exit_code: 0,
+            log: "A client is already installed and /logon was specified. CcmSetup is exiting with return code 0".into(),
+        });
+    }
+    if cmd.has_parameter("uninstall") {
+        host_of(estate, host)?.client = None;
+        return Ok(InstallOutcome {
+            exit_code: 0,
+            log: "Client uninstalled. CcmSetup is exiting with return code 0".into(),
+        });
+    }
+    if h.client.is_some() && !cmd.has_parameter("forceinstall") {
+        return Ok(InstallOutcome {
+            exit_code: 0,
+            log: "An existing client is installed; its local policy and stored command line take precedence over the new properties (use /forceinstall to change them). CcmSetup is exiting with return code 0".into(),
+        });
+    }
+    let explicit = cmd.property_value("SMSSITECODE").map(str::to_uppercase).filter(|c| c != "AUTO");
+    let internet = cmd.property_value("CCMALWAYSINF") == Some("1");
+    let mut log = Vec::new();
+    let site_code = match &explicit {
+        Some(code) => match estate.site(code) {
+            Some(s) if s.site_type == "primary" => code.clone(),
+            Some(_) => {
+                log.push(format!("Site {code} is not a primary site; clients can be assigned only to a primary site. The client is unassigned."));
+                String::new()
+            }
+            None => {
+                log.push(format!("Failed to assign to site {code}: the site code does not exist. The client is unassigned; automatic assignment retries every 10 minutes."));
+                String::new()
+            }
+        },
+        None if internet => {
+            log.push("An internet-only client needs an explicit SMSSITECODE; it cannot use automatic site assignment.".into());
+            String::new()
+        }
+        None => match assignment_sites(estate, &h).first() {
+            Some(code) => code.clone(),
+            None => {
+                log.push(format!(
+                    "Automatic site assignment found no site: {} ({}) is in no boundary group used for site assignment. The client is unassigned.",
+                    h.fqdn, h.ip
+                ));
+                String::new()
+            }
+        },
+    };
+    let version = estate.site(&site_code).map(|s| s.version.clone()).unwrap_or_else(|| "5.00.9128.1000".into());
+    let hostname = cmd.property_value("CCMHOSTNAME").map(str::to_lowercase).unwrap_or_default();
+    let registered = if site_code.is_empty() {
+        false
+    } else if internet || !hostname.is_empty() {
+        let site = estate.site(&site_code);
+        let known_mp = site.is_some_and(|s| s.internet_management_points.iter().any(|m| m.eq_ignore_ascii_case(&hostname)));
+        if !h.pki_certificate || !cmd.has_parameter("UsePKICert") {
+            log.push(format!(
+                "The client cannot communicate with the internet-based management point {hostname}: no valid PKI client authentication certificate (use a PKI certificate and /UsePKICert)."
+            ));
+            false
+        } else if !known_mp {
+            log.push(format!("{hostname} is not an internet-facing management point of site {site_code}."));
+            false
+        } else {
+            true
+        }
+    } else {
+        estate.site(&site_code).is_some_and(|s| !s.management_points.is_empty())
+    };
+    let client = Client {
+        version,
+        site_code,
+        ccmexec_running: true,
+        smscfg_ini: true,
+        sms_certificates: 1,
+        trusted_root_key: true,
+        internet_management_point: hostname,
+        install_parameters: text.to_string(),
+        registered,
+        method: method.to_string(),
+    };
+    host_of(estate, host)?.client = Some(client);
+    log.push("CcmSetup is exiting with return code 0".into());
+    Ok(InstallOutcome {
+        exit_code: 0,
+        log: log.join(" "),
+    })
+}
+
+/// `Install-CmdeployClient -SourcePath -CommandLine`: runs CCMSetup from a local copy.
+pub fn install(estate: &mut Estate, host: &str, a: &Args) -> CmdResult {
+    let source = a.str("SourcePath")?;
+    let text = a.str("CommandLine")?;
+    a.finish()?;
+    let h = host_of(estate, host)?;
+    if source.starts_with("\\\\") {
+        return Err(CmdError::new(
+            "PermissionDenied",
+            format!("Access to the path '{source}' is denied: a WinRM session has no network credentials (double hop). Copy the client source to {} first.", h.fqdn),
+        ));
+    }
+    if !h.files.iter().any(|f| f.eq_ignore_ascii_case(source.trim_end_matches('\\'))) {
+        return Err(CmdError::new("ObjectNotFound", format!("Cannot find path '{source}\\ccmsetup.exe' because it does not exist.")));
+    }
+    let out = do_install(estate, host, &text, "manual")?;
+    if out.exit_code != 0 {
+        return Err(CmdError::new("InvalidResult", format!("CCMSetup failed with exit code {}: {}", out.exit_code, out.log)));
+    }
+    Ok(json!({"ExitCode": out.exit_code, "LogTail": out.log}))
+}
+
+/// `Install-CMClient -DeviceName [-SiteCode] [-AlwaysInstallClient] [-ForceReinstall]
+/// [-IncludeDomainController]`: a client push from the site server, with push's prerequisites.
+pub fn push_install(estate: &mut Estate, a: &Args, session_site: &str) -> CmdResult {
+    let device = a.str("DeviceName")?;
+    let site_code = a.opt_str("SiteCode")?.unwrap_or_else(|| session_site.to_string()).to_uppercase();
+    let always = a.opt_bool("AlwaysInstallClient")?.unwrap_or(false);
+    let force = a.opt_bool("ForceReinstall")?.unwrap_or(false);
+    let include_dc = a.opt_bool("IncludeDomainController")?.unwrap_or(false);
+    a.finish()?;
+    let h = estate.host(&device).cloned().ok_or_else(|| CmdError::new("ObjectNotFound", format!("No discovered device named '{device}'. Client push installs only to discovered resources.")))?;
+    let site = estate.site(&site_code).cloned().ok_or_else(|| CmdError::new("ObjectNotFound", format!("The site code '{site_code}' does not exist.")))?;
+    let refuse = |m: String| Err(CmdError::new("InvalidOperation", m));
+    if h.domain.is_none() {
+        return refuse(format!("Client push installation cannot install to workgroup computer {device}: install the client manually (CCMSetup.exe SMSSITECODE=... DNSSUFFIX=...)."));
+    }
+    if h.role == "domain_controller" && !include_dc {
+        return refuse(format!("{device} is a domain controller; client push skips domain controllers unless they are included."));
+    }
+    if !h.reachable {
+        return refuse(format!("Unable to connect to {device} (ping, SMB 445 and RPC 135 from the site server must be allowed). Client push retries every hour for up to 7 days."));
+    }
+    if !h.admin_share {
+        return refuse(format!("Unable to connect to the ADMIN$ share on {device}. Client push needs the ADMIN$ share and File and Printer Sharing."));
+    }
+    let can_admin = site.push.accounts.iter().any(|acc| {
+        let stored = site.accounts.iter().find(|x| x.user_name.eq_ignore_ascii_case(acc));
+        let ad = estate.user(acc);
+        let password_ok = matches!((stored, ad), (Some(s), Some(u)) if !s.password_hash.is_empty() && s.password_hash == u.password_hash);
+        password_ok && h.local_admins.iter().any(|m| m.eq_ignore_ascii_case(acc))
+    });
+    if !can_admin {
+        return refuse(format!(
+            "Access is denied to {device}: no client push installation account is a member of its local Administrators group (with the password AD holds). The site computer account is tried last and fails. Push retries every hour for up to 7 days."
+        ));
+    }
+    if h.client.is_some() && !always && !force {
+        return Ok(json!({"DeviceName": device, "Result": "a client is already installed"}));
+    }
+    let mut text = site.push.installation_properties.clone();
+    if force {
+        text = format!("/forceinstall {text}");
+    }
+    if !text.to_uppercase().contains("SMSSITECODE=") {
+        text = format!("{text} SMSSITECODE={site_code}");
+    }
+    if let Some(fsp) = &site.fallback_status_point {
+        if !text.to_uppercase().contains("FSP=") {
+            text = format!("{text} FSP={}", fsp.server);
+        }
+    }
+    let out = do_install(estate, &device, text.trim(), "push")?;
+    if out.exit_code != 0 {
+        return Err(CmdError::new("InvalidResult", format!("Client push to {device} failed: {}", out.log)));
+    }
+    Ok(json!({"DeviceName": device, "Result": out.log}))
+}
+
+/// `Get-CMDevice [-Name] [-Fast]`: the site's device records (clients assigned to the site that
+/// registered, and discovered domain computers without a client).
+pub fn get_device(estate: &mut Estate, a: &Args, session_site: &str) -> CmdResult {
+    let name = a.opt_str("Name")?;
+    a.accept(&["Fast", "Resource"]);
+    a.finish()?;
+    let site_domain = estate.site(session_site).map(|s| s.server.split_once('.').map(|x| x.1.to_string()).unwrap_or_default());
+    let mut out = Vec::new();
+    for (i, h) in estate.hosts.iter().enumerate() {
+        let short_name = short(&h.fqdn).to_uppercase();
+        if name.as_ref().is_some_and(|n| !n.eq_ignore_ascii_case(&short_name) && !n.eq_ignore_ascii_case(&h.fqdn)) {
+            continue;
+        }
+        let record = match &h.client {
+            Some(c) if c.registered && c.site_code.eq_ignore_ascii_case(session_site) => Some(json!({
+                "Name": short_name, "ResourceID": 16_777_000 + i, "IsClient": true, "SiteCode": c.site_code,
+                "ClientVersion": c.version, "IsBlocked": false, "DeviceOS": h.os, "Domain": h.domain,
+            })),
+            _ if h.domain.is_some() && h.domain == site_domain => Some(json!({
+                "Name": short_name, "ResourceID": 16_777_000 + i, "IsClient": false, "SiteCode": null,
+                "ClientVersion": null, "IsBlocked": false, "DeviceOS": h.os, "Domain": h.domain,
+            })),
+            _ => None,
+        };
+        out.extend(record);
+    }
+    Ok(Value::Array(out))
+}
+
+fn client_of<'e>(estate: &'e mut Estate, host: &str) -> Result<&'e mut Client, CmdError> {
+    host_of(estate, host)?
+        .client
+        .as_mut()
+        .ok_or_else(|| CmdError::new("ObjectNotFound", "Cannot find any service with service name 'CcmExec' (the client is not installed)."))
+}
+
+/// `Stop-CmdeployClientService`: stops CcmExec (SMS Agent Host).
+pub fn stop_service(estate: &mut Estate, host: &str, a: &Args) -> CmdResult {
+    a.finish()?;
+    client_of(estate, host)?.ccmexec_running = false;
+    Ok(Value::Null)
+}
+
+/// `Remove-CmdeploySmsCfg`: deletes `%WinDir%\SMSCFG.INI`.
+pub fn remove_smscfg(estate: &mut Estate, host: &str, a: &Args) -> CmdResult {
+    a.finish()?;
+    if let Some(c) = host_of(estate, host)?.client.as_mut() {
+        c.smscfg_ini = false;
+    }
+    Ok(Value::Null)
+}
+
+/// `Remove-CmdeployCertificates -Store SMS|My`.
+pub fn remove_certificates(estate: &mut Estate, host: &str, a: &Args) -> CmdResult {
+    let store = a.str("Store")?;
+    a.finish()?;
+    let h = host_of(estate, host)?;
+    match store.to_ascii_uppercase().as_str() {
+        "SMS" => {
+            if let Some(c) = h.client.as_mut() {
+                c.sms_certificates = 0;
+            }
+        }
+        "MY" => h.pki_certificate = false,
+        _ => return Err(CmdError::new("InvalidArgument", format!("Cannot validate argument on parameter 'Store'. The argument \"{store}\" does not belong to the set \"SMS,My\"."))),
+    }
+    Ok(Value::Null)
+}
+
+/// `Remove-CmdeployTrustedRootKey`: removes the TrustedRootKey instance.
+pub fn remove_trusted_root_key(estate: &mut Estate, host: &str, a: &Args) -> CmdResult {
+    a.finish()?;
+    client_of(estate, host)?.trusted_root_key = false;
+    Ok(Value::Null)
+}
+
+/// `Set-CmdeployInternetManagementPoint -Fqdn`: `SetInternetManagementPointFQDN`, then CcmExec
+/// restarts.
+pub fn set_internet_mp(estate: &mut Estate, host: &str, a: &Args) -> CmdResult {
+    let fqdn = a.str("Fqdn")?;
+    a.finish()?;
+    let c = client_of(estate, host)?;
+    c.internet_management_point = fqdn.to_lowercase();
+    c.ccmexec_running = true;
+    Ok(Value::Null)
+}

@@ -1,0 +1,508 @@
+//! The lab's model of an enterprise: domains, sites, boundaries, boundary groups, accounts, push
+//! settings, GPOs and hosts. Serialized as JSON under `.cmdeploy/lab/estate.json`; seeded from a
+//! TOML file (`lab.toml`) of the same shape, where passwords are secret references.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use cmdeploy_engine::secret::SecretRef;
+
+/// The whole estate.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Estate {
+    /// Active Directory domains.
+    #[serde(default, rename = "domain")]
+    pub domains: Vec<Domain>,
+    /// ConfigMgr sites of the hierarchy.
+    #[serde(default, rename = "site")]
+    pub sites: Vec<Site>,
+    /// Boundaries (hierarchy-wide objects).
+    #[serde(default, rename = "boundary")]
+    pub boundaries: Vec<Boundary>,
+    /// Boundary groups.
+    #[serde(default, rename = "boundary_group")]
+    pub boundary_groups: Vec<BoundaryGroup>,
+    /// Group Policy objects.
+    #[serde(default, rename = "gpo")]
+    pub gpos: Vec<Gpo>,
+    /// Computers.
+    #[serde(default, rename = "host")]
+    pub hosts: Vec<Host>,
+    /// Next object id.
+    #[serde(default = "first_id")]
+    pub next_id: u64,
+    /// Salt for password hashes (random per lab).
+    #[serde(default)]
+    pub salt: String,
+    /// Scripts executed since the last reset (the figure the README reports).
+    #[serde(default)]
+    pub scripts_run: u64,
+}
+
+fn first_id() -> u64 {
+    16_777_217
+}
+
+/// An AD domain.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Domain {
+    /// DNS name, e.g. `contoso.com`.
+    pub name: String,
+    /// NetBIOS name, e.g. `CONTOSO`.
+    pub netbios: String,
+    /// Domain controllers (FQDNs).
+    #[serde(default)]
+    pub controllers: Vec<String>,
+    /// OUs (distinguished names).
+    #[serde(default)]
+    pub ous: Vec<String>,
+    /// Users (`DOMAIN\user`).
+    #[serde(default, rename = "user")]
+    pub users: Vec<User>,
+}
+
+/// An AD user.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct User {
+    /// `DOMAIN\user`.
+    pub name: String,
+    /// In the seed: where the password is. Never persisted.
+    #[serde(default, skip_serializing)]
+    pub password: Option<SecretRef>,
+    /// Salted SHA-256 of the password (persisted instead of the password).
+    #[serde(default)]
+    pub password_hash: String,
+}
+
+/// A ConfigMgr site.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Site {
+    /// Site code.
+    pub code: String,
+    /// Site name.
+    pub name: String,
+    /// `primary`, `secondary` or `cas`.
+    #[serde(rename = "type")]
+    pub site_type: String,
+    /// Parent site code.
+    #[serde(default)]
+    pub parent: Option<String>,
+    /// Site server FQDN.
+    pub server: String,
+    /// Site version (`5.00.9128.1000`).
+    #[serde(default = "default_version")]
+    pub version: String,
+    /// Management points (FQDNs).
+    #[serde(default)]
+    pub management_points: Vec<String>,
+    /// Internet-facing management points (FQDNs).
+    #[serde(default)]
+    pub internet_management_points: Vec<String>,
+    /// Fallback status point.
+    #[serde(default)]
+    pub fallback_status_point: Option<FallbackStatusPoint>,
+    /// Network access accounts (user names).
+    #[serde(default)]
+    pub network_access_accounts: Vec<String>,
+    /// Software update-based client installation enabled.
+    #[serde(default)]
+    pub software_update_installation: bool,
+    /// Accounts known to the site.
+    #[serde(default, rename = "account")]
+    pub accounts: Vec<Account>,
+    /// Client push settings (the two site components).
+    #[serde(default)]
+    pub push: PushSettings,
+}
+
+fn default_version() -> String {
+    "5.00.9128.1000".into()
+}
+
+/// FSP role (SMS_SCI_SysResUse).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FallbackStatusPoint {
+    /// Server FQDN.
+    pub server: String,
+    /// Throttle Count.
+    #[serde(default = "default_count")]
+    pub state_message_count: u32,
+    /// Throttle Interval in milliseconds (as ConfigMgr stores it).
+    #[serde(default = "default_throttle_ms")]
+    pub throttle_interval_ms: u64,
+}
+
+fn default_count() -> u32 {
+    10_000
+}
+
+fn default_throttle_ms() -> u64 {
+    3_600_000
+}
+
+/// A ConfigMgr account (SMS_SCI_Reserved).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Account {
+    /// `DOMAIN\user`.
+    pub user_name: String,
+    /// In the seed: where the password is. Never persisted.
+    #[serde(default, skip_serializing)]
+    pub password: Option<SecretRef>,
+    /// Salted hash of the password ConfigMgr holds (ConfigMgr cannot return it).
+    #[serde(default)]
+    pub password_hash: String,
+}
+
+/// Client push settings as ConfigMgr keeps them: SMS_DISCOVERY_DATA_MANAGER (switch, filters)
+/// and SMS_CLIENT_CONFIG_MANAGER (properties, accounts).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PushSettings {
+    /// DDM `Settings` = Active.
+    #[serde(default)]
+    pub automatic: bool,
+    /// DDM `Filters` bitmask: 1 exclude workstations, 2 exclude domain controllers, 4 exclude servers.
+    #[serde(default = "default_filters")]
+    pub filters: u32,
+    /// DDM `AutoInstallSiteSystem`.
+    #[serde(default)]
+    pub site_systems: bool,
+    /// CCM `Advanced Client Command Line`.
+    #[serde(default)]
+    pub installation_properties: String,
+    /// CCM PropList `Reserved2`: accounts in order.
+    #[serde(default)]
+    pub accounts: Vec<String>,
+    /// NTLM fallback allowed.
+    #[serde(default = "yes")]
+    pub ntlm_fallback: bool,
+}
+
+fn default_filters() -> u32 {
+    7
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A boundary (SMS_Boundary).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Boundary {
+    /// BoundaryID.
+    #[serde(default)]
+    pub id: u64,
+    /// BoundaryType: 0 IPSubnet, 1 ADSite, 2 IPv6Prefix, 3 IPRange, 4 VPN.
+    #[serde(rename = "type")]
+    pub boundary_type: u32,
+    /// Value as ConfigMgr stores it (subnet ID for IP subnets).
+    pub value: String,
+    /// DisplayName.
+    #[serde(default)]
+    pub name: String,
+}
+
+/// A boundary group (SMS_BoundaryGroup).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct BoundaryGroup {
+    /// GroupID.
+    #[serde(default)]
+    pub id: u64,
+    /// Name (unique).
+    pub name: String,
+    /// Description.
+    #[serde(default)]
+    pub description: String,
+    /// DefaultSiteCode ("" = not used for site assignment).
+    #[serde(default)]
+    pub default_site_code: String,
+    /// Member boundary IDs (in the seed: boundary names may be given in `members`).
+    #[serde(default)]
+    pub boundaries: Vec<u64>,
+    /// Member boundaries by name, in the seed only.
+    #[serde(default, skip_serializing)]
+    pub members: Vec<String>,
+    /// Site system servers (FQDNs).
+    #[serde(default)]
+    pub site_systems: Vec<String>,
+}
+
+/// A GPO.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Gpo {
+    /// GUID.
+    #[serde(default)]
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Domain.
+    pub domain: String,
+    /// Registry-based policy settings (what Registry.pol holds).
+    #[serde(default, rename = "value")]
+    pub values: Vec<RegistrySetting>,
+    /// Links to OUs.
+    #[serde(default, rename = "link")]
+    pub links: Vec<GpoLink>,
+}
+
+/// One registry policy setting of a GPO.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RegistrySetting {
+    /// `HKLM\Software\...`.
+    pub key: String,
+    /// Value name.
+    pub value_name: String,
+    /// `String`, `DWord`, ...
+    #[serde(rename = "type")]
+    pub value_type: String,
+    /// Value (string or number).
+    pub value: serde_json::Value,
+    /// `Set` or `Delete` (a `-Disable`d setting).
+    #[serde(default = "set_state")]
+    pub state: String,
+}
+
+fn set_state() -> String {
+    "Set".into()
+}
+
+/// A GPO link.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct GpoLink {
+    /// Target DN.
+    pub target: String,
+    /// Link enabled.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Enforced.
+    #[serde(default)]
+    pub enforced: bool,
+}
+
+/// A computer.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Host {
+    /// FQDN (or the name, for workgroup computers).
+    pub fqdn: String,
+    /// Domain membership (`None`: workgroup).
+    #[serde(default)]
+    pub domain: Option<String>,
+    /// IPv4 address.
+    #[serde(default)]
+    pub ip: String,
+    /// AD site.
+    #[serde(default)]
+    pub ad_site: Option<String>,
+    /// `server`, `workstation` or `domain_controller`.
+    #[serde(default = "workstation")]
+    pub role: String,
+    /// OS caption.
+    #[serde(default)]
+    pub os: String,
+    /// ADMIN$ share present.
+    #[serde(default = "yes")]
+    pub admin_share: bool,
+    /// Members of local Administrators.
+    #[serde(default)]
+    pub local_admins: Vec<String>,
+    /// Reachable over the network (WinRM/SMB).
+    #[serde(default = "yes")]
+    pub reachable: bool,
+    /// A PKI client-authentication certificate in the machine's Personal store.
+    #[serde(default)]
+    pub pki_certificate: bool,
+    /// Login users of the host (for WinRM Basic auth in `lab serve`): `user` → password hash.
+    #[serde(default)]
+    pub client: Option<Client>,
+    /// Files present (local paths such as client source copies).
+    #[serde(default)]
+    pub files: Vec<String>,
+}
+
+fn workstation() -> String {
+    "workstation".into()
+}
+
+/// The ConfigMgr client on a host.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Client {
+    /// ClientVersion.
+    #[serde(default = "default_version")]
+    pub version: String,
+    /// Assigned site ("" = unassigned).
+    #[serde(default)]
+    pub site_code: String,
+    /// CcmExec running.
+    #[serde(default = "yes")]
+    pub ccmexec_running: bool,
+    /// `%WinDir%\SMSCFG.INI` present.
+    #[serde(default = "yes")]
+    pub smscfg_ini: bool,
+    /// Certificates in the SMS store.
+    #[serde(default = "one")]
+    pub sms_certificates: u32,
+    /// Trusted root key present.
+    #[serde(default = "yes")]
+    pub trusted_root_key: bool,
+    /// Internet MP FQDN.
+    #[serde(default)]
+    pub internet_management_point: String,
+    /// Last successful install parameters (registry `LastSuccessfulInstallParams`).
+    #[serde(default)]
+    pub install_parameters: String,
+    /// Client reached its management point and registered.
+    #[serde(default = "yes")]
+    pub registered: bool,
+    /// Installed by `/logon`, push, manual...
+    #[serde(default)]
+    pub method: String,
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl Estate {
+    /// A fresh object id.
+    pub fn new_id(&mut self) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    /// A GPO-style GUID.
+    pub fn new_guid(&mut self) -> String {
+        let n: u128 = rand::random();
+        let h = format!("{n:032x}");
+        format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    }
+
+    /// Salted hash of a password.
+    pub fn hash_password(&self, password: &str) -> String {
+        hex::encode(Sha256::digest(format!("{}:{password}", self.salt).as_bytes()))
+    }
+
+    /// A site by code (case-insensitive).
+    pub fn site(&self, code: &str) -> Option<&Site> {
+        self.sites.iter().find(|s| s.code.eq_ignore_ascii_case(code))
+    }
+
+    /// A site by code, mutable.
+    pub fn site_mut(&mut self, code: &str) -> Option<&mut Site> {
+        self.sites.iter_mut().find(|s| s.code.eq_ignore_ascii_case(code))
+    }
+
+    /// A host by FQDN or short name (case-insensitive).
+    pub fn host(&self, name: &str) -> Option<&Host> {
+        self.hosts.iter().find(|h| host_matches(h, name))
+    }
+
+    /// A host, mutable.
+    pub fn host_mut(&mut self, name: &str) -> Option<&mut Host> {
+        self.hosts.iter_mut().find(|h| host_matches(h, name))
+    }
+
+    /// The AD user `DOMAIN\user` (case-insensitive).
+    pub fn user(&self, name: &str) -> Option<&User> {
+        self.domains.iter().flat_map(|d| d.users.iter()).find(|u| u.name.eq_ignore_ascii_case(name))
+    }
+
+    /// The site a site server FQDN belongs to.
+    pub fn site_of_server(&self, fqdn: &str) -> Option<&Site> {
+        self.sites.iter().find(|s| s.server.eq_ignore_ascii_case(fqdn) || short(&s.server).eq_ignore_ascii_case(fqdn))
+    }
+
+    /// The domain a DC FQDN belongs to.
+    pub fn domain_of_controller(&self, fqdn: &str) -> Option<&Domain> {
+        self.domains
+            .iter()
+            .find(|d| d.controllers.iter().any(|c| c.eq_ignore_ascii_case(fqdn) || short(c).eq_ignore_ascii_case(fqdn)))
+    }
+
+    /// The domain of a NetBIOS or DNS name.
+    pub fn domain(&self, name: &str) -> Option<&Domain> {
+        self.domains
+            .iter()
+            .find(|d| d.name.eq_ignore_ascii_case(name) || d.netbios.eq_ignore_ascii_case(name))
+    }
+}
+
+/// The first label of an FQDN.
+pub fn short(fqdn: &str) -> &str {
+    fqdn.split('.').next().unwrap_or(fqdn)
+}
+
+fn host_matches(h: &Host, name: &str) -> bool {
+    h.fqdn.eq_ignore_ascii_case(name) || short(&h.fqdn).eq_ignore_ascii_case(name)
+}
+
+/// Seed-only content expanded into the estate: passwords hashed, member names resolved, ids set.
+pub fn prepare_seed(mut estate: Estate, project_dir: &std::path::Path) -> Result<Estate, String> {
+    if estate.salt.is_empty() {
+        estate.salt = format!("{:032x}", rand::random::<u128>());
+    }
+    if estate.next_id < first_id() {
+        estate.next_id = first_id();
+    }
+    let salt_holder = estate.clone();
+    for d in &mut estate.domains {
+        for u in &mut d.users {
+            if let Some(r) = u.password.take() {
+                let pw = r.resolve(project_dir).map_err(|e| format!("lab seed user {}: {e}", u.name))?;
+                u.password_hash = salt_holder.hash_password(pw.expose());
+            }
+        }
+    }
+    for s in &mut estate.sites {
+        for a in &mut s.accounts {
+            if let Some(r) = a.password.take() {
+                let pw = r.resolve(project_dir).map_err(|e| format!("lab seed account {}: {e}", a.user_name))?;
+                a.password_hash = salt_holder.hash_password(pw.expose());
+            }
+        }
+    }
+    let mut next = estate.next_id;
+    for b in &mut estate.boundaries {
+        if b.id == 0 {
+            b.id = next;
+            next += 1;
+        }
+    }
+    let ids: BTreeMap<String, u64> = estate.boundaries.iter().map(|b| (b.name.to_lowercase(), b.id)).collect();
+    for g in &mut estate.boundary_groups {
+        if g.id == 0 {
+            g.id = next;
+            next += 1;
+        }
+        for m in std::mem::take(&mut g.members) {
+            let id = ids.get(&m.to_lowercase()).ok_or_else(|| format!("lab seed group {}: unknown boundary `{m}`", g.name))?;
+            g.boundaries.push(*id);
+        }
+    }
+    estate.next_id = next;
+    let mut guids = Vec::new();
+    for _ in 0..estate.gpos.len() {
+        guids.push(estate.new_guid());
+    }
+    for (g, guid) in estate.gpos.iter_mut().zip(guids) {
+        if g.id.is_empty() {
+            g.id = guid;
+        }
+    }
+    Ok(estate)
+}

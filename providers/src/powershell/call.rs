@@ -1,0 +1,172 @@
+//! Calls and Scripts: the IR every provider builds instead of PowerShell text.
+//!
+//! A [`Call`] is one cmdlet with named arguments (JSON values); a [`Script`] is an ordered list of
+//! calls for one connection plus the [`Target`] that says which module the runner must load.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use cmdeploy_engine::secret::SecretValue;
+
+/// One cmdlet invocation, splatted by the runner: `& $cmdlet @args`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Call {
+    /// Cmdlet name, e.g. `New-CMBoundaryGroup` (checked against the runner's allow-list).
+    pub cmdlet: String,
+    /// Named arguments. Booleans are `true`/`false`, switches only `true`, `null` clears a value.
+    pub args: Map<String, Value>,
+    /// Names of arguments that are secrets: the runner converts them with
+    /// `ConvertTo-SecureString -AsPlainText -Force`. Their values never leave the payload.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secret: Vec<String>,
+}
+
+impl Call {
+    /// A call without arguments.
+    pub fn new(cmdlet: &str) -> Call {
+        Call {
+            cmdlet: cmdlet.to_string(),
+            args: Map::new(),
+            secret: Vec::new(),
+        }
+    }
+
+    /// Adds a named argument.
+    pub fn arg(mut self, name: &str, value: impl Into<Value>) -> Call {
+        self.args.insert(name.to_string(), value.into());
+        self
+    }
+
+    /// Adds a named argument when `value` is `Some`.
+    pub fn opt(self, name: &str, value: Option<impl Into<Value>>) -> Call {
+        match value {
+            Some(v) => self.arg(name, v),
+            None => self,
+        }
+    }
+
+    /// Adds a switch (`-Force`).
+    pub fn switch(self, name: &str) -> Call {
+        self.arg(name, true)
+    }
+
+    /// Adds a secret argument (a SecureString parameter).
+    pub fn secret(mut self, name: &str, value: &SecretValue) -> Call {
+        self.args.insert(name.to_string(), Value::String(value.expose().to_string()));
+        self.secret.push(name.to_string());
+        self
+    }
+
+    /// The call with secret values replaced by `(sensitive)`, for logs and errors.
+    pub fn redacted(&self) -> Call {
+        let mut c = self.clone();
+        for name in &self.secret {
+            c.args.insert(name.clone(), Value::String("(sensitive)".into()));
+        }
+        c
+    }
+}
+
+/// What the runner prepares before running calls.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Target {
+    /// A site server (or SMS Provider): import the ConfigurationManager module and
+    /// `Set-Location <code>:`.
+    SiteServer {
+        /// Site code of the drive to use.
+        site_code: String,
+    },
+    /// A domain controller or RSAT host: import the GroupPolicy module.
+    DomainController {
+        /// DNS domain.
+        domain: String,
+    },
+    /// A client host: only the runner's own host functions.
+    Host,
+}
+
+/// An ordered list of calls for one connection.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Script {
+    /// What to load first.
+    pub target: Target,
+    /// The calls, run in order; each gets its own result.
+    pub calls: Vec<Call>,
+    /// Stop at the first failing call (writes); reads run every call.
+    #[serde(default)]
+    pub stop_on_error: bool,
+}
+
+impl Script {
+    /// An empty script for a target.
+    pub fn new(target: Target) -> Script {
+        Script {
+            target,
+            calls: Vec::new(),
+            stop_on_error: false,
+        }
+    }
+
+    /// Appends a call and returns its index (its result id).
+    pub fn push(&mut self, call: Call) -> usize {
+        self.calls.push(call);
+        self.calls.len() - 1
+    }
+
+    /// The JSON payload sent to the runner on stdin.
+    pub fn payload(&self) -> String {
+        let calls: Vec<Value> = self
+            .calls
+            .iter()
+            .enumerate()
+            .map(|(id, c)| {
+                serde_json::json!({
+                    "id": id,
+                    "cmdlet": c.cmdlet,
+                    "args": c.args,
+                    "secret": c.secret,
+                })
+            })
+            .collect();
+        serde_json::json!({
+            "version": 1,
+            "target": self.target,
+            "stop_on_error": self.stop_on_error,
+            "calls": calls,
+        })
+        .to_string()
+    }
+}
+
+/// The result of one call, as printed by the runner.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallResult {
+    /// Index of the call.
+    pub id: usize,
+    /// True when the cmdlet did not throw.
+    pub ok: bool,
+    /// Output of the cmdlet (`ConvertTo-Json` of what it returned), when ok.
+    #[serde(default)]
+    pub value: Value,
+    /// Error message, when not ok.
+    #[serde(default)]
+    pub error: Option<String>,
+    /// PowerShell error category, when not ok.
+    #[serde(default)]
+    pub category: Option<String>,
+}
+
+/// The runner's output document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScriptOutput {
+    /// One result per call that ran (the runner stops at the first failure of a write script).
+    pub results: Vec<CallResult>,
+}
+
+impl ScriptOutput {
+    /// The result of call `id`.
+    pub fn get(&self, id: usize) -> Option<&CallResult> {
+        self.results.iter().find(|r| r.id == id)
+    }
+}

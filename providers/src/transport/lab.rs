@@ -1,0 +1,37 @@
+//! The `lab` transport: Scripts run in-process against the lab on disk.
+
+use cmdeploy_engine::provider::RemoteError;
+
+use super::Transport;
+use crate::lab::Lab;
+use crate::powershell::runner::stdin_document;
+use crate::powershell::{Script, ScriptOutput};
+
+/// Runs Scripts against the lab as if on `host`.
+pub struct LabTransport {
+    lab: Lab,
+    host: String,
+}
+
+impl LabTransport {
+    /// A transport to `host` in `lab`.
+    pub fn new(lab: Lab, host: String) -> LabTransport {
+        LabTransport { lab, host }
+    }
+}
+
+#[async_trait::async_trait]
+impl Transport for LabTransport {
+    fn host(&self) -> &str {
+        &self.host
+    }
+
+    async fn run(&self, script: &Script) -> Result<ScriptOutput, RemoteError> {
+        let document = stdin_document(script);
+        let lab = self.lab.clone();
+        let host = self.host.clone();
+        tokio::task::spawn_blocking(move || lab.run_document(&host, &document))
+            .await
+            .map_err(|e| RemoteError::new(self.host.clone(), format!("lab task failed: {e}")))?
+    }
+}
