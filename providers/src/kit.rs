@@ -140,3 +140,21 @@ pub fn sorted(items: impl IntoIterator<Item = String>) -> Value {
     v.dedup();
     Value::Array(v.into_iter().map(Value::String).collect())
 }
+
+/// The `DOMAIN\\user` name of the `account` resource `key` (or `key` itself when it is not one).
+pub fn account_user(ctx: &Context, key: &str) -> String {
+    ctx.resources
+        .get(&Address::new("account", key))
+        .and_then(|r| r.str_attr("user_name").map(str::to_string))
+        .unwrap_or_else(|| key.to_string())
+}
+
+/// The key of the `account` resource whose user name is `user` (case-insensitive), or the user
+/// name itself for accounts the manifest does not declare.
+pub fn account_key(ctx: &Context, user: &str) -> String {
+    ctx.resources
+        .of_kind("account")
+        .find(|r| r.str_attr("user_name").is_some_and(|u| u.eq_ignore_ascii_case(user)))
+        .map(|r| r.address.name.clone())
+        .unwrap_or_else(|| user.to_string())
+}

@@ -309,10 +309,18 @@ fn boundary_by_name(estate: &Estate, name: &str) -> Result<u64, CmdError> {
     }
 }
 
-/// `Add-CMBoundaryToGroup -BoundaryGroupName -BoundaryName`.
+fn boundary_arg(estate: &Estate, a: &Args) -> Result<u64, CmdError> {
+    match a.opt_int("BoundaryId")? {
+        Some(id) if estate.boundaries.iter().any(|b| b.id as i64 == id) => Ok(id as u64),
+        Some(id) => Err(CmdError::new("ObjectNotFound", format!("No object corresponds to the specified parameters: boundary ID {id}."))),
+        None => boundary_by_name(estate, &a.str("BoundaryName")?),
+    }
+}
+
+/// `Add-CMBoundaryToGroup -BoundaryGroupName (-BoundaryId | -BoundaryName)`.
 pub fn add_to_group(estate: &mut Estate, a: &Args) -> CmdResult {
     let idx = group_index(estate, &a.str("BoundaryGroupName")?)?;
-    let id = boundary_by_name(estate, &a.str("BoundaryName")?)?;
+    let id = boundary_arg(estate, a)?;
     a.finish()?;
     let g = &mut estate.boundary_groups[idx];
     if !g.boundaries.contains(&id) {
@@ -321,10 +329,10 @@ pub fn add_to_group(estate: &mut Estate, a: &Args) -> CmdResult {
     Ok(Value::Null)
 }
 
-/// `Remove-CMBoundaryFromGroup -BoundaryGroupName -BoundaryName -Force`.
+/// `Remove-CMBoundaryFromGroup -BoundaryGroupName (-BoundaryId | -BoundaryName) -Force`.
 pub fn remove_from_group(estate: &mut Estate, a: &Args) -> CmdResult {
     let idx = group_index(estate, &a.str("BoundaryGroupName")?)?;
-    let id = boundary_by_name(estate, &a.str("BoundaryName")?)?;
+    let id = boundary_arg(estate, a)?;
     a.accept(&["Force"]);
     a.finish()?;
     estate.boundary_groups[idx].boundaries.retain(|b| *b != id);

@@ -1,0 +1,266 @@
+//! `boundary`: a network location (IP subnet, IP range, AD site, IPv6 prefix, VPN).
+//!
+//! IP subnets are compared by subnet ID, as ConfigMgr stores them; supernets are refused as IP
+//! subnets (configmgr.md §2.2, §6 rule 5; PSRef New-/Set-/Remove-CMBoundary).
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use cmdeploy_engine::diagnostics::{Diagnostic, Diagnostics};
+use cmdeploy_engine::provider::{Applied, Context, DecodeInput, Decoded, Kind, Observed, OpAction, Operation, ReadOutcome, ReadRequest, ReadResult, RemoteError};
+use cmdeploy_engine::resource::ResourceSet;
+use cmdeploy_engine::spanned::Spanned;
+
+use super::net;
+use crate::kit;
+use crate::powershell::{Call, Script, Target};
+
+/// Boundary type, with ConfigMgr's `-Type` names and BoundaryType numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BoundaryType {
+    /// IPSubnet (0): `10.1.0.0/16`; ConfigMgr stores only the subnet ID.
+    IpSubnet,
+    /// ADSite (1): the AD site name.
+    AdSite,
+    /// IPV6Prefix (2).
+    Ipv6Prefix,
+    /// IPRange (3): `start-end`.
+    IpRange,
+    /// Vpn (4): `Auto:On`, `Name:<connection>` or `Description:<text>`.
+    Vpn,
+}
+
+impl BoundaryType {
+    /// The `-Type` value.
+    pub fn cmdlet_name(self) -> &'static str {
+        ["IPSubnet", "ADSite", "IPV6Prefix", "IPRange", "Vpn"][self.number() as usize]
+    }
+
+    /// SMS_Boundary.BoundaryType.
+    pub fn number(self) -> u32 {
+        match self {
+            BoundaryType::IpSubnet => 0,
+            BoundaryType::AdSite => 1,
+            BoundaryType::Ipv6Prefix => 2,
+            BoundaryType::IpRange => 3,
+            BoundaryType::Vpn => 4,
+        }
+    }
+
+    /// From SMS_Boundary.BoundaryType.
+    pub fn from_number(n: i64) -> Option<BoundaryType> {
+        [BoundaryType::IpSubnet, BoundaryType::AdSite, BoundaryType::Ipv6Prefix, BoundaryType::IpRange, BoundaryType::Vpn]
+            .get(usize::try_from(n).ok()?)
+            .copied()
+    }
+
+    /// The manifest name (`ip_subnet`).
+    pub fn key(self) -> &'static str {
+        ["ip_subnet", "ad_site", "ipv6_prefix", "ip_range", "vpn"][self.number() as usize]
+    }
+}
+
+/// `[boundary.NAME]`.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BoundarySpec {
+    /// Key of the `site` whose server manages this boundary (boundaries are hierarchy-wide).
+    pub site: Spanned<String>,
+    /// Boundary type.
+    #[serde(rename = "type")]
+    pub boundary_type: BoundaryType,
+    /// Value: `10.1.0.0/16`, `10.1.0.1-10.1.0.254`, `Default-First-Site-Name`, ...
+    pub value: Spanned<String>,
+    /// Display name (SMS_Boundary.DisplayName); defaults to the table key.
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// The natural key of a boundary: `type:value` (what ConfigMgr keeps unique).
+pub fn natural_key(t: BoundaryType, value: &str) -> String {
+    format!("{}:{}", t.key(), value.to_lowercase())
+}
+
+/// Normalises a value as ConfigMgr stores it.
+///
+/// # Errors
+/// A message with help for invalid values and supernets.
+pub fn normalize(t: BoundaryType, value: &str) -> Result<String, (String, String)> {
+    match t {
+        BoundaryType::IpSubnet => match net::subnet(value) {
+            Ok(net::Subnet::Id(id)) => Ok(id),
+            Ok(net::Subnet::Supernet { range }) => Err((
+                format!("`{value}` is a supernet; ConfigMgr does not accept supernets as IP subnet boundaries"),
+                format!("use `type = \"ip_range\"` with `value = \"{range}\"` (configmgr.md §6 rule 5)"),
+            )),
+            Err(m) => Err((m, "IP subnet boundaries take a.b.c.d/len".into())),
+        },
+        BoundaryType::IpRange => net::range(value)
+            .map(|(a, b)| format!("{a}-{b}"))
+            .map_err(|m| (m, "IP range boundaries take start-end, e.g. 10.2.0.1-10.2.0.254".into())),
+        BoundaryType::Vpn => {
+            let ok = ["auto:on", "name:", "description:"].iter().any(|p| value.to_lowercase().starts_with(p));
+            if ok {
+                Ok(value.to_string())
+            } else {
+                Err((format!("`{value}` is not a VPN boundary value"), "use `Auto:On`, `Name:<connection name>` or `Description:<text>`".into()))
+            }
+        }
+        BoundaryType::AdSite | BoundaryType::Ipv6Prefix => Ok(value.to_string()),
+    }
+}
+
+/// The `boundary` kind.
+pub struct BoundaryKind;
+
+#[async_trait::async_trait]
+impl Kind for BoundaryKind {
+    fn name(&self) -> &'static str {
+        "boundary"
+    }
+
+    fn description(&self) -> &'static str {
+        "A boundary: IP subnet (compared by subnet ID), IP range, AD site, IPv6 prefix or VPN."
+    }
+
+    fn schema(&self, generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        generator.subschema_for::<BoundarySpec>()
+    }
+
+    fn decode(&self, input: DecodeInput<'_>) -> Result<Decoded, Vec<Diagnostic>> {
+        let file = input.file.clone();
+        let key = input.address.name.clone();
+        let spec: BoundarySpec = kit::decode_typed(input, "boundary")?;
+        let value = normalize(spec.boundary_type, &spec.value.value).map_err(|(m, help)| {
+            vec![Diagnostic::error(
+                if m.contains("supernet") { "cmdeploy::boundary::supernet" } else { "cmdeploy::boundary::value" },
+                m,
+            )
+            .with_help(help)
+            .at_span(&file, spec.value.span.clone())]
+        })?;
+        let mut attrs = serde_json::Map::new();
+        attrs.insert("type".into(), json!(spec.boundary_type.key()));
+        attrs.insert("value".into(), json!(value));
+        attrs.insert("name".into(), json!(spec.name.clone().unwrap_or(key)));
+        let (connection, reference, meta) = super::site_binding(&spec.site, true);
+        let mut d = Decoded::new(attrs, connection, natural_key(spec.boundary_type, &value));
+        d.references.extend(reference);
+        d.meta = meta;
+        d.attr_spans.insert("value".into(), spec.value.span.clone());
+        Ok(d)
+    }
+
+    fn validate(&self, resources: &ResourceSet, out: &mut Diagnostics) {
+        let mut seen: std::collections::BTreeMap<String, String> = Default::default();
+        for b in resources.of_kind("boundary") {
+            if let Some(prev) = seen.insert(b.natural_key.clone(), b.address.to_string()) {
+                out.push(
+                    Diagnostic::error("cmdeploy::boundary::duplicate", format!("{} has the same type and value as {prev}", b.address))
+                        .with_help("ConfigMgr keeps one boundary per type and value; reference the existing one from several boundary groups instead")
+                        .at(b.attr_loc("value")),
+                );
+            }
+        }
+    }
+
+    async fn read(&self, ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> {
+        let Some(connection) = requests.first().map(|r| r.connection.clone()) else {
+            return Vec::new();
+        };
+        let code = kit::site_code(ctx, &kit::meta_of(requests[0].desired.as_ref(), requests[0].prior.as_ref()));
+        let mut script = Script::new(Target::SiteServer { site_code: code });
+        script.push(Call::new("Get-CMBoundary"));
+        let all = kit::run(ctx, &connection, &script).await.and_then(|out| kit::value_of(&connection, &script, &out, 0).cloned());
+        requests
+            .into_iter()
+            .map(|r| {
+                let outcome = match &all {
+                    Err(e) => ReadOutcome::Failed(e.clone()),
+                    Ok(v) => match find(v, &r) {
+                        Some(o) => ReadOutcome::Present(o),
+                        None => ReadOutcome::Absent,
+                    },
+                };
+                ReadResult { address: r.address, outcome }
+            })
+            .collect()
+    }
+
+    async fn apply(&self, ctx: &Context, op: Operation) -> Result<Applied, RemoteError> {
+        let code = kit::site_code(ctx, &kit::meta_of(op.desired.as_ref(), op.prior.as_ref()));
+        let target = Target::SiteServer { site_code: code };
+        let id = op.observed.as_ref().map(|o| o.id.clone());
+        match (op.action, &op.desired) {
+            (OpAction::Delete, _) => {
+                let id = id.or_else(|| op.prior.as_ref().map(|p| p.id.clone())).unwrap_or_default();
+                kit::run_writes(ctx, &op.connection, target, vec![Call::new("Remove-CMBoundary").arg("Id", id.as_str()).switch("Force")]).await?;
+                Ok(Applied { id, attrs: Default::default() })
+            }
+            (OpAction::Create, Some(d)) => {
+                let t = boundary_type(d);
+                let call = Call::new("New-CMBoundary")
+                    .arg("Type", t.cmdlet_name())
+                    .arg("Value", d.attrs["value"].clone())
+                    .arg("Name", d.attrs["name"].clone());
+                let out = kit::run_writes(ctx, &op.connection, target, vec![call]).await?;
+                let created = out.results.first().map(|r| kit::items(&r.value)).unwrap_or_default();
+                let obj = created.first().ok_or_else(|| RemoteError::new(op.connection.host(), "New-CMBoundary returned no object"))?;
+                Ok(observed_of(obj).map(|o| Applied { id: o.id, attrs: o.attrs }).unwrap_or(Applied { id: String::new(), attrs: Default::default() }))
+            }
+            (OpAction::Update, Some(d)) => {
+                let id = id.unwrap_or_default();
+                let mut call = Call::new("Set-CMBoundary").arg("Id", id.as_str());
+                if op.changed.iter().any(|c| c == "name") {
+                    call = call.arg("NewName", d.attrs["name"].clone());
+                }
+                if op.changed.iter().any(|c| c == "type") {
+                    call = call.arg("NewType", boundary_type(d).cmdlet_name());
+                }
+                if op.changed.iter().any(|c| c == "value" || c == "type") {
+                    call = call.arg("NewValue", d.attrs["value"].clone());
+                }
+                let out = kit::run_writes(ctx, &op.connection, target, vec![call.switch("PassThru")]).await?;
+                let obj = out.results.first().map(|r| kit::items(&r.value)).unwrap_or_default();
+                obj.first()
+                    .and_then(|o| observed_of(o))
+                    .map(|o| Applied { id: o.id, attrs: o.attrs })
+                    .ok_or_else(|| RemoteError::new(op.connection.host(), "Set-CMBoundary -PassThru returned no object"))
+            }
+            _ => Err(RemoteError::new(op.connection.host(), "provider bug: boundary operation without a desired resource")),
+        }
+    }
+}
+
+fn boundary_type(d: &cmdeploy_engine::resource::Resource) -> BoundaryType {
+    serde_json::from_value(d.attrs["type"].clone()).unwrap_or(BoundaryType::IpSubnet)
+}
+
+/// Reads an SMS_Boundary object into normalised attributes.
+pub fn observed_of(obj: &Value) -> Option<Observed> {
+    let t = BoundaryType::from_number(kit::n(obj, "BoundaryType"))?;
+    let mut attrs = serde_json::Map::new();
+    attrs.insert("type".into(), json!(t.key()));
+    attrs.insert("value".into(), json!(kit::s(obj, "Value")));
+    attrs.insert("name".into(), json!(kit::s(obj, "DisplayName")));
+    Some(Observed {
+        id: kit::n(obj, "BoundaryID").to_string(),
+        attrs,
+        notes: Vec::new(),
+    })
+}
+
+fn find(all: &Value, r: &ReadRequest) -> Option<Observed> {
+    let objs: Vec<Observed> = kit::items(all).into_iter().filter_map(observed_of).collect();
+    if let Some(p) = &r.prior {
+        if let Some(o) = objs.iter().find(|o| o.id == p.id) {
+            return Some(o.clone());
+        }
+    }
+    let key = r.desired.as_ref().map(|d| d.natural_key.clone()).or_else(|| r.prior.as_ref().map(|p| p.natural_key.clone()))?;
+    objs.into_iter().find(|o| {
+        let t: Option<BoundaryType> = serde_json::from_value(o.attrs["type"].clone()).ok();
+        t.is_some_and(|t| natural_key(t, o.attrs["value"].as_str().unwrap_or("")) == key)
+    })
+}

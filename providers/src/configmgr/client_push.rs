@@ -1,0 +1,317 @@
+//! `client_push`: a site's client push installation settings. ConfigMgr keeps them in two
+//! components, both read: SMS_DISCOVERY_DATA_MANAGER (`Settings` on/off, `Filters` bitmask —
+//! 1 excludes workstations, 2 domain controllers, 4 servers — and `AutoInstallSiteSystem`) and
+//! SMS_CLIENT_CONFIG_MANAGER (`Advanced Client Command Line`, accounts in PropList `Reserved2`).
+//! (configmgr.md §2.4, §6 rules 9–13; PSRef Set-CMClientPushInstallation.)
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use cmdeploy_engine::diagnostics::{Diagnostic, Diagnostics};
+use cmdeploy_engine::provider::{Applied, Context, DecodeInput, Decoded, Kind, Observed, Operation, ReadOutcome, ReadRequest, ReadResult, RemoteError};
+use cmdeploy_engine::resource::{Resource, ResourceSet};
+use cmdeploy_engine::spanned::Spanned;
+use cmdeploy_engine::Address;
+
+use crate::ccmsetup::{self, CcmsetupParameters, ClientMsiProperties, Context as CcmContext};
+use crate::kit;
+use crate::powershell::{Call, Script, Target};
+
+/// Kinds of systems automatic push installs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SystemType {
+    /// Servers (`-EnableSystemTypeServer`).
+    Servers,
+    /// Workstations (`-EnableSystemTypeWorkstation`).
+    Workstations,
+    /// ConfigMgr site system servers (`-EnableSystemTypeConfigurationManager`).
+    SiteSystems,
+}
+
+/// `[client_push.SITE]`: one per site.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClientPushSpec {
+    /// Key of the site (defaults to the table key).
+    #[serde(default)]
+    pub site: Option<Spanned<String>>,
+    /// "Enable automatic site-wide client push installation". Needs a management point.
+    pub automatic: bool,
+    /// System types automatic push installs to (only managed while `automatic` is on).
+    #[serde(default)]
+    pub system_types: Vec<SystemType>,
+    /// Install to domain controllers too.
+    #[serde(default)]
+    pub domain_controllers: bool,
+    /// Client push installation accounts, tried in this order: keys of `account` resources.
+    #[serde(default)]
+    pub accounts: Vec<Spanned<String>>,
+    /// Allow the connection to fall back to NTLM (`-AllownNTLMFallback`, sic).
+    #[serde(default = "yes")]
+    pub allow_ntlm_fallback: bool,
+    /// client.msi properties for push installs ("Installation Properties").
+    #[serde(default)]
+    pub properties: ClientMsiProperties,
+    /// CCMSetup parameters; only the documented push subset is allowed.
+    #[serde(default)]
+    pub ccmsetup: CcmsetupParameters,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Longest push account password the console accepts (deploy-clients-to-windows-computers.md).
+pub const MAX_PUSH_PASSWORD: usize = 38;
+
+/// The `client_push` kind.
+pub struct ClientPushKind;
+
+#[async_trait::async_trait]
+impl Kind for ClientPushKind {
+    fn name(&self) -> &'static str {
+        "client_push"
+    }
+
+    fn description(&self) -> &'static str {
+        "Client push installation settings of a site: automatic push, system types, accounts, installation properties."
+    }
+
+    fn schema(&self, generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        generator.subschema_for::<ClientPushSpec>()
+    }
+
+    fn decode(&self, input: DecodeInput<'_>) -> Result<Decoded, Vec<Diagnostic>> {
+        let file = input.file.clone();
+        let key = input.address.name.clone();
+        let span = input.span.clone();
+        let spec: ClientPushSpec = kit::decode_typed(input, "client_push")?;
+        let site = spec.site.clone().unwrap_or(Spanned { value: key, span: span.clone() });
+        let cmd = ccmsetup::to_command_line(&spec.ccmsetup, &spec.properties);
+        let mut errors = Vec::new();
+        let mut warnings = Vec::new();
+        for f in ccmsetup::check_command_line(&cmd, Some(CcmContext::Push)) {
+            let d = if f.is_error() {
+                Diagnostic::error(f.code, format!("installation properties: {}", f.message))
+            } else {
+                Diagnostic::warning(f.code, format!("installation properties: {}", f.message))
+            }
+            .at_span(&file, span.clone());
+            let is_error = f.is_error();
+            let d = match f.help {
+                Some(h) => d.with_help(h),
+                None => d,
+            };
+            if is_error {
+                errors.push(d);
+            } else {
+                warnings.push(d);
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let mut attrs = serde_json::Map::new();
+        attrs.insert("automatic".into(), json!(spec.automatic));
+        if spec.automatic {
+            let mut types = spec.system_types.clone();
+            types.sort();
+            types.dedup();
+            attrs.insert("system_types".into(), serde_json::to_value(types).unwrap_or(Value::Null));
+        } else if !spec.system_types.is_empty() {
+            warnings.push(
+                Diagnostic::warning("cmdeploy::client_push::system_types_ignored", "system_types are not managed while automatic push is off")
+                    .with_help("ConfigMgr sets system types only while automatic site-wide push is enabled (configmgr.md §6 rule 12)")
+                    .at_span(&file, span.clone()),
+            );
+        }
+        attrs.insert("domain_controllers".into(), json!(spec.domain_controllers));
+        attrs.insert("accounts".into(), json!(spec.accounts.iter().map(|a| a.value.clone()).collect::<Vec<_>>()));
+        attrs.insert("allow_ntlm_fallback".into(), json!(spec.allow_ntlm_fallback));
+        attrs.insert("installation_properties".into(), json!(ccmsetup::push_installation_property(&spec.properties, &spec.ccmsetup)));
+        let (connection, reference, meta) = super::site_binding(&site, true);
+        let mut d = Decoded::new(attrs, connection, site.value.to_uppercase());
+        d.references.extend(reference);
+        d.references.extend(spec.accounts.iter().map(|a| super::reference("account", a)));
+        d.meta = meta;
+        d.warnings = warnings;
+        for (i, a) in spec.accounts.iter().enumerate() {
+            d.attr_spans.insert(format!("accounts.{i}"), a.span.clone());
+        }
+        Ok(d)
+    }
+
+    fn validate(&self, resources: &ResourceSet, out: &mut Diagnostics) {
+        for push in resources.of_kind("client_push") {
+            let site = push.meta.get("site").and_then(Value::as_str).unwrap_or("");
+            if let Some(s) = resources.get(&Address::new("site", site)) {
+                if s.str_attr("type") == Some("secondary") && push.attrs.get("accounts").and_then(Value::as_array).is_some_and(Vec::is_empty) {
+                    out.push(
+                        Diagnostic::warning("cmdeploy::client_push::secondary_account", format!("{} pushes from secondary site {site} without an account", push.address))
+                            .with_help("for push from a secondary site, define the push account at the secondary site (configmgr.md §6 rule 2)")
+                            .at(push.loc.clone()),
+                    );
+                }
+            }
+            let accounts: Vec<String> = push.attrs["accounts"].as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_string).collect();
+            for account in accounts {
+                let Some(acc) = resources.get(&Address::new("account", account.as_str())) else {
+                    continue;
+                };
+                check_password(acc, out);
+            }
+        }
+    }
+
+    async fn read(&self, ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> {
+        let Some(connection) = requests.first().map(|r| r.connection.clone()) else {
+            return Vec::new();
+        };
+        let codes: Vec<String> = requests.iter().map(|r| kit::site_code(ctx, &kit::meta_of(r.desired.as_ref(), r.prior.as_ref()))).collect();
+        let mut script = Script::new(Target::SiteServer { site_code: codes[0].clone() });
+        let ids: Vec<(usize, usize)> = codes
+            .iter()
+            .map(|c| {
+                (
+                    script.push(Call::new("Get-CMClientPushInstallation").arg("SiteCode", c.as_str())),
+                    script.push(Call::new("Get-CMSiteComponent").arg("SiteCode", c.as_str()).arg("ComponentName", "SMS_DISCOVERY_DATA_MANAGER")),
+                )
+            })
+            .collect();
+        let out = kit::run(ctx, &connection, &script).await;
+        requests
+            .into_iter()
+            .zip(ids)
+            .map(|(r, (ccm, ddm))| {
+                let outcome = match &out {
+                    Err(e) => ReadOutcome::Failed(e.clone()),
+                    Ok(out) => match (kit::value_of(&connection, &script, out, ccm), kit::value_of(&connection, &script, out, ddm)) {
+                        (Ok(c), Ok(d)) => match (kit::items(c).first(), kit::items(d).first()) {
+                            (Some(c), Some(d)) => ReadOutcome::Present(observe(ctx, c, d)),
+                            _ => ReadOutcome::Absent,
+                        },
+                        (Err(e), _) | (_, Err(e)) => ReadOutcome::Failed(e),
+                    },
+                };
+                ReadResult { address: r.address, outcome }
+            })
+            .collect()
+    }
+
+    async fn apply(&self, ctx: &Context, op: Operation) -> Result<Applied, RemoteError> {
+        let code = kit::site_code(ctx, &kit::meta_of(op.desired.as_ref(), op.prior.as_ref()));
+        let target = Target::SiteServer { site_code: code.clone() };
+        let Some(d) = op.desired.clone() else {
+            // Removing the resource stops managing the settings; the site keeps them.
+            return Ok(Applied { id: code, attrs: Default::default() });
+        };
+        let changed = |a: &str| op.changed.iter().any(|c| c == a);
+        let mut set = Call::new("Set-CMClientPushInstallation").arg("SiteCode", code.as_str());
+        let automatic = d.attrs["automatic"].as_bool().unwrap_or(false);
+        if changed("automatic") || (automatic && changed("system_types")) {
+            set = set.arg("EnableAutomaticClientPushInstallation", automatic);
+        }
+        if automatic && (changed("system_types") || changed("automatic")) {
+            let types: Vec<&str> = d.attrs["system_types"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+            set = set
+                .arg("EnableSystemTypeServer", types.contains(&"servers"))
+                .arg("EnableSystemTypeWorkstation", types.contains(&"workstations"))
+                .arg("EnableSystemTypeConfigurationManager", types.contains(&"site_systems"));
+        }
+        if changed("domain_controllers") {
+            set = set.arg("InstallClientToDomainController", d.attrs["domain_controllers"].clone());
+        }
+        if changed("installation_properties") {
+            set = set.arg("InstallationProperty", d.attrs["installation_properties"].clone());
+        }
+        if changed("allow_ntlm_fallback") {
+            set = set.arg("AllownNTLMFallback", d.attrs["allow_ntlm_fallback"].clone());
+        }
+        let mut calls = Vec::new();
+        if set.args.len() > 1 {
+            calls.push(set);
+        }
+        if changed("accounts") {
+            let users: Vec<String> = d.attrs["accounts"].as_array().into_iter().flatten().filter_map(Value::as_str).map(|k| kit::account_user(ctx, k)).collect();
+            calls.push(Call::new("Set-CMClientPushInstallation").arg("SiteCode", code.as_str()).switch("ClearAccount"));
+            if !users.is_empty() {
+                calls.push(Call::new("Set-CMClientPushInstallation").arg("SiteCode", code.as_str()).arg("AddAccount", json!(users)));
+            }
+        }
+        kit::run_writes(ctx, &op.connection, target, calls).await?;
+        let req = ReadRequest {
+            address: op.address.clone(),
+            desired: op.desired.clone(),
+            prior: op.prior.clone(),
+            connection: op.connection.clone(),
+        };
+        match ClientPushKind.read(ctx, vec![req]).await.pop().map(|r| r.outcome) {
+            Some(ReadOutcome::Present(o)) => Ok(Applied { id: o.id, attrs: o.attrs }),
+            Some(ReadOutcome::Failed(e)) => Err(e),
+            _ => Err(RemoteError::new(op.connection.host(), format!("client push settings of {code} not found after apply"))),
+        }
+    }
+
+    fn plan_notes(&self, desired: Option<&Resource>, _observed: Option<&Observed>) -> Vec<String> {
+        match desired.and_then(|d| d.attrs.get("automatic")).and_then(Value::as_bool) {
+            Some(true) => vec!["automatic push installs to discovered computers; a failed install retries every hour for up to 7 days".into()],
+            _ => Vec::new(),
+        }
+    }
+}
+
+fn check_password(acc: &Resource, out: &mut Diagnostics) {
+    let Some(secret) = acc.secrets.get("password") else {
+        return;
+    };
+    let dir = acc.loc.file.path.parent().map(std::path::Path::to_path_buf).unwrap_or_default();
+    if let Ok(v) = secret.value.resolve(&dir) {
+        if v.char_len() > MAX_PUSH_PASSWORD {
+            out.push(
+                Diagnostic::error(
+                    "cmdeploy::account::password_length",
+                    format!("the password of {} is {} characters; a client push installation account password can be at most {MAX_PUSH_PASSWORD}", acc.address, v.char_len()),
+                )
+                .with_help("the ConfigMgr console limits push account passwords to 38 characters (deploy-clients-to-windows-computers.md, step 7); use a shorter password")
+                .at(acc.attr_loc("password")),
+            );
+        }
+    }
+}
+
+fn observe(ctx: &Context, ccm: &Value, ddm: &Value) -> Observed {
+    let filters = kit::prop(ddm, "Filters").map(|p| kit::n(p, "Value")).unwrap_or(7);
+    let automatic = kit::prop(ddm, "Settings").is_some_and(|p| kit::s(p, "Value1").eq_ignore_ascii_case("Active"));
+    let mut types = Vec::new();
+    if filters & 4 == 0 {
+        types.push("servers");
+    }
+    if kit::prop(ddm, "AutoInstallSiteSystem").is_some_and(|p| kit::n(p, "Value") != 0) {
+        types.push("site_systems");
+    }
+    if filters & 1 == 0 {
+        types.push("workstations");
+    }
+    let mut attrs = serde_json::Map::new();
+    attrs.insert("automatic".into(), json!(automatic));
+    attrs.insert("system_types".into(), json!(types));
+    attrs.insert("domain_controllers".into(), json!(filters & 2 == 0));
+    attrs.insert(
+        "accounts".into(),
+        json!(kit::prop_list(ccm, "Reserved2").iter().map(|u| kit::account_key(ctx, u)).collect::<Vec<_>>()),
+    );
+    attrs.insert(
+        "allow_ntlm_fallback".into(),
+        json!(kit::prop(ccm, "Enable NTLM Fallback").map(|p| kit::n(p, "Value") != 0).unwrap_or(true)),
+    );
+    attrs.insert(
+        "installation_properties".into(),
+        json!(kit::prop(ccm, "Advanced Client Command Line").map(|p| kit::s(p, "Value1")).unwrap_or("")),
+    );
+    Observed {
+        id: kit::s(ccm, "SiteCode").to_uppercase(),
+        attrs,
+        notes: Vec::new(),
+    }
+}
