@@ -1,6 +1,20 @@
-//! Client host kinds.
+//! Client host kinds: `imaging` (a reference computer prepared for capture) and `client_group`
+//! (targets client push cannot reach: workgroup and internet-based clients).
+//!
+//! Hosts are probed with the runner's `Get-CmdeployClientState` (WMI `root\ccm` SMS_Client, the
+//! CcmExec service, SMSCFG.INI, the SMS and Personal certificate stores, TrustedRootKey —
+//! configmgr.md §5); client groups are first read from their site's device records.
+
+pub mod client_group;
+pub mod imaging;
+pub mod probe;
+
+use std::sync::Arc;
 
 use cmdeploy_engine::provider::Registry;
 
 /// Registers the client kinds.
-pub fn register(_r: &mut Registry) {}
+pub fn register(r: &mut Registry) {
+    r.register(Arc::new(imaging::ImagingKind));
+    r.register(Arc::new(client_group::ClientGroupKind));
+}

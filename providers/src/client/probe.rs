@@ -1,0 +1,67 @@
+//! Probing a host for its client state, and installing with CCMSetup, over the host's connection.
+
+use serde::Deserialize;
+
+use cmdeploy_engine::provider::{Context, RemoteError};
+use cmdeploy_engine::resource::Connection;
+
+use crate::kit;
+use crate::powershell::{Call, Script, Target};
+
+/// What `Get-CmdeployClientState` reports.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ClientState {
+    /// `root\ccm` SMS_Client exists.
+    pub installed: bool,
+    /// SMS_Client.ClientVersion.
+    pub client_version: Option<String>,
+    /// Assigned site (`GetAssignedSite`).
+    pub site_code: Option<String>,
+    /// CcmExec running.
+    pub ccm_exec_running: bool,
+    /// `%WinDir%\SMSCFG.INI` exists.
+    pub sms_cfg_ini: bool,
+    /// Certificates in the machine's SMS store.
+    pub sms_certificates: u32,
+    /// Client-authentication certificates in the machine's Personal store.
+    pub pki_certificates: u32,
+    /// TrustedRootKey present.
+    pub trusted_root_key: bool,
+    /// Internet MP FQDN.
+    pub internet_management_point: Option<String>,
+    /// `LastSuccessfulInstallParams`.
+    pub last_install_parameters: Option<String>,
+    /// The client reached its management point.
+    pub management_point_reachable: bool,
+    /// Domain-joined.
+    pub domain_joined: bool,
+}
+
+/// Probes one host.
+///
+/// # Errors
+/// Transport failures and a failed probe, naming the host.
+pub async fn probe(ctx: &Context, connection: &Connection) -> Result<ClientState, RemoteError> {
+    let mut script = Script::new(Target::Host);
+    script.push(Call::new("Get-CmdeployClientState"));
+    let out = kit::run(ctx, connection, &script).await?;
+    let v = kit::value_of(connection, &script, &out, 0)?;
+    let first = kit::items(v).into_iter().next().cloned().unwrap_or_default();
+    serde_json::from_value(first).map_err(|e| RemoteError::new(connection.host(), format!("unexpected client state: {e}")))
+}
+
+/// Runs CCMSetup on the host from a local copy of the client source, then the given calls.
+///
+/// # Errors
+/// The failed call, with CCMSetup's exit code and the last line of ccmsetup.log.
+pub async fn install(ctx: &Context, connection: &Connection, source: &str, command_line: &str) -> Result<String, RemoteError> {
+    let call = Call::new("Install-CmdeployClient").arg("SourcePath", source).arg("CommandLine", command_line);
+    let out = kit::run_writes(ctx, connection, Target::Host, vec![call]).await?;
+    let log = out
+        .results
+        .first()
+        .and_then(|r| kit::items(&r.value).into_iter().next().map(|v| kit::s(v, "LogTail").to_string()))
+        .unwrap_or_default();
+    Ok(log)
+}

@@ -1,0 +1,332 @@
+//! `gpo`: a domain GPO with its links and the client-deployment policies, written with
+//! `Set-GPRegistryValue` (which also bumps the GPO version and registers the registry CSE,
+//! configmgr.md §3.5) and read back with `Get-GPRegistryValue` and `Get-GPInheritance`.
+
+use std::collections::BTreeSet;
+
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use cmdeploy_engine::diagnostics::Diagnostic;
+use cmdeploy_engine::provider::{Applied, Context, DecodeInput, Decoded, Kind, Observed, OpAction, Operation, ReadOutcome, ReadRequest, ReadResult, RemoteError};
+use cmdeploy_engine::resource::{Connection, ConnectionRef};
+use cmdeploy_engine::spanned::Spanned;
+
+use super::policy::{self, ClientDeployment, SiteAssignment, WindowsUpdate};
+use crate::ccmsetup::{self, Context as CcmContext};
+use crate::kit;
+use crate::powershell::{Call, Script, ScriptOutput, Target};
+
+/// `[gpo.NAME]`.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GpoSpec {
+    /// GPO display name (defaults to the table key).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// DNS domain.
+    pub domain: String,
+    /// Connection to a domain controller (or RSAT host) of the domain.
+    pub connection: Spanned<String>,
+    /// OUs (distinguished names) the GPO is linked to.
+    #[serde(default)]
+    pub links: Vec<Spanned<String>>,
+    /// ConfigMgrInstallation.adm: client installation properties for GPO and software
+    /// update-based installs.
+    #[serde(default)]
+    pub client_deployment: Option<Spanned<ClientDeployment>>,
+    /// ConfigMgrAssignment.adm: site assignment (values tattoo).
+    #[serde(default)]
+    pub site_assignment: Option<SiteAssignment>,
+    /// Intranet Microsoft update service location (software update-based installation).
+    #[serde(default)]
+    pub windows_update: Option<WindowsUpdate>,
+}
+
+/// The `gpo` kind.
+pub struct GpoKind;
+
+const BLOCKS: [&str; 3] = ["client_deployment", "site_assignment", "windows_update"];
+
+#[async_trait::async_trait]
+impl Kind for GpoKind {
+    fn name(&self) -> &'static str {
+        "gpo"
+    }
+
+    fn description(&self) -> &'static str {
+        "A domain GPO: links and the ConfigMgr client deployment, site assignment and WSUS location policies."
+    }
+
+    fn schema(&self, generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        generator.subschema_for::<GpoSpec>()
+    }
+
+    fn decode(&self, input: DecodeInput<'_>) -> Result<Decoded, Vec<Diagnostic>> {
+        let file = input.file.clone();
+        let key = input.address.name.clone();
+        let span = input.span.clone();
+        let spec: GpoSpec = kit::decode_typed(input, "gpo")?;
+        let mut errors = Vec::new();
+        let mut warnings = Vec::new();
+        let mut attrs = Map::new();
+        let name = spec.name.clone().unwrap_or(key);
+        attrs.insert("name".into(), json!(name));
+        attrs.insert("links".into(), kit::sorted(spec.links.iter().map(|l| l.value.to_lowercase())));
+        for l in &spec.links {
+            if !l.value.to_uppercase().contains("DC=") {
+                errors.push(
+                    Diagnostic::error("cmdeploy::gpo::link", format!("`{}` is not a distinguished name", l.value))
+                        .with_help("links are LDAP distinguished names, e.g. OU=Workstations,DC=contoso,DC=com (New-GPLink -Target)")
+                        .at_span(&file, l.span.clone()),
+                );
+            }
+        }
+        if let Some(cd) = &spec.client_deployment {
+            let text = match (&cd.value.setup_parameters, &cd.value.properties, &cd.value.ccmsetup) {
+                (Some(raw), None, None) => Some(raw.value.clone()),
+                (None, props, params) => Some(
+                    ccmsetup::to_command_line(&params.clone().unwrap_or_default(), &props.clone().unwrap_or_default()).render_args(),
+                ),
+                _ => {
+                    errors.push(
+                        Diagnostic::error("cmdeploy::gpo::client_deployment", "give either `setup_parameters` or `properties`/`ccmsetup`, not both")
+                            .at_span(&file, cd.span.clone()),
+                    );
+                    None
+                }
+            };
+            if let Some(text) = text {
+                let at = cd.value.setup_parameters.as_ref().map(|s| s.span.clone()).unwrap_or(cd.span.clone());
+                for f in ccmsetup::check(&text, Some(CcmContext::Gpo)).1 {
+                    let d = if f.is_error() { Diagnostic::error(f.code, format!("SetupParameters: {}", f.message)) } else { Diagnostic::warning(f.code, format!("SetupParameters: {}", f.message)) }.at_span(&file, at.clone());
+                    let d = match &f.help {
+                        Some(h) => d.with_help(h.clone()),
+                        None => d,
+                    };
+                    if f.is_error() {
+                        errors.push(d);
+                    } else {
+                        warnings.push(d);
+                    }
+                }
+                attrs.insert("client_deployment".into(), Value::Object(policy::client_deployment_values(&text)));
+            }
+        }
+        if let Some(sa) = &spec.site_assignment {
+            if let Some(p) = crate::configmgr::site::site_code_problem(&sa.site_code.value) {
+                errors.push(Diagnostic::error("cmdeploy::gpo::site_code", format!("GPRequestedSiteAssignmentCode: {p}")).at_span(&file, sa.site_code.span.clone()));
+            }
+            for (v, lo, hi, what, s) in [
+                (sa.retry_interval_minutes.value, 1, 1440, "retry_interval_minutes", &sa.retry_interval_minutes.span),
+                (sa.retry_duration_hours.value, 1, 720, "retry_duration_hours", &sa.retry_duration_hours.span),
+            ] {
+                if !(lo..=hi).contains(&v) {
+                    errors.push(
+                        Diagnostic::error("cmdeploy::gpo::range", format!("{what} = {v} is outside {lo}–{hi}"))
+                            .with_help("ConfigMgrAssignment.adm: retry interval 1–1440 minutes, retry duration 1–720 hours")
+                            .at_span(&file, if s.is_empty() { span.clone() } else { s.clone() }),
+                    );
+                }
+            }
+            warnings.push(
+                Diagnostic::warning("cmdeploy::gpo::tattoo", "site_assignment values are written outside the Policies key and stay on computers after the GPO is unlinked")
+                    .with_help("to re-home clients later, delete GPRequestedSiteAssignmentCode and the retry values explicitly (configmgr.md §3.2)")
+                    .at_span(&file, sa.site_code.span.clone()),
+            );
+            attrs.insert("site_assignment".into(), Value::Object(policy::site_assignment_values(sa)));
+        }
+        if let Some(wu) = &spec.windows_update {
+            if let Some((m, h)) = policy::wsus_url_problem(&wu.server.value) {
+                errors.push(Diagnostic::error("cmdeploy::gpo::wsus_url", m).with_help(h).at_span(&file, wu.server.span.clone()));
+            }
+            attrs.insert("windows_update".into(), Value::Object(policy::windows_update_values(wu)));
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let mut d = Decoded::new(attrs, ConnectionRef::Named(spec.connection.clone()), format!("{}/{}", spec.domain.to_lowercase(), name.to_lowercase()));
+        d.meta.insert("domain".into(), json!(spec.domain.to_lowercase()));
+        d.warnings = warnings;
+        Ok(d)
+    }
+
+    async fn read(&self, ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> {
+        let Some(connection) = requests.first().map(|r| r.connection.clone()) else {
+            return Vec::new();
+        };
+        let domain = domain_of(&requests[0]);
+        let mut script = Script::new(Target::DomainController { domain });
+        script.push(Call::new("Get-GPO").switch("All"));
+        let mut plan = Vec::new();
+        for r in &requests {
+            let name = gpo_name(r);
+            let keys: Vec<usize> = policy::KEYS.iter().map(|k| script.push(Call::new("Get-GPRegistryValue").arg("Name", name.as_str()).arg("Key", *k))).collect();
+            let targets = link_targets(r);
+            let links: Vec<(String, usize)> = targets.into_iter().map(|t| {
+                let id = script.push(Call::new("Get-GPInheritance").arg("Target", t.as_str()));
+                (t, id)
+            }).collect();
+            plan.push((name, keys, links));
+        }
+        let out = kit::run(ctx, &connection, &script).await;
+        requests
+            .into_iter()
+            .zip(plan)
+            .map(|(r, (name, keys, links))| {
+                let outcome = match &out {
+                    Err(e) => ReadOutcome::Failed(e.clone()),
+                    Ok(out) => observe(&connection, &script, out, &name, &keys, &links),
+                };
+                ReadResult { address: r.address, outcome }
+            })
+            .collect()
+    }
+
+    async fn apply(&self, ctx: &Context, op: Operation) -> Result<Applied, RemoteError> {
+        let domain = op
+            .desired
+            .as_ref()
+            .and_then(|d| d.meta.get("domain").and_then(Value::as_str).map(str::to_string))
+            .or_else(|| op.prior.as_ref().and_then(|p| p.meta.get("domain").and_then(Value::as_str).map(str::to_string)))
+            .unwrap_or_default();
+        let target = Target::DomainController { domain: domain.clone() };
+        let current = op
+            .observed
+            .as_ref()
+            .and_then(|o| o.attrs.get("name").and_then(Value::as_str).map(str::to_string))
+            .or_else(|| op.prior.as_ref().and_then(|p| p.attributes.get("name").and_then(Value::as_str).map(str::to_string)));
+        let Some(d) = op.desired.clone() else {
+            let name = current.unwrap_or_default();
+            kit::run_writes(ctx, &op.connection, target, vec![Call::new("Remove-GPO").arg("Name", name.as_str())]).await?;
+            return Ok(Applied { id: String::new(), attrs: Map::new() });
+        };
+        let name = d.str_attr("name").unwrap_or_default().to_string();
+        let mut calls = Vec::new();
+        if op.action == OpAction::Create {
+            calls.push(Call::new("New-GPO").arg("Name", name.as_str()).arg("Domain", domain.as_str()));
+        }
+        let observed = op.observed.as_ref().map(|o| o.attrs.clone()).unwrap_or_default();
+        for block in BLOCKS {
+            let Some(Value::Object(want)) = d.attrs.get(block) else {
+                continue;
+            };
+            if op.action != OpAction::Create && !op.changed.iter().any(|c| c == block) {
+                continue;
+            }
+            let have = observed.get(block).and_then(Value::as_object).cloned().unwrap_or_default();
+            for (value_name, v) in want {
+                if have.get(value_name) == Some(v) {
+                    continue;
+                }
+                let (key, leaf) = policy::location(block, value_name);
+                calls.push(
+                    Call::new("Set-GPRegistryValue")
+                        .arg("Name", name.as_str())
+                        .arg("Key", key)
+                        .arg("ValueName", leaf)
+                        .arg("Type", v["type"].clone())
+                        .arg("Value", v["value"].clone()),
+                );
+            }
+            for value_name in have.keys().filter(|k| !want.contains_key(*k)) {
+                let (key, leaf) = policy::location(block, value_name);
+                calls.push(Call::new("Remove-GPRegistryValue").arg("Name", name.as_str()).arg("Key", key).arg("ValueName", leaf));
+            }
+        }
+        let strs = |v: Option<&Value>| -> BTreeSet<String> { v.and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect()).unwrap_or_default() };
+        let want_links = strs(d.attrs.get("links"));
+        let have_links = strs(observed.get("links"));
+        for l in want_links.difference(&have_links) {
+            calls.push(Call::new("New-GPLink").arg("Name", name.as_str()).arg("Target", l.as_str()).arg("LinkEnabled", "Yes"));
+        }
+        for l in have_links.difference(&want_links) {
+            calls.push(Call::new("Remove-GPLink").arg("Name", name.as_str()).arg("Target", l.as_str()));
+        }
+        kit::run_writes(ctx, &op.connection, target, calls).await?;
+        let req = ReadRequest {
+            address: op.address.clone(),
+            desired: op.desired.clone(),
+            prior: op.prior.clone(),
+            connection: op.connection.clone(),
+        };
+        match GpoKind.read(ctx, vec![req]).await.pop().map(|r| r.outcome) {
+            Some(ReadOutcome::Present(o)) => Ok(Applied { id: o.id, attrs: o.attrs }),
+            Some(ReadOutcome::Failed(e)) => Err(e),
+            _ => Err(RemoteError::new(op.connection.host(), format!("GPO {name} is not found after apply"))),
+        }
+    }
+}
+
+fn domain_of(r: &ReadRequest) -> String {
+    kit::meta_of(r.desired.as_ref(), r.prior.as_ref()).get("domain").and_then(Value::as_str).unwrap_or("").to_string()
+}
+
+fn gpo_name(r: &ReadRequest) -> String {
+    r.desired
+        .as_ref()
+        .and_then(|d| d.str_attr("name").map(str::to_string))
+        .or_else(|| r.prior.as_ref().and_then(|p| p.attributes.get("name").and_then(Value::as_str).map(str::to_string)))
+        .unwrap_or_default()
+}
+
+fn link_targets(r: &ReadRequest) -> BTreeSet<String> {
+    let mut t = BTreeSet::new();
+    for attrs in [r.desired.as_ref().map(|d| &d.attrs), r.prior.as_ref().map(|p| &p.attributes)].into_iter().flatten() {
+        for l in attrs.get("links").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
+            t.insert(l.to_string());
+        }
+    }
+    t
+}
+
+fn observe(connection: &Connection, script: &Script, out: &ScriptOutput, name: &str, keys: &[usize], links: &[(String, usize)]) -> ReadOutcome {
+    let gpos = match kit::value_of(connection, script, out, 0) {
+        Ok(v) => v,
+        Err(e) => return ReadOutcome::Failed(e),
+    };
+    let Some(gpo) = kit::items(gpos).into_iter().find(|g| kit::s(g, "DisplayName").eq_ignore_ascii_case(name)) else {
+        return ReadOutcome::Absent;
+    };
+    let id = kit::s(gpo, "Id").to_string();
+    // Registry values by key; a missing key is an error result, which means "no values".
+    let mut values: Vec<(String, String, Value)> = Vec::new();
+    for (key, &call) in policy::KEYS.iter().zip(keys) {
+        if let Some(r) = out.get(call).filter(|r| r.ok) {
+            for v in kit::items(&r.value) {
+                if kit::s(v, "PolicyState").eq_ignore_ascii_case("Delete") {
+                    continue;
+                }
+                values.push((key.to_string(), kit::s(v, "ValueName").to_string(), policy::value(kit::s(v, "Type"), v.get("Value").cloned().unwrap_or(Value::Null))));
+            }
+        }
+    }
+    let mut attrs = Map::new();
+    attrs.insert("name".into(), json!(kit::s(gpo, "DisplayName")));
+    for block in BLOCKS {
+        let mut m = Map::new();
+        for value_name in policy::block_names(block) {
+            let (key, leaf) = policy::location(block, value_name);
+            if let Some((_, _, v)) = values.iter().find(|(k, n, _)| k.eq_ignore_ascii_case(key) && n.eq_ignore_ascii_case(&leaf)) {
+                m.insert(value_name.to_string(), v.clone());
+            }
+        }
+        if !m.is_empty() {
+            attrs.insert(block.into(), Value::Object(m));
+        }
+    }
+    let mut linked = Vec::new();
+    for (target, call) in links {
+        match kit::value_of(connection, script, out, *call) {
+            Ok(v) => {
+                let inheritance = kit::items(v).into_iter().next().cloned().unwrap_or(Value::Null);
+                if kit::items(inheritance.get("GpoLinks").unwrap_or(&Value::Null)).iter().any(|l| kit::s(l, "GpoId").eq_ignore_ascii_case(&id)) {
+                    linked.push(target.to_lowercase());
+                }
+            }
+            Err(e) => return ReadOutcome::Failed(e),
+        }
+    }
+    attrs.insert("links".into(), kit::sorted(linked));
+    ReadOutcome::Present(Observed { id, attrs, notes: Vec::new() })
+}
