@@ -160,6 +160,7 @@ impl Kind for ClientGroupKind {
                 // No healthy record: ask the host itself.
                 let connection = host_connection(ctx, &r);
                 match probe::probe(ctx, &connection).await {
+                    Ok(state) if !state.installed => ReadOutcome::Absent,
                     Ok(state) => ReadOutcome::Present(observed(&state, &host)),
                     Err(e) => ReadOutcome::Failed(e),
                 }

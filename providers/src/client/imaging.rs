@@ -193,9 +193,17 @@ impl Kind for ImagingKind {
         let (Some(d), Some(o)) = (desired, observed) else {
             return vec!["steps: all of them (the reference computer could not be probed yet)".into()];
         };
+        let fresh_install = o.attrs.get("client_installed") != Some(&json!(true));
         let needed: Vec<&str> = STEPS
             .iter()
-            .filter(|(attr, _)| d.attrs.get(*attr).is_some_and(|want| o.attrs.get(*attr) != Some(want)))
+            .filter(|(attr, _)| {
+                d.attrs.get(*attr).is_some_and(|want| {
+                    let differs = o.attrs.get(*attr) != Some(want);
+                    // A fresh install starts CcmExec and writes SMSCFG.INI and the SMS certificate.
+                    let after_install = fresh_install && matches!(*attr, "ccmexec_running" | "smscfg_ini" | "sms_certificates" | "trusted_root_key");
+                    differs || after_install
+                })
+            })
             .map(|(_, step)| *step)
             .collect();
         if needed.is_empty() {

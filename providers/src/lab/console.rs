@@ -17,6 +17,7 @@ impl Lab {
     /// ConfigMgr's words).
     pub fn console(&self, host: &str, line: &str) -> Result<Value, String> {
         let statement = parse_statement(line).map_err(|e| format!("cannot parse the statement: {e}"))?;
+        self.audit("console", host, &[(statement.cmdlet.clone(), statement.args.clone(), Vec::new())]);
         self.with_estate(|estate| {
             let session = Session::open(estate, host, &Target::Host).map_err(|e| e.to_string())?;
             execute(estate, &session, &statement.cmdlet, &statement.args)

@@ -14,6 +14,7 @@ pub mod gp;
 pub mod exec;
 pub mod host;
 pub mod model;
+pub mod show;
 
 use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
@@ -157,6 +158,28 @@ impl Lab {
         }
     }
 
+    /// Path of the audit log: one JSON line per executed call (secrets redacted).
+    pub fn audit_path(&self) -> PathBuf {
+        self.dir.join("audit.jsonl")
+    }
+
+    pub(crate) fn audit(&self, source: &str, host: &str, calls: &[(String, serde_json::Map<String, serde_json::Value>, Vec<String>)]) {
+        use std::io::Write;
+        let mut text = String::new();
+        for (cmdlet, args, secret) in calls {
+            let mut args = args.clone();
+            for name in secret {
+                args.insert(name.clone(), serde_json::Value::String("(sensitive)".into()));
+            }
+            let line = serde_json::json!({"source": source, "host": host, "cmdlet": cmdlet, "args": args, "secret": secret});
+            text.push_str(&line.to_string());
+            text.push('\n');
+        }
+        if let Ok(mut f) = OpenOptions::new().create(true).append(true).open(self.audit_path()) {
+            let _ = f.write_all(text.as_bytes());
+        }
+    }
+
     fn save(&self, estate: &Estate) -> Result<(), LabError> {
         let path = self.estate_path();
         let bytes = serde_json::to_vec_pretty(estate).expect("estate serializes");
@@ -203,7 +226,15 @@ impl Lab {
             .with_estate(|estate| -> Result<Vec<CallResult>, RemoteError> {
                 estate.scripts_run += 1;
                 let session = exec::Session::open(estate, host, &payload.target)?;
-                Ok(exec::run_payload(estate, &session, &payload))
+                let results = exec::run_payload(estate, &session, &payload);
+                let ran: Vec<_> = payload
+                    .calls
+                    .iter()
+                    .filter(|c| results.iter().any(|r| r.id == c.id))
+                    .map(|c| (c.cmdlet.clone(), c.args.clone(), c.secret.clone()))
+                    .collect();
+                self.audit("script", host, &ran);
+                Ok(results)
             })
             .map_err(|e| RemoteError::new(host, e.to_string()))??;
         Ok(ScriptOutput { results: outcome })

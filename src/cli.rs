@@ -1,0 +1,159 @@
+//! Command-line arguments (clap), as the user typed them.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Infrastructure as code for Configuration Manager client deployment.
+#[derive(Debug, Parser)]
+#[command(name = "cmdeploy", version, about, long_about = None)]
+pub struct Cli {
+    /// Project directory (holds cmdeploy.toml).
+    #[arg(short = 'C', long = "dir", global = true, default_value = ".")]
+    pub dir: PathBuf,
+    /// Never colour output (colour is used only on a terminal anyway).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check the manifests: exit 0 when valid, 1 with every diagnostic.
+    Validate,
+    /// Show what apply would change.
+    Plan(PlanArgs),
+    /// Change the estate to match the manifests.
+    Apply(ApplyArgs),
+    /// Report what changed behind cmdeploy's back: exit 0 in sync, 2 drift, 3 reads failed.
+    Drift(DriftArgs),
+    /// Print the dependency graph.
+    Graph(GraphArgs),
+    /// Inspect or repair state.
+    #[command(subcommand)]
+    State(StateCommand),
+    /// Print the manifest JSON Schema.
+    Schema,
+    /// The embedded lab: a simulated estate to try manifests against.
+    #[command(subcommand)]
+    Lab(LabCommand),
+}
+
+/// `plan` arguments.
+#[derive(Debug, clap::Args)]
+pub struct PlanArgs {
+    /// Save the plan to apply it later exactly.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Print the plan as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Exit 0 when there are no changes, 2 when there are, 1 on error.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Only these addresses (kind.name or kind.name["key"]).
+    #[arg(long = "target")]
+    pub targets: Vec<String>,
+    /// Parallel remote reads.
+    #[arg(long, default_value_t = 10)]
+    pub parallelism: usize,
+}
+
+/// `apply` arguments.
+#[derive(Debug, clap::Args)]
+pub struct ApplyArgs {
+    /// A plan saved with `plan --out`.
+    pub plan_file: Option<PathBuf>,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Only these addresses.
+    #[arg(long = "target")]
+    pub targets: Vec<String>,
+    /// Operations in flight at once.
+    #[arg(long, default_value_t = 10)]
+    pub parallelism: usize,
+    /// Seconds to wait for the state lock.
+    #[arg(long, default_value_t = 0)]
+    pub lock_timeout: u64,
+}
+
+/// Drift report formats.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum DriftFormat {
+    /// For people.
+    Text,
+    /// For programs (the report's JSON).
+    Json,
+}
+
+/// `drift` arguments.
+#[derive(Debug, clap::Args)]
+pub struct DriftArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DriftFormat::Text)]
+    pub format: DriftFormat,
+    /// Parallel remote reads.
+    #[arg(long, default_value_t = 10)]
+    pub parallelism: usize,
+}
+
+/// Graph formats.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum GraphFormat {
+    /// Graphviz DOT.
+    Dot,
+    /// JSON nodes and edges.
+    Json,
+}
+
+/// `graph` arguments.
+#[derive(Debug, clap::Args)]
+pub struct GraphArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+    pub format: GraphFormat,
+}
+
+/// `state` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum StateCommand {
+    /// List the addresses in state.
+    List,
+    /// Show one entry.
+    Show {
+        /// Address.
+        address: String,
+    },
+    /// Stop managing an object (it stays in the estate).
+    Rm {
+        /// Address.
+        address: String,
+    },
+    /// Break the state lock of a run that is gone.
+    Unlock,
+}
+
+/// `lab` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum LabCommand {
+    /// Re-seed the lab from lab.toml.
+    Reset,
+    /// Show the lab's estate.
+    Show {
+        /// Print the estate as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run one ConfigMgr or GroupPolicy cmdlet statement, as an administrator at the console.
+    Console {
+        /// The connection whose host runs the statement (e.g. cm01).
+        #[arg(long)]
+        connection: String,
+        /// The statement, in PowerShell syntax.
+        statement: String,
+    },
+}

@@ -1,0 +1,210 @@
+//! `cmdeploy apply`: plan (or load a saved plan), confirm, apply with a progress display, and
+//! exit 0 on success, 1 on failures, 130 when interrupted.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use cmdeploy_engine::address::Address;
+use cmdeploy_engine::apply::{apply, ApplyInput, Observer};
+use cmdeploy_engine::plan::{render_human, Action, Plan};
+
+use crate::cli::ApplyArgs;
+use crate::output::Output;
+use crate::session::Session;
+use crate::Failure;
+
+/// Runs `apply`.
+pub async fn run(dir: &Path, args: ApplyArgs, out: Output) -> Result<i32, Failure> {
+    let s = Session::open(dir)?;
+    out.diagnostics(&s.warnings);
+    let _lock = s
+        .backend
+        .lock("apply", Duration::from_secs(args.lock_timeout))
+        .map_err(|e| Failure::Message(e.to_string()))?;
+    let mut state = s.state()?;
+    let targets = s.targets(&args.targets, &state)?;
+    let planned = s.plan(&state, targets.as_deref(), args.parallelism).await?;
+    let plan = &planned.plan;
+    match &args.plan_file {
+        Some(file) => check_saved(file, plan)?,
+        None => {
+            print!("{}", render_human(plan, out.color));
+            if !plan.has_changes() {
+                return Ok(0);
+            }
+            if !args.auto_approve && !confirm()? {
+                println!("Apply cancelled.");
+                return Ok(1);
+            }
+        }
+    }
+    if !plan.has_changes() {
+        println!("No changes.");
+        return Ok(0);
+    }
+    let interrupt = Arc::new(AtomicBool::new(false));
+    let flag = interrupt.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            flag.store(true, Ordering::SeqCst);
+            eprintln!("\nInterrupt received: finishing operations in flight and saving state...");
+        }
+    });
+    let total = plan.resource_changes.iter().filter(|c| c.action().is_change()).count();
+    let observer = Progress::new(total as u64, out);
+    let input = ApplyInput {
+        plan,
+        resources: s.resources(),
+        registry: &s.registry,
+        ctx: &s.ctx,
+        observed: &planned.observed,
+        secrets: &planned.secrets,
+        parallelism: args.parallelism,
+        interrupt: interrupt.clone(),
+    };
+    let report = apply(input, s.backend.as_ref(), &mut state, &observer)
+        .await
+        .map_err(|e| Failure::Message(format!("state could not be saved: {e}")))?;
+    observer.finish();
+    let count = |a: Action| {
+        plan.resource_changes
+            .iter()
+            .filter(|c| c.action() == a && report.succeeded.iter().any(|x| x.to_string() == c.address))
+            .count()
+    };
+    for (address, message) in &report.failed {
+        eprintln!("{} {address}: {message}", out.paint("\x1b[31;1m", "error:"));
+    }
+    for (address, root) in &report.skipped {
+        eprintln!("skipped {address}: it depends on {root}, which failed");
+    }
+    let added = count(Action::Create) + count(Action::Replace);
+    let changed = count(Action::Update);
+    let destroyed = count(Action::Delete) + count(Action::Forget) + count(Action::Replace);
+    if report.interrupted {
+        eprintln!(
+            "Interrupted: {} done and saved, {} not started. Run apply again to continue.",
+            report.succeeded.len(),
+            report.not_started.len()
+        );
+        return Ok(130);
+    }
+    if !report.failed.is_empty() || !report.skipped.is_empty() {
+        println!(
+            "Apply finished with errors. Resources: {added} added, {changed} changed, {destroyed} destroyed; {} failed, {} skipped.",
+            report.failed.len(),
+            report.skipped.len()
+        );
+        return Ok(1);
+    }
+    println!(
+        "{} Resources: {added} added, {changed} changed, {destroyed} destroyed.",
+        out.paint("\x1b[32;1m", "Apply complete!")
+    );
+    Ok(0)
+}
+
+fn confirm() -> Result<bool, Failure> {
+    if !std::io::stdin().is_terminal() {
+        return Err(Failure::Message(
+            "apply needs confirmation: run it on a terminal, or pass --auto-approve (or apply a saved plan)".into(),
+        ));
+    }
+    print!("\nDo you want to perform these actions? Only 'yes' will be accepted: ");
+    let _ = std::io::stdout().flush();
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).map_err(|e| Failure::Message(e.to_string()))?;
+    Ok(line.trim() == "yes")
+}
+
+fn check_saved(file: &Path, fresh: &Plan) -> Result<(), Failure> {
+    let text = std::fs::read_to_string(file).map_err(|e| Failure::Message(format!("cannot read the saved plan {}: {e}", file.display())))?;
+    let saved: Plan = serde_json::from_str(&text).map_err(|e| Failure::Message(format!("{} is not a cmdeploy plan: {e}", file.display())))?;
+    let stale = |why: &str| Failure::Message(format!("the saved plan {} is stale: {why}; run `cmdeploy plan --out {}` again", file.display(), file.display()));
+    if saved.format_version != fresh.format_version {
+        return Err(stale("it was written by another plan format version"));
+    }
+    if saved.manifest_hash != fresh.manifest_hash {
+        return Err(stale("the manifests changed since it was made"));
+    }
+    if saved.state_lineage != fresh.state_lineage || saved.state_serial != fresh.state_serial {
+        return Err(stale(&format!("the state moved from serial {} to {}", saved.state_serial, fresh.state_serial)));
+    }
+    let shape = |p: &Plan| -> Vec<(String, Vec<String>, Vec<String>)> {
+        p.resource_changes
+            .iter()
+            .filter(|c| c.action().is_change())
+            .map(|c| (c.address.clone(), c.actions.clone(), c.changes.iter().map(|x| x.name.clone()).collect()))
+            .collect()
+    };
+    if shape(&saved) != shape(fresh) {
+        return Err(stale("the estate changed behind it (a refresh now gives different changes)"));
+    }
+    Ok(())
+}
+
+/// Progress: a bar on a terminal, one line per event otherwise.
+struct Progress {
+    bar: Option<ProgressBar>,
+    lines: Mutex<()>,
+}
+
+impl Progress {
+    fn new(total: u64, out: Output) -> Progress {
+        let bar = out.interactive.then(|| {
+            let b = ProgressBar::new(total);
+            b.set_style(ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}").unwrap_or_else(|_| ProgressStyle::default_bar()));
+            b
+        });
+        Progress { bar, lines: Mutex::new(()) }
+    }
+
+    fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+
+    fn line(&self, text: String) {
+        let _g = self.lines.lock();
+        match &self.bar {
+            Some(b) => b.println(text),
+            None => println!("{text}"),
+        }
+    }
+}
+
+fn verb(action: Action) -> (&'static str, &'static str) {
+    match action {
+        Action::Create => ("Creating...", "Creation complete"),
+        Action::Update => ("Modifying...", "Modifications complete"),
+        Action::Replace => ("Replacing...", "Replacement complete"),
+        Action::Delete => ("Destroying...", "Destruction complete"),
+        Action::Forget => ("Forgetting...", "Forgotten (left in place)"),
+        _ => ("...", "done"),
+    }
+}
+
+impl Observer for Progress {
+    fn started(&self, address: &Address, action: Action) {
+        if let Some(b) = &self.bar {
+            b.set_message(address.to_string());
+        }
+        self.line(format!("{address}: {}", verb(action).0));
+    }
+
+    fn finished(&self, address: &Address, action: Action, result: Result<(), &str>) {
+        if let Some(b) = &self.bar {
+            b.inc(1);
+        }
+        match result {
+            Ok(()) => self.line(format!("{address}: {}", verb(action).1)),
+            Err(e) => self.line(format!("{address}: failed: {e}")),
+        }
+    }
+}

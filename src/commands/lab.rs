@@ -1,0 +1,69 @@
+//! `cmdeploy lab reset | show | console`.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use cmdeploy_providers::lab::Lab;
+
+use crate::cli::LabCommand;
+use crate::output::Output;
+use crate::session::Session;
+use crate::Failure;
+
+/// Runs a lab subcommand.
+pub fn run(dir: &Path, cmd: LabCommand, out: Output) -> Result<i32, Failure> {
+    let s = Session::open(dir)?;
+    let lab = Lab::open(&s.project.dir, &s.project.work_dir());
+    let msg = |e: cmdeploy_providers::lab::LabError| Failure::Message(e.to_string());
+    match cmd {
+        LabCommand::Reset => {
+            let estate = lab.reset().map_err(msg)?;
+            println!(
+                "Lab reset from lab.toml: {} sites, {} boundaries, {} boundary groups, {} GPOs, {} hosts.",
+                estate.sites.len(),
+                estate.boundaries.len(),
+                estate.boundary_groups.len(),
+                estate.gpos.len(),
+                estate.hosts.len()
+            );
+        }
+        LabCommand::Show { json } => {
+            let estate = lab.snapshot().map_err(msg)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&estate).unwrap_or_default());
+            } else {
+                print!("{}", cmdeploy_providers::lab::show::summary(&estate));
+            }
+        }
+        LabCommand::Console { connection, statement } => {
+            let (spec, _) = s
+                .project
+                .config
+                .connections
+                .get(&connection)
+                .ok_or_else(|| Failure::Message(format!("unknown connection `{connection}`")))?;
+            let host = spec.get("host").and_then(Value::as_str).unwrap_or(&connection).to_string();
+            match lab.console(&host, &statement) {
+                Ok(v) => {
+                    let items: Vec<Value> = match v {
+                        Value::Array(a) => a,
+                        other => vec![other],
+                    }
+                    .into_iter()
+                    .filter(|v| !v.is_null())
+                    .collect();
+                    if !items.is_empty() {
+                        let shown = if items.len() == 1 { items[0].clone() } else { Value::Array(items) };
+                        println!("{}", serde_json::to_string_pretty(&shown).unwrap_or_default());
+                    }
+                }
+                Err(e) => {
+                    eprintln!("{} {host}: {e}", out.paint("\x1b[31;1m", "error:"));
+                    return Ok(1);
+                }
+            }
+        }
+    }
+    Ok(0)
+}

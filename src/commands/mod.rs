@@ -1,0 +1,42 @@
+//! One module per subcommand; each returns the process exit code.
+
+mod apply;
+mod drift;
+mod graph;
+mod lab;
+mod plan;
+mod state;
+
+use crate::cli::{Cli, Command};
+use crate::output::Output;
+use crate::session::Session;
+use crate::Failure;
+
+/// Runs the command.
+pub async fn run(cli: Cli, out: Output) -> Result<i32, Failure> {
+    match cli.command {
+        Command::Validate => {
+            let s = Session::open(&cli.dir)?;
+            out.diagnostics(&s.warnings);
+            println!(
+                "{} {} resources in {} files.",
+                out.paint("\x1b[32;1m", "Valid:"),
+                s.project.resources.len(),
+                s.project.files.len()
+            );
+            Ok(0)
+        }
+        Command::Plan(args) => plan::run(&cli.dir, args, out).await,
+        Command::Apply(args) => apply::run(&cli.dir, args, out).await,
+        Command::Drift(args) => drift::run(&cli.dir, args, out).await,
+        Command::Graph(args) => graph::run(&cli.dir, args),
+        Command::State(cmd) => state::run(&cli.dir, cmd, out),
+        Command::Schema => {
+            let registry = cmdeploy_providers::registry();
+            let schema = cmdeploy_engine::manifest::schema::project_schema(&registry);
+            println!("{}", serde_json::to_string_pretty(&schema).unwrap_or_default());
+            Ok(0)
+        }
+        Command::Lab(cmd) => lab::run(&cli.dir, cmd, out),
+    }
+}

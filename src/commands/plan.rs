@@ -1,0 +1,34 @@
+//! `cmdeploy plan`.
+
+use std::path::Path;
+
+use crate::cli::PlanArgs;
+use crate::output::Output;
+use crate::session::Session;
+use crate::Failure;
+
+/// Runs `plan`.
+pub async fn run(dir: &Path, args: PlanArgs, out: Output) -> Result<i32, Failure> {
+    let s = Session::open(dir)?;
+    out.diagnostics(&s.warnings);
+    let state = s.state()?;
+    let targets = s.targets(&args.targets, &state)?;
+    let planned = s.plan(&state, targets.as_deref(), args.parallelism).await?;
+    let plan = &planned.plan;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(plan).unwrap_or_default());
+    } else {
+        print!("{}", cmdeploy_engine::plan::render_human(plan, out.color));
+    }
+    if let Some(path) = &args.out {
+        let bytes = serde_json::to_vec_pretty(plan).unwrap_or_default();
+        cmdeploy_engine::state::write_atomic(path, &bytes).map_err(|e| Failure::Message(format!("cannot save the plan to {}: {e}", path.display())))?;
+        if !args.json {
+            println!("\nSaved the plan to {}. Apply exactly this plan with: cmdeploy apply {}", path.display(), path.display());
+        }
+    }
+    if plan.has_read_failures() {
+        eprintln!("warning: some resources could not be read; they are left alone.");
+    }
+    Ok(if args.detailed_exitcode && plan.has_changes() { 2 } else { 0 })
+}

@@ -1,0 +1,174 @@
+//! A run's working objects: the loaded project, its state backend, the provider context, and the
+//! refresh → plan step shared by plan, apply and drift.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use cmdeploy_engine::diagnostics::{Diagnostic, Diagnostics};
+use cmdeploy_engine::manifest::{self, BackendKind, Project};
+use cmdeploy_engine::plan::{self, Plan, PlanInput};
+use cmdeploy_engine::provider::{Context, ReadOutcome, Registry};
+use cmdeploy_engine::refresh::{refresh, Refreshed};
+use cmdeploy_engine::secret::{FingerprintKey, SecretValue};
+use cmdeploy_engine::state::{Backend, LocalBackend, State};
+use cmdeploy_engine::Address;
+
+use crate::Failure;
+
+/// Resolved secrets by address and attribute.
+pub type Secrets = BTreeMap<Address, BTreeMap<String, SecretValue>>;
+
+/// Everything a command needs.
+pub struct Session {
+    /// The project.
+    pub project: Project,
+    /// Kinds.
+    pub registry: Registry,
+    /// State storage.
+    pub backend: Box<dyn Backend>,
+    /// Provider context.
+    pub ctx: Context,
+    /// Warnings from loading.
+    pub warnings: Diagnostics,
+}
+
+/// A refresh and the plan built from it.
+pub struct Planned {
+    /// The plan.
+    pub plan: Plan,
+    /// Refresh outcomes.
+    pub observed: BTreeMap<Address, ReadOutcome>,
+    /// Resolved secrets.
+    pub secrets: Secrets,
+}
+
+impl Session {
+    /// Loads the project in `dir`.
+    ///
+    /// # Errors
+    /// Diagnostics when the manifests are invalid; other setup errors.
+    pub fn open(dir: &Path) -> Result<Session, Failure> {
+        let registry = cmdeploy_providers::registry();
+        let dir = dir.canonicalize().map_err(|e| Failure::Message(format!("project directory {}: {e}", dir.display())))?;
+        let (project, warnings) = manifest::load(&dir, &registry).map_err(Failure::Diagnostics)?;
+        let work_dir = project.work_dir();
+        let backend: Box<dyn Backend> = match project.config.state.backend {
+            BackendKind::Local => Box::new(LocalBackend::new(work_dir.clone())),
+            BackendKind::Postgres => {
+                return Err(Failure::Message(
+                    "the postgres state backend is not available in this build; use backend = \"local\"".into(),
+                ))
+            }
+        };
+        let fingerprints = FingerprintKey::load_or_create(&work_dir).map_err(|e| Failure::Message(format!("fingerprint key: {e}")))?;
+        let ctx = Context {
+            project_dir: dir.clone(),
+            work_dir,
+            resources: project.resources.clone(),
+            fingerprints,
+        };
+        Ok(Session {
+            project,
+            registry,
+            backend,
+            ctx,
+            warnings,
+        })
+    }
+
+    /// Loads state.
+    ///
+    /// # Errors
+    /// State errors.
+    pub fn state(&self) -> Result<State, Failure> {
+        self.backend.load().map_err(|e| Failure::Message(e.to_string()))
+    }
+
+    /// Resolves every secret of the desired resources.
+    ///
+    /// # Errors
+    /// Diagnostics naming each secret that cannot be read (never its value).
+    pub fn secrets(&self) -> Result<Secrets, Failure> {
+        let mut out = Secrets::new();
+        let mut diags = Diagnostics::new();
+        for (address, r) in &self.project.resources.by_address {
+            for (name, reference) in &r.secrets {
+                match reference.value.resolve(&self.project.dir) {
+                    Ok(v) => {
+                        out.entry(address.clone()).or_default().insert(name.clone(), v);
+                    }
+                    Err(e) => diags.push(
+                        Diagnostic::error("cmdeploy::secret::unreadable", format!("{address}.{name}: {e}"))
+                            .with_help("set the environment variable or create the file; secrets are never stored in manifests or state")
+                            .at_span(&r.loc.file, reference.span.clone()),
+                    ),
+                }
+            }
+        }
+        if diags.has_errors() {
+            return Err(Failure::Diagnostics(diags));
+        }
+        Ok(out)
+    }
+
+    /// Parses `--target` addresses.
+    ///
+    /// # Errors
+    /// A message for malformed or unknown addresses.
+    pub fn targets(&self, raw: &[String], state: &State) -> Result<Option<Vec<Address>>, Failure> {
+        if raw.is_empty() {
+            return Ok(None);
+        }
+        let mut out = Vec::new();
+        for t in raw {
+            let a = Address::parse(t).map_err(Failure::Message)?;
+            let known = self.project.resources.by_address.keys().any(|x| x == &a || x.base() == a)
+                || state.resources.keys().any(|x| Address::parse(x).is_ok_and(|x| x == a || x.base() == a));
+            if !known {
+                return Err(Failure::Message(format!("--target {t}: no such resource in the manifests or state")));
+            }
+            out.push(a);
+        }
+        Ok(Some(out))
+    }
+
+    /// Refreshes and plans.
+    ///
+    /// # Errors
+    /// Secret errors.
+    pub async fn plan(&self, state: &State, targets: Option<&[Address]>, parallelism: usize) -> Result<Planned, Failure> {
+        let secrets = self.secrets()?;
+        let only = targets.map(|ts| {
+            let ts: Vec<Address> = ts.to_vec();
+            move |a: &Address| ts.iter().any(|t| t == a || (t.key.is_none() && *t == a.base()))
+        });
+        let refreshed: Refreshed = match &only {
+            Some(f) => refresh(&self.registry, &self.ctx, &self.project.resources, state, Some(f), parallelism).await,
+            None => refresh(&self.registry, &self.ctx, &self.project.resources, state, None, parallelism).await,
+        };
+        let input = PlanInput {
+            resources: &self.project.resources,
+            registry: &self.registry,
+            state,
+            observed: &refreshed.outcomes,
+            secrets: &secrets,
+            fingerprints: &self.ctx.fingerprints,
+            manifest_hash: &self.project.hash,
+            project: self.project.config.project.name.clone(),
+            targets,
+            refresh_scripts: refreshed.batches,
+        };
+        let plan = plan::build(&input);
+        Ok(Planned {
+            plan,
+            observed: refreshed.outcomes,
+            secrets,
+        })
+    }
+
+    /// The shared resource set.
+    pub fn resources(&self) -> &Arc<cmdeploy_engine::resource::ResourceSet> {
+        &self.project.resources
+    }
+}
