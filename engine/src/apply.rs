@@ -9,7 +9,9 @@ use std::sync::Arc;
 use crate::address::Address;
 use crate::diff::diff_attrs;
 use crate::plan::{Action, Plan};
-use crate::provider::{Applied, Context, Observed, OpAction, Operation, ReadOutcome, Registry, RemoteError};
+use crate::provider::{
+    Applied, Context, Observed, OpAction, Operation, ReadOutcome, Registry, RemoteError,
+};
 use crate::resource::ResourceSet;
 use crate::secret::SecretValue;
 use crate::state::{Backend, State, StateEntry, StateError};
@@ -95,8 +97,10 @@ pub async fn apply(
             let blocked: Vec<(Address, Address)> = pending
                 .iter()
                 .filter_map(|a| {
-                    deps.get(a)
-                        .and_then(|ds| ds.iter().find_map(|d| failed.get(d).map(|root| (a.clone(), root.clone()))))
+                    deps.get(a).and_then(|ds| {
+                        ds.iter()
+                            .find_map(|d| failed.get(d).map(|root| (a.clone(), root.clone())))
+                    })
                 })
                 .collect();
             for (a, root) in blocked {
@@ -107,7 +111,10 @@ pub async fn apply(
             }
             let ready: Vec<Address> = pending
                 .iter()
-                .filter(|a| deps.get(*a).is_none_or(|ds| ds.iter().all(|d| done.contains(d))))
+                .filter(|a| {
+                    deps.get(*a)
+                        .is_none_or(|ds| ds.iter().all(|d| done.contains(d)))
+                })
                 .take(input.parallelism.max(1).saturating_sub(in_flight))
                 .cloned()
                 .collect();
@@ -121,7 +128,15 @@ pub async fn apply(
                 in_flight += 1;
                 running.spawn(async move {
                     let Some(kind) = kind else {
-                        return (a.clone(), action, Err(RemoteError::new("cmdeploy", format!("unknown kind `{}`", a.kind))), None);
+                        return (
+                            a.clone(),
+                            action,
+                            Err(RemoteError::new(
+                                "cmdeploy",
+                                format!("unknown kind `{}`", a.kind),
+                            )),
+                            None,
+                        );
                     };
                     let mut last = None;
                     for op in ops {
@@ -147,6 +162,7 @@ pub async fn apply(
         };
         // Journal whatever reached the remote side, even when a later step failed.
         let verdict = record(&input, state, &address, action, result, last);
+        state.ensure_lineage();
         state.serial += 1;
         backend.persist(state)?;
         match verdict {
@@ -169,8 +185,56 @@ pub async fn apply(
     Ok(report)
 }
 
-fn dependencies(changes: &BTreeMap<Address, Action>, resources: &ResourceSet, state: &State) -> BTreeMap<Address, BTreeSet<Address>> {
-    let mut deps: BTreeMap<Address, BTreeSet<Address>> = changes.keys().map(|a| (a.clone(), BTreeSet::new())).collect();
+/// Records in state the desired resources that already exist exactly as declared but are not in
+/// state yet (found by their natural key): they are adopted without any remote change, so that
+/// drift watches them and removing them from the manifest deletes them. Returns how many.
+pub fn adopt(plan: &Plan, resources: &ResourceSet, observed: &BTreeMap<Address, ReadOutcome>, state: &mut State, fingerprints: &crate::secret::FingerprintKey, secrets: &BTreeMap<Address, BTreeMap<String, SecretValue>>) -> usize {
+    let mut adopted = 0;
+    for c in plan.resource_changes.iter().filter(|c| c.action() == Action::NoOp) {
+        if state.resources.contains_key(&c.address) {
+            continue;
+        }
+        let Ok(address) = Address::parse(&c.address) else { continue };
+        let (Some(desired), Some(ReadOutcome::Present(obs))) = (resources.get(&address), observed.get(&address)) else {
+            continue;
+        };
+        let secret_fingerprints = secrets
+            .get(&address)
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), fingerprints.fingerprint(&c.address, k, v))).collect())
+            .unwrap_or_default();
+        state.resources.insert(
+            c.address.clone(),
+            StateEntry {
+                kind: address.kind.clone(),
+                id: obs.id.clone(),
+                attributes: obs.attrs.clone(),
+                secret_fingerprints,
+                depends_on: desired.references.iter().map(|r| r.target.to_string()).collect::<BTreeSet<_>>().into_iter().collect(),
+                natural_key: desired.natural_key.clone(),
+                meta: desired.meta.clone(),
+                connection: resources.connections.get(&address).cloned().unwrap_or_else(null_connection),
+                read_connection: resources.read_connections.get(&address).cloned().unwrap_or_else(null_connection),
+                updated_at: chrono::Utc::now().to_rfc3339(),
+            },
+        );
+        adopted += 1;
+    }
+    if adopted > 0 {
+        state.ensure_lineage();
+        state.serial += 1;
+    }
+    adopted
+}
+
+fn dependencies(
+    changes: &BTreeMap<Address, Action>,
+    resources: &ResourceSet,
+    state: &State,
+) -> BTreeMap<Address, BTreeSet<Address>> {
+    let mut deps: BTreeMap<Address, BTreeSet<Address>> = changes
+        .keys()
+        .map(|a| (a.clone(), BTreeSet::new()))
+        .collect();
     for (a, action) in changes {
         match action {
             Action::Delete | Action::Forget => {
@@ -188,8 +252,12 @@ fn dependencies(changes: &BTreeMap<Address, Action>, resources: &ResourceSet, st
             _ => {
                 if let Some(r) = resources.get(a) {
                     for reference in &r.references {
-                        if changes.contains_key(&reference.target) && changes[&reference.target] != Action::Delete {
-                            deps.get_mut(a).expect("present").insert(reference.target.clone());
+                        if changes.contains_key(&reference.target)
+                            && changes[&reference.target] != Action::Delete
+                        {
+                            deps.get_mut(a)
+                                .expect("present")
+                                .insert(reference.target.clone());
                         }
                     }
                 }
@@ -199,7 +267,12 @@ fn dependencies(changes: &BTreeMap<Address, Action>, resources: &ResourceSet, st
     deps
 }
 
-fn operations(input: &ApplyInput<'_>, a: &Address, action: Action, state: &State) -> Vec<Operation> {
+fn operations(
+    input: &ApplyInput<'_>,
+    a: &Address,
+    action: Action,
+    state: &State,
+) -> Vec<Operation> {
     let desired = input.resources.get(a).cloned();
     let prior = state.resources.get(&a.to_string()).cloned();
     let observed: Option<Observed> = match input.observed.get(a) {
@@ -255,7 +328,9 @@ fn record(
 ) -> Result<(), String> {
     let key = address.to_string();
     match &last {
-        Some((OpAction::Delete, _)) | None if matches!(action, Action::Delete | Action::Forget) && result.is_ok() => {
+        Some((OpAction::Delete, _)) | None
+            if matches!(action, Action::Delete | Action::Forget) && result.is_ok() =>
+        {
             state.resources.remove(&key);
         }
         Some((OpAction::Delete, _)) => {
@@ -269,7 +344,9 @@ fn record(
                     .get(address)
                     .map(|m| {
                         m.iter()
-                            .map(|(k, v)| (k.clone(), input.ctx.fingerprints.fingerprint(&key, k, v)))
+                            .map(|(k, v)| {
+                                (k.clone(), input.ctx.fingerprints.fingerprint(&key, k, v))
+                            })
                             .collect()
                     })
                     .unwrap_or_default();
@@ -278,11 +355,27 @@ fn record(
                     id: applied.id.clone(),
                     attributes: applied.attrs.clone(),
                     secret_fingerprints: fingerprints,
-                    depends_on: desired.references.iter().map(|r| r.target.to_string()).collect::<BTreeSet<_>>().into_iter().collect(),
+                    depends_on: desired
+                        .references
+                        .iter()
+                        .map(|r| r.target.to_string())
+                        .collect::<BTreeSet<_>>()
+                        .into_iter()
+                        .collect(),
                     natural_key: desired.natural_key.clone(),
                     meta: desired.meta.clone(),
-                    connection: input.resources.connections.get(address).cloned().unwrap_or_else(|| null_connection()),
-                    read_connection: input.resources.read_connections.get(address).cloned().unwrap_or_else(|| null_connection()),
+                    connection: input
+                        .resources
+                        .connections
+                        .get(address)
+                        .cloned()
+                        .unwrap_or_else(null_connection),
+                    read_connection: input
+                        .resources
+                        .read_connections
+                        .get(address)
+                        .cloned()
+                        .unwrap_or_else(null_connection),
                     updated_at: chrono::Utc::now().to_rfc3339(),
                 };
                 state.resources.insert(key.clone(), entry);
@@ -295,8 +388,14 @@ fn record(
                                 format!(
                                     "{} is {} after apply, the plan promised {}",
                                     m.name,
-                                    m.before.as_ref().map(ToString::to_string).unwrap_or_else(|| "unset".into()),
-                                    m.after.as_ref().map(ToString::to_string).unwrap_or_else(|| "unset".into())
+                                    m.before
+                                        .as_ref()
+                                        .map(ToString::to_string)
+                                        .unwrap_or_else(|| "unset".into()),
+                                    m.after
+                                        .as_ref()
+                                        .map(ToString::to_string)
+                                        .unwrap_or_else(|| "unset".into())
                                 )
                             })
                             .collect();

@@ -10,7 +10,7 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use cmdeploy_engine::address::Address;
-use cmdeploy_engine::apply::{apply, ApplyInput, Observer};
+use cmdeploy_engine::apply::{adopt, apply, ApplyInput, Observer};
 use cmdeploy_engine::plan::{render_human, Action, Plan};
 
 use crate::cli::ApplyArgs;
@@ -30,6 +30,10 @@ pub async fn run(dir: &Path, args: ApplyArgs, out: Output) -> Result<i32, Failur
     let targets = s.targets(&args.targets, &state)?;
     let planned = s.plan(&state, targets.as_deref(), args.parallelism).await?;
     let plan = &planned.plan;
+    let adopted = adopt(plan, s.resources(), &planned.observed, &mut state, &s.ctx.fingerprints, &planned.secrets);
+    if adopted > 0 {
+        s.backend.persist(&state).map_err(|e| Failure::Message(format!("state could not be saved: {e}")))?;
+    }
     match &args.plan_file {
         Some(file) => check_saved(file, plan)?,
         None => {
@@ -55,7 +59,11 @@ pub async fn run(dir: &Path, args: ApplyArgs, out: Output) -> Result<i32, Failur
             eprintln!("\nInterrupt received: finishing operations in flight and saving state...");
         }
     });
-    let total = plan.resource_changes.iter().filter(|c| c.action().is_change()).count();
+    let total = plan
+        .resource_changes
+        .iter()
+        .filter(|c| c.action().is_change())
+        .count();
     let observer = Progress::new(total as u64, out);
     let input = ApplyInput {
         plan,
@@ -74,7 +82,9 @@ pub async fn run(dir: &Path, args: ApplyArgs, out: Output) -> Result<i32, Failur
     let count = |a: Action| {
         plan.resource_changes
             .iter()
-            .filter(|c| c.action() == a && report.succeeded.iter().any(|x| x.to_string() == c.address))
+            .filter(|c| {
+                c.action() == a && report.succeeded.iter().any(|x| x.to_string() == c.address)
+            })
             .count()
     };
     for (address, message) in &report.failed {
@@ -118,14 +128,29 @@ fn confirm() -> Result<bool, Failure> {
     print!("\nDo you want to perform these actions? Only 'yes' will be accepted: ");
     let _ = std::io::stdout().flush();
     let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).map_err(|e| Failure::Message(e.to_string()))?;
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| Failure::Message(e.to_string()))?;
     Ok(line.trim() == "yes")
 }
 
 fn check_saved(file: &Path, fresh: &Plan) -> Result<(), Failure> {
-    let text = std::fs::read_to_string(file).map_err(|e| Failure::Message(format!("cannot read the saved plan {}: {e}", file.display())))?;
-    let saved: Plan = serde_json::from_str(&text).map_err(|e| Failure::Message(format!("{} is not a cmdeploy plan: {e}", file.display())))?;
-    let stale = |why: &str| Failure::Message(format!("the saved plan {} is stale: {why}; run `cmdeploy plan --out {}` again", file.display(), file.display()));
+    let text = std::fs::read_to_string(file).map_err(|e| {
+        Failure::Message(format!(
+            "cannot read the saved plan {}: {e}",
+            file.display()
+        ))
+    })?;
+    let saved: Plan = serde_json::from_str(&text)
+        .map_err(|e| Failure::Message(format!("{} is not a cmdeploy plan: {e}", file.display())))?;
+    let stale = |why: &str| {
+        Failure::Message(format!(
+            "the saved plan {} is stale: {why}; run `cmdeploy plan --out {}` again",
+            file.display(),
+            file.display()
+        ))
+    };
     if saved.format_version != fresh.format_version {
         return Err(stale("it was written by another plan format version"));
     }
@@ -133,17 +158,28 @@ fn check_saved(file: &Path, fresh: &Plan) -> Result<(), Failure> {
         return Err(stale("the manifests changed since it was made"));
     }
     if saved.state_lineage != fresh.state_lineage || saved.state_serial != fresh.state_serial {
-        return Err(stale(&format!("the state moved from serial {} to {}", saved.state_serial, fresh.state_serial)));
+        return Err(stale(&format!(
+            "the state moved from serial {} to {}",
+            saved.state_serial, fresh.state_serial
+        )));
     }
     let shape = |p: &Plan| -> Vec<(String, Vec<String>, Vec<String>)> {
         p.resource_changes
             .iter()
             .filter(|c| c.action().is_change())
-            .map(|c| (c.address.clone(), c.actions.clone(), c.changes.iter().map(|x| x.name.clone()).collect()))
+            .map(|c| {
+                (
+                    c.address.clone(),
+                    c.actions.clone(),
+                    c.changes.iter().map(|x| x.name.clone()).collect(),
+                )
+            })
             .collect()
     };
     if shape(&saved) != shape(fresh) {
-        return Err(stale("the estate changed behind it (a refresh now gives different changes)"));
+        return Err(stale(
+            "the estate changed behind it (a refresh now gives different changes)",
+        ));
     }
     Ok(())
 }
@@ -158,10 +194,16 @@ impl Progress {
     fn new(total: u64, out: Output) -> Progress {
         let bar = out.interactive.then(|| {
             let b = ProgressBar::new(total);
-            b.set_style(ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}").unwrap_or_else(|_| ProgressStyle::default_bar()));
+            b.set_style(
+                ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
             b
         });
-        Progress { bar, lines: Mutex::new(()) }
+        Progress {
+            bar,
+            lines: Mutex::new(()),
+        }
     }
 
     fn finish(&self) {

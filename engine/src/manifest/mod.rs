@@ -58,7 +58,13 @@ impl Project {
 
 /// The work directory of a project.
 pub fn work_dir(dir: &Path, config: &ProjectConfig) -> PathBuf {
-    dir.join(config.state.path.clone().unwrap_or_else(|| PathBuf::from(".cmdeploy")))
+    dir.join(
+        config
+            .state
+            .path
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(".cmdeploy")),
+    )
 }
 
 struct Parsed {
@@ -97,7 +103,14 @@ pub fn load(dir: &Path, registry: &Registry) -> Result<(Project, Diagnostics), D
                 file: file.clone(),
                 span: key.span(),
             };
-            read_config_table(key_name, value.clone(), &loc, &mut config, &mut seen_config, &mut diags);
+            read_config_table(
+                key_name,
+                value.clone(),
+                &loc,
+                &mut config,
+                &mut seen_config,
+                &mut diags,
+            );
         }
         parsed.push(Parsed { file: file.clone() });
     }
@@ -108,6 +121,9 @@ pub fn load(dir: &Path, registry: &Registry) -> Result<(Project, Diagnostics), D
     // Pass 2: resources.
     let mut resources: BTreeMap<Address, Resource> = BTreeMap::new();
     let mut defined_at: BTreeMap<Address, Loc> = BTreeMap::new();
+    // Resources whose table failed to decode: problems that follow from their absence are not
+    // reported again.
+    let mut failed: BTreeSet<Address> = BTreeSet::new();
     for p in &parsed {
         let file = &p.file;
         let text: &str = file.text.as_str();
@@ -127,7 +143,10 @@ pub fn load(dir: &Path, registry: &Registry) -> Result<(Project, Diagnostics), D
                 let known: Vec<&str> = registry.names().chain(CONFIG_TABLES).collect();
                 d = match did_you_mean(&kind_name, known.iter().copied()) {
                     Some(best) => d.with_help(format!("did you mean `{best}`?")),
-                    None => d.with_help(format!("resource kinds are: {}", registry.names().collect::<Vec<_>>().join(", "))),
+                    None => d.with_help(format!(
+                        "resource kinds are: {}",
+                        registry.names().collect::<Vec<_>>().join(", ")
+                    )),
                 };
                 diags.push(d);
                 continue;
@@ -135,8 +154,11 @@ pub fn load(dir: &Path, registry: &Registry) -> Result<(Project, Diagnostics), D
             let span = value.span();
             let DeValue::Table(tables) = value.into_inner() else {
                 diags.push(
-                    Diagnostic::error("cmdeploy::manifest::shape", format!("`{kind_name}` must be a table of resources, `[{kind_name}.NAME]`"))
-                        .at_span(file, span),
+                    Diagnostic::error(
+                        "cmdeploy::manifest::shape",
+                        format!("`{kind_name}` must be a table of resources, `[{kind_name}.NAME]`"),
+                    )
+                    .at_span(file, span),
                 );
                 continue;
             };
@@ -155,16 +177,28 @@ pub fn load(dir: &Path, registry: &Registry) -> Result<(Project, Diagnostics), D
                     );
                     continue;
                 }
-                let instances = match expand(kind.expandable(), &kind_name, &name_str, table, file, dir, &config, &mut diags) {
+                let instances = match expand(
+                    kind.expandable(),
+                    &kind_name,
+                    &name_str,
+                    table,
+                    file,
+                    dir,
+                    &config,
+                    &mut diags,
+                ) {
                     Some(i) => i,
                     None => continue,
                 };
                 for (address, table_value, depends_on) in instances {
                     if let Some(prev) = defined_at.get(&address) {
                         diags.push(
-                            Diagnostic::error("cmdeploy::manifest::duplicate", format!("{address} is defined twice"))
-                                .with_help(format!("it is also defined at {}", prev.short()))
-                                .at(header.clone()),
+                            Diagnostic::error(
+                                "cmdeploy::manifest::duplicate",
+                                format!("{address} is defined twice"),
+                            )
+                            .with_help(format!("it is also defined at {}", prev.short()))
+                            .at(header.clone()),
                         );
                         continue;
                     }
@@ -202,6 +236,7 @@ pub fn load(dir: &Path, registry: &Registry) -> Result<(Project, Diagnostics), D
                         }
                         Err(errors) => {
                             defined_at.insert(address.clone(), header.clone());
+                            failed.insert(address.clone());
                             diags.extend(errors);
                         }
                     }
@@ -212,14 +247,20 @@ pub fn load(dir: &Path, registry: &Registry) -> Result<(Project, Diagnostics), D
 
     let mut set = ResourceSet::default();
     resolve_references(&mut resources, &defined_at, &mut diags);
-    set.by_address = resources.into_iter().map(|(a, r)| (a, Arc::new(r))).collect();
-    resolve_connections(&mut set, &config, &mut diags);
+    set.by_address = resources
+        .into_iter()
+        .map(|(a, r)| (a, Arc::new(r)))
+        .collect();
+    resolve_connections(&mut set, &config, &failed, &mut diags);
     if let Some(validate_connection) = registry.connection_validator() {
         for (name, (value, loc)) in &config.connections {
             for problem in validate_connection(value) {
                 diags.push(
-                    Diagnostic::error("cmdeploy::connection::invalid", format!("connection `{name}`: {problem}"))
-                        .at(loc.clone()),
+                    Diagnostic::error(
+                        "cmdeploy::connection::invalid",
+                        format!("connection `{name}`: {problem}"),
+                    )
+                    .at(loc.clone()),
                 );
             }
         }
@@ -261,8 +302,13 @@ pub fn load(dir: &Path, registry: &Registry) -> Result<(Project, Diagnostics), D
 
 fn valid_name(name: &str) -> bool {
     !name.is_empty()
-        && name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 fn read_files(dir: &Path, diags: &mut Diagnostics) -> Result<Vec<Arc<SourceFile>>, Diagnostics> {
@@ -270,8 +316,11 @@ fn read_files(dir: &Path, diags: &mut Diagnostics) -> Result<Vec<Arc<SourceFile>
         Ok(e) => e,
         Err(e) => {
             diags.push(
-                Diagnostic::error("cmdeploy::manifest::dir", format!("cannot read project directory {}: {e}", dir.display()))
-                    .with_help("pass the project directory with -C DIR"),
+                Diagnostic::error(
+                    "cmdeploy::manifest::dir",
+                    format!("cannot read project directory {}: {e}", dir.display()),
+                )
+                .with_help("pass the project directory with -C DIR"),
             );
             return Err(std::mem::take(diags));
         }
@@ -298,7 +347,10 @@ fn read_files(dir: &Path, diags: &mut Diagnostics) -> Result<Vec<Arc<SourceFile>
             )),
         }
     }
-    if !files.iter().any(|f| f.path.file_name().is_some_and(|n| n == "cmdeploy.toml")) {
+    if !files
+        .iter()
+        .any(|f| f.path.file_name().is_some_and(|n| n == "cmdeploy.toml"))
+    {
         diags.push(
             Diagnostic::error("cmdeploy::manifest::no_project", format!("{} has no cmdeploy.toml", dir.display()))
                 .with_help("a project is a directory with a cmdeploy.toml ([project], [state], [connection.NAME], [variables]) and resource files"),
@@ -338,9 +390,12 @@ fn read_config_table(
         "project" | "state" => {
             if let Some(prev) = seen.get(key) {
                 diags.push(
-                    Diagnostic::error("cmdeploy::manifest::duplicate", format!("[{key}] is defined twice"))
-                        .with_help(format!("it is also defined at {}", prev.short()))
-                        .at(loc.clone()),
+                    Diagnostic::error(
+                        "cmdeploy::manifest::duplicate",
+                        format!("[{key}] is defined twice"),
+                    )
+                    .with_help(format!("it is also defined at {}", prev.short()))
+                    .at(loc.clone()),
                 );
                 return;
             }
@@ -361,12 +416,21 @@ fn read_config_table(
                     config.variables.insert(k, v);
                 }
             }
-            Ok(_) => diags.push(Diagnostic::error("cmdeploy::manifest::shape", "[variables] must be a table").at_span(file, span)),
+            Ok(_) => diags.push(
+                Diagnostic::error("cmdeploy::manifest::shape", "[variables] must be a table")
+                    .at_span(file, span),
+            ),
             Err(e) => diags.push(crate::provider::decode_error(file, span, e, "variables")),
         },
         "connection" => {
             let DeValue::Table(table) = value.into_inner() else {
-                diags.push(Diagnostic::error("cmdeploy::manifest::shape", "connections are tables: [connection.NAME]").at_span(file, span));
+                diags.push(
+                    Diagnostic::error(
+                        "cmdeploy::manifest::shape",
+                        "connections are tables: [connection.NAME]",
+                    )
+                    .at_span(file, span),
+                );
                 return;
             };
             for (name, conn) in table {
@@ -377,7 +441,11 @@ fn read_config_table(
                 };
                 if config.connections.contains_key(&name_str) {
                     diags.push(
-                        Diagnostic::error("cmdeploy::manifest::duplicate", format!("connection `{name_str}` is defined twice")).at(cloc),
+                        Diagnostic::error(
+                            "cmdeploy::manifest::duplicate",
+                            format!("connection `{name_str}` is defined twice"),
+                        )
+                        .at(cloc),
                     );
                     continue;
                 }
@@ -386,8 +454,13 @@ fn read_config_table(
                     Ok(v @ Value::Object(_)) => {
                         config.connections.insert(name_str, (v, cloc));
                     }
-                    Ok(_) => diags.push(Diagnostic::error("cmdeploy::manifest::shape", "a connection is a table").at_span(file, cspan)),
-                    Err(e) => diags.push(crate::provider::decode_error(file, cspan, e, "connection")),
+                    Ok(_) => diags.push(
+                        Diagnostic::error("cmdeploy::manifest::shape", "a connection is a table")
+                            .at_span(file, cspan),
+                    ),
+                    Err(e) => {
+                        diags.push(crate::provider::decode_error(file, cspan, e, "connection"))
+                    }
                 }
             }
         }
@@ -411,8 +484,11 @@ fn expand<'i>(
     let span = table.span();
     let DeValue::Table(mut map) = table.into_inner() else {
         diags.push(
-            Diagnostic::error("cmdeploy::manifest::shape", format!("`{kind}.{name}` must be a table"))
-                .at_span(file, span),
+            Diagnostic::error(
+                "cmdeploy::manifest::shape",
+                format!("`{kind}.{name}` must be a table"),
+            )
+            .at_span(file, span),
         );
         return None;
     };
@@ -424,9 +500,14 @@ fn expand<'i>(
         for (field, v) in [("hosts", &hosts), ("hosts_file", &hosts_file)] {
             if let Some(v) = v {
                 diags.push(
-                    Diagnostic::error("cmdeploy::manifest::not_expandable", format!("`{kind}` resources do not take `{field}`"))
-                        .with_help("only per-host kinds (client_group) expand into one instance per host")
-                        .at_span(file, v.span()),
+                    Diagnostic::error(
+                        "cmdeploy::manifest::not_expandable",
+                        format!("`{kind}` resources do not take `{field}`"),
+                    )
+                    .with_help(
+                        "only per-host kinds (client_group) expand into one instance per host",
+                    )
+                    .at_span(file, v.span()),
                 );
             }
         }
@@ -455,37 +536,66 @@ fn expand<'i>(
                                 row: None,
                                 span: ispan,
                             }),
-                            _ => diags.push(Diagnostic::error("cmdeploy::manifest::hosts", "each host is a non-empty string").at_span(file, ispan)),
+                            _ => diags.push(
+                                Diagnostic::error(
+                                    "cmdeploy::manifest::hosts",
+                                    "each host is a non-empty string",
+                                )
+                                .at_span(file, ispan),
+                            ),
                         }
                     }
                 }
-                _ => diags.push(Diagnostic::error("cmdeploy::manifest::hosts", "`hosts` is an array of host names").at_span(file, hspan)),
+                _ => diags.push(
+                    Diagnostic::error(
+                        "cmdeploy::manifest::hosts",
+                        "`hosts` is an array of host names",
+                    )
+                    .at_span(file, hspan),
+                ),
             }
         }
         (None, Some(f)) => {
             let fspan = f.span();
             match f.get_ref().as_str() {
                 Some(rel) => match template::read_hosts_file(&dir.join(rel)) {
-                    Ok(rows) => entries.extend(rows.into_iter().map(|(host, row)| template::HostEntry {
-                        host,
-                        row: Some(row),
-                        span: fspan.clone(),
-                    })),
-                    Err(msg) => diags.push(Diagnostic::error("cmdeploy::manifest::hosts_file", msg).at_span(file, fspan)),
+                    Ok(rows) => {
+                        entries.extend(rows.into_iter().map(|(host, row)| template::HostEntry {
+                            host,
+                            row: Some(row),
+                            span: fspan.clone(),
+                        }))
+                    }
+                    Err(msg) => diags.push(
+                        Diagnostic::error("cmdeploy::manifest::hosts_file", msg)
+                            .at_span(file, fspan),
+                    ),
                 },
-                None => diags.push(Diagnostic::error("cmdeploy::manifest::hosts_file", "`hosts_file` is a path").at_span(file, fspan)),
+                None => diags.push(
+                    Diagnostic::error("cmdeploy::manifest::hosts_file", "`hosts_file` is a path")
+                        .at_span(file, fspan),
+                ),
             }
         }
         (Some(h), Some(_)) => {
             diags.push(
-                Diagnostic::error("cmdeploy::manifest::hosts", "give either `hosts` or `hosts_file`, not both").at_span(file, h.span()),
+                Diagnostic::error(
+                    "cmdeploy::manifest::hosts",
+                    "give either `hosts` or `hosts_file`, not both",
+                )
+                .at_span(file, h.span()),
             );
             return None;
         }
         (None, None) => {
             diags.push(
-                Diagnostic::error("cmdeploy::manifest::hosts", format!("`{kind}.{name}` needs `hosts = [...]` or `hosts_file = \"hosts.csv\"`"))
-                    .at_span(file, span),
+                Diagnostic::error(
+                    "cmdeploy::manifest::hosts",
+                    format!(
+                        "`{kind}.{name}` needs `hosts = [...]` or `hosts_file = \"hosts.csv\"`"
+                    ),
+                )
+                .at_span(file, span),
             );
             return None;
         }
@@ -496,25 +606,41 @@ fn expand<'i>(
         let key = entry.host.to_lowercase();
         if !seen.insert(key) {
             diags.push(
-                Diagnostic::error("cmdeploy::manifest::duplicate", format!("host `{}` is listed twice in {kind}.{name}", entry.host))
-                    .at_span(file, entry.span.clone()),
+                Diagnostic::error(
+                    "cmdeploy::manifest::duplicate",
+                    format!("host `{}` is listed twice in {kind}.{name}", entry.host),
+                )
+                .at_span(file, entry.span.clone()),
             );
             continue;
         }
         let mut instance = rebuilt(map.clone());
-        let ctx = template::context(&config.variables, name, Some(&entry.host), entry.row.as_ref());
+        let ctx = template::context(
+            &config.variables,
+            name,
+            Some(&entry.host),
+            entry.row.as_ref(),
+        );
         let mut tdiags = Vec::new();
         template::render_in_place(&mut instance, &ctx, file, &mut tdiags);
         if !tdiags.is_empty() {
             diags.extend(tdiags);
             continue;
         }
-        out.push((Address::instance(kind, name, entry.host), instance, depends_on.clone()));
+        out.push((
+            Address::instance(kind, name, entry.host),
+            instance,
+            depends_on.clone(),
+        ));
     }
     Some(out)
 }
 
-fn take_depends_on(map: &mut DeTable<'_>, file: &Arc<SourceFile>, diags: &mut Diagnostics) -> Vec<Reference> {
+fn take_depends_on(
+    map: &mut DeTable<'_>,
+    file: &Arc<SourceFile>,
+    diags: &mut Diagnostics,
+) -> Vec<Reference> {
     let Some(v) = map.remove("depends_on") else {
         return Vec::new();
     };
@@ -525,22 +651,44 @@ fn take_depends_on(map: &mut DeTable<'_>, file: &Arc<SourceFile>, diags: &mut Di
             for item in items {
                 let ispan = item.span();
                 match item.get_ref().as_str().map(Address::parse) {
-                    Some(Ok(target)) => refs.push(Reference { target, span: ispan }),
-                    Some(Err(msg)) => diags.push(Diagnostic::error("cmdeploy::reference::syntax", msg).at_span(file, ispan)),
-                    None => diags.push(Diagnostic::error("cmdeploy::reference::syntax", "`depends_on` holds addresses such as \"boundary.hq\"").at_span(file, ispan)),
+                    Some(Ok(target)) => refs.push(Reference {
+                        target,
+                        span: ispan,
+                    }),
+                    Some(Err(msg)) => diags.push(
+                        Diagnostic::error("cmdeploy::reference::syntax", msg).at_span(file, ispan),
+                    ),
+                    None => diags.push(
+                        Diagnostic::error(
+                            "cmdeploy::reference::syntax",
+                            "`depends_on` holds addresses such as \"boundary.hq\"",
+                        )
+                        .at_span(file, ispan),
+                    ),
                 }
             }
         }
-        _ => diags.push(Diagnostic::error("cmdeploy::reference::syntax", "`depends_on` is an array of addresses").at_span(file, span)),
+        _ => diags.push(
+            Diagnostic::error(
+                "cmdeploy::reference::syntax",
+                "`depends_on` is an array of addresses",
+            )
+            .at_span(file, span),
+        ),
     }
     refs
 }
 
-fn resolve_references(resources: &mut BTreeMap<Address, Resource>, defined: &BTreeMap<Address, Loc>, diags: &mut Diagnostics) {
-    let bases: BTreeMap<Address, Vec<Address>> = defined.keys().fold(BTreeMap::new(), |mut m, a| {
-        m.entry(a.base()).or_default().push(a.clone());
-        m
-    });
+fn resolve_references(
+    resources: &mut BTreeMap<Address, Resource>,
+    defined: &BTreeMap<Address, Loc>,
+    diags: &mut Diagnostics,
+) {
+    let bases: BTreeMap<Address, Vec<Address>> =
+        defined.keys().fold(BTreeMap::new(), |mut m, a| {
+            m.entry(a.base()).or_default().push(a.clone());
+            m
+        });
     for resource in resources.values_mut() {
         let mut resolved = Vec::new();
         for r in std::mem::take(&mut resource.references) {
@@ -559,14 +707,26 @@ fn resolve_references(resources: &mut BTreeMap<Address, Resource>, defined: &BTr
                     .collect();
                 let mut d = Diagnostic::error(
                     "cmdeploy::reference::unknown",
-                    format!("{} refers to {}, which is not defined", resource.address, r.target),
+                    format!(
+                        "{} refers to {}, which is not defined",
+                        resource.address, r.target
+                    ),
                 )
                 .with_label("unknown reference")
                 .at_span(&resource.loc.file, r.span.clone());
                 d = match did_you_mean(&r.target.name, candidates.iter().map(String::as_str)) {
-                    Some(best) => d.with_help(format!("did you mean `{best}` ({}.{best})?", r.target.kind)),
-                    None if candidates.is_empty() => d.with_help(format!("define it as [{}.{}]", r.target.kind, r.target.name)),
-                    None => d.with_help(format!("defined {} resources: {}", r.target.kind, candidates.join(", "))),
+                    Some(best) => {
+                        d.with_help(format!("did you mean `{best}` ({}.{best})?", r.target.kind))
+                    }
+                    None if candidates.is_empty() => d.with_help(format!(
+                        "define it as [{}.{}]",
+                        r.target.kind, r.target.name
+                    )),
+                    None => d.with_help(format!(
+                        "defined {} resources: {}",
+                        r.target.kind,
+                        candidates.join(", ")
+                    )),
                 };
                 diags.push(d);
             }
@@ -598,18 +758,23 @@ fn resolve_one(
             .ok_or_else(|| {
                 let names: Vec<&str> = config.connections.keys().map(String::as_str).collect();
                 match did_you_mean(&name.value, names.iter().copied()) {
-                    Some(best) => format!("unknown connection `{}`; did you mean `{best}`?", name.value),
-                    None => format!("unknown connection `{}`; define [connection.{}] in cmdeploy.toml", name.value, name.value),
+                    Some(best) => format!(
+                        "unknown connection `{}`; did you mean `{best}`?",
+                        name.value
+                    ),
+                    None => format!(
+                        "unknown connection `{}`; define [connection.{}] in cmdeploy.toml",
+                        name.value, name.value
+                    ),
                 }
             }),
         ConnectionRef::Inline(spec) => {
             let mut spec = spec.clone();
             // `base = "NAME"` fills fields the inline table leaves out from a named connection.
             if let Some(base) = spec.get("base").and_then(Value::as_str).map(str::to_string) {
-                let (base_spec, _) = config
-                    .connections
-                    .get(&base)
-                    .ok_or_else(|| format!("inline connection has unknown base connection `{base}`"))?;
+                let (base_spec, _) = config.connections.get(&base).ok_or_else(|| {
+                    format!("inline connection has unknown base connection `{base}`")
+                })?;
                 if let (Value::Object(m), Value::Object(b)) = (&mut spec, base_spec) {
                     for (k, v) in b {
                         m.entry(k.clone()).or_insert(v.clone());
@@ -617,7 +782,11 @@ fn resolve_one(
                     m.remove("base");
                 }
             }
-            let host = spec.get("host").and_then(Value::as_str).unwrap_or("").to_lowercase();
+            let host = spec
+                .get("host")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_lowercase();
             if host.is_empty() {
                 return Err("an inline connection needs `host`".into());
             }
@@ -628,7 +797,9 @@ fn resolve_one(
         }
         ConnectionRef::Inherit(target) => {
             if depth > 8 {
-                return Err(format!("connection inheritance through {target} is too deep"));
+                return Err(format!(
+                    "connection inheritance through {target} is too deep"
+                ));
             }
             let r = set
                 .get(target)
@@ -642,10 +813,21 @@ fn resolve_one(
     }
 }
 
-fn resolve_connections(set: &mut ResourceSet, config: &ProjectConfig, diags: &mut Diagnostics) {
+fn resolve_connections(
+    set: &mut ResourceSet,
+    config: &ProjectConfig,
+    failed: &BTreeSet<Address>,
+    diags: &mut Diagnostics,
+) {
     let mut apply = BTreeMap::new();
     let mut read = BTreeMap::new();
+    let inherits_failed =
+        |c: &ConnectionRef| matches!(c, ConnectionRef::Inherit(t) if failed.contains(t));
     for (address, r) in &set.by_address {
+        if inherits_failed(&r.connection) || r.read_connection.as_ref().is_some_and(inherits_failed)
+        {
+            continue;
+        }
         let conn_span = match &r.connection {
             ConnectionRef::Named(n) => n.span.clone(),
             _ => r.loc.span.clone(),
@@ -660,7 +842,10 @@ fn resolve_connections(set: &mut ResourceSet, config: &ProjectConfig, diags: &mu
                     Ok(rc) => {
                         read.insert(address.clone(), rc);
                     }
-                    Err(msg) => diags.push(Diagnostic::error("cmdeploy::connection::unknown", msg).at_span(&r.loc.file, conn_span.clone())),
+                    Err(msg) => diags.push(
+                        Diagnostic::error("cmdeploy::connection::unknown", msg)
+                            .at_span(&r.loc.file, conn_span.clone()),
+                    ),
                 }
                 apply.insert(address.clone(), c);
             }

@@ -26,7 +26,7 @@ pub struct State {
     pub version: u32,
     /// Incremented on every write; saved plans record it to detect staleness.
     pub serial: u64,
-    /// Random identity of this state's history, fixed at creation.
+    /// Random identity of this state's history, fixed when it is first written (empty before).
     pub lineage: String,
     /// Entries by address (`kind.name` or `kind.name["key"]`).
     pub resources: BTreeMap<String, StateEntry>,
@@ -37,8 +37,18 @@ impl Default for State {
         State {
             version: STATE_VERSION,
             serial: 0,
-            lineage: format!("{:032x}", rand::random::<u128>()),
+            lineage: String::new(),
             resources: BTreeMap::new(),
+        }
+    }
+}
+
+impl State {
+    /// Gives a new state its lineage (done when it is first written, so that plans of a project
+    /// without state agree on it).
+    pub fn ensure_lineage(&mut self) {
+        if self.lineage.is_empty() {
+            self.lineage = format!("{:032x}", rand::random::<u128>());
         }
     }
 }
@@ -88,7 +98,9 @@ pub struct LockInfo {
 impl LockInfo {
     /// Lock information for this process.
     pub fn current(what: &str) -> LockInfo {
-        let user = std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_else(|_| "unknown".into());
+        let user = std::env::var("USER")
+            .or_else(|_| std::env::var("USERNAME"))
+            .unwrap_or_else(|_| "unknown".into());
         let host = std::fs::read_to_string("/etc/hostname")
             .map(|h| h.trim().to_string())
             .unwrap_or_else(|_| "localhost".into());
@@ -149,7 +161,11 @@ pub trait Backend: Send + Sync {
     ///
     /// # Errors
     /// [`StateError::Locked`] naming the holder when it is still held after `timeout`.
-    fn lock(&self, what: &str, timeout: std::time::Duration) -> Result<Box<dyn LockGuard>, StateError>;
+    fn lock(
+        &self,
+        what: &str,
+        timeout: std::time::Duration,
+    ) -> Result<Box<dyn LockGuard>, StateError>;
 
     /// Who holds the lock, if anyone.
     ///
@@ -184,10 +200,17 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 fn tempfile_in(dir: &Path, target: &Path) -> std::io::Result<(std::path::PathBuf, std::fs::File)> {
-    let name = target.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let name = target
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("file");
     for _ in 0..16 {
         let candidate = dir.join(format!(".{name}.{:016x}.tmp", rand::random::<u64>()));
-        match std::fs::OpenOptions::new().write(true).create_new(true).open(&candidate) {
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&candidate)
+        {
             Ok(f) => return Ok((candidate, f)),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
             Err(e) => return Err(e),

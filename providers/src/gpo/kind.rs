@@ -8,8 +8,11 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use cmdeploy_engine::diagnostics::Diagnostic;
-use cmdeploy_engine::provider::{Applied, Context, DecodeInput, Decoded, Kind, Observed, OpAction, Operation, ReadOutcome, ReadRequest, ReadResult, RemoteError};
-use cmdeploy_engine::resource::{Connection, ConnectionRef};
+use cmdeploy_engine::provider::{
+    Applied, Context, DecodeInput, Decoded, Kind, Observed, OpAction, Operation, ReadOutcome,
+    ReadRequest, ReadResult, RemoteError,
+};
+use cmdeploy_engine::resource::{Connection, ConnectionRef, Resource};
 use cmdeploy_engine::spanned::Spanned;
 
 use super::policy::{self, ClientDeployment, SiteAssignment, WindowsUpdate};
@@ -72,7 +75,10 @@ impl Kind for GpoKind {
         let mut attrs = Map::new();
         let name = spec.name.clone().unwrap_or(key);
         attrs.insert("name".into(), json!(name));
-        attrs.insert("links".into(), kit::sorted(spec.links.iter().map(|l| l.value.to_lowercase())));
+        attrs.insert(
+            "links".into(),
+            kit::sorted(spec.links.iter().map(|l| l.value.to_lowercase())),
+        );
         for l in &spec.links {
             if !l.value.to_uppercase().contains("DC=") {
                 errors.push(
@@ -83,23 +89,44 @@ impl Kind for GpoKind {
             }
         }
         if let Some(cd) = &spec.client_deployment {
-            let text = match (&cd.value.setup_parameters, &cd.value.properties, &cd.value.ccmsetup) {
+            let text = match (
+                &cd.value.setup_parameters,
+                &cd.value.properties,
+                &cd.value.ccmsetup,
+            ) {
                 (Some(raw), None, None) => Some(raw.value.clone()),
                 (None, props, params) => Some(
-                    ccmsetup::to_command_line(&params.clone().unwrap_or_default(), &props.clone().unwrap_or_default()).render_args(),
+                    ccmsetup::to_command_line(
+                        &params.clone().unwrap_or_default(),
+                        &props.clone().unwrap_or_default(),
+                    )
+                    .render_args(),
                 ),
                 _ => {
                     errors.push(
-                        Diagnostic::error("cmdeploy::gpo::client_deployment", "give either `setup_parameters` or `properties`/`ccmsetup`, not both")
-                            .at_span(&file, cd.span.clone()),
+                        Diagnostic::error(
+                            "cmdeploy::gpo::client_deployment",
+                            "give either `setup_parameters` or `properties`/`ccmsetup`, not both",
+                        )
+                        .at_span(&file, cd.span.clone()),
                     );
                     None
                 }
             };
             if let Some(text) = text {
-                let at = cd.value.setup_parameters.as_ref().map(|s| s.span.clone()).unwrap_or(cd.span.clone());
+                let at = cd
+                    .value
+                    .setup_parameters
+                    .as_ref()
+                    .map(|s| s.span.clone())
+                    .unwrap_or(cd.span.clone());
                 for f in ccmsetup::check(&text, Some(CcmContext::Gpo)).1 {
-                    let d = if f.is_error() { Diagnostic::error(f.code, format!("SetupParameters: {}", f.message)) } else { Diagnostic::warning(f.code, format!("SetupParameters: {}", f.message)) }.at_span(&file, at.clone());
+                    let d = if f.is_error() {
+                        Diagnostic::error(f.code, format!("SetupParameters: {}", f.message))
+                    } else {
+                        Diagnostic::warning(f.code, format!("SetupParameters: {}", f.message))
+                    }
+                    .at_span(&file, at.clone());
                     let d = match &f.help {
                         Some(h) => d.with_help(h.clone()),
                         None => d,
@@ -110,16 +137,37 @@ impl Kind for GpoKind {
                         warnings.push(d);
                     }
                 }
-                attrs.insert("client_deployment".into(), Value::Object(policy::client_deployment_values(&text)));
+                attrs.insert(
+                    "client_deployment".into(),
+                    Value::Object(policy::client_deployment_values(&text)),
+                );
             }
         }
         if let Some(sa) = &spec.site_assignment {
             if let Some(p) = crate::configmgr::site::site_code_problem(&sa.site_code.value) {
-                errors.push(Diagnostic::error("cmdeploy::gpo::site_code", format!("GPRequestedSiteAssignmentCode: {p}")).at_span(&file, sa.site_code.span.clone()));
+                errors.push(
+                    Diagnostic::error(
+                        "cmdeploy::gpo::site_code",
+                        format!("GPRequestedSiteAssignmentCode: {p}"),
+                    )
+                    .at_span(&file, sa.site_code.span.clone()),
+                );
             }
             for (v, lo, hi, what, s) in [
-                (sa.retry_interval_minutes.value, 1, 1440, "retry_interval_minutes", &sa.retry_interval_minutes.span),
-                (sa.retry_duration_hours.value, 1, 720, "retry_duration_hours", &sa.retry_duration_hours.span),
+                (
+                    sa.retry_interval_minutes.value,
+                    1,
+                    1440,
+                    "retry_interval_minutes",
+                    &sa.retry_interval_minutes.span,
+                ),
+                (
+                    sa.retry_duration_hours.value,
+                    1,
+                    720,
+                    "retry_duration_hours",
+                    &sa.retry_duration_hours.span,
+                ),
             ] {
                 if !(lo..=hi).contains(&v) {
                     errors.push(
@@ -134,21 +182,51 @@ impl Kind for GpoKind {
                     .with_help("to re-home clients later, delete GPRequestedSiteAssignmentCode and the retry values explicitly (configmgr.md §3.2)")
                     .at_span(&file, sa.site_code.span.clone()),
             );
-            attrs.insert("site_assignment".into(), Value::Object(policy::site_assignment_values(sa)));
+            attrs.insert(
+                "site_assignment".into(),
+                Value::Object(policy::site_assignment_values(sa)),
+            );
         }
         if let Some(wu) = &spec.windows_update {
             if let Some((m, h)) = policy::wsus_url_problem(&wu.server.value) {
-                errors.push(Diagnostic::error("cmdeploy::gpo::wsus_url", m).with_help(h).at_span(&file, wu.server.span.clone()));
+                errors.push(
+                    Diagnostic::error("cmdeploy::gpo::wsus_url", m)
+                        .with_help(h)
+                        .at_span(&file, wu.server.span.clone()),
+                );
             }
-            attrs.insert("windows_update".into(), Value::Object(policy::windows_update_values(wu)));
+            attrs.insert(
+                "windows_update".into(),
+                Value::Object(policy::windows_update_values(wu)),
+            );
         }
         if !errors.is_empty() {
             return Err(errors);
         }
-        let mut d = Decoded::new(attrs, ConnectionRef::Named(spec.connection.clone()), format!("{}/{}", spec.domain.to_lowercase(), name.to_lowercase()));
-        d.meta.insert("domain".into(), json!(spec.domain.to_lowercase()));
+        // A policy the manifest leaves out must not be in the GPO: its values are removed.
+        for block in BLOCKS {
+            attrs.entry(block).or_insert(Value::Null);
+        }
+        let mut d = Decoded::new(
+            attrs,
+            ConnectionRef::Named(spec.connection.clone()),
+            format!("{}/{}", spec.domain.to_lowercase(), name.to_lowercase()),
+        );
+        d.meta
+            .insert("domain".into(), json!(spec.domain.to_lowercase()));
         d.warnings = warnings;
         Ok(d)
+    }
+
+    fn plan_notes(&self, desired: Option<&Resource>, observed: Option<&Observed>) -> Vec<String> {
+        let removes_assignment = desired
+            .is_some_and(|d| d.attrs.get("site_assignment") == Some(&Value::Null))
+            && observed.is_some_and(|o| o.attrs.contains_key("site_assignment"));
+        if removes_assignment {
+            vec!["ConfigMgrAssignment.adm values tattoo: removing them from the GPO leaves them on computers that applied it; delete GPRequestedSiteAssignmentCode there too".into()]
+        } else {
+            Vec::new()
+        }
     }
 
     async fn read(&self, ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> {
@@ -161,12 +239,24 @@ impl Kind for GpoKind {
         let mut plan = Vec::new();
         for r in &requests {
             let name = gpo_name(r);
-            let keys: Vec<usize> = policy::KEYS.iter().map(|k| script.push(Call::new("Get-GPRegistryValue").arg("Name", name.as_str()).arg("Key", *k))).collect();
+            let keys: Vec<usize> = policy::KEYS
+                .iter()
+                .map(|k| {
+                    script.push(
+                        Call::new("Get-GPRegistryValue")
+                            .arg("Name", name.as_str())
+                            .arg("Key", *k),
+                    )
+                })
+                .collect();
             let targets = link_targets(r);
-            let links: Vec<(String, usize)> = targets.into_iter().map(|t| {
-                let id = script.push(Call::new("Get-GPInheritance").arg("Target", t.as_str()));
-                (t, id)
-            }).collect();
+            let links: Vec<(String, usize)> = targets
+                .into_iter()
+                .map(|t| {
+                    let id = script.push(Call::new("Get-GPInheritance").arg("Target", t.as_str()));
+                    (t, id)
+                })
+                .collect();
             plan.push((name, keys, links));
         }
         let out = kit::run(ctx, &connection, &script).await;
@@ -178,7 +268,10 @@ impl Kind for GpoKind {
                     Err(e) => ReadOutcome::Failed(e.clone()),
                     Ok(out) => observe(&connection, &script, out, &name, &keys, &links),
                 };
-                ReadResult { address: r.address, outcome }
+                ReadResult {
+                    address: r.address,
+                    outcome,
+                }
             })
             .collect()
     }
@@ -187,35 +280,83 @@ impl Kind for GpoKind {
         let domain = op
             .desired
             .as_ref()
-            .and_then(|d| d.meta.get("domain").and_then(Value::as_str).map(str::to_string))
-            .or_else(|| op.prior.as_ref().and_then(|p| p.meta.get("domain").and_then(Value::as_str).map(str::to_string)))
+            .and_then(|d| {
+                d.meta
+                    .get("domain")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            })
+            .or_else(|| {
+                op.prior.as_ref().and_then(|p| {
+                    p.meta
+                        .get("domain")
+                        .and_then(Value::as_str)
+                        .map(str::to_string)
+                })
+            })
             .unwrap_or_default();
-        let target = Target::DomainController { domain: domain.clone() };
+        let target = Target::DomainController {
+            domain: domain.clone(),
+        };
         let current = op
             .observed
             .as_ref()
-            .and_then(|o| o.attrs.get("name").and_then(Value::as_str).map(str::to_string))
-            .or_else(|| op.prior.as_ref().and_then(|p| p.attributes.get("name").and_then(Value::as_str).map(str::to_string)));
+            .and_then(|o| {
+                o.attrs
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            })
+            .or_else(|| {
+                op.prior.as_ref().and_then(|p| {
+                    p.attributes
+                        .get("name")
+                        .and_then(Value::as_str)
+                        .map(str::to_string)
+                })
+            });
         let Some(d) = op.desired.clone() else {
             let name = current.unwrap_or_default();
-            kit::run_writes(ctx, &op.connection, target, vec![Call::new("Remove-GPO").arg("Name", name.as_str())]).await?;
-            return Ok(Applied { id: String::new(), attrs: Map::new() });
+            kit::run_writes(
+                ctx,
+                &op.connection,
+                target,
+                vec![Call::new("Remove-GPO").arg("Name", name.as_str())],
+            )
+            .await?;
+            return Ok(Applied {
+                id: String::new(),
+                attrs: Map::new(),
+            });
         };
         let name = d.str_attr("name").unwrap_or_default().to_string();
         let mut calls = Vec::new();
         if op.action == OpAction::Create {
-            calls.push(Call::new("New-GPO").arg("Name", name.as_str()).arg("Domain", domain.as_str()));
+            calls.push(
+                Call::new("New-GPO")
+                    .arg("Name", name.as_str())
+                    .arg("Domain", domain.as_str()),
+            );
         }
-        let observed = op.observed.as_ref().map(|o| o.attrs.clone()).unwrap_or_default();
+        let observed = op
+            .observed
+            .as_ref()
+            .map(|o| o.attrs.clone())
+            .unwrap_or_default();
         for block in BLOCKS {
-            let Some(Value::Object(want)) = d.attrs.get(block) else {
-                continue;
-            };
             if op.action != OpAction::Create && !op.changed.iter().any(|c| c == block) {
                 continue;
             }
-            let have = observed.get(block).and_then(Value::as_object).cloned().unwrap_or_default();
-            for (value_name, v) in want {
+            let want = match d.attrs.get(block) {
+                Some(Value::Object(w)) => w.clone(),
+                _ => Map::new(),
+            };
+            let have = observed
+                .get(block)
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_default();
+            for (value_name, v) in &want {
                 if have.get(value_name) == Some(v) {
                     continue;
                 }
@@ -229,19 +370,42 @@ impl Kind for GpoKind {
                         .arg("Value", v["value"].clone()),
                 );
             }
-            for value_name in have.keys().filter(|k| !want.contains_key(*k)) {
+            for value_name in have.keys().filter(|k| !want.contains_key(k.as_str())) {
                 let (key, leaf) = policy::location(block, value_name);
-                calls.push(Call::new("Remove-GPRegistryValue").arg("Name", name.as_str()).arg("Key", key).arg("ValueName", leaf));
+                calls.push(
+                    Call::new("Remove-GPRegistryValue")
+                        .arg("Name", name.as_str())
+                        .arg("Key", key)
+                        .arg("ValueName", leaf),
+                );
             }
         }
-        let strs = |v: Option<&Value>| -> BTreeSet<String> { v.and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect()).unwrap_or_default() };
+        let strs = |v: Option<&Value>| -> BTreeSet<String> {
+            v.and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
         let want_links = strs(d.attrs.get("links"));
         let have_links = strs(observed.get("links"));
         for l in want_links.difference(&have_links) {
-            calls.push(Call::new("New-GPLink").arg("Name", name.as_str()).arg("Target", l.as_str()).arg("LinkEnabled", "Yes"));
+            calls.push(
+                Call::new("New-GPLink")
+                    .arg("Name", name.as_str())
+                    .arg("Target", l.as_str())
+                    .arg("LinkEnabled", "Yes"),
+            );
         }
         for l in have_links.difference(&want_links) {
-            calls.push(Call::new("Remove-GPLink").arg("Name", name.as_str()).arg("Target", l.as_str()));
+            calls.push(
+                Call::new("Remove-GPLink")
+                    .arg("Name", name.as_str())
+                    .arg("Target", l.as_str()),
+            );
         }
         kit::run_writes(ctx, &op.connection, target, calls).await?;
         let req = ReadRequest {
@@ -251,41 +415,80 @@ impl Kind for GpoKind {
             connection: op.connection.clone(),
         };
         match GpoKind.read(ctx, vec![req]).await.pop().map(|r| r.outcome) {
-            Some(ReadOutcome::Present(o)) => Ok(Applied { id: o.id, attrs: o.attrs }),
+            Some(ReadOutcome::Present(o)) => Ok(Applied {
+                id: o.id,
+                attrs: o.attrs,
+            }),
             Some(ReadOutcome::Failed(e)) => Err(e),
-            _ => Err(RemoteError::new(op.connection.host(), format!("GPO {name} is not found after apply"))),
+            _ => Err(RemoteError::new(
+                op.connection.host(),
+                format!("GPO {name} is not found after apply"),
+            )),
         }
     }
 }
 
 fn domain_of(r: &ReadRequest) -> String {
-    kit::meta_of(r.desired.as_ref(), r.prior.as_ref()).get("domain").and_then(Value::as_str).unwrap_or("").to_string()
+    kit::meta_of(r.desired.as_ref(), r.prior.as_ref())
+        .get("domain")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string()
 }
 
 fn gpo_name(r: &ReadRequest) -> String {
     r.desired
         .as_ref()
         .and_then(|d| d.str_attr("name").map(str::to_string))
-        .or_else(|| r.prior.as_ref().and_then(|p| p.attributes.get("name").and_then(Value::as_str).map(str::to_string)))
+        .or_else(|| {
+            r.prior.as_ref().and_then(|p| {
+                p.attributes
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            })
+        })
         .unwrap_or_default()
 }
 
 fn link_targets(r: &ReadRequest) -> BTreeSet<String> {
     let mut t = BTreeSet::new();
-    for attrs in [r.desired.as_ref().map(|d| &d.attrs), r.prior.as_ref().map(|p| &p.attributes)].into_iter().flatten() {
-        for l in attrs.get("links").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
+    for attrs in [
+        r.desired.as_ref().map(|d| &d.attrs),
+        r.prior.as_ref().map(|p| &p.attributes),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        for l in attrs
+            .get("links")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+        {
             t.insert(l.to_string());
         }
     }
     t
 }
 
-fn observe(connection: &Connection, script: &Script, out: &ScriptOutput, name: &str, keys: &[usize], links: &[(String, usize)]) -> ReadOutcome {
+fn observe(
+    connection: &Connection,
+    script: &Script,
+    out: &ScriptOutput,
+    name: &str,
+    keys: &[usize],
+    links: &[(String, usize)],
+) -> ReadOutcome {
     let gpos = match kit::value_of(connection, script, out, 0) {
         Ok(v) => v,
         Err(e) => return ReadOutcome::Failed(e),
     };
-    let Some(gpo) = kit::items(gpos).into_iter().find(|g| kit::s(g, "DisplayName").eq_ignore_ascii_case(name)) else {
+    let Some(gpo) = kit::items(gpos)
+        .into_iter()
+        .find(|g| kit::s(g, "DisplayName").eq_ignore_ascii_case(name))
+    else {
         return ReadOutcome::Absent;
     };
     let id = kit::s(gpo, "Id").to_string();
@@ -297,7 +500,14 @@ fn observe(connection: &Connection, script: &Script, out: &ScriptOutput, name: &
                 if kit::s(v, "PolicyState").eq_ignore_ascii_case("Delete") {
                     continue;
                 }
-                values.push((key.to_string(), kit::s(v, "ValueName").to_string(), policy::value(kit::s(v, "Type"), v.get("Value").cloned().unwrap_or(Value::Null))));
+                values.push((
+                    key.to_string(),
+                    kit::s(v, "ValueName").to_string(),
+                    policy::value(
+                        kit::s(v, "Type"),
+                        v.get("Value").cloned().unwrap_or(Value::Null),
+                    ),
+                ));
             }
         }
     }
@@ -307,7 +517,10 @@ fn observe(connection: &Connection, script: &Script, out: &ScriptOutput, name: &
         let mut m = Map::new();
         for value_name in policy::block_names(block) {
             let (key, leaf) = policy::location(block, value_name);
-            if let Some((_, _, v)) = values.iter().find(|(k, n, _)| k.eq_ignore_ascii_case(key) && n.eq_ignore_ascii_case(&leaf)) {
+            if let Some((_, _, v)) = values
+                .iter()
+                .find(|(k, n, _)| k.eq_ignore_ascii_case(key) && n.eq_ignore_ascii_case(&leaf))
+            {
                 m.insert(value_name.to_string(), v.clone());
             }
         }
@@ -319,8 +532,15 @@ fn observe(connection: &Connection, script: &Script, out: &ScriptOutput, name: &
     for (target, call) in links {
         match kit::value_of(connection, script, out, *call) {
             Ok(v) => {
-                let inheritance = kit::items(v).into_iter().next().cloned().unwrap_or(Value::Null);
-                if kit::items(inheritance.get("GpoLinks").unwrap_or(&Value::Null)).iter().any(|l| kit::s(l, "GpoId").eq_ignore_ascii_case(&id)) {
+                let inheritance = kit::items(v)
+                    .into_iter()
+                    .next()
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                if kit::items(inheritance.get("GpoLinks").unwrap_or(&Value::Null))
+                    .iter()
+                    .any(|l| kit::s(l, "GpoId").eq_ignore_ascii_case(&id))
+                {
                     linked.push(target.to_lowercase());
                 }
             }
@@ -328,5 +548,9 @@ fn observe(connection: &Connection, script: &Script, out: &ScriptOutput, name: &
         }
     }
     attrs.insert("links".into(), kit::sorted(linked));
-    ReadOutcome::Present(Observed { id, attrs, notes: Vec::new() })
+    ReadOutcome::Present(Observed {
+        id,
+        attrs,
+        notes: Vec::new(),
+    })
 }

@@ -45,13 +45,10 @@ pub const ALLOWED: &[&str] = &[
     "Add-CMFallbackStatusPoint",
     "Set-CMFallbackStatusPoint",
     "Remove-CMFallbackStatusPoint",
-    "Get-CMSoftwareDistributionComponent",
     "Set-CMSoftwareDistributionComponent",
     "Get-CMSoftwareUpdateBasedClientInstallation",
     "Set-CMSoftwareUpdateBasedClientInstallation",
-    "Get-CMManagementPoint",
     "Get-CMDevice",
-    "Install-CMClient",
     // GroupPolicy
     "Get-GPO",
     "New-GPO",
@@ -61,7 +58,6 @@ pub const ALLOWED: &[&str] = &[
     "Remove-GPRegistryValue",
     "Get-GPInheritance",
     "New-GPLink",
-    "Set-GPLink",
     "Remove-GPLink",
     // The runner's own host functions
     "Get-CmdeployClientState",
@@ -70,7 +66,6 @@ pub const ALLOWED: &[&str] = &[
     "Remove-CmdeploySmsCfg",
     "Remove-CmdeployCertificates",
     "Remove-CmdeployTrustedRootKey",
-    "Set-CmdeployInternetManagementPoint",
 ];
 
 /// The runner template source.

@@ -27,6 +27,9 @@ impl Transport for LabTransport {
     }
 
     async fn run(&self, script: &Script) -> Result<ScriptOutput, RemoteError> {
+        if let Some(ms) = latency_ms() {
+            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+        }
         let document = stdin_document(script);
         let lab = self.lab.clone();
         let host = self.host.clone();
@@ -34,4 +37,14 @@ impl Transport for LabTransport {
             .await
             .map_err(|e| RemoteError::new(self.host.clone(), format!("lab task failed: {e}")))?
     }
+}
+
+/// Injected latency per Script, in milliseconds, from `CMDEPLOY_LAB_LATENCY_MS` (for reliability
+/// tests and demonstrations of interrupted applies).
+fn latency_ms() -> Option<u64> {
+    std::env::var("CMDEPLOY_LAB_LATENCY_MS")
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
 }
