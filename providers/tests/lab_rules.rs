@@ -618,7 +618,6 @@ fn audit_log_never_contains_a_secret_value() {
 }
 
 #[test]
-#[ignore = "lab bug: the console binds a plain string to New-CMAccount's SecureString -Password (PowerShell refuses) and writes it unredacted to audit.jsonl"]
 fn console_refuses_a_plain_string_password_and_never_audits_it() {
     let (tmp, lab) = lab();
     let e = refused(

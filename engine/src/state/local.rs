@@ -89,7 +89,7 @@ impl Backend for LocalBackend {
                 .truncate(false)
                 .open(&path)
                 .map_err(|e| self.io(&path, e))?;
-            match file.try_lock_exclusive() {
+            match FileExt::try_lock_exclusive(&file) {
                 Ok(()) => {
                     // The file may have been removed by the previous holder between our open and
                     // our lock: make sure we locked the file that is at the path.
@@ -129,7 +129,7 @@ impl Backend for LocalBackend {
             return Ok(None);
         };
         // A lock file whose flock we can take has no live holder.
-        if file.try_lock_shared().is_ok() {
+        if FileExt::try_lock_shared(&file).is_ok() {
             let _ = FileExt::unlock(&file);
             return Ok(None);
         }

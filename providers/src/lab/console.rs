@@ -8,6 +8,9 @@ use super::Lab;
 use crate::powershell::statement::parse_statement;
 use crate::powershell::Target;
 
+/// Parameters that are SecureStrings in the cmdlets the lab implements (PSRef New-/Set-CMAccount).
+const SECURE_PARAMETERS: [&str; 1] = ["Password"];
+
 impl Lab {
     /// Runs one statement on `host` and returns its output (as `ConvertTo-Json` would print it
     /// when the statement ends in `| ConvertTo-Json`).
@@ -17,6 +20,14 @@ impl Lab {
     /// ConfigMgr's words).
     pub fn console(&self, host: &str, line: &str) -> Result<Value, String> {
         let statement = parse_statement(line).map_err(|e| format!("cannot parse the statement: {e}"))?;
+        // SecureString parameters cannot take a typed string; refusing here also keeps the
+        // value out of the audit log.
+        if let Some(name) = statement.args.keys().find(|k| SECURE_PARAMETERS.iter().any(|s| s.eq_ignore_ascii_case(k))) {
+            return Err(format!(
+                "{}: Cannot bind parameter '{name}'. Cannot convert the value of type \"System.String\" to type \"System.Security.SecureString\" (the console takes no passwords; declare the account in a manifest)",
+                statement.cmdlet
+            ));
+        }
         self.audit("console", host, &[(statement.cmdlet.clone(), statement.args.clone(), Vec::new())]);
         self.with_estate(|estate| {
             let session = Session::open(estate, host, &Target::Host).map_err(|e| e.to_string())?;

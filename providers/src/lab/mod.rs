@@ -138,7 +138,7 @@ impl Lab {
             .write(true)
             .open(&path)
             .map_err(|e| self.io(&path, e))?;
-        f.lock_exclusive().map_err(|e| self.io(&path, e))?;
+        FileExt::lock_exclusive(&f).map_err(|e| self.io(&path, e))?;
         Ok(f)
     }
 
