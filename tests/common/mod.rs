@@ -113,6 +113,13 @@ impl Project {
         self.write(rel, &text.replacen(from, to, 1));
     }
 
+    /// Cuts a project file at `marker` (removing the marker and everything after it).
+    pub fn truncate_at(&self, rel: &str, marker: &str) {
+        let text = self.read(rel);
+        let i = text.find(marker).unwrap_or_else(|| panic!("{rel} does not contain {marker:?}"));
+        self.write(rel, &text[..i]);
+    }
+
     /// Every file under `.cmdeploy`, with its content.
     pub fn work_files(&self) -> Vec<(PathBuf, Vec<u8>)> {
         let mut out = Vec::new();

@@ -1,0 +1,130 @@
+//! Every call the providers emit is valid against Microsoft's documented syntax
+//! (../shared/reference/cmdlets.json): the cmdlet exists, each parameter exists in one parameter
+//! set with a value of the right type, and that set's mandatory parameters are present.
+//!
+//! A scenario drives every kind through create, update and delete against the lab; the lab's
+//! audit log holds every call the providers sent. The test also checks that the scenario used
+//! every cmdlet on the runner's allow-list, so nothing a provider can emit goes unchecked.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use cmdeploy_providers::powershell::oracle::{Oracle, Parameter, ParameterSet};
+use cmdeploy_providers::powershell::runner::{ALLOWED, TEMPLATE};
+use common::Project;
+use serde_json::Value;
+
+fn oracle() -> Oracle {
+    let path = common::repo().join("../shared/reference/cmdlets.json");
+    let mut o = Oracle::load(&path).unwrap_or_else(|e| panic!("the cmdlet reference {} is needed: {e}", path.display()));
+    let site = || Parameter::new("SiteCode", "String");
+    o.add_extra(
+        "Get-CMSoftwareUpdateBasedClientInstallation",
+        vec![ParameterSet::new("__AllParameterSets", vec![site()])],
+        "in PSRef (Get-CMSoftwareUpdateBasedClientInstallation.md) but not extracted into cmdlets.json; configmgr.md §2.7",
+    )
+    .unwrap();
+    o.add_extra(
+        "Set-CMSoftwareUpdateBasedClientInstallation",
+        vec![ParameterSet::new("__AllParameterSets", vec![site(), Parameter::new("EnableWsus", "Boolean")])],
+        "in PSRef (Set-CMSoftwareUpdateBasedClientInstallation.md) but not extracted into cmdlets.json; configmgr.md §2.7",
+    )
+    .unwrap();
+    for (name, params) in runner_functions() {
+        o.add_extra(&name, vec![ParameterSet::new("__AllParameterSets", params)], "defined by cmdeploy's own runner template")
+            .unwrap();
+    }
+    o
+}
+
+/// The runner's own functions and their `param()` blocks, read from the template.
+fn runner_functions() -> Vec<(String, Vec<Parameter>)> {
+    let mut out = Vec::new();
+    let lines: Vec<&str> = TEMPLATE.lines().collect();
+    for (i, line) in lines.iter().enumerate() {
+        let Some(name) = line.strip_prefix("function ").and_then(|r| r.strip_suffix(" {")) else {
+            continue;
+        };
+        if !name.starts_with("Get-Cmdeploy") && !name.contains("-Cmdeploy") {
+            continue;
+        }
+        let mut params = Vec::new();
+        if lines.get(i + 1).is_some_and(|l| l.trim() == "param(") {
+            for l in lines[i + 2..].iter().take_while(|l| l.trim() != ")") {
+                let l = l.trim().trim_end_matches(',');
+                let var = l.rsplit('$').next().unwrap_or("");
+                let mut p = Parameter::new(var, "String");
+                if l.contains("Mandatory = $true") {
+                    p = p.mandatory();
+                }
+                if let Some(set) = l.split("ValidateSet(").nth(1).and_then(|s| s.split(')').next()) {
+                    p = p.valid_values(set.split(',').map(|v| v.trim().trim_matches('\'').to_string()));
+                }
+                params.push(p);
+            }
+        }
+        out.push((name.to_string(), params));
+    }
+    out
+}
+
+fn step(p: &Project, edits: &[(&str, &str, &str)]) {
+    for (file, from, to) in edits {
+        p.edit(file, from, to);
+    }
+    p.run(&["apply", "--auto-approve"]).code(0);
+    p.run(&["plan", "--detailed-exitcode"]).code(0);
+}
+
+#[test]
+fn every_emitted_call_matches_the_documented_syntax() {
+    let oracle = oracle();
+    let p = Project::example("contoso");
+    p.run(&["lab", "reset"]).code(0);
+    // 1. Creates and updates from the seed.
+    step(&p, &[]);
+    // 2. Updates of every kind, and the first deletes.
+    step(
+        &p,
+        &[
+            ("site.toml", "network_access_accounts = [\"naa\"]", "network_access_accounts = []"),
+            ("site.toml", "software_update_installation = true", "software_update_installation = false"),
+            ("site.toml", "throttle_seconds = 3600", "throttle_seconds = 1800"),
+            ("client_push.toml", "accounts = [\"push\"]", "accounts = []"),
+            ("site.toml", "[account.push]\nsite = \"ABC\"\nuser_name = 'CONTOSO\\svc-cmpush'\npassword = { file = \"lab-secrets/push-account.txt\" }\n", ""),
+            ("boundaries.toml", "value = \"10.2.0.1-10.2.0.254\"\nname = \"Branch 1 LAN\"", "value = \"10.2.0.1-10.2.0.200\"\nname = \"Branch One LAN\""),
+            ("boundaries.toml", "name = \"HQ Clients\"", "name = \"Headquarters\""),
+            ("boundaries.toml", "boundaries = [\"hq_lan\", \"hq_site\"]\nsite_systems = [\"mpserver.contoso.com\"]", "boundaries = [\"hq_lan\"]\nsite_systems = []"),
+            ("boundaries.toml", "[boundary.hq_site]\nsite = \"ABC\"\ntype = \"ad_site\"\nvalue = \"HQ\"\nname = \"HQ AD site\"\n", ""),
+            ("gpo.toml", "links = [\"OU=Workstations,DC=contoso,DC=com\", \"OU=Servers,DC=contoso,DC=com\"]", "links = [\"OU=Workstations,DC=contoso,DC=com\"]"),
+            ("gpo.toml", "[gpo.client_settings.client_deployment]\nproperties = { SMSSITECODE = \"ABC\", FSP = \"fspserver.contoso.com\" }\n", ""),
+            ("imaging.toml", "hierarchy = \"same\"", "hierarchy = \"different\""),
+        ],
+    );
+    // 3. The fallback status point moves; a group and a GPO go.
+    p.truncate_at("boundaries.toml", "[boundary_group.branch]");
+    p.truncate_at("gpo.toml", "[gpo.software_update_point]");
+    step(&p, &[("site.toml", "server = \"fspserver.contoso.com\"", "server = \"server2.contoso.com\"")]);
+    let audit = std::fs::read_to_string(p.path().join(".cmdeploy/lab/audit.jsonl")).unwrap();
+    let mut seen = BTreeSet::new();
+    let mut problems = Vec::new();
+    for line in audit.lines() {
+        let v: Value = serde_json::from_str(line).unwrap();
+        if v["source"] != "script" {
+            continue;
+        }
+        let cmdlet = v["cmdlet"].as_str().unwrap();
+        let args = v["args"].as_object().unwrap();
+        let secret: Vec<String> = v["secret"].as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_string()).collect();
+        seen.insert(cmdlet.to_string());
+        if let Err(p) = oracle.check(cmdlet, args, &secret) {
+            problems.push(format!("{cmdlet} {}: {}", Value::Object(args.clone()), p.join("; ")));
+        }
+    }
+    problems.sort();
+    problems.dedup();
+    assert!(problems.is_empty(), "calls that do not match the documented syntax:\n{}", problems.join("\n"));
+    let unseen: Vec<&&str> = ALLOWED.iter().filter(|c| !seen.contains(**c)).collect();
+    assert!(unseen.is_empty(), "the scenario never emitted {unseen:?}: extend it so every call is checked");
+}
