@@ -20,7 +20,10 @@ pub enum Failure {
 fn main() {
     let cli = cli::Cli::parse();
     let out = output::Output::detect(cli.no_color);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

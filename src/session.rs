@@ -50,7 +50,9 @@ impl Session {
     /// Diagnostics when the manifests are invalid; other setup errors.
     pub fn open(dir: &Path) -> Result<Session, Failure> {
         let registry = cmdeploy_providers::registry();
-        let dir = dir.canonicalize().map_err(|e| Failure::Message(format!("project directory {}: {e}", dir.display())))?;
+        let dir = dir
+            .canonicalize()
+            .map_err(|e| Failure::Message(format!("project directory {}: {e}", dir.display())))?;
         let (project, warnings) = manifest::load(&dir, &registry).map_err(Failure::Diagnostics)?;
         let work_dir = project.work_dir();
         let backend: Box<dyn Backend> = match project.config.state.backend {
@@ -61,7 +63,8 @@ impl Session {
                 ))
             }
         };
-        let fingerprints = FingerprintKey::load_or_create(&work_dir).map_err(|e| Failure::Message(format!("fingerprint key: {e}")))?;
+        let fingerprints = FingerprintKey::load_or_create(&work_dir)
+            .map_err(|e| Failure::Message(format!("fingerprint key: {e}")))?;
         let ctx = Context {
             project_dir: dir.clone(),
             work_dir,
@@ -82,7 +85,9 @@ impl Session {
     /// # Errors
     /// State errors.
     pub fn state(&self) -> Result<State, Failure> {
-        self.backend.load().map_err(|e| Failure::Message(e.to_string()))
+        self.backend
+            .load()
+            .map_err(|e| Failure::Message(e.to_string()))
     }
 
     /// Resolves every secret of the desired resources.
@@ -123,10 +128,20 @@ impl Session {
         let mut out = Vec::new();
         for t in raw {
             let a = Address::parse(t).map_err(Failure::Message)?;
-            let known = self.project.resources.by_address.keys().any(|x| x == &a || x.base() == a)
-                || state.resources.keys().any(|x| Address::parse(x).is_ok_and(|x| x == a || x.base() == a));
+            let known = self
+                .project
+                .resources
+                .by_address
+                .keys()
+                .any(|x| x == &a || x.base() == a)
+                || state
+                    .resources
+                    .keys()
+                    .any(|x| Address::parse(x).is_ok_and(|x| x == a || x.base() == a));
             if !known {
-                return Err(Failure::Message(format!("--target {t}: no such resource in the manifests or state")));
+                return Err(Failure::Message(format!(
+                    "--target {t}: no such resource in the manifests or state"
+                )));
             }
             out.push(a);
         }
@@ -137,15 +152,43 @@ impl Session {
     ///
     /// # Errors
     /// Secret errors.
-    pub async fn plan(&self, state: &State, targets: Option<&[Address]>, parallelism: usize) -> Result<Planned, Failure> {
+    pub async fn plan(
+        &self,
+        state: &State,
+        targets: Option<&[Address]>,
+        parallelism: usize,
+    ) -> Result<Planned, Failure> {
         let secrets = self.secrets()?;
         let only = targets.map(|ts| {
             let ts: Vec<Address> = ts.to_vec();
-            move |a: &Address| ts.iter().any(|t| t == a || (t.key.is_none() && *t == a.base()))
+            move |a: &Address| {
+                ts.iter()
+                    .any(|t| t == a || (t.key.is_none() && *t == a.base()))
+            }
         });
         let refreshed: Refreshed = match &only {
-            Some(f) => refresh(&self.registry, &self.ctx, &self.project.resources, state, Some(f), parallelism).await,
-            None => refresh(&self.registry, &self.ctx, &self.project.resources, state, None, parallelism).await,
+            Some(f) => {
+                refresh(
+                    &self.registry,
+                    &self.ctx,
+                    &self.project.resources,
+                    state,
+                    Some(f),
+                    parallelism,
+                )
+                .await
+            }
+            None => {
+                refresh(
+                    &self.registry,
+                    &self.ctx,
+                    &self.project.resources,
+                    state,
+                    None,
+                    parallelism,
+                )
+                .await
+            }
         };
         let input = PlanInput {
             resources: &self.project.resources,

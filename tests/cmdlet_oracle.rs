@@ -17,7 +17,8 @@ use serde_json::Value;
 
 fn oracle() -> Oracle {
     let path = common::repo().join("../shared/reference/cmdlets.json");
-    let mut o = Oracle::load(&path).unwrap_or_else(|e| panic!("the cmdlet reference {} is needed: {e}", path.display()));
+    let mut o = Oracle::load(&path)
+        .unwrap_or_else(|e| panic!("the cmdlet reference {} is needed: {e}", path.display()));
     let site = || Parameter::new("SiteCode", "String");
     o.add_extra(
         "Get-CMSoftwareUpdateBasedClientInstallation",
@@ -32,8 +33,12 @@ fn oracle() -> Oracle {
     )
     .unwrap();
     for (name, params) in runner_functions() {
-        o.add_extra(&name, vec![ParameterSet::new("__AllParameterSets", params)], "defined by cmdeploy's own runner template")
-            .unwrap();
+        o.add_extra(
+            &name,
+            vec![ParameterSet::new("__AllParameterSets", params)],
+            "defined by cmdeploy's own runner template",
+        )
+        .unwrap();
     }
     o
 }
@@ -43,7 +48,10 @@ fn runner_functions() -> Vec<(String, Vec<Parameter>)> {
     let mut out = Vec::new();
     let lines: Vec<&str> = TEMPLATE.lines().collect();
     for (i, line) in lines.iter().enumerate() {
-        let Some(name) = line.strip_prefix("function ").and_then(|r| r.strip_suffix(" {")) else {
+        let Some(name) = line
+            .strip_prefix("function ")
+            .and_then(|r| r.strip_suffix(" {"))
+        else {
             continue;
         };
         if !name.starts_with("Get-Cmdeploy") && !name.contains("-Cmdeploy") {
@@ -58,8 +66,15 @@ fn runner_functions() -> Vec<(String, Vec<Parameter>)> {
                 if l.contains("Mandatory = $true") {
                     p = p.mandatory();
                 }
-                if let Some(set) = l.split("ValidateSet(").nth(1).and_then(|s| s.split(')').next()) {
-                    p = p.valid_values(set.split(',').map(|v| v.trim().trim_matches('\'').to_string()));
+                if let Some(set) = l
+                    .split("ValidateSet(")
+                    .nth(1)
+                    .and_then(|s| s.split(')').next())
+                {
+                    p = p.valid_values(
+                        set.split(',')
+                            .map(|v| v.trim().trim_matches('\'').to_string()),
+                    );
                 }
                 params.push(p);
             }
@@ -105,7 +120,14 @@ fn every_emitted_call_matches_the_documented_syntax() {
     // 3. The fallback status point moves; a group and a GPO go.
     p.truncate_at("boundaries.toml", "[boundary_group.branch]");
     p.truncate_at("gpo.toml", "[gpo.software_update_point]");
-    step(&p, &[("site.toml", "server = \"fspserver.contoso.com\"", "server = \"server2.contoso.com\"")]);
+    step(
+        &p,
+        &[(
+            "site.toml",
+            "server = \"fspserver.contoso.com\"",
+            "server = \"server2.contoso.com\"",
+        )],
+    );
     let audit = std::fs::read_to_string(p.path().join(".cmdeploy/lab/audit.jsonl")).unwrap();
     let mut seen = BTreeSet::new();
     let mut problems = Vec::new();
@@ -116,15 +138,31 @@ fn every_emitted_call_matches_the_documented_syntax() {
         }
         let cmdlet = v["cmdlet"].as_str().unwrap();
         let args = v["args"].as_object().unwrap();
-        let secret: Vec<String> = v["secret"].as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_string()).collect();
+        let secret: Vec<String> = v["secret"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap().to_string())
+            .collect();
         seen.insert(cmdlet.to_string());
         if let Err(p) = oracle.check(cmdlet, args, &secret) {
-            problems.push(format!("{cmdlet} {}: {}", Value::Object(args.clone()), p.join("; ")));
+            problems.push(format!(
+                "{cmdlet} {}: {}",
+                Value::Object(args.clone()),
+                p.join("; ")
+            ));
         }
     }
     problems.sort();
     problems.dedup();
-    assert!(problems.is_empty(), "calls that do not match the documented syntax:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "calls that do not match the documented syntax:\n{}",
+        problems.join("\n")
+    );
     let unseen: Vec<&&str> = ALLOWED.iter().filter(|c| !seen.contains(**c)).collect();
-    assert!(unseen.is_empty(), "the scenario never emitted {unseen:?}: extend it so every call is checked");
+    assert!(
+        unseen.is_empty(),
+        "the scenario never emitted {unseen:?}: extend it so every call is checked"
+    );
 }

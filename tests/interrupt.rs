@@ -19,7 +19,14 @@ fn state_entries(p: &Project) -> usize {
 
 fn slow_apply(p: &Project) -> std::process::Child {
     Command::new(assert_cmd::cargo::cargo_bin("cmdeploy"))
-        .args(["-C", p.path().to_str().unwrap(), "apply", "--auto-approve", "--parallelism", "1"])
+        .args([
+            "-C",
+            p.path().to_str().unwrap(),
+            "apply",
+            "--auto-approve",
+            "--parallelism",
+            "1",
+        ])
         .env("CMDEPLOY_LAB_LATENCY_MS", "120")
         .env("NO_COLOR", "1")
         .stdout(Stdio::null())
@@ -31,7 +38,10 @@ fn slow_apply(p: &Project) -> std::process::Child {
 fn wait_for_entries(p: &Project, n: usize) {
     let start = Instant::now();
     while state_entries(p) < n {
-        assert!(start.elapsed() < Duration::from_secs(60), "apply made no progress");
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "apply made no progress"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -41,11 +51,21 @@ fn assert_converges_without_duplicates(p: &Project) {
     serde_json::from_str::<Value>(&state).expect("state parses after the interruption");
     p.run(&["apply", "--auto-approve"]).code(0);
     p.run(&["plan", "--detailed-exitcode"]).code(0);
-    let estate: Value = serde_json::from_str(&p.run(&["lab", "show", "--json"]).code(0).stdout).unwrap();
+    let estate: Value =
+        serde_json::from_str(&p.run(&["lab", "show", "--json"]).code(0).stdout).unwrap();
     let names = |list: &str, field: &str| -> Vec<String> {
-        estate[list].as_array().unwrap().iter().map(|x| x[field].to_string().to_lowercase()).collect()
+        estate[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x[field].to_string().to_lowercase())
+            .collect()
     };
-    for (list, field) in [("boundary_group", "name"), ("boundary", "value"), ("gpo", "name")] {
+    for (list, field) in [
+        ("boundary_group", "name"),
+        ("boundary", "value"),
+        ("gpo", "name"),
+    ] {
         let mut v = names(list, field);
         let n = v.len();
         v.sort();
@@ -75,7 +95,10 @@ fn ctrl_c_finishes_in_flight_work_saves_and_exits_130() {
     p.run(&["lab", "reset"]).code(0);
     let child = slow_apply(&p);
     wait_for_entries(&p, 4);
-    Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{stderr}");
@@ -89,8 +112,14 @@ fn a_second_apply_waits_for_the_lock_then_names_the_holder() {
     p.run(&["lab", "reset"]).code(0);
     let mut child = slow_apply(&p);
     wait_for_entries(&p, 1);
-    let second = p.run(&["apply", "--auto-approve", "--lock-timeout", "1"]).code(1);
-    assert!(second.stderr.contains("state is locked by") && second.stderr.contains("running `apply`"), "{}", second.stderr);
+    let second = p
+        .run(&["apply", "--auto-approve", "--lock-timeout", "1"])
+        .code(1);
+    assert!(
+        second.stderr.contains("state is locked by") && second.stderr.contains("running `apply`"),
+        "{}",
+        second.stderr
+    );
     child.kill().unwrap();
     child.wait().unwrap();
     // The lock died with its holder: the next apply takes it.

@@ -11,14 +11,16 @@ fn a_canary_password_appears_nowhere() {
     let p = Project::example("contoso");
     // The push account's password (also the AD user's password in the lab seed).
     p.write("lab-secrets/push-account.txt", CANARY);
-    let mut outputs = Vec::new();
-    outputs.push(p.run(&["lab", "reset"]).code(0).all());
-    outputs.push(p.run(&["validate"]).code(0).all());
-    outputs.push(p.run(&["plan"]).code(0).all());
-    outputs.push(p.run(&["plan", "--json"]).code(0).all());
     let saved = p.path().join("saved.plan");
-    outputs.push(p.run(&["plan", "--out", saved.to_str().unwrap()]).code(0).all());
-    outputs.push(p.run(&["apply", "--auto-approve"]).code(0).all());
+    let saved_arg = saved.to_str().unwrap();
+    let mut outputs = vec![
+        p.run(&["lab", "reset"]).code(0).all(),
+        p.run(&["validate"]).code(0).all(),
+        p.run(&["plan"]).code(0).all(),
+        p.run(&["plan", "--json"]).code(0).all(),
+        p.run(&["plan", "--out", saved_arg]).code(0).all(),
+        p.run(&["apply", "--auto-approve"]).code(0).all(),
+    ];
     // Change the password: the plan must say so without showing either value.
     p.write("lab-secrets/push-account.txt", &format!("{CANARY}-2"));
     let changed = p.run(&["plan"]).code(0).all();
@@ -33,10 +35,17 @@ fn a_canary_password_appears_nowhere() {
         assert!(!out.contains(CANARY), "output {i} leaks the canary:\n{out}");
     }
     let files = p.work_files();
-    assert!(files.len() >= 4, "state, key, lab estate and audit log exist: {files:?}");
+    assert!(
+        files.len() >= 4,
+        "state, key, lab estate and audit log exist: {files:?}"
+    );
     for (path, bytes) in files {
         let text = String::from_utf8_lossy(&bytes);
-        assert!(!text.contains(CANARY), "{} holds the canary", path.display());
+        assert!(
+            !text.contains(CANARY),
+            "{} holds the canary",
+            path.display()
+        );
     }
     let saved = std::fs::read_to_string(saved).unwrap();
     assert!(!saved.contains(CANARY), "the saved plan holds the canary");
@@ -46,7 +55,16 @@ fn a_canary_password_appears_nowhere() {
 fn an_unreadable_secret_is_an_error_naming_the_reference() {
     let p = Project::example("contoso");
     p.run(&["lab", "reset"]).code(0);
-    p.edit("site.toml", "password = { file = \"lab-secrets/push-account.txt\" }", "password = { env = \"CMDEPLOY_TEST_UNSET_PASSWORD\" }");
+    p.edit(
+        "site.toml",
+        "password = { file = \"lab-secrets/push-account.txt\" }",
+        "password = { env = \"CMDEPLOY_TEST_UNSET_PASSWORD\" }",
+    );
     let out = p.run(&["plan"]).code(1);
-    assert!(out.stderr.contains("cmdeploy::secret::unreadable") && out.stderr.contains("CMDEPLOY_TEST_UNSET_PASSWORD"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("cmdeploy::secret::unreadable")
+            && out.stderr.contains("CMDEPLOY_TEST_UNSET_PASSWORD"),
+        "{}",
+        out.stderr
+    );
 }

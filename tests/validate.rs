@@ -14,26 +14,48 @@ fn the_example_is_valid() {
 #[test]
 fn reports_unknown_reference_bad_site_code_and_long_push_password_together() {
     let p = Project::example("contoso");
-    p.edit("boundaries.toml", "boundaries = [\"branch_lan\"]", "boundaries = [\"branch_lann\"]");
+    p.edit(
+        "boundaries.toml",
+        "boundaries = [\"branch_lan\"]",
+        "boundaries = [\"branch_lann\"]",
+    );
     p.edit("site.toml", "[site.ABC]\n", "[site.ABC]\ncode = \"ABCD\"\n");
     p.write("lab-secrets/push-account.txt", &"x".repeat(39));
     let out = p.run(&["validate"]).code(1);
     let err = out.stderr;
     // The unknown reference, with a did-you-mean, in boundaries.toml.
     assert!(err.contains("cmdeploy::reference::unknown"), "{err}");
-    assert!(err.contains("boundary.branch_lann, which is not defined"), "{err}");
+    assert!(
+        err.contains("boundary.branch_lann, which is not defined"),
+        "{err}"
+    );
     assert!(err.contains("did you mean `branch_lan`"), "{err}");
-    assert!(err.contains("boundaries.toml:34"), "file and line of the reference: {err}");
+    assert!(
+        err.contains("boundaries.toml:34"),
+        "file and line of the reference: {err}"
+    );
     // The 4-character site code in site.toml.
     assert!(err.contains("cmdeploy::site::code"), "{err}");
-    assert!(err.contains("site code `ABCD` must be exactly 3 characters"), "{err}");
-    assert!(err.contains("site.toml:5"), "file and line of the site code: {err}");
+    assert!(
+        err.contains("site code `ABCD` must be exactly 3 characters"),
+        "{err}"
+    );
+    assert!(
+        err.contains("site.toml:5"),
+        "file and line of the site code: {err}"
+    );
     // The 39-character push account password, at the password reference in site.toml.
     assert!(err.contains("cmdeploy::account::password_length"), "{err}");
     assert!(err.contains("is 39 characters"), "{err}");
-    assert!(err.contains("site.toml:16"), "file and line of the password: {err}");
+    assert!(
+        err.contains("site.toml:16"),
+        "file and line of the password: {err}"
+    );
     assert!(err.contains("3 error(s)"), "exactly these three: {err}");
-    assert!(!err.contains(&"x".repeat(39)), "the password itself is never shown");
+    assert!(
+        !err.contains(&"x".repeat(39)),
+        "the password itself is never shown"
+    );
 }
 
 #[test]
@@ -44,9 +66,20 @@ fn cycles_and_unknown_kinds_and_fields_are_diagnostics() {
         "[boundary_groop.x]\nname = \"x\"\n\n[boundary.loop_a]\nsite = \"ABC\"\ntype = \"ad_site\"\nvalue = \"A\"\ndepends_on = [\"boundary.loop_b\"]\n\n[boundary.loop_b]\nsite = \"ABC\"\ntype = \"ad_site\"\nvalue = \"B\"\ndepends_on = [\"boundary.loop_a\"]\n\n[boundary.typo]\nsite = \"ABC\"\ntype = \"ad_site\"\nvalu = \"C\"\n",
     );
     let err = p.run(&["validate"]).code(1).stderr;
-    assert!(err.contains("unknown resource kind `boundary_groop`") && err.contains("did you mean `boundary_group`"), "{err}");
-    assert!(err.contains("cmdeploy::graph::cycle") && err.contains("boundary.loop_a -> boundary.loop_b"), "{err}");
-    assert!(err.contains("unknown field `valu`") && err.contains("did you mean `value`"), "{err}");
+    assert!(
+        err.contains("unknown resource kind `boundary_groop`")
+            && err.contains("did you mean `boundary_group`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("cmdeploy::graph::cycle")
+            && err.contains("boundary.loop_a -> boundary.loop_b"),
+        "{err}"
+    );
+    assert!(
+        err.contains("unknown field `valu`") && err.contains("did you mean `value`"),
+        "{err}"
+    );
     assert!(err.contains("extra.toml:1"), "{err}");
 }
 
@@ -58,7 +91,10 @@ fn supernets_and_overlapping_assignment_boundaries_are_refused() {
         "[boundary.wide]\nsite = \"ABC\"\ntype = \"ip_subnet\"\nvalue = \"192.168.0.0/16\"\n\n[boundary_group.other]\nsite = \"ABC\"\nassignment_site = \"XYZ\"\nboundaries = [\"hq_lan\"]\n",
     );
     let err = p.run(&["validate"]).code(1).stderr;
-    assert!(err.contains("cmdeploy::boundary::supernet") && err.contains("192.168.0.0-192.168.255.255"), "{err}");
+    assert!(
+        err.contains("cmdeploy::boundary::supernet") && err.contains("192.168.0.0-192.168.255.255"),
+        "{err}"
+    );
     assert!(err.contains("cmdeploy::boundary::overlap"), "{err}");
 }
 
@@ -67,5 +103,8 @@ fn syntax_errors_point_at_the_line() {
     let p = Project::example("contoso");
     p.write("broken.toml", "[boundary.x]\nsite = \"ABC\"\ntype = \n");
     let err = p.run(&["validate"]).code(1).stderr;
-    assert!(err.contains("cmdeploy::toml::syntax") && err.contains("broken.toml:3"), "{err}");
+    assert!(
+        err.contains("cmdeploy::toml::syntax") && err.contains("broken.toml:3"),
+        "{err}"
+    );
 }

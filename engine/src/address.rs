@@ -28,7 +28,11 @@ impl Address {
     }
 
     /// An address of one instance of an expanded resource.
-    pub fn instance(kind: impl Into<String>, name: impl Into<String>, key: impl Into<String>) -> Self {
+    pub fn instance(
+        kind: impl Into<String>,
+        name: impl Into<String>,
+        key: impl Into<String>,
+    ) -> Self {
         Address {
             kind: kind.into(),
             name: name.into(),
@@ -53,7 +57,9 @@ impl Address {
                 let inner = rest
                     .strip_prefix("[\"")
                     .and_then(|r| r.strip_suffix("\"]"))
-                    .ok_or_else(|| format!("malformed instance key in `{text}`: expected kind.name[\"key\"]"))?;
+                    .ok_or_else(|| {
+                        format!("malformed instance key in `{text}`: expected kind.name[\"key\"]")
+                    })?;
                 (&text[..i], Some(inner.to_string()))
             }
             None => (text, None),

@@ -188,19 +188,38 @@ pub async fn apply(
 /// Records in state the desired resources that already exist exactly as declared but are not in
 /// state yet (found by their natural key): they are adopted without any remote change, so that
 /// drift watches them and removing them from the manifest deletes them. Returns how many.
-pub fn adopt(plan: &Plan, resources: &ResourceSet, observed: &BTreeMap<Address, ReadOutcome>, state: &mut State, fingerprints: &crate::secret::FingerprintKey, secrets: &BTreeMap<Address, BTreeMap<String, SecretValue>>) -> usize {
+pub fn adopt(
+    plan: &Plan,
+    resources: &ResourceSet,
+    observed: &BTreeMap<Address, ReadOutcome>,
+    state: &mut State,
+    fingerprints: &crate::secret::FingerprintKey,
+    secrets: &BTreeMap<Address, BTreeMap<String, SecretValue>>,
+) -> usize {
     let mut adopted = 0;
-    for c in plan.resource_changes.iter().filter(|c| c.action() == Action::NoOp) {
+    for c in plan
+        .resource_changes
+        .iter()
+        .filter(|c| c.action() == Action::NoOp)
+    {
         if state.resources.contains_key(&c.address) {
             continue;
         }
-        let Ok(address) = Address::parse(&c.address) else { continue };
-        let (Some(desired), Some(ReadOutcome::Present(obs))) = (resources.get(&address), observed.get(&address)) else {
+        let Ok(address) = Address::parse(&c.address) else {
+            continue;
+        };
+        let (Some(desired), Some(ReadOutcome::Present(obs))) =
+            (resources.get(&address), observed.get(&address))
+        else {
             continue;
         };
         let secret_fingerprints = secrets
             .get(&address)
-            .map(|m| m.iter().map(|(k, v)| (k.clone(), fingerprints.fingerprint(&c.address, k, v))).collect())
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| (k.clone(), fingerprints.fingerprint(&c.address, k, v)))
+                    .collect()
+            })
             .unwrap_or_default();
         state.resources.insert(
             c.address.clone(),
@@ -209,11 +228,25 @@ pub fn adopt(plan: &Plan, resources: &ResourceSet, observed: &BTreeMap<Address, 
                 id: obs.id.clone(),
                 attributes: obs.attrs.clone(),
                 secret_fingerprints,
-                depends_on: desired.references.iter().map(|r| r.target.to_string()).collect::<BTreeSet<_>>().into_iter().collect(),
+                depends_on: desired
+                    .references
+                    .iter()
+                    .map(|r| r.target.to_string())
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
+                    .collect(),
                 natural_key: desired.natural_key.clone(),
                 meta: desired.meta.clone(),
-                connection: resources.connections.get(&address).cloned().unwrap_or_else(null_connection),
-                read_connection: resources.read_connections.get(&address).cloned().unwrap_or_else(null_connection),
+                connection: resources
+                    .connections
+                    .get(&address)
+                    .cloned()
+                    .unwrap_or_else(null_connection),
+                read_connection: resources
+                    .read_connections
+                    .get(&address)
+                    .cloned()
+                    .unwrap_or_else(null_connection),
                 updated_at: chrono::Utc::now().to_rfc3339(),
             },
         );

@@ -39,7 +39,11 @@ impl SourceFile {
     /// 1-based line number of a byte offset.
     pub fn line_of(&self, offset: usize) -> usize {
         let end = offset.min(self.text.len());
-        self.text.as_bytes()[..end].iter().filter(|b| **b == b'\n').count() + 1
+        self.text.as_bytes()[..end]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count()
+            + 1
     }
 }
 
@@ -55,7 +59,11 @@ pub struct Loc {
 impl Loc {
     /// `path:line` of the start of the span.
     pub fn short(&self) -> String {
-        format!("{}:{}", self.file.display, self.file.line_of(self.span.start))
+        format!(
+            "{}:{}",
+            self.file.display,
+            self.file.line_of(self.span.start)
+        )
     }
 }
 
@@ -246,10 +254,18 @@ impl Diagnostics {
 }
 
 /// Closest candidate to `word` for a "did you mean" hint (Jaro–Winkler ≥ 0.8).
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     candidates
         .into_iter()
-        .map(|c| (strsim::jaro_winkler(&word.to_lowercase(), &c.to_lowercase()), c))
+        .map(|c| {
+            (
+                strsim::jaro_winkler(&word.to_lowercase(), &c.to_lowercase()),
+                c,
+            )
+        })
         .filter(|(score, _)| *score >= 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, c)| c)

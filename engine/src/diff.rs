@@ -92,14 +92,24 @@ mod tests {
     #[test]
     fn additive_lists_only_need_their_members() {
         assert!(values_match(&json!(["a"]), Some(&json!(["a", "b"])), true));
-        assert!(!values_match(&json!(["a"]), Some(&json!(["a", "b"])), false));
+        assert!(!values_match(
+            &json!(["a"]),
+            Some(&json!(["a", "b"])),
+            false
+        ));
         assert!(!values_match(&json!(["c"]), Some(&json!(["a"])), true));
     }
 
     #[test]
     fn drift_compares_what_was_applied() {
-        let before: Attributes = json!({"enabled": true, "x": 1}).as_object().unwrap().clone();
-        let now: Attributes = json!({"enabled": false, "x": 1, "y": 2}).as_object().unwrap().clone();
+        let before: Attributes = json!({"enabled": true, "x": 1})
+            .as_object()
+            .unwrap()
+            .clone();
+        let now: Attributes = json!({"enabled": false, "x": 1, "y": 2})
+            .as_object()
+            .unwrap()
+            .clone();
         let d = diff_observed(&before, &now);
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].name, "enabled");

@@ -55,7 +55,11 @@ pub struct DriftReport {
 impl DriftReport {
     /// Exit code: 0 in sync, 2 drift, 3 some reads failed.
     pub fn exit_code(&self) -> i32 {
-        if self.entries.iter().any(|e| e.drift == DriftKind::ReadFailed) {
+        if self
+            .entries
+            .iter()
+            .any(|e| e.drift == DriftKind::ReadFailed)
+        {
             3
         } else if self.entries.is_empty() {
             0
@@ -66,7 +70,11 @@ impl DriftReport {
 }
 
 /// Computes drift.
-pub fn detect(resources: &ResourceSet, state: &State, observed: &BTreeMap<Address, ReadOutcome>) -> DriftReport {
+pub fn detect(
+    resources: &ResourceSet,
+    state: &State,
+    observed: &BTreeMap<Address, ReadOutcome>,
+) -> DriftReport {
     let mut entries = Vec::new();
     let mut checked = 0;
     for (address, outcome) in observed {
@@ -82,9 +90,17 @@ pub fn detect(resources: &ResourceSet, state: &State, observed: &BTreeMap<Addres
             error,
         };
         match (outcome, prior, desired) {
-            (ReadOutcome::Failed(e), _, _) => entries.push(entry(DriftKind::ReadFailed, Vec::new(), Some(e.to_string()))),
-            (ReadOutcome::Absent, Some(_), _) => entries.push(entry(DriftKind::DeletedOutside, Vec::new(), None)),
-            (ReadOutcome::Absent, None, Some(_)) => entries.push(entry(DriftKind::NotApplied, Vec::new(), None)),
+            (ReadOutcome::Failed(e), _, _) => entries.push(entry(
+                DriftKind::ReadFailed,
+                Vec::new(),
+                Some(e.to_string()),
+            )),
+            (ReadOutcome::Absent, Some(_), _) => {
+                entries.push(entry(DriftKind::DeletedOutside, Vec::new(), None))
+            }
+            (ReadOutcome::Absent, None, Some(_)) => {
+                entries.push(entry(DriftKind::NotApplied, Vec::new(), None))
+            }
             (ReadOutcome::Present(obs), Some(p), d) => {
                 let outside = diff_observed(&p.attributes, &obs.attrs);
                 if !outside.is_empty() {

@@ -105,7 +105,8 @@ impl ResourceGraph {
     /// The addresses of one cycle, in order.
     pub fn check_acyclic(&self) -> Result<(), Vec<Address>> {
         for scc in tarjan_scc(&self.graph) {
-            let cyclic = scc.len() > 1 || scc.first().is_some_and(|&n| self.graph.contains_edge(n, n));
+            let cyclic =
+                scc.len() > 1 || scc.first().is_some_and(|&n| self.graph.contains_edge(n, n));
             if cyclic {
                 let mut cycle: Vec<Address> = scc.iter().map(|&n| self.graph[n].clone()).collect();
                 cycle.sort();
@@ -137,8 +138,17 @@ mod tests {
         deps.insert(a("z"), BTreeSet::from([a("x")]));
         let g = ResourceGraph::from_dependencies(&deps);
         assert!(g.check_acyclic().is_ok());
-        assert_eq!(g.transitive_dependents(&a("y")), BTreeSet::from([a("x"), a("z")]));
+        assert_eq!(
+            g.transitive_dependents(&a("y")),
+            BTreeSet::from([a("x"), a("z")])
+        );
         deps.get_mut(&a("y")).unwrap().insert(a("z"));
-        assert_eq!(ResourceGraph::from_dependencies(&deps).check_acyclic().unwrap_err().len(), 3);
+        assert_eq!(
+            ResourceGraph::from_dependencies(&deps)
+                .check_acyclic()
+                .unwrap_err()
+                .len(),
+            3
+        );
     }
 }

@@ -66,7 +66,11 @@ pub struct Decoded {
 
 impl Decoded {
     /// A decoded resource with the given attributes and connection, and nothing else yet.
-    pub fn new(attrs: Attributes, connection: crate::resource::ConnectionRef, natural_key: impl Into<String>) -> Self {
+    pub fn new(
+        attrs: Attributes,
+        connection: crate::resource::ConnectionRef,
+        natural_key: impl Into<String>,
+    ) -> Self {
         Decoded {
             attrs,
             attr_spans: BTreeMap::new(),
@@ -272,7 +276,11 @@ pub trait Kind: Send + Sync {
     async fn apply(&self, ctx: &Context, op: Operation) -> Result<Applied, RemoteError>;
 
     /// Notes for the plan reader about a pending change (manual steps, retries, side effects).
-    fn plan_notes(&self, _desired: Option<&crate::resource::Resource>, _observed: Option<&Observed>) -> Vec<String> {
+    fn plan_notes(
+        &self,
+        _desired: Option<&crate::resource::Resource>,
+        _observed: Option<&Observed>,
+    ) -> Vec<String> {
         Vec::new()
     }
 }
@@ -300,7 +308,11 @@ impl Registry {
     }
 
     /// Sets how connection tables are checked and described (they belong to the transports).
-    pub fn set_connections(&mut self, validator: ConnectionValidator, schema: fn(&mut schemars::SchemaGenerator) -> schemars::Schema) {
+    pub fn set_connections(
+        &mut self,
+        validator: ConnectionValidator,
+        schema: fn(&mut schemars::SchemaGenerator) -> schemars::Schema,
+    ) {
         self.connection_validator = Some(validator);
         self.connection_schema = Some(schema);
     }
@@ -311,7 +323,9 @@ impl Registry {
     }
 
     /// The connection schema, if a provider set one.
-    pub fn connection_schema(&self) -> Option<fn(&mut schemars::SchemaGenerator) -> schemars::Schema> {
+    pub fn connection_schema(
+        &self,
+    ) -> Option<fn(&mut schemars::SchemaGenerator) -> schemars::Schema> {
         self.connection_schema
     }
 
@@ -332,10 +346,16 @@ impl Registry {
 }
 
 /// Converts a deserialization error of a resource table into a diagnostic at its span.
-pub fn decode_error(file: &Arc<SourceFile>, fallback: Range<usize>, err: toml::de::Error, kind: &str) -> Diagnostic {
+pub fn decode_error(
+    file: &Arc<SourceFile>,
+    fallback: Range<usize>,
+    err: toml::de::Error,
+    kind: &str,
+) -> Diagnostic {
     let span = err.span().unwrap_or(fallback);
     let message = err.message().to_string();
-    let mut d = Diagnostic::error(format!("cmdeploy::{kind}::invalid"), message.clone()).at_span(file, span);
+    let mut d = Diagnostic::error(format!("cmdeploy::{kind}::invalid"), message.clone())
+        .at_span(file, span);
     if let Some(field) = message
         .strip_prefix("unknown field `")
         .and_then(|m| m.split('`').next())
@@ -343,7 +363,11 @@ pub fn decode_error(file: &Arc<SourceFile>, fallback: Range<usize>, err: toml::d
         let expected: Vec<&str> = message
             .split("expected ")
             .nth(1)
-            .map(|e| e.split(['`', ',', ' ']).filter(|w| !w.is_empty() && *w != "one" && *w != "of" && *w != "or").collect())
+            .map(|e| {
+                e.split(['`', ',', ' '])
+                    .filter(|w| !w.is_empty() && *w != "one" && *w != "of" && *w != "or")
+                    .collect()
+            })
             .unwrap_or_default();
         if let Some(best) = crate::diagnostics::did_you_mean(field, expected.iter().copied()) {
             d = d.with_help(format!("did you mean `{best}`?"));

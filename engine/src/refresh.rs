@@ -76,7 +76,10 @@ pub async fn refresh(
             for r in requests {
                 outcomes.insert(
                     r.address.clone(),
-                    ReadOutcome::Failed(RemoteError::new("cmdeploy", format!("unknown kind `{kind_name}` in state"))),
+                    ReadOutcome::Failed(RemoteError::new(
+                        "cmdeploy",
+                        format!("unknown kind `{kind_name}` in state"),
+                    )),
                 );
             }
             continue;
@@ -97,11 +100,16 @@ pub async fn refresh(
         let Ok((addresses, results)) = joined else {
             continue;
         };
-        let mut by_addr: BTreeMap<Address, ReadOutcome> =
-            results.into_iter().map(|r| (r.address, r.outcome)).collect();
+        let mut by_addr: BTreeMap<Address, ReadOutcome> = results
+            .into_iter()
+            .map(|r| (r.address, r.outcome))
+            .collect();
         for (a, host) in addresses {
             let outcome = by_addr.remove(&a).unwrap_or_else(|| {
-                ReadOutcome::Failed(RemoteError::new(host, format!("provider bug: no read result for {a}")))
+                ReadOutcome::Failed(RemoteError::new(
+                    host,
+                    format!("provider bug: no read result for {a}"),
+                ))
             });
             outcomes.insert(a, outcome);
         }

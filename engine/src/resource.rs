@@ -62,7 +62,17 @@ impl Connection {
 
 /// Whether a list attribute is owned entirely (`exact`, members not in the manifest are removed)
 /// or only for its listed members (`additive`, others are left to console administrators).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Ownership {
     /// The list must equal the manifest's list.
@@ -135,7 +145,9 @@ pub struct ResourceSet {
 impl ResourceSet {
     /// Resources of one kind.
     pub fn of_kind<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a Arc<Resource>> + 'a {
-        self.by_address.values().filter(move |r| r.address.kind == kind)
+        self.by_address
+            .values()
+            .filter(move |r| r.address.kind == kind)
     }
 
     /// A resource by address.

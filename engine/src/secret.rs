@@ -8,7 +8,9 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 /// Where a secret comes from. Manifests never hold secret values, only these references.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize, schemars::JsonSchema,
+)]
 #[serde(untagged, deny_unknown_fields)]
 pub enum SecretRef {
     /// An environment variable, e.g. `{ env = "CM_PUSH_PASSWORD" }` (the CI system's secret store).
@@ -65,7 +67,9 @@ impl SecretRef {
                     path: path.clone(),
                     source,
                 })?;
-                Ok(SecretValue::new(text.trim_end_matches(['\r', '\n']).to_string()))
+                Ok(SecretValue::new(
+                    text.trim_end_matches(['\r', '\n']).to_string(),
+                ))
             }
         }
     }
@@ -162,7 +166,10 @@ impl FingerprintKey {
         mac.update(attribute.as_bytes());
         mac.update(&[0]);
         mac.update(secret.expose().as_bytes());
-        format!("hmac-sha256:{}", hex::encode(&mac.finalize().into_bytes()[..16]))
+        format!(
+            "hmac-sha256:{}",
+            hex::encode(&mac.finalize().into_bytes()[..16])
+        )
     }
 }
 
@@ -182,7 +189,10 @@ mod tests {
         let s = SecretValue::new("pw".into());
         let a = k.fingerprint("account.push", "password", &s);
         assert_ne!(a, k.fingerprint("account.other", "password", &s));
-        assert_ne!(a, FingerprintKey::fixed(b"k2").fingerprint("account.push", "password", &s));
+        assert_ne!(
+            a,
+            FingerprintKey::fixed(b"k2").fingerprint("account.push", "password", &s)
+        );
         assert!(!a.contains("pw"));
     }
 }

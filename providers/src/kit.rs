@@ -18,7 +18,10 @@ use crate::transport;
 ///
 /// # Errors
 /// The deserialization error as a diagnostic at its span, with a "did you mean" for unknown fields.
-pub fn decode_typed<T: DeserializeOwned>(input: DecodeInput<'_>, kind: &str) -> Result<T, Vec<Diagnostic>> {
+pub fn decode_typed<T: DeserializeOwned>(
+    input: DecodeInput<'_>,
+    kind: &str,
+) -> Result<T, Vec<Diagnostic>> {
     let file = input.file.clone();
     let span = input.span.clone();
     T::deserialize(input.table).map_err(|e| vec![decode_error(&file, span, e, kind)])
@@ -28,7 +31,11 @@ pub fn decode_typed<T: DeserializeOwned>(input: DecodeInput<'_>, kind: &str) -> 
 ///
 /// # Errors
 /// The transport failure.
-pub async fn run(ctx: &Context, connection: &Connection, script: &Script) -> Result<ScriptOutput, RemoteError> {
+pub async fn run(
+    ctx: &Context,
+    connection: &Connection,
+    script: &Script,
+) -> Result<ScriptOutput, RemoteError> {
     transport::run(ctx, connection, script).await
 }
 
@@ -36,7 +43,12 @@ pub async fn run(ctx: &Context, connection: &Connection, script: &Script) -> Res
 ///
 /// # Errors
 /// When the call failed or did not run.
-pub fn value_of<'a>(connection: &Connection, script: &Script, out: &'a ScriptOutput, id: usize) -> Result<&'a Value, RemoteError> {
+pub fn value_of<'a>(
+    connection: &Connection,
+    script: &Script,
+    out: &'a ScriptOutput,
+    id: usize,
+) -> Result<&'a Value, RemoteError> {
     let cmdlet = script.calls.get(id).map(|c| c.cmdlet.clone());
     match out.get(id) {
         Some(r) if r.ok => Ok(&r.value),
@@ -59,9 +71,16 @@ pub fn value_of<'a>(connection: &Connection, script: &Script, out: &'a ScriptOut
 ///
 /// # Errors
 /// The first failed call.
-pub async fn run_writes(ctx: &Context, connection: &Connection, target: Target, calls: Vec<Call>) -> Result<ScriptOutput, RemoteError> {
+pub async fn run_writes(
+    ctx: &Context,
+    connection: &Connection,
+    target: Target,
+    calls: Vec<Call>,
+) -> Result<ScriptOutput, RemoteError> {
     if calls.is_empty() {
-        return Ok(ScriptOutput { results: Vec::new() });
+        return Ok(ScriptOutput {
+            results: Vec::new(),
+        });
     }
     let mut script = Script::new(target);
     script.stop_on_error = true;
@@ -76,7 +95,16 @@ pub async fn run_writes(ctx: &Context, connection: &Connection, target: Target, 
 /// The items of a cmdlet's output (the runner returns an array; tolerate a bare object).
 pub fn items(v: &Value) -> Vec<&Value> {
     match v {
-        Value::Array(a) => a.iter().flat_map(|x| if let Value::Array(inner) = x { inner.iter().collect() } else { vec![x] }).collect(),
+        Value::Array(a) => a
+            .iter()
+            .flat_map(|x| {
+                if let Value::Array(inner) = x {
+                    inner.iter().collect()
+                } else {
+                    vec![x]
+                }
+            })
+            .collect(),
         Value::Null => Vec::new(),
         other => vec![other],
     }
@@ -106,10 +134,18 @@ pub fn prop_list(component: &Value, name: &str) -> Vec<String> {
     component
         .get("PropLists")
         .and_then(Value::as_array)
-        .and_then(|ls| ls.iter().find(|l| s(l, "PropertyListName").eq_ignore_ascii_case(name)))
+        .and_then(|ls| {
+            ls.iter()
+                .find(|l| s(l, "PropertyListName").eq_ignore_ascii_case(name))
+        })
         .and_then(|l| l.get("Values"))
         .and_then(Value::as_array)
-        .map(|vs| vs.iter().filter_map(Value::as_str).map(str::to_string).collect())
+        .map(|vs| {
+            vs.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -120,13 +156,20 @@ pub fn site_code(ctx: &Context, meta: &Attributes) -> String {
     ctx.resources
         .get(&Address::new("site", key))
         .and_then(|r| r.str_attr("code").map(str::to_string))
-        .or_else(|| meta.get("site_code").and_then(Value::as_str).map(str::to_string))
+        .or_else(|| {
+            meta.get("site_code")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
         .unwrap_or_else(|| key.to_string())
         .to_uppercase()
 }
 
 /// `meta` of a request: the desired resource's, or the state entry's.
-pub fn meta_of(desired: Option<&Arc<cmdeploy_engine::resource::Resource>>, prior: Option<&cmdeploy_engine::state::StateEntry>) -> Attributes {
+pub fn meta_of(
+    desired: Option<&Arc<cmdeploy_engine::resource::Resource>>,
+    prior: Option<&cmdeploy_engine::state::StateEntry>,
+) -> Attributes {
     desired
         .map(|d| d.meta.clone())
         .or_else(|| prior.map(|p| p.meta.clone()))
@@ -154,7 +197,10 @@ pub fn account_user(ctx: &Context, key: &str) -> String {
 pub fn account_key(ctx: &Context, user: &str) -> String {
     ctx.resources
         .of_kind("account")
-        .find(|r| r.str_attr("user_name").is_some_and(|u| u.eq_ignore_ascii_case(user)))
+        .find(|r| {
+            r.str_attr("user_name")
+                .is_some_and(|u| u.eq_ignore_ascii_case(user))
+        })
         .map(|r| r.address.name.clone())
         .unwrap_or_else(|| user.to_string())
 }

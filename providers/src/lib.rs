@@ -31,6 +31,9 @@ pub fn registry() -> Registry {
     configmgr::register(&mut r);
     gpo::register(&mut r);
     client::register(&mut r);
-    r.set_connections(Arc::new(transport::validate_connection), transport::connection_schema);
+    r.set_connections(
+        Arc::new(transport::validate_connection),
+        transport::connection_schema,
+    );
     r
 }

@@ -30,9 +30,18 @@ pub async fn run(dir: &Path, args: ApplyArgs, out: Output) -> Result<i32, Failur
     let targets = s.targets(&args.targets, &state)?;
     let planned = s.plan(&state, targets.as_deref(), args.parallelism).await?;
     let plan = &planned.plan;
-    let adopted = adopt(plan, s.resources(), &planned.observed, &mut state, &s.ctx.fingerprints, &planned.secrets);
+    let adopted = adopt(
+        plan,
+        s.resources(),
+        &planned.observed,
+        &mut state,
+        &s.ctx.fingerprints,
+        &planned.secrets,
+    );
     if adopted > 0 {
-        s.backend.persist(&state).map_err(|e| Failure::Message(format!("state could not be saved: {e}")))?;
+        s.backend
+            .persist(&state)
+            .map_err(|e| Failure::Message(format!("state could not be saved: {e}")))?;
     }
     match &args.plan_file {
         Some(file) => check_saved(file, plan)?,

@@ -13,14 +13,29 @@ use crate::Failure;
 pub async fn run(dir: &Path, args: DriftArgs, out: Output) -> Result<i32, Failure> {
     let s = Session::open(dir)?;
     let state = s.state()?;
-    let refreshed = cmdeploy_engine::refresh::refresh(&s.registry, &s.ctx, &s.project.resources, &state, None, args.parallelism).await;
+    let refreshed = cmdeploy_engine::refresh::refresh(
+        &s.registry,
+        &s.ctx,
+        &s.project.resources,
+        &state,
+        None,
+        args.parallelism,
+    )
+    .await;
     let report = detect(&s.project.resources, &state, &refreshed.outcomes);
     match args.format {
-        DriftFormat::Json => println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default()),
+        DriftFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        ),
         DriftFormat::Text => {
             out.diagnostics(&s.warnings);
             if report.entries.is_empty() {
-                println!("{} {} resources checked.", out.paint("\x1b[32;1m", "In sync:"), report.checked);
+                println!(
+                    "{} {} resources checked.",
+                    out.paint("\x1b[32;1m", "In sync:"),
+                    report.checked
+                );
             }
             for e in &report.entries {
                 let what = match e.drift {
@@ -31,7 +46,11 @@ pub async fn run(dir: &Path, args: DriftArgs, out: Output) -> Result<i32, Failur
                 };
                 println!("{} {what}", out.paint("\x1b[33;1m", &e.address));
                 for c in &e.changes {
-                    let show = |v: &Option<serde_json::Value>| v.as_ref().map(ToString::to_string).unwrap_or_else(|| "(unset)".into());
+                    let show = |v: &Option<serde_json::Value>| {
+                        v.as_ref()
+                            .map(ToString::to_string)
+                            .unwrap_or_else(|| "(unset)".into())
+                    };
                     if c.sensitive {
                         println!("    {}: (sensitive)", c.name);
                     } else {
@@ -43,7 +62,11 @@ pub async fn run(dir: &Path, args: DriftArgs, out: Output) -> Result<i32, Failur
                 }
             }
             if !report.entries.is_empty() {
-                println!("\nDrift: {} of {} resources.", report.entries.len(), report.checked);
+                println!(
+                    "\nDrift: {} of {} resources.",
+                    report.entries.len(),
+                    report.checked
+                );
             }
         }
     }

@@ -13,7 +13,11 @@ pub fn run(dir: &Path, args: GraphArgs) -> Result<i32, Failure> {
     let nodes: Vec<String> = g.addresses().map(ToString::to_string).collect();
     let edges: Vec<(String, String)> = g
         .addresses()
-        .flat_map(|a| g.dependents(a).into_iter().map(move |d| (a.to_string(), d.to_string())))
+        .flat_map(|a| {
+            g.dependents(a)
+                .into_iter()
+                .map(move |d| (a.to_string(), d.to_string()))
+        })
         .collect();
     match args.format {
         GraphFormat::Json => {

@@ -31,19 +31,29 @@ pub fn run(dir: &Path, cmd: LabCommand, out: Output) -> Result<i32, Failure> {
         LabCommand::Show { json } => {
             let estate = lab.snapshot().map_err(msg)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&estate).unwrap_or_default());
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&estate).unwrap_or_default()
+                );
             } else {
                 print!("{}", cmdeploy_providers::lab::show::summary(&estate));
             }
         }
-        LabCommand::Console { connection, statement } => {
+        LabCommand::Console {
+            connection,
+            statement,
+        } => {
             let (spec, _) = s
                 .project
                 .config
                 .connections
                 .get(&connection)
                 .ok_or_else(|| Failure::Message(format!("unknown connection `{connection}`")))?;
-            let host = spec.get("host").and_then(Value::as_str).unwrap_or(&connection).to_string();
+            let host = spec
+                .get("host")
+                .and_then(Value::as_str)
+                .unwrap_or(&connection)
+                .to_string();
             match lab.console(&host, &statement) {
                 Ok(v) => {
                     let items: Vec<Value> = match v {
@@ -54,8 +64,15 @@ pub fn run(dir: &Path, cmd: LabCommand, out: Output) -> Result<i32, Failure> {
                     .filter(|v| !v.is_null())
                     .collect();
                     if !items.is_empty() {
-                        let shown = if items.len() == 1 { items[0].clone() } else { Value::Array(items) };
-                        println!("{}", serde_json::to_string_pretty(&shown).unwrap_or_default());
+                        let shown = if items.len() == 1 {
+                            items[0].clone()
+                        } else {
+                            Value::Array(items)
+                        };
+                        println!(
+                            "{}",
+                            serde_json::to_string_pretty(&shown).unwrap_or_default()
+                        );
                     }
                 }
                 Err(e) => {

@@ -34,7 +34,10 @@ pub async fn run(cli: Cli, out: Output) -> Result<i32, Failure> {
         Command::Schema => {
             let registry = cmdeploy_providers::registry();
             let schema = cmdeploy_engine::manifest::schema::project_schema(&registry);
-            println!("{}", serde_json::to_string_pretty(&schema).unwrap_or_default());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&schema).unwrap_or_default()
+            );
             Ok(0)
         }
         Command::Lab(cmd) => lab::run(&cli.dir, cmd, out),

@@ -22,13 +22,23 @@ pub async fn run(dir: &Path, args: PlanArgs, out: Output) -> Result<i32, Failure
     }
     if let Some(path) = &args.out {
         let bytes = serde_json::to_vec_pretty(plan).unwrap_or_default();
-        cmdeploy_engine::state::write_atomic(path, &bytes).map_err(|e| Failure::Message(format!("cannot save the plan to {}: {e}", path.display())))?;
+        cmdeploy_engine::state::write_atomic(path, &bytes).map_err(|e| {
+            Failure::Message(format!("cannot save the plan to {}: {e}", path.display()))
+        })?;
         if !args.json {
-            println!("\nSaved the plan to {}. Apply exactly this plan with: cmdeploy apply {}", path.display(), path.display());
+            println!(
+                "\nSaved the plan to {}. Apply exactly this plan with: cmdeploy apply {}",
+                path.display(),
+                path.display()
+            );
         }
     }
     if plan.has_read_failures() {
         eprintln!("warning: some resources could not be read; they are left alone.");
     }
-    Ok(if args.detailed_exitcode && plan.has_changes() { 2 } else { 0 })
+    Ok(if args.detailed_exitcode && plan.has_changes() {
+        2
+    } else {
+        0
+    })
 }

@@ -24,7 +24,10 @@ pub fn run(dir: &Path, cmd: StateCommand, _out: Output) -> Result<i32, Failure> 
                 .resources
                 .get(&address)
                 .ok_or_else(|| Failure::Message(format!("{address} is not in state")))?;
-            println!("{}", serde_json::to_string_pretty(entry).unwrap_or_default());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(entry).unwrap_or_default()
+            );
         }
         StateCommand::Rm { address } => {
             let _lock = s.backend.lock("state rm", Duration::ZERO).map_err(msg)?;
@@ -37,7 +40,10 @@ pub fn run(dir: &Path, cmd: StateCommand, _out: Output) -> Result<i32, Failure> 
             println!("Removed {address} from state; the object itself is untouched.");
         }
         StateCommand::Unlock => match s.backend.force_unlock().map_err(msg)? {
-            Some(info) => println!("Unlocked (was held by {} since {}, running `{}`).", info.who, info.when, info.what),
+            Some(info) => println!(
+                "Unlocked (was held by {} since {}, running `{}`).",
+                info.who, info.when, info.what
+            ),
             None => println!("State was not locked."),
         },
     }

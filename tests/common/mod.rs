@@ -116,7 +116,9 @@ impl Project {
     /// Cuts a project file at `marker` (removing the marker and everything after it).
     pub fn truncate_at(&self, rel: &str, marker: &str) {
         let text = self.read(rel);
-        let i = text.find(marker).unwrap_or_else(|| panic!("{rel} does not contain {marker:?}"));
+        let i = text
+            .find(marker)
+            .unwrap_or_else(|| panic!("{rel} does not contain {marker:?}"));
         self.write(rel, &text[..i]);
     }
 

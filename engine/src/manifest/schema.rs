@@ -11,8 +11,14 @@ use crate::provider::Registry;
 pub fn project_schema(registry: &Registry) -> Value {
     let mut generator = SchemaGenerator::default();
     let mut properties = Map::new();
-    properties.insert("project".into(), generator.subschema_for::<ProjectSection>().to_value());
-    properties.insert("state".into(), generator.subschema_for::<StateSection>().to_value());
+    properties.insert(
+        "project".into(),
+        generator.subschema_for::<ProjectSection>().to_value(),
+    );
+    properties.insert(
+        "state".into(),
+        generator.subschema_for::<StateSection>().to_value(),
+    );
     let connection: Schema = match registry.connection_schema() {
         Some(f) => f(&mut generator),
         None => json_schema!({"type": "object"}),

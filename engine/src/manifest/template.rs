@@ -13,9 +13,17 @@ use crate::diagnostics::{Diagnostic, SourceFile};
 
 /// Variables visible to one table's templates: `var` (project variables), `name` (the table
 /// key) and, for expanded instances, `host` and `row` (the CSV row of `hosts_file`).
-pub fn context(variables: &BTreeMap<String, Value>, name: &str, host: Option<&str>, row: Option<&BTreeMap<String, String>>) -> Value {
+pub fn context(
+    variables: &BTreeMap<String, Value>,
+    name: &str,
+    host: Option<&str>,
+    row: Option<&BTreeMap<String, String>>,
+) -> Value {
     let mut ctx = serde_json::Map::new();
-    ctx.insert("var".into(), serde_json::to_value(variables).unwrap_or(Value::Null));
+    ctx.insert(
+        "var".into(),
+        serde_json::to_value(variables).unwrap_or(Value::Null),
+    );
     ctx.insert("name".into(), Value::String(name.into()));
     if let Some(h) = host {
         ctx.insert("host".into(), Value::String(h.into()));
@@ -27,14 +35,18 @@ pub fn context(variables: &BTreeMap<String, Value>, name: &str, host: Option<&st
 }
 
 /// Renders every string in `value` that contains a template, in place.
-pub fn render_in_place(value: &mut TSpanned<DeValue<'_>>, ctx: &Value, file: &Arc<SourceFile>, out: &mut Vec<Diagnostic>) {
+pub fn render_in_place(
+    value: &mut TSpanned<DeValue<'_>>,
+    ctx: &Value,
+    file: &Arc<SourceFile>,
+    out: &mut Vec<Diagnostic>,
+) {
     let span = value.span();
     match value.get_mut() {
-        DeValue::String(s) => {
-            if s.contains("{{") || s.contains("{%") {
-                let mut env = minijinja::Environment::new();
-                env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-                match env.render_str(s, ctx) {
+        DeValue::String(s) if s.contains("{{") || s.contains("{%") => {
+            let mut env = minijinja::Environment::new();
+            env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+            match env.render_str(s, ctx) {
                     Ok(rendered) => *s = rendered.into(),
                     Err(e) => out.push(
                         Diagnostic::error("cmdeploy::template::render", format!("template error: {e}"))
@@ -42,7 +54,6 @@ pub fn render_in_place(value: &mut TSpanned<DeValue<'_>>, ctx: &Value, file: &Ar
                             .at_span(file, span),
                     ),
                 }
-            }
         }
         DeValue::Array(items) => {
             for item in items.iter_mut() {
@@ -69,11 +80,14 @@ pub struct HostEntry {
     pub span: std::ops::Range<usize>,
 }
 
+/// One row of a hosts file: the host and all its columns.
+pub type HostRow = (String, BTreeMap<String, String>);
+
 /// Reads `hosts_file`: a CSV file with a header row containing a `host` column.
 ///
 /// # Errors
 /// A message naming the file and the problem.
-pub fn read_hosts_file(path: &Path) -> Result<Vec<(String, BTreeMap<String, String>)>, String> {
+pub fn read_hosts_file(path: &Path) -> Result<Vec<HostRow>, String> {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .comment(Some(b'#'))
@@ -86,13 +100,23 @@ pub fn read_hosts_file(path: &Path) -> Result<Vec<(String, BTreeMap<String, Stri
     let host_col = headers
         .iter()
         .position(|h| h.eq_ignore_ascii_case("host"))
-        .ok_or_else(|| format!("hosts file {} has no `host` column in its header row", path.display()))?;
+        .ok_or_else(|| {
+            format!(
+                "hosts file {} has no `host` column in its header row",
+                path.display()
+            )
+        })?;
     let mut rows = Vec::new();
     for (i, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| format!("hosts file {} line {}: {e}", path.display(), i + 2))?;
+        let record =
+            record.map_err(|e| format!("hosts file {} line {}: {e}", path.display(), i + 2))?;
         let host = record.get(host_col).unwrap_or("").to_string();
         if host.is_empty() {
-            return Err(format!("hosts file {} line {}: empty host", path.display(), i + 2));
+            return Err(format!(
+                "hosts file {} line {}: empty host",
+                path.display(),
+                i + 2
+            ));
         }
         let row = headers
             .iter()

@@ -43,9 +43,10 @@ const SENSITIVE: &str = "(sensitive)";
 pub fn build(input: &PlanInput<'_>) -> Plan {
     let mut changes = Vec::new();
     let targeted = |a: &Address| {
-        input
-            .targets
-            .is_none_or(|ts| ts.iter().any(|t| t == a || (t.key.is_none() && t == &a.base())))
+        input.targets.is_none_or(|ts| {
+            ts.iter()
+                .any(|t| t == a || (t.key.is_none() && t == &a.base()))
+        })
     };
     for (address, desired) in &input.resources.by_address {
         if !targeted(address) {
@@ -77,7 +78,9 @@ pub fn build(input: &PlanInput<'_>) -> Plan {
             }
             Some(ReadOutcome::Absent) => {
                 c.action = Some(Action::Forget);
-                c.notes.push("already deleted outside cmdeploy: only the state entry is removed".into());
+                c.notes.push(
+                    "already deleted outside cmdeploy: only the state entry is removed".into(),
+                );
             }
             Some(ReadOutcome::Failed(e)) => {
                 c.action = Some(Action::ReadFailed);
@@ -123,7 +126,11 @@ fn change_for(address: &Address, action: Action) -> ResourceChange {
     }
 }
 
-fn plan_desired(input: &PlanInput<'_>, address: &Address, desired: &Arc<Resource>) -> ResourceChange {
+fn plan_desired(
+    input: &PlanInput<'_>,
+    address: &Address,
+    desired: &Arc<Resource>,
+) -> ResourceChange {
     let kind = input.registry.get(&address.kind);
     let mut after = desired.attrs.clone();
     for name in desired.secrets.keys() {
@@ -196,9 +203,11 @@ fn secret_changes(input: &PlanInput<'_>, address: &Address, desired: &Resource) 
         .secrets
         .keys()
         .filter(|name| {
-            let want = resolved
-                .and_then(|m| m.get(*name))
-                .map(|v| input.fingerprints.fingerprint(&address.to_string(), name, v));
+            let want = resolved.and_then(|m| m.get(*name)).map(|v| {
+                input
+                    .fingerprints
+                    .fingerprint(&address.to_string(), name, v)
+            });
             let have = prior.and_then(|p| p.secret_fingerprints.get(*name));
             match (want, have) {
                 (Some(w), Some(h)) => &w != h,

@@ -93,7 +93,13 @@ impl ResourceChange {
         if let Some(a) = self.action {
             return a;
         }
-        match self.actions.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        match self
+            .actions
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .as_slice()
+        {
             ["create"] => Action::Create,
             ["update"] => Action::Update,
             ["delete", "create"] => Action::Replace,
@@ -148,7 +154,9 @@ impl Plan {
 
     /// True when some resource could not be read.
     pub fn has_read_failures(&self) -> bool {
-        self.resource_changes.iter().any(|c| c.action() == Action::ReadFailed)
+        self.resource_changes
+            .iter()
+            .any(|c| c.action() == Action::ReadFailed)
     }
 
     /// Recomputes [`Summary`].

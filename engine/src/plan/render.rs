@@ -70,7 +70,11 @@ pub fn render_human(plan: &Plan, color: bool) -> String {
         s.bold, s.reset, sm.add, sm.change, sm.destroy
     );
     if sm.read_failed > 0 {
-        let _ = write!(out, " {}{} could not be read.{}", s.red, sm.read_failed, s.reset);
+        let _ = write!(
+            out,
+            " {}{} could not be read.{}",
+            s.red, sm.read_failed, s.reset
+        );
     }
     out.push('\n');
     out
@@ -118,8 +122,16 @@ fn render_change(out: &mut String, c: &ResourceChange, s: &Style) {
                         (None, None) => "null".into(),
                     }
                 };
-                let sym = if ch.before.is_none() && !ch.sensitive { "+" } else { "~" };
-                let sym = if c.action() == Action::Create { "+" } else { sym };
+                let sym = if ch.before.is_none() && !ch.sensitive {
+                    "+"
+                } else {
+                    "~"
+                };
+                let sym = if c.action() == Action::Create {
+                    "+"
+                } else {
+                    sym
+                };
                 let col = if sym == "+" { s.green } else { s.yellow };
                 let _ = writeln!(out, "      {col}{sym}{} {name:<width$} = {line}", s.reset);
             }

@@ -34,7 +34,7 @@ impl LocalBackend {
         self.dir.join("state.lock")
     }
 
-    fn io(&self, path: &PathBuf, source: std::io::Error) -> StateError {
+    fn io(&self, path: &std::path::Path, source: std::io::Error) -> StateError {
         StateError::Io {
             path: path.display().to_string(),
             source,

@@ -9,13 +9,18 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use cmdeploy_engine::diagnostics::Diagnostic;
-use cmdeploy_engine::provider::{Applied, Context, DecodeInput, DeleteMode, Decoded, Kind, Observed, Operation, ReadOutcome, ReadRequest, ReadResult, RemoteError};
+use cmdeploy_engine::provider::{
+    Applied, Context, DecodeInput, Decoded, DeleteMode, Kind, Observed, Operation, ReadOutcome,
+    ReadRequest, ReadResult, RemoteError,
+};
 use cmdeploy_engine::resource::{Connection, ConnectionRef};
 use cmdeploy_engine::spanned::Spanned;
 
 use super::imaging::ConnectionField;
 use super::probe;
-use crate::ccmsetup::{self, CcmsetupParameters, ClientMsiProperties, Context as CcmContext, Program};
+use crate::ccmsetup::{
+    self, CcmsetupParameters, ClientMsiProperties, Context as CcmContext, Program,
+};
 use crate::kit;
 use crate::powershell::{Call, Script, Target};
 
@@ -88,7 +93,9 @@ impl Kind for ClientGroupKind {
             spec.ccmsetup.source = Some(vec![spec.source.clone()]);
         }
         let mut cmd = ccmsetup::to_command_line(&spec.ccmsetup, &spec.properties);
-        cmd.program = Program::Exe { path: "CCMSetup.exe".into() };
+        cmd.program = Program::Exe {
+            path: "CCMSetup.exe".into(),
+        };
         let context = match spec.method {
             Method::Workgroup => CcmContext::Workgroup,
             Method::Internet => CcmContext::Internet,
@@ -96,7 +103,12 @@ impl Kind for ClientGroupKind {
         let mut errors = Vec::new();
         let mut warnings = Vec::new();
         for f in ccmsetup::check_command_line(&cmd, Some(context)) {
-            let d = if f.is_error() { Diagnostic::error(f.code, format!("{}: {}", cmd.render(), f.message)) } else { Diagnostic::warning(f.code, format!("{}: {}", cmd.render(), f.message)) }.at_span(&file, span.clone());
+            let d = if f.is_error() {
+                Diagnostic::error(f.code, format!("{}: {}", cmd.render(), f.message))
+            } else {
+                Diagnostic::warning(f.code, format!("{}: {}", cmd.render(), f.message))
+            }
+            .at_span(&file, span.clone());
             let d = match &f.help {
                 Some(h) => d.with_help(h.clone()),
                 None => d,
@@ -116,15 +128,31 @@ impl Kind for ClientGroupKind {
         };
         let mut attrs = Map::new();
         attrs.insert("installed".into(), json!(true));
-        attrs.insert("site_code".into(), json!(spec.properties.sms_site_code.clone().unwrap_or_default().to_uppercase()));
+        attrs.insert(
+            "site_code".into(),
+            json!(spec
+                .properties
+                .sms_site_code
+                .clone()
+                .unwrap_or_default()
+                .to_uppercase()),
+        );
         attrs.insert("registered".into(), json!(true));
         let mut d = Decoded::new(attrs, connection, host.to_lowercase());
-        d.read_connection = Some(ConnectionRef::Inherit(cmdeploy_engine::Address::new("site", spec.site.value.clone())));
-        d.references.push(crate::configmgr::reference("site", &spec.site));
+        d.read_connection = Some(ConnectionRef::Inherit(cmdeploy_engine::Address::new(
+            "site",
+            spec.site.value.clone(),
+        )));
+        d.references
+            .push(crate::configmgr::reference("site", &spec.site));
         d.meta.insert("site".into(), json!(spec.site.value));
         d.meta.insert("source".into(), json!(spec.source));
-        d.meta.insert("command_line".into(), json!(cmd.render_args()));
-        d.meta.insert("method".into(), serde_json::to_value(spec.method).unwrap_or(Value::Null));
+        d.meta
+            .insert("command_line".into(), json!(cmd.render_args()));
+        d.meta.insert(
+            "method".into(),
+            serde_json::to_value(spec.method).unwrap_or(Value::Null),
+        );
         d.warnings = warnings;
         Ok(d)
     }
@@ -133,8 +161,13 @@ impl Kind for ClientGroupKind {
         let Some(site_connection) = requests.first().map(|r| r.connection.clone()) else {
             return Vec::new();
         };
-        let code = kit::site_code(ctx, &kit::meta_of(requests[0].desired.as_ref(), requests[0].prior.as_ref()));
-        let mut script = Script::new(Target::SiteServer { site_code: code.clone() });
+        let code = kit::site_code(
+            ctx,
+            &kit::meta_of(requests[0].desired.as_ref(), requests[0].prior.as_ref()),
+        );
+        let mut script = Script::new(Target::SiteServer {
+            site_code: code.clone(),
+        });
         script.push(Call::new("Get-CMDevice").switch("Fast"));
         let devices = kit::run(ctx, &site_connection, &script)
             .await
@@ -142,20 +175,32 @@ impl Kind for ClientGroupKind {
         let mut results = Vec::new();
         for r in requests {
             let host = r.address.key.clone().unwrap_or_default();
-            let want_site = r.desired.as_ref().and_then(|d| d.str_attr("site_code")).unwrap_or(&code).to_string();
+            let want_site = r
+                .desired
+                .as_ref()
+                .and_then(|d| d.str_attr("site_code"))
+                .unwrap_or(&code)
+                .to_string();
             let record = devices.as_ref().ok().and_then(|all| {
                 kit::items(all)
                     .into_iter()
                     .find(|d| short(kit::s(d, "Name")).eq_ignore_ascii_case(short(&host)))
                     .cloned()
             });
-            let healthy = record.as_ref().is_some_and(|d| d.get("IsClient").and_then(Value::as_bool) == Some(true) && kit::s(d, "SiteCode").eq_ignore_ascii_case(&want_site));
+            let healthy = record.as_ref().is_some_and(|d| {
+                d.get("IsClient").and_then(Value::as_bool) == Some(true)
+                    && kit::s(d, "SiteCode").eq_ignore_ascii_case(&want_site)
+            });
             let outcome = if healthy {
                 let mut attrs = Map::new();
                 attrs.insert("installed".into(), json!(true));
                 attrs.insert("site_code".into(), json!(want_site.to_uppercase()));
                 attrs.insert("registered".into(), json!(true));
-                ReadOutcome::Present(Observed { id: host.to_lowercase(), attrs, notes: Vec::new() })
+                ReadOutcome::Present(Observed {
+                    id: host.to_lowercase(),
+                    attrs,
+                    notes: Vec::new(),
+                })
             } else {
                 // No healthy record: ask the host itself.
                 let connection = host_connection(ctx, &r);
@@ -165,17 +210,33 @@ impl Kind for ClientGroupKind {
                     Err(e) => ReadOutcome::Failed(e),
                 }
             };
-            results.push(ReadResult { address: r.address, outcome });
+            results.push(ReadResult {
+                address: r.address,
+                outcome,
+            });
         }
         results
     }
 
     async fn apply(&self, ctx: &Context, op: Operation) -> Result<Applied, RemoteError> {
         let Some(d) = op.desired.clone() else {
-            return Ok(Applied { id: String::new(), attrs: Map::new() });
+            return Ok(Applied {
+                id: String::new(),
+                attrs: Map::new(),
+            });
         };
-        let source = d.meta.get("source").and_then(Value::as_str).unwrap_or_default().to_string();
-        let mut cmd = d.meta.get("command_line").and_then(Value::as_str).unwrap_or_default().to_string();
+        let source = d
+            .meta
+            .get("source")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let mut cmd = d
+            .meta
+            .get("command_line")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
         let state = probe::probe(ctx, &op.connection).await?;
         if state.installed {
             // Settings of an installed client change only with /forceinstall (reinstall precedence).
@@ -185,15 +246,22 @@ impl Kind for ClientGroupKind {
         let after = probe::probe(ctx, &op.connection).await?;
         let host = op.address.key.clone().unwrap_or_default();
         let o = observed(&after, &host);
-        if o.attrs.get("registered") != Some(&json!(true)) || o.attrs.get("site_code") != d.attrs.get("site_code") {
+        if o.attrs.get("registered") != Some(&json!(true))
+            || o.attrs.get("site_code") != d.attrs.get("site_code")
+        {
             return Err(RemoteError {
                 host: op.connection.host(),
                 cmdlet: Some("Install-CmdeployClient".into()),
-                message: format!("CCMSetup.exe {cmd} finished but the client is not working: {log}"),
+                message: format!(
+                    "CCMSetup.exe {cmd} finished but the client is not working: {log}"
+                ),
                 category: None,
             });
         }
-        Ok(Applied { id: o.id, attrs: o.attrs })
+        Ok(Applied {
+            id: o.id,
+            attrs: o.attrs,
+        })
     }
 }
 
@@ -216,7 +284,10 @@ fn host_connection(ctx: &Context, r: &ReadRequest) -> Connection {
 fn observed(state: &probe::ClientState, host: &str) -> Observed {
     let mut attrs = Map::new();
     attrs.insert("installed".into(), json!(state.installed));
-    attrs.insert("site_code".into(), json!(state.site_code.clone().unwrap_or_default().to_uppercase()));
+    attrs.insert(
+        "site_code".into(),
+        json!(state.site_code.clone().unwrap_or_default().to_uppercase()),
+    );
     attrs.insert("registered".into(), json!(state.management_point_reachable));
     let mut notes = Vec::new();
     if state.installed && !state.management_point_reachable {

@@ -10,9 +10,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use cmdeploy_engine::diagnostics::Diagnostic;
-use cmdeploy_engine::provider::{Applied, Context, DecodeInput, DeleteMode, Decoded, Kind, Observed, Operation, ReadOutcome, ReadRequest, ReadResult, RemoteError};
-use cmdeploy_engine::resource::Resource;
+use cmdeploy_engine::provider::{
+    Applied, Context, DecodeInput, Decoded, DeleteMode, Kind, Observed, Operation, ReadOutcome,
+    ReadRequest, ReadResult, RemoteError,
+};
 use cmdeploy_engine::resource::ConnectionRef;
+use cmdeploy_engine::resource::Resource;
 use cmdeploy_engine::spanned::Spanned;
 
 use super::probe::{self, ClientState};
@@ -123,12 +126,20 @@ impl Kind for ImagingKind {
         let connection = spec.connection.to_ref();
         let natural = match &spec.connection {
             ConnectionField::Named(n) => n.value.clone(),
-            ConnectionField::Inline(m) => m.get("host").and_then(Value::as_str).unwrap_or("").to_lowercase(),
+            ConnectionField::Inline(m) => m
+                .get("host")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_lowercase(),
         };
         let mut d = Decoded::new(attrs, connection, natural);
         d.meta.insert("source".into(), json!(spec.source));
-        d.meta.insert("command_line".into(), json!(cmd.render_args()));
-        d.meta.insert("hierarchy".into(), serde_json::to_value(spec.hierarchy).unwrap_or(Value::Null));
+        d.meta
+            .insert("command_line".into(), json!(cmd.render_args()));
+        d.meta.insert(
+            "hierarchy".into(),
+            serde_json::to_value(spec.hierarchy).unwrap_or(Value::Null),
+        );
         Ok(d)
     }
 
@@ -139,21 +150,37 @@ impl Kind for ImagingKind {
                 Ok(state) => ReadOutcome::Present(observed(&state, &r.connection.host())),
                 Err(e) => ReadOutcome::Failed(e),
             };
-            results.push(ReadResult { address: r.address, outcome });
+            results.push(ReadResult {
+                address: r.address,
+                outcome,
+            });
         }
         results
     }
 
     async fn apply(&self, ctx: &Context, op: Operation) -> Result<Applied, RemoteError> {
         let Some(d) = op.desired.clone() else {
-            return Ok(Applied { id: String::new(), attrs: Map::new() });
+            return Ok(Applied {
+                id: String::new(),
+                attrs: Map::new(),
+            });
         };
         let host = op.connection.host();
         let state = probe::probe(ctx, &op.connection).await?;
         let mut log = String::new();
         if !state.installed {
-            let source = d.meta.get("source").and_then(Value::as_str).unwrap_or_default().to_string();
-            let cmd = d.meta.get("command_line").and_then(Value::as_str).unwrap_or_default().to_string();
+            let source = d
+                .meta
+                .get("source")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            let cmd = d
+                .meta
+                .get("command_line")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
             log = probe::install(ctx, &op.connection, &source, &cmd).await?;
         }
         let state = probe::probe(ctx, &op.connection).await?;
@@ -186,12 +213,17 @@ impl Kind for ImagingKind {
             ));
         }
         let o = observed(&after, &host);
-        Ok(Applied { id: o.id, attrs: o.attrs })
+        Ok(Applied {
+            id: o.id,
+            attrs: o.attrs,
+        })
     }
 
     fn plan_notes(&self, desired: Option<&Resource>, observed: Option<&Observed>) -> Vec<String> {
         let (Some(d), Some(o)) = (desired, observed) else {
-            return vec!["steps: all of them (the reference computer could not be probed yet)".into()];
+            return vec![
+                "steps: all of them (the reference computer could not be probed yet)".into(),
+            ];
         };
         let fresh_install = o.attrs.get("client_installed") != Some(&json!(true));
         let needed: Vec<&str> = STEPS
@@ -200,7 +232,14 @@ impl Kind for ImagingKind {
                 d.attrs.get(*attr).is_some_and(|want| {
                     let differs = o.attrs.get(*attr) != Some(want);
                     // A fresh install starts CcmExec and writes SMSCFG.INI and the SMS certificate.
-                    let after_install = fresh_install && matches!(*attr, "ccmexec_running" | "smscfg_ini" | "sms_certificates" | "trusted_root_key");
+                    let after_install = fresh_install
+                        && matches!(
+                            *attr,
+                            "ccmexec_running"
+                                | "smscfg_ini"
+                                | "sms_certificates"
+                                | "trusted_root_key"
+                        );
                     differs || after_install
                 })
             })
@@ -217,7 +256,10 @@ impl Kind for ImagingKind {
 fn observed(state: &ClientState, host: &str) -> Observed {
     let mut attrs = Map::new();
     attrs.insert("client_installed".into(), json!(state.installed));
-    attrs.insert("site_code".into(), json!(state.site_code.clone().unwrap_or_default()));
+    attrs.insert(
+        "site_code".into(),
+        json!(state.site_code.clone().unwrap_or_default()),
+    );
     attrs.insert("ccmexec_running".into(), json!(state.ccm_exec_running));
     attrs.insert("smscfg_ini".into(), json!(state.sms_cfg_ini));
     attrs.insert("sms_certificates".into(), json!(state.sms_certificates));

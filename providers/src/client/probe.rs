@@ -47,21 +47,38 @@ pub async fn probe(ctx: &Context, connection: &Connection) -> Result<ClientState
     script.push(Call::new("Get-CmdeployClientState"));
     let out = kit::run(ctx, connection, &script).await?;
     let v = kit::value_of(connection, &script, &out, 0)?;
-    let first = kit::items(v).into_iter().next().cloned().unwrap_or_default();
-    serde_json::from_value(first).map_err(|e| RemoteError::new(connection.host(), format!("unexpected client state: {e}")))
+    let first = kit::items(v)
+        .into_iter()
+        .next()
+        .cloned()
+        .unwrap_or_default();
+    serde_json::from_value(first)
+        .map_err(|e| RemoteError::new(connection.host(), format!("unexpected client state: {e}")))
 }
 
 /// Runs CCMSetup on the host from a local copy of the client source, then the given calls.
 ///
 /// # Errors
 /// The failed call, with CCMSetup's exit code and the last line of ccmsetup.log.
-pub async fn install(ctx: &Context, connection: &Connection, source: &str, command_line: &str) -> Result<String, RemoteError> {
-    let call = Call::new("Install-CmdeployClient").arg("SourcePath", source).arg("CommandLine", command_line);
+pub async fn install(
+    ctx: &Context,
+    connection: &Connection,
+    source: &str,
+    command_line: &str,
+) -> Result<String, RemoteError> {
+    let call = Call::new("Install-CmdeployClient")
+        .arg("SourcePath", source)
+        .arg("CommandLine", command_line);
     let out = kit::run_writes(ctx, connection, Target::Host, vec![call]).await?;
     let log = out
         .results
         .first()
-        .and_then(|r| kit::items(&r.value).into_iter().next().map(|v| kit::s(v, "LogTail").to_string()))
+        .and_then(|r| {
+            kit::items(&r.value)
+                .into_iter()
+                .next()
+                .map(|v| kit::s(v, "LogTail").to_string())
+        })
         .unwrap_or_default();
     Ok(log)
 }

@@ -6,7 +6,10 @@ use serde::Deserialize;
 use serde_json::json;
 
 use cmdeploy_engine::diagnostics::Diagnostic;
-use cmdeploy_engine::provider::{Applied, Context, DecodeInput, Decoded, Kind, Observed, OpAction, Operation, ReadOutcome, ReadRequest, ReadResult, RemoteError};
+use cmdeploy_engine::provider::{
+    Applied, Context, DecodeInput, Decoded, Kind, Observed, OpAction, Operation, ReadOutcome,
+    ReadRequest, ReadResult, RemoteError,
+};
 use cmdeploy_engine::secret::SecretRef;
 use cmdeploy_engine::spanned::Spanned;
 
@@ -47,7 +50,9 @@ impl Kind for AccountKind {
         let file = input.file.clone();
         let spec: AccountSpec = kit::decode_typed(input, "account")?;
         let user = &spec.user_name.value;
-        let valid = user.split_once('\\').is_some_and(|(d, u)| !d.is_empty() && !u.is_empty() && !u.contains('\\'));
+        let valid = user
+            .split_once('\\')
+            .is_some_and(|(d, u)| !d.is_empty() && !u.is_empty() && !u.contains('\\'));
         if !valid {
             return Err(vec![Diagnostic::error("cmdeploy::account::user_name", format!("`{user}` is not in the form DOMAIN\\user"))
                 .with_help("ConfigMgr accounts are domain accounts, e.g. user_name = 'CONTOSO\\svc-cmpush' (New-CMAccount -UserName)")
@@ -58,8 +63,10 @@ impl Kind for AccountKind {
         let (connection, _no_edge, meta) = super::site_binding(&spec.site, false);
         let mut d = Decoded::new(attrs, connection, user.to_lowercase());
         d.meta = meta;
-        d.attr_spans.insert("user_name".into(), spec.user_name.span.clone());
-        d.attr_spans.insert("password".into(), spec.password.span.clone());
+        d.attr_spans
+            .insert("user_name".into(), spec.user_name.span.clone());
+        d.attr_spans
+            .insert("password".into(), spec.password.span.clone());
         d.secrets.insert("password".into(), spec.password);
         Ok(d)
     }
@@ -68,33 +75,55 @@ impl Kind for AccountKind {
         let Some(connection) = requests.first().map(|r| r.connection.clone()) else {
             return Vec::new();
         };
-        let code = kit::site_code(ctx, &kit::meta_of(requests[0].desired.as_ref(), requests[0].prior.as_ref()));
-        let mut script = Script::new(Target::SiteServer { site_code: code.clone() });
+        let code = kit::site_code(
+            ctx,
+            &kit::meta_of(requests[0].desired.as_ref(), requests[0].prior.as_ref()),
+        );
+        let mut script = Script::new(Target::SiteServer {
+            site_code: code.clone(),
+        });
         script.push(Call::new("Get-CMAccount").arg("SiteCode", code.as_str()));
-        let all = kit::run(ctx, &connection, &script).await.and_then(|out| kit::value_of(&connection, &script, &out, 0).cloned());
+        let all = kit::run(ctx, &connection, &script)
+            .await
+            .and_then(|out| kit::value_of(&connection, &script, &out, 0).cloned());
         requests
             .into_iter()
             .map(|r| {
-                let key = r.desired.as_ref().map(|d| d.natural_key.clone()).or_else(|| r.prior.as_ref().map(|p| p.natural_key.clone())).unwrap_or_default();
+                let key = r
+                    .desired
+                    .as_ref()
+                    .map(|d| d.natural_key.clone())
+                    .or_else(|| r.prior.as_ref().map(|p| p.natural_key.clone()))
+                    .unwrap_or_default();
                 let outcome = match &all {
                     Err(e) => ReadOutcome::Failed(e.clone()),
-                    Ok(v) => match kit::items(v).into_iter().find(|a| kit::s(a, "UserName").eq_ignore_ascii_case(&key)) {
+                    Ok(v) => match kit::items(v)
+                        .into_iter()
+                        .find(|a| kit::s(a, "UserName").eq_ignore_ascii_case(&key))
+                    {
                         Some(a) => ReadOutcome::Present(Observed {
                             id: kit::s(a, "UserName").to_string(),
-                            attrs: [("user_name".to_string(), json!(kit::s(a, "UserName")))].into_iter().collect(),
+                            attrs: [("user_name".to_string(), json!(kit::s(a, "UserName")))]
+                                .into_iter()
+                                .collect(),
                             notes: Vec::new(),
                         }),
                         None => ReadOutcome::Absent,
                     },
                 };
-                ReadResult { address: r.address, outcome }
+                ReadResult {
+                    address: r.address,
+                    outcome,
+                }
             })
             .collect()
     }
 
     async fn apply(&self, ctx: &Context, op: Operation) -> Result<Applied, RemoteError> {
         let code = kit::site_code(ctx, &kit::meta_of(op.desired.as_ref(), op.prior.as_ref()));
-        let target = Target::SiteServer { site_code: code.clone() };
+        let target = Target::SiteServer {
+            site_code: code.clone(),
+        };
         let host = op.connection.host();
         let user = op
             .desired
@@ -103,14 +132,25 @@ impl Kind for AccountKind {
             .or_else(|| op.prior.as_ref().map(|p| p.id.clone()))
             .unwrap_or_default();
         let call = match op.action {
-            OpAction::Delete => Call::new("Remove-CMAccount").arg("UserName", user.as_str()).switch("Force"),
+            OpAction::Delete => Call::new("Remove-CMAccount")
+                .arg("UserName", user.as_str())
+                .switch("Force"),
             OpAction::Create | OpAction::Update => {
-                let password = op
-                    .secrets
-                    .get("password")
-                    .ok_or_else(|| RemoteError::new(host.clone(), format!("the password of {user} could not be read")))?;
-                let verb = if op.action == OpAction::Create { "New-CMAccount" } else { "Set-CMAccount" };
-                Call::new(verb).arg("UserName", user.as_str()).secret("Password", password).arg("SiteCode", code.as_str())
+                let password = op.secrets.get("password").ok_or_else(|| {
+                    RemoteError::new(
+                        host.clone(),
+                        format!("the password of {user} could not be read"),
+                    )
+                })?;
+                let verb = if op.action == OpAction::Create {
+                    "New-CMAccount"
+                } else {
+                    "Set-CMAccount"
+                };
+                Call::new(verb)
+                    .arg("UserName", user.as_str())
+                    .secret("Password", password)
+                    .arg("SiteCode", code.as_str())
             }
         };
         kit::run_writes(ctx, &op.connection, target, vec![call]).await?;
@@ -119,7 +159,9 @@ impl Kind for AccountKind {
             attrs: if op.action == OpAction::Delete {
                 Default::default()
             } else {
-                [("user_name".to_string(), json!(user))].into_iter().collect()
+                [("user_name".to_string(), json!(user))]
+                    .into_iter()
+                    .collect()
             },
         })
     }

@@ -7,7 +7,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use cmdeploy_engine::diagnostics::{Diagnostic, Diagnostics};
-use cmdeploy_engine::provider::{Applied, Context, DecodeInput, Decoded, Kind, Observed, OpAction, Operation, ReadOutcome, ReadRequest, ReadResult, RemoteError};
+use cmdeploy_engine::provider::{
+    Applied, Context, DecodeInput, Decoded, Kind, Observed, OpAction, Operation, ReadOutcome,
+    ReadRequest, ReadResult, RemoteError,
+};
 use cmdeploy_engine::resource::ResourceSet;
 use cmdeploy_engine::spanned::Spanned;
 
@@ -50,9 +53,15 @@ impl BoundaryType {
 
     /// From SMS_Boundary.BoundaryType.
     pub fn from_number(n: i64) -> Option<BoundaryType> {
-        [BoundaryType::IpSubnet, BoundaryType::AdSite, BoundaryType::Ipv6Prefix, BoundaryType::IpRange, BoundaryType::Vpn]
-            .get(usize::try_from(n).ok()?)
-            .copied()
+        [
+            BoundaryType::IpSubnet,
+            BoundaryType::AdSite,
+            BoundaryType::Ipv6Prefix,
+            BoundaryType::IpRange,
+            BoundaryType::Vpn,
+        ]
+        .get(usize::try_from(n).ok()?)
+        .copied()
     }
 
     /// The manifest name (`ip_subnet`).
@@ -134,7 +143,11 @@ impl Kind for BoundaryKind {
         let spec: BoundarySpec = kit::decode_typed(input, "boundary")?;
         let value = normalize(spec.boundary_type, &spec.value.value).map_err(|(m, help)| {
             vec![Diagnostic::error(
-                if m.contains("supernet") { "cmdeploy::boundary::supernet" } else { "cmdeploy::boundary::value" },
+                if m.contains("supernet") {
+                    "cmdeploy::boundary::supernet"
+                } else {
+                    "cmdeploy::boundary::value"
+                },
                 m,
             )
             .with_help(help)
@@ -169,10 +182,15 @@ impl Kind for BoundaryKind {
         let Some(connection) = requests.first().map(|r| r.connection.clone()) else {
             return Vec::new();
         };
-        let code = kit::site_code(ctx, &kit::meta_of(requests[0].desired.as_ref(), requests[0].prior.as_ref()));
+        let code = kit::site_code(
+            ctx,
+            &kit::meta_of(requests[0].desired.as_ref(), requests[0].prior.as_ref()),
+        );
         let mut script = Script::new(Target::SiteServer { site_code: code });
         script.push(Call::new("Get-CMBoundary"));
-        let all = kit::run(ctx, &connection, &script).await.and_then(|out| kit::value_of(&connection, &script, &out, 0).cloned());
+        let all = kit::run(ctx, &connection, &script)
+            .await
+            .and_then(|out| kit::value_of(&connection, &script, &out, 0).cloned());
         requests
             .into_iter()
             .map(|r| {
@@ -183,7 +201,10 @@ impl Kind for BoundaryKind {
                         None => ReadOutcome::Absent,
                     },
                 };
-                ReadResult { address: r.address, outcome }
+                ReadResult {
+                    address: r.address,
+                    outcome,
+                }
             })
             .collect()
     }
@@ -194,9 +215,22 @@ impl Kind for BoundaryKind {
         let id = op.observed.as_ref().map(|o| o.id.clone());
         match (op.action, &op.desired) {
             (OpAction::Delete, _) => {
-                let id = id.or_else(|| op.prior.as_ref().map(|p| p.id.clone())).unwrap_or_default();
-                kit::run_writes(ctx, &op.connection, target, vec![Call::new("Remove-CMBoundary").arg("Id", id.as_str()).switch("Force")]).await?;
-                Ok(Applied { id, attrs: Default::default() })
+                let id = id
+                    .or_else(|| op.prior.as_ref().map(|p| p.id.clone()))
+                    .unwrap_or_default();
+                kit::run_writes(
+                    ctx,
+                    &op.connection,
+                    target,
+                    vec![Call::new("Remove-CMBoundary")
+                        .arg("Id", id.as_str())
+                        .switch("Force")],
+                )
+                .await?;
+                Ok(Applied {
+                    id,
+                    attrs: Default::default(),
+                })
             }
             (OpAction::Create, Some(d)) => {
                 let t = boundary_type(d);
@@ -205,9 +239,23 @@ impl Kind for BoundaryKind {
                     .arg("Value", d.attrs["value"].clone())
                     .arg("Name", d.attrs["name"].clone());
                 let out = kit::run_writes(ctx, &op.connection, target, vec![call]).await?;
-                let created = out.results.first().map(|r| kit::items(&r.value)).unwrap_or_default();
-                let obj = created.first().ok_or_else(|| RemoteError::new(op.connection.host(), "New-CMBoundary returned no object"))?;
-                Ok(observed_of(obj).map(|o| Applied { id: o.id, attrs: o.attrs }).unwrap_or(Applied { id: String::new(), attrs: Default::default() }))
+                let created = out
+                    .results
+                    .first()
+                    .map(|r| kit::items(&r.value))
+                    .unwrap_or_default();
+                let obj = created.first().ok_or_else(|| {
+                    RemoteError::new(op.connection.host(), "New-CMBoundary returned no object")
+                })?;
+                Ok(observed_of(obj)
+                    .map(|o| Applied {
+                        id: o.id,
+                        attrs: o.attrs,
+                    })
+                    .unwrap_or(Applied {
+                        id: String::new(),
+                        attrs: Default::default(),
+                    }))
             }
             (OpAction::Update, Some(d)) => {
                 let id = id.unwrap_or_default();
@@ -221,14 +269,31 @@ impl Kind for BoundaryKind {
                 if op.changed.iter().any(|c| c == "value" || c == "type") {
                     call = call.arg("NewValue", d.attrs["value"].clone());
                 }
-                let out = kit::run_writes(ctx, &op.connection, target, vec![call.switch("PassThru")]).await?;
-                let obj = out.results.first().map(|r| kit::items(&r.value)).unwrap_or_default();
+                let out =
+                    kit::run_writes(ctx, &op.connection, target, vec![call.switch("PassThru")])
+                        .await?;
+                let obj = out
+                    .results
+                    .first()
+                    .map(|r| kit::items(&r.value))
+                    .unwrap_or_default();
                 obj.first()
                     .and_then(|o| observed_of(o))
-                    .map(|o| Applied { id: o.id, attrs: o.attrs })
-                    .ok_or_else(|| RemoteError::new(op.connection.host(), "Set-CMBoundary -PassThru returned no object"))
+                    .map(|o| Applied {
+                        id: o.id,
+                        attrs: o.attrs,
+                    })
+                    .ok_or_else(|| {
+                        RemoteError::new(
+                            op.connection.host(),
+                            "Set-CMBoundary -PassThru returned no object",
+                        )
+                    })
             }
-            _ => Err(RemoteError::new(op.connection.host(), "provider bug: boundary operation without a desired resource")),
+            _ => Err(RemoteError::new(
+                op.connection.host(),
+                "provider bug: boundary operation without a desired resource",
+            )),
         }
     }
 }
@@ -252,13 +317,20 @@ pub fn observed_of(obj: &Value) -> Option<Observed> {
 }
 
 fn find(all: &Value, r: &ReadRequest) -> Option<Observed> {
-    let objs: Vec<Observed> = kit::items(all).into_iter().filter_map(observed_of).collect();
+    let objs: Vec<Observed> = kit::items(all)
+        .into_iter()
+        .filter_map(observed_of)
+        .collect();
     if let Some(p) = &r.prior {
         if let Some(o) = objs.iter().find(|o| o.id == p.id) {
             return Some(o.clone());
         }
     }
-    let key = r.desired.as_ref().map(|d| d.natural_key.clone()).or_else(|| r.prior.as_ref().map(|p| p.natural_key.clone()))?;
+    let key = r
+        .desired
+        .as_ref()
+        .map(|d| d.natural_key.clone())
+        .or_else(|| r.prior.as_ref().map(|p| p.natural_key.clone()))?;
     objs.into_iter().find(|o| {
         let t: Option<BoundaryType> = serde_json::from_value(o.attrs["type"].clone()).ok();
         t.is_some_and(|t| natural_key(t, o.attrs["value"].as_str().unwrap_or("")) == key)

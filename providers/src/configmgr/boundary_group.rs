@@ -8,7 +8,10 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use cmdeploy_engine::diagnostics::{Diagnostic, Diagnostics};
-use cmdeploy_engine::provider::{Applied, Context, DecodeInput, Decoded, Kind, Observed, OpAction, Operation, ReadOutcome, ReadRequest, ReadResult, RemoteError};
+use cmdeploy_engine::provider::{
+    Applied, Context, DecodeInput, Decoded, Kind, Observed, OpAction, Operation, ReadOutcome,
+    ReadRequest, ReadResult, RemoteError,
+};
 use cmdeploy_engine::resource::{Ownership, ResourceSet};
 use cmdeploy_engine::spanned::Spanned;
 use cmdeploy_engine::Address;
@@ -78,7 +81,9 @@ impl Kind for BoundaryGroupKind {
         }
         if let Some(a) = &spec.assignment_site {
             if let Some(p) = super::site::site_code_problem(&a.value) {
-                errors.push(Diagnostic::error("cmdeploy::site::code", p).at_span(&file, a.span.clone()));
+                errors.push(
+                    Diagnostic::error("cmdeploy::site::code", p).at_span(&file, a.span.clone()),
+                );
             }
         }
         if !errors.is_empty() {
@@ -92,16 +97,31 @@ impl Kind for BoundaryGroupKind {
         }
         attrs.insert(
             "assignment_site".into(),
-            json!(spec.assignment_site.as_ref().map(|s| s.value.to_uppercase()).unwrap_or_default()),
+            json!(spec
+                .assignment_site
+                .as_ref()
+                .map(|s| s.value.to_uppercase())
+                .unwrap_or_default()),
         );
-        attrs.insert("boundaries".into(), kit::sorted(spec.boundaries.iter().map(|b| b.value.clone())));
-        attrs.insert("site_systems".into(), kit::sorted(spec.site_systems.iter().map(|s| s.value.to_lowercase())));
+        attrs.insert(
+            "boundaries".into(),
+            kit::sorted(spec.boundaries.iter().map(|b| b.value.clone())),
+        );
+        attrs.insert(
+            "site_systems".into(),
+            kit::sorted(spec.site_systems.iter().map(|s| s.value.to_lowercase())),
+        );
         let (connection, reference, meta) = super::site_binding(&spec.site, true);
         let mut d = Decoded::new(attrs, connection, name.to_lowercase());
         d.references.extend(reference);
-        d.references.extend(spec.boundaries.iter().map(|b| super::reference("boundary", b)));
+        d.references.extend(
+            spec.boundaries
+                .iter()
+                .map(|b| super::reference("boundary", b)),
+        );
         if let Some(a) = &spec.assignment_site {
-            d.attr_spans.insert("assignment_site".into(), a.span.clone());
+            d.attr_spans
+                .insert("assignment_site".into(), a.span.clone());
         }
         if let Some(b) = spec.boundaries.first() {
             d.attr_spans.insert("boundaries".into(), b.span.clone());
@@ -132,7 +152,11 @@ impl Kind for BoundaryGroupKind {
             if site.is_empty() {
                 continue;
             }
-            if let Some(s) = resources.get(&Address::new("site", site)).or_else(|| resources.of_kind("site").find(|s| s.str_attr("code") == Some(site))) {
+            if let Some(s) = resources.get(&Address::new("site", site)).or_else(|| {
+                resources
+                    .of_kind("site")
+                    .find(|s| s.str_attr("code") == Some(site))
+            }) {
                 if s.str_attr("type") != Some("primary") {
                     out.push(
                         Diagnostic::error("cmdeploy::boundary_group::assignment_not_primary", format!("{} assigns clients to {site}, which is not a primary site", g.address))
@@ -141,7 +165,14 @@ impl Kind for BoundaryGroupKind {
                     );
                 }
             }
-            for b in g.attrs.get("boundaries").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
+            for b in g
+                .attrs
+                .get("boundaries")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+            {
                 match assigned.get(b) {
                     Some((other_site, other_group)) if other_site != site => out.push(
                         Diagnostic::error(
@@ -163,7 +194,10 @@ impl Kind for BoundaryGroupKind {
         let Some(connection) = requests.first().map(|r| r.connection.clone()) else {
             return Vec::new();
         };
-        let code = kit::site_code(ctx, &kit::meta_of(requests[0].desired.as_ref(), requests[0].prior.as_ref()));
+        let code = kit::site_code(
+            ctx,
+            &kit::meta_of(requests[0].desired.as_ref(), requests[0].prior.as_ref()),
+        );
         let mut script = Script::new(Target::SiteServer { site_code: code });
         script.push(Call::new("Get-CMBoundaryGroup"));
         let mut per_name = BTreeMap::new();
@@ -171,8 +205,13 @@ impl Kind for BoundaryGroupKind {
             for name in candidate_names(r) {
                 per_name.entry(name.to_lowercase()).or_insert_with(|| {
                     (
-                        script.push(Call::new("Get-CMBoundary").arg("BoundaryGroupName", name.as_str())),
-                        script.push(Call::new("Get-CMBoundaryGroupSiteSystem").arg("GroupName", name.as_str())),
+                        script.push(
+                            Call::new("Get-CMBoundary").arg("BoundaryGroupName", name.as_str()),
+                        ),
+                        script.push(
+                            Call::new("Get-CMBoundaryGroupSiteSystem")
+                                .arg("GroupName", name.as_str()),
+                        ),
                     )
                 });
             }
@@ -190,14 +229,28 @@ impl Kind for BoundaryGroupKind {
                             let prior_id = r.prior.as_ref().map(|p| p.id.clone());
                             let found = groups
                                 .iter()
-                                .find(|g| prior_id.as_deref() == Some(kit::n(g, "GroupID").to_string().as_str()))
-                                .or_else(|| groups.iter().find(|g| candidate_names(&r).iter().any(|n| n.eq_ignore_ascii_case(kit::s(g, "Name")))));
+                                .find(|g| {
+                                    prior_id.as_deref()
+                                        == Some(kit::n(g, "GroupID").to_string().as_str())
+                                })
+                                .or_else(|| {
+                                    groups.iter().find(|g| {
+                                        candidate_names(&r)
+                                            .iter()
+                                            .any(|n| n.eq_ignore_ascii_case(kit::s(g, "Name")))
+                                    })
+                                });
                             match found {
                                 None => ReadOutcome::Absent,
                                 Some(g) => {
                                     let name = kit::s(g, "Name").to_lowercase();
                                     match per_name.get(&name) {
-                                        Some(&(bid, sid)) => observe(ctx, g, out.get(bid).map(|x| &x.value), out.get(sid).map(|x| &x.value)),
+                                        Some(&(bid, sid)) => observe(
+                                            ctx,
+                                            g,
+                                            out.get(bid).map(|x| &x.value),
+                                            out.get(sid).map(|x| &x.value),
+                                        ),
                                         None => observe(ctx, g, None, None),
                                     }
                                 }
@@ -205,7 +258,10 @@ impl Kind for BoundaryGroupKind {
                         }
                     },
                 };
-                ReadResult { address: r.address, outcome }
+                ReadResult {
+                    address: r.address,
+                    outcome,
+                }
             })
             .collect()
     }
@@ -217,18 +273,54 @@ impl Kind for BoundaryGroupKind {
         let current_name = op
             .observed
             .as_ref()
-            .and_then(|o| o.attrs.get("name").and_then(Value::as_str).map(str::to_string))
-            .or_else(|| op.prior.as_ref().and_then(|p| p.attributes.get("name").and_then(Value::as_str).map(str::to_string)));
+            .and_then(|o| {
+                o.attrs
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            })
+            .or_else(|| {
+                op.prior.as_ref().and_then(|p| {
+                    p.attributes
+                        .get("name")
+                        .and_then(Value::as_str)
+                        .map(str::to_string)
+                })
+            });
         let Some(d) = op.desired.clone() else {
             let name = current_name.unwrap_or_default();
-            kit::run_writes(ctx, &op.connection, target, vec![Call::new("Remove-CMBoundaryGroup").arg("Name", name.as_str()).switch("Force")]).await?;
-            return Ok(Applied { id: String::new(), attrs: Default::default() });
+            kit::run_writes(
+                ctx,
+                &op.connection,
+                target,
+                vec![Call::new("Remove-CMBoundaryGroup")
+                    .arg("Name", name.as_str())
+                    .switch("Force")],
+            )
+            .await?;
+            return Ok(Applied {
+                id: String::new(),
+                attrs: Default::default(),
+            });
         };
         let name = d.str_attr("name").unwrap_or_default().to_string();
-        let strs = |v: Option<&Value>| -> Vec<String> { v.and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect()).unwrap_or_default() };
+        let strs = |v: Option<&Value>| -> Vec<String> {
+            v.and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
         let want_b = strs(d.attrs.get("boundaries"));
         let want_s = strs(d.attrs.get("site_systems"));
-        let have = op.observed.as_ref().map(|o| o.attrs.clone()).unwrap_or_default();
+        let have = op
+            .observed
+            .as_ref()
+            .map(|o| o.attrs.clone())
+            .unwrap_or_default();
         let have_b = strs(have.get("boundaries"));
         let have_s = strs(have.get("site_systems"));
         let additive = |a: &str| d.additive.contains(a);
@@ -259,11 +351,21 @@ impl Kind for BoundaryGroupKind {
                 any = true;
             }
             if op.changed.iter().any(|x| x == "assignment_site") {
-                c = c.arg("DefaultSiteCode", if site.is_empty() { Value::Null } else { json!(site) });
+                c = c.arg(
+                    "DefaultSiteCode",
+                    if site.is_empty() {
+                        Value::Null
+                    } else {
+                        json!(site)
+                    },
+                );
                 any = true;
             }
             let add_s: Vec<&String> = want_s.iter().filter(|s| !have_s.contains(s)).collect();
-            let remove_s: Vec<&String> = have_s.iter().filter(|s| !want_s.contains(s) && !additive("site_systems")).collect();
+            let remove_s: Vec<&String> = have_s
+                .iter()
+                .filter(|s| !want_s.contains(s) && !additive("site_systems"))
+                .collect();
             if !add_s.is_empty() {
                 c = c.arg("AddSiteSystemServerName", json!(add_s));
                 any = true;
@@ -277,16 +379,33 @@ impl Kind for BoundaryGroupKind {
             }
         }
         let to_add: Vec<&String> = want_b.iter().filter(|b| !have_b.contains(b)).collect();
-        let to_remove: Vec<&String> = have_b.iter().filter(|b| !want_b.contains(b) && !additive("boundaries")).collect();
+        let to_remove: Vec<&String> = have_b
+            .iter()
+            .filter(|b| !want_b.contains(b) && !additive("boundaries"))
+            .collect();
         if !to_add.is_empty() || !to_remove.is_empty() {
             let ids = boundary_ids(ctx, &op, &target).await?;
             for b in to_add {
-                let id = ids.get(&natural_of(ctx, b)).ok_or_else(|| RemoteError::new(host.clone(), format!("boundary {b} does not exist in ConfigMgr")))?;
-                calls.push(Call::new("Add-CMBoundaryToGroup").arg("BoundaryGroupName", name.as_str()).arg("BoundaryId", *id));
+                let id = ids.get(&natural_of(ctx, b)).ok_or_else(|| {
+                    RemoteError::new(
+                        host.clone(),
+                        format!("boundary {b} does not exist in ConfigMgr"),
+                    )
+                })?;
+                calls.push(
+                    Call::new("Add-CMBoundaryToGroup")
+                        .arg("BoundaryGroupName", name.as_str())
+                        .arg("BoundaryId", *id),
+                );
             }
             for b in to_remove {
                 if let Some(id) = ids.get(&natural_of(ctx, b)) {
-                    calls.push(Call::new("Remove-CMBoundaryFromGroup").arg("BoundaryGroupName", name.as_str()).arg("BoundaryId", *id).switch("Force"));
+                    calls.push(
+                        Call::new("Remove-CMBoundaryFromGroup")
+                            .arg("BoundaryGroupName", name.as_str())
+                            .arg("BoundaryId", *id)
+                            .switch("Force"),
+                    );
                 }
             }
         }
@@ -297,10 +416,21 @@ impl Kind for BoundaryGroupKind {
             prior: op.prior.clone(),
             connection: op.connection.clone(),
         };
-        match BoundaryGroupKind.read(ctx, vec![req]).await.pop().map(|r| r.outcome) {
-            Some(ReadOutcome::Present(o)) => Ok(Applied { id: o.id, attrs: o.attrs }),
+        match BoundaryGroupKind
+            .read(ctx, vec![req])
+            .await
+            .pop()
+            .map(|r| r.outcome)
+        {
+            Some(ReadOutcome::Present(o)) => Ok(Applied {
+                id: o.id,
+                attrs: o.attrs,
+            }),
             Some(ReadOutcome::Failed(e)) => Err(e),
-            _ => Err(RemoteError::new(host, format!("boundary group {name} is not found after apply"))),
+            _ => Err(RemoteError::new(
+                host,
+                format!("boundary group {name} is not found after apply"),
+            )),
         }
     }
 }
@@ -310,7 +440,11 @@ fn candidate_names(r: &ReadRequest) -> Vec<String> {
     if let Some(n) = r.desired.as_ref().and_then(|d| d.str_attr("name")) {
         v.push(n.to_string());
     }
-    if let Some(n) = r.prior.as_ref().and_then(|p| p.attributes.get("name").and_then(Value::as_str)) {
+    if let Some(n) = r
+        .prior
+        .as_ref()
+        .and_then(|p| p.attributes.get("name").and_then(Value::as_str))
+    {
         if !v.iter().any(|x| x.eq_ignore_ascii_case(n)) {
             v.push(n.to_string());
         }
@@ -335,7 +469,11 @@ fn member_key(ctx: &Context, natural: &str) -> String {
         .unwrap_or_else(|| natural.to_string())
 }
 
-async fn boundary_ids(ctx: &Context, op: &Operation, target: &Target) -> Result<BTreeMap<String, i64>, RemoteError> {
+async fn boundary_ids(
+    ctx: &Context,
+    op: &Operation,
+    target: &Target,
+) -> Result<BTreeMap<String, i64>, RemoteError> {
     let mut script = Script::new(target.clone());
     script.push(Call::new("Get-CMBoundary"));
     let out = kit::run(ctx, &op.connection, &script).await?;
@@ -344,25 +482,51 @@ async fn boundary_ids(ctx: &Context, op: &Operation, target: &Target) -> Result<
         .into_iter()
         .filter_map(|b| {
             let t = BoundaryType::from_number(kit::n(b, "BoundaryType"))?;
-            Some((boundary::natural_key(t, kit::s(b, "Value")), kit::n(b, "BoundaryID")))
+            Some((
+                boundary::natural_key(t, kit::s(b, "Value")),
+                kit::n(b, "BoundaryID"),
+            ))
         })
         .collect())
 }
 
-fn observe(ctx: &Context, g: &Value, members: Option<&Value>, systems: Option<&Value>) -> ReadOutcome {
+fn observe(
+    ctx: &Context,
+    g: &Value,
+    members: Option<&Value>,
+    systems: Option<&Value>,
+) -> ReadOutcome {
     let mut attrs = serde_json::Map::new();
     attrs.insert("name".into(), json!(kit::s(g, "Name")));
     attrs.insert("description".into(), json!(kit::s(g, "Description")));
-    attrs.insert("assignment_site".into(), json!(kit::s(g, "DefaultSiteCode").to_uppercase()));
-    let boundaries = members.map(kit::items).unwrap_or_default().into_iter().filter_map(|b| {
-        let t = BoundaryType::from_number(kit::n(b, "BoundaryType"))?;
-        Some(member_key(ctx, &boundary::natural_key(t, kit::s(b, "Value"))))
-    });
+    attrs.insert(
+        "assignment_site".into(),
+        json!(kit::s(g, "DefaultSiteCode").to_uppercase()),
+    );
+    let boundaries = members
+        .map(kit::items)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|b| {
+            let t = BoundaryType::from_number(kit::n(b, "BoundaryType"))?;
+            Some(member_key(
+                ctx,
+                &boundary::natural_key(t, kit::s(b, "Value")),
+            ))
+        });
     attrs.insert("boundaries".into(), kit::sorted(boundaries));
-    let servers = systems.map(kit::items).unwrap_or_default().into_iter().map(|s| {
-        let path = kit::s(s, "ServerNalPath");
-        path.trim_end_matches('\\').rsplit('\\').next().unwrap_or(path).to_lowercase()
-    });
+    let servers = systems
+        .map(kit::items)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|s| {
+            let path = kit::s(s, "ServerNalPath");
+            path.trim_end_matches('\\')
+                .rsplit('\\')
+                .next()
+                .unwrap_or(path)
+                .to_lowercase()
+        });
     attrs.insert("site_systems".into(), kit::sorted(servers));
     ReadOutcome::Present(Observed {
         id: kit::n(g, "GroupID").to_string(),

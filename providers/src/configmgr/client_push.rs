@@ -8,7 +8,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use cmdeploy_engine::diagnostics::{Diagnostic, Diagnostics};
-use cmdeploy_engine::provider::{Applied, Context, DecodeInput, Decoded, Kind, Observed, Operation, ReadOutcome, ReadRequest, ReadResult, RemoteError};
+use cmdeploy_engine::provider::{
+    Applied, Context, DecodeInput, Decoded, Kind, Observed, Operation, ReadOutcome, ReadRequest,
+    ReadResult, RemoteError,
+};
 use cmdeploy_engine::resource::{Resource, ResourceSet};
 use cmdeploy_engine::spanned::Spanned;
 use cmdeploy_engine::Address;
@@ -18,7 +21,9 @@ use crate::kit;
 use crate::powershell::{Call, Script, Target};
 
 /// Kinds of systems automatic push installs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum SystemType {
     /// Servers (`-EnableSystemTypeServer`).
@@ -87,7 +92,10 @@ impl Kind for ClientPushKind {
         let key = input.address.name.clone();
         let span = input.span.clone();
         let spec: ClientPushSpec = kit::decode_typed(input, "client_push")?;
-        let site = spec.site.clone().unwrap_or(Spanned { value: key, span: span.clone() });
+        let site = spec.site.clone().unwrap_or(Spanned {
+            value: key,
+            span: span.clone(),
+        });
         let cmd = ccmsetup::to_command_line(&spec.ccmsetup, &spec.properties);
         let mut errors = Vec::new();
         let mut warnings = Vec::new();
@@ -118,7 +126,10 @@ impl Kind for ClientPushKind {
             let mut types = spec.system_types.clone();
             types.sort();
             types.dedup();
-            attrs.insert("system_types".into(), serde_json::to_value(types).unwrap_or(Value::Null));
+            attrs.insert(
+                "system_types".into(),
+                serde_json::to_value(types).unwrap_or(Value::Null),
+            );
         } else if !spec.system_types.is_empty() {
             warnings.push(
                 Diagnostic::warning("cmdeploy::client_push::system_types_ignored", "system_types are not managed while automatic push is off")
@@ -127,13 +138,30 @@ impl Kind for ClientPushKind {
             );
         }
         attrs.insert("domain_controllers".into(), json!(spec.domain_controllers));
-        attrs.insert("accounts".into(), json!(spec.accounts.iter().map(|a| a.value.clone()).collect::<Vec<_>>()));
-        attrs.insert("allow_ntlm_fallback".into(), json!(spec.allow_ntlm_fallback));
-        attrs.insert("installation_properties".into(), json!(ccmsetup::push_installation_property(&spec.properties, &spec.ccmsetup)));
+        attrs.insert(
+            "accounts".into(),
+            json!(spec
+                .accounts
+                .iter()
+                .map(|a| a.value.clone())
+                .collect::<Vec<_>>()),
+        );
+        attrs.insert(
+            "allow_ntlm_fallback".into(),
+            json!(spec.allow_ntlm_fallback),
+        );
+        attrs.insert(
+            "installation_properties".into(),
+            json!(ccmsetup::push_installation_property(
+                &spec.properties,
+                &spec.ccmsetup
+            )),
+        );
         let (connection, reference, meta) = super::site_binding(&site, true);
         let mut d = Decoded::new(attrs, connection, site.value.to_uppercase());
         d.references.extend(reference);
-        d.references.extend(spec.accounts.iter().map(|a| super::reference("account", a)));
+        d.references
+            .extend(spec.accounts.iter().map(|a| super::reference("account", a)));
         d.meta = meta;
         d.warnings = warnings;
         for (i, a) in spec.accounts.iter().enumerate() {
@@ -146,7 +174,13 @@ impl Kind for ClientPushKind {
         for push in resources.of_kind("client_push") {
             let site = push.meta.get("site").and_then(Value::as_str).unwrap_or("");
             if let Some(s) = resources.get(&Address::new("site", site)) {
-                if s.str_attr("type") == Some("secondary") && push.attrs.get("accounts").and_then(Value::as_array).is_some_and(Vec::is_empty) {
+                if s.str_attr("type") == Some("secondary")
+                    && push
+                        .attrs
+                        .get("accounts")
+                        .and_then(Value::as_array)
+                        .is_some_and(Vec::is_empty)
+                {
                     out.push(
                         Diagnostic::warning("cmdeploy::client_push::secondary_account", format!("{} pushes from secondary site {site} without an account", push.address))
                             .with_help("for push from a secondary site, define the push account at the secondary site (configmgr.md §6 rule 2)")
@@ -154,7 +188,13 @@ impl Kind for ClientPushKind {
                     );
                 }
             }
-            let accounts: Vec<String> = push.attrs["accounts"].as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_string).collect();
+            let accounts: Vec<String> = push.attrs["accounts"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect();
             for account in accounts {
                 let Some(acc) = resources.get(&Address::new("account", account.as_str())) else {
                     continue;
@@ -168,14 +208,25 @@ impl Kind for ClientPushKind {
         let Some(connection) = requests.first().map(|r| r.connection.clone()) else {
             return Vec::new();
         };
-        let codes: Vec<String> = requests.iter().map(|r| kit::site_code(ctx, &kit::meta_of(r.desired.as_ref(), r.prior.as_ref()))).collect();
-        let mut script = Script::new(Target::SiteServer { site_code: codes[0].clone() });
+        let codes: Vec<String> = requests
+            .iter()
+            .map(|r| kit::site_code(ctx, &kit::meta_of(r.desired.as_ref(), r.prior.as_ref())))
+            .collect();
+        let mut script = Script::new(Target::SiteServer {
+            site_code: codes[0].clone(),
+        });
         let ids: Vec<(usize, usize)> = codes
             .iter()
             .map(|c| {
                 (
-                    script.push(Call::new("Get-CMClientPushInstallation").arg("SiteCode", c.as_str())),
-                    script.push(Call::new("Get-CMSiteComponent").arg("SiteCode", c.as_str()).arg("ComponentName", "SMS_DISCOVERY_DATA_MANAGER")),
+                    script.push(
+                        Call::new("Get-CMClientPushInstallation").arg("SiteCode", c.as_str()),
+                    ),
+                    script.push(
+                        Call::new("Get-CMSiteComponent")
+                            .arg("SiteCode", c.as_str())
+                            .arg("ComponentName", "SMS_DISCOVERY_DATA_MANAGER"),
+                    ),
                 )
             })
             .collect();
@@ -186,7 +237,10 @@ impl Kind for ClientPushKind {
             .map(|(r, (ccm, ddm))| {
                 let outcome = match &out {
                     Err(e) => ReadOutcome::Failed(e.clone()),
-                    Ok(out) => match (kit::value_of(&connection, &script, out, ccm), kit::value_of(&connection, &script, out, ddm)) {
+                    Ok(out) => match (
+                        kit::value_of(&connection, &script, out, ccm),
+                        kit::value_of(&connection, &script, out, ddm),
+                    ) {
                         (Ok(c), Ok(d)) => match (kit::items(c).first(), kit::items(d).first()) {
                             (Some(c), Some(d)) => ReadOutcome::Present(observe(ctx, c, d)),
                             _ => ReadOutcome::Absent,
@@ -194,17 +248,25 @@ impl Kind for ClientPushKind {
                         (Err(e), _) | (_, Err(e)) => ReadOutcome::Failed(e),
                     },
                 };
-                ReadResult { address: r.address, outcome }
+                ReadResult {
+                    address: r.address,
+                    outcome,
+                }
             })
             .collect()
     }
 
     async fn apply(&self, ctx: &Context, op: Operation) -> Result<Applied, RemoteError> {
         let code = kit::site_code(ctx, &kit::meta_of(op.desired.as_ref(), op.prior.as_ref()));
-        let target = Target::SiteServer { site_code: code.clone() };
+        let target = Target::SiteServer {
+            site_code: code.clone(),
+        };
         let Some(d) = op.desired.clone() else {
             // Removing the resource stops managing the settings; the site keeps them.
-            return Ok(Applied { id: code, attrs: Default::default() });
+            return Ok(Applied {
+                id: code,
+                attrs: Default::default(),
+            });
         };
         let changed = |a: &str| op.changed.iter().any(|c| c == a);
         let mut set = Call::new("Set-CMClientPushInstallation").arg("SiteCode", code.as_str());
@@ -213,17 +275,34 @@ impl Kind for ClientPushKind {
             set = set.arg("EnableAutomaticClientPushInstallation", automatic);
         }
         if automatic && (changed("system_types") || changed("automatic")) {
-            let types: Vec<&str> = d.attrs["system_types"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+            let types: Vec<&str> = d.attrs["system_types"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
             set = set
                 .arg("EnableSystemTypeServer", types.contains(&"servers"))
-                .arg("EnableSystemTypeWorkstation", types.contains(&"workstations"))
-                .arg("EnableSystemTypeConfigurationManager", types.contains(&"site_systems"));
+                .arg(
+                    "EnableSystemTypeWorkstation",
+                    types.contains(&"workstations"),
+                )
+                .arg(
+                    "EnableSystemTypeConfigurationManager",
+                    types.contains(&"site_systems"),
+                );
         }
         if changed("domain_controllers") {
-            set = set.arg("InstallClientToDomainController", d.attrs["domain_controllers"].clone());
+            set = set.arg(
+                "InstallClientToDomainController",
+                d.attrs["domain_controllers"].clone(),
+            );
         }
         if changed("installation_properties") {
-            set = set.arg("InstallationProperty", d.attrs["installation_properties"].clone());
+            set = set.arg(
+                "InstallationProperty",
+                d.attrs["installation_properties"].clone(),
+            );
         }
         if changed("allow_ntlm_fallback") {
             set = set.arg("AllownNTLMFallback", d.attrs["allow_ntlm_fallback"].clone());
@@ -233,10 +312,24 @@ impl Kind for ClientPushKind {
             calls.push(set);
         }
         if changed("accounts") {
-            let users: Vec<String> = d.attrs["accounts"].as_array().into_iter().flatten().filter_map(Value::as_str).map(|k| kit::account_user(ctx, k)).collect();
-            calls.push(Call::new("Set-CMClientPushInstallation").arg("SiteCode", code.as_str()).switch("ClearAccount"));
+            let users: Vec<String> = d.attrs["accounts"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(|k| kit::account_user(ctx, k))
+                .collect();
+            calls.push(
+                Call::new("Set-CMClientPushInstallation")
+                    .arg("SiteCode", code.as_str())
+                    .switch("ClearAccount"),
+            );
             if !users.is_empty() {
-                calls.push(Call::new("Set-CMClientPushInstallation").arg("SiteCode", code.as_str()).arg("AddAccount", json!(users)));
+                calls.push(
+                    Call::new("Set-CMClientPushInstallation")
+                        .arg("SiteCode", code.as_str())
+                        .arg("AddAccount", json!(users)),
+                );
             }
         }
         kit::run_writes(ctx, &op.connection, target, calls).await?;
@@ -246,10 +339,21 @@ impl Kind for ClientPushKind {
             prior: op.prior.clone(),
             connection: op.connection.clone(),
         };
-        match ClientPushKind.read(ctx, vec![req]).await.pop().map(|r| r.outcome) {
-            Some(ReadOutcome::Present(o)) => Ok(Applied { id: o.id, attrs: o.attrs }),
+        match ClientPushKind
+            .read(ctx, vec![req])
+            .await
+            .pop()
+            .map(|r| r.outcome)
+        {
+            Some(ReadOutcome::Present(o)) => Ok(Applied {
+                id: o.id,
+                attrs: o.attrs,
+            }),
             Some(ReadOutcome::Failed(e)) => Err(e),
-            _ => Err(RemoteError::new(op.connection.host(), format!("client push settings of {code} not found after apply"))),
+            _ => Err(RemoteError::new(
+                op.connection.host(),
+                format!("client push settings of {code} not found after apply"),
+            )),
         }
     }
 
@@ -265,7 +369,13 @@ fn check_password(acc: &Resource, out: &mut Diagnostics) {
     let Some(secret) = acc.secrets.get("password") else {
         return;
     };
-    let dir = acc.loc.file.path.parent().map(std::path::Path::to_path_buf).unwrap_or_default();
+    let dir = acc
+        .loc
+        .file
+        .path
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default();
     if let Ok(v) = secret.value.resolve(&dir) {
         if v.char_len() > MAX_PUSH_PASSWORD {
             out.push(
@@ -281,8 +391,11 @@ fn check_password(acc: &Resource, out: &mut Diagnostics) {
 }
 
 fn observe(ctx: &Context, ccm: &Value, ddm: &Value) -> Observed {
-    let filters = kit::prop(ddm, "Filters").map(|p| kit::n(p, "Value")).unwrap_or(7);
-    let automatic = kit::prop(ddm, "Settings").is_some_and(|p| kit::s(p, "Value1").eq_ignore_ascii_case("Active"));
+    let filters = kit::prop(ddm, "Filters")
+        .map(|p| kit::n(p, "Value"))
+        .unwrap_or(7);
+    let automatic = kit::prop(ddm, "Settings")
+        .is_some_and(|p| kit::s(p, "Value1").eq_ignore_ascii_case("Active"));
     let mut types = Vec::new();
     if filters & 4 == 0 {
         types.push("servers");
@@ -299,15 +412,22 @@ fn observe(ctx: &Context, ccm: &Value, ddm: &Value) -> Observed {
     attrs.insert("domain_controllers".into(), json!(filters & 2 == 0));
     attrs.insert(
         "accounts".into(),
-        json!(kit::prop_list(ccm, "Reserved2").iter().map(|u| kit::account_key(ctx, u)).collect::<Vec<_>>()),
+        json!(kit::prop_list(ccm, "Reserved2")
+            .iter()
+            .map(|u| kit::account_key(ctx, u))
+            .collect::<Vec<_>>()),
     );
     attrs.insert(
         "allow_ntlm_fallback".into(),
-        json!(kit::prop(ccm, "Enable NTLM Fallback").map(|p| kit::n(p, "Value") != 0).unwrap_or(true)),
+        json!(kit::prop(ccm, "Enable NTLM Fallback")
+            .map(|p| kit::n(p, "Value") != 0)
+            .unwrap_or(true)),
     );
     attrs.insert(
         "installation_properties".into(),
-        json!(kit::prop(ccm, "Advanced Client Command Line").map(|p| kit::s(p, "Value1")).unwrap_or("")),
+        json!(kit::prop(ccm, "Advanced Client Command Line")
+            .map(|p| kit::s(p, "Value1"))
+            .unwrap_or("")),
     );
     Observed {
         id: kit::s(ccm, "SiteCode").to_uppercase(),

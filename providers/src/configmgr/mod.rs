@@ -31,7 +31,10 @@ pub fn register(r: &mut Registry) {
 
 /// The common part of a site-side resource: which site's server it is managed through.
 /// Returns the connection (inherited from `site.<key>`), the reference (when `edge`), and `meta`.
-pub fn site_binding(site: &Spanned<String>, edge: bool) -> (ConnectionRef, Option<Reference>, Map<String, Value>) {
+pub fn site_binding(
+    site: &Spanned<String>,
+    edge: bool,
+) -> (ConnectionRef, Option<Reference>, Map<String, Value>) {
     let target = Address::new("site", site.value.clone());
     let reference = edge.then(|| Reference {
         target: target.clone(),

@@ -39,9 +39,9 @@ pub fn subnet(value: &str) -> Result<Subnet, String> {
     if let Ok(addr) = value.parse::<Ipv4Addr>() {
         return Ok(Subnet::Id(addr.to_string()));
     }
-    let net: Ipv4Net = value
-        .parse()
-        .map_err(|_| format!("`{value}` is not an IPv4 subnet (expected a.b.c.d/len, e.g. 10.1.0.0/16)"))?;
+    let net: Ipv4Net = value.parse().map_err(|_| {
+        format!("`{value}` is not an IPv4 subnet (expected a.b.c.d/len, e.g. 10.1.0.0/16)")
+    })?;
     if net.prefix_len() < classful_prefix(net.network()) {
         return Ok(Subnet::Supernet {
             range: format!("{}-{}", net.network(), net.broadcast()),
@@ -58,8 +58,14 @@ pub fn range(value: &str) -> Result<(Ipv4Addr, Ipv4Addr), String> {
     let (a, b) = value
         .split_once('-')
         .ok_or_else(|| format!("`{value}` is not an IP range (expected start-end)"))?;
-    let a: Ipv4Addr = a.trim().parse().map_err(|_| format!("`{a}` is not an IPv4 address"))?;
-    let b: Ipv4Addr = b.trim().parse().map_err(|_| format!("`{b}` is not an IPv4 address"))?;
+    let a: Ipv4Addr = a
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{a}` is not an IPv4 address"))?;
+    let b: Ipv4Addr = b
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{b}` is not an IPv4 address"))?;
     if u32::from(a) > u32::from(b) {
         return Err(format!("range start {a} is after its end {b}"));
     }
@@ -81,9 +87,18 @@ mod tests {
 
     #[test]
     fn subnet_ids_and_supernets() {
-        assert_eq!(subnet("10.1.0.0/16").unwrap(), Subnet::Id("10.1.0.0".into()));
-        assert_eq!(subnet("10.1.7.9/16").unwrap(), Subnet::Id("10.1.0.0".into()));
-        assert_eq!(subnet("192.168.10.0/24").unwrap(), Subnet::Id("192.168.10.0".into()));
+        assert_eq!(
+            subnet("10.1.0.0/16").unwrap(),
+            Subnet::Id("10.1.0.0".into())
+        );
+        assert_eq!(
+            subnet("10.1.7.9/16").unwrap(),
+            Subnet::Id("10.1.0.0".into())
+        );
+        assert_eq!(
+            subnet("192.168.10.0/24").unwrap(),
+            Subnet::Id("192.168.10.0".into())
+        );
         assert_eq!(
             subnet("192.168.0.0/16").unwrap(),
             Subnet::Supernet {

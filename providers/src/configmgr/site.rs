@@ -9,7 +9,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use cmdeploy_engine::diagnostics::Diagnostic;
-use cmdeploy_engine::provider::{Applied, Context, DecodeInput, Decoded, Kind, Observed, OpAction, Operation, ReadOutcome, ReadRequest, ReadResult, RemoteError};
+use cmdeploy_engine::provider::{
+    Applied, Context, DecodeInput, Decoded, Kind, Observed, OpAction, Operation, ReadOutcome,
+    ReadRequest, ReadResult, RemoteError,
+};
 use cmdeploy_engine::resource::ConnectionRef;
 use cmdeploy_engine::spanned::Spanned;
 
@@ -85,10 +88,15 @@ pub const RESERVED_SITE_CODES: [&str; 6] = ["AUX", "CON", "NUL", "PRN", "SMS", "
 /// Checks a site code: exactly 3 characters A–Z/0–9, not reserved.
 pub fn site_code_problem(code: &str) -> Option<String> {
     if code.len() != 3 || !code.chars().all(|c| c.is_ascii_alphanumeric()) {
-        return Some(format!("site code `{code}` must be exactly 3 characters A–Z or 0–9"));
+        return Some(format!(
+            "site code `{code}` must be exactly 3 characters A–Z or 0–9"
+        ));
     }
     if RESERVED_SITE_CODES.contains(&code.to_uppercase().as_str()) {
-        return Some(format!("site code `{code}` is reserved ({})", RESERVED_SITE_CODES.join(", ")));
+        return Some(format!(
+            "site code `{code}` is reserved ({})",
+            RESERVED_SITE_CODES.join(", ")
+        ));
     }
     None
 }
@@ -115,7 +123,10 @@ impl Kind for SiteKind {
         let key = input.address.name.clone();
         let table_span = input.span.clone();
         let spec: SiteSpec = kit::decode_typed(input, "site")?;
-        let code = spec.code.clone().unwrap_or_else(|| Spanned { value: key.clone(), span: table_span.clone() });
+        let code = spec.code.clone().unwrap_or_else(|| Spanned {
+            value: key.clone(),
+            span: table_span.clone(),
+        });
         let mut errors = Vec::new();
         if let Some(problem) = site_code_problem(&code.value) {
             errors.push(
@@ -136,7 +147,10 @@ impl Kind for SiteKind {
         }
         let mut attrs = serde_json::Map::new();
         attrs.insert("code".into(), json!(code.value.to_uppercase()));
-        attrs.insert("type".into(), serde_json::to_value(spec.site_type).unwrap_or(Value::Null));
+        attrs.insert(
+            "type".into(),
+            serde_json::to_value(spec.site_type).unwrap_or(Value::Null),
+        );
         attrs.insert("server".into(), json!(spec.server.to_lowercase()));
         if let Some(p) = &spec.parent {
             attrs.insert("parent".into(), json!(p.to_uppercase()));
@@ -144,20 +158,33 @@ impl Kind for SiteKind {
         if let Some(f) = &spec.fallback_status_point {
             let mut v = f.value.clone();
             v.server = v.server.to_lowercase();
-            attrs.insert("fallback_status_point".into(), serde_json::to_value(v).unwrap_or(Value::Null));
+            attrs.insert(
+                "fallback_status_point".into(),
+                serde_json::to_value(v).unwrap_or(Value::Null),
+            );
         }
         if let Some(naa) = &spec.network_access_accounts {
-            attrs.insert("network_access_accounts".into(), kit::sorted(naa.iter().map(|a| a.value.clone())));
+            attrs.insert(
+                "network_access_accounts".into(),
+                kit::sorted(naa.iter().map(|a| a.value.clone())),
+            );
         }
         if let Some(s) = spec.software_update_installation {
             attrs.insert("software_update_installation".into(), json!(s));
         }
-        let mut d = Decoded::new(attrs, ConnectionRef::Named(spec.connection.clone()), code.value.to_uppercase());
+        let mut d = Decoded::new(
+            attrs,
+            ConnectionRef::Named(spec.connection.clone()),
+            code.value.to_uppercase(),
+        );
         d.meta.insert("site".into(), json!(key));
-        d.meta.insert("site_code".into(), json!(code.value.to_uppercase()));
+        d.meta
+            .insert("site_code".into(), json!(code.value.to_uppercase()));
         d.attr_spans.insert("code".into(), code.span.clone());
         for n in spec.network_access_accounts.iter().flatten() {
-            d.attr_spans.entry("network_access_accounts".into()).or_insert(n.span.clone());
+            d.attr_spans
+                .entry("network_access_accounts".into())
+                .or_insert(n.span.clone());
             d.references.push(super::reference("account", n));
         }
         Ok(d)
@@ -167,15 +194,23 @@ impl Kind for SiteKind {
         let Some(connection) = requests.first().map(|r| r.connection.clone()) else {
             return Vec::new();
         };
-        let codes: Vec<String> = requests.iter().map(|r| kit::site_code(ctx, &kit::meta_of(r.desired.as_ref(), r.prior.as_ref()))).collect();
-        let mut script = Script::new(Target::SiteServer { site_code: codes[0].clone() });
+        let codes: Vec<String> = requests
+            .iter()
+            .map(|r| kit::site_code(ctx, &kit::meta_of(r.desired.as_ref(), r.prior.as_ref())))
+            .collect();
+        let mut script = Script::new(Target::SiteServer {
+            site_code: codes[0].clone(),
+        });
         let mut ids = Vec::new();
         for code in &codes {
             ids.push([
                 script.push(Call::new("Get-CMSite").arg("SiteCode", code.as_str())),
                 script.push(Call::new("Get-CMFallbackStatusPoint").arg("SiteCode", code.as_str())),
                 script.push(Call::new("Get-CMAccount").arg("SiteCode", code.as_str())),
-                script.push(Call::new("Get-CMSoftwareUpdateBasedClientInstallation").arg("SiteCode", code.as_str())),
+                script.push(
+                    Call::new("Get-CMSoftwareUpdateBasedClientInstallation")
+                        .arg("SiteCode", code.as_str()),
+                ),
             ]);
         }
         let out = kit::run(ctx, &connection, &script).await;
@@ -204,12 +239,19 @@ impl Kind for SiteKind {
         let host = op.connection.host();
         let Some(desired) = op.desired.clone() else {
             // Forgetting a site removes nothing: sites are not cmdeploy's to delete.
-            return Ok(Applied { id: code, attrs: Default::default() });
+            return Ok(Applied {
+                id: code,
+                attrs: Default::default(),
+            });
         };
         if op.action == OpAction::Create {
             return Err(RemoteError::new(host, format!("site {code} does not exist: cmdeploy manages existing sites; install the site with ConfigMgr setup")));
         }
-        let observed = op.observed.as_ref().map(|o| o.attrs.clone()).unwrap_or_default();
+        let observed = op
+            .observed
+            .as_ref()
+            .map(|o| o.attrs.clone())
+            .unwrap_or_default();
         let mut calls = Vec::new();
         for fixed in ["type", "server", "parent"] {
             if op.changed.iter().any(|c| c == fixed) {
@@ -220,9 +262,12 @@ impl Kind for SiteKind {
             }
         }
         if op.changed.iter().any(|c| c == "fallback_status_point") {
-            let want: FallbackStatusPoint = serde_json::from_value(desired.attrs["fallback_status_point"].clone())
-                .map_err(|e| RemoteError::new(host.clone(), format!("provider bug: {e}")))?;
-            let have: Option<FallbackStatusPoint> = observed.get("fallback_status_point").and_then(|v| serde_json::from_value(v.clone()).ok());
+            let want: FallbackStatusPoint =
+                serde_json::from_value(desired.attrs["fallback_status_point"].clone())
+                    .map_err(|e| RemoteError::new(host.clone(), format!("provider bug: {e}")))?;
+            let have: Option<FallbackStatusPoint> = observed
+                .get("fallback_status_point")
+                .and_then(|v| serde_json::from_value(v.clone()).ok());
             match have {
                 Some(h) if h.server == want.server => calls.push(
                     Call::new("Set-CMFallbackStatusPoint")
@@ -233,7 +278,12 @@ impl Kind for SiteKind {
                 ),
                 other => {
                     if let Some(h) = other {
-                        calls.push(Call::new("Remove-CMFallbackStatusPoint").arg("SiteCode", code.as_str()).arg("SiteSystemServerName", h.server.as_str()).switch("Force"));
+                        calls.push(
+                            Call::new("Remove-CMFallbackStatusPoint")
+                                .arg("SiteCode", code.as_str())
+                                .arg("SiteSystemServerName", h.server.as_str())
+                                .switch("Force"),
+                        );
                     }
                     calls.push(
                         Call::new("Add-CMFallbackStatusPoint")
@@ -246,22 +296,55 @@ impl Kind for SiteKind {
             }
         }
         if op.changed.iter().any(|c| c == "network_access_accounts") {
-            let keys: Vec<String> = desired.attrs.get("network_access_accounts").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect()).unwrap_or_default();
+            let keys: Vec<String> = desired
+                .attrs
+                .get("network_access_accounts")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default();
             let list: Vec<String> = keys.iter().map(|k| kit::account_user(ctx, k)).collect();
             if list.is_empty() {
-                calls.push(Call::new("Set-CMSoftwareDistributionComponent").arg("SiteCode", code.as_str()).switch("CleanNetworkAccessAccountName"));
+                calls.push(
+                    Call::new("Set-CMSoftwareDistributionComponent")
+                        .arg("SiteCode", code.as_str())
+                        .switch("CleanNetworkAccessAccountName"),
+                );
             } else {
-                calls.push(Call::new("Set-CMSoftwareDistributionComponent").arg("SiteCode", code.as_str()).arg("NetworkAccessAccountName", list));
+                calls.push(
+                    Call::new("Set-CMSoftwareDistributionComponent")
+                        .arg("SiteCode", code.as_str())
+                        .arg("NetworkAccessAccountName", list),
+                );
             }
         }
-        if op.changed.iter().any(|c| c == "software_update_installation") {
+        if op
+            .changed
+            .iter()
+            .any(|c| c == "software_update_installation")
+        {
             calls.push(
                 Call::new("Set-CMSoftwareUpdateBasedClientInstallation")
                     .arg("SiteCode", code.as_str())
-                    .arg("EnableWsus", desired.attrs["software_update_installation"].clone()),
+                    .arg(
+                        "EnableWsus",
+                        desired.attrs["software_update_installation"].clone(),
+                    ),
             );
         }
-        kit::run_writes(ctx, &op.connection, Target::SiteServer { site_code: code.clone() }, calls).await?;
+        kit::run_writes(
+            ctx,
+            &op.connection,
+            Target::SiteServer {
+                site_code: code.clone(),
+            },
+            calls,
+        )
+        .await?;
         read_back(ctx, &op, &code).await
     }
 }
@@ -274,13 +357,25 @@ async fn read_back(ctx: &Context, op: &Operation, code: &str) -> Result<Applied,
         connection: op.connection.clone(),
     };
     match SiteKind.read(ctx, vec![req]).await.pop().map(|r| r.outcome) {
-        Some(ReadOutcome::Present(o)) => Ok(Applied { id: o.id, attrs: o.attrs }),
+        Some(ReadOutcome::Present(o)) => Ok(Applied {
+            id: o.id,
+            attrs: o.attrs,
+        }),
         Some(ReadOutcome::Failed(e)) => Err(e),
-        _ => Err(RemoteError::new(op.connection.host(), format!("site {code} is not found after apply"))),
+        _ => Err(RemoteError::new(
+            op.connection.host(),
+            format!("site {code} is not found after apply"),
+        )),
     }
 }
 
-fn observe(ctx: &Context, connection: &cmdeploy_engine::resource::Connection, script: &Script, out: &crate::powershell::ScriptOutput, id: [usize; 4]) -> Result<Option<Observed>, RemoteError> {
+fn observe(
+    ctx: &Context,
+    connection: &cmdeploy_engine::resource::Connection,
+    script: &Script,
+    out: &crate::powershell::ScriptOutput,
+    id: [usize; 4],
+) -> Result<Option<Observed>, RemoteError> {
     let sites = kit::value_of(connection, script, out, id[0])?;
     let Some(site) = kit::items(sites).into_iter().next() else {
         return Ok(None);
@@ -288,16 +383,35 @@ fn observe(ctx: &Context, connection: &cmdeploy_engine::resource::Connection, sc
     let mut attrs = serde_json::Map::new();
     let code = kit::s(site, "SiteCode").to_uppercase();
     attrs.insert("code".into(), json!(code));
-    attrs.insert("type".into(), json!(if kit::n(site, "Type") == 2 { "primary" } else { "secondary" }));
-    attrs.insert("server".into(), json!(kit::s(site, "ServerName").to_lowercase()));
+    attrs.insert(
+        "type".into(),
+        json!(if kit::n(site, "Type") == 2 {
+            "primary"
+        } else {
+            "secondary"
+        }),
+    );
+    attrs.insert(
+        "server".into(),
+        json!(kit::s(site, "ServerName").to_lowercase()),
+    );
     let parent = kit::s(site, "ReportingSiteCode");
     if !parent.is_empty() {
         attrs.insert("parent".into(), json!(parent.to_uppercase()));
     }
-    if let Some(fsp) = kit::items(kit::value_of(connection, script, out, id[1])?).into_iter().next() {
-        let server = kit::s(fsp, "NetworkOSPath").trim_start_matches('\\').to_lowercase();
-        let count = kit::prop(fsp, "Throttle Count").map(|p| kit::n(p, "Value")).unwrap_or(10_000);
-        let interval_ms = kit::prop(fsp, "Throttle Interval").map(|p| kit::n(p, "Value")).unwrap_or(3_600_000);
+    if let Some(fsp) = kit::items(kit::value_of(connection, script, out, id[1])?)
+        .into_iter()
+        .next()
+    {
+        let server = kit::s(fsp, "NetworkOSPath")
+            .trim_start_matches('\\')
+            .to_lowercase();
+        let count = kit::prop(fsp, "Throttle Count")
+            .map(|p| kit::n(p, "Value"))
+            .unwrap_or(10_000);
+        let interval_ms = kit::prop(fsp, "Throttle Interval")
+            .map(|p| kit::n(p, "Value"))
+            .unwrap_or(3_600_000);
         attrs.insert(
             "fallback_status_point".into(),
             json!({"server": server, "state_message_count": count, "throttle_seconds": interval_ms / 1000}),
@@ -309,13 +423,29 @@ fn observe(ctx: &Context, connection: &cmdeploy_engine::resource::Connection, sc
         kit::sorted(
             kit::items(accounts)
                 .into_iter()
-                .filter(|a| a.get("AccountUsage").and_then(Value::as_array).is_some_and(|u| u.iter().any(|x| x.as_str() == Some("Software Distribution"))))
+                .filter(|a| {
+                    a.get("AccountUsage")
+                        .and_then(Value::as_array)
+                        .is_some_and(|u| {
+                            u.iter()
+                                .any(|x| x.as_str() == Some("Software Distribution"))
+                        })
+                })
                 .map(|a| kit::account_key(ctx, kit::s(a, "UserName"))),
         ),
     );
-    if let Some(component) = kit::items(kit::value_of(connection, script, out, id[3])?).into_iter().next() {
-        let enabled = kit::prop(component, "Enabled").map(|p| kit::n(p, "Value") != 0).unwrap_or(false);
+    if let Some(component) = kit::items(kit::value_of(connection, script, out, id[3])?)
+        .into_iter()
+        .next()
+    {
+        let enabled = kit::prop(component, "Enabled")
+            .map(|p| kit::n(p, "Value") != 0)
+            .unwrap_or(false);
         attrs.insert("software_update_installation".into(), json!(enabled));
     }
-    Ok(Some(Observed { id: code, attrs, notes: Vec::new() }))
+    Ok(Some(Observed {
+        id: code,
+        attrs,
+        notes: Vec::new(),
+    }))
 }

@@ -89,16 +89,28 @@ pub fn value(kind: &str, data: Value) -> Value {
 pub fn client_deployment_values(setup_parameters: &str) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("NoDefAutoAssign".into(), value("DWord", json!(1)));
-    m.insert("SetupParameters".into(), value("String", json!(setup_parameters)));
+    m.insert(
+        "SetupParameters".into(),
+        value("String", json!(setup_parameters)),
+    );
     m
 }
 
 /// Registry values of `site_assignment`.
 pub fn site_assignment_values(a: &SiteAssignment) -> Map<String, Value> {
     let mut m = Map::new();
-    m.insert("GPRequestedSiteAssignmentCode".into(), value("String", json!(a.site_code.value.to_uppercase())));
-    m.insert("GPSiteAssignmentRetryInterval(Min)".into(), value("DWord", json!(a.retry_interval_minutes.value)));
-    m.insert("GPSiteAssignmentRetryDuration(Hour)".into(), value("DWord", json!(a.retry_duration_hours.value)));
+    m.insert(
+        "GPRequestedSiteAssignmentCode".into(),
+        value("String", json!(a.site_code.value.to_uppercase())),
+    );
+    m.insert(
+        "GPSiteAssignmentRetryInterval(Min)".into(),
+        value("DWord", json!(a.retry_interval_minutes.value)),
+    );
+    m.insert(
+        "GPSiteAssignmentRetryDuration(Hour)".into(),
+        value("DWord", json!(a.retry_duration_hours.value)),
+    );
     m
 }
 
@@ -106,7 +118,16 @@ pub fn site_assignment_values(a: &SiteAssignment) -> Map<String, Value> {
 pub fn windows_update_values(w: &WindowsUpdate) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("WUServer".into(), value("String", json!(w.server.value)));
-    m.insert("WUStatusServer".into(), value("String", json!(w.status_server.clone().unwrap_or_else(|| w.server.value.clone()))));
+    m.insert(
+        "WUStatusServer".into(),
+        value(
+            "String",
+            json!(w
+                .status_server
+                .clone()
+                .unwrap_or_else(|| w.server.value.clone())),
+        ),
+    );
     m.insert("AU\\UseWUServer".into(), value("DWord", json!(1)));
     m
 }
@@ -127,7 +148,11 @@ pub fn location(block: &str, name: &str) -> (&'static str, String) {
 pub fn block_names(block: &str) -> &'static [&'static str] {
     match block {
         "client_deployment" => &["NoDefAutoAssign", "SetupParameters"],
-        "site_assignment" => &["GPRequestedSiteAssignmentCode", "GPSiteAssignmentRetryInterval(Min)", "GPSiteAssignmentRetryDuration(Hour)"],
+        "site_assignment" => &[
+            "GPRequestedSiteAssignmentCode",
+            "GPSiteAssignmentRetryInterval(Min)",
+            "GPSiteAssignmentRetryDuration(Hour)",
+        ],
         _ => &["WUServer", "WUStatusServer", "AU\\UseWUServer"],
     }
 }
@@ -147,9 +172,15 @@ pub fn wsus_url_problem(url: &str) -> Option<(String, String)> {
         None => (authority, Some(if scheme == "http" { 80 } else { 443 })),
     };
     if host.is_empty() {
-        return Some((format!("`{url}` has no host"), "give the software update point's name as it is configured (FQDN or short name)".into()));
+        return Some((
+            format!("`{url}` has no host"),
+            "give the software update point's name as it is configured (FQDN or short name)".into(),
+        ));
     }
-    let ok = matches!((scheme.as_str(), port), ("http", Some(80)) | ("http", Some(8530)) | ("https", Some(443)) | ("https", Some(8531)));
+    let ok = matches!(
+        (scheme.as_str(), port),
+        ("http", Some(80)) | ("http", Some(8530)) | ("https", Some(443)) | ("https", Some(8531))
+    );
     if !ok {
         return Some((
             format!("`{url}` uses a port WSUS does not listen on by default"),

@@ -46,7 +46,10 @@ impl<'a> Args<'a> {
     }
 
     fn get(&self, name: &str) -> Option<&'a Value> {
-        let (k, v) = self.map.iter().find(|(k, _)| k.eq_ignore_ascii_case(name))?;
+        let (k, v) = self
+            .map
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))?;
         self.used.borrow_mut().insert(k.to_lowercase());
         Some(v)
     }
@@ -103,7 +106,10 @@ impl<'a> Args<'a> {
         match self.get(name) {
             None => Ok(None),
             Some(Value::Number(n)) if n.is_i64() => Ok(n.as_i64()),
-            Some(Value::String(s)) => s.parse().map(Some).map_err(|_| self.bind_error(name, &Value::String(s.clone()), "System.Int32")),
+            Some(Value::String(s)) => s
+                .parse()
+                .map(Some)
+                .map_err(|_| self.bind_error(name, &Value::String(s.clone()), "System.Int32")),
             Some(other) => Err(self.bind_error(name, other, "System.Int32")),
         }
     }
@@ -138,7 +144,10 @@ impl<'a> Args<'a> {
         match self.map.keys().find(|k| !used.contains(&k.to_lowercase())) {
             Some(unknown) => Err(CmdError::new(
                 "InvalidArgument",
-                format!("{}: A parameter cannot be found that matches parameter name '{unknown}'.", self.cmdlet),
+                format!(
+                    "{}: A parameter cannot be found that matches parameter name '{unknown}'.",
+                    self.cmdlet
+                ),
             )),
             None => Ok(()),
         }

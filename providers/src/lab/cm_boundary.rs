@@ -39,7 +39,11 @@ fn stored_value(boundary_type: u32, value: &str) -> Result<String, CmdError> {
 
 /// The SMS_Boundary shape of a boundary.
 pub fn boundary_json(estate: &Estate, b: &Boundary) -> Value {
-    let groups: Vec<&BoundaryGroup> = estate.boundary_groups.iter().filter(|g| g.boundaries.contains(&b.id)).collect();
+    let groups: Vec<&BoundaryGroup> = estate
+        .boundary_groups
+        .iter()
+        .filter(|g| g.boundaries.contains(&b.id))
+        .collect();
     let site_codes: Vec<&str> = groups
         .iter()
         .filter(|g| !g.default_site_code.is_empty())
@@ -102,10 +106,17 @@ pub fn new_boundary(estate: &mut Estate, a: &Args) -> CmdResult {
     a.accept(&["ValueStartsWith"]);
     a.finish()?;
     let value = stored_value(t, &raw)?;
-    if estate.boundaries.iter().any(|b| b.boundary_type == t && b.value.eq_ignore_ascii_case(&value)) {
+    if estate
+        .boundaries
+        .iter()
+        .any(|b| b.boundary_type == t && b.value.eq_ignore_ascii_case(&value))
+    {
         return Err(CmdError::new(
             "ResourceExists",
-            format!("A boundary of type {} with value '{value}' already exists.", BOUNDARY_TYPES[t as usize]),
+            format!(
+                "A boundary of type {} with value '{value}' already exists.",
+                BOUNDARY_TYPES[t as usize]
+            ),
         ));
     }
     let id = estate.new_id();
@@ -122,7 +133,12 @@ pub fn new_boundary(estate: &mut Estate, a: &Args) -> CmdResult {
 
 /// `Set-CMBoundary -Id [-NewName] [-NewType] [-NewValue]`.
 pub fn set_boundary(estate: &mut Estate, a: &Args) -> CmdResult {
-    let id: u64 = a.str("Id")?.parse().map_err(|_| CmdError::new("InvalidArgument", "Set-CMBoundary: -Id must be a boundary ID"))?;
+    let id: u64 = a.str("Id")?.parse().map_err(|_| {
+        CmdError::new(
+            "InvalidArgument",
+            "Set-CMBoundary: -Id must be a boundary ID",
+        )
+    })?;
     let new_name = a.opt_str("NewName")?;
     let new_type = a.opt_str("NewType")?.map(|t| type_number(&t)).transpose()?;
     let new_value = a.opt_str("NewValue")?;
@@ -132,7 +148,12 @@ pub fn set_boundary(estate: &mut Estate, a: &Args) -> CmdResult {
         .boundaries
         .iter()
         .position(|b| b.id == id)
-        .ok_or_else(|| CmdError::new("ObjectNotFound", format!("No object corresponds to the specified parameters: boundary ID {id}.")))?;
+        .ok_or_else(|| {
+            CmdError::new(
+                "ObjectNotFound",
+                format!("No object corresponds to the specified parameters: boundary ID {id}."),
+            )
+        })?;
     let t = new_type.unwrap_or(estate.boundaries[idx].boundary_type);
     if let Some(v) = new_value {
         estate.boundaries[idx].value = stored_value(t, &v)?;
@@ -146,13 +167,21 @@ pub fn set_boundary(estate: &mut Estate, a: &Args) -> CmdResult {
 
 /// `Remove-CMBoundary -Id -Force`.
 pub fn remove_boundary(estate: &mut Estate, a: &Args) -> CmdResult {
-    let id: u64 = a.str("Id")?.parse().map_err(|_| CmdError::new("InvalidArgument", "Remove-CMBoundary: -Id must be a boundary ID"))?;
+    let id: u64 = a.str("Id")?.parse().map_err(|_| {
+        CmdError::new(
+            "InvalidArgument",
+            "Remove-CMBoundary: -Id must be a boundary ID",
+        )
+    })?;
     a.accept(&["Force"]);
     a.finish()?;
     let before = estate.boundaries.len();
     estate.boundaries.retain(|b| b.id != id);
     if estate.boundaries.len() == before {
-        return Err(CmdError::new("ObjectNotFound", format!("No object corresponds to the specified parameters: boundary ID {id}.")));
+        return Err(CmdError::new(
+            "ObjectNotFound",
+            format!("No object corresponds to the specified parameters: boundary ID {id}."),
+        ));
     }
     for g in &mut estate.boundary_groups {
         g.boundaries.retain(|b| *b != id);
@@ -184,12 +213,24 @@ fn check_fqdns(servers: &[String], estate: &Estate) -> Result<(), CmdError> {
         }
         let known = estate.sites.iter().any(|site| {
             site.server.eq_ignore_ascii_case(s)
-                || site.management_points.iter().any(|m| m.eq_ignore_ascii_case(s))
-                || site.internet_management_points.iter().any(|m| m.eq_ignore_ascii_case(s))
-                || site.fallback_status_point.as_ref().is_some_and(|f| f.server.eq_ignore_ascii_case(s))
+                || site
+                    .management_points
+                    .iter()
+                    .any(|m| m.eq_ignore_ascii_case(s))
+                || site
+                    .internet_management_points
+                    .iter()
+                    .any(|m| m.eq_ignore_ascii_case(s))
+                || site
+                    .fallback_status_point
+                    .as_ref()
+                    .is_some_and(|f| f.server.eq_ignore_ascii_case(s))
         }) || estate.host(s).is_some();
         if !known {
-            return Err(CmdError::new("ObjectNotFound", format!("No site system server named '{s}' exists in the hierarchy.")));
+            return Err(CmdError::new(
+                "ObjectNotFound",
+                format!("No site system server named '{s}' exists in the hierarchy."),
+            ));
         }
     }
     Ok(())
@@ -200,9 +241,15 @@ fn check_site_code(estate: &Estate, code: &str) -> Result<(), CmdError> {
         Some(s) if s.site_type == "primary" => Ok(()),
         Some(s) => Err(CmdError::new(
             "InvalidArgument",
-            format!("Site {code} is a {} site. Clients can be assigned only to a primary site.", s.site_type),
+            format!(
+                "Site {code} is a {} site. Clients can be assigned only to a primary site.",
+                s.site_type
+            ),
         )),
-        None => Err(CmdError::new("ObjectNotFound", format!("The site code '{code}' does not exist in the hierarchy."))),
+        None => Err(CmdError::new(
+            "ObjectNotFound",
+            format!("The site code '{code}' does not exist in the hierarchy."),
+        )),
     }
 }
 
@@ -213,7 +260,11 @@ pub fn new_group(estate: &mut Estate, a: &Args) -> CmdResult {
     let site = a.opt_str("DefaultSiteCode")?.unwrap_or_default();
     let servers = a.opt_strs("AddSiteSystemServerName")?.unwrap_or_default();
     a.finish()?;
-    if estate.boundary_groups.iter().any(|g| g.name.eq_ignore_ascii_case(&name)) {
+    if estate
+        .boundary_groups
+        .iter()
+        .any(|g| g.name.eq_ignore_ascii_case(&name))
+    {
         return Err(CmdError::new(
             "ResourceExists",
             format!("A boundary group named '{name}' already exists. Boundary group names must be unique."),
@@ -243,7 +294,14 @@ fn group_index(estate: &Estate, name: &str) -> Result<usize, CmdError> {
         .boundary_groups
         .iter()
         .position(|g| g.name.eq_ignore_ascii_case(name))
-        .ok_or_else(|| CmdError::new("ObjectNotFound", format!("No object corresponds to the specified parameters: boundary group '{name}'.")))
+        .ok_or_else(|| {
+            CmdError::new(
+                "ObjectNotFound",
+                format!(
+                    "No object corresponds to the specified parameters: boundary group '{name}'."
+                ),
+            )
+        })
 }
 
 /// `Set-CMBoundaryGroup -Name [-NewName] [-Description] [-DefaultSiteCode] [-Add/RemoveSiteSystemServerName]`.
@@ -254,12 +312,19 @@ pub fn set_group(estate: &mut Estate, a: &Args) -> CmdResult {
     let clear_site = a.is_null("DefaultSiteCode");
     let site = a.opt_str("DefaultSiteCode")?;
     let add = a.opt_strs("AddSiteSystemServerName")?.unwrap_or_default();
-    let remove = a.opt_strs("RemoveSiteSystemServerName")?.unwrap_or_default();
+    let remove = a
+        .opt_strs("RemoveSiteSystemServerName")?
+        .unwrap_or_default();
     let clear = a.opt_bool("ClearSiteSystemServer")?.unwrap_or(false);
     a.accept(&["PassThru"]);
     a.finish()?;
     if let Some(n) = &new_name {
-        if estate.boundary_groups.iter().enumerate().any(|(i, g)| i != idx && g.name.eq_ignore_ascii_case(n)) {
+        if estate
+            .boundary_groups
+            .iter()
+            .enumerate()
+            .any(|(i, g)| i != idx && g.name.eq_ignore_ascii_case(n))
+        {
             return Err(CmdError::new("ResourceExists", format!("A boundary group named '{n}' already exists. Boundary group names must be unique.")));
         }
     }
@@ -282,7 +347,8 @@ pub fn set_group(estate: &mut Estate, a: &Args) -> CmdResult {
     if clear {
         g.site_systems.clear();
     }
-    g.site_systems.retain(|s| !remove.iter().any(|r| r.eq_ignore_ascii_case(s)));
+    g.site_systems
+        .retain(|s| !remove.iter().any(|r| r.eq_ignore_ascii_case(s)));
     for s in add {
         if !g.site_systems.iter().any(|x| x.eq_ignore_ascii_case(&s)) {
             g.site_systems.push(s.to_lowercase());
@@ -301,18 +367,32 @@ pub fn remove_group(estate: &mut Estate, a: &Args) -> CmdResult {
 }
 
 fn boundary_by_name(estate: &Estate, name: &str) -> Result<u64, CmdError> {
-    let matches: Vec<u64> = estate.boundaries.iter().filter(|b| b.name.eq_ignore_ascii_case(name)).map(|b| b.id).collect();
+    let matches: Vec<u64> = estate
+        .boundaries
+        .iter()
+        .filter(|b| b.name.eq_ignore_ascii_case(name))
+        .map(|b| b.id)
+        .collect();
     match matches.as_slice() {
         [id] => Ok(*id),
-        [] => Err(CmdError::new("ObjectNotFound", format!("No object corresponds to the specified parameters: boundary '{name}'."))),
-        _ => Err(CmdError::new("InvalidArgument", format!("More than one boundary is named '{name}'; use -BoundaryId."))),
+        [] => Err(CmdError::new(
+            "ObjectNotFound",
+            format!("No object corresponds to the specified parameters: boundary '{name}'."),
+        )),
+        _ => Err(CmdError::new(
+            "InvalidArgument",
+            format!("More than one boundary is named '{name}'; use -BoundaryId."),
+        )),
     }
 }
 
 fn boundary_arg(estate: &Estate, a: &Args) -> Result<u64, CmdError> {
     match a.opt_int("BoundaryId")? {
         Some(id) if estate.boundaries.iter().any(|b| b.id as i64 == id) => Ok(id as u64),
-        Some(id) => Err(CmdError::new("ObjectNotFound", format!("No object corresponds to the specified parameters: boundary ID {id}."))),
+        Some(id) => Err(CmdError::new(
+            "ObjectNotFound",
+            format!("No object corresponds to the specified parameters: boundary ID {id}."),
+        )),
         None => boundary_by_name(estate, &a.str("BoundaryName")?),
     }
 }

@@ -7,13 +7,18 @@ use super::args::{Args, CmdError, CmdResult};
 use super::model::{Account, Estate, FallbackStatusPoint, Site};
 
 fn site_of<'e>(estate: &'e mut Estate, code: &str) -> Result<&'e mut Site, CmdError> {
-    estate
-        .site_mut(code)
-        .ok_or_else(|| CmdError::new("ObjectNotFound", format!("The site code '{code}' does not exist in the hierarchy.")))
+    estate.site_mut(code).ok_or_else(|| {
+        CmdError::new(
+            "ObjectNotFound",
+            format!("The site code '{code}' does not exist in the hierarchy."),
+        )
+    })
 }
 
 fn site_code(a: &Args, session_site: &str) -> Result<String, CmdError> {
-    Ok(a.opt_str("SiteCode")?.unwrap_or_else(|| session_site.to_string()).to_uppercase())
+    Ok(a.opt_str("SiteCode")?
+        .unwrap_or_else(|| session_site.to_string())
+        .to_uppercase())
 }
 
 fn prop(name: &str, value: i64, value1: &str) -> Value {
@@ -46,10 +51,19 @@ pub fn get_site(estate: &mut Estate, a: &Args) -> CmdResult {
 
 fn usage(site: &Site, user: &str) -> Vec<&'static str> {
     let mut u = Vec::new();
-    if site.push.accounts.iter().any(|x| x.eq_ignore_ascii_case(user)) {
+    if site
+        .push
+        .accounts
+        .iter()
+        .any(|x| x.eq_ignore_ascii_case(user))
+    {
         u.push("Client Push Installation");
     }
-    if site.network_access_accounts.iter().any(|x| x.eq_ignore_ascii_case(user)) {
+    if site
+        .network_access_accounts
+        .iter()
+        .any(|x| x.eq_ignore_ascii_case(user))
+    {
         u.push("Software Distribution");
     }
     u
@@ -77,12 +91,22 @@ pub fn new_account(estate: &mut Estate, a: &Args, session_site: &str) -> CmdResu
     let password = a.str("Password")?;
     a.finish()?;
     if !user.contains('\\') {
-        return Err(CmdError::new("InvalidArgument", format!("The user name '{user}' must be in the form DOMAIN\\user.")));
+        return Err(CmdError::new(
+            "InvalidArgument",
+            format!("The user name '{user}' must be in the form DOMAIN\\user."),
+        ));
     }
     let hash = estate.hash_password(&password);
     let site = site_of(estate, &code)?;
-    if site.accounts.iter().any(|x| x.user_name.eq_ignore_ascii_case(&user)) {
-        return Err(CmdError::new("ResourceExists", format!("An account named '{user}' already exists.")));
+    if site
+        .accounts
+        .iter()
+        .any(|x| x.user_name.eq_ignore_ascii_case(&user))
+    {
+        return Err(CmdError::new(
+            "ResourceExists",
+            format!("An account named '{user}' already exists."),
+        ));
     }
     site.accounts.push(Account {
         user_name: user.clone(),
@@ -104,7 +128,12 @@ pub fn set_account(estate: &mut Estate, a: &Args, session_site: &str) -> CmdResu
         .accounts
         .iter_mut()
         .find(|x| x.user_name.eq_ignore_ascii_case(&user))
-        .ok_or_else(|| CmdError::new("ObjectNotFound", format!("No object corresponds to the specified parameters: account '{user}'.")))?;
+        .ok_or_else(|| {
+            CmdError::new(
+                "ObjectNotFound",
+                format!("No object corresponds to the specified parameters: account '{user}'."),
+            )
+        })?;
     if let Some(h) = hash {
         acc.password_hash = h;
     }
@@ -124,9 +153,13 @@ pub fn remove_account(estate: &mut Estate, a: &Args, session_site: &str) -> CmdR
         ));
     }
     let before = site.accounts.len();
-    site.accounts.retain(|x| !x.user_name.eq_ignore_ascii_case(&user));
+    site.accounts
+        .retain(|x| !x.user_name.eq_ignore_ascii_case(&user));
     if site.accounts.len() == before {
-        return Err(CmdError::new("ObjectNotFound", format!("No object corresponds to the specified parameters: account '{user}'.")));
+        return Err(CmdError::new(
+            "ObjectNotFound",
+            format!("No object corresponds to the specified parameters: account '{user}'."),
+        ));
     }
     Ok(Value::Null)
 }
@@ -157,10 +190,17 @@ pub fn get_component(estate: &mut Estate, a: &Args, session_site: &str) -> CmdRe
     a.finish()?;
     if name.eq_ignore_ascii_case("SMS_CLIENT_CONFIG_MANAGER") {
         let empty = serde_json::Map::new();
-        return get_push(estate, &Args::new("Get-CMClientPushInstallation", &empty), &code);
+        return get_push(
+            estate,
+            &Args::new("Get-CMClientPushInstallation", &empty),
+            &code,
+        );
     }
     if !name.eq_ignore_ascii_case("SMS_DISCOVERY_DATA_MANAGER") {
-        return Err(CmdError::new("ObjectNotFound", format!("The lab does not model site component {name}.")));
+        return Err(CmdError::new(
+            "ObjectNotFound",
+            format!("The lab does not model site component {name}."),
+        ));
     }
     let site = site_of(estate, &code)?;
     Ok(json!({
@@ -205,7 +245,11 @@ pub fn set_push(estate: &mut Estate, a: &Args, session_site: &str) -> CmdResult 
         ));
     }
     for acc in &add {
-        if !site.accounts.iter().any(|x| x.user_name.eq_ignore_ascii_case(acc)) {
+        if !site
+            .accounts
+            .iter()
+            .any(|x| x.user_name.eq_ignore_ascii_case(acc))
+        {
             return Err(CmdError::new(
                 "ObjectNotFound",
                 format!("The account '{acc}' does not exist. Create it with New-CMAccount before adding it to client push."),
@@ -240,7 +284,8 @@ pub fn set_push(estate: &mut Estate, a: &Args, session_site: &str) -> CmdResult 
     if clear {
         p.accounts.clear();
     }
-    p.accounts.retain(|x| !remove.iter().any(|r| r.eq_ignore_ascii_case(x)));
+    p.accounts
+        .retain(|x| !remove.iter().any(|r| r.eq_ignore_ascii_case(x)));
     for acc in add {
         if !p.accounts.iter().any(|x| x.eq_ignore_ascii_case(&acc)) {
             p.accounts.push(acc);
@@ -267,7 +312,12 @@ pub fn get_fsp(estate: &mut Estate, a: &Args, session_site: &str) -> CmdResult {
     a.accept(&["SiteSystemServerName", "AllSite"]);
     a.finish()?;
     let site = site_of(estate, &code)?;
-    Ok(Value::Array(site.fallback_status_point.iter().map(|f| fsp_json(site, f)).collect()))
+    Ok(Value::Array(
+        site.fallback_status_point
+            .iter()
+            .map(|f| fsp_json(site, f))
+            .collect(),
+    ))
 }
 
 fn throttle_ms(a: &Args) -> Result<Option<u64>, CmdError> {
@@ -288,15 +338,23 @@ pub fn add_fsp(estate: &mut Estate, a: &Args, session_site: &str) -> CmdResult {
     if estate.host(&server).is_none() {
         return Err(CmdError::new(
             "ObjectNotFound",
-            format!("'{server}' is not a site system server. Add it with New-CMSiteSystemServer first."),
+            format!(
+                "'{server}' is not a site system server. Add it with New-CMSiteSystemServer first."
+            ),
         ));
     }
     let site = site_of(estate, &code)?;
     if site.site_type != "primary" {
-        return Err(CmdError::new("InvalidOperation", "The fallback status point role is supported only on primary sites."));
+        return Err(CmdError::new(
+            "InvalidOperation",
+            "The fallback status point role is supported only on primary sites.",
+        ));
     }
     if site.fallback_status_point.is_some() {
-        return Err(CmdError::new("ResourceExists", format!("Site {code} already has a fallback status point.")));
+        return Err(CmdError::new(
+            "ResourceExists",
+            format!("Site {code} already has a fallback status point."),
+        ));
     }
     let f = FallbackStatusPoint {
         server: server.to_lowercase(),
@@ -321,7 +379,12 @@ pub fn set_fsp(estate: &mut Estate, a: &Args, session_site: &str) -> CmdResult {
         .fallback_status_point
         .as_mut()
         .filter(|f| f.server.eq_ignore_ascii_case(&server))
-        .ok_or_else(|| CmdError::new("ObjectNotFound", format!("No fallback status point on '{server}' in site {code}.")))?;
+        .ok_or_else(|| {
+            CmdError::new(
+                "ObjectNotFound",
+                format!("No fallback status point on '{server}' in site {code}."),
+            )
+        })?;
     if let Some(c) = count {
         f.state_message_count = c as u32;
     }
@@ -338,8 +401,15 @@ pub fn remove_fsp(estate: &mut Estate, a: &Args, session_site: &str) -> CmdResul
     a.accept(&["Force"]);
     a.finish()?;
     let site = site_of(estate, &code)?;
-    if !site.fallback_status_point.as_ref().is_some_and(|f| f.server.eq_ignore_ascii_case(&server)) {
-        return Err(CmdError::new("ObjectNotFound", format!("No fallback status point on '{server}' in site {code}.")));
+    if !site
+        .fallback_status_point
+        .as_ref()
+        .is_some_and(|f| f.server.eq_ignore_ascii_case(&server))
+    {
+        return Err(CmdError::new(
+            "ObjectNotFound",
+            format!("No fallback status point on '{server}' in site {code}."),
+        ));
     }
     site.fallback_status_point = None;
     Ok(Value::Null)
@@ -349,14 +419,27 @@ pub fn remove_fsp(estate: &mut Estate, a: &Args, session_site: &str) -> CmdResul
 pub fn set_distribution(estate: &mut Estate, a: &Args, session_site: &str) -> CmdResult {
     let code = site_code(a, session_site)?;
     let exact = a.opt_strs("NetworkAccessAccountName")?;
-    let add = a.opt_strs("AddNetworkAccessAccountName")?.unwrap_or_default();
-    let remove = a.opt_strs("RemoveNetworkAccessAccountName")?.unwrap_or_default();
-    let clean = a.opt_bool("CleanNetworkAccessAccountName")?.unwrap_or(false);
+    let add = a
+        .opt_strs("AddNetworkAccessAccountName")?
+        .unwrap_or_default();
+    let remove = a
+        .opt_strs("RemoveNetworkAccessAccountName")?
+        .unwrap_or_default();
+    let clean = a
+        .opt_bool("CleanNetworkAccessAccountName")?
+        .unwrap_or(false);
     a.finish()?;
     let site = site_of(estate, &code)?;
     for acc in exact.iter().flatten().chain(add.iter()) {
-        if !site.accounts.iter().any(|x| x.user_name.eq_ignore_ascii_case(acc)) {
-            return Err(CmdError::new("ObjectNotFound", format!("The account '{acc}' does not exist. Create it with New-CMAccount first.")));
+        if !site
+            .accounts
+            .iter()
+            .any(|x| x.user_name.eq_ignore_ascii_case(acc))
+        {
+            return Err(CmdError::new(
+                "ObjectNotFound",
+                format!("The account '{acc}' does not exist. Create it with New-CMAccount first."),
+            ));
         }
     }
     if clean {
@@ -365,9 +448,14 @@ pub fn set_distribution(estate: &mut Estate, a: &Args, session_site: &str) -> Cm
     if let Some(list) = exact {
         site.network_access_accounts = list;
     }
-    site.network_access_accounts.retain(|x| !remove.iter().any(|r| r.eq_ignore_ascii_case(x)));
+    site.network_access_accounts
+        .retain(|x| !remove.iter().any(|r| r.eq_ignore_ascii_case(x)));
     for acc in add {
-        if !site.network_access_accounts.iter().any(|x| x.eq_ignore_ascii_case(&acc)) {
+        if !site
+            .network_access_accounts
+            .iter()
+            .any(|x| x.eq_ignore_ascii_case(&acc))
+        {
             site.network_access_accounts.push(acc);
         }
     }

@@ -19,16 +19,25 @@ impl Lab {
     /// A message: the statement cannot be parsed, the host is unknown, or the cmdlet failed (in
     /// ConfigMgr's words).
     pub fn console(&self, host: &str, line: &str) -> Result<Value, String> {
-        let statement = parse_statement(line).map_err(|e| format!("cannot parse the statement: {e}"))?;
+        let statement =
+            parse_statement(line).map_err(|e| format!("cannot parse the statement: {e}"))?;
         // SecureString parameters cannot take a typed string; refusing here also keeps the
         // value out of the audit log.
-        if let Some(name) = statement.args.keys().find(|k| SECURE_PARAMETERS.iter().any(|s| s.eq_ignore_ascii_case(k))) {
+        if let Some(name) = statement
+            .args
+            .keys()
+            .find(|k| SECURE_PARAMETERS.iter().any(|s| s.eq_ignore_ascii_case(k)))
+        {
             return Err(format!(
                 "{}: Cannot bind parameter '{name}'. Cannot convert the value of type \"System.String\" to type \"System.Security.SecureString\" (the console takes no passwords; declare the account in a manifest)",
                 statement.cmdlet
             ));
         }
-        self.audit("console", host, &[(statement.cmdlet.clone(), statement.args.clone(), Vec::new())]);
+        self.audit(
+            "console",
+            host,
+            &[(statement.cmdlet.clone(), statement.args.clone(), Vec::new())],
+        );
         self.with_estate(|estate| {
             let session = Session::open(estate, host, &Target::Host).map_err(|e| e.to_string())?;
             execute(estate, &session, &statement.cmdlet, &statement.args)

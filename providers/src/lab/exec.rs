@@ -135,7 +135,12 @@ fn not_recognized(cmdlet: &str) -> CmdError {
 ///
 /// # Errors
 /// The cmdlet's error in the product's words.
-pub fn execute(estate: &mut Estate, session: &Session, cmdlet: &str, args: &Map<String, Value>) -> CmdResult {
+pub fn execute(
+    estate: &mut Estate,
+    session: &Session,
+    cmdlet: &str,
+    args: &Map<String, Value>,
+) -> CmdResult {
     let a = Args::new(cmdlet, args);
     let lower = cmdlet.to_ascii_lowercase();
     if lower.contains("-cm") && !lower.contains("-cmdeploy") {

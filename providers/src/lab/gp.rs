@@ -26,7 +26,8 @@ pub fn normalize_key(key: &str) -> Result<String, CmdError> {
 }
 
 fn long_key(key: &str) -> String {
-    key.replacen("HKLM\\", "HKEY_LOCAL_MACHINE\\", 1).replacen("HKCU\\", "HKEY_CURRENT_USER\\", 1)
+    key.replacen("HKLM\\", "HKEY_LOCAL_MACHINE\\", 1)
+        .replacen("HKCU\\", "HKEY_CURRENT_USER\\", 1)
 }
 
 fn gpo_json(g: &Gpo) -> Value {
@@ -38,7 +39,12 @@ fn gpo_index(estate: &Estate, domain: &str, name: &str) -> Result<usize, CmdErro
         .gpos
         .iter()
         .position(|g| g.domain.eq_ignore_ascii_case(domain) && g.name.eq_ignore_ascii_case(name))
-        .ok_or_else(|| CmdError::new("ObjectNotFound", format!("GPO with name {name} was not found in the {domain} domain.")))
+        .ok_or_else(|| {
+            CmdError::new(
+                "ObjectNotFound",
+                format!("GPO with name {name} was not found in the {domain} domain."),
+            )
+        })
 }
 
 /// Dispatches a GroupPolicy cmdlet (lower-case name) on `domain`'s controller.
@@ -252,15 +258,32 @@ pub fn execute(estate: &mut Estate, domain: &str, cmdlet: &str, a: &Args) -> Cmd
 }
 
 fn args_value(a: &Args) -> Value {
-    a.opt_strs("Value").ok().flatten().map(|v| if v.len() == 1 { Value::String(v[0].clone()) } else { json!(v) }).unwrap_or(Value::Null)
+    a.opt_strs("Value")
+        .ok()
+        .flatten()
+        .map(|v| {
+            if v.len() == 1 {
+                Value::String(v[0].clone())
+            } else {
+                json!(v)
+            }
+        })
+        .unwrap_or(Value::Null)
 }
 
 fn canonical_type(t: &str) -> String {
-    ["String", "ExpandString", "Binary", "DWord", "MultiString", "QWord"]
-        .iter()
-        .find(|c| c.eq_ignore_ascii_case(t))
-        .map(|c| c.to_string())
-        .unwrap_or_else(|| t.to_string())
+    [
+        "String",
+        "ExpandString",
+        "Binary",
+        "DWord",
+        "MultiString",
+        "QWord",
+    ]
+    .iter()
+    .find(|c| c.eq_ignore_ascii_case(t))
+    .map(|c| c.to_string())
+    .unwrap_or_else(|| t.to_string())
 }
 
 fn yes_no(v: Option<String>) -> Result<Option<bool>, CmdError> {
@@ -276,11 +299,23 @@ fn yes_no(v: Option<String>) -> Result<Option<bool>, CmdError> {
 }
 
 fn check_target(estate: &Estate, domain: &str, target: &str) -> Result<(), CmdError> {
-    let d = estate.domain(domain).ok_or_else(|| CmdError::new("ObjectNotFound", format!("Domain {domain} not found.")))?;
-    let domain_dn = d.name.split('.').map(|p| format!("DC={p}")).collect::<Vec<_>>().join(",");
-    if target.eq_ignore_ascii_case(&domain_dn) || d.ous.iter().any(|o| o.eq_ignore_ascii_case(target)) {
+    let d = estate
+        .domain(domain)
+        .ok_or_else(|| CmdError::new("ObjectNotFound", format!("Domain {domain} not found.")))?;
+    let domain_dn = d
+        .name
+        .split('.')
+        .map(|p| format!("DC={p}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    if target.eq_ignore_ascii_case(&domain_dn)
+        || d.ous.iter().any(|o| o.eq_ignore_ascii_case(target))
+    {
         Ok(())
     } else {
-        Err(CmdError::new("ObjectNotFound", format!("The Active Directory object '{target}' was not found in the {domain} domain.")))
+        Err(CmdError::new(
+            "ObjectNotFound",
+            format!("The Active Directory object '{target}' was not found in the {domain} domain."),
+        ))
     }
 }

@@ -15,9 +15,12 @@ use crate::ccmsetup;
 use crate::configmgr::net;
 
 fn host_of<'e>(estate: &'e mut Estate, name: &str) -> Result<&'e mut Host, CmdError> {
-    estate
-        .host_mut(name)
-        .ok_or_else(|| CmdError::new("ObjectNotFound", format!("The computer '{name}' is not known in the lab.")))
+    estate.host_mut(name).ok_or_else(|| {
+        CmdError::new(
+            "ObjectNotFound",
+            format!("The computer '{name}' is not known in the lab."),
+        )
+    })
 }
 
 /// The site codes of site-assignment boundary groups whose boundaries contain the host.
@@ -29,15 +32,24 @@ pub fn assignment_sites(estate: &Estate, host: &Host) -> Vec<String> {
         .filter(|g| !g.default_site_code.is_empty())
         .filter(|g| {
             g.boundaries.iter().any(|id| {
-                estate.boundaries.iter().find(|b| b.id == *id).is_some_and(|b| match b.boundary_type {
-                    0 => net4.is_some_and(|n| n.network().to_string() == b.value),
-                    1 => host.ad_site.as_ref().is_some_and(|s| s.eq_ignore_ascii_case(&b.value)),
-                    3 => match (net::range(&b.value), net4) {
-                        (Ok((lo, hi)), Some(n)) => (u32::from(lo)..=u32::from(hi)).contains(&u32::from(n.addr())),
+                estate
+                    .boundaries
+                    .iter()
+                    .find(|b| b.id == *id)
+                    .is_some_and(|b| match b.boundary_type {
+                        0 => net4.is_some_and(|n| n.network().to_string() == b.value),
+                        1 => host
+                            .ad_site
+                            .as_ref()
+                            .is_some_and(|s| s.eq_ignore_ascii_case(&b.value)),
+                        3 => match (net::range(&b.value), net4) {
+                            (Ok((lo, hi)), Some(n)) => {
+                                (u32::from(lo)..=u32::from(hi)).contains(&u32::from(n.addr()))
+                            }
+                            _ => false,
+                        },
                         _ => false,
-                    },
-                    _ => false,
-                })
+                    })
             })
         })
         .map(|g| g.default_site_code.clone())
@@ -73,16 +85,29 @@ struct InstallOutcome {
     log: String,
 }
 
-fn do_install(estate: &mut Estate, host: &str, text: &str, method: &str) -> Result<InstallOutcome, CmdError> {
+fn do_install(
+    estate: &mut Estate,
+    host: &str,
+    text: &str,
+    method: &str,
+) -> Result<InstallOutcome, CmdError> {
     let (parsed, findings) = ccmsetup::check(text, None);
     if let Some(f) = findings.iter().find(|f| f.is_error()) {
         return Ok(InstallOutcome {
             exit_code: 6,
-            log: format!("CcmSetup failed: invalid command line: {}. CcmSetup is exiting with return code 6", f.message),
+            log: format!(
+                "CcmSetup failed: invalid command line: {}. CcmSetup is exiting with return code 6",
+                f.message
+            ),
         });
     }
     let cmd = parsed.unwrap_or_default();
-    let h = estate.host(host).cloned().ok_or_else(|| CmdError::new("ObjectNotFound", format!("The computer '{host}' is not known in the lab.")))?;
+    let h = estate.host(host).cloned().ok_or_else(|| {
+        CmdError::new(
+            "ObjectNotFound",
+            format!("The computer '{host}' is not known in the lab."),
+        )
+    })?;
     if cmd.has_parameter("logon") && h.client.is_some() {
         return Ok(InstallOutcome {
             exit_code: 0,
@@ -102,7 +127,10 @@ fn do_install(estate: &mut Estate, host: &str, text: &str, method: &str) -> Resu
             log: "An existing client is installed; its local policy and stored command line take precedence over the new properties (use /forceinstall to change them). CcmSetup is exiting with return code 0".into(),
         });
     }
-    let explicit = cmd.property_value("SMSSITECODE").map(str::to_uppercase).filter(|c| c != "AUTO");
+    let explicit = cmd
+        .property_value("SMSSITECODE")
+        .map(str::to_uppercase)
+        .filter(|c| c != "AUTO");
     let internet = cmd.property_value("CCMALWAYSINF") == Some("1");
     let mut log = Vec::new();
     let site_code = match &explicit {
@@ -132,26 +160,40 @@ fn do_install(estate: &mut Estate, host: &str, text: &str, method: &str) -> Resu
             }
         },
     };
-    let version = estate.site(&site_code).map(|s| s.version.clone()).unwrap_or_else(|| "5.00.9128.1000".into());
-    let hostname = cmd.property_value("CCMHOSTNAME").map(str::to_lowercase).unwrap_or_default();
+    let version = estate
+        .site(&site_code)
+        .map(|s| s.version.clone())
+        .unwrap_or_else(|| "5.00.9128.1000".into());
+    let hostname = cmd
+        .property_value("CCMHOSTNAME")
+        .map(str::to_lowercase)
+        .unwrap_or_default();
     let registered = if site_code.is_empty() {
         false
     } else if internet || !hostname.is_empty() {
         let site = estate.site(&site_code);
-        let known_mp = site.is_some_and(|s| s.internet_management_points.iter().any(|m| m.eq_ignore_ascii_case(&hostname)));
+        let known_mp = site.is_some_and(|s| {
+            s.internet_management_points
+                .iter()
+                .any(|m| m.eq_ignore_ascii_case(&hostname))
+        });
         if !h.pki_certificate || !cmd.has_parameter("UsePKICert") {
             log.push(format!(
                 "The client cannot communicate with the internet-based management point {hostname}: no valid PKI client authentication certificate (use a PKI certificate and /UsePKICert)."
             ));
             false
         } else if !known_mp {
-            log.push(format!("{hostname} is not an internet-facing management point of site {site_code}."));
+            log.push(format!(
+                "{hostname} is not an internet-facing management point of site {site_code}."
+            ));
             false
         } else {
             true
         }
     } else {
-        estate.site(&site_code).is_some_and(|s| !s.management_points.is_empty())
+        estate
+            .site(&site_code)
+            .is_some_and(|s| !s.management_points.is_empty())
     };
     let client = Client {
         version,
@@ -185,12 +227,25 @@ pub fn install(estate: &mut Estate, host: &str, a: &Args) -> CmdResult {
             format!("Access to the path '{source}' is denied: a WinRM session has no network credentials (double hop). Copy the client source to {} first.", h.fqdn),
         ));
     }
-    if !h.files.iter().any(|f| f.eq_ignore_ascii_case(source.trim_end_matches('\\'))) {
-        return Err(CmdError::new("ObjectNotFound", format!("Cannot find path '{source}\\ccmsetup.exe' because it does not exist.")));
+    if !h
+        .files
+        .iter()
+        .any(|f| f.eq_ignore_ascii_case(source.trim_end_matches('\\')))
+    {
+        return Err(CmdError::new(
+            "ObjectNotFound",
+            format!("Cannot find path '{source}\\ccmsetup.exe' because it does not exist."),
+        ));
     }
     let out = do_install(estate, host, &text, "manual")?;
     if out.exit_code != 0 {
-        return Err(CmdError::new("InvalidResult", format!("CCMSetup failed with exit code {}: {}", out.exit_code, out.log)));
+        return Err(CmdError::new(
+            "InvalidResult",
+            format!(
+                "CCMSetup failed with exit code {}: {}",
+                out.exit_code, out.log
+            ),
+        ));
     }
     Ok(json!({"ExitCode": out.exit_code, "LogTail": out.log}))
 }
@@ -199,13 +254,21 @@ pub fn install(estate: &mut Estate, host: &str, a: &Args) -> CmdResult {
 /// [-IncludeDomainController]`: a client push from the site server, with push's prerequisites.
 pub fn push_install(estate: &mut Estate, a: &Args, session_site: &str) -> CmdResult {
     let device = a.str("DeviceName")?;
-    let site_code = a.opt_str("SiteCode")?.unwrap_or_else(|| session_site.to_string()).to_uppercase();
+    let site_code = a
+        .opt_str("SiteCode")?
+        .unwrap_or_else(|| session_site.to_string())
+        .to_uppercase();
     let always = a.opt_bool("AlwaysInstallClient")?.unwrap_or(false);
     let force = a.opt_bool("ForceReinstall")?.unwrap_or(false);
     let include_dc = a.opt_bool("IncludeDomainController")?.unwrap_or(false);
     a.finish()?;
     let h = estate.host(&device).cloned().ok_or_else(|| CmdError::new("ObjectNotFound", format!("No discovered device named '{device}'. Client push installs only to discovered resources.")))?;
-    let site = estate.site(&site_code).cloned().ok_or_else(|| CmdError::new("ObjectNotFound", format!("The site code '{site_code}' does not exist.")))?;
+    let site = estate.site(&site_code).cloned().ok_or_else(|| {
+        CmdError::new(
+            "ObjectNotFound",
+            format!("The site code '{site_code}' does not exist."),
+        )
+    })?;
     let refuse = |m: String| Err(CmdError::new("InvalidOperation", m));
     if h.domain.is_none() {
         return refuse(format!("Client push installation cannot install to workgroup computer {device}: install the client manually (CCMSetup.exe SMSSITECODE=... DNSSUFFIX=...)."));
@@ -247,7 +310,10 @@ pub fn push_install(estate: &mut Estate, a: &Args, session_site: &str) -> CmdRes
     }
     let out = do_install(estate, &device, text.trim(), "push")?;
     if out.exit_code != 0 {
-        return Err(CmdError::new("InvalidResult", format!("Client push to {device} failed: {}", out.log)));
+        return Err(CmdError::new(
+            "InvalidResult",
+            format!("Client push to {device} failed: {}", out.log),
+        ));
     }
     Ok(json!({"DeviceName": device, "Result": out.log}))
 }
@@ -258,18 +324,27 @@ pub fn get_device(estate: &mut Estate, a: &Args, session_site: &str) -> CmdResul
     let name = a.opt_str("Name")?;
     a.accept(&["Fast", "Resource"]);
     a.finish()?;
-    let site_domain = estate.site(session_site).map(|s| s.server.split_once('.').map(|x| x.1.to_string()).unwrap_or_default());
+    let site_domain = estate.site(session_site).map(|s| {
+        s.server
+            .split_once('.')
+            .map(|x| x.1.to_string())
+            .unwrap_or_default()
+    });
     let mut out = Vec::new();
     for (i, h) in estate.hosts.iter().enumerate() {
         let short_name = short(&h.fqdn).to_uppercase();
-        if name.as_ref().is_some_and(|n| !n.eq_ignore_ascii_case(&short_name) && !n.eq_ignore_ascii_case(&h.fqdn)) {
+        if name.as_ref().is_some_and(|n| {
+            !n.eq_ignore_ascii_case(&short_name) && !n.eq_ignore_ascii_case(&h.fqdn)
+        }) {
             continue;
         }
         let record = match &h.client {
-            Some(c) if c.registered && c.site_code.eq_ignore_ascii_case(session_site) => Some(json!({
-                "Name": short_name, "ResourceID": 16_777_000 + i, "IsClient": true, "SiteCode": c.site_code,
-                "ClientVersion": c.version, "IsBlocked": false, "DeviceOS": h.os, "Domain": h.domain,
-            })),
+            Some(c) if c.registered && c.site_code.eq_ignore_ascii_case(session_site) => {
+                Some(json!({
+                    "Name": short_name, "ResourceID": 16_777_000 + i, "IsClient": true, "SiteCode": c.site_code,
+                    "ClientVersion": c.version, "IsBlocked": false, "DeviceOS": h.os, "Domain": h.domain,
+                }))
+            }
             _ if h.domain.is_some() && h.domain == site_domain => Some(json!({
                 "Name": short_name, "ResourceID": 16_777_000 + i, "IsClient": false, "SiteCode": null,
                 "ClientVersion": null, "IsBlocked": false, "DeviceOS": h.os, "Domain": h.domain,
@@ -282,10 +357,12 @@ pub fn get_device(estate: &mut Estate, a: &Args, session_site: &str) -> CmdResul
 }
 
 fn client_of<'e>(estate: &'e mut Estate, host: &str) -> Result<&'e mut Client, CmdError> {
-    host_of(estate, host)?
-        .client
-        .as_mut()
-        .ok_or_else(|| CmdError::new("ObjectNotFound", "Cannot find any service with service name 'CcmExec' (the client is not installed)."))
+    host_of(estate, host)?.client.as_mut().ok_or_else(|| {
+        CmdError::new(
+            "ObjectNotFound",
+            "Cannot find any service with service name 'CcmExec' (the client is not installed).",
+        )
+    })
 }
 
 /// `Stop-CmdeployClientService`: stops CcmExec (SMS Agent Host).

@@ -10,8 +10,8 @@ pub mod args;
 pub mod cm_boundary;
 pub mod cm_site;
 pub mod console;
-pub mod gp;
 pub mod exec;
+pub mod gp;
 pub mod host;
 pub mod model;
 pub mod show;
@@ -70,7 +70,8 @@ pub enum LabError {
 }
 
 fn guards() -> &'static Mutex<std::collections::HashMap<PathBuf, Arc<Mutex<()>>>> {
-    static G: std::sync::OnceLock<Mutex<std::collections::HashMap<PathBuf, Arc<Mutex<()>>>>> = std::sync::OnceLock::new();
+    static G: std::sync::OnceLock<Mutex<std::collections::HashMap<PathBuf, Arc<Mutex<()>>>>> =
+        std::sync::OnceLock::new();
     G.get_or_init(Default::default)
 }
 
@@ -163,19 +164,35 @@ impl Lab {
         self.dir.join("audit.jsonl")
     }
 
-    pub(crate) fn audit(&self, source: &str, host: &str, calls: &[(String, serde_json::Map<String, serde_json::Value>, Vec<String>)]) {
+    pub(crate) fn audit(
+        &self,
+        source: &str,
+        host: &str,
+        calls: &[(
+            String,
+            serde_json::Map<String, serde_json::Value>,
+            Vec<String>,
+        )],
+    ) {
         use std::io::Write;
         let mut text = String::new();
         for (cmdlet, args, secret) in calls {
             let mut args = args.clone();
             for name in secret {
-                args.insert(name.clone(), serde_json::Value::String("(sensitive)".into()));
+                args.insert(
+                    name.clone(),
+                    serde_json::Value::String("(sensitive)".into()),
+                );
             }
             let line = serde_json::json!({"source": source, "host": host, "cmdlet": cmdlet, "args": args, "secret": secret});
             text.push_str(&line.to_string());
             text.push('\n');
         }
-        if let Ok(mut f) = OpenOptions::new().create(true).append(true).open(self.audit_path()) {
+        if let Ok(mut f) = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.audit_path())
+        {
             let _ = f.write_all(text.as_bytes());
         }
     }
@@ -218,10 +235,13 @@ impl Lab {
         let (runner, payload) = split_stdin(document).map_err(|m| RemoteError::new(host, m))?;
         let digest = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(runner.as_bytes()));
         if digest != runner_sha256() {
-            return Err(RemoteError::new(host, "the runner on stdin is not cmdeploy's reviewed runner; refusing to execute"));
+            return Err(RemoteError::new(
+                host,
+                "the runner on stdin is not cmdeploy's reviewed runner; refusing to execute",
+            ));
         }
-        let payload: exec::Payload =
-            serde_json::from_str(payload).map_err(|e| RemoteError::new(host, format!("malformed payload: {e}")))?;
+        let payload: exec::Payload = serde_json::from_str(payload)
+            .map_err(|e| RemoteError::new(host, format!("malformed payload: {e}")))?;
         let outcome = self
             .with_estate(|estate| -> Result<Vec<CallResult>, RemoteError> {
                 estate.scripts_run += 1;

@@ -389,22 +389,35 @@ impl Estate {
     pub fn new_guid(&mut self) -> String {
         let n: u128 = rand::random();
         let h = format!("{n:032x}");
-        format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+        format!(
+            "{}-{}-{}-{}-{}",
+            &h[0..8],
+            &h[8..12],
+            &h[12..16],
+            &h[16..20],
+            &h[20..32]
+        )
     }
 
     /// Salted hash of a password.
     pub fn hash_password(&self, password: &str) -> String {
-        hex::encode(Sha256::digest(format!("{}:{password}", self.salt).as_bytes()))
+        hex::encode(Sha256::digest(
+            format!("{}:{password}", self.salt).as_bytes(),
+        ))
     }
 
     /// A site by code (case-insensitive).
     pub fn site(&self, code: &str) -> Option<&Site> {
-        self.sites.iter().find(|s| s.code.eq_ignore_ascii_case(code))
+        self.sites
+            .iter()
+            .find(|s| s.code.eq_ignore_ascii_case(code))
     }
 
     /// A site by code, mutable.
     pub fn site_mut(&mut self, code: &str) -> Option<&mut Site> {
-        self.sites.iter_mut().find(|s| s.code.eq_ignore_ascii_case(code))
+        self.sites
+            .iter_mut()
+            .find(|s| s.code.eq_ignore_ascii_case(code))
     }
 
     /// A host by FQDN or short name (case-insensitive).
@@ -419,19 +432,26 @@ impl Estate {
 
     /// The AD user `DOMAIN\user` (case-insensitive).
     pub fn user(&self, name: &str) -> Option<&User> {
-        self.domains.iter().flat_map(|d| d.users.iter()).find(|u| u.name.eq_ignore_ascii_case(name))
+        self.domains
+            .iter()
+            .flat_map(|d| d.users.iter())
+            .find(|u| u.name.eq_ignore_ascii_case(name))
     }
 
     /// The site a site server FQDN belongs to.
     pub fn site_of_server(&self, fqdn: &str) -> Option<&Site> {
-        self.sites.iter().find(|s| s.server.eq_ignore_ascii_case(fqdn) || short(&s.server).eq_ignore_ascii_case(fqdn))
+        self.sites.iter().find(|s| {
+            s.server.eq_ignore_ascii_case(fqdn) || short(&s.server).eq_ignore_ascii_case(fqdn)
+        })
     }
 
     /// The domain a DC FQDN belongs to.
     pub fn domain_of_controller(&self, fqdn: &str) -> Option<&Domain> {
-        self.domains
-            .iter()
-            .find(|d| d.controllers.iter().any(|c| c.eq_ignore_ascii_case(fqdn) || short(c).eq_ignore_ascii_case(fqdn)))
+        self.domains.iter().find(|d| {
+            d.controllers
+                .iter()
+                .any(|c| c.eq_ignore_ascii_case(fqdn) || short(c).eq_ignore_ascii_case(fqdn))
+        })
     }
 
     /// The domain of a NetBIOS or DNS name.
@@ -463,7 +483,9 @@ pub fn prepare_seed(mut estate: Estate, project_dir: &std::path::Path) -> Result
     for d in &mut estate.domains {
         for u in &mut d.users {
             if let Some(r) = u.password.take() {
-                let pw = r.resolve(project_dir).map_err(|e| format!("lab seed user {}: {e}", u.name))?;
+                let pw = r
+                    .resolve(project_dir)
+                    .map_err(|e| format!("lab seed user {}: {e}", u.name))?;
                 u.password_hash = salt_holder.hash_password(pw.expose());
             }
         }
@@ -471,7 +493,9 @@ pub fn prepare_seed(mut estate: Estate, project_dir: &std::path::Path) -> Result
     for s in &mut estate.sites {
         for a in &mut s.accounts {
             if let Some(r) = a.password.take() {
-                let pw = r.resolve(project_dir).map_err(|e| format!("lab seed account {}: {e}", a.user_name))?;
+                let pw = r
+                    .resolve(project_dir)
+                    .map_err(|e| format!("lab seed account {}: {e}", a.user_name))?;
                 a.password_hash = salt_holder.hash_password(pw.expose());
             }
         }
@@ -483,14 +507,20 @@ pub fn prepare_seed(mut estate: Estate, project_dir: &std::path::Path) -> Result
             next += 1;
         }
     }
-    let ids: BTreeMap<String, u64> = estate.boundaries.iter().map(|b| (b.name.to_lowercase(), b.id)).collect();
+    let ids: BTreeMap<String, u64> = estate
+        .boundaries
+        .iter()
+        .map(|b| (b.name.to_lowercase(), b.id))
+        .collect();
     for g in &mut estate.boundary_groups {
         if g.id == 0 {
             g.id = next;
             next += 1;
         }
         for m in std::mem::take(&mut g.members) {
-            let id = ids.get(&m.to_lowercase()).ok_or_else(|| format!("lab seed group {}: unknown boundary `{m}`", g.name))?;
+            let id = ids
+                .get(&m.to_lowercase())
+                .ok_or_else(|| format!("lab seed group {}: unknown boundary `{m}`", g.name))?;
             g.boundaries.push(*id);
         }
     }

@@ -8,20 +8,39 @@ use super::model::Estate;
 pub fn summary(e: &Estate) -> String {
     let mut s = String::new();
     for site in &e.sites {
-        let _ = writeln!(s, "site {} ({}, {}) on {}", site.code, site.name, site.site_type, site.server);
+        let _ = writeln!(
+            s,
+            "site {} ({}, {}) on {}",
+            site.code, site.name, site.site_type, site.server
+        );
         let _ = writeln!(
             s,
             "  client push: automatic={} filters={} accounts={:?} properties={:?}",
-            site.push.automatic, site.push.filters, site.push.accounts, site.push.installation_properties
+            site.push.automatic,
+            site.push.filters,
+            site.push.accounts,
+            site.push.installation_properties
         );
         if let Some(f) = &site.fallback_status_point {
-            let _ = writeln!(s, "  fallback status point: {} ({} messages / {} ms)", f.server, f.state_message_count, f.throttle_interval_ms);
+            let _ = writeln!(
+                s,
+                "  fallback status point: {} ({} messages / {} ms)",
+                f.server, f.state_message_count, f.throttle_interval_ms
+            );
         }
         let accounts: Vec<&str> = site.accounts.iter().map(|a| a.user_name.as_str()).collect();
-        let _ = writeln!(s, "  accounts: {accounts:?}; network access: {:?}", site.network_access_accounts);
+        let _ = writeln!(
+            s,
+            "  accounts: {accounts:?}; network access: {:?}",
+            site.network_access_accounts
+        );
     }
     for b in &e.boundaries {
-        let _ = writeln!(s, "boundary {} type={} value={} name={:?}", b.id, b.boundary_type, b.value, b.name);
+        let _ = writeln!(
+            s,
+            "boundary {} type={} value={} name={:?}",
+            b.id, b.boundary_type, b.value, b.name
+        );
     }
     for g in &e.boundary_groups {
         let _ = writeln!(
@@ -31,9 +50,19 @@ pub fn summary(e: &Estate) -> String {
         );
     }
     for g in &e.gpos {
-        let _ = writeln!(s, "gpo {:?} ({}) links={:?}", g.name, g.domain, g.links.iter().map(|l| &l.target).collect::<Vec<_>>());
+        let _ = writeln!(
+            s,
+            "gpo {:?} ({}) links={:?}",
+            g.name,
+            g.domain,
+            g.links.iter().map(|l| &l.target).collect::<Vec<_>>()
+        );
         for v in &g.values {
-            let _ = writeln!(s, "  {}\\{} = {} ({})", v.key, v.value_name, v.value, v.state);
+            let _ = writeln!(
+                s,
+                "  {}\\{} = {} ({})",
+                v.key, v.value_name, v.value, v.state
+            );
         }
     }
     for h in &e.hosts {
@@ -44,7 +73,14 @@ pub fn summary(e: &Estate) -> String {
             ),
             None => "no client".into(),
         };
-        let _ = writeln!(s, "host {} ({}, {}) {}", h.fqdn, h.domain.as_deref().unwrap_or("workgroup"), h.ip, client);
+        let _ = writeln!(
+            s,
+            "host {} ({}, {}) {}",
+            h.fqdn,
+            h.domain.as_deref().unwrap_or("workgroup"),
+            h.ip,
+            client
+        );
     }
     let _ = writeln!(s, "scripts run since reset: {}", e.scripts_run);
     s

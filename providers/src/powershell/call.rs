@@ -52,7 +52,8 @@ impl Call {
 
     /// Adds a secret argument (a SecureString parameter).
     pub fn secret(mut self, name: &str, value: &SecretValue) -> Call {
-        self.args.insert(name.to_string(), Value::String(value.expose().to_string()));
+        self.args
+            .insert(name.to_string(), Value::String(value.expose().to_string()));
         self.secret.push(name.to_string());
         self
     }
@@ -61,7 +62,8 @@ impl Call {
     pub fn redacted(&self) -> Call {
         let mut c = self.clone();
         for name in &self.secret {
-            c.args.insert(name.clone(), Value::String("(sensitive)".into()));
+            c.args
+                .insert(name.clone(), Value::String("(sensitive)".into()));
         }
         c
     }

@@ -88,9 +88,16 @@ fn cache() -> &'static Cache {
 ///
 /// # Errors
 /// When the connection table is invalid.
-pub fn for_connection(ctx: &Context, connection: &Connection) -> Result<Arc<dyn Transport>, RemoteError> {
-    let spec = ConnectionSpec::deserialize(&connection.spec)
-        .map_err(|e| RemoteError::new(connection.host(), format!("invalid connection `{}`: {e}", connection.key)))?;
+pub fn for_connection(
+    ctx: &Context,
+    connection: &Connection,
+) -> Result<Arc<dyn Transport>, RemoteError> {
+    let spec = ConnectionSpec::deserialize(&connection.spec).map_err(|e| {
+        RemoteError::new(
+            connection.host(),
+            format!("invalid connection `{}`: {e}", connection.key),
+        )
+    })?;
     let key = (ctx.work_dir.clone(), connection.key.clone());
     let mut guard = cache().lock().unwrap_or_else(|p| p.into_inner());
     if let Some(t) = guard.get(&key) {
@@ -110,11 +117,18 @@ pub fn for_connection(ctx: &Context, connection: &Connection) -> Result<Arc<dyn 
 ///
 /// # Errors
 /// Transport failures, naming the host.
-pub async fn run(ctx: &Context, connection: &Connection, script: &Script) -> Result<ScriptOutput, RemoteError> {
+pub async fn run(
+    ctx: &Context,
+    connection: &Connection,
+    script: &Script,
+) -> Result<ScriptOutput, RemoteError> {
     let t = for_connection(ctx, connection)?;
     let out = t.run(script).await?;
     if out.results.len() > script.calls.len() {
-        return Err(RemoteError::new(t.host(), "the runner returned more results than calls"));
+        return Err(RemoteError::new(
+            t.host(),
+            "the runner returned more results than calls",
+        ));
     }
     Ok(out)
 }
