@@ -204,3 +204,62 @@ pub fn account_key(ctx: &Context, user: &str) -> String {
         .map(|r| r.address.name.clone())
         .unwrap_or_else(|| user.to_string())
 }
+
+/// Reads one object back after a write, through its kind's batched read.
+///
+/// # Errors
+/// The read failure, or an error when the object is not there (`what` names it).
+pub async fn read_back(
+    kind: &dyn cmdeploy_engine::provider::Kind,
+    ctx: &Context,
+    op: &cmdeploy_engine::provider::Operation,
+    what: &str,
+) -> Result<cmdeploy_engine::provider::Applied, RemoteError> {
+    use cmdeploy_engine::provider::{Applied, ReadOutcome, ReadRequest};
+    let req = ReadRequest {
+        address: op.address.clone(),
+        desired: op.desired.clone(),
+        prior: op.prior.clone(),
+        connection: op.connection.clone(),
+    };
+    match kind.read(ctx, vec![req]).await.pop().map(|r| r.outcome) {
+        Some(ReadOutcome::Present(o)) => Ok(Applied {
+            id: o.id,
+            attrs: o.attrs,
+        }),
+        Some(ReadOutcome::Failed(e)) => Err(e),
+        _ => Err(RemoteError::new(
+            op.connection.host(),
+            format!("{what} is not found after apply"),
+        )),
+    }
+}
+
+/// Turns CCMSetup findings into diagnostics at `span`, split into (errors, warnings).
+pub fn finding_diagnostics(
+    findings: Vec<crate::ccmsetup::Finding>,
+    file: &Arc<cmdeploy_engine::diagnostics::SourceFile>,
+    span: std::ops::Range<usize>,
+    prefix: &str,
+) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
+    let mut errors = Vec::new();
+    let mut warnings = Vec::new();
+    for f in findings {
+        let message = format!("{prefix}{}", f.message);
+        let mut d = if f.is_error() {
+            Diagnostic::error(f.code, message)
+        } else {
+            Diagnostic::warning(f.code, message)
+        }
+        .at_span(file, span.clone());
+        if let Some(h) = f.help {
+            d = d.with_help(h);
+        }
+        if d.is_error() {
+            errors.push(d);
+        } else {
+            warnings.push(d);
+        }
+    }
+    (errors, warnings)
+}

@@ -100,25 +100,12 @@ impl Kind for ClientGroupKind {
             Method::Workgroup => CcmContext::Workgroup,
             Method::Internet => CcmContext::Internet,
         };
-        let mut errors = Vec::new();
-        let mut warnings = Vec::new();
-        for f in ccmsetup::check_command_line(&cmd, Some(context)) {
-            let d = if f.is_error() {
-                Diagnostic::error(f.code, format!("{}: {}", cmd.render(), f.message))
-            } else {
-                Diagnostic::warning(f.code, format!("{}: {}", cmd.render(), f.message))
-            }
-            .at_span(&file, span.clone());
-            let d = match &f.help {
-                Some(h) => d.with_help(h.clone()),
-                None => d,
-            };
-            if f.is_error() {
-                errors.push(d);
-            } else {
-                warnings.push(d);
-            }
-        }
+        let (errors, warnings) = kit::finding_diagnostics(
+            ccmsetup::check_command_line(&cmd, Some(context)),
+            &file,
+            span.clone(),
+            &format!("{}: ", cmd.render()),
+        );
         if !errors.is_empty() {
             return Err(errors);
         }

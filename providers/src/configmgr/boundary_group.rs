@@ -410,28 +410,13 @@ impl Kind for BoundaryGroupKind {
             }
         }
         kit::run_writes(ctx, &op.connection, target, calls).await?;
-        let req = ReadRequest {
-            address: op.address.clone(),
-            desired: op.desired.clone(),
-            prior: op.prior.clone(),
-            connection: op.connection.clone(),
-        };
-        match BoundaryGroupKind
-            .read(ctx, vec![req])
-            .await
-            .pop()
-            .map(|r| r.outcome)
-        {
-            Some(ReadOutcome::Present(o)) => Ok(Applied {
-                id: o.id,
-                attrs: o.attrs,
-            }),
-            Some(ReadOutcome::Failed(e)) => Err(e),
-            _ => Err(RemoteError::new(
-                host,
-                format!("boundary group {name} is not found after apply"),
-            )),
-        }
+        kit::read_back(
+            &BoundaryGroupKind,
+            ctx,
+            &op,
+            &format!("boundary group {name}"),
+        )
+        .await
     }
 }
 

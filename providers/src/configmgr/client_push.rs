@@ -97,26 +97,12 @@ impl Kind for ClientPushKind {
             span: span.clone(),
         });
         let cmd = ccmsetup::to_command_line(&spec.ccmsetup, &spec.properties);
-        let mut errors = Vec::new();
-        let mut warnings = Vec::new();
-        for f in ccmsetup::check_command_line(&cmd, Some(CcmContext::Push)) {
-            let d = if f.is_error() {
-                Diagnostic::error(f.code, format!("installation properties: {}", f.message))
-            } else {
-                Diagnostic::warning(f.code, format!("installation properties: {}", f.message))
-            }
-            .at_span(&file, span.clone());
-            let is_error = f.is_error();
-            let d = match f.help {
-                Some(h) => d.with_help(h),
-                None => d,
-            };
-            if is_error {
-                errors.push(d);
-            } else {
-                warnings.push(d);
-            }
-        }
+        let (errors, mut warnings) = kit::finding_diagnostics(
+            ccmsetup::check_command_line(&cmd, Some(CcmContext::Push)),
+            &file,
+            span.clone(),
+            "installation properties: ",
+        );
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -333,28 +319,13 @@ impl Kind for ClientPushKind {
             }
         }
         kit::run_writes(ctx, &op.connection, target, calls).await?;
-        let req = ReadRequest {
-            address: op.address.clone(),
-            desired: op.desired.clone(),
-            prior: op.prior.clone(),
-            connection: op.connection.clone(),
-        };
-        match ClientPushKind
-            .read(ctx, vec![req])
-            .await
-            .pop()
-            .map(|r| r.outcome)
-        {
-            Some(ReadOutcome::Present(o)) => Ok(Applied {
-                id: o.id,
-                attrs: o.attrs,
-            }),
-            Some(ReadOutcome::Failed(e)) => Err(e),
-            _ => Err(RemoteError::new(
-                op.connection.host(),
-                format!("client push settings of {code} not found after apply"),
-            )),
-        }
+        kit::read_back(
+            &ClientPushKind,
+            ctx,
+            &op,
+            &format!("client push settings of {code}"),
+        )
+        .await
     }
 
     fn plan_notes(&self, desired: Option<&Resource>, _observed: Option<&Observed>) -> Vec<String> {

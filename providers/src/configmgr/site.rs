@@ -345,27 +345,7 @@ impl Kind for SiteKind {
             calls,
         )
         .await?;
-        read_back(ctx, &op, &code).await
-    }
-}
-
-async fn read_back(ctx: &Context, op: &Operation, code: &str) -> Result<Applied, RemoteError> {
-    let req = ReadRequest {
-        address: op.address.clone(),
-        desired: op.desired.clone(),
-        prior: op.prior.clone(),
-        connection: op.connection.clone(),
-    };
-    match SiteKind.read(ctx, vec![req]).await.pop().map(|r| r.outcome) {
-        Some(ReadOutcome::Present(o)) => Ok(Applied {
-            id: o.id,
-            attrs: o.attrs,
-        }),
-        Some(ReadOutcome::Failed(e)) => Err(e),
-        _ => Err(RemoteError::new(
-            op.connection.host(),
-            format!("site {code} is not found after apply"),
-        )),
+        kit::read_back(&SiteKind, ctx, &op, &format!("site {code}")).await
     }
 }
 

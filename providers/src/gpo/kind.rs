@@ -120,23 +120,14 @@ impl Kind for GpoKind {
                     .as_ref()
                     .map(|s| s.span.clone())
                     .unwrap_or(cd.span.clone());
-                for f in ccmsetup::check(&text, Some(CcmContext::Gpo)).1 {
-                    let d = if f.is_error() {
-                        Diagnostic::error(f.code, format!("SetupParameters: {}", f.message))
-                    } else {
-                        Diagnostic::warning(f.code, format!("SetupParameters: {}", f.message))
-                    }
-                    .at_span(&file, at.clone());
-                    let d = match &f.help {
-                        Some(h) => d.with_help(h.clone()),
-                        None => d,
-                    };
-                    if f.is_error() {
-                        errors.push(d);
-                    } else {
-                        warnings.push(d);
-                    }
-                }
+                let (e, w) = kit::finding_diagnostics(
+                    ccmsetup::check(&text, Some(CcmContext::Gpo)).1,
+                    &file,
+                    at,
+                    "SetupParameters: ",
+                );
+                errors.extend(e);
+                warnings.extend(w);
                 attrs.insert(
                     "client_deployment".into(),
                     Value::Object(policy::client_deployment_values(&text)),
@@ -408,23 +399,7 @@ impl Kind for GpoKind {
             );
         }
         kit::run_writes(ctx, &op.connection, target, calls).await?;
-        let req = ReadRequest {
-            address: op.address.clone(),
-            desired: op.desired.clone(),
-            prior: op.prior.clone(),
-            connection: op.connection.clone(),
-        };
-        match GpoKind.read(ctx, vec![req]).await.pop().map(|r| r.outcome) {
-            Some(ReadOutcome::Present(o)) => Ok(Applied {
-                id: o.id,
-                attrs: o.attrs,
-            }),
-            Some(ReadOutcome::Failed(e)) => Err(e),
-            _ => Err(RemoteError::new(
-                op.connection.host(),
-                format!("GPO {name} is not found after apply"),
-            )),
-        }
+        kit::read_back(&GpoKind, ctx, &op, &format!("GPO {name}")).await
     }
 }
 

@@ -1,0 +1,172 @@
+//! Reading a project directory: which files are manifests, and the configuration tables.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde_json::Value;
+use toml::de::{DeValue, ValueDeserializer};
+
+use super::{ProjectConfig, ProjectSection, StateSection};
+use crate::diagnostics::{Diagnostic, Diagnostics, Loc, SourceFile};
+
+pub(super) fn read_files(
+    dir: &Path,
+    diags: &mut Diagnostics,
+) -> Result<Vec<Arc<SourceFile>>, Diagnostics> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => {
+            diags.push(
+                Diagnostic::error(
+                    "cmdeploy::manifest::dir",
+                    format!("cannot read project directory {}: {e}", dir.display()),
+                )
+                .with_help("pass the project directory with -C DIR"),
+            );
+            return Err(std::mem::take(diags));
+        }
+    };
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    paths.sort();
+    // The ignore list lives in cmdeploy.toml; read it before deciding which files are manifests.
+    let ignore = ignored_files(dir);
+    let mut files = Vec::new();
+    for path in paths {
+        let fname = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if ignore.iter().any(|i| i == fname) {
+            continue;
+        }
+        match std::fs::read_to_string(&path) {
+            Ok(text) => files.push(SourceFile::new(&path, text)),
+            Err(e) => diags.push(Diagnostic::error(
+                "cmdeploy::manifest::read",
+                format!("cannot read {}: {e}", path.display()),
+            )),
+        }
+    }
+    if !files
+        .iter()
+        .any(|f| f.path.file_name().is_some_and(|n| n == "cmdeploy.toml"))
+    {
+        diags.push(
+            Diagnostic::error("cmdeploy::manifest::no_project", format!("{} has no cmdeploy.toml", dir.display()))
+                .with_help("a project is a directory with a cmdeploy.toml ([project], [state], [connection.NAME], [variables]) and resource files"),
+        );
+        return Err(std::mem::take(diags));
+    }
+    Ok(files)
+}
+
+pub(super) fn ignored_files(dir: &Path) -> Vec<String> {
+    #[derive(Deserialize)]
+    struct Head {
+        project: Option<ProjectSection>,
+    }
+    std::fs::read_to_string(dir.join("cmdeploy.toml"))
+        .ok()
+        .and_then(|t| {
+            // Only the [project] table matters here; other tables are checked later.
+            let table: toml::Table = toml::from_str(&t).ok()?;
+            let head: Head = table.try_into().ok()?;
+            head.project.and_then(|p| p.ignore)
+        })
+        .unwrap_or_else(|| vec!["lab.toml".into()])
+}
+
+pub(super) fn read_config_table(
+    key: &str,
+    value: toml::Spanned<DeValue<'_>>,
+    loc: &Loc,
+    config: &mut ProjectConfig,
+    seen: &mut BTreeMap<String, Loc>,
+    diags: &mut Diagnostics,
+) {
+    let file = &loc.file;
+    let span = value.span();
+    match key {
+        "project" | "state" => {
+            if let Some(prev) = seen.get(key) {
+                diags.push(
+                    Diagnostic::error(
+                        "cmdeploy::manifest::duplicate",
+                        format!("[{key}] is defined twice"),
+                    )
+                    .with_help(format!("it is also defined at {}", prev.short()))
+                    .at(loc.clone()),
+                );
+                return;
+            }
+            seen.insert(key.into(), loc.clone());
+            let de = ValueDeserializer::from(value);
+            let result = if key == "project" {
+                ProjectSection::deserialize(de).map(|p| config.project = p)
+            } else {
+                StateSection::deserialize(de).map(|s| config.state = s)
+            };
+            if let Err(e) = result {
+                diags.push(crate::provider::decode_error(file, span, e, key));
+            }
+        }
+        "variables" => match Value::deserialize(ValueDeserializer::from(value)) {
+            Ok(Value::Object(map)) => {
+                for (k, v) in map {
+                    config.variables.insert(k, v);
+                }
+            }
+            Ok(_) => diags.push(
+                Diagnostic::error("cmdeploy::manifest::shape", "[variables] must be a table")
+                    .at_span(file, span),
+            ),
+            Err(e) => diags.push(crate::provider::decode_error(file, span, e, "variables")),
+        },
+        "connection" => {
+            let DeValue::Table(table) = value.into_inner() else {
+                diags.push(
+                    Diagnostic::error(
+                        "cmdeploy::manifest::shape",
+                        "connections are tables: [connection.NAME]",
+                    )
+                    .at_span(file, span),
+                );
+                return;
+            };
+            for (name, conn) in table {
+                let name_str = name.get_ref().to_string();
+                let cloc = Loc {
+                    file: file.clone(),
+                    span: name.span(),
+                };
+                if config.connections.contains_key(&name_str) {
+                    diags.push(
+                        Diagnostic::error(
+                            "cmdeploy::manifest::duplicate",
+                            format!("connection `{name_str}` is defined twice"),
+                        )
+                        .at(cloc),
+                    );
+                    continue;
+                }
+                let cspan = conn.span();
+                match Value::deserialize(ValueDeserializer::from(conn)) {
+                    Ok(v @ Value::Object(_)) => {
+                        config.connections.insert(name_str, (v, cloc));
+                    }
+                    Ok(_) => diags.push(
+                        Diagnostic::error("cmdeploy::manifest::shape", "a connection is a table")
+                            .at_span(file, cspan),
+                    ),
+                    Err(e) => {
+                        diags.push(crate::provider::decode_error(file, cspan, e, "connection"))
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+}

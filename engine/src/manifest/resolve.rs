@@ -1,0 +1,191 @@
+//! Resolution after decoding: references to defined resources, and connections (named,
+//! inline, inherited from another resource).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use super::ProjectConfig;
+use crate::address::Address;
+use crate::diagnostics::{did_you_mean, Diagnostic, Diagnostics, Loc};
+use crate::resource::{Connection, ConnectionRef, Reference, Resource, ResourceSet};
+
+pub(super) fn resolve_references(
+    resources: &mut BTreeMap<Address, Resource>,
+    defined: &BTreeMap<Address, Loc>,
+    diags: &mut Diagnostics,
+) {
+    let bases: BTreeMap<Address, Vec<Address>> =
+        defined.keys().fold(BTreeMap::new(), |mut m, a| {
+            m.entry(a.base()).or_default().push(a.clone());
+            m
+        });
+    for resource in resources.values_mut() {
+        let mut resolved = Vec::new();
+        for r in std::mem::take(&mut resource.references) {
+            if defined.contains_key(&r.target) {
+                resolved.push(r);
+            } else if let Some(instances) = bases.get(&r.target) {
+                resolved.extend(instances.iter().map(|a| Reference {
+                    target: a.clone(),
+                    span: r.span.clone(),
+                }));
+            } else {
+                let candidates: Vec<String> = defined
+                    .keys()
+                    .filter(|a| a.kind == r.target.kind)
+                    .map(|a| a.name.clone())
+                    .collect();
+                let mut d = Diagnostic::error(
+                    "cmdeploy::reference::unknown",
+                    format!(
+                        "{} refers to {}, which is not defined",
+                        resource.address, r.target
+                    ),
+                )
+                .with_label("unknown reference")
+                .at_span(&resource.loc.file, r.span.clone());
+                d = match did_you_mean(&r.target.name, candidates.iter().map(String::as_str)) {
+                    Some(best) => {
+                        d.with_help(format!("did you mean `{best}` ({}.{best})?", r.target.kind))
+                    }
+                    None if candidates.is_empty() => d.with_help(format!(
+                        "define it as [{}.{}]",
+                        r.target.kind, r.target.name
+                    )),
+                    None => d.with_help(format!(
+                        "defined {} resources: {}",
+                        r.target.kind,
+                        candidates.join(", ")
+                    )),
+                };
+                diags.push(d);
+            }
+        }
+        resource.references = resolved;
+    }
+}
+
+pub(super) fn resolve_one(
+    set: &ResourceSet,
+    conn: &ConnectionRef,
+    config: &ProjectConfig,
+    depth: usize,
+) -> Result<Connection, String> {
+    match conn {
+        ConnectionRef::Named(name) => config
+            .connections
+            .get(&name.value)
+            .map(|(spec, _)| {
+                let mut spec = spec.clone();
+                if let Value::Object(m) = &mut spec {
+                    m.entry("name").or_insert(Value::String(name.value.clone()));
+                }
+                Connection {
+                    key: name.value.clone(),
+                    spec,
+                }
+            })
+            .ok_or_else(|| {
+                let names: Vec<&str> = config.connections.keys().map(String::as_str).collect();
+                match did_you_mean(&name.value, names.iter().copied()) {
+                    Some(best) => format!(
+                        "unknown connection `{}`; did you mean `{best}`?",
+                        name.value
+                    ),
+                    None => format!(
+                        "unknown connection `{}`; define [connection.{}] in cmdeploy.toml",
+                        name.value, name.value
+                    ),
+                }
+            }),
+        ConnectionRef::Inline(spec) => {
+            let mut spec = spec.clone();
+            // `base = "NAME"` fills fields the inline table leaves out from a named connection.
+            if let Some(base) = spec.get("base").and_then(Value::as_str).map(str::to_string) {
+                let (base_spec, _) = config.connections.get(&base).ok_or_else(|| {
+                    format!("inline connection has unknown base connection `{base}`")
+                })?;
+                if let (Value::Object(m), Value::Object(b)) = (&mut spec, base_spec) {
+                    for (k, v) in b {
+                        m.entry(k.clone()).or_insert(v.clone());
+                    }
+                    m.remove("base");
+                }
+            }
+            let host = spec
+                .get("host")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_lowercase();
+            if host.is_empty() {
+                return Err("an inline connection needs `host`".into());
+            }
+            Ok(Connection {
+                key: format!("host:{host}"),
+                spec,
+            })
+        }
+        ConnectionRef::Inherit(target) => {
+            if depth > 8 {
+                return Err(format!(
+                    "connection inheritance through {target} is too deep"
+                ));
+            }
+            let r = set
+                .get(target)
+                .ok_or_else(|| format!("{target} (whose connection is used) is not defined"))?;
+            resolve_one(set, &r.connection, config, depth + 1)
+        }
+        ConnectionRef::Local => Ok(Connection {
+            key: "local".into(),
+            spec: serde_json::json!({"transport": "local"}),
+        }),
+    }
+}
+
+pub(super) fn resolve_connections(
+    set: &mut ResourceSet,
+    config: &ProjectConfig,
+    failed: &BTreeSet<Address>,
+    diags: &mut Diagnostics,
+) {
+    let mut apply = BTreeMap::new();
+    let mut read = BTreeMap::new();
+    let inherits_failed =
+        |c: &ConnectionRef| matches!(c, ConnectionRef::Inherit(t) if failed.contains(t));
+    for (address, r) in &set.by_address {
+        if inherits_failed(&r.connection) || r.read_connection.as_ref().is_some_and(inherits_failed)
+        {
+            continue;
+        }
+        let conn_span = match &r.connection {
+            ConnectionRef::Named(n) => n.span.clone(),
+            _ => r.loc.span.clone(),
+        };
+        match resolve_one(set, &r.connection, config, 0) {
+            Ok(c) => {
+                let rc = match &r.read_connection {
+                    Some(rc) => resolve_one(set, rc, config, 0),
+                    None => Ok(c.clone()),
+                };
+                match rc {
+                    Ok(rc) => {
+                        read.insert(address.clone(), rc);
+                    }
+                    Err(msg) => diags.push(
+                        Diagnostic::error("cmdeploy::connection::unknown", msg)
+                            .at_span(&r.loc.file, conn_span.clone()),
+                    ),
+                }
+                apply.insert(address.clone(), c);
+            }
+            Err(msg) => diags.push(
+                Diagnostic::error("cmdeploy::connection::unknown", format!("{address}: {msg}"))
+                    .at_span(&r.loc.file, conn_span),
+            ),
+        }
+    }
+    set.connections = apply;
+    set.read_connections = read;
+}
