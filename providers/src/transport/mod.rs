@@ -3,6 +3,8 @@
 //! exactly what a Windows host would receive.
 
 mod lab;
+pub mod tls_relay;
+pub mod winrm;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -26,23 +28,72 @@ pub enum TransportKind {
     /// The embedded lab (`.cmdeploy/lab/`): a simulated estate with ConfigMgr's rules.
     #[default]
     Lab,
+    /// WinRM (WS-Management) through the winrm-rs crate: how production hosts are reached.
+    Winrm,
+}
+
+/// WinRM authentication.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthKind {
+    /// NTLMv2 (the WinRM default for domain accounts).
+    #[default]
+    Ntlm,
+    /// Kerberos (needs a ticket from `kinit`; the SPN is HTTP/<host>).
+    Kerberos,
+    /// Basic: the password on every request; only over HTTPS in production.
+    Basic,
+    /// A TLS client certificate mapped to a local account (HTTPS only).
+    Certificate,
 }
 
 /// A `[connection.NAME]` table (or an inline `connection = { host = ... }`).
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConnectionSpec {
-    /// `lab` (default).
+    /// `lab` (default) or `winrm`.
     #[serde(default)]
     pub transport: TransportKind,
-    /// Host name (FQDN) of the site server, domain controller or client.
+    /// Host name (FQDN) of the site server, domain controller or client: the identity of the
+    /// machine, and the name its HTTPS certificate must carry.
     pub host: String,
+    /// Where to connect when it differs from `host` (an IP address, a load balancer, a tunnel).
+    #[serde(default)]
+    pub address: Option<String>,
+    /// WinRM port (default 5985 for HTTP, 5986 for HTTPS).
+    #[serde(default)]
+    pub port: Option<u16>,
+    /// Use HTTPS (certificate verification is always on).
+    #[serde(default)]
+    pub https: bool,
+    /// `ntlm` (default), `kerberos`, `basic` or `certificate`.
+    #[serde(default)]
+    pub auth: AuthKind,
     /// User name for the connection (`DOMAIN\user`).
     #[serde(default)]
     pub user: Option<String>,
     /// Password for the connection (a secret reference).
     #[serde(default)]
     pub password: Option<SecretRef>,
+    /// PEM file of the CA that issued the WinRM HTTPS certificate (default: the public roots).
+    #[serde(default)]
+    pub ca_file: Option<std::path::PathBuf>,
+    /// Client certificate (PEM) for `auth = "certificate"`.
+    #[serde(default)]
+    pub cert_file: Option<std::path::PathBuf>,
+    /// Client certificate key (PEM) for `auth = "certificate"`.
+    #[serde(default)]
+    pub key_file: Option<std::path::PathBuf>,
+    /// TCP connect timeout in seconds (default 30).
+    #[serde(default)]
+    pub connect_timeout_seconds: Option<u64>,
+    /// WS-Management operation timeout in seconds (default 60).
+    #[serde(default)]
+    pub operation_timeout_seconds: Option<u64>,
+    /// Retries of transient failures (refused or reset connections, HTTP 5xx, WS-Man timeouts),
+    /// with exponential backoff; authentication failures are never retried (default 3).
+    #[serde(default)]
+    pub retries: Option<u32>,
     /// Name of a `[connection.NAME]` whose fields fill those an inline connection leaves out.
     #[serde(default)]
     pub base: Option<String>,
@@ -54,8 +105,52 @@ pub struct ConnectionSpec {
 /// Checks a connection table (for `validate`).
 pub fn validate_connection(value: &Value) -> Vec<String> {
     match ConnectionSpec::deserialize(value) {
-        Ok(_) => Vec::new(),
+        Ok(spec) => spec.problems(),
         Err(e) => vec![e.to_string()],
+    }
+}
+
+impl ConnectionSpec {
+    /// Settings that cannot work together.
+    pub fn problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.transport != TransportKind::Winrm {
+            return out;
+        }
+        match self.auth {
+            AuthKind::Certificate => {
+                if !self.https {
+                    out.push("auth = \"certificate\" needs https = true".into());
+                }
+                if self.cert_file.is_none() || self.key_file.is_none() {
+                    out.push("auth = \"certificate\" needs cert_file and key_file".into());
+                }
+            }
+            _ => {
+                if self.user.is_none() || self.password.is_none() {
+                    out.push(format!(
+                        "auth = \"{}\" needs user and password (a secret reference)",
+                        self.auth_name()
+                    ));
+                }
+            }
+        }
+        if self.https
+            && self.ca_file.is_some()
+            && matches!(self.auth, AuthKind::Kerberos | AuthKind::Certificate)
+        {
+            out.push("ca_file works with auth = \"basic\" or \"ntlm\"; with kerberos or certificate the HTTPS certificate must chain to a public root (a limit of winrm-rs 1.1.2)".into());
+        }
+        out
+    }
+
+    fn auth_name(&self) -> &'static str {
+        match self.auth {
+            AuthKind::Ntlm => "ntlm",
+            AuthKind::Kerberos => "kerberos",
+            AuthKind::Basic => "basic",
+            AuthKind::Certificate => "certificate",
+        }
     }
 }
 
@@ -108,12 +203,17 @@ pub fn for_connection(
             crate::lab::Lab::open(&ctx.project_dir, &ctx.work_dir),
             spec.host.clone(),
         )),
+        TransportKind::Winrm => Arc::new(winrm::WinrmTransport::new(&spec, &ctx.project_dir)?),
     };
     guard.insert(key, t.clone());
     Ok(t)
 }
 
-/// Runs a script on a connection.
+/// Largest payload one run carries (bytes of JSON). Larger Scripts are split into consecutive
+/// runs, never truncated.
+pub const MAX_PAYLOAD_BYTES: usize = 1024 * 1024;
+
+/// Runs a script on a connection, split into several runs when its payload is too large.
 ///
 /// # Errors
 /// Transport failures, naming the host.
@@ -123,12 +223,123 @@ pub async fn run(
     script: &Script,
 ) -> Result<ScriptOutput, RemoteError> {
     let t = for_connection(ctx, connection)?;
-    let out = t.run(script).await?;
-    if out.results.len() > script.calls.len() {
-        return Err(RemoteError::new(
+    run_split(t.as_ref(), script, MAX_PAYLOAD_BYTES).await
+}
+
+/// Runs `script` on `t` in parts whose payloads stay under `limit` bytes, renumbering results
+/// so they match the calls of the whole script. A write script stops at its first failure.
+///
+/// # Errors
+/// Transport failures; a single call larger than `limit`.
+pub async fn run_split(
+    t: &dyn Transport,
+    script: &Script,
+    limit: usize,
+) -> Result<ScriptOutput, RemoteError> {
+    let too_big = |cmdlet: &str| {
+        RemoteError::new(
             t.host(),
-            "the runner returned more results than calls",
-        ));
+            format!("one {cmdlet} call is larger than a run's {limit}-byte payload"),
+        )
+    };
+    let mut parts: Vec<Script> = Vec::new();
+    let mut current = Script {
+        calls: Vec::new(),
+        ..script.clone()
+    };
+    for call in &script.calls {
+        current.calls.push(call.clone());
+        if current.payload().len() > limit {
+            let last = current.calls.pop().expect("just pushed");
+            if current.calls.is_empty() {
+                return Err(too_big(&call.cmdlet));
+            }
+            parts.push(std::mem::replace(
+                &mut current,
+                Script {
+                    calls: vec![last],
+                    ..script.clone()
+                },
+            ));
+            if current.payload().len() > limit {
+                return Err(too_big(&call.cmdlet));
+            }
+        }
     }
-    Ok(out)
+    parts.push(current);
+    let mut results = Vec::new();
+    let mut offset = 0;
+    for part in parts {
+        let n = part.calls.len();
+        let out = t.run(&part).await?;
+        if out.results.len() > n {
+            return Err(RemoteError::new(
+                t.host(),
+                "the runner returned more results than calls",
+            ));
+        }
+        let failed = out.results.iter().any(|r| !r.ok);
+        results.extend(out.results.into_iter().map(|mut r| {
+            r.id += offset;
+            r
+        }));
+        offset += n;
+        if failed && script.stop_on_error {
+            break;
+        }
+    }
+    Ok(ScriptOutput { results })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::powershell::{Call, CallResult, Target};
+    use std::sync::Mutex;
+
+    struct Echo(Mutex<usize>);
+
+    #[async_trait::async_trait]
+    impl Transport for Echo {
+        fn host(&self) -> &str {
+            "echo"
+        }
+        async fn run(&self, script: &Script) -> Result<ScriptOutput, RemoteError> {
+            *self.0.lock().unwrap() += 1;
+            Ok(ScriptOutput {
+                results: (0..script.calls.len())
+                    .map(|id| CallResult {
+                        id,
+                        ok: true,
+                        value: script.calls[id].args["I"].clone(),
+                        error: None,
+                        category: None,
+                    })
+                    .collect(),
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn large_scripts_are_split_and_renumbered_never_truncated() {
+        let mut s = Script::new(Target::Host);
+        for i in 0..50 {
+            s.push(
+                Call::new("Get-CMBoundary")
+                    .arg("I", i)
+                    .arg("Pad", "x".repeat(100)),
+            );
+        }
+        let t = Echo(Mutex::new(0));
+        let out = run_split(&t, &s, 2_000).await.unwrap();
+        assert!(*t.0.lock().unwrap() > 1, "split into several runs");
+        assert_eq!(out.results.len(), 50);
+        for (i, r) in out.results.iter().enumerate() {
+            assert_eq!(r.id, i);
+            assert_eq!(r.value, serde_json::json!(i));
+        }
+        let mut huge = Script::new(Target::Host);
+        huge.push(Call::new("Get-CMBoundary").arg("Pad", "x".repeat(5_000)));
+        assert!(run_split(&t, &huge, 2_000).await.is_err());
+    }
 }

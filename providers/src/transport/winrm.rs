@@ -1,0 +1,396 @@
+//! The `winrm` transport: Scripts run on Windows over WS-Management with the winrm-rs crate.
+//!
+//! Only the bootstrap goes on the command line (`powershell.exe -NoProfile -NonInteractive
+//! -EncodedCommand <bootstrap>`, far below cmd.exe's 8191 characters); the runner and the JSON
+//! payload — secrets included — are sent on the command's stdin (WS-Man `Send`), so they appear
+//! in no process-creation log. One client per connection is shared by all tasks.
+//!
+//! Transient failures (refused or reset connections, HTTP 5xx, WS-Man timeouts) are retried with
+//! exponential backoff — but a Script that may already have run is retried only when it only
+//! reads. Authentication failures are never retried. Errors name the host, the stage (connect,
+//! auth, create shell, command, send, receive), the HTTP status and the WS-Man fault.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use cmdeploy_engine::provider::RemoteError;
+use tokio::sync::OnceCell;
+use winrm_rs::{
+    AuthMethod, EncryptionMode, WinrmClient, WinrmConfig, WinrmCredentials, WinrmError,
+};
+
+use super::tls_relay::{self, TlsRelay};
+use super::{AuthKind, ConnectionSpec, Transport};
+use crate::powershell::runner::{stdin_document, BOOTSTRAP};
+use crate::powershell::{Script, ScriptOutput};
+
+/// Bytes of stdin per WS-Man `Send` (base64 grows it by a third; the envelope limit is 150 KiB).
+const STDIN_CHUNK: usize = 48 * 1024;
+
+/// The environment variable that tells the far side which host it is (`cmdeploy lab serve` acts
+/// as that host; Windows ignores it).
+pub const HOST_VARIABLE: &str = "CMDEPLOY_HOST";
+
+/// A WinRM connection to one host.
+pub struct WinrmTransport {
+    host: String,
+    /// Where winrm-rs connects: the host, its `address`, or the TLS relay on loopback.
+    connect: Option<(String, u16)>,
+    https_via_relay: bool,
+    config: WinrmConfig,
+    credentials: WinrmCredentials,
+    ca_file: Option<std::path::PathBuf>,
+    retries: u32,
+    state: OnceCell<Ready>,
+}
+
+struct Ready {
+    client: Arc<WinrmClient>,
+    connect_host: String,
+    relay: Option<TlsRelay>,
+}
+
+/// The stage a failure happened in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    CreateShell,
+    Command,
+    Send,
+    Receive,
+}
+
+impl Stage {
+    fn name(self) -> &'static str {
+        match self {
+            Stage::CreateShell => "create shell",
+            Stage::Command => "command",
+            Stage::Send => "send",
+            Stage::Receive => "receive",
+        }
+    }
+}
+
+/// A classified failure.
+struct Failure {
+    stage: &'static str,
+    message: String,
+    transient: bool,
+    /// The remote side may have started running the script.
+    ran: bool,
+}
+
+impl WinrmTransport {
+    /// Builds the transport for a connection; secrets are read now and kept in memory only.
+    ///
+    /// # Errors
+    /// Invalid settings or an unreadable password, naming the host.
+    pub fn new(spec: &ConnectionSpec, project_dir: &Path) -> Result<WinrmTransport, RemoteError> {
+        let host = spec.host.clone();
+        let problems = spec.problems();
+        if let Some(p) = problems.first() {
+            return Err(RemoteError::new(host, p.clone()));
+        }
+        let password = match &spec.password {
+            Some(r) => r
+                .resolve(project_dir)
+                .map_err(|e| RemoteError::new(host.clone(), e.to_string()))?,
+            None => cmdeploy_engine::secret::SecretValue::new(String::new()),
+        };
+        let user = spec.user.clone().unwrap_or_default();
+        let credentials = match spec.auth {
+            AuthKind::Ntlm | AuthKind::Kerberos => match user.split_once('\\') {
+                Some((domain, name)) => WinrmCredentials::new(name, password.expose(), domain),
+                None => WinrmCredentials::new(user.as_str(), password.expose(), ""),
+            },
+            _ => WinrmCredentials::new(user.as_str(), password.expose(), ""),
+        };
+        let port = spec.port.unwrap_or(if spec.https { 5986 } else { 5985 });
+        // Basic and NTLM over HTTPS go through the verifying relay (see tls_relay); Kerberos and
+        // certificate auth need winrm-rs's own TLS (server name and client certificate).
+        let https_via_relay = spec.https && matches!(spec.auth, AuthKind::Basic | AuthKind::Ntlm);
+        let mut config = WinrmConfig {
+            port,
+            use_tls: spec.https && !https_via_relay,
+            auth_method: match spec.auth {
+                AuthKind::Ntlm => AuthMethod::Ntlm,
+                AuthKind::Kerberos => AuthMethod::Kerberos,
+                AuthKind::Basic => AuthMethod::Basic,
+                AuthKind::Certificate => AuthMethod::Certificate,
+            },
+            connect_timeout_secs: spec.connect_timeout_seconds.unwrap_or(30),
+            operation_timeout_secs: spec.operation_timeout_seconds.unwrap_or(60),
+            env_vars: vec![(HOST_VARIABLE.to_string(), host.clone())],
+            client_cert_pem: spec
+                .cert_file
+                .as_ref()
+                .map(|p| project_dir.join(p).display().to_string()),
+            client_key_pem: spec
+                .key_file
+                .as_ref()
+                .map(|p| project_dir.join(p).display().to_string()),
+            ..WinrmConfig::default()
+        };
+        if spec.auth == AuthKind::Basic {
+            config.encryption = EncryptionMode::Never;
+        }
+        Ok(WinrmTransport {
+            connect: Some((spec.address.clone().unwrap_or_else(|| host.clone()), port)),
+            host,
+            https_via_relay,
+            config,
+            credentials,
+            ca_file: spec.ca_file.as_ref().map(|p| project_dir.join(p)),
+            retries: spec.retries.unwrap_or(3),
+            state: OnceCell::new(),
+        })
+    }
+
+    async fn ready(&self) -> Result<&Ready, RemoteError> {
+        self.state
+            .get_or_try_init(|| async {
+                let (address, port) = self
+                    .connect
+                    .clone()
+                    .unwrap_or((self.host.clone(), self.config.port));
+                let mut config = self.config.clone();
+                let (connect_host, relay) = if self.https_via_relay {
+                    let roots = tls_relay::roots(self.ca_file.as_deref())
+                        .map_err(|m| RemoteError::new(self.host.clone(), m))?;
+                    let relay = TlsRelay::start((address, port), &self.host, roots)
+                        .await
+                        .map_err(|m| RemoteError::new(self.host.clone(), m))?;
+                    config.port = relay.port();
+                    ("127.0.0.1".to_string(), Some(relay))
+                } else {
+                    (address, None)
+                };
+                let client = WinrmClient::new(config, self.credentials.clone())
+                    .map_err(|e| RemoteError::new(self.host.clone(), format!("connect: {e}")))?;
+                Ok(Ready {
+                    client: Arc::new(client),
+                    connect_host,
+                    relay,
+                })
+            })
+            .await
+    }
+
+    async fn attempt(&self, ready: &Ready, document: &str) -> Result<Vec<u8>, Failure> {
+        let fail =
+            |stage: Stage, e: WinrmError, ran: bool| classify(stage, e, ran, ready.relay.as_ref());
+        let shell = ready
+            .client
+            .open_shell(&ready.connect_host)
+            .await
+            .map_err(|e| fail(Stage::CreateShell, e, false))?;
+        let encoded = winrm_rs::encode_powershell_command(BOOTSTRAP);
+        let result = async {
+            let id = shell
+                .start_command(
+                    "powershell.exe",
+                    &["-NoProfile", "-NonInteractive", "-EncodedCommand", &encoded],
+                )
+                .await
+                .map_err(|e| fail(Stage::Command, e, false))?;
+            let bytes = document.as_bytes();
+            let chunks: Vec<&[u8]> = if bytes.is_empty() {
+                vec![&[][..]]
+            } else {
+                bytes.chunks(STDIN_CHUNK).collect()
+            };
+            let last = chunks.len() - 1;
+            for (i, chunk) in chunks.into_iter().enumerate() {
+                // The runner waits for the whole document: it has not run before the last chunk.
+                shell
+                    .send_input(&id, chunk, i == last)
+                    .await
+                    .map_err(|e| fail(Stage::Send, e, i == last))?;
+            }
+            let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+            let exit = loop {
+                match shell.receive_next(&id).await {
+                    Ok(chunk) => {
+                        stdout.extend_from_slice(&chunk.stdout);
+                        stderr.extend_from_slice(&chunk.stderr);
+                        if chunk.done {
+                            break chunk.exit_code.unwrap_or(-1);
+                        }
+                    }
+                    Err(WinrmError::Soap(winrm_rs::SoapError::Fault { code, .. }))
+                        if code.contains("TimedOut") =>
+                    {
+                        continue
+                    }
+                    Err(e) => return Err(fail(Stage::Receive, e, true)),
+                }
+            };
+            if exit != 0 {
+                return Err(Failure {
+                    stage: Stage::Command.name(),
+                    message: format!("the runner exited with {exit}: {}", decode_clixml(&stderr)),
+                    transient: false,
+                    ran: true,
+                });
+            }
+            Ok(stdout)
+        }
+        .await;
+        let _ = shell.close().await;
+        result
+    }
+}
+
+#[async_trait::async_trait]
+impl Transport for WinrmTransport {
+    fn host(&self) -> &str {
+        &self.host
+    }
+
+    async fn run(&self, script: &Script) -> Result<ScriptOutput, RemoteError> {
+        let ready = self.ready().await?;
+        let document = stdin_document(script);
+        let read_only = !script.stop_on_error;
+        let mut attempt = 0;
+        let stdout = loop {
+            match self.attempt(ready, &document).await {
+                Ok(out) => break out,
+                Err(f) => {
+                    let retry = f.transient && (!f.ran || read_only) && attempt < self.retries;
+                    if !retry {
+                        let mut message = format!("{}: {}", f.stage, f.message);
+                        if attempt > 0 {
+                            message.push_str(&format!(" (after {} attempts)", attempt + 1));
+                        }
+                        return Err(RemoteError {
+                            host: self.host.clone(),
+                            cmdlet: None,
+                            message,
+                            category: Some("winrm".into()),
+                        });
+                    }
+                    tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
+                    attempt += 1;
+                }
+            }
+        };
+        let text = String::from_utf8_lossy(&stdout);
+        let json = text
+            .lines()
+            .rev()
+            .find(|l| l.trim_start().starts_with('{'))
+            .unwrap_or("")
+            .trim();
+        serde_json::from_str(json).map_err(|e| {
+            RemoteError::new(
+                self.host.clone(),
+                format!(
+                    "the runner's output is not its JSON result document ({e}): {}",
+                    text.chars().take(200).collect::<String>()
+                ),
+            )
+        })
+    }
+}
+
+fn classify(stage: Stage, e: WinrmError, ran: bool, relay: Option<&TlsRelay>) -> Failure {
+    let relay_detail = relay.and_then(TlsRelay::take_error);
+    match e {
+        WinrmError::Http(err) => {
+            let status = err.status().map(|s| s.as_u16());
+            let connect = err.is_connect() || relay_detail.is_some() && err.status().is_none();
+            let mut message = match status {
+                Some(s) => format!("HTTP {s}: {err}"),
+                None => err.to_string(),
+            };
+            if let Some(d) = relay_detail {
+                message = format!("{message}: {d}");
+            }
+            Failure {
+                stage: if connect { "connect" } else { stage.name() },
+                message,
+                transient: status.is_none_or(|s| s >= 500),
+                ran: ran && !connect,
+            }
+        }
+        WinrmError::AuthFailed(m) => {
+            let server_error = m.contains("HTTP 5");
+            Failure {
+                stage: if server_error { stage.name() } else { "auth" },
+                message: if server_error {
+                    m
+                } else {
+                    format!("authentication failed: {m}")
+                },
+                transient: server_error,
+                ran,
+            }
+        }
+        WinrmError::Ntlm(n) => Failure {
+            stage: "auth",
+            message: format!("authentication failed: {n}"),
+            transient: false,
+            ran: false,
+        },
+        WinrmError::Soap(winrm_rs::SoapError::Fault { code, reason }) => Failure {
+            stage: stage.name(),
+            transient: code.contains("TimedOut") || code.contains("InternalError"),
+            message: format!("HTTP 500: WS-Man fault {code}: {reason}"),
+            ran,
+        },
+        WinrmError::Timeout(s) => Failure {
+            stage: stage.name(),
+            message: format!("timed out after {s} s"),
+            transient: true,
+            ran,
+        },
+        other => Failure {
+            stage: stage.name(),
+            message: other.to_string(),
+            transient: false,
+            ran,
+        },
+    }
+}
+
+/// Turns a CLIXML error stream (`#< CLIXML` + `<S S="Error">...</S>`) into plain text.
+pub fn decode_clixml(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    if !text.trim_start().starts_with("#< CLIXML") {
+        return text.trim().to_string();
+    }
+    let mut out = String::new();
+    for part in text.split("<S S=\"Error\">").skip(1) {
+        if let Some(body) = part.split("</S>").next() {
+            out.push_str(body);
+        }
+    }
+    let decoded = out
+        .replace("_x000D_", "\r")
+        .replace("_x000A_", "\n")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&");
+    decoded.trim().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clixml_errors_decode_to_text() {
+        let clixml = b"#< CLIXML\r\n<Objs Version=\"1.1.0.1\" xmlns=\"http://schemas.microsoft.com/powershell/2004/04\"><S S=\"Error\">boom &amp; bust_x000D__x000A_</S></Objs>";
+        assert_eq!(decode_clixml(clixml), "boom & bust");
+        assert_eq!(decode_clixml(b"plain\r\n"), "plain");
+    }
+
+    #[test]
+    fn the_bootstrap_command_line_stays_far_below_cmd_limits() {
+        let encoded = winrm_rs::encode_powershell_command(BOOTSTRAP);
+        let line = format!("powershell.exe -NoProfile -NonInteractive -EncodedCommand {encoded}");
+        assert!(line.len() < 8191 / 4, "{} characters", line.len());
+    }
+}
