@@ -41,7 +41,8 @@ fn nasty() -> impl Strategy<Value = String> {
     ];
     // Manifest strings are minijinja templates: `{{` and `{%` start template syntax (write
     // `{{ '{{' }}` for a literal), so the generator keeps them apart.
-    proptest::collection::vec(pieces, 1..10).prop_map(|v| v.concat().replace("{{", "{ {").replace("{%", "{ %"))
+    proptest::collection::vec(pieces, 1..10)
+        .prop_map(|v| v.concat().replace("{{", "{ {").replace("{%", "{ %"))
 }
 
 fn write_manifest(p: &Project, name: &str, description: &str, value: &str, user: &str) {
@@ -66,7 +67,12 @@ fn write_manifest(p: &Project, name: &str, description: &str, value: &str, user:
     gpo.insert("name".into(), format!("pt {name}").into());
     gpo.insert("domain".into(), "contoso.com".into());
     gpo.insert("connection".into(), "dc01".into());
-    for (kind, table) in [("boundary", boundary), ("boundary_group", group), ("account", account), ("gpo", gpo)] {
+    for (kind, table) in [
+        ("boundary", boundary),
+        ("boundary_group", group),
+        ("account", account),
+        ("gpo", gpo),
+    ] {
         let mut t = toml::Table::new();
         t.insert("pt".into(), toml::Value::Table(table));
         doc.insert(kind.into(), toml::Value::Table(t));
@@ -78,17 +84,36 @@ fn check_round_trip(p: &Project, name: &str, description: &str, value: &str, use
     write_manifest(p, name, description, value, user);
     p.run(&["apply", "--auto-approve"]).code(0);
     p.run(&["plan", "--detailed-exitcode"]).code(0);
-    let estate: Value = serde_json::from_str(&p.run(&["lab", "show", "--json"]).code(0).stdout).unwrap();
+    let estate: Value =
+        serde_json::from_str(&p.run(&["lab", "show", "--json"]).code(0).stdout).unwrap();
     let has = |list: &str, field: &str, want: &str| {
-        estate[list].as_array().unwrap().iter().any(|x| x[field].as_str() == Some(want))
+        estate[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x[field].as_str() == Some(want))
     };
     assert!(has("boundary", "name", name), "boundary name {name:?}");
-    assert!(has("boundary", "value", &format!("pt {value}")), "boundary value {value:?}");
-    assert!(has("boundary_group", "name", &format!("pt {name}")), "group name");
-    assert!(has("boundary_group", "description", description), "group description {description:?}");
+    assert!(
+        has("boundary", "value", &format!("pt {value}")),
+        "boundary value {value:?}"
+    );
+    assert!(
+        has("boundary_group", "name", &format!("pt {name}")),
+        "group name"
+    );
+    assert!(
+        has("boundary_group", "description", description),
+        "group description {description:?}"
+    );
     assert!(has("gpo", "name", &format!("pt {name}")), "gpo name");
     let accounts = estate["site"][0]["account"].as_array().unwrap();
-    assert!(accounts.iter().any(|a| a["user_name"].as_str() == Some(&format!("CONTOSO\\{user}"))), "user {user:?}");
+    assert!(
+        accounts
+            .iter()
+            .any(|a| a["user_name"].as_str() == Some(&format!("CONTOSO\\{user}"))),
+        "user {user:?}"
+    );
 }
 
 proptest! {

@@ -8,14 +8,21 @@ fn errors(script: &str) -> Vec<String> {
     parser
         .set_language(&tree_sitter_powershell::LANGUAGE.into())
         .expect("the PowerShell grammar loads");
-    let tree = parser.parse(script, None).expect("the parser returns a tree");
+    let tree = parser
+        .parse(script, None)
+        .expect("the parser returns a tree");
     let mut out = Vec::new();
     let mut stack = vec![tree.root_node()];
     while let Some(node) = stack.pop() {
         if node.is_error() || node.is_missing() {
             let p = node.start_position();
             let line = script.lines().nth(p.row).unwrap_or("");
-            out.push(format!("line {}:{} {}: {line}", p.row + 1, p.column + 1, node.kind()));
+            out.push(format!(
+                "line {}:{} {}: {line}",
+                p.row + 1,
+                p.column + 1,
+                node.kind()
+            ));
         }
         let mut cursor = node.walk();
         stack.extend(node.children(&mut cursor));
@@ -26,13 +33,21 @@ fn errors(script: &str) -> Vec<String> {
 #[test]
 fn the_runner_has_no_syntax_errors() {
     let e = errors(runner());
-    assert!(e.is_empty(), "syntax errors in the runner:\n{}", e.join("\n"));
+    assert!(
+        e.is_empty(),
+        "syntax errors in the runner:\n{}",
+        e.join("\n")
+    );
 }
 
 #[test]
 fn the_bootstrap_has_no_syntax_errors() {
     let e = errors(BOOTSTRAP);
-    assert!(e.is_empty(), "syntax errors in the bootstrap:\n{}", e.join("\n"));
+    assert!(
+        e.is_empty(),
+        "syntax errors in the bootstrap:\n{}",
+        e.join("\n")
+    );
 }
 
 #[test]

@@ -47,7 +47,7 @@ pub async fn run(dir: &Path, args: ApplyArgs, out: Output) -> Result<i32, Failur
         Some(file) => check_saved(file, plan)?,
         None => {
             print!("{}", render_human(plan, out.color));
-            if !plan.has_changes() {
+            if !plan.has_changes() && !plan.has_read_failures() {
                 return Ok(0);
             }
             if !args.auto_approve && !confirm()? {
@@ -56,9 +56,13 @@ pub async fn run(dir: &Path, args: ApplyArgs, out: Output) -> Result<i32, Failur
             }
         }
     }
+    let read_failed = plan.has_read_failures();
+    if read_failed {
+        super::plan::report_read_failures(plan, out);
+    }
     if !plan.has_changes() {
         println!("No changes.");
-        return Ok(0);
+        return Ok(if read_failed { 1 } else { 0 });
     }
     let interrupt = Arc::new(AtomicBool::new(false));
     let flag = interrupt.clone();
@@ -119,6 +123,10 @@ pub async fn run(dir: &Path, args: ApplyArgs, out: Output) -> Result<i32, Failur
             report.failed.len(),
             report.skipped.len()
         );
+        return Ok(1);
+    }
+    if read_failed {
+        println!("Apply finished, but some resources could not be read and were left alone. Resources: {added} added, {changed} changed, {destroyed} destroyed.");
         return Ok(1);
     }
     println!(

@@ -34,11 +34,28 @@ pub async fn run(dir: &Path, args: PlanArgs, out: Output) -> Result<i32, Failure
         }
     }
     if plan.has_read_failures() {
-        eprintln!("warning: some resources could not be read; they are left alone.");
+        report_read_failures(plan, out);
+        return Ok(1);
     }
     Ok(if args.detailed_exitcode && plan.has_changes() {
         2
     } else {
         0
     })
+}
+
+/// Prints each resource that could not be read (they are left alone, never taken for absent).
+pub fn report_read_failures(plan: &cmdeploy_engine::plan::Plan, out: Output) {
+    let failed = plan
+        .resource_changes
+        .iter()
+        .filter(|c| c.action() == cmdeploy_engine::plan::Action::ReadFailed);
+    for c in failed {
+        eprintln!(
+            "{} {}: {}",
+            out.paint("\x1b[31;1m", "error:"),
+            c.address,
+            c.notes.join("; ")
+        );
+    }
 }

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The test suite, for a new user and for CI. It creates target/peer-venv, a Python virtual
+# environment with pywinrm (the independent WinRM client that proves `cmdeploy lab serve` speaks
+# the protocol Windows speaks), then runs every test of the workspace. Extra arguments go to
+# `cargo test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+venv=target/peer-venv
+if ! "$venv/bin/python" -c "import winrm" 2>/dev/null; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check pywinrm
+fi
+export CMDEPLOY_PEER_PYTHON="$PWD/$venv/bin/python"
+cargo test "$@"

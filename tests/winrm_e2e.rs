@@ -1,0 +1,217 @@
+//! The real wire: examples/contoso with its connections switched to `winrm`, against
+//! `cmdeploy lab serve` on a random loopback port, over HTTP (Basic) and HTTPS (Basic, verified
+//! with the CA file lab serve writes). The results must be those of the in-process lab.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use common::Project;
+use serde_json::Value;
+
+/// A running `cmdeploy lab serve`; killed on drop.
+struct Serve {
+    child: Child,
+    port: u16,
+    ca_file: Option<String>,
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(p: &Project, extra: &[&str]) -> Serve {
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("cmdeploy"))
+        .args([
+            "-C",
+            p.path().to_str().unwrap(),
+            "lab",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().expect("lab serve prints its address").unwrap();
+    let port: u16 = first
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .trim_end_matches("/wsman")
+        .parse()
+        .unwrap_or_else(|_| panic!("no port in {first:?}"));
+    let ca_file = if first.contains("https://") {
+        let second = lines.next().expect("lab serve prints its CA file").unwrap();
+        Some(second.trim_start_matches("ca file: ").trim().to_string())
+    } else {
+        None
+    };
+    std::thread::spawn(move || for _ in lines {});
+    Serve {
+        child,
+        port,
+        ca_file,
+    }
+}
+
+/// Switches the example's connections to winrm against `lab serve`.
+fn switch_to_winrm(p: &Project, port: u16, ca_file: Option<&str>, password_file: &str) {
+    let tls = match ca_file {
+        Some(ca) => format!("https = true\nca_file = {ca:?}\n"),
+        None => String::new(),
+    };
+    let common = format!(
+        "transport = \"winrm\"\naddress = \"127.0.0.1\"\nport = {port}\n{tls}auth = \"basic\"\nuser = 'CONTOSO\\cmadmin'\npassword = {{ file = \"{password_file}\" }}\nretries = 2\nconnect_timeout_seconds = 5\n"
+    );
+    p.edit(
+        "cmdeploy.toml",
+        "transport = \"lab\"\nhost = \"cm01.contoso.com\"",
+        &format!("{common}host = \"cm01.contoso.com\""),
+    );
+    p.edit(
+        "cmdeploy.toml",
+        "transport = \"lab\"\nhost = \"dc01.contoso.com\"",
+        &format!("{common}host = \"dc01.contoso.com\""),
+    );
+    let text = p.read("cmdeploy.toml");
+    p.write("cmdeploy.toml", &format!("{text}\n# Defaults for per-host connections.\n[connection.hosts]\n{common}host = \"localhost\"\n"));
+    p.edit(
+        "clients.toml",
+        "connection = { host = \"{{ host }}\" }",
+        "connection = { host = \"{{ host }}\", base = \"hosts\" }",
+    );
+    p.edit(
+        "clients.toml",
+        "connection = { host = \"{{ host }}.{{ var.domain }}\" }",
+        "connection = { host = \"{{ host }}.{{ var.domain }}\", base = \"hosts\" }",
+    );
+    p.edit(
+        "imaging.toml",
+        "connection = { host = \"ref01\" }",
+        "connection = { host = \"ref01\", base = \"hosts\" }",
+    );
+}
+
+fn main_job(p: &Project) {
+    let plan = p.run(&["plan", "--detailed-exitcode"]).code(2);
+    assert!(
+        plan.stdout
+            .contains("Plan: 8 to add, 7 to change, 0 to destroy."),
+        "{}",
+        plan.stdout
+    );
+    let apply = p.run(&["apply", "--auto-approve"]).code(0);
+    assert!(
+        apply
+            .stdout
+            .contains("Apply complete! Resources: 8 added, 7 changed, 0 destroyed."),
+        "{}",
+        apply.stdout
+    );
+    p.run(&["plan", "--detailed-exitcode"]).code(0);
+    p.run(&[
+        "lab",
+        "console",
+        "--connection",
+        "cm01",
+        "Set-CMClientPushInstallation -SiteCode ABC -EnableAutomaticClientPushInstallation $false",
+    ])
+    .code(0);
+    let drift = p.run(&["drift", "--format", "json"]).code(2);
+    let v: Value = serde_json::from_str(&drift.stdout).unwrap();
+    assert_eq!(v["entries"][0]["address"], "client_push.ABC");
+}
+
+#[test]
+fn main_job_over_winrm_http_matches_the_lab() {
+    let p = Project::example("contoso");
+    p.run(&["lab", "reset"]).code(0);
+    let s = serve(&p, &[]);
+    switch_to_winrm(&p, s.port, None, "lab-secrets/admin.txt");
+    main_job(&p);
+}
+
+#[test]
+fn main_job_over_winrm_https_with_the_lab_ca_matches_the_lab() {
+    let p = Project::example("contoso");
+    p.run(&["lab", "reset"]).code(0);
+    let s = serve(&p, &["--https"]);
+    let ca = s.ca_file.clone().expect("--https writes a CA file");
+    switch_to_winrm(&p, s.port, Some(&ca), "lab-secrets/admin.txt");
+    main_job(&p);
+}
+
+#[test]
+fn https_without_the_lab_ca_is_refused() {
+    let p = Project::example("contoso");
+    p.run(&["lab", "reset"]).code(0);
+    let s = serve(&p, &["--https"]);
+    // No ca_file: the public roots do not know the lab's CA.
+    switch_to_winrm(&p, s.port, None, "lab-secrets/admin.txt");
+    p.edit(
+        "cmdeploy.toml",
+        "auth = \"basic\"",
+        "https = true\nauth = \"basic\"",
+    );
+    let out = p.run(&["plan"]);
+    assert!(
+        out.all().contains("read failed") || out.code != 0,
+        "{}",
+        out.all()
+    );
+    assert!(
+        out.all().contains("cm01.contoso.com") && out.all().to_lowercase().contains("certificate"),
+        "{}",
+        out.all()
+    );
+}
+
+#[test]
+fn a_wrong_password_fails_fast_naming_the_host() {
+    let p = Project::example("contoso");
+    p.run(&["lab", "reset"]).code(0);
+    let s = serve(&p, &[]);
+    p.write("wrong.txt", "not-the-password");
+    switch_to_winrm(&p, s.port, None, "wrong.txt");
+    let start = std::time::Instant::now();
+    let out = p.run(&["apply", "--auto-approve", "--target", "boundary.branch_lan"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    let all = out.all();
+    assert!(
+        all.contains("cm01.contoso.com") && all.contains("authentication failed"),
+        "{all}"
+    );
+    assert!(
+        !all.contains("attempts"),
+        "authentication failures are not retried: {all}"
+    );
+    assert!(start.elapsed() < std::time::Duration::from_secs(20));
+}
+
+#[test]
+fn a_stopped_lab_serve_gives_a_connect_error_naming_host_and_port() {
+    let p = Project::example("contoso");
+    p.run(&["lab", "reset"]).code(0);
+    let port = {
+        let s = serve(&p, &[]);
+        s.port
+    };
+    switch_to_winrm(&p, port, None, "lab-secrets/admin.txt");
+    let out = p.run(&["apply", "--auto-approve", "--target", "boundary.branch_lan"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    let all = out.all();
+    assert!(
+        all.contains("cm01.contoso.com")
+            && all.contains("connect")
+            && all.contains(&port.to_string()),
+        "{all}"
+    );
+}
