@@ -23,7 +23,14 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check the manifests: exit 0 when valid, 1 with every diagnostic.
-    Validate,
+    Validate {
+        /// `text` (miette diagnostics) or `json` (machine-readable list).
+        #[arg(long, value_enum, default_value_t = DiagnosticFormat::Text)]
+        format: DiagnosticFormat,
+    },
+    /// The CCMSetup command-line model.
+    #[command(subcommand)]
+    Ccmsetup(CcmsetupCommand),
     /// Show what apply would change.
     Plan(PlanArgs),
     /// Change the estate to match the manifests.
@@ -40,6 +47,28 @@ pub enum Command {
     /// The embedded lab: a simulated estate to try manifests against.
     #[command(subcommand)]
     Lab(LabCommand),
+}
+
+/// How diagnostics are printed.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum DiagnosticFormat {
+    /// For people: file, line, carets, help.
+    Text,
+    /// For programs.
+    Json,
+}
+
+/// `ccmsetup` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum CcmsetupCommand {
+    /// Lint a CCMSetup command line: exit 0 without errors (warnings allowed), 1 with one.
+    Check {
+        /// Where the line is used: push, gpo, manual, workgroup, internet or intune.
+        #[arg(long)]
+        context: Option<String>,
+        /// The command line, e.g. "CCMSetup.exe /mp:mp1 SMSSITECODE=ABC".
+        line: String,
+    },
 }
 
 /// `plan` arguments.
