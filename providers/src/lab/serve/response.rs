@@ -19,9 +19,9 @@ pub const STATE_DONE: &str =
 /// Raw bytes per `rsp:Stream` element.
 const STREAM_CHUNK: usize = 32 * 1024;
 
-/// A fresh `uuid:` message id (random, upper case as Windows writes them).
+/// A fresh random (version 4) UUID, upper case as Windows writes them.
 pub fn new_uuid() -> String {
-    let n: u128 = rand::random();
+    let n: u128 = rand::random::<u128>() & !(0xF << 76) & !(0x3 << 62) | (0x4 << 76) | (0x2 << 62);
     let h = format!("{n:032X}");
     format!(
         "{}-{}-{}-{}-{}",
