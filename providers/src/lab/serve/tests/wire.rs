@@ -259,3 +259,20 @@ fn faults_carry_subcode_and_wsman_code() {
         "uuid:X"
     );
 }
+
+#[test]
+fn generated_ids_are_upper_case_version_4_uuids() {
+    for _ in 0..50 {
+        let id = response::new_uuid();
+        let parts: Vec<&str> = id.split('-').collect();
+        assert_eq!(
+            parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
+            [8, 4, 4, 4, 12]
+        );
+        assert!(
+            parts[2].starts_with('4') && "89AB".contains(&parts[3][..1]),
+            "{id}"
+        );
+        assert_eq!(id, id.to_uppercase());
+    }
+}
