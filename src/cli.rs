@@ -1,5 +1,6 @@
 //! Command-line arguments (clap), as the user typed them.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -184,5 +185,29 @@ pub enum LabCommand {
         connection: String,
         /// The statement, in PowerShell syntax.
         statement: String,
+    },
+    /// Serve the lab as a WinRM (WS-Management) endpoint on loopback, until Ctrl-C.
+    ///
+    /// Prints `listening on http(s)://ADDR/wsman` (and `ca file: PATH` with --https). Clients
+    /// log in with Basic authentication as a lab domain user (e.g. CONTOSO\cmadmin).
+    Serve {
+        /// Loopback address to listen on (port 0 picks a free port).
+        #[arg(long, default_value = "127.0.0.1:5985")]
+        listen: SocketAddr,
+        /// Serve HTTPS with a generated CA (written to .cmdeploy/lab/serve-ca.pem).
+        #[arg(long)]
+        https: bool,
+        /// Milliseconds to wait before answering each Command and each completing Receive.
+        #[arg(long, default_value_t = 0)]
+        latency_ms: u64,
+        /// Fraction (0-1) of requests answered with HTTP 500 and a w:InternalError fault.
+        #[arg(long, default_value_t = 0.0)]
+        fail_rate: f64,
+        /// Fraction (0-1) of requests whose connection is closed without a response.
+        #[arg(long, default_value_t = 0.0)]
+        drop_rate: f64,
+        /// Host a shell acts as when its Create names none (default: the first site's server).
+        #[arg(long)]
+        default_host: Option<String>,
     },
 }

@@ -32,7 +32,7 @@ pub async fn run(cli: Cli, out: Output) -> Result<i32, Failure> {
             );
             Ok(0)
         }
-        Command::Lab(cmd) => lab::run(&cli.dir, cmd, out),
+        Command::Lab(cmd) => lab::run(&cli.dir, cmd, out).await,
     }
 }
 
