@@ -32,6 +32,9 @@ pub enum Command {
     /// The CCMSetup command-line model.
     #[command(subcommand)]
     Ccmsetup(CcmsetupCommand),
+    /// Group Policy files.
+    #[command(subcommand)]
+    Gpo(GpoCommand),
     /// Show what apply would change.
     Plan(PlanArgs),
     /// Change the estate to match the manifests.
@@ -69,6 +72,16 @@ pub enum CcmsetupCommand {
         context: Option<String>,
         /// The command line, e.g. "CCMSetup.exe /mp:mp1 SMSSITECODE=ABC".
         line: String,
+    },
+}
+
+/// `gpo` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum GpoCommand {
+    /// List the ConfigMgr policies a Registry.pol sets and lint them: exit 1 on an error.
+    Inspect {
+        /// A Registry.pol file, or a GPO backup folder (DomainSysvol/GPO/Machine/registry.pol).
+        path: std::path::PathBuf,
     },
 }
 

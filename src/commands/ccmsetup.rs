@@ -23,21 +23,8 @@ pub fn run(cmd: CcmsetupCommand, out: Output) -> Result<i32, Failure> {
         None => None,
     };
     let (_, findings) = ccmsetup::check(&line, ctx);
-    let theme = if out.color_err {
-        GraphicalTheme::unicode()
-    } else {
-        GraphicalTheme::unicode_nocolor()
-    };
-    let handler = GraphicalReportHandler::new_themed(theme);
     for f in &findings {
-        let report = Report {
-            finding: f,
-            source: NamedSource::new("command line", line.clone()),
-        };
-        let mut text = String::new();
-        if handler.render_report(&mut text, &report).is_ok() {
-            eprintln!("{text}");
-        }
+        eprintln!("{}", render(f, "command line", &line, &out));
     }
     let errors = findings.iter().filter(|f| f.is_error()).count();
     if errors == 0 {
@@ -51,6 +38,23 @@ pub fn run(cmd: CcmsetupCommand, out: Output) -> Result<i32, Failure> {
         eprintln!("{errors} error(s), {} warning(s)", findings.len() - errors);
         Ok(1)
     }
+}
+
+/// A finding rendered as a miette report against `text` (named `source_name`).
+pub(super) fn render(finding: &Finding, source_name: &str, text: &str, out: &Output) -> String {
+    let theme = if out.color_err {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme);
+    let report = Report {
+        finding,
+        source: NamedSource::new(source_name, text.to_string()),
+    };
+    let mut rendered = String::new();
+    let _ = handler.render_report(&mut rendered, &report);
+    rendered
 }
 
 struct Report<'a> {

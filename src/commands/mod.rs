@@ -3,6 +3,7 @@
 mod apply;
 mod ccmsetup;
 mod drift;
+mod gpo;
 mod graph;
 mod lab;
 mod plan;
@@ -18,6 +19,7 @@ pub async fn run(cli: Cli, out: Output) -> Result<i32, Failure> {
     match cli.command {
         Command::Validate { format } => validate(&cli.dir, format, out),
         Command::Ccmsetup(cmd) => ccmsetup::run(cmd, out),
+        Command::Gpo(cmd) => gpo::run(cmd, out),
         Command::Plan(args) => plan::run(&cli.dir, args, out).await,
         Command::Apply(args) => apply::run(&cli.dir, args, out).await,
         Command::Drift(args) => drift::run(&cli.dir, args, out).await,

@@ -12,6 +12,7 @@ pub mod cm_site;
 pub mod console;
 pub mod exec;
 pub mod gp;
+pub mod gp_pol;
 pub mod host;
 pub mod model;
 pub mod serve;
