@@ -152,6 +152,7 @@ fn plan_desired(
             c.changes = desired
                 .attrs
                 .iter()
+                .filter(|(_, v)| !v.is_null())
                 .map(|(k, v)| AttrChange {
                     name: k.clone(),
                     before: None,

@@ -110,34 +110,66 @@ fn render_change(out: &mut String, c: &ResourceChange, s: &Style) {
             }
         }
         _ => {
-            for ch in &c.changes {
-                let name = &ch.name;
-                let line = if ch.sensitive {
+            let lines: Vec<(String, Option<Value>, Option<Value>, bool)> = c
+                .changes
+                .iter()
+                .flat_map(|ch| {
+                    if ch.sensitive {
+                        vec![(ch.name.clone(), None, None, true)]
+                    } else {
+                        leaves(&ch.name, ch.before.as_ref(), ch.after.as_ref())
+                    }
+                })
+                .collect();
+            let width = lines.iter().map(|l| l.0.len()).max().unwrap_or(width);
+            for (name, before, after, sensitive) in lines {
+                let line = if sensitive {
                     "(sensitive)".to_string()
                 } else {
-                    match (&ch.before, &ch.after) {
+                    match (&before, &after) {
                         (None, Some(a)) => show(a),
                         (Some(b), Some(a)) => format!("{} -> {}", show(b), show(a)),
                         (Some(b), None) => format!("{} -> null", show(b)),
                         (None, None) => "null".into(),
                     }
                 };
-                let sym = if ch.before.is_none() && !ch.sensitive {
-                    "+"
-                } else {
-                    "~"
+                let sym = match (&before, &after) {
+                    _ if c.action() == Action::Create => "+",
+                    _ if sensitive => "~",
+                    (None, _) => "+",
+                    (_, None) => "-",
+                    _ => "~",
                 };
-                let sym = if c.action() == Action::Create {
-                    "+"
-                } else {
-                    sym
+                let col = match sym {
+                    "+" => s.green,
+                    "-" => s.red,
+                    _ => s.yellow,
                 };
-                let col = if sym == "+" { s.green } else { s.yellow };
                 let _ = writeln!(out, "      {col}{sym}{} {name:<width$} = {line}", s.reset);
             }
         }
     }
     let _ = writeln!(out, "    }}\n");
+}
+
+/// Changed leaves of a value, objects flattened into dotted names (`client_deployment.
+/// SetupParameters.value`); unchanged leaves are left out.
+fn leaves(name: &str, before: Option<&Value>, after: Option<&Value>) -> Vec<(String, Option<Value>, Option<Value>, bool)> {
+    let as_obj = |v: Option<&Value>| v.and_then(Value::as_object).cloned();
+    match (as_obj(before), as_obj(after)) {
+        (b, a) if b.is_some() || a.is_some() => {
+            let b = b.unwrap_or_default();
+            let a = a.unwrap_or_default();
+            let mut keys: Vec<&String> = b.keys().chain(a.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            keys.into_iter()
+                .filter(|k| b.get(*k) != a.get(*k))
+                .flat_map(|k| leaves(&format!("{name}.{k}"), b.get(k), a.get(k)))
+                .collect()
+        }
+        _ => vec![(name.to_string(), before.filter(|v| !v.is_null()).cloned(), after.filter(|v| !v.is_null()).cloned(), false)],
+    }
 }
 
 fn show(v: &Value) -> String {
