@@ -40,6 +40,18 @@ pub enum Command {
     /// The embedded lab: a simulated estate to try manifests against.
     #[command(subcommand)]
     Lab(LabCommand),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(CompletionsArgs),
+    /// Print the man page (roff).
+    Man,
+}
+
+/// `completions` arguments.
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// `plan` arguments.
@@ -88,6 +100,10 @@ pub enum DriftFormat {
     Text,
     /// For programs (the report's JSON).
     Json,
+    /// For a pull-request comment or a CI job summary.
+    Markdown,
+    /// JUnit XML, for the test results tab of a CI system.
+    Junit,
 }
 
 /// `drift` arguments.
@@ -108,6 +124,8 @@ pub enum GraphFormat {
     Dot,
     /// JSON nodes and edges.
     Json,
+    /// An SVG picture (laid out without Graphviz).
+    Svg,
 }
 
 /// `graph` arguments.

@@ -1,6 +1,7 @@
 //! One module per subcommand; each returns the process exit code.
 
 mod apply;
+mod docs;
 mod drift;
 mod graph;
 mod lab;
@@ -41,5 +42,7 @@ pub async fn run(cli: Cli, out: Output) -> Result<i32, Failure> {
             Ok(0)
         }
         Command::Lab(cmd) => lab::run(&cli.dir, cmd, out),
+        Command::Completions(args) => docs::completions(args.shell),
+        Command::Man => docs::man(),
     }
 }
