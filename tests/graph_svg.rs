@@ -49,7 +49,6 @@ fn texts(xml: &str) -> (String, Vec<String>) {
             _ => {}
         }
     }
-    drop(flush);
     (root.unwrap_or_default(), texts)
 }
 
