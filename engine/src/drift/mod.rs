@@ -46,11 +46,11 @@ pub struct DriftEntry {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// Acknowledgements from `drift.ack.toml` that match this entry (active or expired).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub acks: Vec<acknowledge::AckMark>,
     /// True when every difference of this entry is covered by an acknowledgement that has not
     /// expired: the entry is reported but does not fail the run.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub acknowledged: bool,
 }
 
@@ -74,10 +74,9 @@ pub struct DriftReport {
     pub entries: Vec<DriftEntry>,
     /// Every checked resource, in address order (added in 1.0 without breaking readers: `checked`
     /// is its length).
-    #[serde(default)]
     pub resources: Vec<CheckedResource>,
     /// Acknowledgements that match no drift any more: remove them from `drift.ack.toml`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub stale_acks: Vec<acknowledge::StaleAck>,
 }
 
