@@ -1,5 +1,6 @@
 //! Command-line arguments (clap), as the user typed them.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -23,7 +24,17 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check the manifests: exit 0 when valid, 1 with every diagnostic.
-    Validate,
+    Validate {
+        /// `text` (miette diagnostics) or `json` (machine-readable list).
+        #[arg(long, value_enum, default_value_t = DiagnosticFormat::Text)]
+        format: DiagnosticFormat,
+    },
+    /// The CCMSetup command-line model.
+    #[command(subcommand)]
+    Ccmsetup(CcmsetupCommand),
+    /// Group Policy files.
+    #[command(subcommand)]
+    Gpo(GpoCommand),
     /// Show what apply would change.
     Plan(PlanArgs),
     /// Change the estate to match the manifests.
@@ -52,6 +63,38 @@ pub struct CompletionsArgs {
     /// The shell to complete in.
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+/// How diagnostics are printed.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum DiagnosticFormat {
+    /// For people: file, line, carets, help.
+    Text,
+    /// For programs.
+    Json,
+}
+
+/// `ccmsetup` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum CcmsetupCommand {
+    /// Lint a CCMSetup command line: exit 0 without errors (warnings allowed), 1 with one.
+    Check {
+        /// Where the line is used: push, gpo, manual, workgroup, internet or intune.
+        #[arg(long)]
+        context: Option<String>,
+        /// The command line, e.g. "CCMSetup.exe /mp:mp1 SMSSITECODE=ABC".
+        line: String,
+    },
+}
+
+/// `gpo` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum GpoCommand {
+    /// List the ConfigMgr policies a Registry.pol sets and lint them: exit 1 on an error.
+    Inspect {
+        /// A Registry.pol file, or a GPO backup folder (DomainSysvol/GPO/Machine/registry.pol).
+        path: std::path::PathBuf,
+    },
 }
 
 /// `plan` arguments.
@@ -173,5 +216,29 @@ pub enum LabCommand {
         connection: String,
         /// The statement, in PowerShell syntax.
         statement: String,
+    },
+    /// Serve the lab as a WinRM (WS-Management) endpoint on loopback, until Ctrl-C.
+    ///
+    /// Prints `listening on http(s)://ADDR/wsman` (and `ca file: PATH` with --https). Clients
+    /// log in with Basic authentication as a lab domain user (e.g. CONTOSO\cmadmin).
+    Serve {
+        /// Loopback address to listen on (port 0 picks a free port).
+        #[arg(long, default_value = "127.0.0.1:5985")]
+        listen: SocketAddr,
+        /// Serve HTTPS with a generated CA (written to .cmdeploy/lab/serve-ca.pem).
+        #[arg(long)]
+        https: bool,
+        /// Milliseconds to wait before answering each Command and each completing Receive.
+        #[arg(long, default_value_t = 0)]
+        latency_ms: u64,
+        /// Fraction (0-1) of requests answered with HTTP 500 and a w:InternalError fault.
+        #[arg(long, default_value_t = 0.0)]
+        fail_rate: f64,
+        /// Fraction (0-1) of requests whose connection is closed without a response.
+        #[arg(long, default_value_t = 0.0)]
+        drop_rate: f64,
+        /// Host a shell acts as when its Create names none (default: the first site's server).
+        #[arg(long)]
+        default_host: Option<String>,
     },
 }

@@ -59,3 +59,39 @@ impl Output {
         }
     }
 }
+
+/// Diagnostics as JSON: `{"valid": bool, "diagnostics": [{code, severity, message, help, file,
+/// line, column}]}` (line and column 1-based).
+pub fn diagnostics_json(diags: &Diagnostics, valid: bool) -> String {
+    let items: Vec<serde_json::Value> = diags
+        .sorted()
+        .into_iter()
+        .map(|d| {
+            let (file, line, column) = match &d.loc {
+                Some(loc) => {
+                    let text = loc.file.text.as_str();
+                    let start = loc.span.start.min(text.len());
+                    let line_start = text[..start].rfind('\n').map(|i| i + 1).unwrap_or(0);
+                    let column = text[line_start..start].chars().count() + 1;
+                    (
+                        Some(loc.file.display.clone()),
+                        Some(loc.file.line_of(start)),
+                        Some(column),
+                    )
+                }
+                None => (None, None, None),
+            };
+            serde_json::json!({
+                "code": d.code,
+                "severity": d.severity,
+                "message": d.message,
+                "help": d.help,
+                "file": file,
+                "line": line,
+                "column": column,
+            })
+        })
+        .collect();
+    serde_json::to_string_pretty(&serde_json::json!({"valid": valid, "diagnostics": items}))
+        .unwrap_or_default()
+}

@@ -1,10 +1,11 @@
 //! Safety by construction: arbitrary strings — every PowerShell quote (including U+2018–U+201B),
 //! `$`, backticks, `;`, newlines, non-BMP characters — go into every free-text field of the
-//! manifests, are applied, and read back exactly. No value is ever spliced into PowerShell
-//! source: values travel as JSON data and the runner splats them.
+//! manifests, are applied over WinRM through `cmdeploy lab serve`, and read back exactly. No value
+//! is ever spliced into PowerShell source: values travel as JSON data and the runner splats them.
 
 mod common;
 
+use common::serve::{serve, switch_to_winrm};
 use common::Project;
 use proptest::prelude::*;
 use serde_json::Value;
@@ -120,7 +121,7 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
 
     #[test]
-    fn arbitrary_strings_round_trip_through_the_lab(
+    fn arbitrary_strings_round_trip_through_lab_serve(
         name in nasty(),
         description in nasty(),
         value in nasty(),
@@ -128,6 +129,8 @@ proptest! {
     ) {
         let p = Project::example("contoso");
         p.run(&["lab", "reset"]).code(0);
+        let s = serve(&p, &[]);
+        switch_to_winrm(&p, s.port, None, "lab-secrets/admin.txt");
         check_round_trip(&p, &name, &description, &value, &user);
     }
 }

@@ -8,7 +8,7 @@ use common::Project;
 fn the_example_is_valid() {
     let p = Project::example("contoso");
     let out = p.run(&["validate"]).code(0);
-    assert!(out.stdout.contains("Valid: 16 resources"), "{}", out.stdout);
+    assert!(out.stdout.contains("Valid: 17 resources"), "{}", out.stdout);
 }
 
 #[test]
@@ -35,7 +35,7 @@ fn reports_unknown_reference_bad_site_code_and_long_push_password_together() {
         "file and line of the reference: {err}"
     );
     // The 4-character site code in site.toml.
-    assert!(err.contains("cmdeploy::site::code"), "{err}");
+    assert!(err.contains("cmdeploy::site_code::format"), "{err}");
     assert!(
         err.contains("site code `ABCD` must be exactly 3 characters"),
         "{err}"
@@ -45,7 +45,10 @@ fn reports_unknown_reference_bad_site_code_and_long_push_password_together() {
         "file and line of the site code: {err}"
     );
     // The 39-character push account password, at the password reference in site.toml.
-    assert!(err.contains("cmdeploy::account::password_length"), "{err}");
+    assert!(
+        err.contains("cmdeploy::account::password_too_long"),
+        "{err}"
+    );
     assert!(err.contains("is 39 characters"), "{err}");
     assert!(
         err.contains("site.toml:16"),
@@ -95,7 +98,10 @@ fn supernets_and_overlapping_assignment_boundaries_are_refused() {
         err.contains("cmdeploy::boundary::supernet") && err.contains("192.168.0.0-192.168.255.255"),
         "{err}"
     );
-    assert!(err.contains("cmdeploy::boundary::overlap"), "{err}");
+    assert!(
+        err.contains("cmdeploy::boundary::assignment_overlap"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -106,5 +112,50 @@ fn syntax_errors_point_at_the_line() {
     assert!(
         err.contains("cmdeploy::toml::syntax") && err.contains("broken.toml:3"),
         "{err}"
+    );
+}
+
+#[test]
+fn a_subnet_inside_a_range_assigned_to_another_site_overlaps() {
+    let p = Project::example("contoso");
+    p.write(
+        "extra.toml",
+        "[boundary.campus]\nsite = \"ABC\"\ntype = \"ip_range\"\nvalue = \"10.1.200.1-10.1.200.254\"\n\n[boundary_group.campus]\nsite = \"ABC\"\nassignment_site = \"XYZ\"\nboundaries = [\"campus\"]\n",
+    );
+    let err = p.run(&["validate"]).code(1).stderr;
+    assert!(
+        err.contains("cmdeploy::boundary::assignment_overlap"),
+        "{err}"
+    );
+    assert!(
+        err.contains("boundary.campus") && err.contains("boundary.hq_lan"),
+        "{err}"
+    );
+    // The same range assigned to the same site is fine.
+    p.edit(
+        "extra.toml",
+        "assignment_site = \"XYZ\"",
+        "assignment_site = \"ABC\"",
+    );
+    p.run(&["validate"]).code(0);
+}
+
+#[test]
+fn validate_json_lists_codes_files_and_lines() {
+    let p = Project::example("contoso");
+    p.edit("site.toml", "[site.ABC]\n", "[site.ABC]\ncode = \"AB\"\n");
+    let out = p.run(&["validate", "--format", "json"]).code(1);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["valid"], false);
+    let d = &v["diagnostics"][0];
+    assert_eq!(d["code"], "cmdeploy::site_code::format");
+    assert_eq!(d["line"], 5);
+    assert!(d["file"].as_str().unwrap().ends_with("site.toml"));
+    let ok = Project::example("contoso")
+        .run(&["validate", "--format", "json"])
+        .code(0);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&ok.stdout).unwrap()["valid"],
+        true
     );
 }

@@ -4,107 +4,15 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-
+use common::serve::{serve, switch_to_winrm};
 use common::Project;
 use serde_json::Value;
-
-/// A running `cmdeploy lab serve`; killed on drop.
-struct Serve {
-    child: Child,
-    port: u16,
-    ca_file: Option<String>,
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(p: &Project, extra: &[&str]) -> Serve {
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("cmdeploy"))
-        .args([
-            "-C",
-            p.path().to_str().unwrap(),
-            "lab",
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-        ])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = lines.next().expect("lab serve prints its address").unwrap();
-    let port: u16 = first
-        .rsplit(':')
-        .next()
-        .unwrap()
-        .trim_end_matches("/wsman")
-        .parse()
-        .unwrap_or_else(|_| panic!("no port in {first:?}"));
-    let ca_file = if first.contains("https://") {
-        let second = lines.next().expect("lab serve prints its CA file").unwrap();
-        Some(second.trim_start_matches("ca file: ").trim().to_string())
-    } else {
-        None
-    };
-    std::thread::spawn(move || for _ in lines {});
-    Serve {
-        child,
-        port,
-        ca_file,
-    }
-}
-
-/// Switches the example's connections to winrm against `lab serve`.
-fn switch_to_winrm(p: &Project, port: u16, ca_file: Option<&str>, password_file: &str) {
-    let tls = match ca_file {
-        Some(ca) => format!("https = true\nca_file = {ca:?}\n"),
-        None => String::new(),
-    };
-    let common = format!(
-        "transport = \"winrm\"\naddress = \"127.0.0.1\"\nport = {port}\n{tls}auth = \"basic\"\nuser = 'CONTOSO\\cmadmin'\npassword = {{ file = \"{password_file}\" }}\nretries = 2\nconnect_timeout_seconds = 5\n"
-    );
-    p.edit(
-        "cmdeploy.toml",
-        "transport = \"lab\"\nhost = \"cm01.contoso.com\"",
-        &format!("{common}host = \"cm01.contoso.com\""),
-    );
-    p.edit(
-        "cmdeploy.toml",
-        "transport = \"lab\"\nhost = \"dc01.contoso.com\"",
-        &format!("{common}host = \"dc01.contoso.com\""),
-    );
-    let text = p.read("cmdeploy.toml");
-    p.write("cmdeploy.toml", &format!("{text}\n# Defaults for per-host connections.\n[connection.hosts]\n{common}host = \"localhost\"\n"));
-    p.edit(
-        "clients.toml",
-        "connection = { host = \"{{ host }}\" }",
-        "connection = { host = \"{{ host }}\", base = \"hosts\" }",
-    );
-    p.edit(
-        "clients.toml",
-        "connection = { host = \"{{ host }}.{{ var.domain }}\" }",
-        "connection = { host = \"{{ host }}.{{ var.domain }}\", base = \"hosts\" }",
-    );
-    p.edit(
-        "imaging.toml",
-        "connection = { host = \"ref01\" }",
-        "connection = { host = \"ref01\", base = \"hosts\" }",
-    );
-}
 
 fn main_job(p: &Project) {
     let plan = p.run(&["plan", "--detailed-exitcode"]).code(2);
     assert!(
         plan.stdout
-            .contains("Plan: 8 to add, 7 to change, 0 to destroy."),
+            .contains("Plan: 9 to add, 7 to change, 0 to destroy."),
         "{}",
         plan.stdout
     );
@@ -112,7 +20,7 @@ fn main_job(p: &Project) {
     assert!(
         apply
             .stdout
-            .contains("Apply complete! Resources: 8 added, 7 changed, 0 destroyed."),
+            .contains("Apply complete! Resources: 9 added, 7 changed, 0 destroyed."),
         "{}",
         apply.stdout
     );

@@ -1,9 +1,13 @@
-//! `cmdeploy lab reset | show | console`.
+//! `cmdeploy lab reset | show | console | serve`.
 
+use std::io::Write;
 use std::path::Path;
+use std::time::Duration;
 
 use serde_json::Value;
 
+use cmdeploy_providers::lab::serve::faults::FaultInjection;
+use cmdeploy_providers::lab::serve::{serve, ServeOptions};
 use cmdeploy_providers::lab::Lab;
 
 use crate::cli::LabCommand;
@@ -12,7 +16,7 @@ use crate::session::Session;
 use crate::Failure;
 
 /// Runs a lab subcommand.
-pub fn run(dir: &Path, cmd: LabCommand, out: Output) -> Result<i32, Failure> {
+pub async fn run(dir: &Path, cmd: LabCommand, out: Output) -> Result<i32, Failure> {
     let s = Session::open(dir)?;
     let lab = Lab::open(&s.project.dir, &s.project.work_dir());
     let msg = |e: cmdeploy_providers::lab::LabError| Failure::Message(e.to_string());
@@ -80,6 +84,38 @@ pub fn run(dir: &Path, cmd: LabCommand, out: Output) -> Result<i32, Failure> {
                     return Ok(1);
                 }
             }
+        }
+        LabCommand::Serve {
+            listen,
+            https,
+            latency_ms,
+            fail_rate,
+            drop_rate,
+            default_host,
+        } => {
+            let opts = ServeOptions {
+                listen,
+                https,
+                faults: FaultInjection {
+                    latency: Duration::from_millis(latency_ms),
+                    fail_rate,
+                    drop_rate,
+                },
+                default_host,
+            };
+            let ctrl_c = async {
+                let _ = tokio::signal::ctrl_c().await;
+            };
+            serve(lab, opts, ctrl_c, |listening| {
+                let mut stdout = std::io::stdout().lock();
+                let _ = writeln!(stdout, "listening on {}", listening.url);
+                if let Some(ca) = &listening.ca_file {
+                    let _ = writeln!(stdout, "ca file: {}", ca.display());
+                }
+                let _ = stdout.flush();
+            })
+            .await
+            .map_err(|e| Failure::Message(e.to_string()))?;
         }
     }
     Ok(0)

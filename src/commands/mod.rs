@@ -1,8 +1,10 @@
 //! One module per subcommand; each returns the process exit code.
 
 mod apply;
+mod ccmsetup;
 mod docs;
 mod drift;
+mod gpo;
 mod graph;
 mod lab;
 mod plan;
@@ -16,17 +18,9 @@ use crate::Failure;
 /// Runs the command.
 pub async fn run(cli: Cli, out: Output) -> Result<i32, Failure> {
     match cli.command {
-        Command::Validate => {
-            let s = Session::open(&cli.dir)?;
-            out.diagnostics(&s.warnings);
-            println!(
-                "{} {} resources in {} files.",
-                out.paint("\x1b[32;1m", "Valid:"),
-                s.project.resources.len(),
-                s.project.files.len()
-            );
-            Ok(0)
-        }
+        Command::Validate { format } => validate(&cli.dir, format, out),
+        Command::Ccmsetup(cmd) => ccmsetup::run(cmd, out),
+        Command::Gpo(cmd) => gpo::run(cmd, out),
         Command::Plan(args) => plan::run(&cli.dir, args, out).await,
         Command::Apply(args) => apply::run(&cli.dir, args, out).await,
         Command::Drift(args) => drift::run(&cli.dir, args, out).await,
@@ -41,8 +35,37 @@ pub async fn run(cli: Cli, out: Output) -> Result<i32, Failure> {
             );
             Ok(0)
         }
-        Command::Lab(cmd) => lab::run(&cli.dir, cmd, out),
+        Command::Lab(cmd) => lab::run(&cli.dir, cmd, out).await,
         Command::Completions(args) => docs::completions(args.shell),
         Command::Man => docs::man(),
+    }
+}
+
+fn validate(
+    dir: &std::path::Path,
+    format: crate::cli::DiagnosticFormat,
+    out: Output,
+) -> Result<i32, Failure> {
+    let json = matches!(format, crate::cli::DiagnosticFormat::Json);
+    match Session::open(dir) {
+        Ok(s) if json => {
+            println!("{}", crate::output::diagnostics_json(&s.warnings, true));
+            Ok(0)
+        }
+        Ok(s) => {
+            out.diagnostics(&s.warnings);
+            println!(
+                "{} {} resources in {} files.",
+                out.paint("\x1b[32;1m", "Valid:"),
+                s.project.resources.len(),
+                s.project.files.len()
+            );
+            Ok(0)
+        }
+        Err(Failure::Diagnostics(d)) if json => {
+            println!("{}", crate::output::diagnostics_json(&d, false));
+            Ok(1)
+        }
+        Err(e) => Err(e),
     }
 }

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod serve;
+
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -120,6 +122,25 @@ impl Project {
             .find(marker)
             .unwrap_or_else(|| panic!("{rel} does not contain {marker:?}"));
         self.write(rel, &text[..i]);
+    }
+
+    /// Removes the table `header` (e.g. `[client_group.kiosks]`) and its sub-tables from a file.
+    pub fn remove_table(&self, rel: &str, header: &str) {
+        let text = self.read(rel);
+        let start = text
+            .find(header)
+            .unwrap_or_else(|| panic!("{rel} has no {header}"));
+        let prefix = format!("{}.", header.trim_end_matches(']'));
+        let mut end = text.len();
+        let mut offset = start + header.len();
+        for line in text[offset..].split_inclusive('\n') {
+            if line.starts_with('[') && !line.starts_with(&prefix) {
+                end = offset;
+                break;
+            }
+            offset += line.len();
+        }
+        self.write(rel, &format!("{}{}", &text[..start], &text[end..]));
     }
 
     /// Every file under `.cmdeploy`, with its content.

@@ -161,6 +161,10 @@ impl Kind for BoundaryKind {
         let mut d = Decoded::new(attrs, connection, natural_key(spec.boundary_type, &value));
         d.references.extend(reference);
         d.meta = meta;
+        if let Some((start, end)) = ip_interval(spec.boundary_type, &spec.value.value) {
+            d.meta.insert("ip_start".into(), json!(start));
+            d.meta.insert("ip_end".into(), json!(end));
+        }
         d.attr_spans.insert("value".into(), spec.value.span.clone());
         Ok(d)
     }
@@ -335,4 +339,19 @@ fn find(all: &Value, r: &ReadRequest) -> Option<Observed> {
         let t: Option<BoundaryType> = serde_json::from_value(o.attrs["type"].clone()).ok();
         t.is_some_and(|t| natural_key(t, o.attrs["value"].as_str().unwrap_or("")) == key)
     })
+}
+
+/// The IPv4 addresses a boundary covers, as an inclusive interval of integers (IP subnets by
+/// their prefix as written in the manifest; ConfigMgr itself stores only the subnet ID).
+pub fn ip_interval(t: BoundaryType, value: &str) -> Option<(u32, u32)> {
+    match t {
+        BoundaryType::IpSubnet => {
+            let n = net::host_net(value.trim())?;
+            Some((u32::from(n.network()), u32::from(n.broadcast())))
+        }
+        BoundaryType::IpRange => net::range(value)
+            .ok()
+            .map(|(a, b)| (u32::from(a), u32::from(b))),
+        _ => None,
+    }
 }

@@ -82,7 +82,8 @@ impl Kind for BoundaryGroupKind {
         if let Some(a) = &spec.assignment_site {
             if let Some(p) = super::site::site_code_problem(&a.value) {
                 errors.push(
-                    Diagnostic::error("cmdeploy::site::code", p).at_span(&file, a.span.clone()),
+                    Diagnostic::error("cmdeploy::site_code::format", p)
+                        .at_span(&file, a.span.clone()),
                 );
             }
         }
@@ -176,7 +177,7 @@ impl Kind for BoundaryGroupKind {
                 match assigned.get(b) {
                     Some((other_site, other_group)) if other_site != site => out.push(
                         Diagnostic::error(
-                            "cmdeploy::boundary::overlap",
+                            "cmdeploy::boundary::assignment_overlap",
                             format!("boundary.{b} is in {other_group} (site {other_site}) and {} (site {site}), both used for site assignment", g.address),
                         )
                         .with_help("clients in overlapping assignment boundaries pick a site at random; keep each boundary in one site-assignment group (define-site-boundaries-and-boundary-groups.md; configmgr.md §6 rule 4)")
@@ -188,6 +189,7 @@ impl Kind for BoundaryGroupKind {
                 }
             }
         }
+        super::overlap::check(resources, out);
     }
 
     async fn read(&self, ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> {

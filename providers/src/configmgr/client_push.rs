@@ -351,7 +351,7 @@ fn check_password(acc: &Resource, out: &mut Diagnostics) {
         if v.char_len() > MAX_PUSH_PASSWORD {
             out.push(
                 Diagnostic::error(
-                    "cmdeploy::account::password_length",
+                    "cmdeploy::account::password_too_long",
                     format!("the password of {} is {} characters; a client push installation account password can be at most {MAX_PUSH_PASSWORD}", acc.address, v.char_len()),
                 )
                 .with_help("the ConfigMgr console limits push account passwords to 38 characters (deploy-clients-to-windows-computers.md, step 7); use a shorter password")

@@ -9,6 +9,7 @@ pub mod boundary;
 pub mod boundary_group;
 pub mod client_push;
 pub mod net;
+pub mod overlap;
 pub mod site;
 
 use std::ops::Range;

@@ -130,7 +130,7 @@ impl Kind for SiteKind {
         let mut errors = Vec::new();
         if let Some(problem) = site_code_problem(&code.value) {
             errors.push(
-                Diagnostic::error("cmdeploy::site::code", problem)
+                Diagnostic::error("cmdeploy::site_code::format", problem)
                     .with_help("ConfigMgr site codes are 3 characters, letters and digits only, and cannot be changed after installation (prepare-to-install-sites.md)")
                     .at_span(&file, code.span.clone()),
             );

@@ -1,10 +1,14 @@
 //! Group Policy kinds, managed through the GroupPolicy module on a domain controller.
 //!
 //! * [`policy`] — the registry values of the three client-deployment policies;
-//! * [`kind`] — the `gpo` kind: a domain GPO, its links and those policies.
+//! * [`kind`] — the `gpo` kind: a domain GPO, its links and those policies;
+//! * [`inspect`] — what a machine Registry.pol sets for ConfigMgr, and its lint;
+//! * [`registry_pol`] — the Registry.pol (PReg v1) codec a GPO's settings are stored in.
 
+pub mod inspect;
 pub mod kind;
 pub mod policy;
+pub mod registry_pol;
 
 use std::sync::Arc;
 

@@ -54,6 +54,12 @@ impl<'a> Args<'a> {
         Some(v)
     }
 
+    /// A parameter's JSON value as given (for values whose shape depends on another parameter,
+    /// like `Set-GPRegistryValue -Value` with `-Type`).
+    pub fn raw(&self, name: &str) -> Option<&'a Value> {
+        self.get(name)
+    }
+
     /// Marks parameters as accepted without reading them (`-Force`, `-Confirm`).
     pub fn accept(&self, names: &[&str]) {
         for n in names {

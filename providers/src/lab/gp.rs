@@ -2,8 +2,11 @@
 
 use serde_json::{json, Value};
 
+use crate::gpo::registry_pol::Record;
+
 use super::args::{Args, CmdError, CmdResult};
-use super::model::{Estate, Gpo, GpoLink, RegistrySetting};
+use super::gp_pol::{self, split_key};
+use super::model::{Estate, Gpo, GpoLink};
 
 /// Normalises a registry key to `HKLM\...` / `HKCU\...`.
 ///
@@ -53,6 +56,10 @@ fn gpo_index(estate: &Estate, domain: &str, name: &str) -> Result<usize, CmdErro
 /// The cmdlet's error.
 pub fn execute(estate: &mut Estate, domain: &str, cmdlet: &str, a: &Args) -> CmdResult {
     a.accept(&["Domain", "Server"]);
+    // An estate saved before GPOs held Registry.pol content still lists settings.
+    for g in estate.gpos.iter_mut().filter(|g| !g.values.is_empty()) {
+        gp_pol::absorb_values(g).map_err(|m| CmdError::new("InvalidData", m))?;
+    }
     match cmdlet {
         "get-gpo" => {
             let name = a.opt_str("Name")?;
@@ -82,8 +89,7 @@ pub fn execute(estate: &mut Estate, domain: &str, cmdlet: &str, a: &Args) -> Cmd
                 id,
                 name,
                 domain: domain.to_string(),
-                values: Vec::new(),
-                links: Vec::new(),
+                ..Gpo::default()
             };
             let out = gpo_json(&g);
             estate.gpos.push(g);
@@ -100,22 +106,27 @@ pub fn execute(estate: &mut Estate, domain: &str, cmdlet: &str, a: &Args) -> Cmd
             let key = normalize_key(&a.str("Key")?)?;
             let value_name = a.opt_str("ValueName")?;
             a.finish()?;
-            let g = &estate.gpos[idx];
-            let rows: Vec<Value> = g
-                .values
+            let (half, rest) = split_key(&key);
+            let pol = gp_pol::load(&estate.gpos[idx], half)?;
+            let rows: Vec<Value> = pol
+                .records
                 .iter()
-                .filter(|v| v.key.eq_ignore_ascii_case(&key))
-                .filter(|v| value_name.as_ref().is_none_or(|n| v.value_name.eq_ignore_ascii_case(n)))
-                .map(|v| {
-                    json!({
-                        "PolicyState": v.state,
-                        "Hive": if key.starts_with("HKLM") { "LocalMachine" } else { "CurrentUser" },
-                        "KeyPath": key.split_once('\\').map(|x| x.1).unwrap_or(""),
+                .filter(|r| r.key.eq_ignore_ascii_case(rest))
+                .filter(|r| {
+                    let name = r.target_name().unwrap_or("");
+                    value_name.as_ref().is_none_or(|n| name.eq_ignore_ascii_case(n))
+                })
+                .filter_map(|r| {
+                    let (state, value_type, value) = gp_pol::shown(r)?;
+                    Some(json!({
+                        "PolicyState": state,
+                        "Hive": if half == gp_pol::Half::Machine { "LocalMachine" } else { "CurrentUser" },
+                        "KeyPath": rest,
                         "FullKeyPath": long_key(&key),
-                        "ValueName": v.value_name,
-                        "Type": v.value_type,
-                        "Value": v.value,
-                    })
+                        "ValueName": r.target_name().unwrap_or(""),
+                        "Type": value_type,
+                        "Value": value,
+                    }))
                 })
                 .collect();
             if rows.is_empty() {
@@ -132,47 +143,24 @@ pub fn execute(estate: &mut Estate, domain: &str, cmdlet: &str, a: &Args) -> Cmd
             let names = a.opt_strs("ValueName")?.unwrap_or_default();
             let disable = a.opt_bool("Disable")?.unwrap_or(false);
             let value_type = a.opt_str("Type")?;
-            let value = a.opt_str("Value")?;
-            let raw = if a.has("Value") { args_value(a) } else { Value::Null };
+            let given = a.raw("Value").cloned().unwrap_or(Value::Null);
             a.finish()?;
             if names.is_empty() {
                 return Err(CmdError::new("InvalidArgument", "Set-GPRegistryValue: -ValueName is required (the lab does not model key-only settings)."));
             }
+            let (half, rest) = split_key(&key);
             let g = &mut estate.gpos[idx];
+            let mut pol = gp_pol::load(g, half)?;
             for name in names {
-                g.values.retain(|v| !(v.key.eq_ignore_ascii_case(&key) && v.value_name.eq_ignore_ascii_case(&name)));
-                if disable {
-                    g.values.push(RegistrySetting {
-                        key: key.clone(),
-                        value_name: name,
-                        value_type: "String".into(),
-                        value: Value::String(String::new()),
-                        state: "Delete".into(),
-                    });
-                    continue;
-                }
-                let t = value_type.clone().ok_or_else(|| CmdError::new("InvalidArgument", "Set-GPRegistryValue: -Type is required with -Value."))?;
-                let stored = match t.to_ascii_lowercase().as_str() {
-                    "dword" | "qword" => match &raw {
-                        Value::Number(n) => Value::Number(n.clone()),
-                        _ => value
-                            .as_deref()
-                            .and_then(|v| v.parse::<u64>().ok())
-                            .map(Value::from)
-                            .ok_or_else(|| CmdError::new("InvalidArgument", format!("Set-GPRegistryValue: a {t} value must be a number.")))?,
-                    },
-                    "string" | "expandstring" => Value::String(value.clone().unwrap_or_default()),
-                    "multistring" | "binary" => raw.clone(),
-                    _ => return Err(CmdError::new("InvalidArgument", format!("Cannot convert value \"{t}\" to type \"RegistryValueKind\"."))),
+                let record = if disable {
+                    Record::delete_value(rest, &name)
+                } else {
+                    let t = value_type.clone().ok_or_else(|| CmdError::new("InvalidArgument", "Set-GPRegistryValue: -Type is required with -Value."))?;
+                    Record::set(rest, &name, &gp_pol::typed_value(&t, &given)?)
                 };
-                g.values.push(RegistrySetting {
-                    key: key.clone(),
-                    value_name: name,
-                    value_type: canonical_type(&t),
-                    value: stored,
-                    state: "Set".into(),
-                });
+                pol.upsert(record);
             }
+            gp_pol::store(g, half, &pol);
             Ok(gpo_json(g))
         }
         "remove-gpregistryvalue" => {
@@ -180,17 +168,20 @@ pub fn execute(estate: &mut Estate, domain: &str, cmdlet: &str, a: &Args) -> Cmd
             let key = normalize_key(&a.str("Key")?)?;
             let names = a.opt_strs("ValueName")?;
             a.finish()?;
+            let (half, rest) = split_key(&key);
             let g = &mut estate.gpos[idx];
-            let before = g.values.len();
-            g.values.retain(|v| {
-                !(v.key.eq_ignore_ascii_case(&key) && names.as_ref().is_none_or(|ns| ns.iter().any(|n| n.eq_ignore_ascii_case(&v.value_name))))
-            });
-            if g.values.len() == before {
+            let mut pol = gp_pol::load(g, half)?;
+            let removed = match &names {
+                None => pol.remove(rest, None),
+                Some(ns) => ns.iter().map(|n| pol.remove(rest, Some(n))).sum(),
+            };
+            if removed == 0 {
                 return Err(CmdError::new(
                     "ObjectNotFound",
                     format!("The following Group Policy registry setting was not found: \"{}\".", long_key(&key)),
                 ));
             }
+            gp_pol::store(g, half, &pol);
             Ok(Value::Null)
         }
         "get-gpinheritance" => {
@@ -255,35 +246,6 @@ pub fn execute(estate: &mut Estate, domain: &str, cmdlet: &str, a: &Args) -> Cmd
             format!("The term '{cmdlet}' is not recognized as the name of a cmdlet, function, script file, or operable program."),
         )),
     }
-}
-
-fn args_value(a: &Args) -> Value {
-    a.opt_strs("Value")
-        .ok()
-        .flatten()
-        .map(|v| {
-            if v.len() == 1 {
-                Value::String(v[0].clone())
-            } else {
-                json!(v)
-            }
-        })
-        .unwrap_or(Value::Null)
-}
-
-fn canonical_type(t: &str) -> String {
-    [
-        "String",
-        "ExpandString",
-        "Binary",
-        "DWord",
-        "MultiString",
-        "QWord",
-    ]
-    .iter()
-    .find(|c| c.eq_ignore_ascii_case(t))
-    .map(|c| c.to_string())
-    .unwrap_or_else(|| t.to_string())
 }
 
 fn yes_no(v: Option<String>) -> Result<Option<bool>, CmdError> {

@@ -12,8 +12,10 @@ pub mod cm_site;
 pub mod console;
 pub mod exec;
 pub mod gp;
+pub mod gp_pol;
 pub mod host;
 pub mod model;
+pub mod serve;
 pub mod show;
 
 use std::fs::OpenOptions;
@@ -90,6 +92,11 @@ impl Lab {
             project_dir: project_dir.to_path_buf(),
             guard,
         }
+    }
+
+    /// The lab directory (`<work_dir>/lab`): estate, audit log, and `lab serve`'s CA file.
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
     fn estate_path(&self) -> PathBuf {

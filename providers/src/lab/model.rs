@@ -248,15 +248,40 @@ pub struct Gpo {
     pub name: String,
     /// Domain.
     pub domain: String,
-    /// Registry-based policy settings (what Registry.pol holds).
-    #[serde(default, rename = "value")]
+    /// Seed-only registry settings (`[[gpo.value]]` in lab.toml), moved into the Registry.pol
+    /// files below when the seed is prepared.
+    #[serde(default, rename = "value", skip_serializing)]
     pub values: Vec<RegistrySetting>,
+    /// `Machine\Registry.pol` (HKLM settings) as a domain controller's SYSVOL would hold it
+    /// (configmgr.md §3.5); base64 in estate.json, empty when the GPO has no such file yet.
+    #[serde(default, with = "pol_base64")]
+    pub machine_registry_pol: Vec<u8>,
+    /// `User\Registry.pol` (HKCU settings); base64 in estate.json.
+    #[serde(default, with = "pol_base64")]
+    pub user_registry_pol: Vec<u8>,
     /// Links to OUs.
     #[serde(default, rename = "link")]
     pub links: Vec<GpoLink>,
 }
 
-/// One registry policy setting of a GPO.
+/// Registry.pol bytes as base64 text in the estate JSON.
+mod pol_base64 {
+    use base64::Engine;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        base64::engine::general_purpose::STANDARD
+            .decode(text.trim())
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// One registry policy setting of a GPO, as the lab seed (`[[gpo.value]]`) writes it.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct RegistrySetting {
@@ -533,6 +558,7 @@ pub fn prepare_seed(mut estate: Estate, project_dir: &std::path::Path) -> Result
         if g.id.is_empty() {
             g.id = guid;
         }
+        super::gp_pol::absorb_values(g).map_err(|e| format!("lab seed gpo {}: {e}", g.name))?;
     }
     Ok(estate)
 }

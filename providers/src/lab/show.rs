@@ -57,12 +57,27 @@ pub fn summary(e: &Estate) -> String {
             g.domain,
             g.links.iter().map(|l| &l.target).collect::<Vec<_>>()
         );
-        for v in &g.values {
-            let _ = writeln!(
-                s,
-                "  {}\\{} = {} ({})",
-                v.key, v.value_name, v.value, v.state
-            );
+        for half in [super::gp_pol::Half::Machine, super::gp_pol::Half::User] {
+            let hive = match half {
+                super::gp_pol::Half::Machine => "HKLM",
+                super::gp_pol::Half::User => "HKCU",
+            };
+            let records = super::gp_pol::load(g, half)
+                .map(|p| p.records)
+                .unwrap_or_default();
+            for r in &records {
+                let Some((state, _, value)) = super::gp_pol::shown(r) else {
+                    continue;
+                };
+                let _ = writeln!(
+                    s,
+                    "  {hive}\\{}\\{} = {} ({})",
+                    r.key,
+                    r.target_name().unwrap_or(""),
+                    value,
+                    state
+                );
+            }
         }
     }
     for h in &e.hosts {

@@ -49,6 +49,7 @@ pub const ALLOWED: &[&str] = &[
     "Get-CMSoftwareUpdateBasedClientInstallation",
     "Set-CMSoftwareUpdateBasedClientInstallation",
     "Get-CMDevice",
+    "Install-CMClient",
     // GroupPolicy
     "Get-GPO",
     "New-GPO",

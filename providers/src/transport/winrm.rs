@@ -303,6 +303,15 @@ fn classify(stage: Stage, e: WinrmError, ran: bool, relay: Option<&TlsRelay>) ->
                 Some(s) => format!("HTTP {s}: {err}"),
                 None => err.to_string(),
             };
+            // reqwest's message hides the cause ("connection refused", "reset by peer").
+            let mut source = std::error::Error::source(&err);
+            while let Some(cause) = source {
+                let text = cause.to_string();
+                if !message.contains(&text) {
+                    message.push_str(&format!(": {text}"));
+                }
+                source = cause.source();
+            }
             if let Some(d) = relay_detail {
                 message = format!("{message}: {d}");
             }

@@ -1,0 +1,358 @@
+//! `client_group`: client targets as one instance per host, `client_group.NAME["host"]`:
+//! the push wizard (`Install-CMClient` from the site), manual intranet installs, workgroup
+//! computers (configmgr.md §6 rule 8) and internet-based clients (rule 6), the last three
+//! installed with a validated CCMSetup command line over each host's connection.
+//!
+//! Refresh reads the site's device records first (`Get-CMDevice`, one Script per site for all
+//! hosts); a host is probed directly only when the site has no healthy record of it (never for
+//! push targets, which the site reaches itself).
+
+mod push;
+pub mod spec;
+
+use serde_json::{json, Map, Value};
+
+use cmdeploy_engine::diagnostics::{Diagnostic, Diagnostics};
+use cmdeploy_engine::provider::{
+    Applied, Context, DecodeInput, Decoded, DeleteMode, Kind, Observed, Operation, ReadOutcome,
+    ReadRequest, ReadResult, RemoteError,
+};
+use cmdeploy_engine::resource::{Connection, ConnectionRef, ResourceSet};
+use futures::StreamExt;
+
+use super::probe;
+use crate::ccmsetup::{self, Program};
+use crate::kit;
+use crate::powershell::{Call, Script, Target};
+
+pub use spec::{ClientGroupSpec, Method, PushOptions};
+
+/// The `client_group` kind.
+pub struct ClientGroupKind;
+
+#[async_trait::async_trait]
+impl Kind for ClientGroupKind {
+    fn name(&self) -> &'static str {
+        "client_group"
+    }
+
+    fn description(&self) -> &'static str {
+        "Hosts client push cannot reach (workgroup, internet-based), installed with a validated CCMSetup command line; one instance per host."
+    }
+
+    fn schema(&self, generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        generator.subschema_for::<ClientGroupSpec>()
+    }
+
+    fn expandable(&self) -> bool {
+        true
+    }
+
+    fn delete_mode(&self) -> DeleteMode {
+        DeleteMode::Forget
+    }
+
+    fn decode(&self, input: DecodeInput<'_>) -> Result<Decoded, Vec<Diagnostic>> {
+        let file = input.file.clone();
+        let span = input.span.clone();
+        let host = input.address.key.clone().unwrap_or_default();
+        let mut spec: ClientGroupSpec = kit::decode_typed(input, "client_group")?;
+        let mut errors: Vec<Diagnostic> = Vec::new();
+        let mut warnings = Vec::new();
+        for d in spec::method_rules(&spec, &file, span.clone()) {
+            if d.is_error() {
+                errors.push(d);
+            } else {
+                warnings.push(d);
+            }
+        }
+        if spec.properties.sms_site_code.is_none() {
+            spec.properties.sms_site_code = Some(spec.site.value.to_uppercase());
+        }
+        if let (None, Some(source)) = (&spec.ccmsetup.source, &spec.source) {
+            spec.ccmsetup.source = Some(vec![source.clone()]);
+        }
+        let mut cmd = ccmsetup::to_command_line(&spec.ccmsetup, &spec.properties);
+        if spec.method != Method::Push {
+            cmd.program = Program::Exe {
+                path: "CCMSetup.exe".into(),
+            };
+            // Findings the method rules already reported under their own codes are not repeated.
+            let covered = |code: &str| {
+                errors
+                    .iter()
+                    .any(|e| e.code.starts_with("cmdeploy::client::internet"))
+                    && (code == ccmsetup::codes::INTERNET_REQUIRES
+                        || code == ccmsetup::codes::AUTO_WITH_CCMHOSTNAME)
+            };
+            let findings = ccmsetup::check_command_line(&cmd, Some(spec.method.context()))
+                .into_iter()
+                .filter(|f| !covered(f.code))
+                .collect();
+            let (e, w) = kit::finding_diagnostics(
+                findings,
+                &file,
+                span.clone(),
+                &format!("{}: ", cmd.render()),
+            );
+            errors.extend(e);
+            warnings.extend(w);
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let site_ref = ConnectionRef::Inherit(cmdeploy_engine::Address::new(
+            "site",
+            spec.site.value.clone(),
+        ));
+        let connection = match (&spec.connection, spec.method) {
+            (_, Method::Push) => site_ref.clone(),
+            (Some(c), _) => c.to_ref(),
+            (None, _) => ConnectionRef::Inline(json!({"host": host})),
+        };
+        let mut attrs = Map::new();
+        attrs.insert("installed".into(), json!(true));
+        attrs.insert(
+            "site_code".into(),
+            json!(spec
+                .properties
+                .sms_site_code
+                .clone()
+                .unwrap_or_default()
+                .to_uppercase()),
+        );
+        attrs.insert("registered".into(), json!(true));
+        let mut d = Decoded::new(attrs, connection, host.to_lowercase());
+        d.read_connection = Some(site_ref);
+        d.references
+            .push(crate::configmgr::reference("site", &spec.site));
+        d.meta.insert("site".into(), json!(spec.site.value));
+        d.meta.insert("source".into(), json!(spec.source));
+        d.meta
+            .insert("command_line".into(), json!(cmd.render_args()));
+        d.meta.insert(
+            "method".into(),
+            serde_json::to_value(spec.method).unwrap_or(Value::Null),
+        );
+        d.meta.insert(
+            "push".into(),
+            serde_json::to_value(spec.push.clone().unwrap_or_default()).unwrap_or(Value::Null),
+        );
+        d.warnings = warnings;
+        Ok(d)
+    }
+
+    fn validate(&self, resources: &ResourceSet, out: &mut Diagnostics) {
+        // Rule 8: workgroup clients reach site-domain content only with a network access account.
+        let mut reported = std::collections::BTreeSet::new();
+        for g in resources.of_kind("client_group") {
+            if g.meta.get("method").and_then(Value::as_str) != Some("workgroup")
+                || !reported.insert(g.address.base())
+            {
+                continue;
+            }
+            let site = g.meta.get("site").and_then(Value::as_str).unwrap_or("");
+            let Some(s) = resources.get(&cmdeploy_engine::Address::new("site", site)) else {
+                continue;
+            };
+            let has_naa = s
+                .attrs
+                .get("network_access_accounts")
+                .and_then(Value::as_array)
+                .is_some_and(|a| !a.is_empty());
+            if !has_naa {
+                out.push(
+                    Diagnostic::error(
+                        "cmdeploy::workgroup::no_network_access_account",
+                        format!("{} installs workgroup clients, but site {site} declares no network access account", g.address.base()),
+                    )
+                    .with_help("workgroup computers reach the site's content only with a network access account: set network_access_accounts on the site (prerequisites-for-deploying-clients-to-windows-computers.md; configmgr.md §6 rule 8)")
+                    .at(g.loc.clone()),
+                );
+            }
+        }
+    }
+
+    async fn read(&self, ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> {
+        let Some(site_connection) = requests.first().map(|r| r.connection.clone()) else {
+            return Vec::new();
+        };
+        let code = kit::site_code(
+            ctx,
+            &kit::meta_of(requests[0].desired.as_ref(), requests[0].prior.as_ref()),
+        );
+        let mut script = Script::new(Target::SiteServer {
+            site_code: code.clone(),
+        });
+        script.push(Call::new("Get-CMDevice").switch("Fast"));
+        let devices = kit::run(ctx, &site_connection, &script)
+            .await
+            .and_then(|out| kit::value_of(&site_connection, &script, &out, 0).cloned());
+        let devices = match devices {
+            Ok(d) => d,
+            Err(e) => {
+                return requests
+                    .into_iter()
+                    .map(|r| ReadResult {
+                        address: r.address,
+                        outcome: ReadOutcome::Failed(e.clone()),
+                    })
+                    .collect()
+            }
+        };
+        let probes = requests.into_iter().map(|r| {
+            let devices = &devices;
+            let code = &code;
+            async move {
+                let host = r.address.key.clone().unwrap_or_default();
+                let want_site = r
+                    .desired
+                    .as_ref()
+                    .and_then(|d| d.str_attr("site_code"))
+                    .unwrap_or(code)
+                    .to_string();
+                let healthy = kit::items(devices).into_iter().any(|d| {
+                    short(kit::s(d, "Name")).eq_ignore_ascii_case(short(&host))
+                        && d.get("IsClient").and_then(Value::as_bool) == Some(true)
+                        && kit::s(d, "SiteCode").eq_ignore_ascii_case(&want_site)
+                });
+                let push = kit::meta_of(r.desired.as_ref(), r.prior.as_ref())
+                    .get("method")
+                    .and_then(Value::as_str)
+                    == Some("push");
+                let outcome = if healthy {
+                    let mut attrs = Map::new();
+                    attrs.insert("installed".into(), json!(true));
+                    attrs.insert("site_code".into(), json!(want_site.to_uppercase()));
+                    attrs.insert("registered".into(), json!(true));
+                    ReadOutcome::Present(Observed {
+                        id: host.to_lowercase(),
+                        attrs,
+                        notes: Vec::new(),
+                    })
+                } else if push {
+                    // The site has no client record; push targets are only reached by the site.
+                    ReadOutcome::Absent
+                } else {
+                    // No healthy record: ask the host itself.
+                    match probe::probe(ctx, &host_connection(ctx, &r)).await {
+                        Ok(state) if !state.installed => ReadOutcome::Absent,
+                        Ok(state) => ReadOutcome::Present(observed(&state, &host)),
+                        Err(e) => ReadOutcome::Failed(e),
+                    }
+                };
+                ReadResult {
+                    address: r.address,
+                    outcome,
+                }
+            }
+        });
+        futures::stream::iter(probes)
+            .buffer_unordered(16)
+            .collect()
+            .await
+    }
+
+    async fn apply(&self, ctx: &Context, op: Operation) -> Result<Applied, RemoteError> {
+        let Some(d) = op.desired.clone() else {
+            return Ok(Applied {
+                id: String::new(),
+                attrs: Map::new(),
+            });
+        };
+        let host = op.address.key.clone().unwrap_or_default();
+        if d.meta.get("method").and_then(Value::as_str) == Some("push") {
+            let options: PushOptions = d
+                .meta
+                .get("push")
+                .and_then(|v| serde_json::from_value(v.clone()).ok())
+                .unwrap_or_default();
+            let code = kit::site_code(ctx, &d.meta);
+            push::push(ctx, &op, &code, &host, &options).await?;
+            return kit::read_back(&ClientGroupKind, ctx, &op, &format!("the client on {host}"))
+                .await;
+        }
+        let source = d
+            .meta
+            .get("source")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let mut cmd = d
+            .meta
+            .get("command_line")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let state = probe::probe(ctx, &op.connection).await?;
+        if state.installed {
+            // Settings of an installed client change only with /forceinstall (reinstall precedence).
+            cmd = format!("/forceinstall {cmd}");
+        }
+        let log = probe::install(ctx, &op.connection, &source, &cmd).await?;
+        let after = probe::probe(ctx, &op.connection).await?;
+        let o = observed(&after, &host);
+        if o.attrs.get("registered") != Some(&json!(true))
+            || o.attrs.get("site_code") != d.attrs.get("site_code")
+        {
+            return Err(RemoteError {
+                host: op.connection.host(),
+                cmdlet: Some("Install-CmdeployClient".into()),
+                message: format!(
+                    "CCMSetup.exe {cmd} finished but the client is not working: {log}"
+                ),
+                category: None,
+            });
+        }
+        Ok(Applied {
+            id: o.id,
+            attrs: o.attrs,
+        })
+    }
+
+    fn plan_notes(
+        &self,
+        desired: Option<&cmdeploy_engine::resource::Resource>,
+        _observed: Option<&Observed>,
+    ) -> Vec<String> {
+        match desired.and_then(|d| d.meta.get("method")).and_then(Value::as_str) {
+            Some("push") => vec!["client push from the site server (Install-CMClient); a failed push retries every hour for up to 7 days, and a later plan pushes again".into()],
+            _ => Vec::new(),
+        }
+    }
+}
+
+fn short(name: &str) -> &str {
+    name.split('.').next().unwrap_or(name)
+}
+
+fn host_connection(ctx: &Context, r: &ReadRequest) -> Connection {
+    ctx.resources
+        .connections
+        .get(&r.address)
+        .cloned()
+        .or_else(|| r.prior.as_ref().map(|p| p.connection.clone()))
+        .unwrap_or_else(|| Connection {
+            key: format!("host:{}", r.address.key.clone().unwrap_or_default()),
+            spec: json!({"host": r.address.key.clone().unwrap_or_default()}),
+        })
+}
+
+fn observed(state: &probe::ClientState, host: &str) -> Observed {
+    let mut attrs = Map::new();
+    attrs.insert("installed".into(), json!(state.installed));
+    attrs.insert(
+        "site_code".into(),
+        json!(state.site_code.clone().unwrap_or_default().to_uppercase()),
+    );
+    attrs.insert("registered".into(), json!(state.management_point_reachable));
+    let mut notes = Vec::new();
+    if state.installed && !state.management_point_reachable {
+        notes.push("the client is installed but has not reached its management point".into());
+    }
+    Observed {
+        id: host.to_lowercase(),
+        attrs,
+        notes,
+    }
+}

@@ -1,0 +1,235 @@
+//! `cmdeploy lab serve`: the lab behind a real WS-Management (WinRS) endpoint on loopback.
+//!
+//! Any WinRM client (cmdeploy's own transport, pywinrm, pypsrp's WinRS layer, winrm-rs) can talk
+//! to it over HTTP or HTTPS with Basic authentication as one of the lab's domain users. It
+//! implements the cmd-shell resource only (Create, Command, Send, Receive, Signal, Delete), which
+//! is what `powershell.exe -EncodedCommand` needs; PSRP is out of scope.
+//!
+//! * [`soap`] reads requests, [`response`] writes them, over a small tree ([`xml`]);
+//! * [`shells`] keeps shell and command state, [`program`] decides what a command line runs:
+//!   cmdeploy's bootstrap (the stdin document goes to [`Lab::run_document`]) or one console
+//!   statement ([`Lab::console`]);
+//! * [`auth`] checks Basic credentials, [`tls`] makes the certificates, [`faults`] holds the
+//!   WS-Man faults and the injected ones;
+//! * [`handler`] answers one HTTP request; [`serve`] runs the listener.
+//!
+//! Which lab host a shell acts as: the Create request's `CMDEPLOY_HOST` environment variable
+//! (cmdeploy's transport sets it to the connection's host), else [`ServeOptions::default_host`],
+//! else the first site's server.
+
+pub mod auth;
+pub mod faults;
+pub mod handler;
+pub mod program;
+pub mod response;
+pub mod shells;
+pub mod soap;
+pub mod tls;
+pub mod xml;
+
+#[cfg(test)]
+mod tests;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpListener;
+
+use super::Lab;
+use faults::FaultInjection;
+use shells::Shells;
+
+/// File name of the CA certificate written under the lab directory with `--https`.
+pub const CA_FILE: &str = "serve-ca.pem";
+
+/// How to serve.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Where to listen; must be a loopback address (127.0.0.0/8 or ::1). Port 0 picks one.
+    pub listen: SocketAddr,
+    /// Serve HTTPS with a generated CA and leaf certificate.
+    pub https: bool,
+    /// Injected latency and failures.
+    pub faults: FaultInjection,
+    /// The host a shell acts as when its Create names none (FQDN); default: the first site's
+    /// server.
+    pub default_host: Option<String>,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions {
+            listen: SocketAddr::from(([127, 0, 0, 1], 5985)),
+            https: false,
+            faults: FaultInjection::default(),
+            default_host: None,
+        }
+    }
+}
+
+/// Where the server listens, reported once it accepts connections.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listening {
+    /// The bound address (with the real port).
+    pub addr: SocketAddr,
+    /// The endpoint URL, `http(s)://ADDR/wsman`.
+    pub url: String,
+    /// With HTTPS: the CA certificate (PEM) clients should trust.
+    pub ca_file: Option<PathBuf>,
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The listen address is not loopback.
+    #[error("refusing to listen on {0}: `lab serve` only listens on loopback (127.0.0.0/8 or ::1), it is a test endpoint with lab credentials")]
+    NotLoopback(SocketAddr),
+    /// An option is out of range.
+    #[error("{0}")]
+    Options(String),
+    /// The lab cannot be read.
+    #[error(transparent)]
+    Lab(#[from] super::LabError),
+    /// The address cannot be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// Certificates or TLS configuration.
+    #[error("{0}")]
+    Tls(String),
+}
+
+/// Shared state of a running server.
+pub struct Server {
+    lab: Lab,
+    shells: Shells,
+    faults: FaultInjection,
+    default_host: String,
+    address: String,
+}
+
+/// Serves the lab until `shutdown` completes. `ready` is called once, when the listener is
+/// bound (and the CA file written, with HTTPS).
+///
+/// # Errors
+/// [`ServeError`] when the options are invalid or the server cannot start; once serving,
+/// connection errors only end that connection.
+pub async fn serve(
+    lab: Lab,
+    opts: ServeOptions,
+    shutdown: impl Future<Output = ()>,
+    ready: impl FnOnce(&Listening),
+) -> Result<(), ServeError> {
+    if !opts.listen.ip().is_loopback() {
+        return Err(ServeError::NotLoopback(opts.listen));
+    }
+    opts.faults.validate().map_err(ServeError::Options)?;
+    let snapshot = lab.clone();
+    let estate = tokio::task::spawn_blocking(move || snapshot.snapshot())
+        .await
+        .map_err(|e| ServeError::Options(format!("the lab failed to load: {e}")))??;
+    let default_host = match &opts.default_host {
+        Some(h) if estate.host(h).is_some() || estate.site_of_server(h).is_some() => h.clone(),
+        Some(h) => {
+            return Err(ServeError::Options(format!(
+                "--default-host {h}: no such host in the lab estate"
+            )))
+        }
+        None => estate
+            .sites
+            .first()
+            .map(|s| s.server.clone())
+            .or_else(|| estate.hosts.first().map(|h| h.fqdn.clone()))
+            .ok_or_else(|| {
+                ServeError::Options("the lab estate has no site and no host to act as".into())
+            })?,
+    };
+    let mut ca_file = None;
+    let acceptor = if opts.https {
+        let certs = tls::generate(tls::subject_names(&estate)).map_err(ServeError::Tls)?;
+        let path = lab.dir().join(CA_FILE);
+        std::fs::create_dir_all(lab.dir())
+            .and_then(|()| std::fs::write(&path, &certs.ca_pem))
+            .map_err(|e| ServeError::Tls(format!("cannot write {}: {e}", path.display())))?;
+        ca_file = Some(path);
+        Some(tokio_rustls::TlsAcceptor::from(
+            tls::server_config(&certs).map_err(ServeError::Tls)?,
+        ))
+    } else {
+        None
+    };
+    let listener = TcpListener::bind(opts.listen)
+        .await
+        .map_err(|source| ServeError::Bind {
+            addr: opts.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| ServeError::Bind {
+        addr: opts.listen,
+        source,
+    })?;
+    let scheme = if opts.https { "https" } else { "http" };
+    let url = format!("{scheme}://{addr}/wsman");
+    let server = Arc::new(Server {
+        lab,
+        shells: Shells::default(),
+        faults: opts.faults,
+        default_host,
+        address: url.clone(),
+    });
+    ready(&Listening { addr, url, ca_file });
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, _) = tokio::select! {
+            () = &mut shutdown => return Ok(()),
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(_) => {
+                    // Out of descriptors or a reset during accept: pause, keep serving.
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        let server = server.clone();
+        let acceptor = acceptor.clone();
+        tokio::spawn(async move {
+            match acceptor {
+                Some(acceptor) => {
+                    let handshake =
+                        tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream));
+                    if let Ok(Ok(tls)) = handshake.await {
+                        connection(server, tls).await;
+                    }
+                }
+                None => connection(server, stream).await,
+            }
+        });
+    }
+}
+
+/// Serves HTTP/1.1 (keep-alive) on one connection until it closes.
+async fn connection<S>(server: Arc<Server>, stream: S)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let service = service_fn(move |req| handler::handle(server.clone(), req));
+    let _ = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(60))
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(stream), service)
+        .await;
+}

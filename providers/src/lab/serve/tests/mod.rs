@@ -1,0 +1,4 @@
+//! Unit tests of the WS-Management endpoint, without a network.
+
+mod behaviour;
+mod wire;
