@@ -51,6 +51,18 @@ pub enum Command {
     /// The embedded lab: a simulated estate to try manifests against.
     #[command(subcommand)]
     Lab(LabCommand),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(CompletionsArgs),
+    /// Print the man page (roff).
+    Man,
+}
+
+/// `completions` arguments.
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// How diagnostics are printed.
@@ -131,6 +143,10 @@ pub enum DriftFormat {
     Text,
     /// For programs (the report's JSON).
     Json,
+    /// For a pull-request comment or a CI job summary.
+    Markdown,
+    /// JUnit XML, for the test results tab of a CI system.
+    Junit,
 }
 
 /// `drift` arguments.
@@ -151,6 +167,8 @@ pub enum GraphFormat {
     Dot,
     /// JSON nodes and edges.
     Json,
+    /// An SVG picture (laid out without Graphviz).
+    Svg,
 }
 
 /// `graph` arguments.

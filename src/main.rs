@@ -1,6 +1,5 @@
 //! The `cmdeploy` binary: parse arguments, run the command, map the result to an exit code.
 
-mod cli;
 mod commands;
 mod output;
 mod session;
@@ -8,6 +7,9 @@ mod session;
 use clap::Parser;
 
 use cmdeploy_engine::diagnostics::Diagnostics;
+
+/// The clap definition lives in the library target, shared with the tests.
+pub(crate) use cmdeploy::cli;
 
 /// Why a command failed.
 pub enum Failure {

@@ -1,8 +1,10 @@
-//! `cmdeploy drift`: refresh and compare, never write. Exit 0 in sync, 2 drift, 3 reads failed.
+//! `cmdeploy drift`: refresh and compare, never write. Exit 0 in sync (or only acknowledged
+//! drift), 2 drift, 3 reads failed, 1 error.
 
 use std::path::Path;
 
-use cmdeploy_engine::drift::{detect, DriftKind};
+use cmdeploy::report::{self, describe, describe_acks};
+use cmdeploy_engine::drift::{ack, acknowledge::acknowledge, detect, DriftReport};
 
 use crate::cli::{DriftArgs, DriftFormat};
 use crate::output::Output;
@@ -12,6 +14,7 @@ use crate::Failure;
 /// Runs `drift`.
 pub async fn run(dir: &Path, args: DriftArgs, out: Output) -> Result<i32, Failure> {
     let s = Session::open(dir)?;
+    let acks = ack::load(&s.project.dir).map_err(Failure::Diagnostics)?;
     let state = s.state()?;
     let refreshed = cmdeploy_engine::refresh::refresh(
         &s.registry,
@@ -22,53 +25,88 @@ pub async fn run(dir: &Path, args: DriftArgs, out: Output) -> Result<i32, Failur
         args.parallelism,
     )
     .await;
-    let report = detect(&s.project.resources, &state, &refreshed.outcomes);
+    let mut report = detect(&s.project.resources, &state, &refreshed.outcomes);
+    acknowledge(&mut report, &acks, chrono::Local::now().date_naive());
+    let project = s
+        .project
+        .config
+        .project
+        .name
+        .clone()
+        .unwrap_or_else(|| "cmdeploy".into());
+    out.diagnostics(&s.warnings);
+    for st in &report.stale_acks {
+        let attr = st
+            .attribute
+            .as_ref()
+            .map(|a| format!(" ({a})"))
+            .unwrap_or_default();
+        eprintln!(
+            "{} {}:{}: the acknowledgement of {}{attr} matches no drift; remove it",
+            out.paint("\x1b[33;1m", "warning:"),
+            ack::ACK_FILE,
+            st.line,
+            st.address
+        );
+    }
     match args.format {
         DriftFormat::Json => println!(
             "{}",
             serde_json::to_string_pretty(&report).unwrap_or_default()
         ),
-        DriftFormat::Text => {
-            out.diagnostics(&s.warnings);
-            if report.entries.is_empty() {
-                println!(
-                    "{} {} resources checked.",
-                    out.paint("\x1b[32;1m", "In sync:"),
-                    report.checked
-                );
-            }
-            for e in &report.entries {
-                let what = match e.drift {
-                    DriftKind::ChangedOutside => "changed outside cmdeploy",
-                    DriftKind::DeletedOutside => "deleted outside cmdeploy",
-                    DriftKind::NotApplied => "differs from the manifests (not applied yet)",
-                    DriftKind::ReadFailed => "could not be read",
-                };
-                println!("{} {what}", out.paint("\x1b[33;1m", &e.address));
-                for c in &e.changes {
-                    let show = |v: &Option<serde_json::Value>| {
-                        v.as_ref()
-                            .map(ToString::to_string)
-                            .unwrap_or_else(|| "(unset)".into())
-                    };
-                    if c.sensitive {
-                        println!("    {}: (sensitive)", c.name);
-                    } else {
-                        println!("    {}: {} -> {}", c.name, show(&c.before), show(&c.after));
-                    }
-                }
-                if let Some(err) = &e.error {
-                    println!("    {err}");
-                }
-            }
-            if !report.entries.is_empty() {
-                println!(
-                    "\nDrift: {} of {} resources.",
-                    report.entries.len(),
-                    report.checked
-                );
-            }
-        }
+        DriftFormat::Markdown => print!("{}", report::markdown::render(&report, &project)),
+        DriftFormat::Junit => print!("{}", report::junit::render(&report, &project)),
+        DriftFormat::Text => text(&report, out),
     }
     Ok(report.exit_code())
+}
+
+/// The report for people at a terminal.
+fn text(report: &DriftReport, out: Output) {
+    if report.entries.is_empty() {
+        println!(
+            "{} {} resources checked.",
+            out.paint("\x1b[32;1m", "In sync:"),
+            report.checked
+        );
+        return;
+    }
+    for e in &report.entries {
+        println!(
+            "{} {}",
+            out.paint("\x1b[33;1m", &e.address),
+            describe(e.drift)
+        );
+        for c in &e.changes {
+            if c.sensitive {
+                println!("    {}: (sensitive)", c.name);
+            } else {
+                let (before, after) = (show_json(&c.before), show_json(&c.after));
+                println!("    {}: {before} -> {after}", c.name);
+            }
+        }
+        if let Some(err) = &e.error {
+            println!("    {err}");
+        }
+        if !e.acks.is_empty() {
+            println!("    {}", describe_acks(e));
+        }
+    }
+    let acknowledged = report.entries.iter().filter(|e| e.acknowledged).count();
+    let mut summary = format!(
+        "\nDrift: {} of {} resources",
+        report.entries.len(),
+        report.checked
+    );
+    if acknowledged > 0 {
+        summary.push_str(&format!(" ({acknowledged} acknowledged)"));
+    }
+    println!("{summary}.");
+}
+
+/// A value as JSON text, `(unset)` for none (the text report's historical form).
+fn show_json(v: &Option<serde_json::Value>) -> String {
+    v.as_ref()
+        .map(ToString::to_string)
+        .unwrap_or_else(|| "(unset)".into())
 }

@@ -1,4 +1,4 @@
-//! `cmdeploy graph`: the dependency graph as DOT or JSON.
+//! `cmdeploy graph`: the dependency graph as DOT, JSON or SVG.
 
 use std::path::Path;
 
@@ -26,6 +26,10 @@ pub fn run(dir: &Path, args: GraphArgs) -> Result<i32, Failure> {
                 "edges": edges.iter().map(|(from, to)| serde_json::json!({"from": from, "to": to})).collect::<Vec<_>>(),
             });
             println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        }
+        GraphFormat::Svg => {
+            let svg = cmdeploy::graph_svg::render(&nodes, &edges).map_err(Failure::Message)?;
+            print!("{svg}");
         }
         GraphFormat::Dot => {
             println!("digraph cmdeploy {{\n  rankdir = LR;\n  node [shape = box];");

@@ -2,6 +2,7 @@
 
 mod apply;
 mod ccmsetup;
+mod docs;
 mod drift;
 mod gpo;
 mod graph;
@@ -35,6 +36,8 @@ pub async fn run(cli: Cli, out: Output) -> Result<i32, Failure> {
             Ok(0)
         }
         Command::Lab(cmd) => lab::run(&cli.dir, cmd, out).await,
+        Command::Completions(args) => docs::completions(args.shell),
+        Command::Man => docs::man(),
     }
 }
 

@@ -19,8 +19,8 @@ pub struct ProjectSection {
     /// Free text.
     #[serde(default)]
     pub description: Option<String>,
-    /// File names in the project directory that are not manifests (default: `["lab.toml"]`, the
-    /// lab seed).
+    /// File names in the project directory that are not manifests (default: `["lab.toml",
+    /// "drift.ack.toml"]`, the lab seed and the acknowledged drift).
     #[serde(default)]
     pub ignore: Option<Vec<String>>,
 }

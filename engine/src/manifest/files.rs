@@ -76,7 +76,7 @@ pub(super) fn ignored_files(dir: &Path) -> Vec<String> {
             let head: Head = table.try_into().ok()?;
             head.project.and_then(|p| p.ignore)
         })
-        .unwrap_or_else(|| vec!["lab.toml".into()])
+        .unwrap_or_else(|| vec!["lab.toml".into(), "drift.ack.toml".into()])
 }
 
 pub(super) fn read_config_table(

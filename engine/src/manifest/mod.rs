@@ -116,7 +116,7 @@ pub fn load(dir: &Path, registry: &Registry) -> Result<(Project, Diagnostics), D
         parsed.push(Parsed { file: file.clone() });
     }
     if config.project.ignore.is_none() {
-        config.project.ignore = Some(vec!["lab.toml".into()]);
+        config.project.ignore = Some(vec!["lab.toml".into(), "drift.ack.toml".into()]);
     }
 
     // Pass 2: resources.

@@ -1,5 +1,11 @@
 //! Drift: what changed behind cmdeploy's back. Compares the refreshed estate with the state (as
 //! last applied) and with the manifests. Never writes.
+//!
+//! [`detect`] builds the report; [`ack`] reads `drift.ack.toml` (known drift, with a reason and an
+//! expiry date) and [`acknowledge`] marks the report with it.
+
+pub mod ack;
+pub mod acknowledge;
 
 use std::collections::BTreeMap;
 
@@ -39,6 +45,22 @@ pub struct DriftEntry {
     /// Error text for read failures.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Acknowledgements from `drift.ack.toml` that match this entry (active or expired).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub acks: Vec<acknowledge::AckMark>,
+    /// True when every difference of this entry is covered by an acknowledgement that has not
+    /// expired: the entry is reported but does not fail the run.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub acknowledged: bool,
+}
+
+/// One resource that was checked, drifted or not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckedResource {
+    /// Address.
+    pub address: String,
+    /// Kind.
+    pub kind: String,
 }
 
 /// The drift report.
@@ -50,10 +72,16 @@ pub struct DriftReport {
     pub checked: usize,
     /// Drifted resources, in address order.
     pub entries: Vec<DriftEntry>,
+    /// Every checked resource, in address order (added in 1.0 without breaking readers: `checked`
+    /// is its length).
+    pub resources: Vec<CheckedResource>,
+    /// Acknowledgements that match no drift any more: remove them from `drift.ack.toml`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stale_acks: Vec<acknowledge::StaleAck>,
 }
 
 impl DriftReport {
-    /// Exit code: 0 in sync, 2 drift, 3 some reads failed.
+    /// Exit code: 0 in sync (or all drift acknowledged), 2 drift, 3 some reads failed.
     pub fn exit_code(&self) -> i32 {
         if self
             .entries
@@ -61,11 +89,18 @@ impl DriftReport {
             .any(|e| e.drift == DriftKind::ReadFailed)
         {
             3
-        } else if self.entries.is_empty() {
+        } else if self.entries.iter().all(|e| e.acknowledged) {
             0
         } else {
             2
         }
+    }
+
+    /// Entries that count as drift (not read failures, not acknowledged).
+    pub fn unacknowledged(&self) -> impl Iterator<Item = &DriftEntry> {
+        self.entries
+            .iter()
+            .filter(|e| e.drift != DriftKind::ReadFailed && !e.acknowledged)
     }
 }
 
@@ -76,10 +111,13 @@ pub fn detect(
     observed: &BTreeMap<Address, ReadOutcome>,
 ) -> DriftReport {
     let mut entries = Vec::new();
-    let mut checked = 0;
+    let mut checked = Vec::new();
     for (address, outcome) in observed {
-        checked += 1;
         let key = address.to_string();
+        checked.push(CheckedResource {
+            address: key.clone(),
+            kind: address.kind.clone(),
+        });
         let prior = state.resources.get(&key);
         let desired = resources.get(address);
         let entry = |drift, changes, error| DriftEntry {
@@ -88,6 +126,8 @@ pub fn detect(
             drift,
             changes,
             error,
+            acks: Vec::new(),
+            acknowledged: false,
         };
         match (outcome, prior, desired) {
             (ReadOutcome::Failed(e), _, _) => entries.push(entry(
@@ -123,7 +163,9 @@ pub fn detect(
     }
     DriftReport {
         format_version: "1.0".into(),
-        checked,
+        checked: checked.len(),
         entries,
+        resources: checked,
+        stale_acks: Vec::new(),
     }
 }
