@@ -133,7 +133,9 @@ pub enum StateCommand {
         /// Address.
         address: String,
     },
-    /// Break the state lock of a run that is gone.
+    /// Show who holds the state lock (user@host, since when, which command, process id).
+    Lock,
+    /// Break the state lock: end the holder's database session (postgres) or clear a stale lock.
     Unlock,
 }
 
