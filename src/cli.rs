@@ -158,4 +158,22 @@ pub enum LabCommand {
         /// The statement, in PowerShell syntax.
         statement: String,
     },
+    /// Write a synthetic project (manifests and lab seed) for scale tests.
+    Generate(GenerateArgs),
+}
+
+/// `lab generate` arguments.
+#[derive(Debug, clap::Args)]
+pub struct GenerateArgs {
+    /// IP-subnet boundaries.
+    #[arg(long, default_value_t = 10)]
+    pub boundaries: usize,
+    /// Boundary groups (boundaries are spread over them round-robin).
+    #[arg(long, default_value_t = 2)]
+    pub groups: usize,
+    /// Workgroup client hosts (one client_group over hosts.csv).
+    #[arg(long, default_value_t = 10)]
+    pub hosts: usize,
+    /// Directory to write (created; must be empty or a generated project).
+    pub out_dir: PathBuf,
 }

@@ -2,12 +2,13 @@
 
 mod apply;
 mod drift;
+mod generate;
 mod graph;
 mod lab;
 mod plan;
 mod state;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, LabCommand};
 use crate::output::Output;
 use crate::session::Session;
 use crate::Failure;
@@ -40,6 +41,7 @@ pub async fn run(cli: Cli, out: Output) -> Result<i32, Failure> {
             );
             Ok(0)
         }
+        Command::Lab(LabCommand::Generate(args)) => generate::run(&args),
         Command::Lab(cmd) => lab::run(&cli.dir, cmd, out),
     }
 }

@@ -11,6 +11,7 @@ pub mod cm_boundary;
 pub mod cm_site;
 pub mod console;
 pub mod exec;
+pub mod generate;
 pub mod gp;
 pub mod host;
 pub mod model;
