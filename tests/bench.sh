@@ -24,13 +24,14 @@ spec() {
   esac
 }
 
-# measure LABEL CMD...: prints "LABEL  wall s  peak RSS MB"
+# measure LABEL CMD...: prints "LABEL  wall s  CPU s  peak RSS MB" (and the exit code if not 0)
 measure() {
   local label=$1; shift
-  local out
-  out=$({ /usr/bin/time -f '%e %M' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -n 1)
-  read -r wall rss <<<"$out"
-  printf '%-44s %8.2f s %8.0f MB\n' "$label" "$wall" "$((rss / 1024))"
+  local wall rss user sys code=0
+  /usr/bin/time -o "$root/time.txt" -f '%e %M %U %S' "$@" >/dev/null 2>"$root/stderr.txt" || code=$?
+  read -r wall rss user sys < <(tail -n 1 "$root/time.txt")
+  printf '%-44s %8.2f s wall %8.2f s CPU %6.0f MB peak RSS' "$label" "$wall" "$(awk "BEGIN {print $user + $sys}")" "$((rss / 1024))"
+  [ "$code" = 0 ] && echo || echo "  (exit $code: $(head -c 200 "$root/stderr.txt"))"
 }
 
 scripts() { "$bin" -C "$1" lab show | sed -n 's/.*[Ss]cripts run since reset[^0-9]*\([0-9]*\).*/\1/p' | head -n 1; }
