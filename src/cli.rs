@@ -194,7 +194,9 @@ pub enum StateCommand {
         /// Address.
         address: String,
     },
-    /// Break the state lock of a run that is gone.
+    /// Show who holds the state lock (user@host, since when, which command, process id).
+    Lock,
+    /// Break the state lock: end the holder's database session (postgres) or clear a stale lock.
     Unlock,
 }
 
@@ -241,4 +243,22 @@ pub enum LabCommand {
         #[arg(long)]
         default_host: Option<String>,
     },
+    /// Write a synthetic project (manifests and lab seed) for scale tests.
+    Generate(GenerateArgs),
+}
+
+/// `lab generate` arguments.
+#[derive(Debug, clap::Args)]
+pub struct GenerateArgs {
+    /// IP-subnet boundaries.
+    #[arg(long, default_value_t = 10)]
+    pub boundaries: usize,
+    /// Boundary groups (boundaries are spread over them round-robin).
+    #[arg(long, default_value_t = 2)]
+    pub groups: usize,
+    /// Workgroup client hosts (one client_group over hosts.csv).
+    #[arg(long, default_value_t = 10)]
+    pub hosts: usize,
+    /// Directory to write (created; must be empty or a generated project).
+    pub out_dir: PathBuf,
 }

@@ -11,7 +11,7 @@ use cmdeploy_engine::plan::{self, Plan, PlanInput};
 use cmdeploy_engine::provider::{Context, ReadOutcome, Registry};
 use cmdeploy_engine::refresh::{refresh, Refreshed};
 use cmdeploy_engine::secret::{FingerprintKey, SecretValue};
-use cmdeploy_engine::state::{Backend, LocalBackend, State};
+use cmdeploy_engine::state::{Backend, LocalBackend, PostgresBackend, State};
 use cmdeploy_engine::Address;
 
 use crate::Failure;
@@ -57,11 +57,7 @@ impl Session {
         let work_dir = project.work_dir();
         let backend: Box<dyn Backend> = match project.config.state.backend {
             BackendKind::Local => Box::new(LocalBackend::new(work_dir.clone())),
-            BackendKind::Postgres => {
-                return Err(Failure::Message(
-                    "the postgres state backend is not available in this build; use backend = \"local\"".into(),
-                ))
-            }
+            BackendKind::Postgres => Box::new(postgres_backend(&project)?),
         };
         let fingerprints = FingerprintKey::load_or_create(&work_dir)
             .map_err(|e| Failure::Message(format!("fingerprint key: {e}")))?;
@@ -214,4 +210,32 @@ impl Session {
     pub fn resources(&self) -> &Arc<cmdeploy_engine::resource::ResourceSet> {
         &self.project.resources
     }
+}
+
+/// The `postgres` backend of `[state]`: `url` (a secret reference) and `name` (default: the
+/// project name).
+///
+/// # Errors
+/// A message naming the missing setting or the unreadable reference, never the URL itself.
+fn postgres_backend(project: &Project) -> Result<PostgresBackend, Failure> {
+    let section = &project.config.state;
+    let reference = section.url.as_ref().ok_or_else(|| {
+        Failure::Message(
+            "[state] backend = \"postgres\" needs url = { env = \"CMDEPLOY_PG_URL\" } (a secret reference)".into(),
+        )
+    })?;
+    let url = reference
+        .resolve(&project.dir)
+        .map_err(|e| Failure::Message(format!("[state] url: {e}")))?;
+    let name = section
+        .name
+        .clone()
+        .or_else(|| project.config.project.name.clone())
+        .filter(|n| !n.trim().is_empty())
+        .ok_or_else(|| {
+            Failure::Message(
+                "[state] backend = \"postgres\" needs name = \"...\" (or a [project] name)".into(),
+            )
+        })?;
+    PostgresBackend::new(url.expose(), &name).map_err(|e| Failure::Message(e.to_string()))
 }

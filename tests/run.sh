@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The test suite, for a new user and for CI. It creates target/peer-venv, a Python virtual
 # environment with pywinrm (the independent WinRM client that proves `cmdeploy lab serve` speaks
-# the protocol Windows speaks), then runs every test of the workspace. Extra arguments go to
-# `cargo test`.
+# the protocol Windows speaks), and a throwaway PostgreSQL server for the state-backend tests
+# (tests/support/pg.sh: installed from Debian's packages when missing, under target/pg, stopped on
+# exit), then runs every test of the workspace. Extra arguments go to `cargo test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=target/peer-venv
@@ -11,4 +12,6 @@ if ! "$venv/bin/python" -c "import winrm" 2>/dev/null; then
   "$venv/bin/pip" install --quiet --disable-pip-version-check pywinrm
 fi
 export CMDEPLOY_PEER_PYTHON="$PWD/$venv/bin/python"
+source tests/support/pg.sh
+pg_start
 cargo test "$@"

@@ -14,6 +14,9 @@ use crate::resource::ResourceSet;
 pub struct ResourceGraph {
     graph: DiGraph<Address, ()>,
     index: BTreeMap<Address, NodeIndex>,
+    /// Edges already added: petgraph's `update_edge` scans a node's edges, which made building
+    /// quadratic when 100k resources reference one site.
+    edges: std::collections::HashSet<(NodeIndex, NodeIndex)>,
 }
 
 impl ResourceGraph {
@@ -59,7 +62,9 @@ impl ResourceGraph {
 
     fn add_edge(&mut self, from: &Address, to: &Address) {
         if let (Some(&f), Some(&t)) = (self.index.get(from), self.index.get(to)) {
-            self.graph.update_edge(f, t, ());
+            if self.edges.insert((f, t)) {
+                self.graph.add_edge(f, t, ());
+            }
         }
     }
 

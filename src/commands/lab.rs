@@ -21,6 +21,7 @@ pub async fn run(dir: &Path, cmd: LabCommand, out: Output) -> Result<i32, Failur
     let lab = Lab::open(&s.project.dir, &s.project.work_dir());
     let msg = |e: cmdeploy_providers::lab::LabError| Failure::Message(e.to_string());
     match cmd {
+        LabCommand::Generate(args) => return super::generate::run(&args),
         LabCommand::Reset => {
             let estate = lab.reset().map_err(msg)?;
             println!(

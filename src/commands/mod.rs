@@ -4,13 +4,14 @@ mod apply;
 mod ccmsetup;
 mod docs;
 mod drift;
+mod generate;
 mod gpo;
 mod graph;
 mod lab;
 mod plan;
 mod state;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, LabCommand};
 use crate::output::Output;
 use crate::session::Session;
 use crate::Failure;
@@ -35,6 +36,7 @@ pub async fn run(cli: Cli, out: Output) -> Result<i32, Failure> {
             );
             Ok(0)
         }
+        Command::Lab(LabCommand::Generate(args)) => generate::run(&args),
         Command::Lab(cmd) => lab::run(&cli.dir, cmd, out).await,
         Command::Completions(args) => docs::completions(args.shell),
         Command::Man => docs::man(),

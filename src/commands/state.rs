@@ -1,4 +1,4 @@
-//! `cmdeploy state list | show | rm | unlock`.
+//! `cmdeploy state list | show | rm | lock | unlock`.
 
 use std::path::Path;
 use std::time::Duration;
@@ -39,13 +39,31 @@ pub fn run(dir: &Path, cmd: StateCommand, _out: Output) -> Result<i32, Failure> 
             s.backend.persist(&state).map_err(msg)?;
             println!("Removed {address} from state; the object itself is untouched.");
         }
-        StateCommand::Unlock => match s.backend.force_unlock().map_err(msg)? {
+        StateCommand::Lock => match s.backend.lock_info().map_err(msg)? {
             Some(info) => println!(
-                "Unlocked (was held by {} since {}, running `{}`).",
-                info.who, info.when, info.what
+                "State {} is locked by {} since {} (running `{}`, pid {}).",
+                s.backend.describe(),
+                info.who,
+                info.when,
+                info.what,
+                info.pid
             ),
-            None => println!("State was not locked."),
+            None => println!("State {} is not locked.", s.backend.describe()),
         },
+        StateCommand::Unlock => {
+            let live = s.backend.lock_info().map_err(msg)?.is_some();
+            match s.backend.force_unlock().map_err(msg)? {
+                Some(info) if live => println!(
+                    "Unlocked: broke the lock held by {} since {} (running `{}`, pid {}).",
+                    info.who, info.when, info.what, info.pid
+                ),
+                Some(info) => println!(
+                    "Unlocked: cleared a stale lock record of {} since {} (running `{}`); its holder was gone.",
+                    info.who, info.when, info.what
+                ),
+                None => println!("State was not locked."),
+            }
+        }
     }
     Ok(0)
 }

@@ -75,6 +75,22 @@ impl Project {
         Project { dir }
     }
 
+    /// Copies `examples/<name>` with `[state]` switched to the PostgreSQL backend of
+    /// `CMDEPLOY_TEST_PG_URL` (read through an env reference) under a fresh state name.
+    pub fn example_postgres(name: &str) -> Project {
+        pg_url();
+        let p = Project::example(name);
+        let state = format!("cli-{name}-{:016x}", rand_u64());
+        p.edit(
+            "cmdeploy.toml",
+            "backend = \"local\"",
+            &format!(
+                "backend = \"postgres\"\nurl = {{ env = \"CMDEPLOY_TEST_PG_URL\" }}\nname = \"{state}\""
+            ),
+        );
+        p
+    }
+
     /// The project directory.
     pub fn path(&self) -> &Path {
         self.dir.path()
@@ -161,4 +177,26 @@ impl Project {
         }
         out
     }
+}
+
+/// The test PostgreSQL server's URL. Panics (the test fails, never skips) when it is not set.
+pub fn pg_url() -> String {
+    std::env::var("CMDEPLOY_TEST_PG_URL").unwrap_or_else(|_| {
+        panic!(
+            "CMDEPLOY_TEST_PG_URL is not set: the PostgreSQL state tests need a server. \
+             Run `bash tests/run.sh` (it starts one), or set CMDEPLOY_TEST_PG_URL=postgres://..."
+        )
+    })
+}
+
+fn rand_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
+    h.finish()
 }

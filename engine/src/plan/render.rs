@@ -154,7 +154,11 @@ fn render_change(out: &mut String, c: &ResourceChange, s: &Style) {
 
 /// Changed leaves of a value, objects flattened into dotted names (`client_deployment.
 /// SetupParameters.value`); unchanged leaves are left out.
-fn leaves(name: &str, before: Option<&Value>, after: Option<&Value>) -> Vec<(String, Option<Value>, Option<Value>, bool)> {
+fn leaves(
+    name: &str,
+    before: Option<&Value>,
+    after: Option<&Value>,
+) -> Vec<(String, Option<Value>, Option<Value>, bool)> {
     let as_obj = |v: Option<&Value>| v.and_then(Value::as_object).cloned();
     match (as_obj(before), as_obj(after)) {
         (b, a) if b.is_some() || a.is_some() => {
@@ -168,7 +172,12 @@ fn leaves(name: &str, before: Option<&Value>, after: Option<&Value>) -> Vec<(Str
                 .flat_map(|k| leaves(&format!("{name}.{k}"), b.get(k), a.get(k)))
                 .collect()
         }
-        _ => vec![(name.to_string(), before.filter(|v| !v.is_null()).cloned(), after.filter(|v| !v.is_null()).cloned(), false)],
+        _ => vec![(
+            name.to_string(),
+            before.filter(|v| !v.is_null()).cloned(),
+            after.filter(|v| !v.is_null()).cloned(),
+            false,
+        )],
     }
 }
 

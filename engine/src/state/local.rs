@@ -145,6 +145,10 @@ impl Backend for LocalBackend {
             Err(e) => Err(self.io(&path, e)),
         }
     }
+
+    fn describe(&self) -> String {
+        self.state_path().display().to_string()
+    }
 }
 
 #[cfg(test)]

@@ -1,9 +1,11 @@
 //! State: what cmdeploy last applied, per address. Plain data, versioned, written atomically.
 //!
 //! Backends are small traits: [`Backend`] loads and persists; locking returns a guard that holds the
-//! lock until dropped. The local backend keeps `.cmdeploy/state.json` and `.cmdeploy/state.lock`.
+//! lock until dropped. The local backend keeps `.cmdeploy/state.json` and `.cmdeploy/state.lock`;
+//! the PostgreSQL backend keeps named states in a shared database (see [`PostgresBackend`]).
 
 mod local;
+mod postgres;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -13,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use local::LocalBackend;
+pub use postgres::PostgresBackend;
 
 use crate::resource::{Attributes, Connection};
 
@@ -135,6 +138,15 @@ pub enum StateError {
     /// Another run holds the lock.
     #[error("state is locked by {} since {} (running `{}`, pid {}); wait for it, or run `cmdeploy state unlock` if it is gone", .0.who, .0.when, .0.what, .0.pid)]
     Locked(LockInfo),
+    /// The state database failed or cannot be reached. `target` is `host/database` and the state
+    /// name, never the connection URL (it may hold a password).
+    #[error("state database {target}: {message}")]
+    Database {
+        /// Where: `postgres host:port/database, state NAME`.
+        target: String,
+        /// What went wrong (the server's or the client's message).
+        message: String,
+    },
     /// A newer format than this build understands.
     #[error("state format version {0} is newer than this cmdeploy understands ({STATE_VERSION})")]
     Version(u32),
@@ -178,6 +190,10 @@ pub trait Backend: Send + Sync {
     /// # Errors
     /// I/O errors.
     fn force_unlock(&self) -> Result<Option<LockInfo>, StateError>;
+
+    /// Where the state lives, for messages (a path, or host/database and state name; never a
+    /// secret).
+    fn describe(&self) -> String;
 }
 
 /// Writes a file atomically: a temporary file in the same directory, fsync, rename, fsync the
@@ -235,6 +251,14 @@ pub fn from_json(path: &str, text: &str) -> Result<State, StateError> {
         path: path.into(),
         message: e.to_string(),
     })?;
+    from_value(path, v)
+}
+
+/// Converts a parsed state document (`path` names it in errors).
+///
+/// # Errors
+/// [`StateError::Corrupt`] or [`StateError::Version`].
+pub fn from_value(path: &str, v: Value) -> Result<State, StateError> {
     let version = v.get("version").and_then(Value::as_u64).unwrap_or(0) as u32;
     if version > STATE_VERSION {
         return Err(StateError::Version(version));

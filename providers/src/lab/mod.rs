@@ -11,6 +11,7 @@ pub mod cm_boundary;
 pub mod cm_site;
 pub mod console;
 pub mod exec;
+pub mod generate;
 pub mod gp;
 pub mod gp_pol;
 pub mod host;
@@ -39,7 +40,7 @@ pub const SEED_FILE: &str = "lab.toml";
 pub struct Lab {
     dir: PathBuf,
     project_dir: PathBuf,
-    guard: Arc<Mutex<()>>,
+    guard: Guard,
 }
 
 /// Lab errors: seed and storage problems.
@@ -71,8 +72,31 @@ pub enum LabError {
     },
 }
 
-fn guards() -> &'static Mutex<std::collections::HashMap<PathBuf, Arc<Mutex<()>>>> {
-    static G: std::sync::OnceLock<Mutex<std::collections::HashMap<PathBuf, Arc<Mutex<()>>>>> =
+/// The estate as last read or written by this process, with the identity of the file it came
+/// from: Scripts reuse it instead of parsing the whole estate again, unless another process (`lab
+/// serve`, another CLI run) replaced the file since.
+pub(crate) struct Cached {
+    stamp: Stamp,
+    estate: Estate,
+}
+
+/// Length, modification time and inode of the estate file (a write replaces the file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Stamp(u64, Option<std::time::SystemTime>, u64);
+
+fn stamp(path: &Path) -> Option<Stamp> {
+    let m = std::fs::metadata(path).ok()?;
+    #[cfg(unix)]
+    let ino = std::os::unix::fs::MetadataExt::ino(&m);
+    #[cfg(not(unix))]
+    let ino = 0;
+    Some(Stamp(m.len(), m.modified().ok(), ino))
+}
+
+type Guard = Arc<Mutex<Option<Cached>>>;
+
+fn guards() -> &'static Mutex<std::collections::HashMap<PathBuf, Guard>> {
+    static G: std::sync::OnceLock<Mutex<std::collections::HashMap<PathBuf, Guard>>> =
         std::sync::OnceLock::new();
     G.get_or_init(Default::default)
 }
@@ -130,10 +154,11 @@ impl Lab {
     /// # Errors
     /// Seed or I/O errors.
     pub fn reset(&self) -> Result<Estate, LabError> {
-        let _g = self.guard.lock().unwrap_or_else(|p| p.into_inner());
+        let mut cache = self.guard.lock().unwrap_or_else(|p| p.into_inner());
         let _f = self.file_lock()?;
         let estate = self.read_seed()?;
-        self.save(&estate)?;
+        self.write_counter(0)?;
+        self.save(&estate, &mut cache)?;
         Ok(estate)
     }
 
@@ -150,19 +175,54 @@ impl Lab {
         Ok(f)
     }
 
-    fn load(&self) -> Result<Estate, LabError> {
+    fn counter_path(&self) -> PathBuf {
+        self.dir.join("scripts_run")
+    }
+
+    /// Scripts run since the reset, kept in a small file of its own so that a read-only Script
+    /// does not rewrite the estate.
+    fn read_counter(&self) -> Option<u64> {
+        std::fs::read_to_string(self.counter_path())
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+    }
+
+    fn write_counter(&self, n: u64) -> Result<(), LabError> {
+        let path = self.counter_path();
+        std::fs::write(&path, n.to_string()).map_err(|e| self.io(&path, e))
+    }
+
+    /// The estate, from the cache when the file is unchanged since this process last read or
+    /// wrote it. Call with both locks held.
+    fn load<'c>(&self, cache: &'c mut Option<Cached>) -> Result<&'c mut Estate, LabError> {
         let path = self.estate_path();
-        match std::fs::read_to_string(&path) {
-            Ok(text) => serde_json::from_str(&text).map_err(|e| LabError::Corrupt {
-                path: path.display().to_string(),
-                message: e.to_string(),
-            }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let estate = self.read_seed()?;
-                self.save(&estate)?;
-                Ok(estate)
+        let current = stamp(&path);
+        let fresh = matches!((cache.as_ref(), &current), (Some(c), Some(s)) if c.stamp == *s);
+        if !fresh {
+            *cache = None;
+            let mut estate = match std::fs::read_to_string(&path) {
+                Ok(text) => serde_json::from_str(&text).map_err(|e| LabError::Corrupt {
+                    path: path.display().to_string(),
+                    message: e.to_string(),
+                })?,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    let estate = self.read_seed()?;
+                    self.write_counter(0)?;
+                    self.save(&estate, cache)?;
+                    estate
+                }
+                Err(e) => return Err(self.io(&path, e)),
+            };
+            if let Some(n) = self.read_counter() {
+                estate.scripts_run = n;
             }
-            Err(e) => Err(self.io(&path, e)),
+            *cache = stamp(&path).map(|stamp| Cached { stamp, estate });
+        }
+        match cache {
+            Some(c) => Ok(&mut c.estate),
+            None => Err(self.io(&path, std::io::Error::other("the estate file vanished"))),
         }
     }
 
@@ -204,10 +264,36 @@ impl Lab {
         }
     }
 
-    fn save(&self, estate: &Estate) -> Result<(), LabError> {
+    /// Writes the cached estate (after a change made in place) and records the new file's stamp.
+    /// On failure the cache is dropped, so that the next Script reads what is on disk.
+    fn flush(&self, cache: &mut Option<Cached>) -> Result<(), LabError> {
         let path = self.estate_path();
-        let bytes = serde_json::to_vec_pretty(estate).expect("estate serializes");
-        write_atomic(&path, &bytes).map_err(|e| self.io(&path, e))
+        let Some(c) = cache.as_mut() else {
+            return Ok(());
+        };
+        let bytes = serde_json::to_vec(&c.estate).expect("estate serializes");
+        let written = write_atomic(&path, &bytes).map_err(|e| self.io(&path, e));
+        match (written, stamp(&path)) {
+            (Ok(()), Some(s)) => {
+                c.stamp = s;
+                Ok(())
+            }
+            (result, _) => {
+                *cache = None;
+                result
+            }
+        }
+    }
+
+    fn save(&self, estate: &Estate, cache: &mut Option<Cached>) -> Result<(), LabError> {
+        let path = self.estate_path();
+        let bytes = serde_json::to_vec(estate).expect("estate serializes");
+        write_atomic(&path, &bytes).map_err(|e| self.io(&path, e))?;
+        *cache = stamp(&path).map(|stamp| Cached {
+            stamp,
+            estate: estate.clone(),
+        });
+        Ok(())
     }
 
     /// Runs `f` on the estate under the lab's locks and saves the result.
@@ -215,11 +301,28 @@ impl Lab {
     /// # Errors
     /// Seed or I/O errors.
     pub fn with_estate<R>(&self, f: impl FnOnce(&mut Estate) -> R) -> Result<R, LabError> {
-        let _g = self.guard.lock().unwrap_or_else(|p| p.into_inner());
+        self.with_estate_mode(true, f)
+    }
+
+    /// Runs `f` under the lab's locks; saves the estate only when `writes` (a read-only `f` must
+    /// leave it unchanged, except for `scripts_run`, which is kept in its own file).
+    fn with_estate_mode<R>(
+        &self,
+        writes: bool,
+        f: impl FnOnce(&mut Estate) -> R,
+    ) -> Result<R, LabError> {
+        let mut cache = self.guard.lock().unwrap_or_else(|p| p.into_inner());
         let _f = self.file_lock()?;
-        let mut estate = self.load()?;
-        let r = f(&mut estate);
-        self.save(&estate)?;
+        let estate = self.load(&mut cache)?;
+        let before = estate.scripts_run;
+        let r = f(estate);
+        let after = estate.scripts_run;
+        if after != before {
+            self.write_counter(after)?;
+        }
+        if writes {
+            self.flush(&mut cache)?;
+        }
         Ok(r)
     }
 
@@ -228,9 +331,9 @@ impl Lab {
     /// # Errors
     /// Seed or I/O errors.
     pub fn snapshot(&self) -> Result<Estate, LabError> {
-        let _g = self.guard.lock().unwrap_or_else(|p| p.into_inner());
+        let mut cache = self.guard.lock().unwrap_or_else(|p| p.into_inner());
         let _f = self.file_lock()?;
-        self.load()
+        self.load(&mut cache).cloned()
     }
 
     /// Executes a stdin document (runner + payload) as if on `host`.
@@ -249,9 +352,11 @@ impl Lab {
         }
         let payload: exec::Payload = serde_json::from_str(payload)
             .map_err(|e| RemoteError::new(host, format!("malformed payload: {e}")))?;
+        // Reads (every call a Get- cmdlet) leave the estate as it is: no rewrite of the file.
+        let writes = !payload.calls.iter().all(|c| c.cmdlet.starts_with("Get-"));
         let outcome = self
-            .with_estate(|estate| -> Result<Vec<CallResult>, RemoteError> {
-                estate.scripts_run += 1;
+            .with_estate_mode(writes, |estate| -> Result<Vec<CallResult>, RemoteError> {
+                estate.scripts_run = self.read_counter().unwrap_or(estate.scripts_run) + 1;
                 let session = exec::Session::open(estate, host, &payload.target)?;
                 let results = exec::run_payload(estate, &session, &payload);
                 let ran: Vec<_> = payload

@@ -40,6 +40,43 @@ pub struct Estate {
     /// Scripts executed since the last reset (the figure the README reports).
     #[serde(default)]
     pub scripts_run: u64,
+    /// Host lookup by name (not persisted; rebuilt when stale).
+    #[serde(skip)]
+    pub host_index: HostIndex,
+}
+
+/// Positions of hosts by lower-case FQDN and short name, so that a Script for one of 40,000 hosts
+/// does not scan them all. Every hit is verified against the host list, and a miss rebuilds the
+/// index, so changes to `Estate::hosts` never give a wrong answer.
+#[derive(Debug, Default)]
+pub struct HostIndex(std::sync::Mutex<std::collections::HashMap<String, usize>>);
+
+impl Clone for HostIndex {
+    fn clone(&self) -> Self {
+        HostIndex::default()
+    }
+}
+
+impl HostIndex {
+    /// The position of the first host named `name` (FQDN or short name, case-insensitive).
+    fn find(&self, hosts: &[Host], name: &str) -> Option<usize> {
+        let key = name.to_ascii_lowercase();
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let hit = |map: &std::collections::HashMap<String, usize>| {
+            map.get(&key)
+                .copied()
+                .filter(|&i| hosts.get(i).is_some_and(|h| host_matches(h, name)))
+        };
+        if let Some(i) = hit(&map) {
+            return Some(i);
+        }
+        map.clear();
+        for (i, h) in hosts.iter().enumerate() {
+            map.entry(h.fqdn.to_ascii_lowercase()).or_insert(i);
+            map.entry(short(&h.fqdn).to_ascii_lowercase()).or_insert(i);
+        }
+        hit(&map)
+    }
 }
 
 fn first_id() -> u64 {
@@ -447,12 +484,14 @@ impl Estate {
 
     /// A host by FQDN or short name (case-insensitive).
     pub fn host(&self, name: &str) -> Option<&Host> {
-        self.hosts.iter().find(|h| host_matches(h, name))
+        let i = self.host_index.find(&self.hosts, name)?;
+        self.hosts.get(i)
     }
 
     /// A host, mutable.
     pub fn host_mut(&mut self, name: &str) -> Option<&mut Host> {
-        self.hosts.iter_mut().find(|h| host_matches(h, name))
+        let i = self.host_index.find(&self.hosts, name)?;
+        self.hosts.get_mut(i)
     }
 
     /// The AD user `DOMAIN\user` (case-insensitive).

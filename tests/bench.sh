@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Benchmarks for the README's Performance section. Builds the release binary, generates estates of
+# 1k, 10k and 100k resources (`cmdeploy lab generate`) under target/bench, and prints for each:
+# validate and plan wall time and peak RSS (/usr/bin/time), and the Scripts the plan sent (the
+# lab counts them). Then the startup time of `state list` and `plan` with a 100k-entry state.
+# Usage: bash tests/bench.sh [SIZE...]   (SIZE: 1k 10k 100k; default all)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -x /usr/bin/time ] || { echo "tests/bench.sh needs /usr/bin/time (apt-get install -y time)" >&2; exit 1; }
+cargo build --release --quiet
+bin=$PWD/target/release/cmdeploy
+root=$PWD/target/bench
+mkdir -p "$root"
+sizes=("${@:-1k 10k 100k}")
+read -r -a sizes <<<"${sizes[*]}"
+
+# name boundaries groups hosts (boundaries + groups + hosts + 1 site = resources)
+spec() {
+  case $1 in
+    1k) echo "600 20 379" ;;
+    10k) echo "6000 200 3799" ;;
+    100k) echo "60000 2000 37999" ;;
+    *) echo "unknown size $1 (1k, 10k, 100k)" >&2; exit 1 ;;
+  esac
+}
+
+# measure LABEL CMD...: prints "LABEL  wall s  CPU s  peak RSS MB" (and the exit code if not 0)
+measure() {
+  local label=$1; shift
+  local wall rss user sys code=0
+  /usr/bin/time -o "$root/time.txt" -f '%e %M %U %S' "$@" >/dev/null 2>"$root/stderr.txt" || code=$?
+  read -r wall rss user sys < <(tail -n 1 "$root/time.txt")
+  printf '%-44s %8.2f s wall %8.2f s CPU %6.0f MB peak RSS' "$label" "$wall" "$(awk "BEGIN {print $user + $sys}")" "$((rss / 1024))"
+  [ "$code" = 0 ] && echo || echo "  (exit $code: $(head -c 200 "$root/stderr.txt"))"
+}
+
+scripts() { "$bin" -C "$1" lab show | sed -n 's/.*[Ss]cripts run since reset[^0-9]*\([0-9]*\).*/\1/p' | head -n 1; }
+
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)"
+for size in "${sizes[@]}"; do
+  read -r b g h <<<"$(spec "$size")"
+  dir=$root/$size
+  "$bin" lab generate --boundaries "$b" --groups "$g" --hosts "$h" "$dir" >/dev/null
+  "$bin" -C "$dir" lab reset >/dev/null
+  echo "== $size resources: $b boundaries in $g groups, $h workgroup hosts, 1 site"
+  measure "validate" "$bin" -C "$dir" validate
+  "$bin" -C "$dir" lab reset >/dev/null
+  measure "plan (fresh estate: all to add)" "$bin" -C "$dir" plan
+  echo "Scripts sent by that plan: $(scripts "$dir")"
+done
+
+# Startup with a 100k-entry state: a state file of 100,000 boundary entries beside the 100k
+# estate's manifests (the entries are what apply would have written).
+dir=$root/100k
+if [ -d "$dir" ]; then
+  python3 - "$dir/.cmdeploy/state.json" <<'PY'
+import json, sys
+conn = {"key": "cm01", "spec": {"transport": "lab", "host": "cm01.fabrikam.test"}}
+res = {}
+for i in range(100000):
+    a, b, c = 10 + i // 65536, (i // 256) % 256, i % 256
+    res[f"boundary.b{i}"] = {
+        "kind": "boundary", "id": str(16777217 + i),
+        "attributes": {"name": f"Subnet {i}", "type": "ip_subnet", "value": f"{a}.{b}.{c}.0", "site": "FAB"},
+        "secret_fingerprints": {}, "depends_on": ["site.FAB"], "natural_key": f"ip_subnet:{a}.{b}.{c}.0",
+        "meta": {}, "connection": conn, "read_connection": conn, "updated_at": "2025-01-01T00:00:00Z"}
+json.dump({"version": 1, "serial": 1, "lineage": "bench", "resources": res}, open(sys.argv[1], "w"), indent=1)
+PY
+  echo "== 100k-entry state ($(du -h "$dir/.cmdeploy/state.json" | cut -f1))"
+  measure "state list (startup: manifests + state)" "$bin" -C "$dir" state list
+  "$bin" -C "$dir" lab reset >/dev/null
+  measure "plan with a 100k-entry state" "$bin" -C "$dir" plan
+  rm -f "$dir/.cmdeploy/state.json"
+fi

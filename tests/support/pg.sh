@@ -1,0 +1,79 @@
+# Sourced by tests/run.sh: a throwaway PostgreSQL server for the state-backend tests.
+#
+# Installs PostgreSQL from Debian's packages when initdb/pg_ctl are missing, initdb's a cluster
+# under target/pg (as the `postgres` user when running as root), starts it on a free loopback
+# port with its unix socket under target/pg/run, creates the database `cmdeploy_test`, exports
+# CMDEPLOY_TEST_PG_URL and stops the server on exit. Re-runs reuse the cluster (seconds).
+# Set CMDEPLOY_TEST_PG_URL yourself to use another server instead.
+
+pg_fail() { echo "tests/run.sh: $*" >&2; exit 1; }
+
+pg_bindir() {
+  if command -v initdb >/dev/null 2>&1 && command -v pg_ctl >/dev/null 2>&1; then
+    dirname "$(readlink -f "$(command -v pg_ctl)")"
+    return
+  fi
+  # Debian keeps the server binaries off PATH.
+  ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1
+}
+
+pg_install() {
+  command -v apt-get >/dev/null 2>&1 ||
+    pg_fail "PostgreSQL (initdb, pg_ctl) is missing and apt-get is not available: install PostgreSQL, or set CMDEPLOY_TEST_PG_URL"
+  [ "$(id -u)" = 0 ] ||
+    pg_fail "PostgreSQL (initdb, pg_ctl) is missing: run 'apt-get install -y postgresql' as root, or set CMDEPLOY_TEST_PG_URL"
+  echo "tests/run.sh: installing PostgreSQL from Debian's packages" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >&2 || pg_fail "apt-get update failed"
+  apt-get install -y -qq postgresql >&2 || pg_fail "apt-get install postgresql failed"
+}
+
+pg_start() {
+  if [ -n "${CMDEPLOY_TEST_PG_URL:-}" ]; then
+    return
+  fi
+  local bindir
+  bindir=$(pg_bindir)
+  if [ -z "$bindir" ] || [ ! -x "$bindir/initdb" ]; then
+    pg_install
+    bindir=$(pg_bindir)
+    [ -n "$bindir" ] && [ -x "$bindir/initdb" ] || pg_fail "PostgreSQL was installed but initdb is not found"
+  fi
+  PG_ROOT="$PWD/target/pg"
+  local data="$PG_ROOT/data" run="$PG_ROOT/run" password="cmdeploy-test-secret"
+  PG_AS=()
+  mkdir -p "$PG_ROOT" "$run"
+  if [ "$(id -u)" = 0 ]; then
+    id postgres >/dev/null 2>&1 || useradd --system --home-dir "$PG_ROOT" postgres
+    chown postgres "$PG_ROOT" "$run"
+    PG_AS=(runuser -u postgres --)
+  fi
+  PG_CTL=("${PG_AS[@]}" "$bindir/pg_ctl")
+  if [ ! -f "$data/PG_VERSION" ]; then
+    rm -rf "$data"
+    printf '%s\n' "$password" >"$PG_ROOT/pwfile"
+    [ "$(id -u)" = 0 ] && chown postgres "$PG_ROOT/pwfile"
+    "${PG_AS[@]}" "$bindir/initdb" -D "$data" -U postgres --auth=scram-sha-256 \
+      --pwfile="$PG_ROOT/pwfile" -E UTF8 --no-sync >"$PG_ROOT/initdb.log" 2>&1 ||
+      pg_fail "initdb failed: see $PG_ROOT/initdb.log"
+    rm -f "$PG_ROOT/pwfile"
+  fi
+  # A server left by an interrupted run: stop it (its port may be taken by now).
+  "${PG_CTL[@]}" -D "$data" status >/dev/null 2>&1 && "${PG_CTL[@]}" -D "$data" -m immediate stop >/dev/null 2>&1
+  PG_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  "${PG_CTL[@]}" -D "$data" -l "$PG_ROOT/server.log" -w -t 60 \
+    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $run -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+    start >/dev/null || pg_fail "PostgreSQL did not start: see $PG_ROOT/server.log"
+  PG_DATA="$data"
+  trap pg_stop EXIT
+  PGPASSWORD="$password" "$bindir/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -qAt \
+    -c "SELECT 1 FROM pg_database WHERE datname = 'cmdeploy_test'" | grep -q 1 ||
+    PGPASSWORD="$password" "$bindir/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -q \
+      -c "CREATE DATABASE cmdeploy_test" || pg_fail "cannot create the test database"
+  export CMDEPLOY_TEST_PG_URL="postgres://postgres:$password@127.0.0.1:$PG_PORT/cmdeploy_test"
+  echo "tests/run.sh: PostgreSQL on 127.0.0.1:$PG_PORT (data in $data)" >&2
+}
+
+pg_stop() {
+  "${PG_CTL[@]}" -D "$PG_DATA" -m fast stop >/dev/null 2>&1 || true
+}
