@@ -35,14 +35,14 @@ fn a_generated_estate_validates_and_converges() {
         d,
     ])
     .code(0);
-    assert!(gen.stdout.contains("20 resources"), "{}", gen.stdout);
+    assert!(gen.stdout.contains("21 resources"), "{}", gen.stdout);
     let valid = cmdeploy(&["-C", d, "validate"]).code(0);
-    assert!(valid.stdout.contains("20 resources"), "{}", valid.stdout);
+    assert!(valid.stdout.contains("21 resources"), "{}", valid.stdout);
     cmdeploy(&["-C", d, "lab", "reset"]).code(0);
     let plan = cmdeploy(&["-C", d, "plan"]).code(0);
     assert!(
         plan.stdout
-            .contains("Plan: 19 to add, 0 to change, 0 to destroy."),
+            .contains("Plan: 20 to add, 1 to change, 0 to destroy."),
         "{}",
         plan.stdout
     );

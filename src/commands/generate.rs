@@ -14,7 +14,7 @@ pub fn run(args: &GenerateArgs) -> Result<i32, Failure> {
     };
     generate(&args.out_dir, &spec).map_err(|e| Failure::Message(e.to_string()))?;
     println!(
-        "Generated {}: {} resources ({} boundaries in {} groups, {} workgroup hosts, 1 site). Next: cmdeploy -C {} lab reset",
+        "Generated {}: {} resources ({} boundaries in {} groups, {} workgroup hosts, 1 site and its network access account). Next: cmdeploy -C {} lab reset",
         args.out_dir.display(),
         spec.resources(),
         spec.boundaries,

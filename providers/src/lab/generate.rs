@@ -48,9 +48,10 @@ pub enum GenerateError {
 }
 
 impl GenerateSpec {
-    /// Resources the manifests declare: boundaries, groups, one per host, and the site.
+    /// Resources the manifests declare: boundaries, groups, one per host, the site and its
+    /// network access account.
     pub fn resources(&self) -> usize {
-        self.boundaries + self.groups + self.hosts + 1
+        self.boundaries + self.groups + self.hosts + 2
     }
 
     fn check(&self) -> Result<(), GenerateError> {
@@ -114,6 +115,13 @@ const SITE: &str = r#"[site.FAB]
 type = "primary"
 server = "cm01.fabrikam.test"
 connection = "cm01"
+# Workgroup clients reach the site's content with a network access account.
+network_access_accounts = ["naa"]
+
+[account.naa]
+site = "FAB"
+user_name = 'FABRIKAM\svc-naa'
+password = { file = "lab-secrets/admin.txt" }
 "#;
 
 const CLIENTS: &str = r#"[client_group.workgroup]

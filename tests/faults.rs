@@ -1,0 +1,142 @@
+//! Fault tolerance and crash safety over the real wire and under SIGKILL: applies that meet
+//! dropped connections and HTTP 500s, or are killed at random moments, converge on later runs
+//! with no duplicate and no lost object.
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::serve::{serve, switch_to_winrm};
+use common::Project;
+use serde_json::Value;
+
+fn assert_no_duplicates(p: &Project) {
+    let estate: Value =
+        serde_json::from_str(&p.run(&["lab", "show", "--json"]).code(0).stdout).unwrap();
+    for (list, field) in [
+        ("boundary_group", "name"),
+        ("boundary", "value"),
+        ("gpo", "name"),
+    ] {
+        let mut v: Vec<String> = estate[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x[field].to_string().to_lowercase())
+            .collect();
+        let n = v.len();
+        v.sort();
+        v.dedup();
+        assert_eq!(v.len(), n, "duplicate {list} objects: {v:?}");
+    }
+    assert_eq!(estate["boundary_group"].as_array().unwrap().len(), 2);
+    assert_eq!(estate["site"][0]["account"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn apply_over_a_flaky_endpoint_converges_with_nothing_lost() {
+    let p = Project::example("contoso");
+    p.run(&["lab", "reset"]).code(0);
+    let s = serve(&p, &["--drop-rate", "0.1", "--fail-rate", "0.1"]);
+    switch_to_winrm(&p, s.port, None, "lab-secrets/admin.txt");
+    let mut converged = false;
+    for attempt in 0..8 {
+        let out = p.run(&["apply", "--auto-approve"]);
+        match out.code {
+            0 => {
+                converged = true;
+                break;
+            }
+            1 => {
+                // A clear error, naming the host and the stage or the cmdlet.
+                let all = out.all();
+                assert!(
+                    all.contains("contoso.com") || all.contains("kiosk") || all.contains("ref01"),
+                    "attempt {attempt}: {all}"
+                );
+            }
+            other => panic!("attempt {attempt}: unexpected exit {other}: {}", out.all()),
+        }
+    }
+    assert!(
+        converged,
+        "apply did not converge over a 10% drop / 10% fail endpoint in 8 runs"
+    );
+    drop(s);
+    // Against a healthy endpoint the estate is exactly as declared, once.
+    let healthy = serve(&p, &[]);
+    switch_port(&p, healthy.port);
+    p.run(&["plan", "--detailed-exitcode"]).code(0);
+    assert_no_duplicates(&p);
+}
+
+fn switch_port(p: &Project, port: u16) {
+    for file in ["cmdeploy.toml"] {
+        let text = p.read(file);
+        let replaced: String = text
+            .lines()
+            .map(|l| {
+                if l.starts_with("port = ") {
+                    format!("port = {port}")
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        p.write(file, &replaced);
+    }
+}
+
+#[test]
+fn five_sigkills_at_random_moments_lose_nothing() {
+    let p = Project::example("contoso");
+    p.run(&["lab", "reset"]).code(0);
+    let mut seed: u64 = 0x5eed_cafe;
+    for _ in 0..5 {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let delay = 150 + (seed >> 33) % 900;
+        let mut child = Command::new(assert_cmd::cargo::cargo_bin("cmdeploy"))
+            .args([
+                "-C",
+                p.path().to_str().unwrap(),
+                "apply",
+                "--auto-approve",
+                "--parallelism",
+                "4",
+            ])
+            .env("CMDEPLOY_LAB_LATENCY_MS", "60")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay));
+        let _ = child.kill();
+        let _ = child.wait();
+        if let Ok(text) = std::fs::read_to_string(p.path().join(".cmdeploy/state.json")) {
+            serde_json::from_str::<Value>(&text).expect("state parses after SIGKILL");
+        }
+        assert_no_duplicates_so_far(&p);
+    }
+    p.run(&["apply", "--auto-approve"]).code(0);
+    p.run(&["plan", "--detailed-exitcode"]).code(0);
+    assert_no_duplicates(&p);
+}
+
+fn assert_no_duplicates_so_far(p: &Project) {
+    let estate: Value =
+        serde_json::from_str(&p.run(&["lab", "show", "--json"]).code(0).stdout).unwrap();
+    let mut names: Vec<String> = estate["boundary_group"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["name"].to_string())
+        .collect();
+    let n = names.len();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), n);
+}
