@@ -208,6 +208,7 @@ impl WinrmTransport {
                     .map_err(|e| fail(Stage::Send, e, i == last))?;
             }
             let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+            let mut receive_retries = 0;
             let exit = loop {
                 match shell.receive_next(&id).await {
                     Ok(chunk) => {
@@ -222,7 +223,16 @@ impl WinrmTransport {
                     {
                         continue
                     }
-                    Err(e) => return Err(fail(Stage::Receive, e, true)),
+                    Err(e) => {
+                        // A lost Receive is asked again: the command keeps running on the far
+                        // side, and a result document that came back incomplete fails to parse.
+                        let f = fail(Stage::Receive, e, true);
+                        if !f.transient || receive_retries >= self.retries {
+                            return Err(f);
+                        }
+                        receive_retries += 1;
+                        tokio::time::sleep(Duration::from_millis(100 << receive_retries)).await;
+                    }
                 }
             };
             if exit != 0 {
