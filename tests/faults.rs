@@ -74,21 +74,18 @@ fn apply_over_a_flaky_endpoint_converges_with_nothing_lost() {
 }
 
 fn switch_port(p: &Project, port: u16) {
-    for file in ["cmdeploy.toml"] {
-        let text = p.read(file);
-        let replaced: String = text
-            .lines()
-            .map(|l| {
-                if l.starts_with("port = ") {
-                    format!("port = {port}")
-                } else {
-                    l.to_string()
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("\n");
-        p.write(file, &replaced);
-    }
+    let text = p.read("cmdeploy.toml");
+    let replaced: Vec<String> = text
+        .lines()
+        .map(|l| {
+            if l.starts_with("port = ") {
+                format!("port = {port}")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    p.write("cmdeploy.toml", &replaced.join("\n"));
 }
 
 #[test]
