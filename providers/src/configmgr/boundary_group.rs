@@ -272,23 +272,7 @@ impl Kind for BoundaryGroupKind {
         let code = kit::site_code(ctx, &kit::meta_of(op.desired.as_ref(), op.prior.as_ref()));
         let target = Target::SiteServer { site_code: code };
         let host = op.connection.host();
-        let current_name = op
-            .observed
-            .as_ref()
-            .and_then(|o| {
-                o.attrs
-                    .get("name")
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
-            })
-            .or_else(|| {
-                op.prior.as_ref().and_then(|p| {
-                    p.attributes
-                        .get("name")
-                        .and_then(Value::as_str)
-                        .map(str::to_string)
-                })
-            });
+        let current_name = kit::current_attr(&op, "name");
         let Some(d) = op.desired.clone() else {
             let name = current_name.unwrap_or_default();
             kit::run_writes(

@@ -289,23 +289,7 @@ impl Kind for GpoKind {
         let target = Target::DomainController {
             domain: domain.clone(),
         };
-        let current = op
-            .observed
-            .as_ref()
-            .and_then(|o| {
-                o.attrs
-                    .get("name")
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
-            })
-            .or_else(|| {
-                op.prior.as_ref().and_then(|p| {
-                    p.attributes
-                        .get("name")
-                        .and_then(Value::as_str)
-                        .map(str::to_string)
-                })
-            });
+        let current = kit::current_attr(&op, "name");
         let Some(d) = op.desired.clone() else {
             let name = current.unwrap_or_default();
             kit::run_writes(
