@@ -16,6 +16,7 @@ pub mod gp;
 pub mod gp_pol;
 pub mod host;
 pub mod model;
+pub mod seed;
 pub mod serve;
 pub mod show;
 
@@ -146,7 +147,7 @@ impl Lab {
         };
         let text = std::fs::read_to_string(&path).map_err(|e| seed_err(e.to_string()))?;
         let estate: Estate = toml::from_str(&text).map_err(|e| seed_err(e.to_string()))?;
-        model::prepare_seed(estate, &self.project_dir).map_err(seed_err)
+        seed::prepare_seed(estate, &self.project_dir).map_err(seed_err)
     }
 
     /// Re-seeds the lab from `lab.toml`, discarding every change.

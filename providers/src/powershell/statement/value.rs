@@ -196,7 +196,7 @@ impl Parser<'_> {
         }
     }
 
-    /// `` `u{XXXX} `` with the position just after `u`.
+    /// `` `u{hex} `` (a code point in hex) with the position just after `u`.
     fn parse_unicode_escape(&mut self, escape_at: usize) -> Result<char, StatementError> {
         self.pos += 1; // '{'
         let mut hex = String::new();
