@@ -28,6 +28,9 @@ pub enum Command {
         /// `text` (miette diagnostics) or `json` (machine-readable list).
         #[arg(long, value_enum, default_value_t = DiagnosticFormat::Text)]
         format: DiagnosticFormat,
+        /// Treat warnings as errors: exit 1 when any diagnostic is reported (for CI gates).
+        #[arg(long)]
+        strict: bool,
     },
     /// The CCMSetup command-line model.
     #[command(subcommand)]

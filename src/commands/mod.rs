@@ -19,7 +19,7 @@ use crate::Failure;
 /// Runs the command.
 pub async fn run(cli: Cli, out: Output) -> Result<i32, Failure> {
     match cli.command {
-        Command::Validate { format } => validate(&cli.dir, format, out),
+        Command::Validate { format, strict } => validate(&cli.dir, format, strict, out),
         Command::Ccmsetup(cmd) => ccmsetup::run(cmd, out),
         Command::Gpo(cmd) => gpo::run(cmd, out),
         Command::Plan(args) => plan::run(&cli.dir, args, out).await,
@@ -46,23 +46,29 @@ pub async fn run(cli: Cli, out: Output) -> Result<i32, Failure> {
 fn validate(
     dir: &std::path::Path,
     format: crate::cli::DiagnosticFormat,
+    strict: bool,
     out: Output,
 ) -> Result<i32, Failure> {
     let json = matches!(format, crate::cli::DiagnosticFormat::Json);
     match Session::open(dir) {
-        Ok(s) if json => {
-            println!("{}", crate::output::diagnostics_json(&s.warnings, true));
-            Ok(0)
-        }
         Ok(s) => {
-            out.diagnostics(&s.warnings);
-            println!(
-                "{} {} resources in {} files.",
-                out.paint("\x1b[32;1m", "Valid:"),
-                s.project.resources.len(),
-                s.project.files.len()
-            );
-            Ok(0)
+            let failed = strict && !s.warnings.is_empty();
+            if json {
+                println!("{}", crate::output::diagnostics_json(&s.warnings, !failed));
+            } else {
+                out.diagnostics(&s.warnings);
+                if failed {
+                    eprintln!("--strict: the warnings above fail validation.");
+                } else {
+                    println!(
+                        "{} {} resources in {} files.",
+                        out.paint("\x1b[32;1m", "Valid:"),
+                        s.project.resources.len(),
+                        s.project.files.len()
+                    );
+                }
+            }
+            Ok(i32::from(failed))
         }
         Err(Failure::Diagnostics(d)) if json => {
             println!("{}", crate::output::diagnostics_json(&d, false));

@@ -46,6 +46,16 @@ impl Run {
     }
 }
 
+/// Runs `cmdeploy -C <dir> args...` (colour off) with extra environment variables.
+pub fn run_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = Command::cargo_bin("cmdeploy").unwrap();
+    cmd.arg("-C").arg(dir).args(args).env("NO_COLOR", "1");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    Run::from(cmd.output().unwrap())
+}
+
 /// The repository root.
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -103,15 +113,7 @@ impl Project {
 
     /// Runs with extra environment variables.
     pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
-        let mut cmd = Command::cargo_bin("cmdeploy").unwrap();
-        cmd.arg("-C")
-            .arg(self.path())
-            .args(args)
-            .env("NO_COLOR", "1");
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        Run::from(cmd.output().unwrap())
+        run_in(self.path(), args, env)
     }
 
     /// Reads a project file.

@@ -69,7 +69,7 @@ pub const PUSH_SUBSET: &str = "cmdeploy::ccmsetup::push_subset";
 /// Warning: a program token where only arguments are expected (push, GPO).
 pub const PROGRAM_IN_CONTEXT: &str = "cmdeploy::ccmsetup::program_in_context";
 /// Warning: GPO `SetupParameters` longer than 255 characters (ADM MAXLEN).
-pub const GPO_MAXLEN: &str = "cmdeploy::ccmsetup::gpo_maxlen";
+pub const SETUP_PARAMETERS_TOO_LONG: &str = "cmdeploy::gpo::setup_parameters_too_long";
 /// Error: Intune command line longer than 1024 characters.
 pub const INTUNE_MAXLEN: &str = "cmdeploy::ccmsetup::intune_maxlen";
 /// Error: internet-based client missing a required item (rule 6).
@@ -113,7 +113,7 @@ pub const ALL: &[&str] = &[
     TCF_PARAMETER,
     PUSH_SUBSET,
     PROGRAM_IN_CONTEXT,
-    GPO_MAXLEN,
+    SETUP_PARAMETERS_TOO_LONG,
     INTUNE_MAXLEN,
     INTERNET_REQUIRES,
     WORKGROUP_REQUIRES,

@@ -61,7 +61,7 @@ pub(crate) fn check(
             if text_chars > GPO_MAXLEN {
                 out.push(
                     Finding::warning(
-                        codes::GPO_MAXLEN,
+                        codes::SETUP_PARAMETERS_TOO_LONG,
                         format!("SetupParameters is {text_chars} characters; the ADM editor truncates at {GPO_MAXLEN}"),
                     )
                     .with_help("shorten it, or write it with Set-GPRegistryValue and don't edit it in GPMC"),

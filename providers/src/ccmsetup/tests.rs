@@ -293,8 +293,12 @@ fn context_rules() {
         codes::PROGRAM_IN_CONTEXT
     ));
     let long = format!("SMSSITECODE=ABC CCMINSTALLDIR={}", "x".repeat(300));
-    assert!(has_warning(&long, Some(Context::Gpo), codes::GPO_MAXLEN));
-    assert!(!has_warning(&long, None, codes::GPO_MAXLEN));
+    assert!(has_warning(
+        &long,
+        Some(Context::Gpo),
+        codes::SETUP_PARAMETERS_TOO_LONG
+    ));
+    assert!(!has_warning(&long, None, codes::SETUP_PARAMETERS_TOO_LONG));
     let longer = format!("SMSSITECODE=ABC CCMINSTALLDIR={}", "x".repeat(1100));
     assert!(has_error(
         &longer,

@@ -149,6 +149,10 @@ impl Kind for ClientPushKind {
         d.references
             .extend(spec.accounts.iter().map(|a| super::reference("account", a)));
         d.meta = meta;
+        if let Some(code) = &spec.properties.sms_site_code {
+            // For the secondary-site rule, checked once the sites are known (validate).
+            d.meta.insert("sms_site_code".into(), json!(code));
+        }
         d.warnings = warnings;
         for (i, a) in spec.accounts.iter().enumerate() {
             d.attr_spans.insert(format!("accounts.{i}"), a.span.clone());
@@ -160,6 +164,9 @@ impl Kind for ClientPushKind {
         for push in resources.of_kind("client_push") {
             let site = push.meta.get("site").and_then(Value::as_str).unwrap_or("");
             if let Some(s) = resources.get(&Address::new("site", site)) {
+                if let Some(d) = secondary_site_code(push, s) {
+                    out.push(d);
+                }
                 if s.str_attr("type") == Some("secondary")
                     && push
                         .attrs
@@ -405,4 +412,32 @@ fn observe(ctx: &Context, ccm: &Value, ddm: &Value) -> Observed {
         attrs,
         notes: Vec::new(),
     }
+}
+
+/// Push from a secondary site must assign clients to its parent primary site (or AUTO), never to
+/// the secondary itself: clients can be assigned only to a primary site (configmgr.md §6 rule 2,
+/// assign-clients-to-a-site.md).
+fn secondary_site_code(push: &Resource, site: &Resource) -> Option<Diagnostic> {
+    if site.str_attr("type") != Some("secondary") {
+        return None;
+    }
+    let wanted = push.meta.get("sms_site_code").and_then(Value::as_str)?;
+    let own = site.str_attr("code").unwrap_or_default();
+    if !wanted.eq_ignore_ascii_case(own) {
+        return None;
+    }
+    let parent = site.str_attr("parent").unwrap_or("<parent primary>");
+    Some(
+        Diagnostic::error(
+            "cmdeploy::secondary_site::push_site_code",
+            format!(
+                "{} pushes from secondary site {own} with SMSSITECODE={wanted}; clients can be assigned only to a primary site",
+                push.address
+            ),
+        )
+        .with_help(format!(
+            "set SMSSITECODE={parent} (the secondary's parent primary site) or AUTO when the AD schema is extended (configmgr.md §6 rule 2)"
+        ))
+        .at(push.loc.clone()),
+    )
 }

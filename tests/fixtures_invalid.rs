@@ -1,0 +1,105 @@
+//! One failing fixture per diagnostic code of the configmgr.md §6 rules, under
+//! `tests/fixtures/invalid/<code>/`, where the directory is the code with `::` written as `.`
+//! (`cmdeploy.site_code.format` for `cmdeploy::site_code::format`): colons are not allowed in
+//! Windows paths, and ConfigMgr administrators clone this repository on Windows.
+//!
+//! Each fixture is a project whose `cmdeploy validate` reports its code, with a file and line
+//! inside the fixture, and fails: errors exit 1; a warning code fails under `--strict`.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::run_in;
+
+/// The codes issue #5 names; each must have its fixture (more fixtures are welcome).
+const REQUIRED: &[&str] = &[
+    "cmdeploy::site_code::format",
+    "cmdeploy::reference::unknown",
+    "cmdeploy::boundary::assignment_overlap",
+    "cmdeploy::boundary::supernet",
+    "cmdeploy::account::password_too_long",
+    "cmdeploy::client_push::workgroup_target",
+    "cmdeploy::client::internet_auto_site",
+    "cmdeploy::client::internet_missing_pki",
+    "cmdeploy::workgroup::no_network_access_account",
+    "cmdeploy::secondary_site::push_site_code",
+    "cmdeploy::ccmsetup::order",
+    "cmdeploy::ccmsetup::unknown_property",
+    "cmdeploy::ccmsetup::push_subset",
+    "cmdeploy::gpo::setup_parameters_too_long",
+    "cmdeploy::gpo::wsus_url",
+];
+
+fn fixtures() -> Vec<(String, PathBuf)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/invalid");
+    let mut out: Vec<(String, PathBuf)> = std::fs::read_dir(&root)
+        .expect("tests/fixtures/invalid exists")
+        .map(|e| e.expect("readable fixture dir").path())
+        .filter(|p| p.is_dir())
+        .map(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().replace('.', "::");
+            (name, p)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn every_required_code_has_a_fixture() {
+    let have: Vec<String> = fixtures().into_iter().map(|(c, _)| c).collect();
+    let missing: Vec<&&str> = REQUIRED
+        .iter()
+        .filter(|c| !have.iter().any(|h| h == *c))
+        .collect();
+    assert!(missing.is_empty(), "fixtures missing for {missing:?}");
+}
+
+#[test]
+fn each_fixture_fails_validation_with_its_code() {
+    let mut problems = Vec::new();
+    for (code, dir) in fixtures() {
+        let out = run_in(&dir, &["validate", "--format", "json"], &[]);
+        let v: serde_json::Value = match serde_json::from_str(&out.stdout) {
+            Ok(v) => v,
+            Err(e) => {
+                problems.push(format!(
+                    "{code}: validate printed no JSON ({e}): {}",
+                    out.stderr
+                ));
+                continue;
+            }
+        };
+        let diagnostics = v["diagnostics"].as_array().cloned().unwrap_or_default();
+        let Some(d) = diagnostics.iter().find(|d| d["code"] == code.as_str()) else {
+            let got: Vec<&serde_json::Value> = diagnostics.iter().map(|d| &d["code"]).collect();
+            problems.push(format!("{code}: not reported; got {got:?}"));
+            continue;
+        };
+        let file = d["file"].as_str().unwrap_or_default();
+        let dir_name = dir.file_name().unwrap().to_string_lossy();
+        if !file.contains(&format!("invalid/{dir_name}/")) {
+            problems.push(format!("{code}: reported at `{file}`, outside the fixture"));
+        }
+        if d["line"].as_u64().unwrap_or(0) == 0 {
+            problems.push(format!("{code}: no line"));
+        }
+        let (args, want): (&[&str], i32) = match d["severity"].as_str() {
+            Some("error") => (&["validate"], 1),
+            Some("warning") => (&["validate", "--strict"], 1),
+            other => {
+                problems.push(format!("{code}: severity {other:?}"));
+                continue;
+            }
+        };
+        let text = run_in(&dir, args, &[]);
+        if text.code != want {
+            problems.push(format!("{code}: `{}` exited {}", args.join(" "), text.code));
+        }
+        if !text.stderr.contains(&code) {
+            problems.push(format!("{code}: the text report does not name it"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
