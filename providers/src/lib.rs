@@ -8,10 +8,12 @@
 //!   `client_push`;
 //! * [`gpo`] — the `gpo` kind (ConfigMgrInstallation.adm, ConfigMgrAssignment.adm, WSUS location);
 //! * [`client`] — host kinds: `imaging`, `client_group`;
+//! * [`artifact`] — local files: `logon_script`, `offline_bundle`, `intune_app`;
 //! * [`ccmsetup`] — the one model of a CCMSetup command line;
 //! * [`transport`] — how Scripts reach a host; [`lab`] — the simulated estate.
 #![deny(missing_docs)]
 
+pub mod artifact;
 pub mod ccmsetup;
 pub mod client;
 pub mod configmgr;
@@ -31,6 +33,7 @@ pub fn registry() -> Registry {
     configmgr::register(&mut r);
     gpo::register(&mut r);
     client::register(&mut r);
+    artifact::register(&mut r);
     r.set_connections(
         Arc::new(transport::validate_connection),
         transport::connection_schema,

@@ -1,0 +1,113 @@
+//! `intune_app`: the command line of the Intune line-of-business app that installs the client
+//! on Intune MDM-managed devices, `CCMSETUPCMD="..."` for `ccmsetup.msi`, written to a file for
+//! the app's "command-line arguments" (or a Graph-based pipeline) to take.
+//!
+//! Seed 001, "Install clients with Intune": create an app from `ccmsetup.msi`
+//! (`<ConfigMgr installation>\bin\i386`) with e.g. `CCMSETUPCMD="/MP:<FQDN of management point>
+//! SMSMP=<FQDN of management point> SMSSITECODE=<site code> DNSSUFFIX=<DNS suffix>"`. Intune caps
+//! the command line at 1024 characters (configmgr.md §1.3), checked in the `intune` context.
+
+use serde::Deserialize;
+use serde_json::{json, Map};
+
+use cmdeploy_engine::diagnostics::Diagnostic;
+use cmdeploy_engine::provider::{
+    Applied, Context, DecodeInput, Decoded, Kind, Operation, ReadRequest, ReadResult, RemoteError,
+};
+use cmdeploy_engine::spanned::Spanned;
+
+use super::files::{self, Artifact, FileSource};
+use crate::ccmsetup::{
+    self, CcmsetupParameters, ClientMsiProperties, CommandLine, Context as CcmContext, Program,
+};
+use crate::kit;
+
+/// `[intune_app.NAME]`.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IntuneAppSpec {
+    /// Folder the command line file is written to (relative to the project directory).
+    pub path: Spanned<String>,
+    /// File name; default `ccmsetup-intune.txt`.
+    #[serde(default)]
+    pub file_name: Option<String>,
+    /// client.msi properties (SMSMP, SMSSITECODE, DNSSUFFIX, ...).
+    #[serde(default)]
+    pub properties: ClientMsiProperties,
+    /// CCMSetup parameters (`mp`, ...).
+    #[serde(default)]
+    pub ccmsetup: CcmsetupParameters,
+}
+
+/// The `intune_app` kind.
+pub struct IntuneAppKind;
+
+#[async_trait::async_trait]
+impl Kind for IntuneAppKind {
+    fn name(&self) -> &'static str {
+        "intune_app"
+    }
+
+    fn description(&self) -> &'static str {
+        "The CCMSETUPCMD command line of an Intune app installing ccmsetup.msi on MDM-managed devices."
+    }
+
+    fn schema(&self, generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        generator.subschema_for::<IntuneAppSpec>()
+    }
+
+    fn decode(&self, input: DecodeInput<'_>) -> Result<Decoded, Vec<Diagnostic>> {
+        let file = input.file.clone();
+        let span = input.span.clone();
+        let project_dir = input.project_dir.to_path_buf();
+        let spec: IntuneAppSpec = kit::decode_typed(input, "intune_app")?;
+        let cmd = CommandLine {
+            program: Program::Msi { path: None },
+            ..ccmsetup::to_command_line(&spec.ccmsetup, &spec.properties)
+        };
+        let (errors, warnings) = kit::finding_diagnostics(
+            ccmsetup::check_command_line(&cmd, Some(CcmContext::Intune)),
+            &file,
+            span,
+            "Intune command line: ",
+        );
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let line = cmd.render();
+        let name = spec
+            .file_name
+            .clone()
+            .unwrap_or_else(|| "ccmsetup-intune.txt".into());
+        let artifact = Artifact {
+            path: spec.path.clone(),
+            files: [(name, FileSource::Text(format!("{line}\n")))]
+                .into_iter()
+                .collect(),
+        };
+        let mut extra = Map::new();
+        extra.insert("command_line".into(), json!(line));
+        let mut d = artifact.decoded(&file, &project_dir, "intune_app", extra)?;
+        d.warnings = warnings;
+        Ok(d)
+    }
+
+    async fn read(&self, ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> {
+        files::read(ctx, requests).await
+    }
+
+    async fn apply(&self, ctx: &Context, op: Operation) -> Result<Applied, RemoteError> {
+        files::apply(ctx, op).await
+    }
+
+    fn plan_notes(
+        &self,
+        desired: Option<&cmdeploy_engine::resource::Resource>,
+        _observed: Option<&cmdeploy_engine::provider::Observed>,
+    ) -> Vec<String> {
+        if desired.is_none() {
+            return Vec::new();
+        }
+        vec!["create or update the Intune app from ccmsetup.msi (<ConfigMgr installation>\\bin\\i386) with this command line; cmdeploy writes the file only".into()]
+    }
+}

@@ -1,0 +1,163 @@
+//! `logon_script`: a cmd or PowerShell logon script that runs CCMSetup with `/logon`, written to a
+//! folder you give (e.g. the domain's NETLOGON share mounted on the machine cmdeploy runs on).
+//!
+//! Seed 000, "How to Install Configuration Manager Clients by Using Logon Scripts": logon script
+//! installation uses the same methods as manual installation; `/logon` stops the installation
+//! when any version of the client already exists, so the script can run at every logon.
+
+use serde::Deserialize;
+use serde_json::{json, Map};
+
+use cmdeploy_engine::diagnostics::Diagnostic;
+use cmdeploy_engine::provider::{
+    Applied, Context, DecodeInput, Decoded, Kind, Operation, ReadRequest, ReadResult, RemoteError,
+};
+use cmdeploy_engine::spanned::Spanned;
+
+use super::files::{self, Artifact, FileSource};
+use super::render;
+use crate::ccmsetup::{self, CcmsetupParameters, ClientMsiProperties, Context as CcmContext};
+use crate::kit;
+
+/// The script's language.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Shell {
+    /// A batch file (`ccmsetup-logon.cmd`), the classic NETLOGON logon script.
+    #[default]
+    Cmd,
+    /// A PowerShell script (`ccmsetup-logon.ps1`), for a GPO's PowerShell logon scripts.
+    Powershell,
+}
+
+/// `[logon_script.NAME]`.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LogonScriptSpec {
+    /// Folder the script is written to, relative to the project directory or absolute (e.g. a
+    /// mounted `\\contoso.com\NETLOGON`).
+    pub path: Spanned<String>,
+    /// File name; default `ccmsetup-logon.cmd` or `ccmsetup-logon.ps1`.
+    #[serde(default)]
+    pub file_name: Option<String>,
+    /// `cmd` (default) or `powershell`.
+    #[serde(default)]
+    pub shell: Shell,
+    /// Where clients run CCMSetup.exe from: the site server's client share, e.g.
+    /// `\\cm01.contoso.com\SMS_ABC\Client` (logon scripts run with the user's network
+    /// credentials, so a UNC path works here, unlike over WinRM).
+    pub source: Spanned<String>,
+    /// client.msi properties (SMSSITECODE, FSP, ...); none means automatic site assignment.
+    #[serde(default)]
+    pub properties: ClientMsiProperties,
+    /// CCMSetup parameters; `/logon` is always added.
+    #[serde(default)]
+    pub ccmsetup: CcmsetupParameters,
+}
+
+/// The `logon_script` kind.
+pub struct LogonScriptKind;
+
+#[async_trait::async_trait]
+impl Kind for LogonScriptKind {
+    fn name(&self) -> &'static str {
+        "logon_script"
+    }
+
+    fn description(&self) -> &'static str {
+        "A cmd or PowerShell logon script running CCMSetup with /logon, written to a folder (e.g. NETLOGON)."
+    }
+
+    fn schema(&self, generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        generator.subschema_for::<LogonScriptSpec>()
+    }
+
+    fn decode(&self, input: DecodeInput<'_>) -> Result<Decoded, Vec<Diagnostic>> {
+        let file = input.file.clone();
+        let span = input.span.clone();
+        let project_dir = input.project_dir.to_path_buf();
+        let address = input.address.to_string();
+        let spec: LogonScriptSpec = kit::decode_typed(input, "logon_script")?;
+        let mut params = spec.ccmsetup.clone();
+        params.logon = Some(true);
+        let cmd = ccmsetup::to_command_line(&params, &spec.properties);
+        let (mut errors, mut warnings) = kit::finding_diagnostics(
+            ccmsetup::check_command_line(&cmd, Some(CcmContext::Manual)),
+            &file,
+            span.clone(),
+            "logon script command line: ",
+        );
+        let args = cmd.render_args();
+        let exe = format!("{}\\ccmsetup.exe", spec.source.value.trim_end_matches('\\'));
+        if !spec.source.value.starts_with("\\\\") {
+            warnings.push(
+                Diagnostic::warning(
+                    "cmdeploy::logon_script::source",
+                    format!("`{}` is not a UNC path", spec.source.value),
+                )
+                .with_help("logon scripts run on every client: point `source` at the site server's client share, e.g. \\\\cm01.contoso.com\\SMS_ABC\\Client")
+                .at_span(&file, spec.source.span.clone()),
+            );
+        }
+        if spec.shell == Shell::Cmd {
+            let bad = render::cmd_unsafe(&format!("{exe} {args}"));
+            if !bad.is_empty() {
+                errors.push(
+                    Diagnostic::error(
+                        "cmdeploy::logon_script::cmd_metacharacter",
+                        format!("the command line contains {bad:?}, which cmd interprets"),
+                    )
+                    .with_help("use shell = \"powershell\", or remove the characters")
+                    .at_span(&file, span.clone()),
+                );
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let (template, default_name) = match spec.shell {
+            Shell::Cmd => ("logon.cmd", "ccmsetup-logon.cmd"),
+            Shell::Powershell => ("logon.ps1", "ccmsetup-logon.ps1"),
+        };
+        let header = format!(
+            "Managed by cmdeploy ({address}): apply rewrites it and drift reports hand edits."
+        );
+        let text = render::render(
+            template,
+            minijinja::context! { header => header, exe => exe, args => args },
+        )
+        .map_err(|e| vec![Diagnostic::error("cmdeploy::logon_script::render", e)])?;
+        let name = spec
+            .file_name
+            .clone()
+            .unwrap_or_else(|| default_name.to_string());
+        let artifact = Artifact {
+            path: spec.path.clone(),
+            files: [(name, FileSource::Text(text))].into_iter().collect(),
+        };
+        let mut extra = Map::new();
+        extra.insert("command_line".into(), json!(format!("{exe} {args}")));
+        let mut d = artifact.decoded(&file, &project_dir, "logon_script", extra)?;
+        d.warnings = warnings;
+        Ok(d)
+    }
+
+    async fn read(&self, ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> {
+        files::read(ctx, requests).await
+    }
+
+    async fn apply(&self, ctx: &Context, op: Operation) -> Result<Applied, RemoteError> {
+        files::apply(ctx, op).await
+    }
+
+    fn plan_notes(
+        &self,
+        desired: Option<&cmdeploy_engine::resource::Resource>,
+        _observed: Option<&cmdeploy_engine::provider::Observed>,
+    ) -> Vec<String> {
+        if desired.is_none() {
+            return Vec::new();
+        }
+        vec!["assign the script as a logon script (user object, or a GPO's User Configuration › Windows Settings › Scripts); cmdeploy writes the file only".into()]
+    }
+}

@@ -1,0 +1,191 @@
+//! `offline_bundle`: an offline media bundle for internet-only clients that no connection
+//! reaches — a folder holding the client source layout (`Client\`), the site's signing
+//! certificate, `install.cmd`, the CCMSetup command line and a README, rendered by cmdeploy.
+//!
+//! Seed 000, "How to Install Configuration Manager Clients for Internet-based Client Management"
+//! and configmgr.md §6 rule 6: internet-only clients need an explicit SMSSITECODE (not AUTO),
+//! CCMHOSTNAME, /UsePKICert, SMSSIGNCERT and a local `/source` (installing from the
+//! internet-facing management point is not supported). The command line is built from the same
+//! typed properties as every other method and checked in the `internet` context.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde_json::{json, Map};
+
+use cmdeploy_engine::diagnostics::Diagnostic;
+use cmdeploy_engine::provider::{
+    Applied, Context, DecodeInput, Decoded, Kind, Operation, ReadRequest, ReadResult, RemoteError,
+};
+use cmdeploy_engine::spanned::Spanned;
+
+use super::files::{self, Artifact, FileSource, Files};
+use super::render;
+use crate::ccmsetup::{self, CcmsetupParameters, ClientMsiProperties, Context as CcmContext};
+use crate::kit;
+
+/// Files CCMSetup needs in a `/source` folder (configmgr.md §1.2: with only `/source`, setup
+/// fails when `ccmsetup.cab` is missing).
+pub const REQUIRED_SOURCE_FILES: [&str; 2] = ["ccmsetup.exe", "ccmsetup.cab"];
+
+/// `[offline_bundle.NAME]`.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OfflineBundleSpec {
+    /// Folder the bundle is written to, relative to the project directory or absolute.
+    pub path: Spanned<String>,
+    /// A local copy of the site server's `<ConfigMgr installation>\Client` folder (relative to
+    /// the project directory); copied whole into the bundle's `Client\`.
+    pub client_source: Spanned<String>,
+    /// Where `install.cmd` copies `Client\` on the device; becomes `/source` (default
+    /// `C:\ClientSource`, the seed's "local copy").
+    #[serde(default = "default_install_path")]
+    pub install_path: String,
+    /// The site server signing certificate file (relative to the project directory); copied into
+    /// the bundle and the device, and `SMSSIGNCERT` points at it unless given.
+    #[serde(default)]
+    pub signing_certificate: Option<Spanned<String>>,
+    /// client.msi properties: SMSSITECODE, CCMHOSTNAME, FSP, CCMALWAYSINF, CCMFIRSTCERT, ...
+    #[serde(default)]
+    pub properties: ClientMsiProperties,
+    /// CCMSetup parameters (`UsePKICert`, `NoCRLCheck`, ...); `/source` is set from
+    /// `install_path`.
+    #[serde(default)]
+    pub ccmsetup: CcmsetupParameters,
+}
+
+fn default_install_path() -> String {
+    r"C:\ClientSource".into()
+}
+
+/// The `offline_bundle` kind.
+pub struct OfflineBundleKind;
+
+#[async_trait::async_trait]
+impl Kind for OfflineBundleKind {
+    fn name(&self) -> &'static str {
+        "offline_bundle"
+    }
+
+    fn description(&self) -> &'static str {
+        "An offline media bundle for internet-only clients: client source, signing certificate, install.cmd and command line."
+    }
+
+    fn schema(&self, generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        generator.subschema_for::<OfflineBundleSpec>()
+    }
+
+    fn decode(&self, input: DecodeInput<'_>) -> Result<Decoded, Vec<Diagnostic>> {
+        let file = input.file.clone();
+        let span = input.span.clone();
+        let project_dir = input.project_dir.to_path_buf();
+        let address = input.address.to_string();
+        let spec: OfflineBundleSpec = kit::decode_typed(input, "offline_bundle")?;
+        let mut files = Files::new();
+        let source_rel = PathBuf::from(&spec.client_source.value);
+        let at_source = |d: Diagnostic| d.at_span(&file, spec.client_source.span.clone());
+        match files::list_tree(&project_dir.join(&source_rel)) {
+            Ok(names) => {
+                let missing: Vec<&str> = REQUIRED_SOURCE_FILES
+                    .iter()
+                    .copied()
+                    .filter(|r| !names.iter().any(|n| n.eq_ignore_ascii_case(r)))
+                    .collect();
+                if !missing.is_empty() {
+                    return Err(vec![at_source(
+                        Diagnostic::error(
+                            "cmdeploy::offline_bundle::source_layout",
+                            format!("`{}` has no {}", spec.client_source.value, missing.join(" or ")),
+                        )
+                        .with_help("copy the whole <ConfigMgr installation>\\Client folder of the site server: CCMSetup installing from /source alone fails without ccmsetup.cab"),
+                    )]);
+                }
+                for n in names {
+                    files.insert(format!("Client/{n}"), FileSource::Copy(source_rel.join(&n)));
+                }
+            }
+            Err(e) => {
+                return Err(vec![at_source(
+                    Diagnostic::error(
+                        "cmdeploy::offline_bundle::source",
+                        format!("cannot read client source `{}`: {e}", spec.client_source.value),
+                    )
+                    .with_help("give a local copy of the site server's <ConfigMgr installation>\\Client folder"),
+                )]);
+            }
+        }
+        let install_path = spec.install_path.trim_end_matches('\\').to_string();
+        let mut properties = spec.properties.clone();
+        let mut certificates = Vec::new();
+        if let Some(cert) = &spec.signing_certificate {
+            let name = Path::new(&cert.value)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "siteserver.cer".into());
+            files.insert(name.clone(), FileSource::Copy(PathBuf::from(&cert.value)));
+            if properties.sms_sign_cert.is_none() {
+                properties.sms_sign_cert = Some(format!("{install_path}\\{name}"));
+            }
+            certificates.push(name);
+        }
+        let mut params = spec.ccmsetup.clone();
+        params.source = Some(vec![install_path.clone()]);
+        let cmd = ccmsetup::to_command_line(&params, &properties);
+        let (mut errors, warnings) = kit::finding_diagnostics(
+            ccmsetup::check_command_line(&cmd, Some(CcmContext::Internet)),
+            &file,
+            span.clone(),
+            "offline bundle command line: ",
+        );
+        let args = cmd.render_args();
+        let bad = render::cmd_unsafe(&format!("{install_path} {args}"));
+        if !bad.is_empty() {
+            errors.push(
+                Diagnostic::error(
+                    "cmdeploy::offline_bundle::cmd_metacharacter",
+                    format!("the command line contains {bad:?}, which install.cmd's cmd would interpret"),
+                )
+                .at_span(&file, span.clone()),
+            );
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let command_line = format!("{install_path}\\ccmsetup.exe {args}");
+        let header = format!("Managed by cmdeploy ({address}); rendered by `cmdeploy apply`.");
+        let site_code = properties.sms_site_code.clone().unwrap_or_default();
+        let ctx = minijinja::context! {
+            header => header, install_path => install_path, args => args,
+            certificates => certificates, command_line => command_line, site_code => site_code,
+        };
+        for (name, template) in [
+            ("install.cmd", "offline-install.cmd"),
+            ("README.txt", "offline-readme.txt"),
+        ] {
+            let text = render::render(template, ctx.clone())
+                .map_err(|e| vec![Diagnostic::error("cmdeploy::offline_bundle::render", e)])?;
+            files.insert(name.into(), FileSource::Text(text));
+        }
+        files.insert(
+            "ccmsetup-command-line.txt".into(),
+            FileSource::Text(format!("{command_line}\n")),
+        );
+        let artifact = Artifact {
+            path: spec.path.clone(),
+            files,
+        };
+        let mut extra = Map::new();
+        extra.insert("command_line".into(), json!(command_line));
+        let mut d = artifact.decoded(&file, &project_dir, "offline_bundle", extra)?;
+        d.warnings = warnings;
+        Ok(d)
+    }
+
+    async fn read(&self, ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> {
+        files::read(ctx, requests).await
+    }
+
+    async fn apply(&self, ctx: &Context, op: Operation) -> Result<Applied, RemoteError> {
+        files::apply(ctx, op).await
+    }
+}
