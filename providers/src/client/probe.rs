@@ -82,3 +82,19 @@ pub async fn install(
         .unwrap_or_default();
     Ok(log)
 }
+
+/// Points an installed internet-based client at another internet management point:
+/// `Microsoft.SMS.Client` `SetInternetManagementPointFQDN`, then a CcmExec restart so the client
+/// uses it (the documented route for clients installed before the internet MP changed).
+///
+/// # Errors
+/// The failed call, naming the host.
+pub async fn set_internet_management_point(
+    ctx: &Context,
+    connection: &Connection,
+    fqdn: &str,
+) -> Result<(), RemoteError> {
+    let call = Call::new("Set-CmdeployInternetManagementPoint").arg("Fqdn", fqdn);
+    kit::run_writes(ctx, connection, Target::Host, vec![call]).await?;
+    Ok(())
+}

@@ -82,10 +82,16 @@ pub fn summary(e: &Estate) -> String {
     }
     for h in &e.hosts {
         let client = match &h.client {
-            Some(c) => format!(
-                "client {} site={:?} ccmexec={} registered={}",
-                c.version, c.site_code, c.ccmexec_running, c.registered
-            ),
+            Some(c) => {
+                let mut line = format!(
+                    "client {} site={:?} ccmexec={} registered={}",
+                    c.version, c.site_code, c.ccmexec_running, c.registered
+                );
+                if !c.internet_management_point.is_empty() {
+                    let _ = write!(line, " internet_mp={}", c.internet_management_point);
+                }
+                line
+            }
             None => "no client".into(),
         };
         let _ = writeln!(

@@ -67,6 +67,7 @@ pub const ALLOWED: &[&str] = &[
     "Remove-CmdeploySmsCfg",
     "Remove-CmdeployCertificates",
     "Remove-CmdeployTrustedRootKey",
+    "Set-CmdeployInternetManagementPoint",
 ];
 
 /// The runner template source.

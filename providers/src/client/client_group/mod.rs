@@ -122,6 +122,12 @@ impl Kind for ClientGroupKind {
                 .to_uppercase()),
         );
         attrs.insert("registered".into(), json!(true));
+        if spec.method == Method::Internet {
+            if let Some(mp) = &spec.properties.ccm_host_name {
+                // Updatable on an installed client: SetInternetManagementPointFQDN (see apply).
+                attrs.insert("internet_management_point".into(), json!(mp.to_lowercase()));
+            }
+        }
         let mut d = Decoded::new(attrs, connection, host.to_lowercase());
         d.read_connection = Some(site_ref);
         d.references
@@ -220,7 +226,11 @@ impl Kind for ClientGroupKind {
                     .get("method")
                     .and_then(Value::as_str)
                     == Some("push");
-                let outcome = if healthy {
+                let wants_internet_mp = r
+                    .desired
+                    .as_ref()
+                    .is_some_and(|d| d.attrs.contains_key("internet_management_point"));
+                let outcome = if healthy && !wants_internet_mp {
                     let mut attrs = Map::new();
                     attrs.insert("installed".into(), json!(true));
                     attrs.insert("site_code".into(), json!(want_site.to_uppercase()));
@@ -237,7 +247,9 @@ impl Kind for ClientGroupKind {
                     // No healthy record: ask the host itself.
                     match probe::probe(ctx, &host_connection(ctx, &r)).await {
                         Ok(state) if !state.installed => ReadOutcome::Absent,
-                        Ok(state) => ReadOutcome::Present(observed(&state, &host)),
+                        Ok(state) => {
+                            ReadOutcome::Present(observed(&state, &host, wants_internet_mp))
+                        }
                         Err(e) => ReadOutcome::Failed(e),
                     }
                 };
@@ -284,14 +296,36 @@ impl Kind for ClientGroupKind {
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_string();
+        let internet_mp = d
+            .attrs
+            .get("internet_management_point")
+            .and_then(Value::as_str);
         let state = probe::probe(ctx, &op.connection).await?;
+        if let Some(mp) = internet_mp.filter(|_| {
+            state.installed
+                && state
+                    .site_code
+                    .as_deref()
+                    .is_some_and(|c| Some(c.to_uppercase().as_str()) == d.str_attr("site_code"))
+        }) {
+            if op.changed.iter().all(|c| c == "internet_management_point") {
+                // Only the internet MP differs: the documented in-place change, no reinstall.
+                probe::set_internet_management_point(ctx, &op.connection, mp).await?;
+                let after = probe::probe(ctx, &op.connection).await?;
+                let o = observed(&after, &host, true);
+                return Ok(Applied {
+                    id: o.id,
+                    attrs: o.attrs,
+                });
+            }
+        }
         if state.installed {
             // Settings of an installed client change only with /forceinstall (reinstall precedence).
             cmd = format!("/forceinstall {cmd}");
         }
         let log = probe::install(ctx, &op.connection, &source, &cmd).await?;
         let after = probe::probe(ctx, &op.connection).await?;
-        let o = observed(&after, &host);
+        let o = observed(&after, &host, internet_mp.is_some());
         if o.attrs.get("registered") != Some(&json!(true))
             || o.attrs.get("site_code") != d.attrs.get("site_code")
         {
@@ -338,8 +372,20 @@ fn host_connection(ctx: &Context, r: &ReadRequest) -> Connection {
         })
 }
 
-fn observed(state: &probe::ClientState, host: &str) -> Observed {
+/// The observed attributes of a probed host; `internet_mp` adds the internet management point
+/// (internet-based clients only).
+fn observed(state: &probe::ClientState, host: &str, internet_mp: bool) -> Observed {
     let mut attrs = Map::new();
+    if internet_mp {
+        attrs.insert(
+            "internet_management_point".into(),
+            json!(state
+                .internet_management_point
+                .clone()
+                .unwrap_or_default()
+                .to_lowercase()),
+        );
+    }
     attrs.insert("installed".into(), json!(state.installed));
     attrs.insert(
         "site_code".into(),
