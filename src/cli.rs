@@ -184,8 +184,8 @@ pub struct GraphArgs {
 /// `import` arguments.
 #[derive(Debug, clap::Args)]
 pub struct ImportArgs {
-    /// The `[connection.NAME]` to read from: a site server (boundary, boundary_group, account,
-    /// client_push) or a domain controller (gpo).
+    /// The `[connection.NAME]` to read from: a site server that a `[site]` uses (boundary,
+    /// boundary_group, account, client_push).
     #[arg(long)]
     pub connection: String,
     /// Kinds to import, comma-separated (default: every kind importable through the connection).

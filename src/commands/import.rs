@@ -18,9 +18,8 @@ use std::time::Duration;
 use cmdeploy_engine::address::Address;
 use cmdeploy_engine::apply::adopt;
 use cmdeploy_engine::import::{self, Imported, RenderInput, Selected};
-use cmdeploy_engine::plan::{self, Action, PlanInput};
+use cmdeploy_engine::plan::Action;
 use cmdeploy_engine::provider::Kind;
-use cmdeploy_engine::refresh::refresh;
 use cmdeploy_engine::resource::Connection;
 use cmdeploy_engine::state::{write_atomic, State};
 
@@ -139,7 +138,7 @@ fn chosen_kinds(
             .map(|k| k.name())
             .collect();
         return Err(Failure::Message(format!(
-            "nothing can be imported through connection {}: {} import through a site server connection (one a [site] resource uses), gpo through a domain controller connection",
+            "nothing can be imported through connection {}: {} import through a site server connection (one a [site] resource uses)",
             connection.key,
             importable.join(", ")
         )));
@@ -238,30 +237,17 @@ async fn bind(
         state.resources.remove(&a.to_string());
     }
     let wanted: Vec<Address> = selected.iter().map(|x| x.address.clone()).collect();
-    let only = |a: &Address| wanted.contains(a);
-    let refreshed = refresh(&s.registry, &s.ctx, s.resources(), state, Some(&only), 10).await;
-    let no_secrets = BTreeMap::new();
-    let planned = plan::build(&PlanInput {
-        resources: s.resources(),
-        registry: &s.registry,
-        state,
-        observed: &refreshed.outcomes,
-        secrets: &no_secrets,
-        fingerprints: &s.ctx.fingerprints,
-        manifest_hash: &s.project.hash,
-        project: None,
-        targets: Some(&wanted),
-        refresh_scripts: refreshed.batches,
-    });
+    let planned = s.plan_with(state, Some(&wanted), BTreeMap::new(), 10).await;
     adopt(
-        &planned,
+        &planned.plan,
         s.resources(),
-        &refreshed.outcomes,
+        &planned.observed,
         state,
         &s.ctx.fingerprints,
-        &no_secrets,
+        &planned.secrets,
     );
     Ok(planned
+        .plan
         .resource_changes
         .iter()
         .filter_map(|c| {

@@ -458,3 +458,20 @@ pub fn canonical_installation_properties(raw: &str) -> String {
         raw.to_string()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::canonical_installation_properties as canonical;
+
+    #[test]
+    fn installation_properties_compare_in_any_order_but_keep_what_cannot_be_rendered() {
+        let a = canonical("SMSSITECODE=ABC FSP=fspserver.contoso.com");
+        assert_eq!(a, canonical("FSP=fspserver.contoso.com SMSSITECODE=ABC"));
+        assert!(a.contains("SMSSITECODE=ABC") && a.contains("FSP=fspserver.contoso.com"));
+        assert_eq!(
+            canonical("NOTAPROPERTY=1 SMSSITECODE=ABC"),
+            "NOTAPROPERTY=1 SMSSITECODE=ABC"
+        );
+        assert_eq!(canonical(""), "");
+    }
+}

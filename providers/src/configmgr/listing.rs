@@ -186,17 +186,10 @@ pub async fn accounts(
     ctx: &Context,
     connection: &Connection,
 ) -> Result<Vec<Imported>, RemoteError> {
-    let sites = sites_on(ctx, connection);
-    let Some(first) = sites.first() else {
-        return Ok(Vec::new());
-    };
-    let mut script = Script::new(Target::SiteServer {
-        site_code: first.code.clone(),
-    });
-    for s in &sites {
-        script.push(Call::new("Get-CMAccount").arg("SiteCode", s.code.as_str()));
-    }
-    let out = kit::run(ctx, connection, &script).await?;
+    let (sites, script, out) = per_site(ctx, connection, |s| {
+        vec![Call::new("Get-CMAccount").arg("SiteCode", s.code.as_str())]
+    })
+    .await?;
     let mut listed = Vec::new();
     for (i, s) in sites.iter().enumerate() {
         for a in kit::items(kit::value_of(connection, &script, &out, i)?) {
@@ -251,22 +244,15 @@ pub async fn client_push(
     ctx: &Context,
     connection: &Connection,
 ) -> Result<Vec<Imported>, RemoteError> {
-    let sites = sites_on(ctx, connection);
-    let Some(first) = sites.first() else {
-        return Ok(Vec::new());
-    };
-    let mut script = Script::new(Target::SiteServer {
-        site_code: first.code.clone(),
-    });
-    for s in &sites {
-        script.push(Call::new("Get-CMClientPushInstallation").arg("SiteCode", s.code.as_str()));
-        script.push(
+    let (sites, script, out) = per_site(ctx, connection, |s| {
+        vec![
+            Call::new("Get-CMClientPushInstallation").arg("SiteCode", s.code.as_str()),
             Call::new("Get-CMSiteComponent")
                 .arg("SiteCode", s.code.as_str())
                 .arg("ComponentName", "SMS_DISCOVERY_DATA_MANAGER"),
-        );
-    }
-    let out = kit::run(ctx, connection, &script).await?;
+        ]
+    })
+    .await?;
     let mut listed = Vec::new();
     for (i, s) in sites.iter().enumerate() {
         let ccm = kit::value_of(connection, &script, &out, 2 * i)?;
@@ -353,4 +339,33 @@ pub fn is_site_server(ctx: &Context, connection: &Connection) -> bool {
 
 fn put(table: &mut Vec<(String, Value)>, field: &str, value: Value) {
     table.push((field.to_string(), value));
+}
+
+/// Runs one Script (on the first site's drive) holding `calls(site)` for every site on the
+/// connection, in site order; call `k` of site `i` has id `i * calls.len() + k`.
+async fn per_site(
+    ctx: &Context,
+    connection: &Connection,
+    calls: impl Fn(&SiteOn) -> Vec<Call>,
+) -> Result<(Vec<SiteOn>, Script, ScriptOutput), RemoteError> {
+    let sites = sites_on(ctx, connection);
+    let Some(first) = sites.first() else {
+        return Ok((
+            sites,
+            Script::new(Target::Host),
+            ScriptOutput {
+                results: Vec::new(),
+            },
+        ));
+    };
+    let mut script = Script::new(Target::SiteServer {
+        site_code: first.code.clone(),
+    });
+    for s in &sites {
+        for c in calls(s) {
+            script.push(c);
+        }
+    }
+    let out = kit::run(ctx, connection, &script).await?;
+    Ok((sites, script, out))
 }
