@@ -46,6 +46,8 @@ pub enum Command {
     Drift(DriftArgs),
     /// Print the dependency graph.
     Graph(GraphArgs),
+    /// Adopt existing objects: write TOML for what a connection holds unmanaged, and bind it in state.
+    Import(ImportArgs),
     /// Inspect or repair state.
     #[command(subcommand)]
     State(StateCommand),
@@ -180,6 +182,28 @@ pub struct GraphArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
     pub format: GraphFormat,
+}
+
+/// `import` arguments.
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// The `[connection.NAME]` to read from: a site server that a `[site]` uses (boundary,
+    /// boundary_group, account, client_push).
+    #[arg(long)]
+    pub connection: String,
+    /// Kinds to import, comma-separated (default: every kind importable through the connection).
+    /// Objects the chosen ones refer to (a group's boundaries) are imported with them.
+    #[arg(long, value_delimiter = ',')]
+    pub kinds: Vec<String>,
+    /// The manifest file to write, in the project directory.
+    #[arg(long, default_value = "imported.toml")]
+    pub out: PathBuf,
+    /// Replace the file when it exists (the objects it declares are imported again).
+    #[arg(long)]
+    pub force: bool,
+    /// Seconds to wait for the state lock.
+    #[arg(long, default_value_t = 0)]
+    pub lock_timeout: u64,
 }
 
 /// `state` subcommands.

@@ -155,6 +155,18 @@ impl Session {
         parallelism: usize,
     ) -> Result<Planned, Failure> {
         let secrets = self.secrets()?;
+        Ok(self.plan_with(state, targets, secrets, parallelism).await)
+    }
+
+    /// Refreshes and plans with secrets already resolved (`import` plans its new resources, which
+    /// have none, without needing every other secret of the project).
+    pub async fn plan_with(
+        &self,
+        state: &State,
+        targets: Option<&[Address]>,
+        secrets: Secrets,
+        parallelism: usize,
+    ) -> Planned {
         let only = targets.map(|ts| {
             let ts: Vec<Address> = ts.to_vec();
             move |a: &Address| {
@@ -199,11 +211,11 @@ impl Session {
             refresh_scripts: refreshed.batches,
         };
         let plan = plan::build(&input);
-        Ok(Planned {
+        Planned {
             plan,
             observed: refreshed.outcomes,
             secrets,
-        })
+        }
     }
 
     /// The shared resource set.

@@ -9,7 +9,7 @@ fn completions_for_every_shell_name_the_subcommands() {
     let p = Project::example("contoso");
     for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
         let out = p.run(&["completions", shell]).code(0);
-        for word in ["cmdeploy", "drift", "plan", "detailed-exitcode"] {
+        for word in ["cmdeploy", "drift", "plan", "detailed-exitcode", "import"] {
             assert!(
                 out.stdout.contains(word),
                 "{shell} completions lack {word}:\n{}",
@@ -25,7 +25,7 @@ fn man_page_is_roff() {
     let p = Project::example("contoso");
     let out = p.run(&["man"]).code(0);
     assert!(out.stdout.contains(".TH cmdeploy"), "{}", out.stdout);
-    for word in ["validate", "drift", "completions"] {
+    for word in ["validate", "drift", "completions", "import"] {
         assert!(out.stdout.contains(word), "man page lacks {word}");
     }
 }

@@ -25,6 +25,7 @@ pub mod diagnostics;
 pub mod diff;
 pub mod drift;
 pub mod graph;
+pub mod import;
 pub mod manifest;
 pub mod plan;
 pub mod provider;

@@ -275,6 +275,35 @@ pub trait Kind: Send + Sync {
     /// The remote failure, naming host, cmdlet and message.
     async fn apply(&self, ctx: &Context, op: Operation) -> Result<Applied, RemoteError>;
 
+    /// True when `cmdeploy import` can list objects of this kind at all (see [`Kind::list`]).
+    /// Default: not importable.
+    fn importable(&self) -> bool {
+        false
+    }
+
+    /// True when objects of this kind are listed through `connection` (a named connection,
+    /// resolved): a site server for site-side kinds, a domain controller for GPOs. Default: the
+    /// kind is [`Kind::importable`] through any connection.
+    fn imports_from(&self, _ctx: &Context, _connection: &Connection) -> bool {
+        self.importable()
+    }
+
+    /// Lists every object of this kind that `connection` holds, managed or not, as manifest
+    /// tables (one batched Script). The engine filters out what is already managed, names the
+    /// tables and resolves references (see [`crate::import::select`]). Each object's
+    /// `natural_key` and `id` must be what [`Kind::decode`] and [`Kind::read`] give for the table
+    /// it is written as, so that the next plan finds it unchanged.
+    ///
+    /// # Errors
+    /// The remote failure, naming host, cmdlet and message. Default: no objects.
+    async fn list(
+        &self,
+        _ctx: &Context,
+        _connection: &Connection,
+    ) -> Result<Vec<crate::import::Imported>, RemoteError> {
+        Ok(Vec::new())
+    }
+
     /// Notes for the plan reader about a pending change (manual steps, retries, side effects).
     fn plan_notes(
         &self,

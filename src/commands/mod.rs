@@ -7,6 +7,7 @@ mod drift;
 mod generate;
 mod gpo;
 mod graph;
+mod import;
 mod lab;
 mod plan;
 mod state;
@@ -26,6 +27,7 @@ pub async fn run(cli: Cli, out: Output) -> Result<i32, Failure> {
         Command::Apply(args) => apply::run(&cli.dir, args, out).await,
         Command::Drift(args) => drift::run(&cli.dir, args, out).await,
         Command::Graph(args) => graph::run(&cli.dir, args),
+        Command::Import(args) => import::run(&cli.dir, args, out).await,
         Command::State(cmd) => state::run(&cli.dir, cmd, out),
         Command::Schema => {
             let registry = cmdeploy_providers::registry();

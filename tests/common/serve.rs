@@ -61,6 +61,32 @@ pub fn serve(p: &Project, extra: &[&str]) -> Serve {
 
 /// Switches the example's connections to winrm against `lab serve`.
 pub fn switch_to_winrm(p: &Project, port: u16, ca_file: Option<&str>, password_file: &str) {
+    switch_site_connections_to_winrm(p, port, ca_file, password_file);
+    p.edit(
+        "clients.toml",
+        "connection = { host = \"{{ host }}\" }",
+        "connection = { host = \"{{ host }}\", base = \"hosts\" }",
+    );
+    p.edit(
+        "clients.toml",
+        "connection = { host = \"{{ host }}.{{ var.domain }}\" }",
+        "connection = { host = \"{{ host }}.{{ var.domain }}\", base = \"hosts\" }",
+    );
+    p.edit(
+        "imaging.toml",
+        "connection = { host = \"ref01\" }",
+        "connection = { host = \"ref01\", base = \"hosts\" }",
+    );
+}
+
+/// Switches `cm01`, `dc01` and a `hosts` base connection of cmdeploy.toml to winrm against
+/// `lab serve` (for projects without the example's client files).
+pub fn switch_site_connections_to_winrm(
+    p: &Project,
+    port: u16,
+    ca_file: Option<&str>,
+    password_file: &str,
+) {
     let tls = match ca_file {
         Some(ca) => format!("https = true\nca_file = {ca:?}\n"),
         None => String::new(),
@@ -80,19 +106,4 @@ pub fn switch_to_winrm(p: &Project, port: u16, ca_file: Option<&str>, password_f
     );
     let text = p.read("cmdeploy.toml");
     p.write("cmdeploy.toml", &format!("{text}\n# Defaults for per-host connections.\n[connection.hosts]\n{common}host = \"localhost\"\n"));
-    p.edit(
-        "clients.toml",
-        "connection = { host = \"{{ host }}\" }",
-        "connection = { host = \"{{ host }}\", base = \"hosts\" }",
-    );
-    p.edit(
-        "clients.toml",
-        "connection = { host = \"{{ host }}.{{ var.domain }}\" }",
-        "connection = { host = \"{{ host }}.{{ var.domain }}\", base = \"hosts\" }",
-    );
-    p.edit(
-        "imaging.toml",
-        "connection = { host = \"ref01\" }",
-        "connection = { host = \"ref01\", base = \"hosts\" }",
-    );
 }

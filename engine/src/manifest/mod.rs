@@ -55,6 +55,17 @@ impl Project {
     pub fn work_dir(&self) -> PathBuf {
         work_dir(&self.dir, &self.config)
     }
+
+    /// The named connection `[connection.NAME]`, resolved as resources see it.
+    ///
+    /// # Errors
+    /// A message naming the unknown connection, with a "did you mean" when one is close.
+    pub fn connection(&self, name: &str) -> Result<crate::resource::Connection, String> {
+        let named = crate::resource::ConnectionRef::Named(crate::spanned::Spanned::detached(
+            name.to_string(),
+        ));
+        resolve::resolve_one(&self.resources, &named, &self.config, 0)
+    }
 }
 
 /// The work directory of a project.

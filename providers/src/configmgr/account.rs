@@ -1,15 +1,24 @@
 //! `account`: a ConfigMgr account (client push installation account, network access account).
 //! ConfigMgr never returns passwords, so a password change is detected by its keyed fingerprint
 //! (PSRef New-/Set-/Remove-CMAccount; configmgr.md §2.5).
+//!
+//! The password is optional. Without one, cmdeploy manages the account's existence only and never
+//! touches its password: that is how `cmdeploy import` writes accounts it adopts, because
+//! ConfigMgr cannot say what their passwords are. Adding `password = { env = ... }` later starts
+//! managing it: no fingerprint is in state yet, so the next plan updates the account once
+//! (`Set-CMAccount -Password`) and later plans only when the secret changes. Creating an account
+//! needs a password (`New-CMAccount -Password` is mandatory).
 
 use serde::Deserialize;
 use serde_json::json;
 
 use cmdeploy_engine::diagnostics::Diagnostic;
+use cmdeploy_engine::import::Imported;
 use cmdeploy_engine::provider::{
     Applied, Context, DecodeInput, Decoded, Kind, Observed, OpAction, Operation, ReadOutcome,
     ReadRequest, ReadResult, RemoteError,
 };
+use cmdeploy_engine::resource::Connection;
 use cmdeploy_engine::secret::SecretRef;
 use cmdeploy_engine::spanned::Spanned;
 
@@ -25,8 +34,10 @@ pub struct AccountSpec {
     pub site: Spanned<String>,
     /// `DOMAIN\user`.
     pub user_name: Spanned<String>,
-    /// The password, as a secret reference (`{ env = "VAR" }` or `{ file = "path" }`).
-    pub password: Spanned<SecretRef>,
+    /// The password, as a secret reference (`{ env = "VAR" }` or `{ file = "path" }`). Leave it
+    /// out to manage an existing account without touching its password (needed to create one).
+    #[serde(default)]
+    pub password: Option<Spanned<SecretRef>>,
 }
 
 /// The `account` kind.
@@ -65,10 +76,28 @@ impl Kind for AccountKind {
         d.meta = meta;
         d.attr_spans
             .insert("user_name".into(), spec.user_name.span.clone());
-        d.attr_spans
-            .insert("password".into(), spec.password.span.clone());
-        d.secrets.insert("password".into(), spec.password);
+        if let Some(password) = spec.password {
+            d.attr_spans
+                .insert("password".into(), password.span.clone());
+            d.secrets.insert("password".into(), password);
+        }
         Ok(d)
+    }
+
+    fn importable(&self) -> bool {
+        true
+    }
+
+    fn imports_from(&self, ctx: &Context, connection: &Connection) -> bool {
+        super::listing::is_site_server(ctx, connection)
+    }
+
+    async fn list(
+        &self,
+        ctx: &Context,
+        connection: &Connection,
+    ) -> Result<Vec<Imported>, RemoteError> {
+        super::listing::accounts(ctx, connection).await
     }
 
     async fn read(&self, ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> {
@@ -119,6 +148,20 @@ impl Kind for AccountKind {
             .collect()
     }
 
+    fn plan_notes(
+        &self,
+        desired: Option<&cmdeploy_engine::resource::Resource>,
+        observed: Option<&Observed>,
+    ) -> Vec<String> {
+        match desired {
+            Some(d) if observed.is_none() && !d.secrets.contains_key("password") => vec![format!(
+                "{} has no password: ConfigMgr needs one to create the account; add password = {{ env = \"...\" }}",
+                d.address
+            )],
+            _ => Vec::new(),
+        }
+    }
+
     async fn apply(&self, ctx: &Context, op: Operation) -> Result<Applied, RemoteError> {
         let code = kit::site_code(ctx, &kit::meta_of(op.desired.as_ref(), op.prior.as_ref()));
         let target = Target::SiteServer {
@@ -137,10 +180,11 @@ impl Kind for AccountKind {
                 .switch("Force"),
             OpAction::Create | OpAction::Update => {
                 let password = op.secrets.get("password").ok_or_else(|| {
-                    RemoteError::new(
-                        host.clone(),
-                        format!("the password of {user} could not be read"),
-                    )
+                    let why = match op.desired.as_ref().map(|d| d.secrets.contains_key("password")) {
+                        Some(true) => "could not be read".to_string(),
+                        _ => format!("is not set: {} needs `password = {{ env = \"...\" }}` to create or change the account (New-CMAccount -Password)", op.address),
+                    };
+                    RemoteError::new(host.clone(), format!("the password of {user} {why}"))
                 })?;
                 let verb = if op.action == OpAction::Create {
                     "New-CMAccount"

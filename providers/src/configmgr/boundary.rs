@@ -7,11 +7,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use cmdeploy_engine::diagnostics::{Diagnostic, Diagnostics};
+use cmdeploy_engine::import::Imported;
 use cmdeploy_engine::provider::{
     Applied, Context, DecodeInput, Decoded, Kind, Observed, OpAction, Operation, ReadOutcome,
     ReadRequest, ReadResult, RemoteError,
 };
-use cmdeploy_engine::resource::ResourceSet;
+use cmdeploy_engine::resource::{Connection, ResourceSet};
 use cmdeploy_engine::spanned::Spanned;
 
 use super::net;
@@ -180,6 +181,22 @@ impl Kind for BoundaryKind {
                 );
             }
         }
+    }
+
+    fn importable(&self) -> bool {
+        true
+    }
+
+    fn imports_from(&self, ctx: &Context, connection: &Connection) -> bool {
+        super::listing::is_site_server(ctx, connection)
+    }
+
+    async fn list(
+        &self,
+        ctx: &Context,
+        connection: &Connection,
+    ) -> Result<Vec<Imported>, RemoteError> {
+        super::listing::boundaries(ctx, connection).await
     }
 
     async fn read(&self, ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> {

@@ -8,11 +8,12 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use cmdeploy_engine::diagnostics::{Diagnostic, Diagnostics};
+use cmdeploy_engine::import::Imported;
 use cmdeploy_engine::provider::{
     Applied, Context, DecodeInput, Decoded, Kind, Observed, OpAction, Operation, ReadOutcome,
     ReadRequest, ReadResult, RemoteError,
 };
-use cmdeploy_engine::resource::{Ownership, ResourceSet};
+use cmdeploy_engine::resource::{Connection, Ownership, ResourceSet};
 use cmdeploy_engine::spanned::Spanned;
 use cmdeploy_engine::Address;
 
@@ -190,6 +191,22 @@ impl Kind for BoundaryGroupKind {
             }
         }
         super::overlap::check(resources, out);
+    }
+
+    fn importable(&self) -> bool {
+        true
+    }
+
+    fn imports_from(&self, ctx: &Context, connection: &Connection) -> bool {
+        super::listing::is_site_server(ctx, connection)
+    }
+
+    async fn list(
+        &self,
+        ctx: &Context,
+        connection: &Connection,
+    ) -> Result<Vec<Imported>, RemoteError> {
+        super::listing::boundary_groups(ctx, connection).await
     }
 
     async fn read(&self, ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> {
@@ -475,20 +492,36 @@ fn observe(
         json!(kit::s(g, "DefaultSiteCode").to_uppercase()),
     );
     let boundaries = members
-        .map(kit::items)
+        .map(member_naturals)
         .unwrap_or_default()
+        .into_iter()
+        .map(|natural| member_key(ctx, &natural));
+    attrs.insert("boundaries".into(), kit::sorted(boundaries));
+    let servers = systems.map(site_system_names).unwrap_or_default();
+    attrs.insert("site_systems".into(), kit::sorted(servers));
+    ReadOutcome::Present(Observed {
+        id: kit::n(g, "GroupID").to_string(),
+        attrs,
+        notes: Vec::new(),
+    })
+}
+
+/// Natural keys (`ip_subnet:10.1.0.0`) of the boundaries in a `Get-CMBoundary
+/// -BoundaryGroupName` result.
+pub(crate) fn member_naturals(members: &Value) -> Vec<String> {
+    kit::items(members)
         .into_iter()
         .filter_map(|b| {
             let t = BoundaryType::from_number(kit::n(b, "BoundaryType"))?;
-            Some(member_key(
-                ctx,
-                &boundary::natural_key(t, kit::s(b, "Value")),
-            ))
-        });
-    attrs.insert("boundaries".into(), kit::sorted(boundaries));
-    let servers = systems
-        .map(kit::items)
-        .unwrap_or_default()
+            Some(boundary::natural_key(t, kit::s(b, "Value")))
+        })
+        .collect()
+}
+
+/// Server FQDNs (lower-cased) of a `Get-CMBoundaryGroupSiteSystem` result, from the NAL paths
+/// (`["Display=\\\\mp1.contoso.com\\"]MSWNET:["SMS_SITE=ABC"]\\\\mp1.contoso.com\\`).
+pub(crate) fn site_system_names(systems: &Value) -> Vec<String> {
+    kit::items(systems)
         .into_iter()
         .map(|s| {
             let path = kit::s(s, "ServerNalPath");
@@ -497,11 +530,6 @@ fn observe(
                 .next()
                 .unwrap_or(path)
                 .to_lowercase()
-        });
-    attrs.insert("site_systems".into(), kit::sorted(servers));
-    ReadOutcome::Present(Observed {
-        id: kit::n(g, "GroupID").to_string(),
-        attrs,
-        notes: Vec::new(),
-    })
+        })
+        .collect()
 }

@@ -8,11 +8,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use cmdeploy_engine::diagnostics::{Diagnostic, Diagnostics};
+use cmdeploy_engine::import::Imported;
 use cmdeploy_engine::provider::{
     Applied, Context, DecodeInput, Decoded, Kind, Observed, Operation, ReadOutcome, ReadRequest,
     ReadResult, RemoteError,
 };
-use cmdeploy_engine::resource::{Resource, ResourceSet};
+use cmdeploy_engine::resource::{Connection, Resource, ResourceSet};
 use cmdeploy_engine::spanned::Spanned;
 use cmdeploy_engine::Address;
 
@@ -197,6 +198,22 @@ impl Kind for ClientPushKind {
         }
     }
 
+    fn importable(&self) -> bool {
+        true
+    }
+
+    fn imports_from(&self, ctx: &Context, connection: &Connection) -> bool {
+        super::listing::is_site_server(ctx, connection)
+    }
+
+    async fn list(
+        &self,
+        ctx: &Context,
+        connection: &Connection,
+    ) -> Result<Vec<Imported>, RemoteError> {
+        super::listing::client_push(ctx, connection).await
+    }
+
     async fn read(&self, ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> {
         let Some(connection) = requests.first().map(|r| r.connection.clone()) else {
             return Vec::new();
@@ -368,7 +385,8 @@ fn check_password(acc: &Resource, out: &mut Diagnostics) {
     }
 }
 
-fn observe(ctx: &Context, ccm: &Value, ddm: &Value) -> Observed {
+/// Reads the two push components into normalised attributes (accounts as manifest keys).
+pub(crate) fn observe(ctx: &Context, ccm: &Value, ddm: &Value) -> Observed {
     let filters = kit::prop(ddm, "Filters")
         .map(|p| kit::n(p, "Value"))
         .unwrap_or(7);
@@ -403,9 +421,11 @@ fn observe(ctx: &Context, ccm: &Value, ddm: &Value) -> Observed {
     );
     attrs.insert(
         "installation_properties".into(),
-        json!(kit::prop(ccm, "Advanced Client Command Line")
-            .map(|p| kit::s(p, "Value1"))
-            .unwrap_or("")),
+        json!(canonical_installation_properties(
+            kit::prop(ccm, "Advanced Client Command Line")
+                .map(|p| kit::s(p, "Value1"))
+                .unwrap_or("")
+        )),
     );
     Observed {
         id: kit::s(ccm, "SiteCode").to_uppercase(),
@@ -440,4 +460,53 @@ fn secondary_site_code(push: &Resource, site: &Resource) -> Option<Diagnostic> {
         ))
         .at(push.loc.clone()),
     )
+}
+
+/// The installation property string as the manifest renders it, when that says the same thing
+/// as `raw` in another order (`SMSSITECODE=ABC FSP=x` and `FSP=x SMSSITECODE=ABC` install alike);
+/// `raw` itself when rendering would lose or change anything (unknown names, bad values).
+pub fn canonical_installation_properties(raw: &str) -> String {
+    let parsed = ccmsetup::parse(raw);
+    if parsed.has_syntax_error() {
+        return raw.to_string();
+    }
+    let (params, props) = ccmsetup::from_command_line(&parsed.command_line);
+    let rendered = ccmsetup::push_installation_property(&props, &params);
+    let tokens = |c: &ccmsetup::CommandLine| {
+        let mut p: Vec<String> = c
+            .parameters
+            .iter()
+            .map(|x| format!("/{}:{:?}", x.name.to_lowercase(), x.value))
+            .collect();
+        let mut q: Vec<String> = c
+            .properties
+            .iter()
+            .map(|x| format!("{}={}", x.name, x.value))
+            .collect();
+        p.sort();
+        q.sort();
+        (p, q)
+    };
+    if tokens(&parsed.command_line) == tokens(&ccmsetup::parse(&rendered).command_line) {
+        rendered
+    } else {
+        raw.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::canonical_installation_properties as canonical;
+
+    #[test]
+    fn installation_properties_compare_in_any_order_but_keep_what_cannot_be_rendered() {
+        let a = canonical("SMSSITECODE=ABC FSP=fspserver.contoso.com");
+        assert_eq!(a, canonical("FSP=fspserver.contoso.com SMSSITECODE=ABC"));
+        assert!(a.contains("SMSSITECODE=ABC") && a.contains("FSP=fspserver.contoso.com"));
+        assert_eq!(
+            canonical("NOTAPROPERTY=1 SMSSITECODE=ABC"),
+            "NOTAPROPERTY=1 SMSSITECODE=ABC"
+        );
+        assert_eq!(canonical(""), "");
+    }
 }

@@ -8,6 +8,7 @@ pub mod account;
 pub mod boundary;
 pub mod boundary_group;
 pub mod client_push;
+pub mod listing;
 pub mod net;
 pub mod overlap;
 pub mod site;

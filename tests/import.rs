@@ -1,0 +1,217 @@
+//! `cmdeploy import`: a Contoso lab seeded with objects nobody manages (two boundaries, two
+//! boundary groups, an account and the site's client push settings) is adopted into a new
+//! manifest, after which the plan is a no-op, the file validates, and nothing secret leaks.
+
+mod common;
+
+use common::serve::{serve, switch_site_connections_to_winrm};
+use common::Project;
+
+const CANARY: &str = "Canary-Import-5150!";
+
+const SEED: &str = r#"
+[[boundary]]
+type = 0
+value = "10.9.0.0"
+name = "Lab Subnet"
+
+[[boundary]]
+type = 3
+value = "10.8.0.1-10.8.0.254"
+name = "Lab Range"
+
+[[boundary_group]]
+name = "Lab Clients"
+description = "Lab floor"
+default_site_code = "ABC"
+members = ["Lab Subnet", "Lab Range", "HQ LAN"]
+site_systems = ["mpserver.contoso.com"]
+
+[[boundary_group]]
+name = "Lab Content"
+members = ["Lab Range"]
+
+[[site.account]]
+user_name = 'CONTOSO\svc-lab'
+password = { file = "lab-secrets/lab-account.txt" }
+"#;
+
+/// Contoso without the push settings, clients and imaging, its managed part applied, and the
+/// lab seeded with unmanaged objects (push settings name the unmanaged account).
+fn seeded() -> Project {
+    let p = Project::example("contoso");
+    for f in ["client_push.toml", "clients.toml", "imaging.toml"] {
+        std::fs::remove_file(p.path().join(f)).unwrap();
+    }
+    p.write("lab-secrets/lab-account.txt", CANARY);
+    p.edit(
+        "lab.toml",
+        "installation_properties = \"\"",
+        "installation_properties = \"SMSSITECODE=ABC FSP=fspserver.contoso.com\"\naccounts = ['CONTOSO\\svc-lab']",
+    );
+    let seed = p.read("lab.toml") + SEED;
+    p.write("lab.toml", &seed);
+    p.run(&["lab", "reset"]).code(0);
+    p.run(&["apply", "--auto-approve"]).code(0);
+    p
+}
+
+fn import(p: &Project, extra: &[&str]) -> common::Run {
+    let mut args = vec!["import", "--connection", "cm01"];
+    args.extend_from_slice(extra);
+    p.run_env(&args, &[("SOURCE_DATE_EPOCH", "0")])
+}
+
+#[test]
+fn import_then_plan_is_a_no_op_and_the_file_validates() {
+    let p = seeded();
+    p.run(&["plan", "--detailed-exitcode"]).code(0);
+    let run = import(&p, &[]).code(0);
+    assert!(run.stdout.contains("Imported 6 objects"), "{}", run.stdout);
+    assert!(run.stdout.contains("6 bound in state"), "{}", run.stdout);
+    p.run(&["validate"]).code(0);
+    p.run(&["plan", "--detailed-exitcode"]).code(0);
+    p.run(&["drift"]).code(0);
+    insta::assert_snapshot!("imported_toml", p.read("imported.toml"));
+    let state = p.read(".cmdeploy/state.json");
+    for address in [
+        "account.svc-lab",
+        "boundary.subnet_10_9_0_0",
+        "boundary.range_10_8_0_1_to_10_8_0_254",
+        "boundary_group.lab_clients",
+        "boundary_group.lab_content",
+        "client_push.ABC",
+    ] {
+        assert!(
+            state.contains(&format!("\"{address}\"")),
+            "{address} not in state"
+        );
+    }
+}
+
+#[test]
+fn account_passwords_are_never_written_and_stay_unmanaged() {
+    let p = seeded();
+    let run = import(&p, &[]).code(0);
+    let toml = p.read("imported.toml");
+    let state = p.read(".cmdeploy/state.json");
+    for text in [&toml, &state, &run.stdout, &run.stderr] {
+        assert!(!text.contains(CANARY), "the account password leaked");
+    }
+    assert!(toml.contains("# password = { env = \"CMDEPLOY_SECRET_CONTOSO_SVC_LAB\" }"));
+    // Managing the password later: the next plan sets it once (no fingerprint yet).
+    p.edit(
+        "imported.toml",
+        "# password = { env = \"CMDEPLOY_SECRET_CONTOSO_SVC_LAB\" }\n[account.svc-lab]",
+        "[account.svc-lab]\npassword = { env = \"CMDEPLOY_SECRET_CONTOSO_SVC_LAB\" }",
+    );
+    let env = [("CMDEPLOY_SECRET_CONTOSO_SVC_LAB", "New-Passw0rd")];
+    let plan = p.run_env(&["plan", "--detailed-exitcode"], &env).code(2);
+    assert!(
+        plan.stdout.contains("account.svc-lab will be updated"),
+        "{}",
+        plan.stdout
+    );
+    p.run_env(&["apply", "--auto-approve"], &env).code(0);
+    p.run_env(&["plan", "--detailed-exitcode"], &env).code(0);
+}
+
+#[test]
+fn kinds_filter_and_references_pull_in_what_they_need() {
+    let p = seeded();
+    let run = import(&p, &["--kinds", "boundary_group", "--out", "groups.toml"]).code(0);
+    assert!(
+        run.stdout.contains("needed by boundary_group.lab_clients"),
+        "{}",
+        run.stdout
+    );
+    let toml = p.read("groups.toml");
+    assert!(toml.contains("[boundary_group.lab_clients]"));
+    assert!(toml.contains("[boundary.subnet_10_9_0_0]"));
+    assert!(!toml.contains("[account."));
+    assert!(!toml.contains("[client_push."));
+    assert!(toml
+        .contains(r#"boundaries = ["range_10_8_0_1_to_10_8_0_254", "hq_lan", "subnet_10_9_0_0"]"#));
+    p.run(&["plan", "--detailed-exitcode"]).code(0);
+    let run = import(&p, &["--kinds", "account"]).code(0);
+    assert!(run.stdout.contains("Imported 1 objects"), "{}", run.stdout);
+    assert!(p.read("imported.toml").contains("[account.svc-lab]"));
+}
+
+#[test]
+fn unknown_or_misplaced_kinds_are_refused_with_the_valid_ones() {
+    let p = seeded();
+    let run = import(&p, &["--kinds", "boundry"]).code(1);
+    assert!(
+        run.stderr.contains("unknown kind `boundry`; through cm01 you can import: account, boundary, boundary_group, client_push"),
+        "{}",
+        run.stderr
+    );
+    let run = import(&p, &["--kinds", "site"]).code(1);
+    assert!(
+        run.stderr.contains("`site` cannot be imported"),
+        "{}",
+        run.stderr
+    );
+    let run = p.run(&["import", "--connection", "cm99"]).code(1);
+    assert!(
+        run.stderr.contains("unknown connection `cm99`"),
+        "{}",
+        run.stderr
+    );
+    let run = import(&p, &["--out", "lab.toml"]).code(1);
+    assert!(
+        run.stderr.contains("must be a new .toml file"),
+        "{}",
+        run.stderr
+    );
+    assert!(!p.path().join(".cmdeploy/state.lock").exists());
+}
+
+#[test]
+fn an_existing_file_is_replaced_only_with_force() {
+    let p = seeded();
+    p.write("imported.toml", "# mine\n");
+    let run = import(&p, &[]).code(1);
+    assert!(
+        run.stderr.contains("already exists; pass --force"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(p.read("imported.toml"), "# mine\n");
+    let before = p.read(".cmdeploy/state.json");
+    assert!(!before.contains("svc-lab"));
+    import(&p, &["--force"]).code(0);
+    let first = p.read("imported.toml");
+    // Replacing a file import wrote imports its objects again, under the same names.
+    import(&p, &["--force"]).code(0);
+    assert_eq!(p.read("imported.toml"), first);
+    p.run(&["plan", "--detailed-exitcode"]).code(0);
+}
+
+#[test]
+fn a_second_import_finds_nothing_new() {
+    let p = seeded();
+    import(&p, &[]).code(0);
+    let serial = |p: &Project| {
+        let v: serde_json::Value = serde_json::from_str(&p.read(".cmdeploy/state.json")).unwrap();
+        v["serial"].as_u64().unwrap()
+    };
+    let before = serial(&p);
+    let run = import(&p, &["--out", "again.toml"]).code(0);
+    assert!(run.stdout.contains("Nothing to import"), "{}", run.stdout);
+    assert!(!p.path().join("again.toml").exists());
+    assert_eq!(serial(&p), before);
+}
+
+#[test]
+fn import_over_winrm_against_lab_serve() {
+    let p = seeded();
+    let s = serve(&p, &[]);
+    switch_site_connections_to_winrm(&p, s.port, None, "lab-secrets/admin.txt");
+    let run = import(&p, &[]).code(0);
+    assert!(run.stdout.contains("Imported 6 objects"), "{}", run.stdout);
+    p.run(&["validate"]).code(0);
+    p.run(&["plan", "--detailed-exitcode"]).code(0);
+    assert!(!p.read("imported.toml").contains(CANARY));
+}
