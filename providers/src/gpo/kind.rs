@@ -44,6 +44,21 @@ pub struct GpoSpec {
     /// Intranet Microsoft update service location (software update-based installation).
     #[serde(default)]
     pub windows_update: Option<WindowsUpdate>,
+    /// Group Policy software installation (GPSI) of `ccmsetup.msi`: the package path, e.g.
+    /// `\\cm01.contoso.com\SMS_ABC\bin\i386\ccmsetup.msi`. No cmdlet can assign a GPSI
+    /// package, so cmdeploy does not write it: the plan says what to do by hand, and the
+    /// installation properties come from `client_deployment` (configmgr.md §6 rule 15).
+    #[serde(default)]
+    pub software_installation: Option<SoftwareInstallation>,
+}
+
+/// `software_installation = { package = "..." }` of a `gpo`.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SoftwareInstallation {
+    /// UNC path of `ccmsetup.msi` (`<ConfigMgr installation>\bin\i386\ccmsetup.msi`), readable
+    /// by the domain computers.
+    pub package: Spanned<String>,
 }
 
 /// The `gpo` kind.
@@ -72,6 +87,23 @@ impl Kind for GpoKind {
         let spec: GpoSpec = kit::decode_typed(input, "gpo")?;
         let mut errors = Vec::new();
         let mut warnings = Vec::new();
+        if let Some(si) = &spec.software_installation {
+            let p = si.package.value.to_ascii_lowercase();
+            if !p.ends_with(".msi") || !p.starts_with("\\\\") {
+                errors.push(
+                    Diagnostic::error("cmdeploy::gpo::software_installation", format!("`{}` is not a UNC path to an .msi package", si.package.value))
+                        .with_help("Group Policy software installation assigns only Windows Installer packages from a share the computers can read: use \\\\<site server>\\SMS_<site code>\\bin\\i386\\ccmsetup.msi")
+                        .at_span(&file, si.package.span.clone()),
+                );
+            }
+            if spec.client_deployment.is_none() {
+                warnings.push(
+                    Diagnostic::warning("cmdeploy::gpo::software_installation_properties", "ccmsetup.msi assigned by Group Policy takes no installation properties")
+                        .with_help("add a client_deployment policy (ConfigMgrInstallation.adm) so clients get SMSSITECODE and the rest, or publish the site to Active Directory (configmgr.md §6 rule 15)")
+                        .at_span(&file, si.package.span.clone()),
+                );
+            }
+        }
         let mut attrs = Map::new();
         let name = spec.name.clone().unwrap_or(key);
         attrs.insert("name".into(), json!(name));
@@ -205,6 +237,10 @@ impl Kind for GpoKind {
         );
         d.meta
             .insert("domain".into(), json!(spec.domain.to_lowercase()));
+        if let Some(si) = &spec.software_installation {
+            d.meta
+                .insert("software_installation".into(), json!(si.package.value));
+        }
         d.warnings = warnings;
         Ok(d)
     }
@@ -213,11 +249,17 @@ impl Kind for GpoKind {
         let removes_assignment = desired
             .is_some_and(|d| d.attrs.get("site_assignment") == Some(&Value::Null))
             && observed.is_some_and(|o| o.attrs.contains_key("site_assignment"));
+        let mut notes = Vec::new();
         if removes_assignment {
-            vec!["ConfigMgrAssignment.adm values tattoo: removing them from the GPO leaves them on computers that applied it; delete GPRequestedSiteAssignmentCode there too".into()]
-        } else {
-            Vec::new()
+            notes.push("ConfigMgrAssignment.adm values tattoo: removing them from the GPO leaves them on computers that applied it; delete GPRequestedSiteAssignmentCode there too".into());
         }
+        if let Some(package) = desired
+            .and_then(|d| d.meta.get("software_installation"))
+            .and_then(Value::as_str)
+        {
+            notes.push(format!("by hand (no cmdlet assigns a GPSI package): in GPMC, edit this GPO › Computer Configuration › Policies › Software Settings › Software installation › New › Package › {package} › Assigned; CCMSetup.msi takes no properties there, so they come from the ConfigMgrInstallation.adm policy"));
+        }
+        notes
     }
 
     async fn read(&self, ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> {
