@@ -62,7 +62,12 @@ fn runner_functions() -> Vec<(String, Vec<Parameter>)> {
             for l in lines[i + 2..].iter().take_while(|l| l.trim() != ")") {
                 let l = l.trim().trim_end_matches(',');
                 let var = l.rsplit('$').next().unwrap_or("");
-                let mut p = Parameter::new(var, "String");
+                let ty = if l.contains("[string[]]") {
+                    "String[]"
+                } else {
+                    "String"
+                };
+                let mut p = Parameter::new(var, ty);
                 if l.contains("Mandatory = $true") {
                     p = p.mandatory();
                 }

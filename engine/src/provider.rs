@@ -140,8 +140,18 @@ pub enum ReadOutcome {
     Present(Observed),
     /// The object does not exist.
     Absent,
+    /// The object does not exist; with facts for the plan reader about creating it (e.g. a client
+    /// push target whose ADMIN$ share the site server cannot reach).
+    AbsentWith(Vec<String>),
     /// It could not be read.
     Failed(RemoteError),
+}
+
+impl ReadOutcome {
+    /// Whether the object does not exist (with or without notes).
+    pub fn is_absent(&self) -> bool {
+        matches!(self, ReadOutcome::Absent | ReadOutcome::AbsentWith(_))
+    }
 }
 
 /// One read result, matched to its request by address.

@@ -135,10 +135,10 @@ pub fn detect(
                 Vec::new(),
                 Some(e.to_string()),
             )),
-            (ReadOutcome::Absent, Some(_), _) => {
+            (ReadOutcome::Absent | ReadOutcome::AbsentWith(_), Some(_), _) => {
                 entries.push(entry(DriftKind::DeletedOutside, Vec::new(), None))
             }
-            (ReadOutcome::Absent, None, Some(_)) => {
+            (ReadOutcome::Absent | ReadOutcome::AbsentWith(_), None, Some(_)) => {
                 entries.push(entry(DriftKind::NotApplied, Vec::new(), None))
             }
             (ReadOutcome::Present(obs), Some(p), d) => {

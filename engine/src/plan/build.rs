@@ -76,7 +76,7 @@ pub fn build(input: &PlanInput<'_>) -> Plan {
                     c.notes.push("removed from the manifest: cmdeploy stops managing it and leaves it in place".into());
                 }
             }
-            Some(ReadOutcome::Absent) => {
+            Some(ReadOutcome::Absent | ReadOutcome::AbsentWith(_)) => {
                 c.action = Some(Action::Forget);
                 c.notes.push(
                     "already deleted outside cmdeploy: only the state entry is removed".into(),
@@ -147,7 +147,10 @@ fn plan_desired(
             c.action = Some(Action::ReadFailed);
             c.notes.push("not read".into());
         }
-        Some(ReadOutcome::Absent) => {
+        Some(outcome @ (ReadOutcome::Absent | ReadOutcome::AbsentWith(_))) => {
+            if let ReadOutcome::AbsentWith(notes) = outcome {
+                c.notes.extend(notes.iter().cloned());
+            }
             c.action = Some(Action::Create);
             c.changes = desired
                 .attrs

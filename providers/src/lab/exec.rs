@@ -194,6 +194,7 @@ pub fn execute(
         "remove-cmdeploycertificates" => h::remove_certificates(estate, &session.host, &a),
         "remove-cmdeploytrustedrootkey" => h::remove_trusted_root_key(estate, &session.host, &a),
         "set-cmdeployinternetmanagementpoint" => h::set_internet_mp(estate, &session.host, &a),
+        "test-cmdeploypushprerequisites" => super::prereq::push_prerequisites(estate, &a),
         _ => Err(not_recognized(cmdlet)),
     }
 }

@@ -293,6 +293,13 @@ pub fn push_install(estate: &mut Estate, a: &Args, session_site: &str) -> CmdRes
             "Access is denied to {device}: no client push installation account is a member of its local Administrators group (with the password AD holds). The site computer account is tried last and fails. Push retries every hour for up to 7 days."
         ));
     }
+    if !super::prereq::sha2_code_signing(&h) {
+        return refuse(format!(
+            "CCMSetup failed on {device}: the client is SHA-2 code signed and {} lacks SHA-2 code signing support ({}). Install the update first.",
+            h.os,
+            super::prereq::SHA2_UPDATE
+        ));
+    }
     if h.client.is_some() && !always && !force {
         return Ok(json!({"DeviceName": device, "Result": "a client is already installed"}));
     }

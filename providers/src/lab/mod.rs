@@ -16,6 +16,7 @@ pub mod gp;
 pub mod gp_pol;
 pub mod host;
 pub mod model;
+pub mod prereq;
 pub mod seed;
 pub mod serve;
 pub mod show;

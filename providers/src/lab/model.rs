@@ -391,6 +391,9 @@ pub struct Host {
     /// Files present (local paths such as client source copies).
     #[serde(default)]
     pub files: Vec<String>,
+    /// Installed updates (`KB4474419`, ...), `Win32_QuickFixEngineering.HotFixID`.
+    #[serde(default)]
+    pub hotfixes: Vec<String>,
 }
 
 fn workstation() -> String {

@@ -68,6 +68,7 @@ pub const ALLOWED: &[&str] = &[
     "Remove-CmdeployCertificates",
     "Remove-CmdeployTrustedRootKey",
     "Set-CmdeployInternetManagementPoint",
+    "Test-CmdeployPushPrerequisites",
 ];
 
 /// The runner template source.

@@ -7,6 +7,7 @@
 //! hosts); a host is probed directly only when the site has no healthy record of it (never for
 //! push targets, which the site reaches itself).
 
+mod prereq;
 mod push;
 pub mod spec;
 
@@ -206,26 +207,35 @@ impl Kind for ClientGroupKind {
                     .collect()
             }
         };
+        // Push targets without a client: their prerequisites, checked from the site server in one
+        // Script and shown in the plan (a failed check is a note, never a failed read).
+        let push_hosts: Vec<String> = requests
+            .iter()
+            .filter(|r| r.desired.is_some() && is_push(r))
+            .filter(|r| !healthy(&devices, &host_of(r), &want_site(r, &code)))
+            .map(host_of)
+            .collect();
+        let prerequisites = if push_hosts.is_empty() {
+            Ok(Default::default())
+        } else {
+            prereq::probe(ctx, &site_connection, &code, &push_hosts).await
+        };
+        let site_key = kit::meta_of(requests[0].desired.as_ref(), requests[0].prior.as_ref())
+            .get("site")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let push_accounts = prereq::push_accounts(ctx, &site_key);
         let probes = requests.into_iter().map(|r| {
             let devices = &devices;
+            let prerequisites = &prerequisites;
+            let push_accounts = &push_accounts;
             let code = &code;
             async move {
-                let host = r.address.key.clone().unwrap_or_default();
-                let want_site = r
-                    .desired
-                    .as_ref()
-                    .and_then(|d| d.str_attr("site_code"))
-                    .unwrap_or(code)
-                    .to_string();
-                let healthy = kit::items(devices).into_iter().any(|d| {
-                    short(kit::s(d, "Name")).eq_ignore_ascii_case(short(&host))
-                        && d.get("IsClient").and_then(Value::as_bool) == Some(true)
-                        && kit::s(d, "SiteCode").eq_ignore_ascii_case(&want_site)
-                });
-                let push = kit::meta_of(r.desired.as_ref(), r.prior.as_ref())
-                    .get("method")
-                    .and_then(Value::as_str)
-                    == Some("push");
+                let host = host_of(&r);
+                let want_site = want_site(&r, code);
+                let healthy = healthy(devices, &host, &want_site);
+                let push = is_push(&r);
                 let wants_internet_mp = r
                     .desired
                     .as_ref()
@@ -242,7 +252,18 @@ impl Kind for ClientGroupKind {
                     })
                 } else if push {
                     // The site has no client record; push targets are only reached by the site.
-                    ReadOutcome::Absent
+                    let notes = match prerequisites {
+                        Ok(found) => found
+                            .get(&host.to_lowercase())
+                            .map(|t| prereq::notes(&host, t, push_accounts))
+                            .unwrap_or_default(),
+                        Err(e) => vec![format!("prerequisites not checked: {e}")],
+                    };
+                    if notes.is_empty() {
+                        ReadOutcome::Absent
+                    } else {
+                        ReadOutcome::AbsentWith(notes)
+                    }
                 } else {
                     // No healthy record: ask the host itself.
                     match probe::probe(ctx, &host_connection(ctx, &r)).await {
@@ -354,6 +375,37 @@ impl Kind for ClientGroupKind {
             _ => Vec::new(),
         }
     }
+}
+
+/// The host of a client_group instance (its instance key).
+fn host_of(r: &ReadRequest) -> String {
+    r.address.key.clone().unwrap_or_default()
+}
+
+/// The site code the instance's client should be assigned to (`code`: the site's).
+fn want_site(r: &ReadRequest, code: &str) -> String {
+    r.desired
+        .as_ref()
+        .and_then(|d| d.str_attr("site_code"))
+        .unwrap_or(code)
+        .to_string()
+}
+
+fn is_push(r: &ReadRequest) -> bool {
+    kit::meta_of(r.desired.as_ref(), r.prior.as_ref())
+        .get("method")
+        .and_then(Value::as_str)
+        == Some("push")
+}
+
+/// Whether the site's device records (`Get-CMDevice`) hold a client for `host` assigned to
+/// `site`.
+fn healthy(devices: &Value, host: &str, site: &str) -> bool {
+    kit::items(devices).into_iter().any(|d| {
+        short(kit::s(d, "Name")).eq_ignore_ascii_case(short(host))
+            && d.get("IsClient").and_then(Value::as_bool) == Some(true)
+            && kit::s(d, "SiteCode").eq_ignore_ascii_case(site)
+    })
 }
 
 fn short(name: &str) -> &str {

@@ -1,0 +1,121 @@
+//! Prerequisite probes for client push targets, shown in the plan before anything is pushed:
+//! one Script on the site server for all targets without a client (`Test-CmdeployPushPrerequisites`),
+//! because the site server is what must reach them.
+//!
+//! The rules: the site server reaches the target (ping, SMB 445, RPC 135), the `ADMIN$` share, WMI,
+//! a client push installation account in the local Administrators group (configmgr.md §6 rule 9;
+//! deploy-clients-to-windows-computers.md), and SHA-2 code signing support on Windows 7 SP1 and
+//! Server 2008 (R2) (seed 002, "SHA-2 code signing support", KB4474419).
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use cmdeploy_engine::provider::{Context, RemoteError};
+use cmdeploy_engine::resource::Connection;
+
+use crate::kit;
+use crate::powershell::{Call, Script, Target};
+
+/// What `Test-CmdeployPushPrerequisites` reports for one computer.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct PushTarget {
+    /// The name asked for.
+    pub computer_name: String,
+    /// Answers ping from the site server.
+    pub reachable: bool,
+    /// `\\name\ADMIN$` is reachable from the site server.
+    pub admin_share: bool,
+    /// WMI (`Win32_OperatingSystem`) answers from the site server.
+    pub wmi: bool,
+    /// `Win32_OperatingSystem.Caption`.
+    pub operating_system: Option<String>,
+    /// `Win32_OperatingSystem.Version`.
+    pub version: Option<String>,
+    /// The OS runs SHA-2-signed code (unknown when WMI did not answer).
+    pub sha2_code_signing: Option<bool>,
+    /// Direct members of the local Administrators group (`DOMAIN\name`).
+    pub administrators: Vec<String>,
+}
+
+/// Probes push targets from the site server, keyed by the lower-case name asked for.
+///
+/// # Errors
+/// The transport failure or the failed call, naming the site server.
+pub async fn probe(
+    ctx: &Context,
+    site_connection: &Connection,
+    site_code: &str,
+    hosts: &[String],
+) -> Result<BTreeMap<String, PushTarget>, RemoteError> {
+    let mut script = Script::new(Target::SiteServer {
+        site_code: site_code.to_string(),
+    });
+    script.push(Call::new("Test-CmdeployPushPrerequisites").arg("ComputerName", hosts.to_vec()));
+    let out = kit::run(ctx, site_connection, &script).await?;
+    let v = kit::value_of(site_connection, &script, &out, 0)?;
+    Ok(kit::items(v)
+        .into_iter()
+        .filter_map(|t| serde_json::from_value::<PushTarget>(t.clone()).ok())
+        .map(|t| (t.computer_name.to_lowercase(), t))
+        .collect())
+}
+
+/// The plan notes for one target: each unmet prerequisite, in the order push would hit it.
+/// `push_accounts` are the site's client push installation accounts (`DOMAIN\user`).
+pub fn notes(host: &str, t: &PushTarget, push_accounts: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    let fails = "the push will fail and ConfigMgr retries it hourly for up to 7 days";
+    if !t.reachable {
+        out.push(format!("prerequisite: the site server cannot reach {host} (allow ping, SMB 445 and RPC 135 from the site server); {fails}"));
+        return out;
+    }
+    if !t.admin_share {
+        out.push(format!("prerequisite: the ADMIN$ share of {host} is not reachable from the site server (File and Printer Sharing in the firewall); {fails}"));
+    }
+    if !t.wmi {
+        out.push(format!("prerequisite: WMI on {host} does not answer the site server (allow Windows Management Instrumentation (WMI-In)); {fails}"));
+        return out;
+    }
+    let admin = push_accounts
+        .iter()
+        .any(|a| t.administrators.iter().any(|m| m.eq_ignore_ascii_case(a)));
+    if push_accounts.is_empty() {
+        out.push(format!("prerequisite: the site has no client push installation account, so the site server's computer account is used on {host}; it must be a local administrator there"));
+    } else if !admin {
+        out.push(format!(
+            "prerequisite: no client push installation account ({}) is a direct member of Administrators on {host} (members of nested groups are not checked); otherwise {fails}",
+            push_accounts.join(", ")
+        ));
+    }
+    if t.sha2_code_signing == Some(false) {
+        out.push(format!(
+            "prerequisite: {} on {host} lacks SHA-2 code signing support (KB4474419), which the client needs to install",
+            t.operating_system.as_deref().unwrap_or("the OS")
+        ));
+    }
+    out
+}
+
+/// The client push installation accounts of the site `site` in the manifests (`DOMAIN\user`).
+pub fn push_accounts(ctx: &Context, site: &str) -> Vec<String> {
+    ctx.resources
+        .of_kind("client_push")
+        .filter(|p| {
+            p.meta
+                .get("site")
+                .and_then(Value::as_str)
+                .is_some_and(|s| s.eq_ignore_ascii_case(site))
+        })
+        .flat_map(|p| {
+            p.attrs
+                .get("accounts")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+        })
+        .filter_map(|a| a.as_str().map(|k| kit::account_user(ctx, k)))
+        .collect()
+}
