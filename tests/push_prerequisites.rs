@@ -77,3 +77,27 @@ fn the_plan_names_unmet_push_prerequisites_and_the_lab_enforces_them() {
     p.run(&["apply", "--auto-approve"]).code(0);
     p.run(&["plan", "--detailed-exitcode"]).code(0);
 }
+
+#[test]
+fn a_pending_restart_on_a_host_without_a_client_is_named_in_the_plan() {
+    let p = Project::example("contoso");
+    p.edit(
+        "lab.toml",
+        "os = \"Windows 11 IoT Enterprise\"\nfiles = ['C:\\ClientSource']\n\n[[host]]\nfqdn = \"kiosk02\"",
+        "os = \"Windows 11 IoT Enterprise\"\nfiles = ['C:\\ClientSource']\npending_reboot = true\n\n[[host]]\nfqdn = \"kiosk02\"",
+    );
+    p.run(&["lab", "reset"]).code(0);
+    let plan = p.run(&["plan"]).code(0);
+    assert!(
+        plan.stdout.contains(
+            "prerequisite: a restart is pending on kiosk01; installing the client may restart it"
+        ),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        !plan.stdout.contains("restart is pending on kiosk02"),
+        "{}",
+        plan.stdout
+    );
+}

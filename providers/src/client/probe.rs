@@ -36,6 +36,9 @@ pub struct ClientState {
     pub management_point_reachable: bool,
     /// Domain-joined.
     pub domain_joined: bool,
+    /// A restart is pending (Component Based Servicing `RebootPending` or Windows Update
+    /// `RebootRequired`): installing may restart the computer (configmgr.md §6 rule 14).
+    pub pending_reboot: bool,
 }
 
 /// Probes one host.

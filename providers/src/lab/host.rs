@@ -77,6 +77,7 @@ pub fn client_state(estate: &mut Estate, host: &str, a: &Args) -> CmdResult {
         "LastInstallParameters": c.as_ref().map(|c| c.install_parameters.clone()),
         "ManagementPointReachable": c.as_ref().is_some_and(|c| c.registered),
         "DomainJoined": h.domain.is_some(),
+        "PendingReboot": h.pending_reboot,
     }))
 }
 

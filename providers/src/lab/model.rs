@@ -394,6 +394,9 @@ pub struct Host {
     /// Installed updates (`KB4474419`, ...), `Win32_QuickFixEngineering.HotFixID`.
     #[serde(default)]
     pub hotfixes: Vec<String>,
+    /// A restart is pending (an update or a servicing operation waits for it).
+    #[serde(default)]
+    pub pending_reboot: bool,
 }
 
 fn workstation() -> String {

@@ -267,6 +267,9 @@ impl Kind for ClientGroupKind {
                 } else {
                     // No healthy record: ask the host itself.
                     match probe::probe(ctx, &host_connection(ctx, &r)).await {
+                        Ok(state) if !state.installed && state.pending_reboot => {
+                            ReadOutcome::AbsentWith(vec![format!("prerequisite: a restart is pending on {host}; installing the client may restart it")])
+                        }
                         Ok(state) if !state.installed => ReadOutcome::Absent,
                         Ok(state) => {
                             ReadOutcome::Present(observed(&state, &host, wants_internet_mp))
