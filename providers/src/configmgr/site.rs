@@ -78,6 +78,8 @@ pub struct SiteSpec {
     #[serde(default)]
     pub network_access_accounts: Option<Vec<Spanned<String>>>,
     /// "Enable software update-based client installation" (Set-CMSoftwareUpdateBasedClientInstallation -EnableWsus).
+    /// When on, the client published to the software update point must be the site's own
+    /// version (attribute `published_client_current`; "Later Version of Client Package Detected").
     #[serde(default)]
     pub software_update_installation: Option<bool>,
 }
@@ -171,6 +173,9 @@ impl Kind for SiteKind {
         }
         if let Some(s) = spec.software_update_installation {
             attrs.insert("software_update_installation".into(), json!(s));
+            if s {
+                attrs.insert("published_client_current".into(), json!(true));
+            }
         }
         let mut d = Decoded::new(
             attrs,
@@ -325,7 +330,7 @@ impl Kind for SiteKind {
         if op
             .changed
             .iter()
-            .any(|c| c == "software_update_installation")
+            .any(|c| c == "software_update_installation" || c == "published_client_current")
         {
             calls.push(
                 Call::new("Set-CMSoftwareUpdateBasedClientInstallation")
@@ -361,6 +366,7 @@ fn observe(
         return Ok(None);
     };
     let mut attrs = serde_json::Map::new();
+    let mut notes = Vec::new();
     let code = kit::s(site, "SiteCode").to_uppercase();
     attrs.insert("code".into(), json!(code));
     attrs.insert(
@@ -422,10 +428,21 @@ fn observe(
             .map(|p| kit::n(p, "Value") != 0)
             .unwrap_or(false);
         attrs.insert("software_update_installation".into(), json!(enabled));
+        let published = kit::prop(component, "Published Client Version")
+            .map(|p| kit::s(p, "Value1"))
+            .unwrap_or("");
+        let current = super::published::is_current(published, kit::s(site, "Version"));
+        attrs.insert("published_client_current".into(), json!(current));
+        if enabled && !current {
+            notes.push(super::published::later_version_note(
+                published,
+                kit::s(site, "Version"),
+            ));
+        }
     }
     Ok(Some(Observed {
         id: code,
         attrs,
-        notes: Vec::new(),
+        notes,
     }))
 }

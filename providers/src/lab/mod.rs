@@ -8,7 +8,10 @@
 
 pub mod args;
 pub mod cm_boundary;
+pub mod cm_package;
+pub mod cm_settings;
 pub mod cm_site;
+pub mod cm_sup;
 pub mod console;
 pub mod exec;
 pub mod generate;
@@ -18,6 +21,7 @@ pub mod host;
 pub mod model;
 pub mod seed;
 pub mod serve;
+pub mod settings_model;
 pub mod show;
 
 use std::fs::OpenOptions;
