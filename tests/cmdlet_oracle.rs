@@ -169,16 +169,7 @@ fn upgrade_scenario() -> Project {
     // 1. Creates and updates from the seed.
     step(&p, &[]);
     // 2. The program is deleted at the console; apply creates it again (New-CMProgram).
-    let packages = p
-        .run(&[
-            "lab",
-            "console",
-            "--connection",
-            "cm01",
-            "Get-CMPackage | ConvertTo-Json",
-        ])
-        .code(0);
-    let v: Value = serde_json::from_str(&packages.stdout).unwrap();
+    let v = p.console_json("cm01", "Get-CMPackage | ConvertTo-Json");
     let id = v["PackageID"].as_str().unwrap().to_string();
     p.run(&[
         "lab",

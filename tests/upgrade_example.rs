@@ -66,19 +66,8 @@ fn missing_content_on_a_distribution_point_is_distributed_again() {
     p.run(&["lab", "reset"]).code(0);
     p.run(&["apply", "--auto-approve"]).code(0);
     // The package is deleted at the console: plan creates it again, with its content.
-    let packages = p
-        .run(&[
-            "lab",
-            "console",
-            "--connection",
-            "cm01",
-            "Get-CMPackage | ConvertTo-Json",
-        ])
-        .code(0);
-    let id = serde_json::from_str::<serde_json::Value>(&packages.stdout).unwrap()["PackageID"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let v = p.console_json("cm01", "Get-CMPackage | ConvertTo-Json");
+    let id = v["PackageID"].as_str().unwrap().to_string();
     console(&p, &format!("Remove-CMPackage -Id {id} -Force"));
     let plan = p.run(&["plan", "--detailed-exitcode"]).code(2);
     assert!(

@@ -10,8 +10,8 @@ use serde_json::{json, Value};
 
 use cmdeploy_engine::diagnostics::Diagnostic;
 use cmdeploy_engine::provider::{
-    Applied, Context, DecodeInput, Decoded, Kind, Observed, OpAction, Operation, ReadOutcome,
-    ReadRequest, ReadResult, RemoteError,
+    Applied, Context, DecodeInput, Decoded, Kind, Observed, OpAction, Operation, ReadRequest,
+    ReadResult, RemoteError,
 };
 use cmdeploy_engine::resource::ConnectionRef;
 use cmdeploy_engine::spanned::Spanned;
@@ -196,47 +196,23 @@ impl Kind for SiteKind {
     }
 
     async fn read(&self, ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> {
-        let Some(connection) = requests.first().map(|r| r.connection.clone()) else {
-            return Vec::new();
-        };
-        let codes: Vec<String> = requests
-            .iter()
-            .map(|r| kit::site_code(ctx, &kit::meta_of(r.desired.as_ref(), r.prior.as_ref())))
-            .collect();
-        let mut script = Script::new(Target::SiteServer {
-            site_code: codes[0].clone(),
-        });
-        let mut ids = Vec::new();
-        for code in &codes {
-            ids.push([
-                script.push(Call::new("Get-CMSite").arg("SiteCode", code.as_str())),
-                script.push(Call::new("Get-CMFallbackStatusPoint").arg("SiteCode", code.as_str())),
-                script.push(Call::new("Get-CMAccount").arg("SiteCode", code.as_str())),
-                script.push(
-                    Call::new("Get-CMSoftwareUpdateBasedClientInstallation")
-                        .arg("SiteCode", code.as_str()),
-                ),
-            ]);
-        }
-        let out = kit::run(ctx, &connection, &script).await;
-        requests
-            .into_iter()
-            .zip(ids)
-            .map(|(r, id)| {
-                let outcome = match &out {
-                    Err(e) => ReadOutcome::Failed(e.clone()),
-                    Ok(out) => match observe(ctx, &connection, &script, out, id) {
-                        Ok(Some(o)) => ReadOutcome::Present(o),
-                        Ok(None) => ReadOutcome::Absent,
-                        Err(e) => ReadOutcome::Failed(e),
-                    },
-                };
-                ReadResult {
-                    address: r.address,
-                    outcome,
-                }
-            })
-            .collect()
+        kit::read_by_site(
+            ctx,
+            requests,
+            |script, code, _r| {
+                [
+                    script.push(Call::new("Get-CMSite").arg("SiteCode", code)),
+                    script.push(Call::new("Get-CMFallbackStatusPoint").arg("SiteCode", code)),
+                    script.push(Call::new("Get-CMAccount").arg("SiteCode", code)),
+                    script.push(
+                        Call::new("Get-CMSoftwareUpdateBasedClientInstallation")
+                            .arg("SiteCode", code),
+                    ),
+                ]
+            },
+            |connection, script, out, id, _r| observe(ctx, connection, script, out, *id),
+        )
+        .await
     }
 
     async fn apply(&self, ctx: &Context, op: Operation) -> Result<Applied, RemoteError> {

@@ -8,7 +8,7 @@
 use serde_json::{json, Value};
 
 use super::args::{Args, CmdError, CmdResult};
-use super::cm_site::{site_code, site_of};
+use super::cm_site::{remove_where, site_code, site_of};
 use super::model::{Estate, Package, Program, Site};
 use super::settings_model::{
     CLIENT_UPGRADE_COMMAND_LINE, CLIENT_UPGRADE_DEFINITION, CLIENT_UPGRADE_PROGRAM,
@@ -235,9 +235,7 @@ pub fn remove_program(estate: &mut Estate, a: &Args, session_site: &str) -> CmdR
     a.accept(&["Force"]);
     a.finish()?;
     let p = package_mut(site_of(estate, session_site)?, &id)?;
-    let before = p.programs.len();
-    p.programs.retain(|g| !g.name.eq_ignore_ascii_case(&name));
-    if p.programs.len() == before {
+    if !remove_where(&mut p.programs, |g| g.name.eq_ignore_ascii_case(&name)) {
         return Err(not_found(format!("program '{name}'")));
     }
     Ok(Value::Null)

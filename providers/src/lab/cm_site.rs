@@ -23,6 +23,13 @@ pub(crate) fn site_code(a: &Args, session_site: &str) -> Result<String, CmdError
         .to_uppercase())
 }
 
+/// Removes the items `matches` picks; false when there was none (the caller's ObjectNotFound).
+pub(crate) fn remove_where<T>(items: &mut Vec<T>, matches: impl Fn(&T) -> bool) -> bool {
+    let before = items.len();
+    items.retain(|x| !matches(x));
+    items.len() != before
+}
+
 /// One embedded property (SMS_EmbeddedProperty) of an SMS_SCI_* object.
 pub(crate) fn prop(name: &str, value: i64, value1: &str) -> Value {
     json!({"PropertyName": name, "Value": value, "Value1": value1, "Value2": ""})
@@ -155,10 +162,9 @@ pub fn remove_account(estate: &mut Estate, a: &Args, session_site: &str) -> CmdR
             format!("The account '{user}' is in use ({u}) and cannot be deleted."),
         ));
     }
-    let before = site.accounts.len();
-    site.accounts
-        .retain(|x| !x.user_name.eq_ignore_ascii_case(&user));
-    if site.accounts.len() == before {
+    if !remove_where(&mut site.accounts, |x| {
+        x.user_name.eq_ignore_ascii_case(&user)
+    }) {
         return Err(CmdError::new(
             "ObjectNotFound",
             format!("No object corresponds to the specified parameters: account '{user}'."),

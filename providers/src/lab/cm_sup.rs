@@ -6,7 +6,7 @@
 use serde_json::{json, Value};
 
 use super::args::{Args, CmdError, CmdResult};
-use super::cm_site::{prop, site_code, site_of};
+use super::cm_site::{prop, remove_where, site_code, site_of};
 use super::model::{Estate, Site, SoftwareUpdatePoint};
 
 /// The WSUS port rule: HTTP 80 goes with HTTPS 443, otherwise HTTPS is HTTP + 1 (8530/8531 on the
@@ -137,10 +137,9 @@ pub fn remove_sup(estate: &mut Estate, a: &Args, session_site: &str) -> CmdResul
     a.accept(&["Force"]);
     a.finish()?;
     let site = site_of(estate, &code)?;
-    let before = site.software_update_points.len();
-    site.software_update_points
-        .retain(|s| !s.server.eq_ignore_ascii_case(&server));
-    if site.software_update_points.len() == before {
+    if !remove_where(&mut site.software_update_points, |s| {
+        s.server.eq_ignore_ascii_case(&server)
+    }) {
         return Err(CmdError::new(
             "ObjectNotFound",
             format!("No software update point on '{server}' in site {code}."),
