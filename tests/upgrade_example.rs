@@ -195,3 +195,21 @@ fn site_settings_and_package_values_are_checked() {
         &["both set hierarchy settings"],
     );
 }
+
+#[test]
+fn software_update_based_installation_needs_a_primary_sites_software_update_point() {
+    let p = Project::example("upgrade");
+    p.remove_table("software_updates.toml", "[software_update_point.server1]");
+    p.write(
+        "other_sup.toml",
+        "[site.XYZ]\ntype = \"primary\"\nserver = \"cm02.contoso.com\"\nconnection = \"cm01\"\n\n[software_update_point.cm02]\nsite = \"XYZ\"\nserver = \"cm02.contoso.com\"\n",
+    );
+    refused(
+        &p,
+        "cmdeploy::software_update_point::primary_site",
+        &[
+            "site.ABC has no software update point in the manifest",
+            "site.toml:9",
+        ],
+    );
+}

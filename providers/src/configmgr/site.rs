@@ -13,7 +13,7 @@ use cmdeploy_engine::provider::{
     Applied, Context, DecodeInput, Decoded, Kind, Observed, OpAction, Operation, ReadRequest,
     ReadResult, RemoteError,
 };
-use cmdeploy_engine::resource::ConnectionRef;
+use cmdeploy_engine::resource::{ConnectionRef, Resource};
 use cmdeploy_engine::spanned::Spanned;
 
 use crate::kit;
@@ -81,7 +81,7 @@ pub struct SiteSpec {
     /// When on, the client published to the software update point must be the site's own
     /// version (attribute `published_client_current`; "Later Version of Client Package Detected").
     #[serde(default)]
-    pub software_update_installation: Option<bool>,
+    pub software_update_installation: Option<Spanned<bool>>,
 }
 
 /// Reserved site codes (prepare-to-install-sites.md).
@@ -171,7 +171,8 @@ impl Kind for SiteKind {
                 kit::sorted(naa.iter().map(|a| a.value.clone())),
             );
         }
-        if let Some(s) = spec.software_update_installation {
+        if let Some(s) = &spec.software_update_installation {
+            let s = s.value;
             attrs.insert("software_update_installation".into(), json!(s));
             if s {
                 attrs.insert("published_client_current".into(), json!(true));
@@ -186,6 +187,10 @@ impl Kind for SiteKind {
         d.meta
             .insert("site_code".into(), json!(code.value.to_uppercase()));
         d.attr_spans.insert("code".into(), code.span.clone());
+        if let Some(s) = &spec.software_update_installation {
+            d.attr_spans
+                .insert("software_update_installation".into(), s.span.clone());
+        }
         for n in spec.network_access_accounts.iter().flatten() {
             d.attr_spans
                 .entry("network_access_accounts".into())
@@ -327,6 +332,16 @@ impl Kind for SiteKind {
         )
         .await?;
         kit::read_back(&SiteKind, ctx, &op, &format!("site {code}")).await
+    }
+
+    fn plan_notes(&self, desired: Option<&Resource>, observed: Option<&Observed>) -> Vec<String> {
+        let on = |attrs: &serde_json::Map<String, Value>| {
+            attrs.get("software_update_installation") == Some(&json!(true))
+        };
+        if desired.is_some_and(|d| on(&d.attrs)) && !observed.is_some_and(|o| on(&o.attrs)) {
+            return vec!["software update-based installation takes no command-line properties: provision them with a client_deployment GPO (ConfigMgrInstallation.adm) or by publishing the site to Active Directory; a computer with a pending restart may restart when the client installs (seed 000)".into()];
+        }
+        Vec::new()
     }
 }
 

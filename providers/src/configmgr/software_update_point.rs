@@ -126,6 +126,7 @@ impl Kind for SoftwareUpdatePointKind {
     fn validate(&self, resources: &ResourceSet, out: &mut Diagnostics) {
         let sups: Vec<&std::sync::Arc<Resource>> =
             resources.of_kind("software_update_point").collect();
+        check_installation_sites(resources, &sups, out);
         if sups.is_empty() {
             return;
         }
@@ -236,6 +237,40 @@ impl Kind for SoftwareUpdatePointKind {
             &format!("software update point {server}"),
         )
         .await
+    }
+}
+
+/// Software update-based installation needs the active software update point of a primary
+/// site: refused on a secondary site, and — when the manifest declares software update points —
+/// on a site that has none (configmgr.md §6 rule 14).
+fn check_installation_sites(
+    resources: &ResourceSet,
+    sups: &[&std::sync::Arc<Resource>],
+    out: &mut Diagnostics,
+) {
+    for site in resources.of_kind("site") {
+        if site.attrs.get("software_update_installation") != Some(&json!(true)) {
+            continue;
+        }
+        let key = site.address.name.as_str();
+        let has_sup = sups
+            .iter()
+            .any(|s| s.meta.get("site").and_then(Value::as_str) == Some(key));
+        let problem = if site.str_attr("type") == Some("secondary") {
+            format!("{} is a secondary site", site.address)
+        } else if !sups.is_empty() && !has_sup {
+            format!(
+                "{} has no software update point in the manifest",
+                site.address
+            )
+        } else {
+            continue;
+        };
+        out.push(
+            Diagnostic::error("cmdeploy::software_update_point::primary_site", format!("software update-based client installation is enabled but {problem}"))
+                .with_help("it needs the active software update point of a primary site, the same WSUS server clients use for software updates (seed 000, software update-based installation; configmgr.md §6 rule 14)")
+                .at(site.attr_loc("software_update_installation")),
+        );
     }
 }
 
