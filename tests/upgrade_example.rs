@@ -38,13 +38,21 @@ fn plan_apply_converge_and_drift_after_console_changes() {
     assert!(again.stdout.contains("No changes."), "{}", again.stdout);
     p.run(&["drift"]).code(0);
 
-    // Behind cmdeploy's back: the program's command line changes, the content leaves the
-    // distribution point (the package is recreated without it), a device is unblocked.
+    // Behind cmdeploy's back: the program's command line changes, a device is unblocked, system
+    // discovery is turned off, the content leaves the distribution point.
     console(&p, "Set-CMProgram -PackageName 'Configuration Manager Client Upgrade' -ProgramName 'Configuration Manager agent silent upgrade' -StandardProgram -CommandLine 'CCMSETUP.EXE /noservice'");
     console(&p, "Unblock-CMDevice -DeviceName LAPTOP07");
     console(
         &p,
         "Set-CMDiscoveryMethod -ActiveDirectorySystemDiscovery -SiteCode ABC -Enabled $false",
+    );
+    let id = p.console_json("cm01", "Get-CMPackage | ConvertTo-Json")["PackageID"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    console(
+        &p,
+        &format!("Remove-CMContentDistribution -PackageId {id} -DistributionPointName dp01.contoso.com -Force"),
     );
     let drift = p.run(&["drift"]).code(2);
     for part in [
@@ -53,6 +61,7 @@ fn plan_apply_converge_and_drift_after_console_changes() {
         "site_settings.ABC changed outside cmdeploy",
         "blocked_devices: [\"LAPTOP07\"] -> []",
         "system_discovery: true -> false",
+        "distribution_points: [\"dp01.contoso.com\"] -> []",
     ] {
         assert!(drift.stdout.contains(part), "{part:?} in\n{}", drift.stdout);
     }

@@ -1,6 +1,6 @@
 //! Lab cmdlets for legacy packages and programs and their content: `New-CMPackage
 //! -FromDefinition` (the "Configuration Manager Client Upgrade" definition), `Get-/Set-/Remove-
-//! CMPackage`, `Get-/New-/Set-/Remove-CMProgram`, `Start-CMContentDistribution`,
+//! CMPackage`, `Get-/New-/Set-/Remove-CMProgram`, `Start-/Remove-CMContentDistribution`,
 //! `Get-CMDeploymentPackage -DistributionPointName` and `Get-CMDistributionPoint` (PSRef of
 //! each; deploy-clients-to-windows-computers.md "How to Install Configuration Manager Clients by
 //! Using a Package and Program").
@@ -270,6 +270,23 @@ pub fn distribute(estate: &mut Estate, a: &Args, session_site: &str) -> CmdResul
                 p.distributed_to.push(dp.to_lowercase());
             }
         }
+    }
+    Ok(Value::Null)
+}
+
+/// `Remove-CMContentDistribution -PackageId <id[]> -DistributionPointName <fqdn[]> [-Force]`
+/// (PSRef Remove-CMContentDistribution): the content leaves those distribution points. cmdeploy
+/// never emits it (cmdlets.json does not document it); the lab console offers it to stage drift.
+pub fn undistribute(estate: &mut Estate, a: &Args, session_site: &str) -> CmdResult {
+    let ids = a.opt_strs("PackageId")?.unwrap_or_default();
+    let dps = a.opt_strs("DistributionPointName")?.unwrap_or_default();
+    a.accept(&["Force"]);
+    a.finish()?;
+    let site = site_of(estate, session_site)?;
+    for id in &ids {
+        let p = package_mut(site, id)?;
+        p.distributed_to
+            .retain(|d| !dps.iter().any(|x| x.eq_ignore_ascii_case(d)));
     }
     Ok(Value::Null)
 }

@@ -198,6 +198,7 @@ pub fn execute(
             "set-cmprogram" => p::set_program(estate, &a, &site),
             "remove-cmprogram" => p::remove_program(estate, &a, &site),
             "start-cmcontentdistribution" => p::distribute(estate, &a, &site),
+            "remove-cmcontentdistribution" => p::undistribute(estate, &a, &site),
             "get-cmdeploymentpackage" => p::deployment_packages(estate, &a, &site),
             "get-cmdistributionpoint" => p::get_dp(estate, &a, &site),
             "get-cmmanagementpoint" => s::get_mp(estate, &a, &site),
