@@ -378,6 +378,13 @@ fn upgrade_value(
     })
 }
 
+/// The observed settings from `Get-CMHierarchySetting` (`h`), `Get-CMDiscoveryMethod -Name
+/// ActiveDirectorySystemDiscovery` (`discovery`: `Settings` `Value1` Active/Inactive,
+/// configmgr.md §2.10) and the devices `Get-CMDevice` reports `IsBlocked`. The hierarchy object's
+/// property names are taken to be the `Set-CMHierarchySetting` parameter names
+/// (`EnableAutoClientUpgrade`, `AutoUpgradeDays`, `ExcludeServer`, `EnablePreProduction`,
+/// `TargetCollectionName`, `ApprovalMethod`, `AutoResolveClientConflict`), as the lab returns them:
+/// PSRef does not document the object's shape, so verify it against a real site.
 fn observe(h: &Value, discovery: &Value, blocked: Vec<String>) -> Observed {
     let b = |f: &str| h.get(f).and_then(Value::as_bool).unwrap_or(false);
     let pre = b("EnablePreProduction").then(|| kit::s(h, "TargetCollectionName"));
