@@ -32,6 +32,18 @@ fn oracle() -> Oracle {
         "in PSRef (Set-CMSoftwareUpdateBasedClientInstallation.md) but not extracted into cmdlets.json; configmgr.md §2.7",
     )
     .unwrap();
+    o.add_extra(
+        "Get-CMDeploymentPackage",
+        vec![ParameterSet::new(
+            "__AllParameterSets",
+            vec![
+                Parameter::new("DistributionPointName", "String").mandatory(),
+                Parameter::new("DeploymentPackageName", "String"),
+            ],
+        )],
+        "in PSRef (Get-CMDeploymentPackage.md: -DistributionPointName <String> [-DeploymentPackageName <String>]) but not extracted into cmdlets.json; the only documented read of a package's content on a distribution point",
+    )
+    .unwrap();
     for (name, params) in runner_functions() {
         o.add_extra(
             &name,
@@ -136,9 +148,112 @@ fn every_emitted_call_matches_the_documented_syntax() {
             "server = \"server2.contoso.com\"",
         )],
     );
-    let audit = std::fs::read_to_string(p.path().join(".cmdeploy/lab/audit.jsonl")).unwrap();
     let mut seen = BTreeSet::new();
     let mut problems = Vec::new();
+    check_audit(&oracle, &p, &mut seen, &mut problems);
+    let upgrade = upgrade_scenario();
+    check_audit(&oracle, &upgrade, &mut seen, &mut problems);
+    problems.sort();
+    problems.dedup();
+    assert!(
+        problems.is_empty(),
+        "calls that do not match the documented syntax:\n{}",
+        problems.join("\n")
+    );
+    let unseen: Vec<&&str> = ALLOWED.iter().filter(|c| !seen.contains(**c)).collect();
+    assert!(
+        unseen.is_empty(),
+        "the scenario never emitted {unseen:?}: extend it so every call is checked"
+    );
+}
+
+/// The site-side methods example (examples/upgrade) through create, out-of-band repair, update,
+/// replace and delete: client upgrade package and program, site settings, software update point.
+fn upgrade_scenario() -> Project {
+    let p = Project::example("upgrade");
+    p.run(&["lab", "reset"]).code(0);
+    // 1. Creates and updates from the seed.
+    step(&p, &[]);
+    // 2. The program is deleted at the console; apply creates it again (New-CMProgram).
+    let v = p.console_json("cm01", "Get-CMPackage | ConvertTo-Json");
+    let id = v["PackageID"].as_str().unwrap().to_string();
+    p.run(&[
+        "lab",
+        "console",
+        "--connection",
+        "cm01",
+        &format!("Remove-CMProgram -PackageId {id} -ProgramName 'Configuration Manager agent silent upgrade' -Force"),
+    ])
+    .code(0);
+    step(&p, &[]);
+    // 3. Updates of every kind.
+    step(
+        &p,
+        &[
+            (
+                "upgrade.toml",
+                "command_line = \"/noservice SMSSITECODE=AUTO\"",
+                "command_line = \"/noservice SMSSITECODE=ABC\"",
+            ),
+            ("upgrade.toml", "SMS_ABC\\Client'", "SMS_ABC\\Client\\x64'"),
+            (
+                "settings.toml",
+                "approval = \"trusted_domains\"",
+                "approval = \"manual\"",
+            ),
+            (
+                "settings.toml",
+                "conflicting_records = \"automatic\"",
+                "conflicting_records = \"manual\"",
+            ),
+            (
+                "settings.toml",
+                "blocked_devices = [\"LAPTOP07\"]",
+                "blocked_devices = []",
+            ),
+            ("settings.toml", "days = 7", "days = 14"),
+            (
+                "software_updates.toml",
+                "http_port = 8530\nhttps_port = 8531",
+                "http_port = 80\nhttps_port = 443",
+            ),
+            (
+                "software_updates.toml",
+                "server1.contoso.com:8530",
+                "server1.contoso.com:80",
+            ),
+            // A second software update point, configured with its short name.
+            (
+                "software_updates.toml",
+                "[gpo.wsus]",
+                "[software_update_point.dp01]\nsite = \"ABC\"\nserver = \"dp01\"\n\n[gpo.wsus]",
+            ),
+        ],
+    );
+    // 4. A renamed package is replaced; then the package and the software update point go.
+    step(
+        &p,
+        &[(
+            "upgrade.toml",
+            "site = \"ABC\"\n",
+            "site = \"ABC\"\nname = \"Client Upgrade (ABC)\"\n",
+        )],
+    );
+    p.remove_table("software_updates.toml", "[software_update_point.server1]");
+    p.remove_table("software_updates.toml", "[software_update_point.dp01]");
+    p.write("upgrade.toml", "");
+    step(&p, &[]);
+    p
+}
+
+/// Checks every script call of a project's lab audit log against the oracle.
+fn check_audit(
+    oracle: &Oracle,
+    p: &Project,
+    seen: &mut BTreeSet<String>,
+    problems: &mut Vec<String>,
+) {
+    let audit = std::fs::read_to_string(p.path().join(".cmdeploy/lab/audit.jsonl")).unwrap();
     for line in audit.lines() {
         let v: Value = serde_json::from_str(line).unwrap();
         if v["source"] != "script" {
@@ -161,16 +276,4 @@ fn every_emitted_call_matches_the_documented_syntax() {
             ));
         }
     }
-    problems.sort();
-    problems.dedup();
-    assert!(
-        problems.is_empty(),
-        "calls that do not match the documented syntax:\n{}",
-        problems.join("\n")
-    );
-    let unseen: Vec<&&str> = ALLOWED.iter().filter(|c| !seen.contains(**c)).collect();
-    assert!(
-        unseen.is_empty(),
-        "the scenario never emitted {unseen:?}: extend it so every call is checked"
-    );
 }

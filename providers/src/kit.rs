@@ -273,3 +273,77 @@ pub fn current_attr(op: &cmdeploy_engine::provider::Operation, attr: &str) -> Op
         .and_then(|o| from(&o.attrs))
         .or_else(|| op.prior.as_ref().and_then(|p| from(&p.attributes)))
 }
+
+/// The batched read most site-side kinds share: one Script on the requests' connection, `build`
+/// pushes each request's calls (given its site code) and returns their ids, `observe` turns the
+/// output of those calls into `Some(Observed)` or `None` (absent). A transport failure fails every
+/// request; a failed call fails only its own request.
+pub async fn read_by_site<T>(
+    ctx: &Context,
+    requests: Vec<cmdeploy_engine::provider::ReadRequest>,
+    build: impl Fn(&mut Script, &str, &cmdeploy_engine::provider::ReadRequest) -> T,
+    observe: impl Fn(
+        &Connection,
+        &Script,
+        &ScriptOutput,
+        &T,
+        &cmdeploy_engine::provider::ReadRequest,
+    ) -> Result<Option<cmdeploy_engine::provider::Observed>, RemoteError>,
+) -> Vec<cmdeploy_engine::provider::ReadResult> {
+    use cmdeploy_engine::provider::{ReadOutcome, ReadResult};
+    let Some(connection) = requests.first().map(|r| r.connection.clone()) else {
+        return Vec::new();
+    };
+    let codes: Vec<String> = requests
+        .iter()
+        .map(|r| site_code(ctx, &meta_of(r.desired.as_ref(), r.prior.as_ref())))
+        .collect();
+    let mut script = Script::new(Target::SiteServer {
+        site_code: codes[0].clone(),
+    });
+    let ids: Vec<T> = requests
+        .iter()
+        .zip(&codes)
+        .map(|(r, c)| build(&mut script, c, r))
+        .collect();
+    let out = run(ctx, &connection, &script).await;
+    requests
+        .into_iter()
+        .zip(ids)
+        .map(|(r, id)| {
+            let outcome = match &out {
+                Err(e) => ReadOutcome::Failed(e.clone()),
+                Ok(out) => match observe(&connection, &script, out, &id, &r) {
+                    Ok(Some(o)) => ReadOutcome::Present(o),
+                    Ok(None) => ReadOutcome::Absent,
+                    Err(e) => ReadOutcome::Failed(e),
+                },
+            };
+            ReadResult {
+                address: r.address,
+                outcome,
+            }
+        })
+        .collect()
+}
+
+/// The names in a string-list attribute of a desired resource or of its state entry (e.g. the
+/// devices a manifest blocked before and may now unblock).
+pub fn listed(
+    desired: Option<&Arc<cmdeploy_engine::resource::Resource>>,
+    prior: Option<&cmdeploy_engine::state::StateEntry>,
+    attr: &str,
+) -> Vec<String> {
+    let mut out: Vec<String> = desired
+        .and_then(|d| d.attrs.get(attr))
+        .into_iter()
+        .chain(prior.and_then(|p| p.attributes.get(attr)))
+        .filter_map(Value::as_array)
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(str::to_string)
+        .collect();
+    out.sort_by_key(|s| s.to_lowercase());
+    out.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
+    out
+}

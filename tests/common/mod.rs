@@ -179,6 +179,16 @@ impl Project {
         }
         out
     }
+
+    /// Runs one statement at the lab console of `connection` (it must succeed) and parses what it
+    /// printed as JSON (end the statement with `| ConvertTo-Json`).
+    pub fn console_json(&self, connection: &str, statement: &str) -> serde_json::Value {
+        let out = self
+            .run(&["lab", "console", "--connection", connection, statement])
+            .code(0);
+        serde_json::from_str(&out.stdout)
+            .unwrap_or_else(|e| panic!("`{statement}` printed no JSON ({e}): {}", out.stdout))
+    }
 }
 
 /// The test PostgreSQL server's URL. Panics (the test fails, never skips) when it is not set.

@@ -10,8 +10,8 @@ use serde_json::{json, Value};
 use cmdeploy_engine::diagnostics::{Diagnostic, Diagnostics};
 use cmdeploy_engine::import::Imported;
 use cmdeploy_engine::provider::{
-    Applied, Context, DecodeInput, Decoded, Kind, Observed, Operation, ReadOutcome, ReadRequest,
-    ReadResult, RemoteError,
+    Applied, Context, DecodeInput, Decoded, Kind, Observed, Operation, ReadRequest, ReadResult,
+    RemoteError,
 };
 use cmdeploy_engine::resource::{Connection, Resource, ResourceSet};
 use cmdeploy_engine::spanned::Spanned;
@@ -19,7 +19,7 @@ use cmdeploy_engine::Address;
 
 use crate::ccmsetup::{self, CcmsetupParameters, ClientMsiProperties, Context as CcmContext};
 use crate::kit;
-use crate::powershell::{Call, Script, Target};
+use crate::powershell::{Call, Target};
 
 /// Kinds of systems automatic push installs to.
 #[derive(
@@ -215,55 +215,29 @@ impl Kind for ClientPushKind {
     }
 
     async fn read(&self, ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> {
-        let Some(connection) = requests.first().map(|r| r.connection.clone()) else {
-            return Vec::new();
-        };
-        let codes: Vec<String> = requests
-            .iter()
-            .map(|r| kit::site_code(ctx, &kit::meta_of(r.desired.as_ref(), r.prior.as_ref())))
-            .collect();
-        let mut script = Script::new(Target::SiteServer {
-            site_code: codes[0].clone(),
-        });
-        let ids: Vec<(usize, usize)> = codes
-            .iter()
-            .map(|c| {
+        kit::read_by_site(
+            ctx,
+            requests,
+            |script, code, _r| {
                 (
-                    script.push(
-                        Call::new("Get-CMClientPushInstallation").arg("SiteCode", c.as_str()),
-                    ),
+                    script.push(Call::new("Get-CMClientPushInstallation").arg("SiteCode", code)),
                     script.push(
                         Call::new("Get-CMSiteComponent")
-                            .arg("SiteCode", c.as_str())
+                            .arg("SiteCode", code)
                             .arg("ComponentName", "SMS_DISCOVERY_DATA_MANAGER"),
                     ),
                 )
-            })
-            .collect();
-        let out = kit::run(ctx, &connection, &script).await;
-        requests
-            .into_iter()
-            .zip(ids)
-            .map(|(r, (ccm, ddm))| {
-                let outcome = match &out {
-                    Err(e) => ReadOutcome::Failed(e.clone()),
-                    Ok(out) => match (
-                        kit::value_of(&connection, &script, out, ccm),
-                        kit::value_of(&connection, &script, out, ddm),
-                    ) {
-                        (Ok(c), Ok(d)) => match (kit::items(c).first(), kit::items(d).first()) {
-                            (Some(c), Some(d)) => ReadOutcome::Present(observe(ctx, c, d)),
-                            _ => ReadOutcome::Absent,
-                        },
-                        (Err(e), _) | (_, Err(e)) => ReadOutcome::Failed(e),
-                    },
-                };
-                ReadResult {
-                    address: r.address,
-                    outcome,
-                }
-            })
-            .collect()
+            },
+            |connection, script, out, (ccm, ddm), _r| {
+                let c = kit::value_of(connection, script, out, *ccm)?;
+                let d = kit::value_of(connection, script, out, *ddm)?;
+                Ok(match (kit::items(c).first(), kit::items(d).first()) {
+                    (Some(c), Some(d)) => Some(observe(ctx, c, d)),
+                    _ => None,
+                })
+            },
+        )
+        .await
     }
 
     async fn apply(&self, ctx: &Context, op: Operation) -> Result<Applied, RemoteError> {

@@ -1,5 +1,6 @@
 //! Site-side kinds, managed through the ConfigurationManager module on the site server:
-//! `site`, `boundary`, `boundary_group`, `account`, `client_push`.
+//! `site`, `boundary`, `boundary_group`, `account`, `client_push`, `site_settings`,
+//! `client_upgrade_package`, `software_update_point`.
 //!
 //! Each kind reads all its objects on a connection with one Script, and writes one resource per
 //! Script. Names and rules follow configmgr.md §2 and §6.
@@ -8,10 +9,14 @@ pub mod account;
 pub mod boundary;
 pub mod boundary_group;
 pub mod client_push;
+pub mod client_upgrade_package;
 pub mod listing;
 pub mod net;
 pub mod overlap;
+pub mod published;
 pub mod site;
+pub mod site_settings;
+pub mod software_update_point;
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -29,6 +34,9 @@ pub fn register(r: &mut Registry) {
     r.register(Arc::new(boundary_group::BoundaryGroupKind));
     r.register(Arc::new(account::AccountKind));
     r.register(Arc::new(client_push::ClientPushKind));
+    r.register(Arc::new(site_settings::SiteSettingsKind));
+    r.register(Arc::new(client_upgrade_package::ClientUpgradePackageKind));
+    r.register(Arc::new(software_update_point::SoftwareUpdatePointKind));
 }
 
 /// The common part of a site-side resource: which site's server it is managed through.

@@ -10,10 +10,10 @@ use serde_json::{json, Value};
 
 use cmdeploy_engine::diagnostics::Diagnostic;
 use cmdeploy_engine::provider::{
-    Applied, Context, DecodeInput, Decoded, Kind, Observed, OpAction, Operation, ReadOutcome,
-    ReadRequest, ReadResult, RemoteError,
+    Applied, Context, DecodeInput, Decoded, Kind, Observed, OpAction, Operation, ReadRequest,
+    ReadResult, RemoteError,
 };
-use cmdeploy_engine::resource::ConnectionRef;
+use cmdeploy_engine::resource::{ConnectionRef, Resource};
 use cmdeploy_engine::spanned::Spanned;
 
 use crate::kit;
@@ -78,8 +78,10 @@ pub struct SiteSpec {
     #[serde(default)]
     pub network_access_accounts: Option<Vec<Spanned<String>>>,
     /// "Enable software update-based client installation" (Set-CMSoftwareUpdateBasedClientInstallation -EnableWsus).
+    /// When on, the client published to the software update point must be the site's own
+    /// version (attribute `published_client_current`; "Later Version of Client Package Detected").
     #[serde(default)]
-    pub software_update_installation: Option<bool>,
+    pub software_update_installation: Option<Spanned<bool>>,
 }
 
 /// Reserved site codes (prepare-to-install-sites.md).
@@ -169,8 +171,12 @@ impl Kind for SiteKind {
                 kit::sorted(naa.iter().map(|a| a.value.clone())),
             );
         }
-        if let Some(s) = spec.software_update_installation {
+        if let Some(s) = &spec.software_update_installation {
+            let s = s.value;
             attrs.insert("software_update_installation".into(), json!(s));
+            if s {
+                attrs.insert("published_client_current".into(), json!(true));
+            }
         }
         let mut d = Decoded::new(
             attrs,
@@ -181,6 +187,10 @@ impl Kind for SiteKind {
         d.meta
             .insert("site_code".into(), json!(code.value.to_uppercase()));
         d.attr_spans.insert("code".into(), code.span.clone());
+        if let Some(s) = &spec.software_update_installation {
+            d.attr_spans
+                .insert("software_update_installation".into(), s.span.clone());
+        }
         for n in spec.network_access_accounts.iter().flatten() {
             d.attr_spans
                 .entry("network_access_accounts".into())
@@ -191,47 +201,23 @@ impl Kind for SiteKind {
     }
 
     async fn read(&self, ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> {
-        let Some(connection) = requests.first().map(|r| r.connection.clone()) else {
-            return Vec::new();
-        };
-        let codes: Vec<String> = requests
-            .iter()
-            .map(|r| kit::site_code(ctx, &kit::meta_of(r.desired.as_ref(), r.prior.as_ref())))
-            .collect();
-        let mut script = Script::new(Target::SiteServer {
-            site_code: codes[0].clone(),
-        });
-        let mut ids = Vec::new();
-        for code in &codes {
-            ids.push([
-                script.push(Call::new("Get-CMSite").arg("SiteCode", code.as_str())),
-                script.push(Call::new("Get-CMFallbackStatusPoint").arg("SiteCode", code.as_str())),
-                script.push(Call::new("Get-CMAccount").arg("SiteCode", code.as_str())),
-                script.push(
-                    Call::new("Get-CMSoftwareUpdateBasedClientInstallation")
-                        .arg("SiteCode", code.as_str()),
-                ),
-            ]);
-        }
-        let out = kit::run(ctx, &connection, &script).await;
-        requests
-            .into_iter()
-            .zip(ids)
-            .map(|(r, id)| {
-                let outcome = match &out {
-                    Err(e) => ReadOutcome::Failed(e.clone()),
-                    Ok(out) => match observe(ctx, &connection, &script, out, id) {
-                        Ok(Some(o)) => ReadOutcome::Present(o),
-                        Ok(None) => ReadOutcome::Absent,
-                        Err(e) => ReadOutcome::Failed(e),
-                    },
-                };
-                ReadResult {
-                    address: r.address,
-                    outcome,
-                }
-            })
-            .collect()
+        kit::read_by_site(
+            ctx,
+            requests,
+            |script, code, _r| {
+                [
+                    script.push(Call::new("Get-CMSite").arg("SiteCode", code)),
+                    script.push(Call::new("Get-CMFallbackStatusPoint").arg("SiteCode", code)),
+                    script.push(Call::new("Get-CMAccount").arg("SiteCode", code)),
+                    script.push(
+                        Call::new("Get-CMSoftwareUpdateBasedClientInstallation")
+                            .arg("SiteCode", code),
+                    ),
+                ]
+            },
+            |connection, script, out, id, _r| observe(ctx, connection, script, out, *id),
+        )
+        .await
     }
 
     async fn apply(&self, ctx: &Context, op: Operation) -> Result<Applied, RemoteError> {
@@ -325,7 +311,7 @@ impl Kind for SiteKind {
         if op
             .changed
             .iter()
-            .any(|c| c == "software_update_installation")
+            .any(|c| c == "software_update_installation" || c == "published_client_current")
         {
             calls.push(
                 Call::new("Set-CMSoftwareUpdateBasedClientInstallation")
@@ -347,6 +333,16 @@ impl Kind for SiteKind {
         .await?;
         kit::read_back(&SiteKind, ctx, &op, &format!("site {code}")).await
     }
+
+    fn plan_notes(&self, desired: Option<&Resource>, observed: Option<&Observed>) -> Vec<String> {
+        let on = |attrs: &serde_json::Map<String, Value>| {
+            attrs.get("software_update_installation") == Some(&json!(true))
+        };
+        if desired.is_some_and(|d| on(&d.attrs)) && !observed.is_some_and(|o| on(&o.attrs)) {
+            return vec!["software update-based installation takes no command-line properties: provision them with a client_deployment GPO (ConfigMgrInstallation.adm) or by publishing the site to Active Directory; a computer with a pending restart may restart when the client installs (seed 000)".into()];
+        }
+        Vec::new()
+    }
 }
 
 fn observe(
@@ -361,6 +357,7 @@ fn observe(
         return Ok(None);
     };
     let mut attrs = serde_json::Map::new();
+    let mut notes = Vec::new();
     let code = kit::s(site, "SiteCode").to_uppercase();
     attrs.insert("code".into(), json!(code));
     attrs.insert(
@@ -422,10 +419,21 @@ fn observe(
             .map(|p| kit::n(p, "Value") != 0)
             .unwrap_or(false);
         attrs.insert("software_update_installation".into(), json!(enabled));
+        let published = kit::prop(component, "Published Client Version")
+            .map(|p| kit::s(p, "Value1"))
+            .unwrap_or("");
+        let current = super::published::is_current(published, kit::s(site, "Version"));
+        attrs.insert("published_client_current".into(), json!(current));
+        if enabled && !current {
+            notes.push(super::published::later_version_note(
+                published,
+                kit::s(site, "Version"),
+            ));
+        }
     }
     Ok(Some(Observed {
         id: code,
         attrs,
-        notes: Vec::new(),
+        notes,
     }))
 }

@@ -237,6 +237,10 @@ impl Kind for GpoKind {
         );
         d.meta
             .insert("domain".into(), json!(spec.domain.to_lowercase()));
+        if let Some(wu) = &spec.windows_update {
+            d.attr_spans
+                .insert("windows_update.WUServer".into(), wu.server.span.clone());
+        }
         if let Some(si) = &spec.software_installation {
             d.meta
                 .insert("software_installation".into(), json!(si.package.value));

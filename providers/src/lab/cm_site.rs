@@ -1,12 +1,13 @@
 //! Lab cmdlets for site settings: sites, accounts, client push (both components), fallback status
-//! point, network access accounts, software update-based installation, management points.
+//! point, network access accounts, management points.
 
 use serde_json::{json, Value};
 
 use super::args::{Args, CmdError, CmdResult};
 use super::model::{Account, Estate, FallbackStatusPoint, Site};
 
-fn site_of<'e>(estate: &'e mut Estate, code: &str) -> Result<&'e mut Site, CmdError> {
+/// The site `code`, or ConfigMgr's "does not exist" error.
+pub(crate) fn site_of<'e>(estate: &'e mut Estate, code: &str) -> Result<&'e mut Site, CmdError> {
     estate.site_mut(code).ok_or_else(|| {
         CmdError::new(
             "ObjectNotFound",
@@ -15,13 +16,22 @@ fn site_of<'e>(estate: &'e mut Estate, code: &str) -> Result<&'e mut Site, CmdEr
     })
 }
 
-fn site_code(a: &Args, session_site: &str) -> Result<String, CmdError> {
+/// `-SiteCode`, defaulting to the site of the session's drive (upper case).
+pub(crate) fn site_code(a: &Args, session_site: &str) -> Result<String, CmdError> {
     Ok(a.opt_str("SiteCode")?
         .unwrap_or_else(|| session_site.to_string())
         .to_uppercase())
 }
 
-fn prop(name: &str, value: i64, value1: &str) -> Value {
+/// Removes the items `matches` picks; false when there was none (the caller's ObjectNotFound).
+pub(crate) fn remove_where<T>(items: &mut Vec<T>, matches: impl Fn(&T) -> bool) -> bool {
+    let before = items.len();
+    items.retain(|x| !matches(x));
+    items.len() != before
+}
+
+/// One embedded property (SMS_EmbeddedProperty) of an SMS_SCI_* object.
+pub(crate) fn prop(name: &str, value: i64, value1: &str) -> Value {
     json!({"PropertyName": name, "Value": value, "Value1": value1, "Value2": ""})
 }
 
@@ -152,10 +162,9 @@ pub fn remove_account(estate: &mut Estate, a: &Args, session_site: &str) -> CmdR
             format!("The account '{user}' is in use ({u}) and cannot be deleted."),
         ));
     }
-    let before = site.accounts.len();
-    site.accounts
-        .retain(|x| !x.user_name.eq_ignore_ascii_case(&user));
-    if site.accounts.len() == before {
+    if !remove_where(&mut site.accounts, |x| {
+        x.user_name.eq_ignore_ascii_case(&user)
+    }) {
         return Err(CmdError::new(
             "ObjectNotFound",
             format!("No object corresponds to the specified parameters: account '{user}'."),
@@ -458,34 +467,6 @@ pub fn set_distribution(estate: &mut Estate, a: &Args, session_site: &str) -> Cm
         {
             site.network_access_accounts.push(acc);
         }
-    }
-    Ok(Value::Null)
-}
-
-/// `Get-CMSoftwareUpdateBasedClientInstallation -SiteCode` (prop names are undocumented; the lab
-/// reports `Enabled`).
-pub fn get_sup_install(estate: &mut Estate, a: &Args, session_site: &str) -> CmdResult {
-    let code = site_code(a, session_site)?;
-    a.finish()?;
-    let site = site_of(estate, &code)?;
-    Ok(json!({
-        "ComponentName": "SMS_SITE_COMPONENT_MANAGER",
-        "SiteCode": site.code,
-        "Props": [prop("Enabled", i64::from(site.software_update_installation), "")],
-    }))
-}
-
-/// `Set-CMSoftwareUpdateBasedClientInstallation -SiteCode -EnableWsus`.
-pub fn set_sup_install(estate: &mut Estate, a: &Args, session_site: &str) -> CmdResult {
-    let code = site_code(a, session_site)?;
-    let enable = a.opt_bool("EnableWsus")?;
-    a.finish()?;
-    let site = site_of(estate, &code)?;
-    if site.site_type != "primary" && enable == Some(true) {
-        return Err(CmdError::new("InvalidOperation", "Software update-based client installation needs the active software update point of a primary site."));
-    }
-    if let Some(e) = enable {
-        site.software_update_installation = e;
     }
     Ok(Value::Null)
 }

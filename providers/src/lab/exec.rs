@@ -8,7 +8,9 @@ use cmdeploy_engine::provider::RemoteError;
 
 use super::args::{Args, CmdError, CmdResult};
 use super::model::Estate;
-use super::{cm_boundary as b, cm_site as s, host as h};
+use super::{
+    cm_boundary as b, cm_package as p, cm_settings as t, cm_site as s, cm_sup as u, host as h,
+};
 use crate::powershell::{CallResult, Target};
 
 /// A payload as the runner receives it.
@@ -143,7 +145,10 @@ pub fn execute(
 ) -> CmdResult {
     let a = Args::new(cmdlet, args);
     let lower = cmdlet.to_ascii_lowercase();
-    if lower.contains("-cm") && !lower.contains("-cmdeploy") {
+    if let Some(result) = runner_function(estate, session, &lower, &a) {
+        return result;
+    }
+    if lower.contains("-cm") {
         let Some(site) = session.site.clone() else {
             return Err(not_recognized(cmdlet));
         };
@@ -172,8 +177,30 @@ pub fn execute(
             "set-cmfallbackstatuspoint" => s::set_fsp(estate, &a, &site),
             "remove-cmfallbackstatuspoint" => s::remove_fsp(estate, &a, &site),
             "set-cmsoftwaredistributioncomponent" => s::set_distribution(estate, &a, &site),
-            "get-cmsoftwareupdatebasedclientinstallation" => s::get_sup_install(estate, &a, &site),
-            "set-cmsoftwareupdatebasedclientinstallation" => s::set_sup_install(estate, &a, &site),
+            "get-cmsoftwareupdatebasedclientinstallation" => u::get_sup_install(estate, &a, &site),
+            "set-cmsoftwareupdatebasedclientinstallation" => u::set_sup_install(estate, &a, &site),
+            "get-cmsoftwareupdatepoint" => u::get_sup(estate, &a, &site),
+            "add-cmsoftwareupdatepoint" => u::add_sup(estate, &a, &site),
+            "set-cmsoftwareupdatepoint" => u::set_sup(estate, &a, &site),
+            "remove-cmsoftwareupdatepoint" => u::remove_sup(estate, &a, &site),
+            "get-cmhierarchysetting" => t::get_hierarchy(estate, &a, &site),
+            "set-cmhierarchysetting" => t::set_hierarchy(estate, &a, &site),
+            "get-cmdiscoverymethod" => t::get_discovery(estate, &a, &site),
+            "set-cmdiscoverymethod" => t::set_discovery(estate, &a, &site),
+            "block-cmdevice" => t::block_device(estate, &a, &site),
+            "unblock-cmdevice" => t::unblock_device(estate, &a, &site),
+            "get-cmpackage" => p::get_package(estate, &a, &site),
+            "new-cmpackage" => p::new_package(estate, &a, &site),
+            "set-cmpackage" => p::set_package(estate, &a, &site),
+            "remove-cmpackage" => p::remove_package(estate, &a, &site),
+            "get-cmprogram" => p::get_program(estate, &a, &site),
+            "new-cmprogram" => p::new_program(estate, &a, &site),
+            "set-cmprogram" => p::set_program(estate, &a, &site),
+            "remove-cmprogram" => p::remove_program(estate, &a, &site),
+            "start-cmcontentdistribution" => p::distribute(estate, &a, &site),
+            "remove-cmcontentdistribution" => p::undistribute(estate, &a, &site),
+            "get-cmdeploymentpackage" => p::deployment_packages(estate, &a, &site),
+            "get-cmdistributionpoint" => p::get_dp(estate, &a, &site),
             "get-cmmanagementpoint" => s::get_mp(estate, &a, &site),
             "get-cmdevice" => h::get_device(estate, &a, &site),
             "install-cmclient" => h::push_install(estate, &a, &site),
@@ -186,15 +213,26 @@ pub fn execute(
         };
         return super::gp::execute(estate, &domain, &lower, &a);
     }
-    match lower.as_str() {
-        "get-cmdeployclientstate" => h::client_state(estate, &session.host, &a),
-        "install-cmdeployclient" => h::install(estate, &session.host, &a),
-        "stop-cmdeployclientservice" => h::stop_service(estate, &session.host, &a),
-        "remove-cmdeploysmscfg" => h::remove_smscfg(estate, &session.host, &a),
-        "remove-cmdeploycertificates" => h::remove_certificates(estate, &session.host, &a),
-        "remove-cmdeploytrustedrootkey" => h::remove_trusted_root_key(estate, &session.host, &a),
-        "set-cmdeployinternetmanagementpoint" => h::set_internet_mp(estate, &session.host, &a),
-        "test-cmdeploypushprerequisites" => super::prereq::push_prerequisites(estate, &a),
-        _ => Err(not_recognized(cmdlet)),
-    }
+    Err(not_recognized(cmdlet))
+}
+
+/// The runner's own host functions (`*-Cmdeploy*`), by lower-case name; `None` for any other
+/// name (ConfigMgr cmdlets such as `Get-CMDeploymentPackage` share the prefix).
+fn runner_function(
+    estate: &mut Estate,
+    session: &Session,
+    lower: &str,
+    a: &Args,
+) -> Option<CmdResult> {
+    Some(match lower {
+        "get-cmdeployclientstate" => h::client_state(estate, &session.host, a),
+        "install-cmdeployclient" => h::install(estate, &session.host, a),
+        "stop-cmdeployclientservice" => h::stop_service(estate, &session.host, a),
+        "remove-cmdeploysmscfg" => h::remove_smscfg(estate, &session.host, a),
+        "remove-cmdeploycertificates" => h::remove_certificates(estate, &session.host, a),
+        "remove-cmdeploytrustedrootkey" => h::remove_trusted_root_key(estate, &session.host, a),
+        "set-cmdeployinternetmanagementpoint" => h::set_internet_mp(estate, &session.host, a),
+        "test-cmdeploypushprerequisites" => super::prereq::push_prerequisites(estate, a),
+        _ => return None,
+    })
 }

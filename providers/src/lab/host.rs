@@ -341,6 +341,7 @@ pub fn get_device(estate: &mut Estate, a: &Args, session_site: &str) -> CmdResul
     let mut out = Vec::new();
     for (i, h) in estate.hosts.iter().enumerate() {
         let short_name = short(&h.fqdn).to_uppercase();
+        let blocked = super::cm_settings::is_blocked(estate, session_site, &short_name);
         if name.as_ref().is_some_and(|n| {
             !n.eq_ignore_ascii_case(&short_name) && !n.eq_ignore_ascii_case(&h.fqdn)
         }) {
@@ -350,12 +351,12 @@ pub fn get_device(estate: &mut Estate, a: &Args, session_site: &str) -> CmdResul
             Some(c) if c.registered && c.site_code.eq_ignore_ascii_case(session_site) => {
                 Some(json!({
                     "Name": short_name, "ResourceID": 16_777_000 + i, "IsClient": true, "SiteCode": c.site_code,
-                    "ClientVersion": c.version, "IsBlocked": false, "DeviceOS": h.os, "Domain": h.domain,
+                    "ClientVersion": c.version, "IsBlocked": blocked, "DeviceOS": h.os, "Domain": h.domain,
                 }))
             }
             _ if h.domain.is_some() && h.domain == site_domain => Some(json!({
                 "Name": short_name, "ResourceID": 16_777_000 + i, "IsClient": false, "SiteCode": null,
-                "ClientVersion": null, "IsBlocked": false, "DeviceOS": h.os, "Domain": h.domain,
+                "ClientVersion": null, "IsBlocked": blocked, "DeviceOS": h.os, "Domain": h.domain,
             })),
             _ => None,
         };

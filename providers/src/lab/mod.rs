@@ -8,7 +8,10 @@
 
 pub mod args;
 pub mod cm_boundary;
+pub mod cm_package;
+pub mod cm_settings;
 pub mod cm_site;
+pub mod cm_sup;
 pub mod console;
 pub mod exec;
 pub mod generate;
@@ -19,6 +22,7 @@ pub mod model;
 pub mod prereq;
 pub mod seed;
 pub mod serve;
+pub mod settings_model;
 pub mod show;
 
 use std::fs::OpenOptions;

@@ -7,6 +7,10 @@ use sha2::{Digest, Sha256};
 
 use cmdeploy_engine::secret::SecretRef;
 
+pub use super::settings_model::{
+    default_collections, HierarchySettings, Package, Program, SoftwareUpdatePoint,
+};
+
 /// The whole estate.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -154,6 +158,30 @@ pub struct Site {
     /// Client push settings (the two site components).
     #[serde(default)]
     pub push: PushSettings,
+    /// Hierarchy settings (kept with the site that changed them).
+    #[serde(default)]
+    pub hierarchy: HierarchySettings,
+    /// Active Directory System Discovery enabled (automatic push targets discovered resources).
+    #[serde(default)]
+    pub system_discovery: bool,
+    /// Blocked devices (names).
+    #[serde(default)]
+    pub blocked_devices: Vec<String>,
+    /// Software update points.
+    #[serde(default, rename = "software_update_point")]
+    pub software_update_points: Vec<SoftwareUpdatePoint>,
+    /// Client version published to the software update point ("" = never published).
+    #[serde(default)]
+    pub software_update_client_version: String,
+    /// Distribution points (FQDNs).
+    #[serde(default)]
+    pub distribution_points: Vec<String>,
+    /// Device collections by name.
+    #[serde(default = "default_collections")]
+    pub collections: Vec<String>,
+    /// Legacy packages.
+    #[serde(default, rename = "package")]
+    pub packages: Vec<Package>,
 }
 
 fn default_version() -> String {

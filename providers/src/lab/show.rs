@@ -34,6 +34,7 @@ pub fn summary(e: &Estate) -> String {
             "  accounts: {accounts:?}; network access: {:?}",
             site.network_access_accounts
         );
+        site_settings(&mut s, site);
     }
     for b in &e.boundaries {
         let _ = writeln!(
@@ -105,4 +106,48 @@ pub fn summary(e: &Estate) -> String {
     }
     let _ = writeln!(s, "scripts run since reset: {}", e.scripts_run);
     s
+}
+
+/// The settings of the site-side deployment methods: hierarchy settings, discovery, blocked
+/// devices, software update points and the published client, packages and their content.
+fn site_settings(s: &mut String, site: &super::model::Site) {
+    let h = &site.hierarchy;
+    let _ = writeln!(
+        s,
+        "  hierarchy: auto upgrade={} within {} days exclude servers={} pre-production={} ({:?}); approval={}; auto-resolve conflicts={}",
+        h.auto_upgrade,
+        h.auto_upgrade_days,
+        h.exclude_servers,
+        h.pre_production,
+        h.pre_production_collection,
+        h.approval_method,
+        h.auto_resolve_conflicts
+    );
+    let _ = writeln!(
+        s,
+        "  system discovery={} blocked devices={:?}",
+        site.system_discovery, site.blocked_devices
+    );
+    for u in &site.software_update_points {
+        let _ = writeln!(
+            s,
+            "  software update point {} ports {}/{} ssl={}",
+            u.server, u.http_port, u.https_port, u.ssl
+        );
+    }
+    let _ = writeln!(
+        s,
+        "  software update-based installation={} published client={:?} (site client {})",
+        site.software_update_installation, site.software_update_client_version, site.version
+    );
+    for p in &site.packages {
+        let _ = writeln!(
+            s,
+            "  package {} {:?} source={:?} on {:?}",
+            p.id, p.name, p.source, p.distributed_to
+        );
+        for g in &p.programs {
+            let _ = writeln!(s, "    program {:?}: {}", g.name, g.command_line);
+        }
+    }
 }

@@ -47,6 +47,15 @@ pub fn lab() -> (TempDir, Lab) {
     lab_with("")
 }
 
+/// A lab seeded from `examples/<name>` as it is.
+pub fn example_lab(name: &str) -> (TempDir, Lab) {
+    let tmp = TempDir::new().unwrap();
+    copy_dir(&Path::new(EXAMPLE).join("..").join(name), tmp.path());
+    let lab = Lab::open(tmp.path(), &tmp.path().join(".cmdeploy"));
+    lab.reset().unwrap();
+    (tmp, lab)
+}
+
 pub fn ok(lab: &Lab, host: &str, line: &str) -> Value {
     lab.console(host, line)
         .unwrap_or_else(|e| panic!("`{line}` on {host} failed: {e}"))

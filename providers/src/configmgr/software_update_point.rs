@@ -1,0 +1,292 @@
+//! `software_update_point`: a site's software update point (the WSUS server clients use) and the
+//! rules software update-based client installation puts on the Windows Update GPO: its
+//! `WUServer` must name the server exactly as the site system is configured (FQDN or short
+//! name), with its scheme and port — 8530/8531 or 80/443, HTTPS = HTTP + 1 except 80/443
+//! (configmgr.md §2.7, §3.3, §6 rules 14 and 22; seed 000 "How to Install Configuration Manager
+//! Clients by Using Software Update-Based Installation"; PSRef Add-/Set-/Get-/Remove-
+//! CMSoftwareUpdatePoint).
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use cmdeploy_engine::diagnostics::{Diagnostic, Diagnostics};
+use cmdeploy_engine::provider::{
+    Applied, Context, DecodeInput, Decoded, Kind, Observed, OpAction, Operation, ReadRequest,
+    ReadResult, RemoteError,
+};
+use cmdeploy_engine::resource::{Resource, ResourceSet};
+use cmdeploy_engine::spanned::Spanned;
+
+use crate::kit;
+use crate::powershell::{Call, Target};
+
+/// `[software_update_point.NAME]`.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SoftwareUpdatePointSpec {
+    /// Key of the site the role belongs to (software update-based installation needs the active
+    /// software update point of a primary site).
+    pub site: Spanned<String>,
+    /// The site system server as ConfigMgr holds it: an FQDN (`server1.contoso.com`) or a short
+    /// name (`server1`). Clients' `WUServer` must use the same form.
+    pub server: Spanned<String>,
+    /// WSUS HTTP port: 8530 (custom web site, default) or 80 (default web site).
+    #[serde(default = "http")]
+    pub http_port: Spanned<u16>,
+    /// WSUS HTTPS port: 8531 with 8530, 443 with 80.
+    #[serde(default = "https")]
+    pub https_port: Spanned<u16>,
+    /// Require SSL between clients and the software update point (`-WsusSsl`).
+    #[serde(default)]
+    pub ssl: bool,
+}
+
+fn http() -> Spanned<u16> {
+    Spanned::detached(8530)
+}
+
+fn https() -> Spanned<u16> {
+    Spanned::detached(8531)
+}
+
+/// The WSUS port rule: 80 goes with 443; any other HTTP port with HTTPS = HTTP + 1.
+pub fn ports_consistent(http: u16, https: u16) -> bool {
+    if http == 80 {
+        https == 443
+    } else {
+        u32::from(https) == u32::from(http) + 1
+    }
+}
+
+/// The `WUServer` URL clients of a software update point must use: `http://server:port`, or
+/// `https://server:port` when it requires SSL.
+pub fn expected_url(server: &str, http_port: u16, https_port: u16, ssl: bool) -> String {
+    if ssl {
+        format!("https://{server}:{https_port}")
+    } else {
+        format!("http://{server}:{http_port}")
+    }
+}
+
+/// Scheme, host and port of a WSUS URL (the default port of the scheme when none is given).
+fn parts(url: &str) -> Option<(String, String, u16)> {
+    let (scheme, rest) = url.split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    let authority = rest.split('/').next()?;
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((h, p)) => (h, p.parse().ok()?),
+        None => (authority, if scheme == "https" { 443 } else { 80 }),
+    };
+    Some((scheme, host.to_ascii_lowercase(), port))
+}
+
+/// The `software_update_point` kind.
+pub struct SoftwareUpdatePointKind;
+
+#[async_trait::async_trait]
+impl Kind for SoftwareUpdatePointKind {
+    fn name(&self) -> &'static str {
+        "software_update_point"
+    }
+
+    fn description(&self) -> &'static str {
+        "A software update point (WSUS server name form, ports, SSL); the Windows Update GPO's WUServer is checked against it."
+    }
+
+    fn schema(&self, generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        generator.subschema_for::<SoftwareUpdatePointSpec>()
+    }
+
+    fn decode(&self, input: DecodeInput<'_>) -> Result<Decoded, Vec<Diagnostic>> {
+        let file = input.file.clone();
+        let span = input.span.clone();
+        let spec: SoftwareUpdatePointSpec = kit::decode_typed(input, "software_update_point")?;
+        let (http, https) = (spec.http_port.value, spec.https_port.value);
+        if !ports_consistent(http, https) {
+            return Err(vec![Diagnostic::error("cmdeploy::software_update_point::ports", format!("WSUS ports {http}/{https} do not go together"))
+                .with_help("WSUS listens on 80/443 (default web site) or 8530/8531 (custom web site); with HTTP 80 HTTPS is 443, otherwise HTTPS is HTTP+1 (configmgr.md §3.3)")
+                .at_span(&file, super::span_or(&spec.https_port.span, &span))]);
+        }
+        let server = spec.server.value.to_lowercase();
+        let mut attrs = serde_json::Map::new();
+        attrs.insert("server".into(), json!(server));
+        attrs.insert("http_port".into(), json!(http));
+        attrs.insert("https_port".into(), json!(https));
+        attrs.insert("ssl".into(), json!(spec.ssl));
+        let (connection, reference, meta) = super::site_binding(&spec.site, true);
+        let mut d = Decoded::new(attrs, connection, server);
+        d.references.extend(reference);
+        d.force_new.insert("server".into());
+        d.meta = meta;
+        d.attr_spans
+            .insert("server".into(), spec.server.span.clone());
+        Ok(d)
+    }
+
+    fn validate(&self, resources: &ResourceSet, out: &mut Diagnostics) {
+        let sups: Vec<&std::sync::Arc<Resource>> =
+            resources.of_kind("software_update_point").collect();
+        check_installation_sites(resources, &sups, out);
+        if sups.is_empty() {
+            return;
+        }
+        let urls: Vec<String> = sups
+            .iter()
+            .map(|s| {
+                let port = |a: &str| s.attrs.get(a).and_then(Value::as_u64).unwrap_or(0) as u16;
+                expected_url(
+                    s.str_attr("server").unwrap_or(""),
+                    port("http_port"),
+                    port("https_port"),
+                    s.attrs.get("ssl").and_then(Value::as_bool).unwrap_or(false),
+                )
+            })
+            .collect();
+        for gpo in resources.of_kind("gpo") {
+            let Some(url) = gpo
+                .attrs
+                .get("windows_update")
+                .and_then(|w| w.get("WUServer"))
+                .and_then(|v| v.get("value"))
+                .and_then(Value::as_str)
+            else {
+                continue;
+            };
+            let matches =
+                parts(url).is_some_and(|have| urls.iter().any(|u| parts(u) == Some(have.clone())));
+            if !matches {
+                out.push(
+                    Diagnostic::error("cmdeploy::gpo::wsus_url", format!("WUServer `{url}` of {} does not match the software update point ({})", gpo.address, urls.join(" or ")))
+                        .with_help("the intranet update service location must name the software update point exactly as the site system is configured (FQDN or short name) with its port and scheme (seed 000, software update-based installation; configmgr.md §3.3)")
+                        .at(gpo.attr_loc("windows_update.WUServer")),
+                );
+            }
+        }
+    }
+
+    async fn read(&self, ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> {
+        kit::read_by_site(
+            ctx,
+            requests,
+            |script, code, r| {
+                let server = r
+                    .desired
+                    .as_ref()
+                    .and_then(|d| d.str_attr("server").map(str::to_string))
+                    .or_else(|| r.prior.as_ref().map(|p| p.id.clone()))
+                    .unwrap_or_default();
+                script.push(
+                    Call::new("Get-CMSoftwareUpdatePoint")
+                        .arg("SiteCode", code)
+                        .arg("SiteSystemServerName", server),
+                )
+            },
+            |connection, script, out, id, _r| {
+                let v = kit::value_of(connection, script, out, *id)?;
+                Ok(kit::items(v).into_iter().next().map(observe))
+            },
+        )
+        .await
+    }
+
+    async fn apply(&self, ctx: &Context, op: Operation) -> Result<Applied, RemoteError> {
+        let code = kit::site_code(ctx, &kit::meta_of(op.desired.as_ref(), op.prior.as_ref()));
+        let target = Target::SiteServer {
+            site_code: code.clone(),
+        };
+        if op.action == OpAction::Delete {
+            let server = op.prior.as_ref().map(|p| p.id.clone()).unwrap_or_default();
+            let remove = Call::new("Remove-CMSoftwareUpdatePoint")
+                .arg("SiteCode", code.as_str())
+                .arg("SiteSystemServerName", server.as_str())
+                .switch("Force");
+            kit::run_writes(ctx, &op.connection, target, vec![remove]).await?;
+            return Ok(Applied {
+                id: server,
+                attrs: Default::default(),
+            });
+        }
+        let d = op.desired.clone().ok_or_else(|| {
+            RemoteError::new(
+                op.connection.host(),
+                "provider bug: a create or update without a desired resource",
+            )
+        })?;
+        let server = d.str_attr("server").unwrap_or("").to_string();
+        let call = if op.action == OpAction::Create {
+            Call::new("Add-CMSoftwareUpdatePoint")
+                .arg("SiteCode", code.as_str())
+                .arg("SiteSystemServerName", server.as_str())
+                .arg("WsusIisPort", d.attrs["http_port"].clone())
+                .arg("WsusIisSslPort", d.attrs["https_port"].clone())
+                .arg("WsusSsl", d.attrs["ssl"].clone())
+                .arg("ClientConnectionType", "Intranet")
+        } else {
+            Call::new("Set-CMSoftwareUpdatePoint")
+                .arg("SiteCode", code.as_str())
+                .arg("SiteSystemServerName", server.as_str())
+                .arg("HttpPort", d.attrs["http_port"].clone())
+                .arg("HttpsPort", d.attrs["https_port"].clone())
+                .arg("EnableSsl", d.attrs["ssl"].clone())
+        };
+        kit::run_writes(ctx, &op.connection, target, vec![call]).await?;
+        kit::read_back(
+            &SoftwareUpdatePointKind,
+            ctx,
+            &op,
+            &format!("software update point {server}"),
+        )
+        .await
+    }
+}
+
+/// Software update-based installation needs the active software update point of a primary
+/// site: refused on a secondary site, and — when the manifest declares software update points —
+/// on a site that has none (configmgr.md §6 rule 14).
+fn check_installation_sites(
+    resources: &ResourceSet,
+    sups: &[&std::sync::Arc<Resource>],
+    out: &mut Diagnostics,
+) {
+    for site in resources.of_kind("site") {
+        if site.attrs.get("software_update_installation") != Some(&json!(true)) {
+            continue;
+        }
+        let key = site.address.name.as_str();
+        let has_sup = sups
+            .iter()
+            .any(|s| s.meta.get("site").and_then(Value::as_str) == Some(key));
+        let problem = if site.str_attr("type") == Some("secondary") {
+            format!("{} is a secondary site", site.address)
+        } else if !sups.is_empty() && !has_sup {
+            format!(
+                "{} has no software update point in the manifest",
+                site.address
+            )
+        } else {
+            continue;
+        };
+        out.push(
+            Diagnostic::error("cmdeploy::software_update_point::primary_site", format!("software update-based client installation is enabled but {problem}"))
+                .with_help("it needs the active software update point of a primary site, the same WSUS server clients use for software updates (seed 000, software update-based installation; configmgr.md §6 rule 14)")
+                .at(site.attr_loc("software_update_installation")),
+        );
+    }
+}
+
+fn observe(v: &Value) -> Observed {
+    let server = kit::s(v, "NetworkOSPath")
+        .trim_start_matches('\\')
+        .to_lowercase();
+    let n = |p: &str| kit::prop(v, p).map(|p| kit::n(p, "Value")).unwrap_or(0);
+    let mut attrs = serde_json::Map::new();
+    attrs.insert("server".into(), json!(server));
+    attrs.insert("http_port".into(), json!(n("WSUSIISPort")));
+    attrs.insert("https_port".into(), json!(n("WSUSIISSSLPort")));
+    attrs.insert("ssl".into(), json!(n("SSLWSUS") != 0));
+    Observed {
+        id: server,
+        attrs,
+        notes: Vec::new(),
+    }
+}

@@ -1,0 +1,224 @@
+//! The site-side deployment methods end to end against the lab (examples/upgrade): the client
+//! upgrade package and program, site settings, software update-based installation. Plan, apply,
+//! converge, and drift after console changes; and the rules each method brings, as diagnostics.
+
+mod common;
+
+use common::Project;
+
+fn console(p: &Project, statement: &str) {
+    p.run(&["lab", "console", "--connection", "cm01", statement])
+        .code(0);
+}
+
+#[test]
+fn plan_apply_converge_and_drift_after_console_changes() {
+    let p = Project::example("upgrade");
+    p.run(&["lab", "reset"]).code(0);
+    let plan = p.run(&["plan", "--detailed-exitcode"]).code(2);
+    for part in [
+        "Later Version of Client Package Detected: the site's client is 5.00.9128.1000, the software update point holds client 5.00.9122.1000",
+        "published_client_current = false -> true",
+        "documents no package deployment cmdlet",
+        "+ command_line        = \"/noservice SMSSITECODE=AUTO\"",
+        "blocked_devices                             = [] -> [\"LAPTOP07\"]",
+        "http_port  = 80 -> 8530",
+        "Plan: 3 to add, 4 to change, 0 to destroy.",
+    ] {
+        assert!(plan.stdout.contains(part), "{part:?} in\n{}", plan.stdout);
+    }
+    assert!(
+        plan.stderr
+            .contains("cmdeploy::client_upgrade_package::deployment_manual"),
+        "{}",
+        plan.stderr
+    );
+    p.run(&["apply", "--auto-approve"]).code(0);
+    let again = p.run(&["plan", "--detailed-exitcode"]).code(0);
+    assert!(again.stdout.contains("No changes."), "{}", again.stdout);
+    p.run(&["drift"]).code(0);
+
+    // Behind cmdeploy's back: the program's command line changes, a device is unblocked, system
+    // discovery is turned off, the content leaves the distribution point.
+    console(&p, "Set-CMProgram -PackageName 'Configuration Manager Client Upgrade' -ProgramName 'Configuration Manager agent silent upgrade' -StandardProgram -CommandLine 'CCMSETUP.EXE /noservice'");
+    console(&p, "Unblock-CMDevice -DeviceName LAPTOP07");
+    console(
+        &p,
+        "Set-CMDiscoveryMethod -ActiveDirectorySystemDiscovery -SiteCode ABC -Enabled $false",
+    );
+    let id = p.console_json("cm01", "Get-CMPackage | ConvertTo-Json")["PackageID"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    console(
+        &p,
+        &format!("Remove-CMContentDistribution -PackageId {id} -DistributionPointName dp01.contoso.com -Force"),
+    );
+    let drift = p.run(&["drift"]).code(2);
+    for part in [
+        "client_upgrade_package.upgrade changed outside cmdeploy",
+        "command_line: \"/noservice SMSSITECODE=AUTO\" -> \"/noservice\"",
+        "site_settings.ABC changed outside cmdeploy",
+        "blocked_devices: [\"LAPTOP07\"] -> []",
+        "system_discovery: true -> false",
+        "distribution_points: [\"dp01.contoso.com\"] -> []",
+    ] {
+        assert!(drift.stdout.contains(part), "{part:?} in\n{}", drift.stdout);
+    }
+    p.run(&["apply", "--auto-approve"]).code(0);
+    p.run(&["drift"]).code(0);
+}
+
+#[test]
+fn missing_content_on_a_distribution_point_is_distributed_again() {
+    let p = Project::example("upgrade");
+    p.run(&["lab", "reset"]).code(0);
+    p.run(&["apply", "--auto-approve"]).code(0);
+    // The package is deleted at the console: plan creates it again, with its content.
+    let v = p.console_json("cm01", "Get-CMPackage | ConvertTo-Json");
+    let id = v["PackageID"].as_str().unwrap().to_string();
+    console(&p, &format!("Remove-CMPackage -Id {id} -Force"));
+    let plan = p.run(&["plan", "--detailed-exitcode"]).code(2);
+    assert!(
+        plan.stdout
+            .contains("client_upgrade_package.upgrade will be created"),
+        "{}",
+        plan.stdout
+    );
+    p.run(&["apply", "--auto-approve"]).code(0);
+    let on = p
+        .run(&[
+            "lab",
+            "console",
+            "--connection",
+            "cm01",
+            "Get-CMDeploymentPackage -DistributionPointName dp01.contoso.com | ConvertTo-Json",
+        ])
+        .code(0);
+    assert!(
+        on.stdout.contains("Configuration Manager Client Upgrade"),
+        "{}",
+        on.stdout
+    );
+}
+
+fn refused(p: &Project, code: &str, parts: &[&str]) {
+    let out = p.run(&["validate"]).code(1);
+    assert!(out.stderr.contains(code), "{code} in\n{}", out.stderr);
+    for part in parts {
+        assert!(out.stderr.contains(part), "{part:?} in\n{}", out.stderr);
+    }
+}
+
+#[test]
+fn automatic_push_without_system_discovery_is_refused() {
+    let p = Project::example("upgrade");
+    p.edit(
+        "settings.toml",
+        "system_discovery = true",
+        "system_discovery = false",
+    );
+    refused(
+        &p,
+        "cmdeploy::site_settings::push_needs_discovery",
+        &[
+            "client_push.ABC enables automatic site-wide client push",
+            "settings.toml:7",
+            "rule 12",
+        ],
+    );
+}
+
+#[test]
+fn wsus_url_must_use_the_software_update_points_name_form_and_port() {
+    let p = Project::example("upgrade");
+    p.edit(
+        "software_updates.toml",
+        "server = \"http://server1.contoso.com:8530\"",
+        "server = \"http://server1:8530\"",
+    );
+    refused(
+        &p,
+        "cmdeploy::gpo::wsus_url",
+        &["WUServer `http://server1:8530` of gpo.wsus does not match the software update point (http://server1.contoso.com:8530)", "FQDN or short name"],
+    );
+    let p = Project::example("upgrade");
+    // HTTPS while the software update point does not require SSL.
+    p.edit(
+        "software_updates.toml",
+        "\"http://server1.contoso.com:8530\"",
+        "\"https://server1.contoso.com:8531\"",
+    );
+    refused(&p, "cmdeploy::gpo::wsus_url", &["does not match"]);
+}
+
+#[test]
+fn software_update_point_ports_follow_the_http_plus_one_rule() {
+    let p = Project::example("upgrade");
+    p.edit(
+        "software_updates.toml",
+        "https_port = 8531",
+        "https_port = 443",
+    );
+    refused(
+        &p,
+        "cmdeploy::software_update_point::ports",
+        &["WSUS ports 8530/443 do not go together", "HTTP+1"],
+    );
+}
+
+#[test]
+fn site_settings_and_package_values_are_checked() {
+    let p = Project::example("upgrade");
+    p.edit("settings.toml", "days = 7", "days = 45");
+    refused(&p, "cmdeploy::site_settings::upgrade_days", &["1 to 31"]);
+
+    let p = Project::example("upgrade");
+    p.edit(
+        "upgrade.toml",
+        "command_line = \"/noservice SMSSITECODE=AUTO\"",
+        "command_line = \"SMSSITECODE=AUTO /noservice\"",
+    );
+    refused(&p, "cmdeploy::ccmsetup::order", &["program command line"]);
+
+    let p = Project::example("upgrade");
+    p.edit(
+        "upgrade.toml",
+        "source = '\\\\cm01.contoso.com",
+        "source = 'C:",
+    );
+    refused(
+        &p,
+        "cmdeploy::client_upgrade_package::source",
+        &["network path"],
+    );
+
+    let p = Project::example("upgrade");
+    p.write(
+        "more_settings.toml",
+        "[site_settings.XYZ]\nsite = \"ABC\"\napproval = \"manual\"\n",
+    );
+    refused(
+        &p,
+        "cmdeploy::site_settings::hierarchy_twice",
+        &["both set hierarchy settings"],
+    );
+}
+
+#[test]
+fn software_update_based_installation_needs_a_primary_sites_software_update_point() {
+    let p = Project::example("upgrade");
+    p.remove_table("software_updates.toml", "[software_update_point.server1]");
+    p.write(
+        "other_sup.toml",
+        "[site.XYZ]\ntype = \"primary\"\nserver = \"cm02.contoso.com\"\nconnection = \"cm01\"\n\n[software_update_point.cm02]\nsite = \"XYZ\"\nserver = \"cm02.contoso.com\"\n",
+    );
+    refused(
+        &p,
+        "cmdeploy::software_update_point::primary_site",
+        &[
+            "site.ABC has no software update point in the manifest",
+            "site.toml:9",
+        ],
+    );
+}
