@@ -273,3 +273,18 @@ pub fn current_attr(op: &cmdeploy_engine::provider::Operation, attr: &str) -> Op
         .and_then(|o| from(&o.attrs))
         .or_else(|| op.prior.as_ref().and_then(|p| from(&p.attributes)))
 }
+
+/// The resources of `kind` whose resolved connection is `connection` (same key): the objects a
+/// connection already manages, which tell what it is (a site server, a domain controller).
+pub fn resources_on<'a>(
+    ctx: &'a Context,
+    kind: &'a str,
+    connection: &'a Connection,
+) -> impl Iterator<Item = &'a Arc<cmdeploy_engine::resource::Resource>> + 'a {
+    ctx.resources.of_kind(kind).filter(move |r| {
+        ctx.resources
+            .connections
+            .get(&r.address)
+            .is_some_and(|c| c.key == connection.key)
+    })
+}

@@ -23,14 +23,7 @@ use crate::powershell::{Call, Script, Target};
 /// The domains (lower case, sorted) of the `gpo` resources whose connection is `connection`:
 /// GPOs are imported through a connection that already manages a GPO of the domain.
 pub fn domains_on(ctx: &Context, connection: &Connection) -> BTreeSet<String> {
-    ctx.resources
-        .of_kind("gpo")
-        .filter(|r| {
-            ctx.resources
-                .connections
-                .get(&r.address)
-                .is_some_and(|c| c.key == connection.key)
-        })
+    kit::resources_on(ctx, "gpo", connection)
         .filter_map(|r| r.meta.get("domain").and_then(Value::as_str))
         .map(str::to_lowercase)
         .collect()
