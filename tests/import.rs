@@ -34,6 +34,101 @@ members = ["Lab Range"]
 [[site.account]]
 user_name = 'CONTOSO\svc-lab'
 password = { file = "lab-secrets/lab-account.txt" }
+
+[[gpo]]
+id = "6b1a3c2d-4e5f-4a6b-8c7d-0e1f2a3b4c5d"
+name = "Lab Client Install"
+domain = "contoso.com"
+
+[[gpo.value]]
+key = 'HKLM\Software\Policies\Microsoft\ccmsetup'
+value_name = "SetupParameters"
+type = "String"
+value = "SMSSITECODE=ABC FSP=fspserver.contoso.com"
+
+[[gpo.value]]
+key = 'HKLM\Software\Policies\Microsoft\ccmsetup'
+value_name = "NoDefAutoAssign"
+type = "DWord"
+value = 1
+
+[[gpo.value]]
+key = 'HKLM\Software\Microsoft\SMS\Mobile Client'
+value_name = "GPRequestedSiteAssignmentCode"
+type = "String"
+value = "ABC"
+
+[[gpo.value]]
+key = 'HKLM\Software\Microsoft\SMS\Mobile Client'
+value_name = "GPSiteAssignmentRetryInterval(Min)"
+type = "DWord"
+value = 30
+
+[[gpo.value]]
+key = 'HKLM\Software\Microsoft\SMS\Mobile Client'
+value_name = "GPSiteAssignmentRetryDuration(Hour)"
+type = "DWord"
+value = 12
+
+[[gpo.value]]
+key = 'HKLM\Software\Policies\Microsoft\Windows\WindowsUpdate'
+value_name = "WUServer"
+type = "String"
+value = "http://server1.contoso.com:8530"
+
+[[gpo.value]]
+key = 'HKLM\Software\Policies\Microsoft\Windows\WindowsUpdate'
+value_name = "WUStatusServer"
+type = "String"
+value = "http://server1.contoso.com:8530"
+
+[[gpo.value]]
+key = 'HKLM\Software\Policies\Microsoft\Windows\WindowsUpdate\AU'
+value_name = "UseWUServer"
+type = "DWord"
+value = 1
+
+[[gpo.link]]
+target = "OU=Branch1,DC=contoso,DC=com"
+
+[[gpo.link]]
+target = "OU=Servers,DC=contoso,DC=com"
+
+# The real "Install ConfigMgr Client" GPO's typo (shared/corpus): imported commented out.
+[[gpo]]
+id = "f28c3c29-e501-47e7-9e60-9a3d94715b70"
+name = "Legacy Client Install"
+domain = "contoso.com"
+
+[[gpo.value]]
+key = 'HKLM\Software\Policies\Microsoft\ccmsetup'
+value_name = "SetupParameters"
+type = "String"
+value = "/logon /mp:mpserver.contoso.com SMSSITECODE=ABC SMSMP=mpserver.contoso.com FSP=fspserver.contoso.com DNSSUFIX=contoso.com"
+
+[[gpo.value]]
+key = 'HKLM\Software\Policies\Microsoft\ccmsetup'
+value_name = "NoDefAutoAssign"
+type = "DWord"
+value = 1
+
+[[gpo.link]]
+target = "OU=Workstations,DC=contoso,DC=com"
+
+# Not cmdeploy's business: never imported.
+[[gpo]]
+id = "0c0ffee0-0000-4000-8000-000000000001"
+name = "Desktop Wallpaper"
+domain = "contoso.com"
+
+[[gpo.value]]
+key = 'HKCU\Control Panel\Desktop'
+value_name = "Wallpaper"
+type = "String"
+value = 'C:\Windows\Web\contoso.jpg'
+
+[[gpo.link]]
+target = "OU=Workstations,DC=contoso,DC=com"
 "#;
 
 /// Contoso without the push settings, clients and imaging, its managed part applied, and the
@@ -87,6 +182,69 @@ fn import_then_plan_is_a_no_op_and_the_file_validates() {
             "{address} not in state"
         );
     }
+}
+
+#[test]
+fn gpos_with_configmgr_policies_are_imported_from_the_domain_controller() {
+    let p = seeded();
+    let run = p
+        .run_env(
+            &["import", "--connection", "dc01", "--out", "gpos.toml"],
+            &[("SOURCE_DATE_EPOCH", "0")],
+        )
+        .code(0);
+    assert!(run.stdout.contains("Imported 2 objects"), "{}", run.stdout);
+    assert!(run.stdout.contains("1 bound in state"), "{}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("gpo.legacy_client_install is written commented out")
+            && run.stderr.contains("DNSSUFIX"),
+        "{}",
+        run.stderr
+    );
+    let toml = p.read("gpos.toml");
+    assert!(!toml.contains("Desktop Wallpaper"), "{toml}");
+    assert!(
+        !toml.contains("ConfigMgr Software Update Point"),
+        "managed GPOs stay out"
+    );
+    p.run(&["validate"]).code(0);
+    p.run(&["plan", "--detailed-exitcode"]).code(0);
+    p.run(&["drift"]).code(0);
+    insta::assert_snapshot!("imported_gpos_toml", toml);
+    let state = p.read(".cmdeploy/state.json");
+    assert!(state.contains("\"gpo.lab_client_install\""));
+    assert!(!state.contains("legacy_client_install"));
+    // GPOs are not read through the site server, nor site objects through the DC.
+    let run = import(&p, &["--kinds", "gpo"]).code(1);
+    assert!(
+        run.stderr
+            .contains("`gpo` objects are not read through connection cm01"),
+        "{}",
+        run.stderr
+    );
+    // Fixing the typo and uncommenting the table: the next apply corrects the GPO.
+    let fixed = toml
+        .split("# [gpo.legacy_client_install]")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .map(|l| l.strip_prefix("# ").unwrap_or(l))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .replace("DNSSUFIX", "DNSSUFFIX");
+    p.write(
+        "gpos.toml",
+        &format!("{toml}\n[gpo.legacy_client_install]{fixed}\n"),
+    );
+    let plan = p.run(&["plan", "--detailed-exitcode"]).code(2);
+    assert!(
+        plan.stdout.contains("gpo.legacy_client_install"),
+        "{}",
+        plan.stdout
+    );
+    p.run(&["apply", "--auto-approve"]).code(0);
+    p.run(&["plan", "--detailed-exitcode"]).code(0);
 }
 
 #[test]

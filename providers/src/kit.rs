@@ -347,3 +347,18 @@ pub fn listed(
     out.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
     out
 }
+
+/// The resources of `kind` whose resolved connection is `connection` (same key): the objects a
+/// connection already manages, which tell what it is (a site server, a domain controller).
+pub fn resources_on<'a>(
+    ctx: &'a Context,
+    kind: &'a str,
+    connection: &'a Connection,
+) -> impl Iterator<Item = &'a Arc<cmdeploy_engine::resource::Resource>> + 'a {
+    ctx.resources.of_kind(kind).filter(move |r| {
+        ctx.resources
+            .connections
+            .get(&r.address)
+            .is_some_and(|c| c.key == connection.key)
+    })
+}

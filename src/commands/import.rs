@@ -9,6 +9,10 @@
 //! Accounts are written without `password`: ConfigMgr cannot return passwords, and a resource
 //! without one keeps the account's password as it is (see `cmdeploy_providers::configmgr::account`).
 //! The file says which secret reference to add to start managing it.
+//!
+//! An object whose table would not validate (a GPO whose SetupParameters has a typo, say) is
+//! written commented out with its problems and not bound; the command warns and still exits 0,
+//! like an object whose plan is not a no-op.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -72,9 +76,20 @@ pub async fn run(dir: &Path, args: ImportArgs, out: Output) -> Result<i32, Failu
         .filter(|k| k.importable() && k.imports_from(&s.ctx, &connection))
         .collect();
     let extra = list(&s, &connection, &extra_kinds).await?;
-    let selected = import::select(listed, extra, &resources, &state).map_err(|e| {
+    let mut selected = import::select(listed, extra, &resources, &state).map_err(|e| {
         Failure::Message(format!("{e}; import its kind too (--kinds), or declare it"))
     })?;
+    // A table that would not validate is written commented out, so the file still loads.
+    for x in &mut selected {
+        if let Some(kind) = s.registry.get(&x.address.kind) {
+            x.problems = import::problems(
+                x,
+                kind.as_ref(),
+                &s.project.config.variables,
+                &s.project.dir,
+            );
+        }
+    }
     let names: Vec<&str> = kinds.iter().map(|k| k.name()).collect();
     if selected.is_empty() {
         println!(
@@ -138,7 +153,7 @@ fn chosen_kinds(
             .map(|k| k.name())
             .collect();
         return Err(Failure::Message(format!(
-            "nothing can be imported through connection {}: {} import through a site server connection (one a [site] resource uses)",
+            "nothing can be imported through connection {}: {} import through a site server connection (one a [site] resource uses), gpo through a domain controller connection (one a [gpo] resource uses)",
             connection.key,
             importable.join(", ")
         )));
@@ -236,7 +251,11 @@ async fn bind(
     for a in replaced {
         state.resources.remove(&a.to_string());
     }
-    let wanted: Vec<Address> = selected.iter().map(|x| x.address.clone()).collect();
+    let wanted: Vec<Address> = selected
+        .iter()
+        .filter(|x| x.problems.is_empty())
+        .map(|x| x.address.clone())
+        .collect();
     let planned = s.plan_with(state, Some(&wanted), BTreeMap::new(), 10).await;
     adopt(
         &planned.plan,
@@ -281,6 +300,14 @@ fn report(selected: &[Selected], bound: &BTreeMap<Address, Vec<String>>, path: &
             .map(|b| format!(", needed by {b}"))
             .unwrap_or_default();
         println!("  {} ({}{by})", x.address, x.object.origin);
+    }
+    for x in selected.iter().filter(|x| !x.problems.is_empty()) {
+        eprintln!(
+            "{} {} is written commented out and not bound in state: it would not validate ({}); fix it and uncomment it",
+            out.paint("\x1b[33;1m", "warning:"),
+            x.address,
+            x.problems.join("; ")
+        );
     }
     let unbound: Vec<(&Address, &Vec<String>)> =
         bound.iter().filter(|(_, d)| !d.is_empty()).collect();

@@ -5,12 +5,14 @@
 //! to other objects (by *their* natural keys). [`select`] then keeps only what is unmanaged (not
 //! declared in the manifests, not bound in state), gives each object a stable, unique table key,
 //! and rewrites references into table keys, so the written manifest has the right graph.
-//! [`render`] writes the selection as commented TOML.
+//! [`problems`] decodes each chosen table as `validate` would, and [`render`] writes the selection
+//! as commented TOML, tables that would not validate commented out with their problems.
 //!
 //! Binding the objects in state is not done here: the caller reloads the project with the new
 //! file, refreshes the imported addresses and adopts them with [`crate::apply::adopt`], which
 //! records only resources whose plan is a no-op.
 
+mod check;
 mod render;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -21,6 +23,7 @@ use crate::address::Address;
 use crate::resource::ResourceSet;
 use crate::state::State;
 
+pub use check::problems;
 pub use render::{render, RenderInput};
 
 /// One object a kind found on a connection, in manifest form.
@@ -64,6 +67,9 @@ pub struct Selected {
     pub object: Imported,
     /// Set when the object was imported only because a selected object refers to it.
     pub required_by: Option<Address>,
+    /// Why its table would not validate (see [`problems`]); when not empty the table is written
+    /// commented out, with these reasons, and the object is not bound in state.
+    pub problems: Vec<String>,
 }
 
 /// Why nothing can be written.
@@ -203,6 +209,7 @@ pub fn select(
             address,
             object,
             required_by,
+            problems: Vec::new(),
         });
     }
     out.sort_by(|a, b| a.address.cmp(&b.address));

@@ -19,7 +19,8 @@ pub struct RenderInput<'a> {
 }
 
 /// Renders the manifest text: a header, then one `[kind.key]` table per object with a comment
-/// naming its origin, sub-tables for object-valued fields, and inline tables below that.
+/// naming its origin, sub-tables for object-valued fields, and inline tables below that. Objects
+/// with [`Selected::problems`] come last, commented out, each with its problems.
 pub fn render(input: &RenderInput<'_>) -> String {
     let on = input.date.map(|d| format!(" on {d}")).unwrap_or_default();
     let mut doc = DocumentMut::new();
@@ -34,16 +35,8 @@ pub fn render(input: &RenderInput<'_>) -> String {
             .push_str("# Nothing was found that the manifests and state do not already manage.\n");
     }
     doc.decor_mut().set_prefix(header);
+    let mut left_out = String::new();
     for s in input.selected {
-        let kind_item = doc.entry(&s.address.kind).or_insert_with(|| {
-            let mut t = Table::new();
-            t.set_implicit(true);
-            Item::Table(t)
-        });
-        let Some(kind_table) = kind_item.as_table_mut() else {
-            continue;
-        };
-        let mut table = Table::new();
         let mut comment = format!(
             "\n# imported from {} ({}){on}\n",
             input.host, s.object.origin
@@ -54,33 +47,77 @@ pub fn render(input: &RenderInput<'_>) -> String {
         for n in &s.object.notes {
             comment.push_str(&format!("# {n}\n"));
         }
-        table.decor_mut().set_prefix(comment);
-        let mut subtables = Vec::new();
-        for (k, v) in &s.object.table {
-            match v {
-                Value::Null => {}
-                Value::Object(m) => {
-                    let mut sub = Table::new();
-                    for (sk, sv) in m {
-                        if let Some(x) = value(sv) {
-                            sub.insert(sk, Item::Value(x));
-                        }
+        if s.problems.is_empty() {
+            insert(&mut doc, s, comment);
+            continue;
+        }
+        left_out.push_str(&comment);
+        for p in &s.problems {
+            left_out.push_str(&format!("# PROBLEM: {p}\n"));
+        }
+        for line in table_text(s).lines() {
+            left_out.push_str(format!("# {line}").trim_end());
+            left_out.push('\n');
+        }
+    }
+    let mut text = doc.to_string();
+    if !left_out.is_empty() {
+        text.push_str(
+            "\n# ---------------------------------------------------------------------------------\n\
+             # Commented out: the objects below would not validate as they are, so they are written\n\
+             # as read but not declared, and not bound in state. Fix each PROBLEM (the next apply\n\
+             # then corrects the object on the server), and uncomment the table.\n",
+        );
+        text.push_str(&left_out);
+    }
+    text
+}
+
+/// One object's table alone (`[kind.key]` and its sub-tables), without comments: what
+/// [`super::problems`] decodes and what a commented-out object shows.
+pub(super) fn table_text(s: &Selected) -> String {
+    let mut doc = DocumentMut::new();
+    insert(&mut doc, s, String::new());
+    doc.to_string()
+}
+
+/// Inserts `[kind.key]` with `comment` above it: scalar and list fields first, then one
+/// sub-table per object-valued field.
+fn insert(doc: &mut DocumentMut, s: &Selected, comment: String) {
+    let kind_item = doc.entry(&s.address.kind).or_insert_with(|| {
+        let mut t = Table::new();
+        t.set_implicit(true);
+        Item::Table(t)
+    });
+    let Some(kind_table) = kind_item.as_table_mut() else {
+        return;
+    };
+    let mut table = Table::new();
+    table.decor_mut().set_prefix(comment);
+    let mut subtables = Vec::new();
+    for (k, v) in &s.object.table {
+        match v {
+            Value::Null => {}
+            Value::Object(m) => {
+                let mut sub = Table::new();
+                for (sk, sv) in m {
+                    if let Some(x) = value(sv) {
+                        sub.insert(sk, Item::Value(x));
                     }
-                    subtables.push((k.clone(), sub));
                 }
-                other => {
-                    if let Some(x) = value(other) {
-                        table.insert(k, Item::Value(x));
-                    }
+                subtables.push((k.clone(), sub));
+            }
+            other => {
+                if let Some(x) = value(other) {
+                    table.insert(k, Item::Value(x));
                 }
             }
         }
-        for (k, sub) in subtables {
-            table.insert(&k, Item::Table(sub));
-        }
-        kind_table.insert(&s.address.name, Item::Table(table));
     }
-    doc.to_string()
+    for (k, sub) in subtables {
+        table.insert(&k, Item::Table(sub));
+    }
+    kind_table.insert(&s.address.name, Item::Table(table));
 }
 
 fn value(v: &Value) -> Option<toml_edit::Value> {

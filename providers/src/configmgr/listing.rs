@@ -30,14 +30,7 @@ pub struct SiteOn {
 /// The sites whose `connection` is `connection`, in key order. Site-side objects are imported
 /// through these; a connection no `site` uses is not a site server.
 pub fn sites_on(ctx: &Context, connection: &Connection) -> Vec<SiteOn> {
-    ctx.resources
-        .of_kind("site")
-        .filter(|s| {
-            ctx.resources
-                .connections
-                .get(&s.address)
-                .is_some_and(|c| c.key == connection.key)
-        })
+    kit::resources_on(ctx, "site", connection)
         .map(|s| SiteOn {
             key: s.address.name.clone(),
             code: s.str_attr("code").unwrap_or(&s.address.name).to_uppercase(),

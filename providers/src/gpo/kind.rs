@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use cmdeploy_engine::diagnostics::Diagnostic;
+use cmdeploy_engine::import::Imported;
 use cmdeploy_engine::provider::{
     Applied, Context, DecodeInput, Decoded, Kind, Observed, OpAction, Operation, ReadOutcome,
     ReadRequest, ReadResult, RemoteError,
@@ -264,6 +265,22 @@ impl Kind for GpoKind {
             notes.push(format!("by hand (no cmdlet assigns a GPSI package): in GPMC, edit this GPO › Computer Configuration › Policies › Software Settings › Software installation › New › Package › {package} › Assigned; CCMSetup.msi takes no properties there, so they come from the ConfigMgrInstallation.adm policy"));
         }
         notes
+    }
+
+    fn importable(&self) -> bool {
+        true
+    }
+
+    fn imports_from(&self, ctx: &Context, connection: &Connection) -> bool {
+        !super::listing::domains_on(ctx, connection).is_empty()
+    }
+
+    async fn list(
+        &self,
+        ctx: &Context,
+        connection: &Connection,
+    ) -> Result<Vec<Imported>, RemoteError> {
+        super::listing::gpos(ctx, connection).await
     }
 
     async fn read(&self, ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> {

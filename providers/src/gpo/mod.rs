@@ -7,8 +7,10 @@
 
 pub mod inspect;
 pub mod kind;
+pub mod listing;
 pub mod policy;
 pub mod registry_pol;
+pub mod report;
 
 use std::sync::Arc;
 

@@ -184,6 +184,7 @@ pub fn execute(estate: &mut Estate, domain: &str, cmdlet: &str, a: &Args) -> Cmd
             gp_pol::store(g, half, &pol);
             Ok(Value::Null)
         }
+        "get-gporeport" => super::gp_report::get_report(estate, domain, a),
         "get-gpinheritance" => {
             let target = a.str("Target")?;
             a.finish()?;

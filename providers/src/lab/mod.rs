@@ -17,6 +17,7 @@ pub mod exec;
 pub mod generate;
 pub mod gp;
 pub mod gp_pol;
+pub mod gp_report;
 pub mod host;
 pub mod model;
 pub mod prereq;

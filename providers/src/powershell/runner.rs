@@ -77,6 +77,7 @@ pub const ALLOWED: &[&str] = &[
     "Set-GPRegistryValue",
     "Remove-GPRegistryValue",
     "Get-GPInheritance",
+    "Get-GPOReport",
     "New-GPLink",
     "Remove-GPLink",
     // The runner's own host functions
