@@ -3,6 +3,9 @@
 //! (`cmdeploy.site_code.format` for `cmdeploy::site_code::format`): colons are not allowed in
 //! Windows paths, and ConfigMgr administrators clone this repository on Windows.
 //!
+//! Every code of the CCMSetup model (`ccmsetup::codes::ALL`) has one too, most of them as a GPO's
+//! `SetupParameters`.
+//!
 //! Each fixture is a project whose `cmdeploy validate` reports its code, with a file and line
 //! inside the fixture, and fails: errors exit 1; a warning code fails under `--strict`.
 
@@ -47,10 +50,11 @@ fn fixtures() -> Vec<(String, PathBuf)> {
 }
 
 #[test]
-fn every_required_code_has_a_fixture() {
+fn every_required_code_and_every_ccmsetup_code_has_a_fixture() {
     let have: Vec<String> = fixtures().into_iter().map(|(c, _)| c).collect();
     let missing: Vec<&&str> = REQUIRED
         .iter()
+        .chain(cmdeploy_providers::ccmsetup::codes::ALL)
         .filter(|c| !have.iter().any(|h| h == *c))
         .collect();
     assert!(missing.is_empty(), "fixtures missing for {missing:?}");
