@@ -113,15 +113,15 @@ impl Kind for ClientGroupKind {
         };
         let mut attrs = Map::new();
         attrs.insert("installed".into(), json!(true));
-        attrs.insert(
-            "site_code".into(),
-            json!(spec
-                .properties
-                .sms_site_code
-                .clone()
-                .unwrap_or_default()
-                .to_uppercase()),
-        );
+        // With SMSSITECODE=AUTO the client finds its site (AD, boundary groups); it must end up
+        // assigned to the group's site.
+        let assigned = spec
+            .properties
+            .sms_site_code
+            .clone()
+            .filter(|c| !c.eq_ignore_ascii_case("AUTO"))
+            .unwrap_or_else(|| spec.site.value.clone());
+        attrs.insert("site_code".into(), json!(assigned.to_uppercase()));
         attrs.insert("registered".into(), json!(true));
         if spec.method == Method::Internet {
             if let Some(mp) = &spec.properties.ccm_host_name {
