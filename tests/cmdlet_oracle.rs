@@ -137,7 +137,7 @@ fn every_emitted_call_matches_the_documented_syntax() {
             ("gpo.toml", "links = [\"OU=Workstations,DC=contoso,DC=com\", \"OU=Servers,DC=contoso,DC=com\"]", "links = [\"OU=Workstations,DC=contoso,DC=com\"]"),
             ("gpo.toml", "[gpo.client_settings.client_deployment]\nproperties = { SMSSITECODE = \"ABC\", FSP = \"fspserver.contoso.com\" }\n", ""),
             ("imaging.toml", "hierarchy = \"same\"", "hierarchy = \"different\""),
-            ("clients.toml", "CCMHOSTNAME = \"server1.contoso.com\"", "CCMHOSTNAME = \"server3.contoso.com\""),
+            ("clients.toml", "{ CCMHOSTNAME = \"server1.contoso.com\", SMSSIGNCERT", "{ CCMHOSTNAME = \"server3.contoso.com\", SMSSIGNCERT"),
         ],
     );
     // 3. The fallback status point moves; a group and a GPO go.

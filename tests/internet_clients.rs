@@ -16,8 +16,8 @@ fn a_new_internet_management_point_is_set_in_place() {
 
     p.edit(
         "clients.toml",
-        "CCMHOSTNAME = \"server1.contoso.com\"",
-        "CCMHOSTNAME = \"server3.contoso.com\"",
+        "{ CCMHOSTNAME = \"server1.contoso.com\", SMSSIGNCERT",
+        "{ CCMHOSTNAME = \"server3.contoso.com\", SMSSIGNCERT",
     );
     let plan = p.run(&["plan", "--detailed-exitcode"]).code(2);
     assert!(

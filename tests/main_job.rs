@@ -43,7 +43,7 @@ fn first_plan_shows_creates_and_updates_for_every_kind() {
     );
     assert!(
         plan.stdout
-            .contains("Plan: 9 to add, 7 to change, 0 to destroy."),
+            .contains("Plan: 11 to add, 8 to change, 0 to destroy."),
         "{}",
         plan.stdout
     );
@@ -95,7 +95,7 @@ fn apply_converges_and_drift_catches_a_console_change() {
     assert!(
         apply
             .stdout
-            .contains("Apply complete! Resources: 9 added, 7 changed, 0 destroyed."),
+            .contains("Apply complete! Resources: 11 added, 8 changed, 0 destroyed."),
         "{}",
         apply.stdout
     );

@@ -41,8 +41,8 @@ fn the_plan_names_unmet_push_prerequisites_and_the_lab_enforces_them() {
             .lines()
             .filter(|l| l.contains("\"Test-CmdeployPushPrerequisites\""))
             .count(),
-        1,
-        "one Script for all push targets"
+        2,
+        "one Script for the push wizard's device targets, one for the collection's members"
     );
 
     // Fix the share and the administrators: the lab still refuses the SHA-2-less OS, in the
@@ -100,4 +100,60 @@ fn a_pending_restart_on_a_host_without_a_client_is_named_in_the_plan() {
         "{}",
         plan.stdout
     );
+}
+
+#[test]
+fn push_to_a_collection_installs_its_members_and_names_the_one_that_fails() {
+    let p = Project::example("contoso");
+    // ws21 has its ADMIN$ share turned off.
+    p.edit(
+        "lab.toml",
+        "os = \"Windows 10 Enterprise\"\nlocal_admins",
+        "os = \"Windows 10 Enterprise\"\nadmin_share = false\nlocal_admins",
+    );
+    p.edit(
+        "clients.toml",
+        "collection = \"Branch Workstations\"",
+        "collection = \"Branch Workstations\"\nwait_minutes = 0",
+    );
+    p.run(&["lab", "reset"]).code(0);
+    let plan = p.run(&["plan"]).code(0);
+    assert!(
+        plan.stdout
+            .contains("~ clients_missing = [\"ws20\",\"ws21\"] -> []"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("prerequisite: the ADMIN$ share of ws21"),
+        "{}",
+        plan.stdout
+    );
+    let apply = p.run(&["apply", "--auto-approve"]).code(1);
+    let all = apply.all();
+    assert!(all.contains("Install-CMClient"), "{all}");
+    assert!(
+        all.contains("1 of its members report no client yet (ws21)"),
+        "{all}"
+    );
+    let show = p.run(&["lab", "show"]).code(0).stdout;
+    assert!(
+        show.contains("host ws20.contoso.com (contoso.com, 10.2.0.40/16) client"),
+        "{show}"
+    );
+    assert!(
+        show.contains("host ws21.contoso.com (contoso.com, 10.2.0.41/16) no client"),
+        "{show}"
+    );
+
+    // An unknown collection is a read failure naming the cmdlet, never "nothing to do".
+    p.edit(
+        "clients.toml",
+        "collection = \"Branch Workstations\"",
+        "collection = \"Branch Workstatons\"",
+    );
+    let plan = p.run(&["plan"]).code(1);
+    assert!(plan.all().contains("Get-CMDevice"), "{}", plan.all());
+    assert!(plan.all().contains("Branch Workstatons"), "{}", plan.all());
 }

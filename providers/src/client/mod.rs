@@ -6,6 +6,7 @@
 //! configmgr.md §5); client groups are first read from their site's device records.
 
 pub mod client_group;
+pub mod collection_push;
 pub mod imaging;
 pub mod probe;
 
@@ -17,4 +18,5 @@ use cmdeploy_engine::provider::Registry;
 pub fn register(r: &mut Registry) {
     r.register(Arc::new(imaging::ImagingKind));
     r.register(Arc::new(client_group::ClientGroupKind));
+    r.register(Arc::new(collection_push::CollectionPushKind));
 }

@@ -202,7 +202,13 @@ pub fn execute(
             "get-cmdeploymentpackage" => p::deployment_packages(estate, &a, &site),
             "get-cmdistributionpoint" => p::get_dp(estate, &a, &site),
             "get-cmmanagementpoint" => s::get_mp(estate, &a, &site),
+            "get-cmdevice" if a.has("CollectionName") => {
+                super::collection::get_members(estate, &a, &site)
+            }
             "get-cmdevice" => h::get_device(estate, &a, &site),
+            "install-cmclient" if a.has("Name") => {
+                super::collection::push_collection(estate, &a, &site)
+            }
             "install-cmclient" => h::push_install(estate, &a, &site),
             _ => Err(not_recognized(cmdlet)),
         };

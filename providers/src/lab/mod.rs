@@ -12,6 +12,7 @@ pub mod cm_package;
 pub mod cm_settings;
 pub mod cm_site;
 pub mod cm_sup;
+pub mod collection;
 pub mod console;
 pub mod exec;
 pub mod generate;

@@ -179,6 +179,10 @@ pub struct Site {
     /// Device collections by name.
     #[serde(default = "default_collections")]
     pub collections: Vec<String>,
+    /// Members of collections (device names) beyond the built-in "All Systems", which holds every
+    /// discovered device.
+    #[serde(default)]
+    pub collection_members: std::collections::BTreeMap<String, Vec<String>>,
     /// Legacy packages.
     #[serde(default, rename = "package")]
     pub packages: Vec<Package>,

@@ -7,7 +7,7 @@
 //! hosts); a host is probed directly only when the site has no healthy record of it (never for
 //! push targets, which the site reaches itself).
 
-mod prereq;
+pub(crate) mod prereq;
 mod push;
 pub mod spec;
 
