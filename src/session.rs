@@ -249,5 +249,12 @@ fn postgres_backend(project: &Project) -> Result<PostgresBackend, Failure> {
                 "[state] backend = \"postgres\" needs name = \"...\" (or a [project] name)".into(),
             )
         })?;
-    PostgresBackend::new(url.expose(), &name).map_err(|e| Failure::Message(e.to_string()))
+    let backend =
+        PostgresBackend::new(url.expose(), &name).map_err(|e| Failure::Message(e.to_string()))?;
+    match &section.ca_file {
+        Some(ca) => backend
+            .with_ca_file(&project.dir.join(ca))
+            .map_err(|e| Failure::Message(e.to_string())),
+        None => Ok(backend),
+    }
 }

@@ -5,6 +5,11 @@
 # port with its unix socket under target/pg/run, creates the database `cmdeploy_test`, exports
 # CMDEPLOY_TEST_PG_URL and stops the server on exit. Re-runs reuse the cluster (seconds).
 # Set CMDEPLOY_TEST_PG_URL yourself to use another server instead.
+#
+# The server also speaks TLS, with a certificate for 127.0.0.1 from a test CA made with openssl
+# (target/pg/tls/ca.pem): the role `cmdeploy_tls` may only connect over TLS (pg_hba `hostnossl
+# ... reject`), and CMDEPLOY_TEST_PG_TLS_URL (sslmode=require) and CMDEPLOY_TEST_PG_CA are exported
+# for the TLS test. With your own server, set those two as well.
 
 pg_fail() { echo "tests/run.sh: $*" >&2; exit 1; }
 
@@ -26,6 +31,31 @@ pg_install() {
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >&2 || pg_fail "apt-get update failed"
   apt-get install -y -qq postgresql >&2 || pg_fail "apt-get install postgresql failed"
+}
+
+# A test CA and a server certificate for 127.0.0.1 and localhost, made once.
+pg_tls_files() {
+  local dir="$PG_ROOT/tls"
+  [ -f "$dir/server.key" ] && return
+  if ! command -v openssl >/dev/null 2>&1; then
+    command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ] ||
+      pg_fail "openssl is missing: install it (apt-get install -y openssl)"
+    apt-get install -y -qq openssl >&2 || pg_fail "apt-get install openssl failed"
+  fi
+  mkdir -p "$dir"
+  {
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=cmdeploy test CA" \
+      -keyout "$dir/ca.key" -out "$dir/ca.pem" \
+      -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" &&
+      openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
+        -keyout "$dir/server.key.new" -out "$dir/server.csr" &&
+      printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >"$dir/ext.cnf" &&
+      openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" \
+        -CAcreateserial -days 3650 -extfile "$dir/ext.cnf" -out "$dir/server.pem"
+  } >"$dir/openssl.log" 2>&1 || pg_fail "making the test certificates failed: see $dir/openssl.log"
+  chmod 600 "$dir/server.key.new"
+  [ "$(id -u)" = 0 ] && chown postgres "$dir/server.key.new" "$dir/server.pem"
+  mv "$dir/server.key.new" "$dir/server.key"
 }
 
 pg_start() {
@@ -58,11 +88,16 @@ pg_start() {
       pg_fail "initdb failed: see $PG_ROOT/initdb.log"
     rm -f "$PG_ROOT/pwfile"
   fi
+  pg_tls_files
+  # The TLS-only role may not connect without TLS (read when the server starts).
+  grep -q '^hostnossl all cmdeploy_tls' "$data/pg_hba.conf" 2>/dev/null || {
+    "${PG_AS[@]}" sh -c "printf 'hostnossl all cmdeploy_tls 0.0.0.0/0 reject\n' | cat - '$data/pg_hba.conf' > '$data/pg_hba.conf.new' && mv '$data/pg_hba.conf.new' '$data/pg_hba.conf'"
+  }
   # A server left by an interrupted run: stop it (its port may be taken by now).
   "${PG_CTL[@]}" -D "$data" status >/dev/null 2>&1 && "${PG_CTL[@]}" -D "$data" -m immediate stop >/dev/null 2>&1
   PG_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   "${PG_CTL[@]}" -D "$data" -l "$PG_ROOT/server.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $run -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $run -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c ssl=on -c ssl_cert_file=$PG_ROOT/tls/server.pem -c ssl_key_file=$PG_ROOT/tls/server.key" \
     start >/dev/null || pg_fail "PostgreSQL did not start: see $PG_ROOT/server.log"
   PG_DATA="$data"
   trap pg_stop EXIT
@@ -70,7 +105,15 @@ pg_start() {
     -c "SELECT 1 FROM pg_database WHERE datname = 'cmdeploy_test'" | grep -q 1 ||
     PGPASSWORD="$password" "$bindir/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -q \
       -c "CREATE DATABASE cmdeploy_test" || pg_fail "cannot create the test database"
+  PGPASSWORD="$password" "$bindir/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -qAt \
+    -c "SELECT 1 FROM pg_roles WHERE rolname = 'cmdeploy_tls'" | grep -q 1 || {
+    PGPASSWORD="$password" "$bindir/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -q \
+      -c "CREATE ROLE cmdeploy_tls LOGIN PASSWORD '$password'" \
+      -c "CREATE DATABASE cmdeploy_tls_test OWNER cmdeploy_tls" || pg_fail "cannot create the TLS test role"
+  }
   export CMDEPLOY_TEST_PG_URL="postgres://postgres:$password@127.0.0.1:$PG_PORT/cmdeploy_test"
+  export CMDEPLOY_TEST_PG_TLS_URL="postgres://cmdeploy_tls:$password@127.0.0.1:$PG_PORT/cmdeploy_tls_test?sslmode=require"
+  export CMDEPLOY_TEST_PG_CA="$PG_ROOT/tls/ca.pem"
   echo "tests/run.sh: PostgreSQL on 127.0.0.1:$PG_PORT (data in $data)" >&2
 }
 

@@ -52,6 +52,11 @@ pub struct StateSection {
     /// Name of this state inside the database (several states per database).
     #[serde(default)]
     pub name: Option<String>,
+    /// PEM file of the CA that signed the PostgreSQL server's certificate (relative to the
+    /// project): TLS is then verified against it, and used under the default `sslmode=prefer`.
+    /// Without it, `sslmode=require` verifies against the public web roots.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
 }
 
 /// The merged project configuration.

@@ -14,6 +14,7 @@
 mod lock;
 mod runtime;
 mod schema;
+mod tls;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -33,6 +34,7 @@ type Slot = Arc<Mutex<Option<Arc<Client>>>>;
 pub struct PostgresBackend {
     rt: Arc<PgRuntime>,
     config: Config,
+    tls: tls::Tls,
     name: String,
     target: String,
     data: Mutex<Option<Arc<Client>>>,
@@ -86,15 +88,33 @@ impl PostgresBackend {
             target: target.clone(),
             message: format!("cannot start the database runtime: {e}"),
         })?;
+        let tls = tls::Tls::for_mode(config.get_ssl_mode(), None).map_err(|message| {
+            StateError::Database {
+                target: target.clone(),
+                message,
+            }
+        })?;
         Ok(PostgresBackend {
             rt: Arc::new(rt),
             config,
+            tls,
             name: name.to_string(),
             target,
             data: Mutex::new(None),
             locked: Arc::new(Mutex::new(None)),
             last: Mutex::new(BTreeMap::new()),
         })
+    }
+
+    /// Verifies the server's TLS certificate against the CA in `ca_file` (PEM) instead of the
+    /// public roots, and encrypts under the default `sslmode=prefer` too (see [`tls`]).
+    ///
+    /// # Errors
+    /// [`StateError::Database`] when the file cannot be read or holds no certificate.
+    pub fn with_ca_file(mut self, ca_file: &std::path::Path) -> Result<Self, StateError> {
+        self.tls = tls::Tls::for_mode(self.config.get_ssl_mode(), Some(ca_file))
+            .map_err(|m| self.err(m))?;
+        Ok(self)
     }
 
     /// The state name.
@@ -144,11 +164,24 @@ impl PostgresBackend {
     /// Opens a new connection and makes sure the tables exist.
     fn connect(&self) -> Result<Arc<Client>, StateError> {
         let config = self.config.clone();
+        let tls = self.tls.clone();
         let client = self.run(async move {
-            let (client, conn) = config.connect(NoTls).await?;
-            tokio::spawn(async move {
-                let _ = conn.await;
-            });
+            let client = match tls {
+                tls::Tls::Off => {
+                    let (client, conn) = config.connect(NoTls).await?;
+                    tokio::spawn(async move {
+                        let _ = conn.await;
+                    });
+                    client
+                }
+                tls::Tls::Verified(tls) => {
+                    let (client, conn) = config.connect(tls).await?;
+                    tokio::spawn(async move {
+                        let _ = conn.await;
+                    });
+                    client
+                }
+            };
             client.batch_execute(schema::CREATE).await?;
             Ok(client)
         })?;
@@ -160,11 +193,21 @@ fn lock_slot(slot: &Slot) -> std::sync::MutexGuard<'_, Option<Arc<Client>>> {
     slot.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// The server's message when there is one (it never contains the URL), else the client's.
+/// The server's message when there is one (it never contains the URL), else the client's (with
+/// the fix for a certificate the client does not trust).
 fn pg_message(e: &tokio_postgres::Error) -> String {
     match e.as_db_error() {
         Some(db) => db.message().to_string(),
-        None => e.to_string(),
+        None => {
+            let text = std::error::Error::source(e)
+                .map(|s| format!("{e}: {s}"))
+                .unwrap_or_else(|| e.to_string());
+            if text.contains("certificate") {
+                format!("{text} (give the CA of the server's certificate in [state] ca_file)")
+            } else {
+                text
+            }
+        }
     }
 }
 
