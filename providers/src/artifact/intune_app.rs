@@ -8,15 +8,12 @@
 //! the command line at 1024 characters (configmgr.md §1.3), checked in the `intune` context.
 
 use serde::Deserialize;
-use serde_json::{json, Map};
 
 use cmdeploy_engine::diagnostics::Diagnostic;
-use cmdeploy_engine::provider::{
-    Applied, Context, DecodeInput, Decoded, Kind, Operation, ReadRequest, ReadResult, RemoteError,
-};
 use cmdeploy_engine::spanned::Spanned;
 
-use super::files::{self, Artifact, FileSource};
+use super::files::{Artifact, FileSource};
+use super::kind::{ArtifactSpec, RenderInput, Rendered};
 use crate::ccmsetup::{
     self, CcmsetupParameters, ClientMsiProperties, CommandLine, Context as CcmContext, Program,
 };
@@ -39,35 +36,22 @@ pub struct IntuneAppSpec {
     pub ccmsetup: CcmsetupParameters,
 }
 
-/// The `intune_app` kind.
-pub struct IntuneAppKind;
+impl ArtifactSpec for IntuneAppSpec {
+    const KIND: &'static str = "intune_app";
+    const DESCRIPTION: &'static str =
+        "The CCMSETUPCMD command line of an Intune app installing ccmsetup.msi on MDM-managed devices.";
+    const MANUAL_STEP: Option<&'static str> = Some("create or update the Intune app from ccmsetup.msi (<ConfigMgr installation>\\bin\\i386) with this command line; cmdeploy writes the file only");
 
-#[async_trait::async_trait]
-impl Kind for IntuneAppKind {
-    fn name(&self) -> &'static str {
-        "intune_app"
-    }
-
-    fn description(&self) -> &'static str {
-        "The CCMSETUPCMD command line of an Intune app installing ccmsetup.msi on MDM-managed devices."
-    }
-
-    fn schema(&self, generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        generator.subschema_for::<IntuneAppSpec>()
-    }
-
-    fn decode(&self, input: DecodeInput<'_>) -> Result<Decoded, Vec<Diagnostic>> {
-        let file = input.file.clone();
-        let span = input.span.clone();
-        let project_dir = input.project_dir.to_path_buf();
-        let spec: IntuneAppSpec = kit::decode_typed(input, "intune_app")?;
+    fn render(self, at: &RenderInput) -> Result<Rendered, Vec<Diagnostic>> {
+        let spec = self;
+        let (file, span) = (&at.file, at.span.clone());
         let cmd = CommandLine {
             program: Program::Msi { path: None },
             ..ccmsetup::to_command_line(&spec.ccmsetup, &spec.properties)
         };
         let (errors, warnings) = kit::finding_diagnostics(
             ccmsetup::check_command_line(&cmd, Some(CcmContext::Intune)),
-            &file,
+            file,
             span,
             "Intune command line: ",
         );
@@ -85,29 +69,10 @@ impl Kind for IntuneAppKind {
                 .into_iter()
                 .collect(),
         };
-        let mut extra = Map::new();
-        extra.insert("command_line".into(), json!(line));
-        let mut d = artifact.decoded(&file, &project_dir, "intune_app", extra)?;
-        d.warnings = warnings;
-        Ok(d)
-    }
-
-    async fn read(&self, ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> {
-        files::read(ctx, requests).await
-    }
-
-    async fn apply(&self, ctx: &Context, op: Operation) -> Result<Applied, RemoteError> {
-        files::apply(ctx, op).await
-    }
-
-    fn plan_notes(
-        &self,
-        desired: Option<&cmdeploy_engine::resource::Resource>,
-        _observed: Option<&cmdeploy_engine::provider::Observed>,
-    ) -> Vec<String> {
-        if desired.is_none() {
-            return Vec::new();
-        }
-        vec!["create or update the Intune app from ccmsetup.msi (<ConfigMgr installation>\\bin\\i386) with this command line; cmdeploy writes the file only".into()]
+        Ok(Rendered {
+            artifact,
+            command_line: line,
+            warnings,
+        })
     }
 }

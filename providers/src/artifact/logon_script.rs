@@ -6,15 +6,12 @@
 //! when any version of the client already exists, so the script can run at every logon.
 
 use serde::Deserialize;
-use serde_json::{json, Map};
 
 use cmdeploy_engine::diagnostics::Diagnostic;
-use cmdeploy_engine::provider::{
-    Applied, Context, DecodeInput, Decoded, Kind, Operation, ReadRequest, ReadResult, RemoteError,
-};
 use cmdeploy_engine::spanned::Spanned;
 
-use super::files::{self, Artifact, FileSource};
+use super::files::{Artifact, FileSource};
+use super::kind::{ArtifactSpec, RenderInput, Rendered};
 use super::render;
 use crate::ccmsetup::{self, CcmsetupParameters, ClientMsiProperties, Context as CcmContext};
 use crate::kit;
@@ -55,35 +52,21 @@ pub struct LogonScriptSpec {
     pub ccmsetup: CcmsetupParameters,
 }
 
-/// The `logon_script` kind.
-pub struct LogonScriptKind;
+impl ArtifactSpec for LogonScriptSpec {
+    const KIND: &'static str = "logon_script";
+    const DESCRIPTION: &'static str =
+        "A cmd or PowerShell logon script running CCMSetup with /logon, written to a folder (e.g. NETLOGON).";
+    const MANUAL_STEP: Option<&'static str> = Some("assign the script as a logon script (user object, or a GPO's User Configuration › Windows Settings › Scripts); cmdeploy writes the file only");
 
-#[async_trait::async_trait]
-impl Kind for LogonScriptKind {
-    fn name(&self) -> &'static str {
-        "logon_script"
-    }
-
-    fn description(&self) -> &'static str {
-        "A cmd or PowerShell logon script running CCMSetup with /logon, written to a folder (e.g. NETLOGON)."
-    }
-
-    fn schema(&self, generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        generator.subschema_for::<LogonScriptSpec>()
-    }
-
-    fn decode(&self, input: DecodeInput<'_>) -> Result<Decoded, Vec<Diagnostic>> {
-        let file = input.file.clone();
-        let span = input.span.clone();
-        let project_dir = input.project_dir.to_path_buf();
-        let address = input.address.to_string();
-        let spec: LogonScriptSpec = kit::decode_typed(input, "logon_script")?;
+    fn render(self, at: &RenderInput) -> Result<Rendered, Vec<Diagnostic>> {
+        let spec = self;
+        let (file, span, address) = (&at.file, at.span.clone(), &at.address);
         let mut params = spec.ccmsetup.clone();
         params.logon = Some(true);
         let cmd = ccmsetup::to_command_line(&params, &spec.properties);
         let (mut errors, mut warnings) = kit::finding_diagnostics(
             ccmsetup::check_command_line(&cmd, Some(CcmContext::Manual)),
-            &file,
+            file,
             span.clone(),
             "logon script command line: ",
         );
@@ -96,7 +79,7 @@ impl Kind for LogonScriptKind {
                     format!("`{}` is not a UNC path", spec.source.value),
                 )
                 .with_help("logon scripts run on every client: point `source` at the site server's client share, e.g. \\\\cm01.contoso.com\\SMS_ABC\\Client")
-                .at_span(&file, spec.source.span.clone()),
+                .at_span(file, spec.source.span.clone()),
             );
         }
         if spec.shell == Shell::Cmd {
@@ -108,7 +91,7 @@ impl Kind for LogonScriptKind {
                         format!("the command line contains {bad:?}, which cmd interprets"),
                     )
                     .with_help("use shell = \"powershell\", or remove the characters")
-                    .at_span(&file, span.clone()),
+                    .at_span(file, span.clone()),
                 );
             }
         }
@@ -135,29 +118,10 @@ impl Kind for LogonScriptKind {
             path: spec.path.clone(),
             files: [(name, FileSource::Text(text))].into_iter().collect(),
         };
-        let mut extra = Map::new();
-        extra.insert("command_line".into(), json!(format!("{exe} {args}")));
-        let mut d = artifact.decoded(&file, &project_dir, "logon_script", extra)?;
-        d.warnings = warnings;
-        Ok(d)
-    }
-
-    async fn read(&self, ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> {
-        files::read(ctx, requests).await
-    }
-
-    async fn apply(&self, ctx: &Context, op: Operation) -> Result<Applied, RemoteError> {
-        files::apply(ctx, op).await
-    }
-
-    fn plan_notes(
-        &self,
-        desired: Option<&cmdeploy_engine::resource::Resource>,
-        _observed: Option<&cmdeploy_engine::provider::Observed>,
-    ) -> Vec<String> {
-        if desired.is_none() {
-            return Vec::new();
-        }
-        vec!["assign the script as a logon script (user object, or a GPO's User Configuration › Windows Settings › Scripts); cmdeploy writes the file only".into()]
+        Ok(Rendered {
+            artifact,
+            command_line: format!("{exe} {args}"),
+            warnings,
+        })
     }
 }

@@ -15,6 +15,7 @@
 
 pub mod files;
 pub mod intune_app;
+pub mod kind;
 pub mod logon_script;
 pub mod offline_bundle;
 pub mod render;
@@ -25,7 +26,13 @@ use cmdeploy_engine::provider::Registry;
 
 /// Registers the artifact kinds.
 pub fn register(r: &mut Registry) {
-    r.register(Arc::new(logon_script::LogonScriptKind));
-    r.register(Arc::new(offline_bundle::OfflineBundleKind));
-    r.register(Arc::new(intune_app::IntuneAppKind));
+    r.register(Arc::new(
+        kind::ArtifactKind::<logon_script::LogonScriptSpec>::new(),
+    ));
+    r.register(Arc::new(kind::ArtifactKind::<
+        offline_bundle::OfflineBundleSpec,
+    >::new()));
+    r.register(Arc::new(
+        kind::ArtifactKind::<intune_app::IntuneAppSpec>::new(),
+    ));
 }

@@ -11,15 +11,12 @@
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use serde_json::{json, Map};
 
 use cmdeploy_engine::diagnostics::Diagnostic;
-use cmdeploy_engine::provider::{
-    Applied, Context, DecodeInput, Decoded, Kind, Operation, ReadRequest, ReadResult, RemoteError,
-};
 use cmdeploy_engine::spanned::Spanned;
 
 use super::files::{self, Artifact, FileSource, Files};
+use super::kind::{ArtifactSpec, RenderInput, Rendered};
 use super::render;
 use crate::ccmsetup::{self, CcmsetupParameters, ClientMsiProperties, Context as CcmContext};
 use crate::kit;
@@ -58,32 +55,19 @@ fn default_install_path() -> String {
     r"C:\ClientSource".into()
 }
 
-/// The `offline_bundle` kind.
-pub struct OfflineBundleKind;
+impl ArtifactSpec for OfflineBundleSpec {
+    const KIND: &'static str = "offline_bundle";
+    const DESCRIPTION: &'static str =
+        "An offline media bundle for internet-only clients: client source, signing certificate, install.cmd and command line.";
+    const MANUAL_STEP: Option<&'static str> = None;
 
-#[async_trait::async_trait]
-impl Kind for OfflineBundleKind {
-    fn name(&self) -> &'static str {
-        "offline_bundle"
-    }
-
-    fn description(&self) -> &'static str {
-        "An offline media bundle for internet-only clients: client source, signing certificate, install.cmd and command line."
-    }
-
-    fn schema(&self, generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        generator.subschema_for::<OfflineBundleSpec>()
-    }
-
-    fn decode(&self, input: DecodeInput<'_>) -> Result<Decoded, Vec<Diagnostic>> {
-        let file = input.file.clone();
-        let span = input.span.clone();
-        let project_dir = input.project_dir.to_path_buf();
-        let address = input.address.to_string();
-        let spec: OfflineBundleSpec = kit::decode_typed(input, "offline_bundle")?;
+    fn render(self, at: &RenderInput) -> Result<Rendered, Vec<Diagnostic>> {
+        let spec = self;
+        let (file, span, project_dir, address) =
+            (&at.file, at.span.clone(), &at.project_dir, &at.address);
         let mut files = Files::new();
         let source_rel = PathBuf::from(&spec.client_source.value);
-        let at_source = |d: Diagnostic| d.at_span(&file, spec.client_source.span.clone());
+        let at_source = |d: Diagnostic| d.at_span(file, spec.client_source.span.clone());
         match files::list_tree(&project_dir.join(&source_rel)) {
             Ok(names) => {
                 let missing: Vec<&str> = REQUIRED_SOURCE_FILES
@@ -133,7 +117,7 @@ impl Kind for OfflineBundleKind {
         let cmd = ccmsetup::to_command_line(&params, &properties);
         let (mut errors, warnings) = kit::finding_diagnostics(
             ccmsetup::check_command_line(&cmd, Some(CcmContext::Internet)),
-            &file,
+            file,
             span.clone(),
             "offline bundle command line: ",
         );
@@ -145,7 +129,7 @@ impl Kind for OfflineBundleKind {
                     "cmdeploy::offline_bundle::cmd_metacharacter",
                     format!("the command line contains {bad:?}, which install.cmd's cmd would interpret"),
                 )
-                .at_span(&file, span.clone()),
+                .at_span(file, span.clone()),
             );
         }
         if !errors.is_empty() {
@@ -174,18 +158,10 @@ impl Kind for OfflineBundleKind {
             path: spec.path.clone(),
             files,
         };
-        let mut extra = Map::new();
-        extra.insert("command_line".into(), json!(command_line));
-        let mut d = artifact.decoded(&file, &project_dir, "offline_bundle", extra)?;
-        d.warnings = warnings;
-        Ok(d)
-    }
-
-    async fn read(&self, ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> {
-        files::read(ctx, requests).await
-    }
-
-    async fn apply(&self, ctx: &Context, op: Operation) -> Result<Applied, RemoteError> {
-        files::apply(ctx, op).await
+        Ok(Rendered {
+            artifact,
+            command_line,
+            warnings,
+        })
     }
 }
