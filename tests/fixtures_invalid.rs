@@ -60,6 +60,51 @@ fn every_required_code_and_every_ccmsetup_code_has_a_fixture() {
     assert!(missing.is_empty(), "fixtures missing for {missing:?}");
 }
 
+/// Every `"cmdeploy::area::rule"` string in the providers' sources, but the shape errors of
+/// deserialisation (`::invalid`) and template bugs (`::render`), which no manifest should reach.
+fn provider_codes() -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("providers/src")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            for piece in text.split("\"cmdeploy::").skip(1) {
+                let code: String = piece
+                    .chars()
+                    .take_while(|c| c.is_ascii_lowercase() || *c == '_' || *c == ':')
+                    .collect();
+                if piece[code.len()..].starts_with('"')
+                    && code.matches("::").count() == 1
+                    && !code.ends_with("::invalid")
+                    && !code.ends_with("::render")
+                {
+                    out.push(format!("cmdeploy::{code}"));
+                }
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    // A prefix matched by `starts_with` (`cmdeploy::client::internet`) is not a code of its own.
+    let all = out.clone();
+    out.retain(|c| !all.iter().any(|o| o != c && o.starts_with(c.as_str())));
+    out
+}
+
+#[test]
+fn every_rule_code_of_the_providers_has_a_fixture() {
+    let have: Vec<String> = fixtures().into_iter().map(|(c, _)| c).collect();
+    let codes = provider_codes();
+    assert!(codes.len() > 50, "the scan found {} codes", codes.len());
+    let missing: Vec<&String> = codes.iter().filter(|c| !have.contains(c)).collect();
+    assert!(missing.is_empty(), "fixtures missing for {missing:?}");
+}
+
 #[test]
 fn each_fixture_fails_validation_with_its_code() {
     let mut problems = Vec::new();
