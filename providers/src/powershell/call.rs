@@ -22,6 +22,17 @@ pub struct Call {
 }
 
 impl Call {
+    /// This call as entry `id` of a payload's `calls` array:
+    /// `{"id", "cmdlet", "args", "secret"}`.
+    pub fn payload_entry(&self, id: usize) -> Value {
+        serde_json::json!({
+            "id": id,
+            "cmdlet": self.cmdlet,
+            "args": self.args,
+            "secret": self.secret,
+        })
+    }
+
     /// A call without arguments.
     pub fn new(cmdlet: &str) -> Call {
         Call {
@@ -122,14 +133,7 @@ impl Script {
             .calls
             .iter()
             .enumerate()
-            .map(|(id, c)| {
-                serde_json::json!({
-                    "id": id,
-                    "cmdlet": c.cmdlet,
-                    "args": c.args,
-                    "secret": c.secret,
-                })
-            })
+            .map(|(id, c)| c.payload_entry(id))
             .collect();
         serde_json::json!({
             "version": 1,

@@ -247,24 +247,33 @@ pub async fn run_split(
         calls: Vec::new(),
         ..script.clone()
     };
-    for call in &script.calls {
-        current.calls.push(call.clone());
-        if current.payload().len() > limit {
-            let last = current.calls.pop().expect("just pushed");
-            if current.calls.is_empty() {
-                return Err(too_big(&call.cmdlet));
-            }
+    // Sizes are summed per call (its entry plus a comma), each serialized once: re-serializing the
+    // growing part after every call made splitting a big write Script quadratic. An entry's id in
+    // a part is never longer than in the whole Script, so the sum never underestimates.
+    let empty = current.payload().len();
+    let mut size = empty;
+    let whole_fits = script.payload().len() <= limit;
+    for (id, call) in script.calls.iter().enumerate() {
+        let entry = if whole_fits {
+            0
+        } else {
+            call.payload_entry(id).to_string().len() + 1
+        };
+        if empty + entry > limit {
+            return Err(too_big(&call.cmdlet));
+        }
+        if size + entry > limit && !current.calls.is_empty() {
             parts.push(std::mem::replace(
                 &mut current,
                 Script {
-                    calls: vec![last],
+                    calls: Vec::new(),
                     ..script.clone()
                 },
             ));
-            if current.payload().len() > limit {
-                return Err(too_big(&call.cmdlet));
-            }
+            size = empty;
         }
+        current.calls.push(call.clone());
+        size += entry;
     }
     parts.push(current);
     let mut results = Vec::new();
