@@ -67,7 +67,8 @@ pub struct ApplyInput<'a> {
     pub interrupt: Arc<AtomicBool>,
 }
 
-/// Applies the plan, persisting state after every success.
+/// Applies the plan, recording every operation in the state's journal as it completes and
+/// writing the whole state once at the end.
 ///
 /// # Errors
 /// Only state persistence errors; remote failures are in the [`Report`].
@@ -164,7 +165,7 @@ pub async fn apply(
         let verdict = record(&input, state, &address, action, result, last);
         state.ensure_lineage();
         state.serial += 1;
-        backend.persist(state)?;
+        backend.record(state, &address.to_string())?;
         match verdict {
             Ok(()) => {
                 observer.finished(&address, action, Ok(()));
@@ -178,6 +179,8 @@ pub async fn apply(
             }
         }
     }
+    // Fold the journal into one full write (compaction), once per apply.
+    backend.persist(state)?;
     if input.interrupt.load(Ordering::SeqCst) {
         report.interrupted = true;
         report.not_started = pending.into_iter().collect();

@@ -1,7 +1,10 @@
 //! The PostgreSQL state backend: several named states in one shared database, for teams and CI
 //! runners.
 //!
-//! Every persist writes the state document and a journal row in one transaction. The lock of a
+//! Every persist writes the state document and a journal row in one transaction. During apply,
+//! each operation appends only a journal row holding its address's new entry (O(entry), not the
+//! whole document); load replays those rows over the document, and the persist at the end of
+//! the apply folds them in. The lock of a
 //! state is a session-level advisory lock keyed by a hash of the state name, taken on a dedicated
 //! connection held for the lock's lifetime: it dies with that connection (a killed run never leaves
 //! a live lock), and it never locks anything else in the database. Who holds it is recorded in
@@ -22,7 +25,7 @@ use std::time::Duration;
 use tokio_postgres::types::Json;
 use tokio_postgres::{Client, Config, NoTls};
 
-use super::{from_value, Backend, LockGuard, LockInfo, State, StateError};
+use super::{from_value, Backend, JournalRecord, LockGuard, LockInfo, State, StateError};
 use runtime::PgRuntime;
 
 /// The connection shared by the backend and its lock: while a lock is held, persists go through
@@ -201,7 +204,7 @@ impl Backend for PostgresBackend {
                 )
                 .await
         })?;
-        let state = match row {
+        let mut state = match row {
             None => State::default(),
             Some(row) => {
                 let Json(doc): Json<serde_json::Value> =
@@ -209,6 +212,16 @@ impl Backend for PostgresBackend {
                 from_value(&self.target, doc)?
             }
         };
+        let client = self.client()?;
+        let name = self.name.clone();
+        let serial = i64::try_from(state.serial).map_err(|_| self.err("serial out of range"))?;
+        let rows =
+            self.run(async move { client.query(schema::UNFOLDED, &[&name, &serial]).await })?;
+        for row in rows {
+            let Json(record): Json<JournalRecord> =
+                row.try_get(0).map_err(|e| self.err(pg_message(&e)))?;
+            state.replay(record);
+        }
         *self.last.lock().unwrap_or_else(|p| p.into_inner()) = state.resources.clone();
         Ok(state)
     }
@@ -246,6 +259,51 @@ impl Backend for PostgresBackend {
                 .await
         })?;
         *self.last.lock().unwrap_or_else(|p| p.into_inner()) = state.resources.clone();
+        Ok(())
+    }
+
+    fn record(&self, state: &State, address: &str) -> Result<(), StateError> {
+        let record = JournalRecord::of(state, address);
+        let (mut added, mut changed, mut removed) = (Vec::new(), Vec::new(), Vec::new());
+        {
+            let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
+            match (&record.entry, last.get(address)) {
+                (Some(_), None) => added.push(address.to_string()),
+                (Some(new), Some(old)) if new != old => changed.push(address.to_string()),
+                (None, Some(_)) => removed.push(address.to_string()),
+                _ => {}
+            }
+            match &record.entry {
+                Some(e) => last.insert(address.to_string(), e.clone()),
+                None => last.remove(address),
+            };
+        }
+        let client = self.client()?;
+        let info = LockInfo::current("apply");
+        let name = self.name.clone();
+        let serial = i64::try_from(state.serial).map_err(|_| self.err("serial out of range"))?;
+        let lineage = state.lineage.clone();
+        let count = i32::try_from(state.resources.len()).unwrap_or(i32::MAX);
+        let pid = i32::try_from(info.pid).unwrap_or(0);
+        self.run(async move {
+            client
+                .execute(
+                    schema::RECORD,
+                    &[
+                        &name,
+                        &serial,
+                        &lineage,
+                        &info.who,
+                        &pid,
+                        &count,
+                        &added,
+                        &changed,
+                        &removed,
+                        &Json(&record),
+                    ],
+                )
+                .await
+        })?;
         Ok(())
     }
 
