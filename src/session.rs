@@ -65,6 +65,8 @@ impl Session {
             work_dir,
             resources: project.resources.clone(),
             fingerprints,
+            // Refresh sets the run's --parallelism; this is the CLI's default.
+            parallelism: 10,
         };
         Ok(Session {
             project: ManuallyDrop::new(project),

@@ -356,6 +356,17 @@ impl Lab {
         self.load(&mut cache).cloned()
     }
 
+    /// Runs `f` on the estate without copying or changing it (under the lab's locks, so keep `f`
+    /// short): what `lab serve` uses to authenticate each request.
+    ///
+    /// # Errors
+    /// Seed or I/O errors.
+    pub fn read<R>(&self, f: impl FnOnce(&Estate) -> R) -> Result<R, LabError> {
+        let mut cache = self.guard.lock().unwrap_or_else(|p| p.into_inner());
+        let _f = self.file_lock()?;
+        Ok(f(self.load(&mut cache)?))
+    }
+
     /// Executes a stdin document (runner + payload) as if on `host`.
     ///
     /// # Errors

@@ -200,8 +200,20 @@ impl Kind for ClientGroupKind {
                     .collect()
             }
         };
+        // Healthy device records by (short name, site code), both lower-case: one lookup per
+        // host instead of a scan of every record (quadratic with tens of thousands of clients).
+        let healthy_records: std::collections::HashSet<(String, String)> = kit::items(&devices)
+            .into_iter()
+            .filter(|d| d.get("IsClient").and_then(Value::as_bool) == Some(true))
+            .map(|d| {
+                (
+                    short(kit::s(d, "Name")).to_lowercase(),
+                    kit::s(d, "SiteCode").to_lowercase(),
+                )
+            })
+            .collect();
         let probes = requests.into_iter().map(|r| {
-            let devices = &devices;
+            let healthy_records = &healthy_records;
             let code = &code;
             async move {
                 let host = r.address.key.clone().unwrap_or_default();
@@ -211,11 +223,8 @@ impl Kind for ClientGroupKind {
                     .and_then(|d| d.str_attr("site_code"))
                     .unwrap_or(code)
                     .to_string();
-                let healthy = kit::items(devices).into_iter().any(|d| {
-                    short(kit::s(d, "Name")).eq_ignore_ascii_case(short(&host))
-                        && d.get("IsClient").and_then(Value::as_bool) == Some(true)
-                        && kit::s(d, "SiteCode").eq_ignore_ascii_case(&want_site)
-                });
+                let healthy = healthy_records
+                    .contains(&(short(&host).to_lowercase(), want_site.to_lowercase()));
                 let push = kit::meta_of(r.desired.as_ref(), r.prior.as_ref())
                     .get("method")
                     .and_then(Value::as_str)
@@ -248,7 +257,7 @@ impl Kind for ClientGroupKind {
             }
         });
         futures::stream::iter(probes)
-            .buffer_unordered(16)
+            .buffer_unordered(ctx.parallelism.max(1))
             .collect()
             .await
     }
@@ -284,13 +293,17 @@ impl Kind for ClientGroupKind {
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_string();
-        let state = probe::probe(ctx, &op.connection).await?;
-        if state.installed {
+        // What the refresh just read (apply always refreshes first) says whether a client is
+        // there: no second probe before installing.
+        let installed = op
+            .observed
+            .as_ref()
+            .is_some_and(|o| o.attrs.get("installed") == Some(&json!(true)));
+        if installed {
             // Settings of an installed client change only with /forceinstall (reinstall precedence).
             cmd = format!("/forceinstall {cmd}");
         }
-        let log = probe::install(ctx, &op.connection, &source, &cmd).await?;
-        let after = probe::probe(ctx, &op.connection).await?;
+        let (log, after) = probe::install_and_probe(ctx, &op.connection, &source, &cmd).await?;
         let o = observed(&after, &host);
         if o.attrs.get("registered") != Some(&json!(true))
             || o.attrs.get("site_code") != d.attrs.get("site_code")
