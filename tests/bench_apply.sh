@@ -18,43 +18,18 @@ cargo build --release --quiet
 bin=$PWD/target/release/cmdeploy
 root=$PWD/target/bench/apply
 mkdir -p "$root"
-serve_pid=""
-trap '[ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null || true' EXIT
-
-scripts() { "$bin" -C "$1" lab show | sed -n 's/^scripts run since reset: //p'; }
-
-# to_winrm DIR PORT: the site server's and the hosts' connections go through lab serve.
-to_winrm() {
-  python3 - "$1" "$2" <<'PY'
-import pathlib, sys
-d, port = pathlib.Path(sys.argv[1]), sys.argv[2]
-common = f'''transport = "winrm"
-address = "127.0.0.1"
-port = {port}
-auth = "basic"
-user = 'FABRIKAM\\cmadmin'
-password = {{ file = "lab-secrets/admin.txt" }}
-'''
-c = d / "cmdeploy.toml"
-t = c.read_text().replace('transport = "lab"\nhost = "cm01.fabrikam.test"', common + 'host = "cm01.fabrikam.test"')
-c.write_text(t + '\n[connection.hosts]\n' + common + 'host = "localhost"\n')
-p = d / "clients.toml"
-p.write_text(p.read_text().replace('connection = { host = "{{ host }}" }', 'connection = { host = "{{ host }}", base = "hosts" }'))
-PY
-}
+source tests/support/serve_estate.sh
+trap serve_stop EXIT
 
 # run_one PARALLELISM HOSTS: prints one line of the table.
 run_one() {
-  local p=$1 n=$2 dir port start end before after wall ideal
+  local p=$1 n=$2 dir start end before after wall ideal
   dir=$root/p$p
   rm -rf "$dir"
   "$bin" lab generate --boundaries 1 --groups 1 --hosts "$n" "$dir" >/dev/null
   "$bin" -C "$dir" lab reset >/dev/null
-  "$bin" -C "$dir" lab serve --listen 127.0.0.1:0 --latency-ms "$latency" >"$dir/serve.out" 2>&1 &
-  serve_pid=$!
-  for _ in $(seq 100); do grep -q listening "$dir/serve.out" 2>/dev/null && break; sleep 0.1; done
-  port=$(head -1 "$dir/serve.out" | sed -E 's#.*:([0-9]+)/wsman#\1#')
-  to_winrm "$dir" "$port"
+  serve_start "$dir" "$latency"
+  estate_to_winrm "$dir" "$serve_port"
   "$bin" -C "$dir" apply --auto-approve --parallelism 16 --target site.FAB --target account.naa \
     --target boundary.b0 --target boundary_group.g0 >/dev/null
   before=$(scripts "$dir")
@@ -65,9 +40,7 @@ run_one() {
   after=$(scripts "$dir")
   "$bin" -C "$dir" plan --detailed-exitcode >/dev/null ||
     { echo "parallelism $p: the estate did not converge"; exit 1; }
-  kill "$serve_pid" 2>/dev/null || true
-  wait "$serve_pid" 2>/dev/null || true
-  serve_pid=""
+  serve_stop
   wall=$(echo "$end - $start" | bc)
   ideal=$(echo "scale=2; $n * 2 * 2 * $latency / 1000 / $p" | bc)
   printf '%-12s %6d hosts %8.2f s %8.2f s  %5.2f×  %6d Scripts (%d per host + %d site-side)\n' \

@@ -251,14 +251,20 @@ mod tests {
         }
     }
 
-    #[test]
-    fn journal_records_replay_over_the_file_and_fold_into_it_on_persist() {
-        let dir = tempfile::tempdir().unwrap();
-        let b = LocalBackend::new(dir.path());
+    /// A state at serial 1 holding `k.a`.
+    fn one_entry() -> State {
         let mut s = State::default();
         s.ensure_lineage();
         s.serial = 1;
         s.resources.insert("k.a".into(), entry("a"));
+        s
+    }
+
+    #[test]
+    fn journal_records_replay_over_the_file_and_fold_into_it_on_persist() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = LocalBackend::new(dir.path());
+        let mut s = one_entry();
         b.persist(&s).unwrap();
         s.serial = 2;
         s.resources.insert("k.b".into(), entry("b"));
@@ -276,10 +282,7 @@ mod tests {
     fn a_torn_last_journal_line_is_ignored_and_a_torn_middle_is_corrupt() {
         let dir = tempfile::tempdir().unwrap();
         let b = LocalBackend::new(dir.path());
-        let mut s = State::default();
-        s.ensure_lineage();
-        s.serial = 1;
-        s.resources.insert("k.a".into(), entry("a"));
+        let s = one_entry();
         b.record(&s, "k.a").unwrap();
         let whole = std::fs::read(b.journal_path()).unwrap();
         let mut torn = whole.clone();

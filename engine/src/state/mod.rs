@@ -268,15 +268,33 @@ pub trait Backend: Send + Sync {
 /// # Errors
 /// Any I/O error; the target is untouched then.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    replace(path, bytes, true)
+}
+
+/// Replaces a file atomically (temporary file, rename) without forcing it to disk: a killed
+/// process leaves the old or the new file, never a torn one, but a power loss may lose the last
+/// write. For data that is not the source of truth, such as the lab's simulated estate.
+///
+/// # Errors
+/// Any I/O error; the target is untouched then.
+pub fn replace_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    replace(path, bytes, false)
+}
+
+fn replace(path: &Path, bytes: &[u8], durable: bool) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let mut tmp = tempfile_in(dir, path)?;
     tmp.1.write_all(bytes)?;
-    tmp.1.sync_all()?;
+    if durable {
+        tmp.1.sync_all()?;
+    }
     drop(tmp.1);
     std::fs::rename(&tmp.0, path)?;
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
+    if durable {
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
     }
     Ok(())
 }

@@ -27,7 +27,8 @@ use std::sync::{Arc, Mutex};
 use fs2::FileExt;
 
 use cmdeploy_engine::provider::RemoteError;
-use cmdeploy_engine::state::write_atomic;
+// The estate is simulated, not a source of truth: replaced atomically, not fsynced per Script.
+use cmdeploy_engine::state::replace_atomic as write_atomic;
 
 use crate::powershell::runner::split_stdin;
 use crate::powershell::{CallResult, ScriptOutput};

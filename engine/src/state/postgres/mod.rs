@@ -159,6 +159,31 @@ impl PostgresBackend {
     }
 }
 
+/// The columns every journal row shares: state name, serial, lineage, who (user@host), process
+/// id, and how many resources the state holds.
+struct Row {
+    name: String,
+    serial: i64,
+    lineage: String,
+    who: String,
+    pid: i32,
+    count: i32,
+}
+
+impl PostgresBackend {
+    fn row(&self, state: &State, what: &str) -> Result<Row, StateError> {
+        let info = LockInfo::current(what);
+        Ok(Row {
+            name: self.name.clone(),
+            serial: i64::try_from(state.serial).map_err(|_| self.err("serial out of range"))?,
+            lineage: state.lineage.clone(),
+            who: info.who,
+            pid: i32::try_from(info.pid).unwrap_or(0),
+            count: i32::try_from(state.resources.len()).unwrap_or(i32::MAX),
+        })
+    }
+}
+
 fn lock_slot(slot: &Slot) -> std::sync::MutexGuard<'_, Option<Arc<Client>>> {
     slot.lock().unwrap_or_else(|p| p.into_inner())
 }
@@ -233,12 +258,14 @@ impl Backend for PostgresBackend {
         };
         let doc = serde_json::to_value(state).map_err(|e| self.err(e))?;
         let client = self.client()?;
-        let info = LockInfo::current("persist");
-        let name = self.name.clone();
-        let serial = i64::try_from(state.serial).map_err(|_| self.err("serial out of range"))?;
-        let lineage = state.lineage.clone();
-        let count = i32::try_from(state.resources.len()).unwrap_or(i32::MAX);
-        let pid = i32::try_from(info.pid).unwrap_or(0);
+        let Row {
+            name,
+            serial,
+            lineage,
+            who,
+            pid,
+            count,
+        } = self.row(state, "persist")?;
         self.run(async move {
             client
                 .execute(
@@ -248,7 +275,7 @@ impl Backend for PostgresBackend {
                         &serial,
                         &lineage,
                         &Json(&doc),
-                        &info.who,
+                        &who,
                         &pid,
                         &count,
                         &added,
@@ -279,12 +306,14 @@ impl Backend for PostgresBackend {
             };
         }
         let client = self.client()?;
-        let info = LockInfo::current("apply");
-        let name = self.name.clone();
-        let serial = i64::try_from(state.serial).map_err(|_| self.err("serial out of range"))?;
-        let lineage = state.lineage.clone();
-        let count = i32::try_from(state.resources.len()).unwrap_or(i32::MAX);
-        let pid = i32::try_from(info.pid).unwrap_or(0);
+        let Row {
+            name,
+            serial,
+            lineage,
+            who,
+            pid,
+            count,
+        } = self.row(state, "apply")?;
         self.run(async move {
             client
                 .execute(
@@ -293,7 +322,7 @@ impl Backend for PostgresBackend {
                         &name,
                         &serial,
                         &lineage,
-                        &info.who,
+                        &who,
                         &pid,
                         &count,
                         &added,
