@@ -91,7 +91,12 @@ pub fn runner_sha256() -> &'static str {
 
 /// The stdin document for a script: runner, marker line, payload.
 pub fn stdin_document(script: &Script) -> String {
-    format!("{}\n{PAYLOAD_MARKER}{}", runner(), script.payload())
+    document(&script.payload())
+}
+
+/// The stdin document for an already serialized payload (`Script::payload`).
+pub fn document(payload: &str) -> String {
+    format!("{}\n{PAYLOAD_MARKER}{payload}", runner())
 }
 
 /// Splits a stdin document into runner and payload.

@@ -22,7 +22,7 @@ use winrm_rs::{
 
 use super::tls_relay::{self, TlsRelay};
 use super::{AuthKind, ConnectionSpec, Transport};
-use crate::powershell::runner::{stdin_document, BOOTSTRAP};
+use crate::powershell::runner::{document, BOOTSTRAP};
 use crate::powershell::{Script, ScriptOutput};
 
 /// Bytes of stdin per WS-Man `Send` (base64 grows it by a third; the envelope limit is 150 KiB).
@@ -257,9 +257,9 @@ impl Transport for WinrmTransport {
         &self.host
     }
 
-    async fn run(&self, script: &Script) -> Result<ScriptOutput, RemoteError> {
+    async fn run(&self, script: &Script, payload: &str) -> Result<ScriptOutput, RemoteError> {
         let ready = self.ready().await?;
-        let document = stdin_document(script);
+        let document = document(payload);
         let read_only = !script.stop_on_error;
         let mut attempt = 0;
         let stdout = loop {
