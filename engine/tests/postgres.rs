@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use cmdeploy_engine::resource::Connection;
-use cmdeploy_engine::state::{Backend, PostgresBackend, State, StateEntry, StateError};
+use cmdeploy_engine::state::{
+    Backend, JournalRecord, PostgresBackend, State, StateEntry, StateError,
+};
 
 fn url() -> String {
     std::env::var("CMDEPLOY_TEST_PG_URL").unwrap_or_else(|_| {
@@ -144,10 +146,12 @@ fn records_append_rows_that_load_replays_and_persist_folds_in() {
     b.persist(&s).unwrap();
     s.serial = 2;
     s.resources.insert("boundary.b".into(), entry("b"));
-    b.record(&s, "boundary.b").unwrap();
+    b.record(&s, &[JournalRecord::of(&s, "boundary.b")])
+        .unwrap();
     s.serial = 3;
     s.resources.remove("boundary.a");
-    b.record(&s, "boundary.a").unwrap();
+    b.record(&s, &[JournalRecord::of(&s, "boundary.a")])
+        .unwrap();
     // A new process (a run after a crash) sees the document plus the records.
     assert_eq!(backend(&name).load().unwrap(), s);
     let unfolded =

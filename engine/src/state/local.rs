@@ -129,17 +129,20 @@ impl Backend for LocalBackend {
         }
     }
 
-    fn record(&self, state: &State, address: &str) -> Result<(), StateError> {
+    fn record(&self, _state: &State, records: &[JournalRecord]) -> Result<(), StateError> {
         let path = self.journal_path();
-        let mut line = serde_json::to_vec(&JournalRecord::of(state, address))
-            .map_err(|e| self.io(&path, std::io::Error::other(e)))?;
-        line.push(b'\n');
+        let mut lines = Vec::new();
+        for record in records {
+            serde_json::to_writer(&mut lines, record)
+                .map_err(|e| self.io(&path, std::io::Error::other(e)))?;
+            lines.push(b'\n');
+        }
         let mut file = OpenOptions::new()
             .create(true)
             .append(true)
             .open(&path)
             .map_err(|e| self.io(&path, e))?;
-        file.write_all(&line)
+        file.write_all(&lines)
             .and_then(|()| file.sync_data())
             .map_err(|e| self.io(&path, e))
     }
@@ -268,10 +271,10 @@ mod tests {
         b.persist(&s).unwrap();
         s.serial = 2;
         s.resources.insert("k.b".into(), entry("b"));
-        b.record(&s, "k.b").unwrap();
+        b.record(&s, &[JournalRecord::of(&s, "k.b")]).unwrap();
         s.serial = 3;
         s.resources.remove("k.a");
-        b.record(&s, "k.a").unwrap();
+        b.record(&s, &[JournalRecord::of(&s, "k.a")]).unwrap();
         assert_eq!(b.load().unwrap(), s, "file + journal");
         b.persist(&s).unwrap();
         assert!(!b.journal_path().exists(), "folded in");
@@ -283,7 +286,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let b = LocalBackend::new(dir.path());
         let s = one_entry();
-        b.record(&s, "k.a").unwrap();
+        b.record(&s, &[JournalRecord::of(&s, "k.a")]).unwrap();
         let whole = std::fs::read(b.journal_path()).unwrap();
         let mut torn = whole.clone();
         torn.extend_from_slice(&whole[..whole.len() / 2]);

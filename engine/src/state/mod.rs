@@ -221,17 +221,18 @@ pub trait Backend: Send + Sync {
     /// I/O errors.
     fn persist(&self, state: &State) -> Result<(), StateError>;
 
-    /// Records one operation: `address`'s entry in `state` (or its absence, when the operation
-    /// removed it) is appended to the backend's journal with `state.serial` and `state.lineage`.
-    /// O(size of the entry), not of the state, so an apply of n resources writes O(n) in all;
-    /// [`Backend::load`] replays the journal over the last full state, and the next
-    /// [`Backend::persist`] folds it in. A record is atomic: after a crash it is wholly there or
-    /// absent. The default persists the whole state.
+    /// Records operations that completed together: each [`JournalRecord`] (an address's entry
+    /// after its operation, with the serial the state reached then) is appended to the backend's
+    /// journal, in order, with one flush for the batch. O(size of the entries), not of the
+    /// state, so an apply of n resources writes O(n) in all; [`Backend::load`] replays the
+    /// journal over the last full state, and the next [`Backend::persist`] folds it in. Each
+    /// record is atomic: after a crash it is wholly there or absent. `state` is the state with
+    /// all of them applied; the default persists it whole.
     ///
     /// # Errors
     /// I/O errors.
-    fn record(&self, state: &State, address: &str) -> Result<(), StateError> {
-        let _ = address;
+    fn record(&self, state: &State, records: &[JournalRecord]) -> Result<(), StateError> {
+        let _ = records;
         self.persist(state)
     }
 

@@ -289,8 +289,34 @@ impl Backend for PostgresBackend {
         Ok(())
     }
 
-    fn record(&self, state: &State, address: &str) -> Result<(), StateError> {
-        let record = JournalRecord::of(state, address);
+    fn record(&self, state: &State, records: &[JournalRecord]) -> Result<(), StateError> {
+        for record in records {
+            self.record_one(state, record)?;
+        }
+        Ok(())
+    }
+
+    fn lock(&self, what: &str, timeout: Duration) -> Result<Box<dyn LockGuard>, StateError> {
+        lock::acquire(self, what, timeout)
+    }
+
+    fn lock_info(&self) -> Result<Option<LockInfo>, StateError> {
+        lock::holder(self)
+    }
+
+    fn force_unlock(&self) -> Result<Option<LockInfo>, StateError> {
+        lock::force_unlock(self)
+    }
+
+    fn describe(&self) -> String {
+        self.target.clone()
+    }
+}
+
+impl PostgresBackend {
+    /// Appends one operation's record: one row, its own transaction.
+    fn record_one(&self, state: &State, record: &JournalRecord) -> Result<(), StateError> {
+        let address = record.address.as_str();
         let (mut added, mut changed, mut removed) = (Vec::new(), Vec::new(), Vec::new());
         {
             let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
@@ -308,12 +334,15 @@ impl Backend for PostgresBackend {
         let client = self.client()?;
         let Row {
             name,
-            serial,
             lineage,
             who,
             pid,
             count,
+            ..
         } = self.row(state, "apply")?;
+        // The serial this operation brought the state to (a batch holds several).
+        let serial = i64::try_from(record.serial).map_err(|_| self.err("serial out of range"))?;
+        let record = record.clone();
         self.run(async move {
             client
                 .execute(
@@ -334,21 +363,5 @@ impl Backend for PostgresBackend {
                 .await
         })?;
         Ok(())
-    }
-
-    fn lock(&self, what: &str, timeout: Duration) -> Result<Box<dyn LockGuard>, StateError> {
-        lock::acquire(self, what, timeout)
-    }
-
-    fn lock_info(&self) -> Result<Option<LockInfo>, StateError> {
-        lock::holder(self)
-    }
-
-    fn force_unlock(&self) -> Result<Option<LockInfo>, StateError> {
-        lock::force_unlock(self)
-    }
-
-    fn describe(&self) -> String {
-        self.target.clone()
     }
 }
