@@ -1,6 +1,8 @@
 //! The apply executor: walks the planned changes in dependency order with bounded parallelism,
-//! journals every success to state at once, skips the dependents of a failure (not its
-//! independent siblings), and on interruption finishes in-flight work, saves, and stops.
+//! journals every completed operation at once (one record per operation appended to the
+//! backend's journal, operations that finish together in one flush; the whole state is written
+//! once at the end), skips the dependents of a failure (not its independent siblings), and on
+//! interruption finishes in-flight work, saves, and stops.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
