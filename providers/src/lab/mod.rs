@@ -374,17 +374,33 @@ impl Lab {
     /// A [`RemoteError`] when the host is unknown or unreachable, the runner is not cmdeploy's,
     /// or the payload is malformed. Cmdlet failures are results, not errors.
     pub fn run_document(&self, host: &str, document: &str) -> Result<ScriptOutput, RemoteError> {
-        let (runner, payload) = split_stdin(document).map_err(|m| RemoteError::new(host, m))?;
+        self.run_document_for(Some(host), host, document)
+    }
+
+    /// Executes a stdin document as if on `host`, or, when `host` is `None` (a `lab serve` shell
+    /// whose creator did not name its host), on the host the payload names, else on `fallback`.
+    ///
+    /// # Errors
+    /// As [`Lab::run_document`].
+    pub fn run_document_for(
+        &self,
+        host: Option<&str>,
+        fallback: &str,
+        document: &str,
+    ) -> Result<ScriptOutput, RemoteError> {
+        let named = host.unwrap_or(fallback);
+        let (runner, payload) = split_stdin(document).map_err(|m| RemoteError::new(named, m))?;
         // Byte equality with our rendered runner: what its SHA-256 would prove, without hashing
         // 5 KB per Script.
         if runner != crate::powershell::runner::runner() {
             return Err(RemoteError::new(
-                host,
+                named,
                 "the runner on stdin is not cmdeploy's reviewed runner; refusing to execute",
             ));
         }
         let payload: exec::Payload = serde_json::from_str(payload)
-            .map_err(|e| RemoteError::new(host, format!("malformed payload: {e}")))?;
+            .map_err(|e| RemoteError::new(named, format!("malformed payload: {e}")))?;
+        let host = host.or(payload.host.as_deref()).unwrap_or(fallback);
         // Reads (every call a Get- cmdlet) leave the estate as it is: no rewrite of the file.
         let writes = !payload.calls.iter().all(|c| c.cmdlet.starts_with("Get-"));
         let outcome = self

@@ -109,6 +109,11 @@ pub struct Script {
     /// Stop at the first failing call (writes); reads run every call.
     #[serde(default)]
     pub stop_on_error: bool,
+    /// The host the Script is for, carried in the payload (`"host"`) when set: the runner ignores
+    /// it; `lab serve` uses it for a shell whose creator did not name its host, so that one
+    /// WinRM client can serve every host with the same connection settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
 }
 
 impl Script {
@@ -118,6 +123,7 @@ impl Script {
             target,
             calls: Vec::new(),
             stop_on_error: false,
+            host: None,
         }
     }
 
@@ -135,13 +141,16 @@ impl Script {
             .enumerate()
             .map(|(id, c)| c.payload_entry(id))
             .collect();
-        serde_json::json!({
+        let mut payload = serde_json::json!({
             "version": 1,
             "target": self.target,
             "stop_on_error": self.stop_on_error,
             "calls": calls,
-        })
-        .to_string()
+        });
+        if let Some(host) = &self.host {
+            payload["host"] = Value::String(host.clone());
+        }
+        payload.to_string()
     }
 }
 

@@ -224,7 +224,11 @@ pub async fn run(
     script: &Script,
 ) -> Result<ScriptOutput, RemoteError> {
     let t = for_connection(ctx, connection)?;
-    run_split(t.as_ref(), script, MAX_PAYLOAD_BYTES).await
+    let script = Script {
+        host: Some(connection.host()),
+        ..script.clone()
+    };
+    run_split(t.as_ref(), &script, MAX_PAYLOAD_BYTES).await
 }
 
 /// Runs `script` on `t` in parts whose payloads stay under `limit` bytes, renumbering results
