@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Benchmarks for the README's Performance section. Builds the release binary, generates estates of
 # 1k, 10k and 100k resources (`cmdeploy lab generate`) under target/bench, and prints for each:
-# validate and plan wall time and peak RSS (/usr/bin/time), and the Scripts the plan sent (the
-# lab counts them). Then the startup time of `state list` and `plan` with a 100k-entry state.
-# Usage: bash tests/bench.sh [SIZE...]   (SIZE: 1k 10k 100k; default all)
+# validate and plan wall time, CPU time and peak RSS (/usr/bin/time), and the Scripts the plan
+# sent, site side and per host (the lab counts Scripts; its audit log tells probes apart). Then
+# the startup time of `state list` and `plan` with a 100k-entry state, and the apply benchmark
+# over `lab serve` (tests/bench_apply.sh). The load average is printed: other builds on the
+# machine inflate wall times, CPU time is the steadier figure.
+# Usage: bash tests/bench.sh [SIZE...]   (SIZE: 1k 10k 100k apply; default all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x /usr/bin/time ] || { echo "tests/bench.sh needs /usr/bin/time (apt-get install -y time)" >&2; exit 1; }
@@ -11,7 +14,7 @@ cargo build --release --quiet
 bin=$PWD/target/release/cmdeploy
 root=$PWD/target/bench
 mkdir -p "$root"
-sizes=("${@:-1k 10k 100k}")
+sizes=("${@:-1k 10k 100k apply}")
 read -r -a sizes <<<"${sizes[*]}"
 
 # name boundaries groups hosts (boundaries + groups + hosts + 1 site = resources)
@@ -36,8 +39,18 @@ measure() {
 
 scripts() { "$bin" -C "$1" lab show | sed -n 's/.*[Ss]cripts run since reset[^0-9]*\([0-9]*\).*/\1/p' | head -n 1; }
 
-echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)"
+# plan_scripts DIR: "TOTAL site-side S, H host probes" for the plan just run (the audit log was
+# emptied before it). A probe is one Script holding one Get-CmdeployClientState call.
+plan_scripts() {
+  local total probes
+  total=$(scripts "$1")
+  probes=$(grep -c '"cmdlet":"Get-CmdeployClientState"' "$1/.cmdeploy/lab/audit.jsonl" || true)
+  echo "$total: site side $((total - probes)), hosts $probes (one probe per host with no healthy record at the site)"
+}
+
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr); load average $(cut -d' ' -f1-3 /proc/loadavg)"
 for size in "${sizes[@]}"; do
+  [ "$size" = apply ] && continue
   read -r b g h <<<"$(spec "$size")"
   dir=$root/$size
   "$bin" lab generate --boundaries "$b" --groups "$g" --hosts "$h" "$dir" >/dev/null
@@ -45,14 +58,16 @@ for size in "${sizes[@]}"; do
   echo "== $size resources: $b boundaries in $g groups, $h workgroup hosts, 1 site"
   measure "validate" "$bin" -C "$dir" validate
   "$bin" -C "$dir" lab reset >/dev/null
+  : >"$dir/.cmdeploy/lab/audit.jsonl"
   measure "plan (fresh estate: all to add)" "$bin" -C "$dir" plan
-  echo "Scripts sent by that plan: $(scripts "$dir")"
+  kinds=$(cat "$dir"/*.toml | sed -n 's/^\[\([a-z_]*\)\..*/\1/p' | grep -vx connection | sort -u | wc -l)
+  echo "Scripts sent by that plan: $(plan_scripts "$dir"); resource kinds × site-side connections = $kinds × 1"
 done
 
 # Startup with a 100k-entry state: a state file of 100,000 boundary entries beside the 100k
 # estate's manifests (the entries are what apply would have written).
 dir=$root/100k
-if [ -d "$dir" ]; then
+if [ -d "$dir" ] && [[ " ${sizes[*]} " == *" 100k "* ]]; then
   python3 - "$dir/.cmdeploy/state.json" <<'PY'
 import json, sys
 conn = {"key": "cm01", "spec": {"transport": "lab", "host": "cm01.fabrikam.test"}}
@@ -67,8 +82,13 @@ for i in range(100000):
 json.dump({"version": 1, "serial": 1, "lineage": "bench", "resources": res}, open(sys.argv[1], "w"), indent=1)
 PY
   echo "== 100k-entry state ($(du -h "$dir/.cmdeploy/state.json" | cut -f1))"
-  measure "state list (startup: manifests + state)" "$bin" -C "$dir" state list
+  measure "state list (startup: configuration + state)" "$bin" -C "$dir" state list
   "$bin" -C "$dir" lab reset >/dev/null
   measure "plan with a 100k-entry state" "$bin" -C "$dir" plan
   rm -f "$dir/.cmdeploy/state.json"
+fi
+
+if [[ " ${sizes[*]} " == *" apply "* ]]; then
+  echo "== apply of 1,000 hosts over lab serve (parallelism 1 over 100 hosts)"
+  bash tests/bench_apply.sh 1000 100
 fi

@@ -9,12 +9,13 @@ use std::time::{Duration, Instant};
 use common::Project;
 use serde_json::Value;
 
+/// Entries in state as cmdeploy loads it (`state.json` plus the journal apply appends to).
 fn state_entries(p: &Project) -> usize {
-    std::fs::read_to_string(p.path().join(".cmdeploy/state.json"))
-        .ok()
-        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
-        .and_then(|v| v["resources"].as_object().map(|m| m.len()))
-        .unwrap_or(0)
+    let out = p.run(&["state", "list"]);
+    if out.code != 0 {
+        return 0;
+    }
+    out.stdout.lines().filter(|l| !l.trim().is_empty()).count()
 }
 
 fn slow_apply(p: &Project) -> std::process::Child {
@@ -47,8 +48,7 @@ fn wait_for_entries(p: &Project, n: usize) {
 }
 
 fn assert_converges_without_duplicates(p: &Project) {
-    let state = std::fs::read_to_string(p.path().join(".cmdeploy/state.json")).unwrap();
-    serde_json::from_str::<Value>(&state).expect("state parses after the interruption");
+    p.run(&["state", "list"]).code(0);
     p.run(&["apply", "--auto-approve"]).code(0);
     p.run(&["plan", "--detailed-exitcode"]).code(0);
     let estate: Value =

@@ -1,6 +1,8 @@
 //! The apply executor: walks the planned changes in dependency order with bounded parallelism,
-//! journals every success to state at once, skips the dependents of a failure (not its
-//! independent siblings), and on interruption finishes in-flight work, saves, and stops.
+//! journals every completed operation at once (one record per operation appended to the
+//! backend's journal, operations that finish together in one flush; the whole state is written
+//! once at the end), skips the dependents of a failure (not its independent siblings), and on
+//! interruption finishes in-flight work, saves, and stops.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,7 +16,7 @@ use crate::provider::{
 };
 use crate::resource::ResourceSet;
 use crate::secret::SecretValue;
-use crate::state::{Backend, State, StateEntry, StateError};
+use crate::state::{Backend, JournalRecord, State, StateEntry, StateError};
 
 /// Receives progress events (the CLI draws progress bars or prints lines).
 pub trait Observer: Send + Sync {
@@ -67,7 +69,8 @@ pub struct ApplyInput<'a> {
     pub interrupt: Arc<AtomicBool>,
 }
 
-/// Applies the plan, persisting state after every success.
+/// Applies the plan, recording every operation in the state's journal as it completes and
+/// writing the whole state once at the end.
 ///
 /// # Errors
 /// Only state persistence errors; remote failures are in the [`Report`].
@@ -153,31 +156,49 @@ pub async fn apply(
                 });
             }
         }
-        let Some(joined) = running.join_next().await else {
+        let Some(first) = running.join_next().await else {
             break;
         };
-        in_flight -= 1;
-        let Ok((address, action, result, last)) = joined else {
-            continue;
-        };
-        // Journal whatever reached the remote side, even when a later step failed.
-        let verdict = record(&input, state, &address, action, result, last);
-        state.ensure_lineage();
-        state.serial += 1;
-        backend.persist(state)?;
-        match verdict {
-            Ok(()) => {
-                observer.finished(&address, action, Ok(()));
-                done.insert(address.clone());
-                report.succeeded.push(address);
-            }
-            Err(message) => {
-                observer.finished(&address, action, Err(&message));
-                failed.insert(address.clone(), address.clone());
-                report.failed.push((address, message));
+        // Operations that finished meanwhile are journaled with this one: one flush per batch
+        // (group commit) instead of one per operation, which serialized a wide apply.
+        let mut batch = vec![first];
+        while let Some(more) = running.try_join_next() {
+            batch.push(more);
+        }
+        in_flight -= batch.len();
+        let mut records = Vec::new();
+        let mut verdicts = Vec::new();
+        for joined in batch {
+            let Ok((address, action, result, last)) = joined else {
+                continue;
+            };
+            // Journal whatever reached the remote side, even when a later step failed.
+            let verdict = record(&input, state, &address, action, result, last);
+            state.ensure_lineage();
+            state.serial += 1;
+            records.push(JournalRecord::of(state, &address.to_string()));
+            verdicts.push((address, action, verdict));
+        }
+        if !records.is_empty() {
+            backend.record(state, &records)?;
+        }
+        for (address, action, verdict) in verdicts {
+            match verdict {
+                Ok(()) => {
+                    observer.finished(&address, action, Ok(()));
+                    done.insert(address.clone());
+                    report.succeeded.push(address);
+                }
+                Err(message) => {
+                    observer.finished(&address, action, Err(&message));
+                    failed.insert(address.clone(), address.clone());
+                    report.failed.push((address, message));
+                }
             }
         }
     }
+    // Fold the journal into one full write (compaction), once per apply.
+    backend.persist(state)?;
     if input.interrupt.load(Ordering::SeqCst) {
         report.interrupted = true;
         report.not_started = pending.into_iter().collect();

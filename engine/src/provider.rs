@@ -107,6 +107,9 @@ pub struct Context {
     pub resources: Arc<ResourceSet>,
     /// Key for secret fingerprints.
     pub fingerprints: FingerprintKey,
+    /// How many remote operations a kind may keep in flight when one read fans out over many
+    /// hosts (direct probes): the run's `--parallelism`, set by refresh (at least 1).
+    pub parallelism: usize,
 }
 
 /// One resource to read: desired, previously applied, or both.

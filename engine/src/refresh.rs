@@ -84,7 +84,10 @@ pub async fn refresh(
             }
             continue;
         };
-        let ctx = ctx.clone();
+        let ctx = Context {
+            parallelism: parallelism.max(1),
+            ..ctx.clone()
+        };
         let sem = sem.clone();
         tasks.spawn(async move {
             let _permit = sem.acquire_owned().await.expect("semaphore open");

@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use cmdeploy_engine::resource::Connection;
-use cmdeploy_engine::state::{Backend, PostgresBackend, State, StateEntry, StateError};
+use cmdeploy_engine::state::{
+    Backend, JournalRecord, PostgresBackend, State, StateEntry, StateError,
+};
 
 fn url() -> String {
     std::env::var("CMDEPLOY_TEST_PG_URL").unwrap_or_else(|_| {
@@ -131,6 +133,39 @@ fn every_persist_writes_a_journal_row() {
             vec!["3", "", "boundary.b", "boundary.a", "1"],
         ]
     );
+}
+
+#[test]
+fn records_append_rows_that_load_replays_and_persist_folds_in() {
+    let name = unique("record");
+    let b = backend(&name);
+    let mut s = b.load().unwrap();
+    s.ensure_lineage();
+    s.serial = 1;
+    s.resources.insert("boundary.a".into(), entry("a"));
+    b.persist(&s).unwrap();
+    s.serial = 2;
+    s.resources.insert("boundary.b".into(), entry("b"));
+    b.record(&s, &[JournalRecord::of(&s, "boundary.b")])
+        .unwrap();
+    s.serial = 3;
+    s.resources.remove("boundary.a");
+    b.record(&s, &[JournalRecord::of(&s, "boundary.a")])
+        .unwrap();
+    // A new process (a run after a crash) sees the document plus the records.
+    assert_eq!(backend(&name).load().unwrap(), s);
+    let unfolded =
+        "SELECT count(*)::bigint FROM cmdeploy_journal WHERE state_name = $1 AND entry IS NOT NULL";
+    assert_eq!(sql(unfolded, &[&name]), vec![vec!["2".to_string()]]);
+    b.persist(&s).unwrap();
+    assert_eq!(sql(unfolded, &[&name]), vec![vec!["0".to_string()]]);
+    assert_eq!(backend(&name).load().unwrap(), s);
+    let audit = sql(
+        "SELECT serial, added, removed FROM cmdeploy_journal WHERE state_name = $1 ORDER BY serial",
+        &[&name],
+    );
+    assert_eq!(audit[1], vec!["2", "boundary.b", ""]);
+    assert_eq!(audit[2], vec!["3", "", "boundary.a"]);
 }
 
 #[test]

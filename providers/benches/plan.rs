@@ -45,6 +45,7 @@ fn validate_and_plan(c: &mut Criterion) {
         work_dir: work_dir.clone(),
         resources: project.resources.clone(),
         fingerprints: FingerprintKey::load_or_create(&work_dir).expect("key"),
+        parallelism: 16,
     };
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let state = State::default();

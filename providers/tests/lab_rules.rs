@@ -256,6 +256,22 @@ fn run_document_runs_cmdeploys_own_runner() {
 }
 
 #[test]
+fn a_shell_that_names_no_host_runs_on_the_host_the_payload_names() {
+    let (_tmp, lab) = lab();
+    let mut script = state_script();
+    script.host = Some("nosuch.contoso.com".into());
+    let doc = stdin_document(&script);
+    // The payload's host decides when the shell named none (a shared WinRM client)...
+    let e = lab.run_document_for(None, "kiosk01", &doc).unwrap_err();
+    assert_says(&e.message, &["could not be resolved"]);
+    // ...and never overrides a host the shell was created for.
+    let out = lab
+        .run_document_for(Some("kiosk01"), "kiosk01", &doc)
+        .unwrap();
+    assert!(out.results[0].ok, "{out:?}");
+}
+
+#[test]
 fn run_document_refuses_a_tampered_runner() {
     let (_tmp, lab) = lab();
     let doc = stdin_document(&state_script());

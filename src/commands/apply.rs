@@ -92,12 +92,12 @@ pub async fn run(dir: &Path, args: ApplyArgs, out: Output) -> Result<i32, Failur
         .await
         .map_err(|e| Failure::Message(format!("state could not be saved: {e}")))?;
     observer.finish();
+    let succeeded: std::collections::HashSet<String> =
+        report.succeeded.iter().map(ToString::to_string).collect();
     let count = |a: Action| {
         plan.resource_changes
             .iter()
-            .filter(|c| {
-                c.action() == a && report.succeeded.iter().any(|x| x.to_string() == c.address)
-            })
+            .filter(|c| c.action() == a && succeeded.contains(&c.address))
             .count()
     };
     for (address, message) in &report.failed {

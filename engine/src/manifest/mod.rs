@@ -79,25 +79,38 @@ pub fn work_dir(dir: &Path, config: &ProjectConfig) -> PathBuf {
     )
 }
 
-struct Parsed {
+/// A manifest file and its parsed TOML (with spans), parsed once for both passes.
+struct Parsed<'t> {
     file: Arc<SourceFile>,
+    root: toml::Spanned<DeTable<'t>>,
 }
 
-/// Loads and validates the project in `dir`.
-///
-/// Returns the project and its warnings, or every diagnostic when there is at least one error.
+/// Loads only the project's configuration (`[project]`, `[state]`, `[connection]`,
+/// `[variables]`) from the manifests in `dir`: what commands that do not need the resources
+/// (`state list`, `state unlock`...) read, without decoding, expanding and validating them.
 ///
 /// # Errors
-/// All diagnostics (errors and warnings) when any error was found.
-pub fn load(dir: &Path, registry: &Registry) -> Result<(Project, Diagnostics), Diagnostics> {
+/// All diagnostics when a file cannot be read or parsed, or a configuration table is invalid.
+pub fn load_config(dir: &Path) -> Result<(ProjectConfig, Diagnostics), Diagnostics> {
     let mut diags = Diagnostics::new();
     let files = files::read_files(dir, &mut diags)?;
+    let (config, _) = read_config(&files, &mut diags);
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    Ok((config, diags))
+}
 
-    // Pass 1: configuration from every file (variables are needed to template resources).
+/// Pass 1 of loading: parses every file once (the trees are kept for pass 2) and merges the
+/// configuration tables.
+fn read_config<'t>(
+    files: &'t [Arc<SourceFile>],
+    diags: &mut Diagnostics,
+) -> (ProjectConfig, Vec<Parsed<'t>>) {
     let mut config = ProjectConfig::default();
     let mut seen_config: BTreeMap<String, Loc> = BTreeMap::new();
     let mut parsed = Vec::new();
-    for file in &files {
+    for file in files {
         let text: &str = file.text.as_str();
         let (root, errors) = DeTable::parse_recoverable(text);
         for e in errors {
@@ -121,14 +134,33 @@ pub fn load(dir: &Path, registry: &Registry) -> Result<(Project, Diagnostics), D
                 &loc,
                 &mut config,
                 &mut seen_config,
-                &mut diags,
+                diags,
             );
         }
-        parsed.push(Parsed { file: file.clone() });
+        parsed.push(Parsed {
+            file: file.clone(),
+            root,
+        });
     }
     if config.project.ignore.is_none() {
         config.project.ignore = Some(vec!["lab.toml".into(), "drift.ack.toml".into()]);
     }
+
+    (config, parsed)
+}
+
+/// Loads and validates the project in `dir`.
+///
+/// Returns the project and its warnings, or every diagnostic when there is at least one error.
+///
+/// # Errors
+/// All diagnostics (errors and warnings) when any error was found.
+pub fn load(dir: &Path, registry: &Registry) -> Result<(Project, Diagnostics), Diagnostics> {
+    let mut diags = Diagnostics::new();
+    let files = files::read_files(dir, &mut diags)?;
+
+    // Pass 1: configuration from every file (variables are needed to template resources).
+    let (config, parsed) = read_config(&files, &mut diags);
 
     // Pass 2: resources.
     let mut resources: BTreeMap<Address, Resource> = BTreeMap::new();
@@ -136,11 +168,9 @@ pub fn load(dir: &Path, registry: &Registry) -> Result<(Project, Diagnostics), D
     // Resources whose table failed to decode: problems that follow from their absence are not
     // reported again.
     let mut failed: BTreeSet<Address> = BTreeSet::new();
-    for p in &parsed {
+    for p in parsed {
         let file = &p.file;
-        let text: &str = file.text.as_str();
-        let (root, _) = DeTable::parse_recoverable(text);
-        for (key, value) in root.into_inner() {
+        for (key, value) in p.root.into_inner() {
             let kind_name: String = key.get_ref().to_string();
             if CONFIG_TABLES.contains(&kind_name.as_str()) {
                 continue;

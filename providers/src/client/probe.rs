@@ -50,6 +50,38 @@ pub async fn probe(ctx: &Context, connection: &Connection) -> Result<ClientState
     script.push(Call::new("Get-CmdeployClientState"));
     let out = kit::run(ctx, connection, &script).await?;
     let v = kit::value_of(connection, &script, &out, 0)?;
+    client_state(connection, v)
+}
+
+/// Runs CCMSetup on the host (as [`install`]) and reads the client state back in the same
+/// Script: one WinRM shell per host instead of two.
+///
+/// # Errors
+/// The failed call (the probe does not run when CCMSetup failed), naming the host.
+pub async fn install_and_probe(
+    ctx: &Context,
+    connection: &Connection,
+    source: &str,
+    command_line: &str,
+) -> Result<(String, ClientState), RemoteError> {
+    let calls = vec![
+        install_call(source, command_line),
+        Call::new("Get-CmdeployClientState"),
+    ];
+    let out = kit::run_writes(ctx, connection, Target::Host, calls).await?;
+    let log = install_log(&out);
+    let v = out
+        .get(1)
+        .map(|r| &r.value)
+        .unwrap_or(&serde_json::Value::Null);
+    Ok((log, client_state(connection, v)?))
+}
+
+/// The first item of a `Get-CmdeployClientState` result.
+fn client_state(
+    connection: &Connection,
+    v: &serde_json::Value,
+) -> Result<ClientState, RemoteError> {
     let first = kit::items(v)
         .into_iter()
         .next()
@@ -69,12 +101,20 @@ pub async fn install(
     source: &str,
     command_line: &str,
 ) -> Result<String, RemoteError> {
-    let call = Call::new("Install-CmdeployClient")
-        .arg("SourcePath", source)
-        .arg("CommandLine", command_line);
+    let call = install_call(source, command_line);
     let out = kit::run_writes(ctx, connection, Target::Host, vec![call]).await?;
-    let log = out
-        .results
+    Ok(install_log(&out))
+}
+
+fn install_call(source: &str, command_line: &str) -> Call {
+    Call::new("Install-CmdeployClient")
+        .arg("SourcePath", source)
+        .arg("CommandLine", command_line)
+}
+
+/// The `LogTail` (last lines of ccmsetup.log) of the first result.
+fn install_log(out: &crate::powershell::ScriptOutput) -> String {
+    out.results
         .first()
         .and_then(|r| {
             kit::items(&r.value)
@@ -82,8 +122,7 @@ pub async fn install(
                 .next()
                 .map(|v| kit::s(v, "LogTail").to_string())
         })
-        .unwrap_or_default();
-    Ok(log)
+        .unwrap_or_default()
 }
 
 /// Points an installed internet-based client at another internet management point:

@@ -25,6 +25,9 @@ pub struct Payload {
     pub stop_on_error: bool,
     /// The calls.
     pub calls: Vec<PayloadCall>,
+    /// The host the Script is for, when the sender said (see [`crate::powershell::Script`]).
+    #[serde(default)]
+    pub host: Option<String>,
 }
 
 /// One call of a payload.

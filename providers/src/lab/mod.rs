@@ -34,9 +34,10 @@ use std::sync::{Arc, Mutex};
 use fs2::FileExt;
 
 use cmdeploy_engine::provider::RemoteError;
-use cmdeploy_engine::state::write_atomic;
+// The estate is simulated, not a source of truth: replaced atomically, not fsynced per Script.
+use cmdeploy_engine::state::replace_atomic as write_atomic;
 
-use crate::powershell::runner::{runner_sha256, split_stdin};
+use crate::powershell::runner::split_stdin;
 use crate::powershell::{CallResult, ScriptOutput};
 use model::Estate;
 
@@ -171,14 +172,23 @@ impl Lab {
     }
 
     fn file_lock(&self) -> Result<std::fs::File, LabError> {
-        std::fs::create_dir_all(&self.dir).map_err(|e| self.io(&self.dir, e))?;
         let path = self.dir.join("estate.lock");
-        let f = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| self.io(&path, e))?;
+        let open = || {
+            OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&path)
+        };
+        // The directory exists after the first Script: create it only when the open says so.
+        let f = match open() {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                std::fs::create_dir_all(&self.dir).map_err(|e| self.io(&self.dir, e))?;
+                open()
+            }
+            other => other,
+        }
+        .map_err(|e| self.io(&path, e))?;
         FileExt::lock_exclusive(&f).map_err(|e| self.io(&path, e))?;
         Ok(f)
     }
@@ -197,9 +207,19 @@ impl Lab {
             .ok()
     }
 
+    /// Writes the counter in place, zero-padded to a fixed width: no truncation, so the file
+    /// system does not flush the file on close (ext4 does after a truncate), which made this
+    /// write the dearest part of a Script.
     fn write_counter(&self, n: u64) -> Result<(), LabError> {
+        use std::io::Write;
         let path = self.counter_path();
-        std::fs::write(&path, n.to_string()).map_err(|e| self.io(&path, e))
+        OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .and_then(|mut f| f.write_all(format!("{n:020}").as_bytes()))
+            .map_err(|e| self.io(&path, e))
     }
 
     /// The estate, from the cache when the file is unchanged since this process last read or
@@ -344,22 +364,50 @@ impl Lab {
         self.load(&mut cache).cloned()
     }
 
+    /// Runs `f` on the estate without copying or changing it (under the lab's locks, so keep `f`
+    /// short): what `lab serve` uses to authenticate each request.
+    ///
+    /// # Errors
+    /// Seed or I/O errors.
+    pub fn read<R>(&self, f: impl FnOnce(&Estate) -> R) -> Result<R, LabError> {
+        let mut cache = self.guard.lock().unwrap_or_else(|p| p.into_inner());
+        let _f = self.file_lock()?;
+        Ok(f(self.load(&mut cache)?))
+    }
+
     /// Executes a stdin document (runner + payload) as if on `host`.
     ///
     /// # Errors
     /// A [`RemoteError`] when the host is unknown or unreachable, the runner is not cmdeploy's,
     /// or the payload is malformed. Cmdlet failures are results, not errors.
     pub fn run_document(&self, host: &str, document: &str) -> Result<ScriptOutput, RemoteError> {
-        let (runner, payload) = split_stdin(document).map_err(|m| RemoteError::new(host, m))?;
-        let digest = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(runner.as_bytes()));
-        if digest != runner_sha256() {
+        self.run_document_for(Some(host), host, document)
+    }
+
+    /// Executes a stdin document as if on `host`, or, when `host` is `None` (a `lab serve` shell
+    /// whose creator did not name its host), on the host the payload names, else on `fallback`.
+    ///
+    /// # Errors
+    /// As [`Lab::run_document`].
+    pub fn run_document_for(
+        &self,
+        host: Option<&str>,
+        fallback: &str,
+        document: &str,
+    ) -> Result<ScriptOutput, RemoteError> {
+        let named = host.unwrap_or(fallback);
+        let (runner, payload) = split_stdin(document).map_err(|m| RemoteError::new(named, m))?;
+        // Byte equality with our rendered runner: what its SHA-256 would prove, without hashing
+        // 5 KB per Script.
+        if runner != crate::powershell::runner::runner() {
             return Err(RemoteError::new(
-                host,
+                named,
                 "the runner on stdin is not cmdeploy's reviewed runner; refusing to execute",
             ));
         }
         let payload: exec::Payload = serde_json::from_str(payload)
-            .map_err(|e| RemoteError::new(host, format!("malformed payload: {e}")))?;
+            .map_err(|e| RemoteError::new(named, format!("malformed payload: {e}")))?;
+        let host = host.or(payload.host.as_deref()).unwrap_or(fallback);
         // Reads (every call a Get- cmdlet) leave the estate as it is: no rewrite of the file.
         let writes = !payload.calls.iter().all(|c| c.cmdlet.starts_with("Get-"));
         let outcome = self

@@ -22,6 +22,17 @@ pub struct Call {
 }
 
 impl Call {
+    /// This call as entry `id` of a payload's `calls` array:
+    /// `{"id", "cmdlet", "args", "secret"}`.
+    pub fn payload_entry(&self, id: usize) -> Value {
+        serde_json::json!({
+            "id": id,
+            "cmdlet": self.cmdlet,
+            "args": self.args,
+            "secret": self.secret,
+        })
+    }
+
     /// A call without arguments.
     pub fn new(cmdlet: &str) -> Call {
         Call {
@@ -98,6 +109,11 @@ pub struct Script {
     /// Stop at the first failing call (writes); reads run every call.
     #[serde(default)]
     pub stop_on_error: bool,
+    /// The host the Script is for, carried in the payload (`"host"`) when set: the runner ignores
+    /// it; `lab serve` uses it for a shell whose creator did not name its host, so that one
+    /// WinRM client can serve every host with the same connection settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
 }
 
 impl Script {
@@ -107,6 +123,7 @@ impl Script {
             target,
             calls: Vec::new(),
             stop_on_error: false,
+            host: None,
         }
     }
 
@@ -122,22 +139,18 @@ impl Script {
             .calls
             .iter()
             .enumerate()
-            .map(|(id, c)| {
-                serde_json::json!({
-                    "id": id,
-                    "cmdlet": c.cmdlet,
-                    "args": c.args,
-                    "secret": c.secret,
-                })
-            })
+            .map(|(id, c)| c.payload_entry(id))
             .collect();
-        serde_json::json!({
+        let mut payload = serde_json::json!({
             "version": 1,
             "target": self.target,
             "stop_on_error": self.stop_on_error,
             "calls": calls,
-        })
-        .to_string()
+        });
+        if let Some(host) = &self.host {
+            payload["host"] = Value::String(host.clone());
+        }
+        payload.to_string()
     }
 }
 

@@ -4,7 +4,7 @@
 //! On the wire only a small bootstrap goes on the command line (Windows caps it at 8191
 //! characters); the runner and the payload, secrets included, travel on stdin as one document:
 //! the runner text, a line `#CMDEPLOY-PAYLOAD#`, then the payload JSON. The lab checks that the
-//! runner part is exactly ours (by SHA-256) before executing the payload.
+//! runner part is exactly ours (byte for byte; [`runner_sha256`] names it) before executing the payload.
 
 use std::sync::OnceLock;
 
@@ -113,7 +113,12 @@ pub fn runner_sha256() -> &'static str {
 
 /// The stdin document for a script: runner, marker line, payload.
 pub fn stdin_document(script: &Script) -> String {
-    format!("{}\n{PAYLOAD_MARKER}{}", runner(), script.payload())
+    document(&script.payload())
+}
+
+/// The stdin document for an already serialized payload (`Script::payload`).
+pub fn document(payload: &str) -> String {
+    format!("{}\n{PAYLOAD_MARKER}{payload}", runner())
 }
 
 /// Splits a stdin document into runner and payload.

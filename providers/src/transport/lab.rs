@@ -4,7 +4,7 @@ use cmdeploy_engine::provider::RemoteError;
 
 use super::Transport;
 use crate::lab::Lab;
-use crate::powershell::runner::stdin_document;
+use crate::powershell::runner::document;
 use crate::powershell::{Script, ScriptOutput};
 
 /// Runs Scripts against the lab as if on `host`.
@@ -26,11 +26,11 @@ impl Transport for LabTransport {
         &self.host
     }
 
-    async fn run(&self, script: &Script) -> Result<ScriptOutput, RemoteError> {
+    async fn run(&self, _script: &Script, payload: &str) -> Result<ScriptOutput, RemoteError> {
         if let Some(ms) = latency_ms() {
             tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
         }
-        let document = stdin_document(script);
+        let document = document(payload);
         let lab = self.lab.clone();
         let host = self.host.clone();
         tokio::task::spawn_blocking(move || lab.run_document(&host, &document))

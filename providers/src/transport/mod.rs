@@ -165,11 +165,12 @@ pub trait Transport: Send + Sync {
     /// Host name, for errors.
     fn host(&self) -> &str;
 
-    /// Runs a script and returns the runner's results.
+    /// Runs a script whose payload, serialized once by the caller, is `payload`
+    /// ([`Script::payload`]), and returns the runner's results.
     ///
     /// # Errors
     /// Connection, authentication or protocol failures (not cmdlet failures, which are results).
-    async fn run(&self, script: &Script) -> Result<ScriptOutput, RemoteError>;
+    async fn run(&self, script: &Script, payload: &str) -> Result<ScriptOutput, RemoteError>;
 }
 
 type Cache = Mutex<HashMap<(PathBuf, String), Arc<dyn Transport>>>;
@@ -223,7 +224,11 @@ pub async fn run(
     script: &Script,
 ) -> Result<ScriptOutput, RemoteError> {
     let t = for_connection(ctx, connection)?;
-    run_split(t.as_ref(), script, MAX_PAYLOAD_BYTES).await
+    let script = Script {
+        host: Some(connection.host()),
+        ..script.clone()
+    };
+    run_split(t.as_ref(), &script, MAX_PAYLOAD_BYTES).await
 }
 
 /// Runs `script` on `t` in parts whose payloads stay under `limit` bytes, renumbering results
@@ -242,41 +247,50 @@ pub async fn run_split(
             format!("one {cmdlet} call is larger than a run's {limit}-byte payload"),
         )
     };
+    let whole = script.payload();
+    if whole.len() <= limit {
+        let out = t.run(script, &whole).await?;
+        if out.results.len() > script.calls.len() {
+            return Err(more_results(t));
+        }
+        return Ok(out);
+    }
     let mut parts: Vec<Script> = Vec::new();
     let mut current = Script {
         calls: Vec::new(),
         ..script.clone()
     };
-    for call in &script.calls {
-        current.calls.push(call.clone());
-        if current.payload().len() > limit {
-            let last = current.calls.pop().expect("just pushed");
-            if current.calls.is_empty() {
-                return Err(too_big(&call.cmdlet));
-            }
+    // Sizes are summed per call (its entry plus a comma), each serialized once: re-serializing the
+    // growing part after every call made splitting a big write Script quadratic. An entry's id in
+    // a part is never longer than in the whole Script, so the sum never underestimates.
+    let empty = current.payload().len();
+    let mut size = empty;
+    for (id, call) in script.calls.iter().enumerate() {
+        let entry = call.payload_entry(id).to_string().len() + 1;
+        if empty + entry > limit {
+            return Err(too_big(&call.cmdlet));
+        }
+        if size + entry > limit && !current.calls.is_empty() {
             parts.push(std::mem::replace(
                 &mut current,
                 Script {
-                    calls: vec![last],
+                    calls: Vec::new(),
                     ..script.clone()
                 },
             ));
-            if current.payload().len() > limit {
-                return Err(too_big(&call.cmdlet));
-            }
+            size = empty;
         }
+        current.calls.push(call.clone());
+        size += entry;
     }
     parts.push(current);
     let mut results = Vec::new();
     let mut offset = 0;
     for part in parts {
         let n = part.calls.len();
-        let out = t.run(&part).await?;
+        let out = t.run(&part, &part.payload()).await?;
         if out.results.len() > n {
-            return Err(RemoteError::new(
-                t.host(),
-                "the runner returned more results than calls",
-            ));
+            return Err(more_results(t));
         }
         let failed = out.results.iter().any(|r| !r.ok);
         results.extend(out.results.into_iter().map(|mut r| {
@@ -289,6 +303,10 @@ pub async fn run_split(
         }
     }
     Ok(ScriptOutput { results })
+}
+
+fn more_results(t: &dyn Transport) -> RemoteError {
+    RemoteError::new(t.host(), "the runner returned more results than calls")
 }
 
 #[cfg(test)]
@@ -304,7 +322,7 @@ mod tests {
         fn host(&self) -> &str {
             "echo"
         }
-        async fn run(&self, script: &Script) -> Result<ScriptOutput, RemoteError> {
+        async fn run(&self, script: &Script, _: &str) -> Result<ScriptOutput, RemoteError> {
             *self.0.lock().unwrap() += 1;
             Ok(ScriptOutput {
                 results: (0..script.calls.len())

@@ -10,6 +10,7 @@
 //! reads. Authentication failures are never retried. Errors name the host, the stage (connect,
 //! auth, create shell, command, send, receive), the HTTP status and the WS-Man fault.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,7 +23,7 @@ use winrm_rs::{
 
 use super::tls_relay::{self, TlsRelay};
 use super::{AuthKind, ConnectionSpec, Transport};
-use crate::powershell::runner::{stdin_document, BOOTSTRAP};
+use crate::powershell::runner::{document, BOOTSTRAP};
 use crate::powershell::{Script, ScriptOutput};
 
 /// Bytes of stdin per WS-Man `Send` (base64 grows it by a third; the envelope limit is 150 KiB).
@@ -42,7 +43,18 @@ pub struct WinrmTransport {
     credentials: WinrmCredentials,
     ca_file: Option<std::path::PathBuf>,
     retries: u32,
+    /// Connections with the same settings (everything but the host) share one winrm-rs client:
+    /// building one loads the system's root certificates (~5 ms of CPU), which made an apply
+    /// over thousands of hosts CPU-bound. `None` through the TLS relay, which is per host.
+    shared: Option<String>,
     state: OnceCell<Ready>,
+}
+
+/// winrm-rs clients by connection settings (see `WinrmTransport::shared`).
+fn shared_clients() -> &'static std::sync::Mutex<HashMap<String, Arc<WinrmClient>>> {
+    static CLIENTS: std::sync::OnceLock<std::sync::Mutex<HashMap<String, Arc<WinrmClient>>>> =
+        std::sync::OnceLock::new();
+    CLIENTS.get_or_init(Default::default)
 }
 
 struct Ready {
@@ -134,14 +146,33 @@ impl WinrmTransport {
         if spec.auth == AuthKind::Basic {
             config.encryption = EncryptionMode::Never;
         }
+        let connect = (spec.address.clone().unwrap_or_else(|| host.clone()), port);
+        // A shared client names no host in its shells' environment: each Script's payload says
+        // which host it is for (Windows ignores both).
+        let shared = (!https_via_relay).then(|| {
+            config.env_vars.clear();
+            use sha2::Digest;
+            let secret = sha2::Sha256::digest(password.expose().as_bytes());
+            format!(
+                "{port}|{}|{:?}|{user}|{}|{:?}|{:?}|{}|{}",
+                config.use_tls,
+                spec.auth,
+                hex::encode(secret),
+                config.client_cert_pem,
+                config.client_key_pem,
+                config.connect_timeout_secs,
+                config.operation_timeout_secs,
+            )
+        });
         Ok(WinrmTransport {
-            connect: Some((spec.address.clone().unwrap_or_else(|| host.clone()), port)),
+            connect: Some(connect),
             host,
             https_via_relay,
             config,
             credentials,
             ca_file: spec.ca_file.as_ref().map(|p| project_dir.join(p)),
             retries: spec.retries.unwrap_or(3),
+            shared,
             state: OnceCell::new(),
         })
     }
@@ -165,10 +196,28 @@ impl WinrmTransport {
                 } else {
                     (address, None)
                 };
-                let client = WinrmClient::new(config, self.credentials.clone())
-                    .map_err(|e| RemoteError::new(self.host.clone(), format!("connect: {e}")))?;
+                let build = || {
+                    WinrmClient::new(config, self.credentials.clone())
+                        .map(Arc::new)
+                        .map_err(|e| RemoteError::new(self.host.clone(), format!("connect: {e}")))
+                };
+                let client = match &self.shared {
+                    Some(key) => {
+                        let mut clients =
+                            shared_clients().lock().unwrap_or_else(|p| p.into_inner());
+                        match clients.get(key) {
+                            Some(c) => c.clone(),
+                            None => {
+                                let c = build()?;
+                                clients.insert(key.clone(), c.clone());
+                                c
+                            }
+                        }
+                    }
+                    None => build()?,
+                };
                 Ok(Ready {
-                    client: Arc::new(client),
+                    client,
                     connect_host,
                     relay,
                 })
@@ -257,9 +306,9 @@ impl Transport for WinrmTransport {
         &self.host
     }
 
-    async fn run(&self, script: &Script) -> Result<ScriptOutput, RemoteError> {
+    async fn run(&self, script: &Script, payload: &str) -> Result<ScriptOutput, RemoteError> {
         let ready = self.ready().await?;
-        let document = stdin_document(script);
+        let document = document(payload);
         let read_only = !script.stop_on_error;
         let mut attempt = 0;
         let stdout = loop {

@@ -1,7 +1,10 @@
 //! The PostgreSQL state backend: several named states in one shared database, for teams and CI
 //! runners.
 //!
-//! Every persist writes the state document and a journal row in one transaction. The lock of a
+//! Every persist writes the state document and a journal row in one transaction. During apply,
+//! each operation appends only a journal row holding its address's new entry (O(entry), not the
+//! whole document); load replays those rows over the document, and the persist at the end of
+//! the apply folds them in. The lock of a
 //! state is a session-level advisory lock keyed by a hash of the state name, taken on a dedicated
 //! connection held for the lock's lifetime: it dies with that connection (a killed run never leaves
 //! a live lock), and it never locks anything else in the database. Who holds it is recorded in
@@ -23,7 +26,7 @@ use std::time::Duration;
 use tokio_postgres::types::Json;
 use tokio_postgres::{Client, Config, NoTls};
 
-use super::{from_value, Backend, LockGuard, LockInfo, State, StateError};
+use super::{from_value, Backend, JournalRecord, LockGuard, LockInfo, State, StateError};
 use runtime::PgRuntime;
 
 /// The connection shared by the backend and its lock: while a lock is held, persists go through
@@ -189,6 +192,31 @@ impl PostgresBackend {
     }
 }
 
+/// The columns every journal row shares: state name, serial, lineage, who (user@host), process
+/// id, and how many resources the state holds.
+struct Row {
+    name: String,
+    serial: i64,
+    lineage: String,
+    who: String,
+    pid: i32,
+    count: i32,
+}
+
+impl PostgresBackend {
+    fn row(&self, state: &State, what: &str) -> Result<Row, StateError> {
+        let info = LockInfo::current(what);
+        Ok(Row {
+            name: self.name.clone(),
+            serial: i64::try_from(state.serial).map_err(|_| self.err("serial out of range"))?,
+            lineage: state.lineage.clone(),
+            who: info.who,
+            pid: i32::try_from(info.pid).unwrap_or(0),
+            count: i32::try_from(state.resources.len()).unwrap_or(i32::MAX),
+        })
+    }
+}
+
 fn lock_slot(slot: &Slot) -> std::sync::MutexGuard<'_, Option<Arc<Client>>> {
     slot.lock().unwrap_or_else(|p| p.into_inner())
 }
@@ -244,7 +272,7 @@ impl Backend for PostgresBackend {
                 )
                 .await
         })?;
-        let state = match row {
+        let mut state = match row {
             None => State::default(),
             Some(row) => {
                 let Json(doc): Json<serde_json::Value> =
@@ -252,6 +280,16 @@ impl Backend for PostgresBackend {
                 from_value(&self.target, doc)?
             }
         };
+        let client = self.client()?;
+        let name = self.name.clone();
+        let serial = i64::try_from(state.serial).map_err(|_| self.err("serial out of range"))?;
+        let rows =
+            self.run(async move { client.query(schema::UNFOLDED, &[&name, &serial]).await })?;
+        for row in rows {
+            let Json(record): Json<JournalRecord> =
+                row.try_get(0).map_err(|e| self.err(pg_message(&e)))?;
+            state.replay(record);
+        }
         *self.last.lock().unwrap_or_else(|p| p.into_inner()) = state.resources.clone();
         Ok(state)
     }
@@ -263,12 +301,14 @@ impl Backend for PostgresBackend {
         };
         let doc = serde_json::to_value(state).map_err(|e| self.err(e))?;
         let client = self.client()?;
-        let info = LockInfo::current("persist");
-        let name = self.name.clone();
-        let serial = i64::try_from(state.serial).map_err(|_| self.err("serial out of range"))?;
-        let lineage = state.lineage.clone();
-        let count = i32::try_from(state.resources.len()).unwrap_or(i32::MAX);
-        let pid = i32::try_from(info.pid).unwrap_or(0);
+        let Row {
+            name,
+            serial,
+            lineage,
+            who,
+            pid,
+            count,
+        } = self.row(state, "persist")?;
         self.run(async move {
             client
                 .execute(
@@ -278,7 +318,7 @@ impl Backend for PostgresBackend {
                         &serial,
                         &lineage,
                         &Json(&doc),
-                        &info.who,
+                        &who,
                         &pid,
                         &count,
                         &added,
@@ -289,6 +329,13 @@ impl Backend for PostgresBackend {
                 .await
         })?;
         *self.last.lock().unwrap_or_else(|p| p.into_inner()) = state.resources.clone();
+        Ok(())
+    }
+
+    fn record(&self, state: &State, records: &[JournalRecord]) -> Result<(), StateError> {
+        for record in records {
+            self.record_one(state, record)?;
+        }
         Ok(())
     }
 
@@ -306,5 +353,58 @@ impl Backend for PostgresBackend {
 
     fn describe(&self) -> String {
         self.target.clone()
+    }
+}
+
+impl PostgresBackend {
+    /// Appends one operation's record: one row, its own transaction.
+    fn record_one(&self, state: &State, record: &JournalRecord) -> Result<(), StateError> {
+        let address = record.address.as_str();
+        let (mut added, mut changed, mut removed) = (Vec::new(), Vec::new(), Vec::new());
+        {
+            let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
+            match (&record.entry, last.get(address)) {
+                (Some(_), None) => added.push(address.to_string()),
+                (Some(new), Some(old)) if new != old => changed.push(address.to_string()),
+                (None, Some(_)) => removed.push(address.to_string()),
+                _ => {}
+            }
+            match &record.entry {
+                Some(e) => last.insert(address.to_string(), e.clone()),
+                None => last.remove(address),
+            };
+        }
+        let client = self.client()?;
+        let Row {
+            name,
+            lineage,
+            who,
+            pid,
+            count,
+            ..
+        } = self.row(state, "apply")?;
+        // The serial this operation brought the state to (a batch holds several).
+        let serial = i64::try_from(record.serial).map_err(|_| self.err("serial out of range"))?;
+        let record = record.clone();
+        self.run(async move {
+            client
+                .execute(
+                    schema::RECORD,
+                    &[
+                        &name,
+                        &serial,
+                        &lineage,
+                        &who,
+                        &pid,
+                        &count,
+                        &added,
+                        &changed,
+                        &removed,
+                        &Json(&record),
+                    ],
+                )
+                .await
+        })?;
+        Ok(())
     }
 }

@@ -2,8 +2,9 @@
 //!
 //! * `cmdeploy_state`: one row per state name holding the whole state document (`jsonb`), its
 //!   serial and lineage.
-//! * `cmdeploy_journal`: one row per persist: serial, who, and the addresses added, changed and
-//!   removed — an audit trail of every write.
+//! * `cmdeploy_journal`: one row per write: serial, who, and the addresses added, changed and
+//!   removed — an audit trail of every write. A row recorded by an apply operation also holds
+//!   `entry` (a [`super::super::JournalRecord`]) until a full persist folds it into the document.
 //! * `cmdeploy_locks`: who holds each state's lock (user@host, time, command, process id, and the
 //!   server backend pid holding the advisory lock). The lock itself is a session advisory lock.
 
@@ -34,6 +35,7 @@ CREATE TABLE IF NOT EXISTS cmdeploy_journal (
     changed     text[] NOT NULL,
     removed     text[] NOT NULL
 );
+ALTER TABLE cmdeploy_journal ADD COLUMN IF NOT EXISTS entry jsonb;
 CREATE INDEX IF NOT EXISTS cmdeploy_journal_state ON cmdeploy_journal (state_name, serial);
 CREATE TABLE IF NOT EXISTS cmdeploy_locks (
     state_name  text PRIMARY KEY,
@@ -46,7 +48,8 @@ CREATE TABLE IF NOT EXISTS cmdeploy_locks (
 COMMIT;
 ";
 
-/// Writes the state row and its journal row in one statement (one implicit transaction).
+/// Writes the state row and its journal row, and clears the records it folds in, in one
+/// statement (one implicit transaction).
 /// Parameters: name, serial, lineage, document, who, pid, resources, added, changed, removed.
 pub(super) const PERSIST: &str = "
 WITH s AS (
@@ -56,10 +59,26 @@ WITH s AS (
         SET serial = EXCLUDED.serial, lineage = EXCLUDED.lineage,
             document = EXCLUDED.document, updated_at = now()
     RETURNING state_name
+), folded AS (
+    UPDATE cmdeploy_journal SET entry = NULL
+    WHERE state_name = $1 AND serial <= $2 AND entry IS NOT NULL
 )
 INSERT INTO cmdeploy_journal
     (state_name, serial, lineage, who, pid, resources, added, changed, removed)
 SELECT state_name, $2, $3, $5, $6, $7, $8, $9, $10 FROM s";
+
+/// Appends one operation's record (one row, atomic). Parameters: name, serial, lineage, who,
+/// pid, resources, added, changed, removed, entry.
+pub(super) const RECORD: &str = "
+INSERT INTO cmdeploy_journal
+    (state_name, serial, lineage, who, pid, resources, added, changed, removed, entry)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+
+/// The records not yet folded into the document, in order. Parameters: name, document serial.
+pub(super) const UNFOLDED: &str = "
+SELECT entry FROM cmdeploy_journal
+WHERE state_name = $1 AND serial > $2 AND entry IS NOT NULL
+ORDER BY serial, id";
 
 /// The advisory lock key of a state name: the first 8 bytes of SHA-256 of
 /// `cmdeploy-state:NAME`, so distinct names get distinct locks.

@@ -207,12 +207,27 @@ impl Kind for ClientGroupKind {
                     .collect()
             }
         };
+        // Healthy device records by (short name, site code), both lower-case: one lookup per
+        // host instead of a scan of every record (quadratic with tens of thousands of clients).
+        let healthy_records: std::collections::HashSet<(String, String)> = kit::items(&devices)
+            .into_iter()
+            .filter(|d| d.get("IsClient").and_then(Value::as_bool) == Some(true))
+            .map(|d| {
+                (
+                    short(kit::s(d, "Name")).to_lowercase(),
+                    kit::s(d, "SiteCode").to_lowercase(),
+                )
+            })
+            .collect();
+        let healthy = |host: &str, site: &str| {
+            healthy_records.contains(&(short(host).to_lowercase(), site.to_lowercase()))
+        };
         // Push targets without a client: their prerequisites, checked from the site server in one
         // Script and shown in the plan (a failed check is a note, never a failed read).
         let push_hosts: Vec<String> = requests
             .iter()
             .filter(|r| r.desired.is_some() && is_push(r))
-            .filter(|r| !healthy(&devices, &host_of(r), &want_site(r, &code)))
+            .filter(|r| !healthy(&host_of(r), &want_site(r, &code)))
             .map(host_of)
             .collect();
         let prerequisites = if push_hosts.is_empty() {
@@ -227,14 +242,14 @@ impl Kind for ClientGroupKind {
             .to_string();
         let push_accounts = prereq::push_accounts(ctx, &site_key);
         let probes = requests.into_iter().map(|r| {
-            let devices = &devices;
+            let healthy = &healthy;
             let prerequisites = &prerequisites;
             let push_accounts = &push_accounts;
             let code = &code;
             async move {
                 let host = host_of(&r);
                 let want_site = want_site(&r, code);
-                let healthy = healthy(devices, &host, &want_site);
+                let healthy = healthy(&host, &want_site);
                 let push = is_push(&r);
                 let wants_internet_mp = r
                     .desired
@@ -284,7 +299,7 @@ impl Kind for ClientGroupKind {
             }
         });
         futures::stream::iter(probes)
-            .buffer_unordered(16)
+            .buffer_unordered(ctx.parallelism.max(1))
             .collect()
             .await
     }
@@ -324,14 +339,14 @@ impl Kind for ClientGroupKind {
             .attrs
             .get("internet_management_point")
             .and_then(Value::as_str);
-        let state = probe::probe(ctx, &op.connection).await?;
-        if let Some(mp) = internet_mp.filter(|_| {
-            state.installed
-                && state
-                    .site_code
-                    .as_deref()
-                    .is_some_and(|c| Some(c.to_uppercase().as_str()) == d.str_attr("site_code"))
-        }) {
+        // What the refresh just read (apply always refreshes first) says whether a client is
+        // there: no second probe before installing.
+        let observed_attr = |name: &str| op.observed.as_ref().and_then(|o| o.attrs.get(name));
+        let installed = observed_attr("installed") == Some(&json!(true));
+        let in_site = observed_attr("site_code")
+            .and_then(Value::as_str)
+            .is_some_and(|c| Some(c.to_uppercase().as_str()) == d.str_attr("site_code"));
+        if let Some(mp) = internet_mp.filter(|_| installed && in_site) {
             if op.changed.iter().all(|c| c == "internet_management_point") {
                 // Only the internet MP differs: the documented in-place change, no reinstall.
                 probe::set_internet_management_point(ctx, &op.connection, mp).await?;
@@ -343,12 +358,11 @@ impl Kind for ClientGroupKind {
                 });
             }
         }
-        if state.installed {
+        if installed {
             // Settings of an installed client change only with /forceinstall (reinstall precedence).
             cmd = format!("/forceinstall {cmd}");
         }
-        let log = probe::install(ctx, &op.connection, &source, &cmd).await?;
-        let after = probe::probe(ctx, &op.connection).await?;
+        let (log, after) = probe::install_and_probe(ctx, &op.connection, &source, &cmd).await?;
         let o = observed(&after, &host, internet_mp.is_some());
         if o.attrs.get("registered") != Some(&json!(true))
             || o.attrs.get("site_code") != d.attrs.get("site_code")
@@ -399,16 +413,6 @@ fn is_push(r: &ReadRequest) -> bool {
         .get("method")
         .and_then(Value::as_str)
         == Some("push")
-}
-
-/// Whether the site's device records (`Get-CMDevice`) hold a client for `host` assigned to
-/// `site`.
-fn healthy(devices: &Value, host: &str, site: &str) -> bool {
-    kit::items(devices).into_iter().any(|d| {
-        short(kit::s(d, "Name")).eq_ignore_ascii_case(short(host))
-            && d.get("IsClient").and_then(Value::as_bool) == Some(true)
-            && kit::s(d, "SiteCode").eq_ignore_ascii_case(site)
-    })
 }
 
 fn short(name: &str) -> &str {

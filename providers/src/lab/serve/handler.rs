@@ -102,8 +102,9 @@ pub async fn handle(server: Arc<Server>, req: Request<Incoming>) -> Result<Reply
         .map(str::to_string);
     let lab = server.lab.clone();
     let checked = tokio::task::spawn_blocking(move || {
-        let estate = lab.snapshot().map_err(|e| e.to_string())?;
-        Ok::<_, String>(auth::authenticate(&estate, header.as_deref()))
+        // Read in place: a copy of the estate per request was most of the server's time.
+        lab.read(|estate| auth::authenticate(estate, header.as_deref()))
+            .map_err(|e| e.to_string())
     })
     .await;
     let user = match checked {
@@ -174,14 +175,17 @@ async fn operate(server: &Arc<Server>, req: WsRequest, user: &str) -> Result<Str
     };
     match &req.operation {
         Operation::Create(create) => {
-            let host = create
+            let named = create
                 .environment
                 .iter()
                 .find(|(k, _)| k.eq_ignore_ascii_case("CMDEPLOY_HOST"))
                 .map(|(_, v)| v.trim().to_string())
-                .filter(|h| !h.is_empty())
-                .unwrap_or_else(|| server.default_host.clone());
-            let id = server.shells.create(&host).map_err(missing)?;
+                .filter(|h| !h.is_empty());
+            let id = match named {
+                Some(host) => server.shells.create(&host),
+                None => server.shells.create_unnamed(&server.default_host),
+            }
+            .map_err(missing)?;
             Ok(response::created(relates, &server.address, &id, user))
         }
         Operation::Command(line) => {
@@ -212,7 +216,8 @@ async fn operate(server: &Arc<Server>, req: WsRequest, user: &str) -> Result<Str
                     .map_err(missing)?;
                 if let Some(stdin) = command.push_stdin(&chunk.data, chunk.end) {
                     if command.program == Program::Bootstrap {
-                        spawn_document(server, host.clone(), stdin, command);
+                        let named = server.shells.named(&shell).map_err(missing)?;
+                        spawn_document(server, named.then(|| host.clone()), stdin, command);
                     }
                 }
             }
@@ -271,12 +276,24 @@ fn spawn_statement(server: &Arc<Server>, host: String, statement: String, comman
 }
 
 /// Runs a stdin document (runner and payload) on a blocking thread and records its outcome.
-fn spawn_document(server: &Arc<Server>, host: String, stdin: Vec<u8>, command: Arc<Command>) {
+/// Runs a bootstrap's stdin document on the shell's host (`None`: the host its payload names,
+/// else the server's default host).
+fn spawn_document(
+    server: &Arc<Server>,
+    host: Option<String>,
+    stdin: Vec<u8>,
+    command: Arc<Command>,
+) {
     let lab = server.lab.clone();
+    let fallback = server.default_host.clone();
     tokio::spawn(async move {
         let ran = tokio::task::spawn_blocking(move || {
             let text = String::from_utf8_lossy(&stdin);
-            lab.run_document(&host, text.trim_start_matches('\u{feff}'))
+            lab.run_document_for(
+                host.as_deref(),
+                &fallback,
+                text.trim_start_matches('\u{feff}'),
+            )
         })
         .await;
         command.finish(match ran {

@@ -165,6 +165,8 @@ impl std::fmt::Display for Missing {
 #[derive(Debug)]
 struct Shell {
     host: String,
+    /// The creator named the host (`CMDEPLOY_HOST`); otherwise each Script's payload may.
+    named: bool,
     commands: HashMap<String, Arc<Command>>,
     last: Option<String>,
 }
@@ -185,6 +187,19 @@ impl Shells {
     /// # Errors
     /// [`Missing::Full`] when too many shells are open.
     pub fn create(&self, host: &str) -> Result<String, Missing> {
+        self.open(host, true)
+    }
+
+    /// Opens a shell whose creator did not name its host: it acts as `fallback` unless a Script's
+    /// payload names one.
+    ///
+    /// # Errors
+    /// [`Missing::Full`] when too many shells are open.
+    pub fn create_unnamed(&self, fallback: &str) -> Result<String, Missing> {
+        self.open(fallback, false)
+    }
+
+    fn open(&self, host: &str, named: bool) -> Result<String, Missing> {
         let mut shells = self.lock();
         if shells.len() >= MAX_SHELLS {
             return Err(Missing::Full);
@@ -194,6 +209,7 @@ impl Shells {
             id.clone(),
             Shell {
                 host: host.to_string(),
+                named,
                 commands: HashMap::new(),
                 last: None,
             },
@@ -209,6 +225,17 @@ impl Shells {
         self.lock()
             .get(shell_id)
             .map(|s| s.host.clone())
+            .ok_or_else(|| Missing::Shell(shell_id.to_string()))
+    }
+
+    /// Whether the shell's creator named its host.
+    ///
+    /// # Errors
+    /// [`Missing::Shell`].
+    pub fn named(&self, shell_id: &str) -> Result<bool, Missing> {
+        self.lock()
+            .get(shell_id)
+            .map(|s| s.named)
             .ok_or_else(|| Missing::Shell(shell_id.to_string()))
     }
 
