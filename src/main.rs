@@ -19,7 +19,27 @@ pub enum Failure {
     Message(String),
 }
 
+/// Output piped into a reader that stopped (`cmdeploy state show ADDR | head`): end quietly with
+/// 141 (128 + SIGPIPE), as Unix tools do, instead of a panic message. Rust ignores SIGPIPE, so a
+/// closed stdout surfaces as a panic in `println!`; anything else keeps the default report.
+fn quiet_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if message.contains("Broken pipe") || message.contains("os error 32") {
+            std::process::exit(141);
+        }
+        default(info);
+    }));
+}
+
 fn main() {
+    quiet_broken_pipe();
     let cli = cli::Cli::parse();
     let out = output::Output::detect(cli.no_color);
     let runtime = match tokio::runtime::Builder::new_multi_thread()

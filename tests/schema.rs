@@ -34,3 +34,22 @@ fn committed_schema_is_current() {
         );
     }
 }
+
+/// Output into a reader that stopped (`cmdeploy schema | head -1`) ends quietly with 141, not a
+/// panic message.
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("cmdeploy"))
+        .arg("schema")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 1];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap(); // then the pipe is closed
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(141));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+}
