@@ -118,7 +118,7 @@ fn every_persist_writes_a_journal_row() {
     s.resources.get_mut("boundary.b").unwrap().id = "changed".into();
     b.persist(&s).unwrap();
     let rows = sql(
-        "SELECT serial, added, changed, removed, resources FROM cmdeploy_journal WHERE state_name = $1 ORDER BY serial",
+        "SELECT serial, added, changed, removed, resources FROM cmdeploy_journal WHERE state_name = $1 ORDER BY id",
         &[&name],
     );
     let rows: Vec<Vec<&str>> = rows
@@ -161,7 +161,7 @@ fn records_append_rows_that_load_replays_and_persist_folds_in() {
     assert_eq!(sql(unfolded, &[&name]), vec![vec!["0".to_string()]]);
     assert_eq!(backend(&name).load().unwrap(), s);
     let audit = sql(
-        "SELECT serial, added, removed FROM cmdeploy_journal WHERE state_name = $1 ORDER BY serial",
+        "SELECT serial, added, removed FROM cmdeploy_journal WHERE state_name = $1 ORDER BY id",
         &[&name],
     );
     assert_eq!(audit[1], vec!["2", "boundary.b", ""]);
