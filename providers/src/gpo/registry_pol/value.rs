@@ -53,7 +53,7 @@ impl RegValue {
         match t {
             RegType::None => RegValue::None(data.to_vec()),
             RegType::Sz | RegType::ExpandSz => {
-                if data.len() % 2 != 0 {
+                if !data.len().is_multiple_of(2) {
                     return raw();
                 }
                 let mut units = utf16_units(data);
@@ -81,7 +81,7 @@ impl RegValue {
                 Err(_) => raw(),
             },
             RegType::MultiSz => {
-                if data.len() % 2 != 0 {
+                if !data.len().is_multiple_of(2) {
                     return raw();
                 }
                 let mut units = utf16_units(data);
