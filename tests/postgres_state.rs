@@ -11,9 +11,7 @@ use common::{pg_url, Project, Run};
 
 /// The password part of the test URL, which must never be printed.
 fn password() -> Option<String> {
-    let url = pg_url();
-    let creds = url.split_once("://")?.1.split_once('@')?.0.to_string();
-    creds.split_once(':').map(|(_, p)| p.to_string())
+    common::url_password(&pg_url())
 }
 
 fn assert_no_secret(run: &Run) {

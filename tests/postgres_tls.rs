@@ -37,18 +37,10 @@ fn tls_project(ca_file: bool) -> Project {
     p
 }
 
-fn password(url: &str) -> String {
-    url.split_once("://")
-        .and_then(|(_, r)| r.split_once('@'))
-        .and_then(|(c, _)| c.split_once(':'))
-        .map(|(_, p)| p.to_string())
-        .unwrap_or_default()
-}
-
 #[test]
 fn state_goes_over_verified_tls_and_an_untrusted_server_is_refused() {
     let url = env("CMDEPLOY_TEST_PG_TLS_URL");
-    let secret = password(&url);
+    let secret = common::url_password(&url).expect("the TLS URL has a password");
     // With the CA: apply and a no-op plan, through a role the server admits only over TLS.
     let p = tls_project(true);
     p.run_env(&["lab", "reset"], &[("PG_URL", &url)]).code(0);

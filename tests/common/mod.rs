@@ -191,6 +191,12 @@ impl Project {
     }
 }
 
+/// The password of a `postgres://user:password@host/...` URL, which output must never show.
+pub fn url_password(url: &str) -> Option<String> {
+    let creds = url.split_once("://")?.1.split_once('@')?.0;
+    creds.split_once(':').map(|(_, p)| p.to_string())
+}
+
 /// The test PostgreSQL server's URL. Panics (the test fails, never skips) when it is not set.
 pub fn pg_url() -> String {
     std::env::var("CMDEPLOY_TEST_PG_URL").unwrap_or_else(|_| {

@@ -90,17 +90,18 @@ impl Kind for CollectionPushKind {
     }
 
     async fn read(&self, ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> {
-        let site_keys: Vec<String> = requests
-            .iter()
-            .map(|r| {
-                kit::meta_of(r.desired.as_ref(), r.prior.as_ref())
-                    .get("site")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string()
-            })
-            .collect();
-        let connection = requests.first().map(|r| r.connection.clone());
+        // Requests come per kind and connection: the site server of the first one's site.
+        let Some(first) = requests.first() else {
+            return Vec::new();
+        };
+        let meta = kit::meta_of(first.desired.as_ref(), first.prior.as_ref());
+        let site = meta
+            .get("site")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let code = kit::site_code(ctx, &meta);
+        let connection = first.connection.clone();
         let mut results = kit::read_by_site(
             ctx,
             requests,
@@ -117,11 +118,8 @@ impl Kind for CollectionPushKind {
             },
         )
         .await;
-        // The prerequisites of the members still without a client, in one Script per site.
-        let (Some(connection), Some(site)) = (connection, site_keys.first()) else {
-            return results;
-        };
-        let missing: Vec<String> = results
+        // The prerequisites of the members still without a client, in one Script.
+        let mut missing: Vec<String> = results
             .iter()
             .filter_map(|r| match &r.outcome {
                 ReadOutcome::Present(o) => Some(missing_of(&o.attrs)),
@@ -129,11 +127,12 @@ impl Kind for CollectionPushKind {
             })
             .flatten()
             .collect();
+        missing.sort();
+        missing.dedup();
         if missing.is_empty() {
             return results;
         }
-        let code = kit::site_code(ctx, &Map::from_iter([("site".into(), json!(site))]));
-        let accounts = prereq::push_accounts(ctx, site);
+        let accounts = prereq::push_accounts(ctx, &site);
         let found = prereq::probe(ctx, &connection, &code, &missing).await;
         for r in &mut results {
             if let ReadOutcome::Present(o) = &mut r.outcome {
