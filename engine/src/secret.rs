@@ -119,37 +119,91 @@ impl fmt::Display for SecretValue {
     }
 }
 
-/// The key for secret fingerprints: 32 bytes from `CMDEPLOY_FINGERPRINT_KEY` (hex) or from
-/// `.cmdeploy/fingerprint.key`, created with a random key on first use. The key is not in state, so
-/// a leaked state file does not allow guessing secrets offline.
+/// The key for secret fingerprints: at least [`FingerprintKey::MIN_BYTES`] bytes (256 bits), from
+/// `CMDEPLOY_FINGERPRINT_KEY` (hex) or from `.cmdeploy/fingerprint.key` (hex), which is created
+/// with 32 random bytes and mode 0600 on first use. The key is not in state, so a leaked state
+/// file does not allow guessing secrets offline; a short or empty key would (an HMAC with an empty
+/// key is a plain hash), so such keys are refused, never padded or replaced.
 #[derive(Clone)]
 pub struct FingerprintKey(Vec<u8>);
 
+/// Why a fingerprint key cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    /// The key is not hex, or shorter than 256 bits (an empty `CMDEPLOY_FINGERPRINT_KEY`, as CI
+    /// sets for a missing secret, lands here).
+    #[error("{source_name}: {problem}; use 64 hex digits (256 bits), e.g. from `openssl rand -hex 32`")]
+    Invalid {
+        /// `CMDEPLOY_FINGERPRINT_KEY` or the key file's path.
+        source_name: String,
+        /// What is wrong (never the key itself).
+        problem: String,
+    },
+    /// The key file could not be read or created.
+    #[error("{path}: {source}")]
+    Io {
+        /// The key file.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
+
 impl FingerprintKey {
+    /// The shortest key accepted: 32 bytes (256 bits), HMAC-SHA-256's block-size-independent
+    /// recommendation (RFC 2104 §3: keys shorter than the hash output are "strongly
+    /// discouraged").
+    pub const MIN_BYTES: usize = 32;
+
     /// Loads or creates the key for a project's `.cmdeploy` directory.
     ///
     /// # Errors
-    /// I/O errors creating the key file, or a malformed `CMDEPLOY_FINGERPRINT_KEY`.
-    pub fn load_or_create(work_dir: &Path) -> std::io::Result<FingerprintKey> {
-        if let Ok(hexkey) = std::env::var("CMDEPLOY_FINGERPRINT_KEY") {
-            let key = hex::decode(hexkey.trim()).map_err(|e| {
-                std::io::Error::new(
-                    std::io::ErrorKind::InvalidData,
-                    format!("CMDEPLOY_FINGERPRINT_KEY is not hex: {e}"),
-                )
-            })?;
-            return Ok(FingerprintKey(key));
+    /// [`KeyError::Invalid`] for a key that is not hex or shorter than 256 bits (from the
+    /// variable or the file; a bad file is never overwritten), [`KeyError::Io`] when the file
+    /// cannot be read or created.
+    pub fn load_or_create(work_dir: &Path) -> Result<FingerprintKey, KeyError> {
+        if let Some(hexkey) = std::env::var_os("CMDEPLOY_FINGERPRINT_KEY") {
+            let hexkey = hexkey.to_string_lossy();
+            return Self::parse("CMDEPLOY_FINGERPRINT_KEY", &hexkey);
         }
         let path = work_dir.join("fingerprint.key");
-        if let Ok(text) = std::fs::read_to_string(&path) {
-            if let Ok(key) = hex::decode(text.trim()) {
-                return Ok(FingerprintKey(key));
-            }
+        let io = |source| KeyError::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        match std::fs::read_to_string(&path) {
+            Ok(text) => return Self::parse(&path.display().to_string(), &text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io(e)),
         }
-        std::fs::create_dir_all(work_dir)?;
+        std::fs::create_dir_all(work_dir).map_err(io)?;
         let key: [u8; 32] = rand::random();
-        crate::state::write_atomic(&path, hex::encode(key).as_bytes())?;
+        crate::state::write_private(&path, hex::encode(key).as_bytes()).map_err(io)?;
         Ok(FingerprintKey(key.to_vec()))
+    }
+
+    /// Parses a hex key (surrounding whitespace ignored) named `source_name` in errors.
+    ///
+    /// # Errors
+    /// [`KeyError::Invalid`]: not hex, or shorter than [`Self::MIN_BYTES`].
+    pub fn parse(source_name: &str, text: &str) -> Result<FingerprintKey, KeyError> {
+        let invalid = |problem: String| KeyError::Invalid {
+            source_name: source_name.to_string(),
+            problem,
+        };
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(invalid("the fingerprint key is empty".into()));
+        }
+        let key = hex::decode(text).map_err(|e| invalid(format!("the key is not hex ({e})")))?;
+        if key.len() < Self::MIN_BYTES {
+            return Err(invalid(format!(
+                "the key has {} bits; at least {} are needed",
+                key.len() * 8,
+                Self::MIN_BYTES * 8
+            )));
+        }
+        Ok(FingerprintKey(key))
     }
 
     /// A fixed key, for tests.
@@ -184,14 +238,43 @@ mod tests {
     }
 
     #[test]
+    fn short_empty_or_non_hex_keys_are_refused() {
+        for bad in ["", "   ", "00", &"ab".repeat(31), "zz".repeat(32).as_str()] {
+            assert!(
+                matches!(FingerprintKey::parse("k", bad), Err(KeyError::Invalid { .. })),
+                "{bad:?} accepted"
+            );
+        }
+        assert!(FingerprintKey::parse("k", &format!(" {}\n", "ab".repeat(32))).is_ok());
+    }
+
+    #[test]
+    fn a_new_key_file_is_private_and_a_bad_one_is_never_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let k1 = FingerprintKey::load_or_create(dir.path()).unwrap();
+        let path = dir.path().join("fingerprint.key");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "fingerprint.key is {mode:o}");
+        }
+        let again = FingerprintKey::load_or_create(dir.path()).unwrap();
+        assert_eq!(k1.0, again.0);
+        std::fs::write(&path, "00").unwrap();
+        assert!(FingerprintKey::load_or_create(dir.path()).is_err());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "00", "not silently replaced");
+    }
+
+    #[test]
     fn fingerprints_are_keyed_and_bound_to_the_attribute() {
-        let k = FingerprintKey::fixed(b"k1");
+        let k = FingerprintKey::fixed(&[1; 32]);
         let s = SecretValue::new("pw".into());
         let a = k.fingerprint("account.push", "password", &s);
         assert_ne!(a, k.fingerprint("account.other", "password", &s));
         assert_ne!(
             a,
-            FingerprintKey::fixed(b"k2").fingerprint("account.push", "password", &s)
+            FingerprintKey::fixed(&[2; 32]).fingerprint("account.push", "password", &s)
         );
         assert!(!a.contains("pw"));
     }

@@ -8,14 +8,15 @@
 //!
 //! The lock file holds who/when/what as JSON and is also `flock`ed while held, so a lock whose
 //! holder was killed is recognised (the flock died with the process) and taken over, while a live
-//! holder is waited for.
+//! holder is waited for. The lock is correct by construction: a holder never deletes the file (it
+//! empties it and releases the flock), and a taker checks after `flock` that the file it locked
+//! is still the one at the path (same device and inode), retrying otherwise; so a file removed by
+//! `cmdeploy state unlock` while others wait can never give two holders.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, Write};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
-
-use fs2::FileExt;
 
 use super::{
     from_json, to_json, write_atomic, Backend, JournalRecord, LockGuard, LockInfo, State,
@@ -90,6 +91,53 @@ impl LocalBackend {
     }
 }
 
+/// The outcome of one attempt to take the lock.
+enum Acquire {
+    /// Taken.
+    Held(Box<dyn LockGuard>),
+    /// Another process holds it (the open file, to read who).
+    Busy(File),
+    /// We locked a file that is no longer the one at the path: open again.
+    Stale,
+}
+
+impl LocalBackend {
+    /// Opens (creating) the lock file, without locking it.
+    fn open_lock_file(&self) -> Result<File, StateError> {
+        let path = self.lock_path();
+        OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| self.io(&path, e))
+    }
+
+    /// One attempt: `flock` the opened `file`, check it is still the file at the path, and
+    /// write who holds it.
+    fn try_acquire(&self, mut file: File, what: &str) -> Result<Acquire, StateError> {
+        let path = self.lock_path();
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => return Ok(Acquire::Busy(file)),
+            Err(std::fs::TryLockError::Error(e)) => return Err(self.io(&path, e)),
+        }
+        if !is_file_at(&file, &path) {
+            let _ = file.unlock();
+            return Ok(Acquire::Stale);
+        }
+        let info = LockInfo::current(what);
+        let json = serde_json::to_string(&info).map_err(|e| self.io(&path, std::io::Error::other(e)))?;
+        file.set_len(0).map_err(|e| self.io(&path, e))?;
+        file.rewind().map_err(|e| self.io(&path, e))?;
+        file.write_all(json.as_bytes())
+            .map_err(|e| self.io(&path, e))?;
+        file.sync_all().map_err(|e| self.io(&path, e))?;
+        Ok(Acquire::Held(Box::new(LocalLock { file, path })))
+    }
+}
+
 struct LocalLock {
     file: File,
     path: PathBuf,
@@ -99,9 +147,31 @@ impl LockGuard for LocalLock {}
 
 impl Drop for LocalLock {
     fn drop(&mut self) {
+        // Never remove the file: a waiter may have it open and would then lock an orphan while a
+        // newcomer locks a new file at the path (two holders). Empty it, then release.
         let _ = self.file.set_len(0);
-        let _ = std::fs::remove_file(&self.path);
-        let _ = FileExt::unlock(&self.file);
+        let _ = self.file.unlock();
+        let _ = &self.path;
+    }
+}
+
+/// Whether `file` (open) is the file now at `path`: same device and inode. A lock file removed
+/// (`cmdeploy state unlock`) and re-created between our open and our flock is another file.
+fn is_file_at(file: &File, path: &std::path::Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (file.metadata(), std::fs::metadata(path)) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        // Windows refuses to delete a file that another process holds open without
+        // FILE_SHARE_DELETE (std opens without it), so the file at the path is ours.
+        let _ = file;
+        path.exists()
     }
 }
 
@@ -148,34 +218,14 @@ impl Backend for LocalBackend {
     }
 
     fn lock(&self, what: &str, timeout: Duration) -> Result<Box<dyn LockGuard>, StateError> {
-        let path = self.lock_path();
         std::fs::create_dir_all(&self.dir).map_err(|e| self.io(&self.dir, e))?;
         let start = Instant::now();
         loop {
-            let mut file = OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .open(&path)
-                .map_err(|e| self.io(&path, e))?;
-            match FileExt::try_lock_exclusive(&file) {
-                Ok(()) => {
-                    // The file may have been removed by the previous holder between our open and
-                    // our lock: make sure we locked the file that is at the path.
-                    let same = std::fs::metadata(&path).is_ok();
-                    if !same {
-                        continue;
-                    }
-                    let info = LockInfo::current(what);
-                    file.set_len(0).map_err(|e| self.io(&path, e))?;
-                    file.rewind().map_err(|e| self.io(&path, e))?;
-                    file.write_all(serde_json::to_string(&info).expect("lock info").as_bytes())
-                        .map_err(|e| self.io(&path, e))?;
-                    file.sync_all().map_err(|e| self.io(&path, e))?;
-                    return Ok(Box::new(LocalLock { file, path }));
-                }
-                Err(_) => {
+            let file = self.open_lock_file()?;
+            match self.try_acquire(file, what)? {
+                Acquire::Held(guard) => return Ok(guard),
+                Acquire::Stale => continue,
+                Acquire::Busy(mut file) => {
                     if start.elapsed() >= timeout {
                         let mut text = String::new();
                         let _ = file.read_to_string(&mut text);
@@ -199,8 +249,8 @@ impl Backend for LocalBackend {
             return Ok(None);
         };
         // A lock file whose flock we can take has no live holder.
-        if FileExt::try_lock_shared(&file).is_ok() {
-            let _ = FileExt::unlock(&file);
+        if file.try_lock_shared().is_ok() {
+            let _ = file.unlock();
             return Ok(None);
         }
         Ok(self.read_lock())
@@ -309,6 +359,38 @@ mod tests {
             Ok(_) => panic!("second lock taken"),
         }
         assert_eq!(b.lock_info().unwrap().unwrap().what, "apply");
+    }
+
+    /// Regression: a waiter that opened the lock file before the holder released it must not end
+    /// up holding a lock beside a newcomer. Forces the interleaving with the two halves of
+    /// `lock()`: B opens, A releases, C locks, then B flocks what it opened.
+    #[test]
+    fn a_waiter_and_a_newcomer_never_both_hold_the_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = LocalBackend::new(dir.path());
+        let a = b.lock("apply A", Duration::ZERO).unwrap();
+        let waiter = b.open_lock_file().unwrap();
+        drop(a);
+        let _c = b.lock("apply C", Duration::ZERO).unwrap();
+        match b.try_acquire(waiter, "apply B").unwrap() {
+            Acquire::Held(_) => panic!("B holds the lock while C does"),
+            Acquire::Busy(_) | Acquire::Stale => {}
+        }
+    }
+
+    /// The same with the file removed under the waiter (`cmdeploy state unlock`): B's flock on
+    /// the removed file succeeds, and the identity check must refuse it.
+    #[test]
+    fn a_lock_on_a_removed_file_is_not_a_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = LocalBackend::new(dir.path());
+        let waiter = b.open_lock_file().unwrap();
+        b.force_unlock().unwrap();
+        let _c = b.lock("apply C", Duration::ZERO).unwrap();
+        assert!(matches!(
+            b.try_acquire(waiter, "apply B").unwrap(),
+            Acquire::Stale
+        ));
     }
 
     #[test]

@@ -269,7 +269,16 @@ pub trait Backend: Send + Sync {
 /// # Errors
 /// Any I/O error; the target is untouched then.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    replace(path, bytes, true)
+    replace(path, bytes, true, false)
+}
+
+/// [`write_atomic`] for a file only its owner may read (mode 0600 on Unix, from creation on, so
+/// no other user ever sees it readable): keys.
+///
+/// # Errors
+/// Any I/O error; the target is untouched then.
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    replace(path, bytes, true, true)
 }
 
 /// Replaces a file atomically (temporary file, rename) without forcing it to disk: a killed
@@ -279,13 +288,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// # Errors
 /// Any I/O error; the target is untouched then.
 pub fn replace_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    replace(path, bytes, false)
+    replace(path, bytes, false, false)
 }
 
-fn replace(path: &Path, bytes: &[u8], durable: bool) -> std::io::Result<()> {
+fn replace(path: &Path, bytes: &[u8], durable: bool, private: bool) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile_in(dir, path)?;
+    let mut tmp = tempfile_in(dir, path, private)?;
     tmp.1.write_all(bytes)?;
     if durable {
         tmp.1.sync_all()?;
@@ -300,18 +309,27 @@ fn replace(path: &Path, bytes: &[u8], durable: bool) -> std::io::Result<()> {
     Ok(())
 }
 
-fn tempfile_in(dir: &Path, target: &Path) -> std::io::Result<(std::path::PathBuf, std::fs::File)> {
+fn tempfile_in(
+    dir: &Path,
+    target: &Path,
+    private: bool,
+) -> std::io::Result<(std::path::PathBuf, std::fs::File)> {
     let name = target
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or("file");
     for _ in 0..16 {
         let candidate = dir.join(format!(".{name}.{:016x}.tmp", rand::random::<u64>()));
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&candidate)
-        {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        if private {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        #[cfg(not(unix))]
+        let _ = private;
+        match options.open(&candidate) {
             Ok(f) => return Ok((candidate, f)),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
             Err(e) => return Err(e),
