@@ -132,7 +132,9 @@ pub struct FingerprintKey(Vec<u8>);
 pub enum KeyError {
     /// The key is not hex, or shorter than 256 bits (an empty `CMDEPLOY_FINGERPRINT_KEY`, as CI
     /// sets for a missing secret, lands here).
-    #[error("{source_name}: {problem}; use 64 hex digits (256 bits), e.g. from `openssl rand -hex 32`")]
+    #[error(
+        "{source_name}: {problem}; use 64 hex digits (256 bits), e.g. from `openssl rand -hex 32`"
+    )]
     Invalid {
         /// `CMDEPLOY_FINGERPRINT_KEY` or the key file's path.
         source_name: String,
@@ -241,7 +243,10 @@ mod tests {
     fn short_empty_or_non_hex_keys_are_refused() {
         for bad in ["", "   ", "00", &"ab".repeat(31), "zz".repeat(32).as_str()] {
             assert!(
-                matches!(FingerprintKey::parse("k", bad), Err(KeyError::Invalid { .. })),
+                matches!(
+                    FingerprintKey::parse("k", bad),
+                    Err(KeyError::Invalid { .. })
+                ),
                 "{bad:?} accepted"
             );
         }
@@ -263,7 +268,11 @@ mod tests {
         assert_eq!(k1.0, again.0);
         std::fs::write(&path, "00").unwrap();
         assert!(FingerprintKey::load_or_create(dir.path()).is_err());
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "00", "not silently replaced");
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "00",
+            "not silently replaced"
+        );
     }
 
     #[test]

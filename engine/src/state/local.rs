@@ -19,7 +19,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use super::{
-    from_json, to_json, write_atomic, Backend, JournalRecord, LockGuard, LockInfo, State,
+    from_json, to_json, write_atomic, Backend, JournalRecord, LockGuard, LockInfo, Replay, State,
     StateError,
 };
 
@@ -48,11 +48,14 @@ impl LocalBackend {
     /// Replays the journal (if any) over `state`.
     fn replay_journal(&self, state: &mut State) -> Result<(), StateError> {
         let path = self.journal_path();
+        // Checks the state alone (one address per object id) even without a journal.
+        let mut replay = Replay::new(state, &self.state_path().display().to_string())?;
         let text = match std::fs::read_to_string(&path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
             Err(e) => return Err(self.io(&path, e)),
         };
+        replay.set_source(&path.display().to_string());
         let complete = text.ends_with('\n');
         let lines: Vec<&str> = text.lines().collect();
         for (i, line) in lines.iter().enumerate() {
@@ -60,7 +63,7 @@ impl LocalBackend {
                 continue;
             }
             match serde_json::from_str::<JournalRecord>(line) {
-                Ok(record) => state.replay(record),
+                Ok(record) => replay.apply(i + 1, record)?,
                 // The last line of a journal cut by a crash: that record never completed.
                 Err(_) if i + 1 == lines.len() && !complete => {}
                 Err(e) => {
@@ -128,7 +131,8 @@ impl LocalBackend {
             return Ok(Acquire::Stale);
         }
         let info = LockInfo::current(what);
-        let json = serde_json::to_string(&info).map_err(|e| self.io(&path, std::io::Error::other(e)))?;
+        let json =
+            serde_json::to_string(&info).map_err(|e| self.io(&path, std::io::Error::other(e)))?;
         file.set_len(0).map_err(|e| self.io(&path, e))?;
         file.rewind().map_err(|e| self.io(&path, e))?;
         file.write_all(json.as_bytes())
@@ -346,6 +350,97 @@ mod tests {
         torn.extend_from_slice(&whole);
         std::fs::write(b.journal_path(), &torn).unwrap();
         assert!(matches!(b.load(), Err(StateError::Corrupt { .. })));
+    }
+
+    fn journal_error(b: &LocalBackend) -> (usize, String) {
+        match b.load() {
+            Err(StateError::Journal { line, message, .. }) => (line, message),
+            other => panic!("expected a journal error, got {other:?}"),
+        }
+    }
+
+    /// Regression: a journal of another lineage was dropped without a word, orphaning the objects
+    /// it recorded.
+    #[test]
+    fn a_journal_of_another_lineage_is_refused_not_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = LocalBackend::new(dir.path());
+        let s = one_entry();
+        b.persist(&s).unwrap();
+        let mut other = one_entry();
+        other.lineage = "f".repeat(32);
+        other.serial = 2;
+        other.resources.insert("k.b".into(), entry("b"));
+        b.record(&other, &[JournalRecord::of(&other, "k.b")])
+            .unwrap();
+        let (line, message) = journal_error(&b);
+        assert_eq!(line, 1);
+        assert!(message.contains("lineage"), "{message}");
+        assert!(message.contains("Move the journal aside"), "{message}");
+    }
+
+    /// Regression: a record binding an object id that another address holds made apply create a
+    /// duplicate on every run.
+    #[test]
+    fn a_record_binding_an_id_held_by_another_address_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = LocalBackend::new(dir.path());
+        let mut s = one_entry();
+        b.persist(&s).unwrap();
+        s.serial = 2;
+        s.resources.insert("k.b".into(), entry("a"));
+        b.record(&s, &[JournalRecord::of(&s, "k.b")]).unwrap();
+        let (line, message) = journal_error(&b);
+        assert_eq!(line, 1);
+        assert!(message.contains("k.a holds it"), "{message}");
+    }
+
+    #[test]
+    fn records_out_of_serial_order_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = LocalBackend::new(dir.path());
+        let mut s = one_entry();
+        b.persist(&s).unwrap();
+        s.serial = 3;
+        s.resources.insert("k.b".into(), entry("b"));
+        let late = JournalRecord::of(&s, "k.b");
+        s.serial = 2;
+        s.resources.insert("k.c".into(), entry("c"));
+        let early = JournalRecord::of(&s, "k.c");
+        b.record(&s, &[late, early]).unwrap();
+        let (line, message) = journal_error(&b);
+        assert_eq!(line, 2);
+        assert!(message.contains("out of order"), "{message}");
+    }
+
+    #[test]
+    fn a_state_binding_one_id_twice_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = LocalBackend::new(dir.path());
+        let mut s = one_entry();
+        s.resources.insert("k.b".into(), entry("a"));
+        b.persist(&s).unwrap();
+        assert!(matches!(b.load(), Err(StateError::Corrupt { .. })));
+    }
+
+    /// A persist that crashed before removing the journal leaves records already folded in: they
+    /// are skipped (as a prefix), and a record moving an id from one address to another (a
+    /// rename) is fine.
+    #[test]
+    fn folded_records_and_moved_ids_replay() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = LocalBackend::new(dir.path());
+        let mut s = one_entry();
+        let folded = JournalRecord::of(&s, "k.a");
+        b.persist(&s).unwrap();
+        s.serial = 2;
+        s.resources.remove("k.a");
+        let removed = JournalRecord::of(&s, "k.a");
+        s.serial = 3;
+        s.resources.insert("k.renamed".into(), entry("a"));
+        let added = JournalRecord::of(&s, "k.renamed");
+        b.record(&s, &[folded, removed, added]).unwrap();
+        assert_eq!(b.load().unwrap(), s);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! lock until dropped. The local backend keeps `.cmdeploy/state.json` and `.cmdeploy/state.lock`;
 //! the PostgreSQL backend keeps named states in a shared database (see [`PostgresBackend`]).
 
+mod journal;
 mod local;
 mod postgres;
 
@@ -14,6 +15,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub use journal::Replay;
 pub use local::LocalBackend;
 pub use postgres::PostgresBackend;
 
@@ -184,6 +186,17 @@ pub enum StateError {
         /// The file.
         path: String,
         /// Parser message.
+        message: String,
+    },
+    /// A journal record that cannot be replayed (another lineage, out of order, an object id
+    /// bound twice). Nothing is loaded: the message says how to recover.
+    #[error("state journal {path} line {line}: {message}")]
+    Journal {
+        /// The journal file (or database and state name).
+        path: String,
+        /// 1-based line (or row number) of the record.
+        line: usize,
+        /// What is wrong and how to recover.
         message: String,
     },
     /// Another run holds the lock.

@@ -285,10 +285,12 @@ impl Backend for PostgresBackend {
         let serial = i64::try_from(state.serial).map_err(|_| self.err("serial out of range"))?;
         let rows =
             self.run(async move { client.query(schema::UNFOLDED, &[&name, &serial]).await })?;
-        for row in rows {
+        let source = self.target.clone();
+        let mut replay = super::Replay::new(&mut state, &source)?;
+        for (i, row) in rows.into_iter().enumerate() {
             let Json(record): Json<JournalRecord> =
                 row.try_get(0).map_err(|e| self.err(pg_message(&e)))?;
-            state.replay(record);
+            replay.apply(i + 1, record)?;
         }
         *self.last.lock().unwrap_or_else(|p| p.into_inner()) = state.resources.clone();
         Ok(state)
