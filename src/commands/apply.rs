@@ -30,6 +30,27 @@ pub async fn run(dir: &Path, args: ApplyArgs, out: Output) -> Result<i32, Failur
     let targets = s.targets(&args.targets, &state)?;
     let planned = s.plan(&state, targets.as_deref(), args.parallelism).await?;
     let plan = &planned.plan;
+    // Objects that already match the manifest are recorded in state (adopted) only once the
+    // operator agreed: a saved plan that is still current, --auto-approve, or "yes".
+    let adoptable = adoptable(plan, &state, &planned.observed);
+    match &args.plan_file {
+        Some(file) => check_saved(file, plan)?,
+        None => {
+            print!("{}", render_human(plan, out.color));
+            if !plan.has_changes() && !plan.has_read_failures() && adoptable == 0 {
+                return Ok(0);
+            }
+            if adoptable > 0 {
+                println!(
+                    "\n{adoptable} existing object(s) already match the manifest and will be recorded in state."
+                );
+            }
+            if !args.auto_approve && !confirm()? {
+                println!("Apply cancelled.");
+                return Ok(1);
+            }
+        }
+    }
     let adopted = adopt(
         plan,
         s.resources(),
@@ -42,19 +63,6 @@ pub async fn run(dir: &Path, args: ApplyArgs, out: Output) -> Result<i32, Failur
         s.backend
             .persist(&state)
             .map_err(|e| Failure::Message(format!("state could not be saved: {e}")))?;
-    }
-    match &args.plan_file {
-        Some(file) => check_saved(file, plan)?,
-        None => {
-            print!("{}", render_human(plan, out.color));
-            if !plan.has_changes() && !plan.has_read_failures() {
-                return Ok(0);
-            }
-            if !args.auto_approve && !confirm()? {
-                println!("Apply cancelled.");
-                return Ok(1);
-            }
-        }
     }
     let read_failed = plan.has_read_failures();
     if read_failed {
@@ -134,6 +142,26 @@ pub async fn run(dir: &Path, args: ApplyArgs, out: Output) -> Result<i32, Failur
         out.paint("\x1b[32;1m", "Apply complete!")
     );
     Ok(0)
+}
+
+/// How many no-op changes are of objects not in state yet (what [`adopt`] would record).
+fn adoptable(
+    plan: &Plan,
+    state: &cmdeploy_engine::state::State,
+    observed: &std::collections::BTreeMap<Address, cmdeploy_engine::provider::ReadOutcome>,
+) -> usize {
+    plan.resource_changes
+        .iter()
+        .filter(|c| c.action() == Action::NoOp && !state.resources.contains_key(&c.address))
+        .filter(|c| {
+            Address::parse(&c.address).is_ok_and(|a| {
+                matches!(
+                    observed.get(&a),
+                    Some(cmdeploy_engine::provider::ReadOutcome::Present(_))
+                )
+            })
+        })
+        .count()
 }
 
 fn confirm() -> Result<bool, Failure> {
