@@ -5,6 +5,9 @@ use std::io::IsTerminal;
 use cmdeploy_engine::diagnostics::Diagnostics;
 use miette::{GraphicalReportHandler, GraphicalTheme};
 
+/// Diagnostics of one code shown in text; the rest are counted in one line (JSON lists all).
+pub const MAX_PER_CODE: usize = 20;
+
 /// Output settings.
 #[derive(Debug, Clone, Copy)]
 pub struct Output {
@@ -35,13 +38,30 @@ impl Output {
             GraphicalTheme::unicode_nocolor()
         };
         let handler = GraphicalReportHandler::new_themed(theme).with_context_lines(1);
+        let mut shown: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
         for d in diags.sorted() {
+            let seen = shown.entry(d.code.as_str()).or_default();
+            *seen += 1;
+            if *seen > MAX_PER_CODE {
+                continue;
+            }
             let mut out = String::new();
             if handler.render_report(&mut out, d).is_ok() {
                 eprintln!("{out}");
             } else {
                 eprintln!("{}: {}", d.code, d.message);
             }
+        }
+        let mut hidden: Vec<(&str, usize)> = shown
+            .into_iter()
+            .filter(|(_, n)| *n > MAX_PER_CODE)
+            .map(|(code, n)| (code, n - MAX_PER_CODE))
+            .collect();
+        hidden.sort_unstable();
+        for (code, more) in hidden {
+            eprintln!(
+                "... and {more} more {code} diagnostic(s) not shown (`validate --format json` lists them all)"
+            );
         }
         let errors = diags.error_count();
         let warnings = diags.len() - errors;
@@ -68,17 +88,11 @@ pub fn diagnostics_json(diags: &Diagnostics, valid: bool) -> String {
         .into_iter()
         .map(|d| {
             let (file, line, column) = match &d.loc {
-                Some(loc) => {
-                    let text = loc.file.text.as_str();
-                    let start = loc.span.start.min(text.len());
-                    let line_start = text[..start].rfind('\n').map(|i| i + 1).unwrap_or(0);
-                    let column = text[line_start..start].chars().count() + 1;
-                    (
-                        Some(loc.file.display.clone()),
-                        Some(loc.file.line_of(start)),
-                        Some(column),
-                    )
-                }
+                Some(loc) => (
+                    Some(loc.file.display.clone()),
+                    Some(loc.file.line_of(loc.span.start)),
+                    Some(loc.file.column_of(loc.span.start)),
+                ),
                 None => (None, None, None),
             };
             serde_json::json!({

@@ -159,3 +159,48 @@ fn validate_json_lists_codes_files_and_lines() {
         true
     );
 }
+
+/// Regression: `FSP = "{{ 'x' * 100000000 }}"` made `validate` allocate gigabytes (CI runs
+/// validate on pull requests). Amplifying templates are refused at the value, and an over-long
+/// value is one diagnostic.
+#[test]
+fn amplifying_templates_and_overlong_values_are_refused_at_the_value() {
+    let p = Project::example("contoso");
+    p.edit(
+        "client_push.toml",
+        "FSP = \"fspserver.contoso.com\"",
+        "FSP = \"{{ 'x' * 100000000 }}\"",
+    );
+    let long = "y".repeat(100_000);
+    let text = p.read("boundaries.toml");
+    p.write(
+        "boundaries.toml",
+        &text.replacen("name = \"HQ LAN\"", &format!("name = \"{long}\""), 1),
+    );
+    let out = p.run(&["validate"]).code(1);
+    let err = &out.stderr;
+    assert!(err.contains("cmdeploy::template::render"), "{err}");
+    assert!(err.contains("client_push.toml:12"), "{err}");
+    assert!(
+        err.contains("`* 100000000"),
+        "points at the operator: {err}"
+    );
+    assert!(err.contains("cmdeploy::manifest::value_too_long"), "{err}");
+    assert!(err.contains("boundaries.toml:7"), "{err}");
+    assert!(
+        err.len() < 20_000,
+        "the long value is not echoed whole: {} bytes",
+        err.len()
+    );
+}
+
+#[test]
+fn filters_with_literal_arguments_render() {
+    let p = Project::example("contoso");
+    p.edit(
+        "client_push.toml",
+        "FSP = \"fspserver.contoso.com\"",
+        "FSP = \"{{ 'FSPSERVER' | lower | replace('server', 'server.contoso.com') }}\"",
+    );
+    p.run(&["validate"]).code(0);
+}

@@ -3,7 +3,9 @@
 
 use std::fmt;
 
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan};
+
+use cmdeploy_engine::diagnostics::{line_starts, Snippet};
 
 use cmdeploy_providers::ccmsetup::{self, Context, Finding};
 
@@ -23,8 +25,22 @@ pub fn run(cmd: CcmsetupCommand, out: Output) -> Result<i32, Failure> {
         None => None,
     };
     let (_, findings) = ccmsetup::check(&line, ctx);
+    let starts = line_starts(&line);
+    let mut shown: std::collections::BTreeMap<&str, usize> = Default::default();
     for f in &findings {
-        eprintln!("{}", render(f, "command line", &line, &out));
+        let seen = shown.entry(f.code).or_default();
+        *seen += 1;
+        if *seen <= crate::output::MAX_PER_CODE {
+            eprintln!("{}", render_with(f, "command line", &line, &starts, &out));
+        }
+    }
+    for (code, n) in shown {
+        if n > crate::output::MAX_PER_CODE {
+            eprintln!(
+                "... and {} more {code} finding(s) not shown",
+                n - crate::output::MAX_PER_CODE
+            );
+        }
     }
     let errors = findings.iter().filter(|f| f.is_error()).count();
     if errors == 0 {
@@ -42,6 +58,17 @@ pub fn run(cmd: CcmsetupCommand, out: Output) -> Result<i32, Failure> {
 
 /// A finding rendered as a miette report against `text` (named `source_name`).
 pub(super) fn render(finding: &Finding, source_name: &str, text: &str, out: &Output) -> String {
+    render_with(finding, source_name, text, &line_starts(text), out)
+}
+
+/// [`render`] with the line starts of `text` computed once by the caller.
+fn render_with(
+    finding: &Finding,
+    source_name: &str,
+    text: &str,
+    starts: &[usize],
+    out: &Output,
+) -> String {
     let theme = if out.color_err {
         GraphicalTheme::unicode()
     } else {
@@ -50,7 +77,10 @@ pub(super) fn render(finding: &Finding, source_name: &str, text: &str, out: &Out
     let handler = GraphicalReportHandler::new_themed(theme);
     let report = Report {
         finding,
-        source: NamedSource::new(source_name, text.to_string()),
+        source: finding
+            .span
+            .clone()
+            .map(|span| Snippet::cut(source_name, text, starts, span)),
     };
     let mut rendered = String::new();
     let _ = handler.render_report(&mut rendered, &report);
@@ -59,7 +89,8 @@ pub(super) fn render(finding: &Finding, source_name: &str, text: &str, out: &Out
 
 struct Report<'a> {
     finding: &'a Finding,
-    source: NamedSource<String>,
+    /// The excerpt around the finding's span (none for a finding without one).
+    source: Option<Snippet>,
 }
 
 impl fmt::Debug for Report<'_> {
@@ -97,15 +128,15 @@ impl miette::Diagnostic for Report<'_> {
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        Some(&self.source)
+        self.source.as_ref().map(|s| s as &dyn miette::SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        let span = self.finding.span.clone()?;
+        let label = self.source.as_ref()?.label.clone();
         Some(Box::new(std::iter::once(LabeledSpan::new(
             None,
-            span.start,
-            span.end - span.start,
+            label.start,
+            label.end - label.start,
         ))))
     }
 }

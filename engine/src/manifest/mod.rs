@@ -11,6 +11,7 @@ mod files;
 mod resolve;
 pub mod schema;
 pub mod template;
+pub mod template_syntax;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

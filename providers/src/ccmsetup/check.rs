@@ -4,6 +4,7 @@ use super::context_rules;
 use super::model::{CommandLine, Context, Finding};
 use super::parse::{parse, ParsedCommandLine};
 use super::rules;
+use super::text_rules;
 use super::values;
 
 /// Parse and validate a command line, optionally for a [`Context`].
@@ -12,8 +13,12 @@ use super::values;
 /// quote, stray or malformed token) and every finding, syntax ones first, in text order
 /// within each rule family. See [`crate::ccmsetup::codes`] for the codes.
 pub fn check(text: &str, ctx: Option<Context>) -> (Option<CommandLine>, Vec<Finding>) {
+    let mut findings = text_rules::check(text);
+    if findings.iter().any(|f| f.code == super::codes::TOO_LONG) {
+        return (None, findings);
+    }
     let parsed = parse(text);
-    let findings = check_parsed(&parsed, ctx);
+    findings.extend(check_parsed(&parsed, ctx));
     let cmd = (!parsed.has_syntax_error()).then_some(parsed.command_line);
     (cmd, findings)
 }
@@ -38,5 +43,5 @@ pub fn check_parsed(parsed: &ParsedCommandLine, ctx: Option<Context>) -> Vec<Fin
 /// Validate a command line built in code (e.g. from typed manifest structs). It is rendered
 /// and re-parsed, so spans refer to `cmd.render()` and length limits apply to that text.
 pub fn check_command_line(cmd: &CommandLine, ctx: Option<Context>) -> Vec<Finding> {
-    check_parsed(&parse(&cmd.render()), ctx)
+    check(&cmd.render(), ctx).1
 }

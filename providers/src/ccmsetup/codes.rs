@@ -77,6 +77,13 @@ pub const INTERNET_REQUIRES: &str = "cmdeploy::ccmsetup::internet_requires";
 /// Error: workgroup client with no way to find its site (rule 8).
 pub const WORKGROUP_REQUIRES: &str = "cmdeploy::ccmsetup::workgroup_requires";
 
+/// Error: longer than the 32,767 characters Windows runs.
+pub const TOO_LONG: &str = "cmdeploy::ccmsetup::too_long";
+/// Error: a control character (CR, LF, ...) that would end or change a command in a script.
+pub const CONTROL_CHARACTER: &str = "cmdeploy::ccmsetup::control_character";
+/// Error: a typographic quote (U+2018–U+201F), kept by CCMSetup as part of a value.
+pub const TYPOGRAPHIC_QUOTE: &str = "cmdeploy::ccmsetup::typographic_quote";
+
 /// Every code, for documentation and exhaustiveness tests.
 pub const ALL: &[&str] = &[
     SYNTAX,
@@ -117,4 +124,7 @@ pub const ALL: &[&str] = &[
     INTUNE_MAXLEN,
     INTERNET_REQUIRES,
     WORKGROUP_REQUIRES,
+    TOO_LONG,
+    CONTROL_CHARACTER,
+    TYPOGRAPHIC_QUOTE,
 ];

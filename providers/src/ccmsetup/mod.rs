@@ -32,6 +32,7 @@ mod model;
 mod parse;
 mod render;
 mod rules;
+pub mod text_rules;
 pub mod typed;
 mod values;
 

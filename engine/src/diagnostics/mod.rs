@@ -7,7 +7,11 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use miette::{LabeledSpan, NamedSource, SourceCode};
+use miette::{LabeledSpan, SourceCode};
+
+mod snippet;
+
+pub use snippet::{line_index, line_starts, Snippet};
 
 /// A manifest file kept in memory so diagnostics can quote it.
 #[derive(Debug)]
@@ -18,6 +22,8 @@ pub struct SourceFile {
     pub path: PathBuf,
     /// Text of the file.
     pub text: Arc<String>,
+    /// Byte offsets of the line starts, computed on first use.
+    starts: std::sync::OnceLock<Vec<usize>>,
 }
 
 impl SourceFile {
@@ -33,17 +39,28 @@ impl SourceFile {
             display,
             path: path.to_path_buf(),
             text: Arc::new(text),
+            starts: std::sync::OnceLock::new(),
         })
     }
 
     /// 1-based line number of a byte offset.
     pub fn line_of(&self, offset: usize) -> usize {
-        let end = offset.min(self.text.len());
-        self.text.as_bytes()[..end]
-            .iter()
-            .filter(|b| **b == b'\n')
-            .count()
-            + 1
+        line_index(self.line_starts(), offset.min(self.text.len())) + 1
+    }
+
+    /// Byte offsets of the starts of the file's lines (computed once).
+    pub fn line_starts(&self) -> &[usize] {
+        self.starts.get_or_init(|| line_starts(&self.text))
+    }
+
+    /// 1-based column (in characters) of a byte offset.
+    pub fn column_of(&self, offset: usize) -> usize {
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let start = self.line_starts()[line_index(self.line_starts(), offset)];
+        self.text[start..offset].chars().count() + 1
     }
 }
 
@@ -92,7 +109,7 @@ pub struct Diagnostic {
     pub loc: Option<Loc>,
     /// Text shown at the caret.
     pub label: Option<String>,
-    source: Option<NamedSource<Arc<String>>>,
+    source: Option<Snippet>,
 }
 
 impl Diagnostic {
@@ -125,9 +142,12 @@ impl Diagnostic {
 
     /// Places the diagnostic in a file.
     pub fn at(mut self, loc: Loc) -> Self {
-        self.source = Some(
-            NamedSource::new(loc.file.display.clone(), loc.file.text.clone()).with_language("toml"),
-        );
+        self.source = Some(Snippet::cut(
+            &loc.file.display,
+            &loc.file.text,
+            loc.file.line_starts(),
+            loc.span.clone(),
+        ));
         self.loc = Some(loc);
         self
     }
@@ -183,12 +203,11 @@ impl miette::Diagnostic for Diagnostic {
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        let loc = self.loc.as_ref()?;
-        let len = loc.span.end.saturating_sub(loc.span.start);
+        let snippet = self.source.as_ref()?;
         Some(Box::new(std::iter::once(LabeledSpan::new(
             self.label.clone(),
-            loc.span.start,
-            len,
+            snippet.label.start,
+            snippet.label.end - snippet.label.start,
         ))))
     }
 }
