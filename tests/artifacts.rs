@@ -143,7 +143,7 @@ fn rules_of_the_methods_are_diagnostics() {
     let out = p.run(&["validate"]).code(1);
     for code in [
         "cmdeploy::offline_bundle::source_layout",
-        "cmdeploy::logon_script::cmd_metacharacter",
+        "cmdeploy::logon_script::unsafe_value",
         "cmdeploy::ccmsetup::intune_maxlen",
     ] {
         assert!(out.stderr.contains(code), "{code}: {}", out.stderr);
@@ -152,4 +152,33 @@ fn rules_of_the_methods_are_diagnostics() {
     p.write("client-source/ccmsetup.cab", "cab");
     let out = p.run(&["validate"]).code(1);
     assert!(out.stderr.contains("SMSSITECODE"), "{}", out.stderr);
+}
+
+/// Regression: `CCMINSTALLDIR = "C:\x’; Remove-Item C:\ -Recurse #"` in a PowerShell logon script
+/// ended PowerShell's string at the curly quote, and a CR/LF in a `.cmd` value put `calc.exe` on a
+/// line of its own; `validate` passed both. Both are refused at the value now.
+#[test]
+fn values_that_would_run_as_code_are_refused() {
+    let p = Project::example("offline");
+    let text = p.read("methods.toml");
+    let text = text.replacen(
+        "properties = { SMSSITECODE = \"AUTO\" }",
+        "properties = { SMSSITECODE = \"ABC\", CCMINSTALLDIR = \"C:\\\\x\u{2019}; Remove-Item C:\\\\ -Recurse #\" }",
+        1,
+    );
+    assert!(text.contains("Remove-Item"));
+    let text = text.replacen(
+        "FSP = \"fspserver.contoso.com\"",
+        "FSP = \"fspserver.contoso.com\\r\\ncalc.exe\"",
+        1,
+    );
+    p.write("methods.toml", &text);
+    let out = p.run(&["validate"]).code(1);
+    for code in [
+        "cmdeploy::ccmsetup::typographic_quote",
+        "cmdeploy::ccmsetup::control_character",
+    ] {
+        assert!(out.stderr.contains(code), "{code}: {}", out.stderr);
+    }
+    assert!(!out.stderr.contains("cmdeploy::toml"), "{}", out.stderr);
 }

@@ -10,6 +10,8 @@
 //! * [`client`] — host kinds: `imaging`, `client_group`;
 //! * [`artifact`] — local files: `logon_script`, `offline_bundle`, `intune_app`;
 //! * [`ccmsetup`] — the one model of a CCMSetup command line;
+//! * [`quote`] — quoting per target language (PowerShell, cmd, msiexec), refusing what cannot be
+//!   represented safely;
 //! * [`transport`] — how Scripts reach a host; [`lab`] — the simulated estate.
 #![deny(missing_docs)]
 
@@ -21,6 +23,7 @@ pub mod gpo;
 pub mod kit;
 pub mod lab;
 pub mod powershell;
+pub mod quote;
 pub mod transport;
 
 use std::sync::Arc;

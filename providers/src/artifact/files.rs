@@ -120,6 +120,12 @@ fn attrs_of(r: &ReadRequest) -> Map<String, Value> {
         .unwrap_or_default()
 }
 
+/// An artifact's id: its folder and the files it owns there (`C:\x\out [a.cmd, b.txt]`), so two
+/// artifacts sharing a folder have distinct ids, as state requires of one object per id.
+fn artifact_id(dir: &Path, attrs: &Map<String, Value>) -> String {
+    format!("{} [{}]", dir.display(), owned_names(attrs).join(", "))
+}
+
 fn owned_names(attrs: &Map<String, Value>) -> Vec<String> {
     attrs
         .get("files")
@@ -173,7 +179,7 @@ pub async fn read(ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> 
                     }
                     observed.insert("files".into(), Value::Object(found));
                     ReadOutcome::Present(Observed {
-                        id: dir.display().to_string(),
+                        id: artifact_id(&dir, &attrs),
                         attrs: observed,
                         notes: Vec::new(),
                     })
@@ -248,7 +254,7 @@ pub async fn apply(ctx: &Context, op: Operation) -> Result<Applied, RemoteError>
     let mut attrs = desired.attrs.clone();
     attrs.insert("files".into(), Value::Object(want));
     Ok(Applied {
-        id: dir.display().to_string(),
+        id: artifact_id(&dir, &attrs),
         attrs,
     })
 }

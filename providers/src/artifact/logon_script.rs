@@ -15,6 +15,7 @@ use super::kind::{ArtifactSpec, RenderInput, Rendered};
 use super::render;
 use crate::ccmsetup::{self, CcmsetupParameters, ClientMsiProperties, Context as CcmContext};
 use crate::kit;
+use crate::quote;
 
 /// The script's language.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
@@ -82,17 +83,41 @@ impl ArtifactSpec for LogonScriptSpec {
                 .at_span(file, spec.source.span.clone()),
             );
         }
-        if spec.shell == Shell::Cmd {
-            let bad = render::cmd_unsafe(&format!("{exe} {args}"));
-            if !bad.is_empty() {
-                errors.push(
-                    Diagnostic::error(
-                        "cmdeploy::logon_script::cmd_metacharacter",
-                        format!("the command line contains {bad:?}, which cmd interprets"),
-                    )
-                    .with_help("use shell = \"powershell\", or remove the characters")
-                    .at_span(file, span.clone()),
-                );
+        let header = format!(
+            "Managed by cmdeploy ({address}): apply rewrites it and drift reports hand edits."
+        );
+        let unsafe_value = |what: &str, e: crate::quote::Unsafe, span| {
+            Diagnostic::error(
+                "cmdeploy::logon_script::unsafe_value",
+                format!("{what} cannot be written safely into the script: {e}"),
+            )
+            .with_help(
+                "remove the character; a value that reaches a script can never change its commands",
+            )
+            .at_span(file, span)
+        };
+        match spec.shell {
+            Shell::Cmd => {
+                if let Err(e) = quote::cmd::in_quotes(&exe) {
+                    errors.push(unsafe_value("`source`", e, spec.source.span.clone()));
+                }
+                if let Err(e) = quote::cmd::line(&args) {
+                    errors.push(unsafe_value("the CCMSetup arguments", e, span.clone()));
+                }
+                if let Err(e) = quote::cmd::line(address) {
+                    errors.push(unsafe_value("the table's address", e, span.clone()));
+                }
+            }
+            Shell::Powershell => {
+                if let Err(e) = quote::powershell::single_quoted(&exe) {
+                    errors.push(unsafe_value("`source`", e, spec.source.span.clone()));
+                }
+                if let Err(e) = quote::powershell::single_quoted(&args) {
+                    errors.push(unsafe_value("the CCMSetup arguments", e, span.clone()));
+                }
+                if let Err(e) = quote::no_control(&header) {
+                    errors.push(unsafe_value("the table's address", e, span.clone()));
+                }
             }
         }
         if !errors.is_empty() {
@@ -102,9 +127,6 @@ impl ArtifactSpec for LogonScriptSpec {
             Shell::Cmd => ("logon.cmd", "ccmsetup-logon.cmd"),
             Shell::Powershell => ("logon.ps1", "ccmsetup-logon.ps1"),
         };
-        let header = format!(
-            "Managed by cmdeploy ({address}): apply rewrites it and drift reports hand edits."
-        );
         let text = render::render(
             template,
             minijinja::context! { header => header, exe => exe, args => args },

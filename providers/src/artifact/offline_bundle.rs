@@ -20,6 +20,7 @@ use super::kind::{ArtifactSpec, RenderInput, Rendered};
 use super::render;
 use crate::ccmsetup::{self, CcmsetupParameters, ClientMsiProperties, Context as CcmContext};
 use crate::kit;
+use crate::quote;
 
 /// Files CCMSetup needs in a `/source` folder (configmgr.md §1.2: with only `/source`, setup
 /// fails when `ccmsetup.cab` is missing).
@@ -122,21 +123,38 @@ impl ArtifactSpec for OfflineBundleSpec {
             "offline bundle command line: ",
         );
         let args = cmd.render_args();
-        let bad = render::cmd_unsafe(&format!("{install_path} {args}"));
-        if !bad.is_empty() {
-            errors.push(
-                Diagnostic::error(
-                    "cmdeploy::offline_bundle::cmd_metacharacter",
-                    format!("the command line contains {bad:?}, which install.cmd's cmd would interpret"),
-                )
-                .at_span(file, span.clone()),
-            );
+        let header = format!("Managed by cmdeploy ({address}); rendered by `cmdeploy apply`.");
+        let unsafe_value = |what: String, e: crate::quote::Unsafe| {
+            Diagnostic::error(
+                "cmdeploy::offline_bundle::unsafe_value",
+                format!("{what} cannot be written safely into install.cmd: {e}"),
+            )
+            .with_help(
+                "remove the character; a value that reaches a script can never change its commands",
+            )
+            .at_span(file, span.clone())
+        };
+        if let Err(e) = quote::cmd::in_quotes(&install_path) {
+            errors.push(unsafe_value("`install_path`".into(), e));
+        }
+        for cert in &certificates {
+            if let Err(e) = quote::cmd::in_quotes(cert) {
+                errors.push(unsafe_value(
+                    format!("the certificate file name `{cert}`"),
+                    e,
+                ));
+            }
+        }
+        if let Err(e) = quote::cmd::line(&args) {
+            errors.push(unsafe_value("the CCMSetup arguments".into(), e));
+        }
+        if let Err(e) = quote::cmd::line(address) {
+            errors.push(unsafe_value("the table's address".into(), e));
         }
         if !errors.is_empty() {
             return Err(errors);
         }
         let command_line = format!("{install_path}\\ccmsetup.exe {args}");
-        let header = format!("Managed by cmdeploy ({address}); rendered by `cmdeploy apply`.");
         let site_code = properties.sms_site_code.clone().unwrap_or_default();
         let ctx = minijinja::context! {
             header => header, install_path => install_path, args => args,

@@ -1,8 +1,11 @@
 //! The artifact templates (`providers/templates/*.j2`), rendered with minijinja.
 //!
-//! Values are inserted through filters that quote for the target shell: `psquote` doubles `'`
-//! for a PowerShell single-quoted string. cmd has no quoting that survives `%` and `^`, so the
-//! kinds refuse those characters before rendering a `.cmd` file ([`cmd_unsafe`]).
+//! Every value goes in through a filter of the [`crate::quote`] module of the file's language:
+//! `psquote` (a whole PowerShell single-quoted literal), `comment` (a PowerShell `#` line),
+//! `cmdsafe` (between double quotes the template writes), `cmdline` (a raw cmd argument string or
+//! a `rem` line). A filter refuses what its language cannot hold safely, so even a value a kind
+//! failed to check cannot change a script's structure; the kinds check first, to put the
+//! diagnostic at the value.
 
 use minijinja::{Environment, Value};
 
@@ -29,23 +32,29 @@ pub fn render(name: &str, ctx: Value) -> Result<String, String> {
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
     env.set_keep_trailing_newline(true);
     env.set_trim_blocks(true);
-    env.add_filter("psquote", |s: String| s.replace('\'', "''"));
+    let refused = |e: crate::quote::Unsafe| {
+        minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, e.to_string())
+    };
+    env.add_filter("psquote", move |s: String| {
+        crate::quote::powershell::single_quoted(&s).map_err(refused)
+    });
+    env.add_filter("comment", move |s: String| {
+        crate::quote::no_control(&s).map(|()| s).map_err(refused)
+    });
+    env.add_filter("cmdsafe", move |s: String| {
+        crate::quote::cmd::in_quotes(&s)
+            .map(str::to_string)
+            .map_err(refused)
+    });
+    env.add_filter("cmdline", move |s: String| {
+        crate::quote::cmd::line(&s)
+            .map(str::to_string)
+            .map_err(refused)
+    });
     for (n, t) in TEMPLATES {
         env.add_template(n, t).map_err(|e| e.to_string())?;
     }
     env.get_template(name)
         .and_then(|t| t.render(ctx))
         .map_err(|e| format!("template {name}: {e}"))
-}
-
-/// The characters of `text` that cmd would interpret even inside a command line it passes on
-/// (`%` expansion, `^` escapes, `&`/`|`/`<`/`>` outside quotes, `!` with delayed expansion).
-pub fn cmd_unsafe(text: &str) -> Vec<char> {
-    let mut bad: Vec<char> = text
-        .chars()
-        .filter(|c| matches!(c, '%' | '^' | '&' | '|' | '<' | '>' | '!'))
-        .collect();
-    bad.sort_unstable();
-    bad.dedup();
-    bad
 }

@@ -4,14 +4,9 @@ use std::borrow::Cow;
 
 use super::model::{CommandLine, Parameter, Program, Property};
 
-/// Quote `v` when it is empty or contains whitespace or `"` (doubled inside quotes).
-/// `;`-lists such as `NTFSONLY;COMPRESS` stay unquoted, as in the docs.
+/// Quote `v` when it is empty or contains whitespace or `"` ([`crate::quote::msi::value`]).
 pub(crate) fn quote(v: &str) -> Cow<'_, str> {
-    if v.is_empty() || v.chars().any(|c| c.is_whitespace() || c == '"') {
-        Cow::Owned(quote_always(v))
-    } else {
-        Cow::Borrowed(v)
-    }
+    crate::quote::msi::value(v)
 }
 
 /// Quote a name or program path when it contains whitespace, `"`, or one of `special`.
@@ -24,7 +19,7 @@ fn quote_if<'a>(v: &'a str, special: &[char]) -> Cow<'a, str> {
 }
 
 fn quote_always(v: &str) -> String {
-    format!("\"{}\"", v.replace('"', "\"\""))
+    crate::quote::msi::always(v)
 }
 
 impl Parameter {
