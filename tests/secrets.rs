@@ -68,3 +68,28 @@ fn an_unreadable_secret_is_an_error_naming_the_reference() {
         out.stderr
     );
 }
+
+/// Regression: `lab console` kept a secret-typed parameter's value in the audit log unless it was
+/// spelled exactly `-Password`. PowerShell binds abbreviations and aliases too; the cmdlet
+/// reference's types decide (SecureString, PSCredential), however the parameter is written.
+#[test]
+fn the_console_never_logs_a_secret_typed_parameter_however_it_is_spelled() {
+    let p = Project::example("contoso");
+    p.run(&["lab", "reset"]).code(0);
+    for statement in [
+        "New-CMAccount -UserName 'CONTOSO\\x' -Pass 'canary-console-1' -SiteCode ABC",
+        "New-CMAccount -UserName 'CONTOSO\\x' -PASSWORD 'canary-console-2' -SiteCode ABC",
+        "Set-CMDistributionPoint -SiteSystemServerName cm01.contoso.com -ComputersUsePxe 'canary-console-3'",
+        "New-CMActiveDirectoryForest -ForestFqdn contoso.com -UserName x -Password 'canary-console-4'",
+    ] {
+        let out = p.run(&["lab", "console", "--connection", "cm01", statement]);
+        assert_ne!(out.code, 0, "{statement}: {}", out.all());
+    }
+    let audit = p.path().join(".cmdeploy/lab/audit.jsonl");
+    let text = std::fs::read_to_string(&audit).unwrap_or_default();
+    assert!(
+        !text.contains("canary-console"),
+        "a secret reached {}:\n{text}",
+        audit.display()
+    );
+}

@@ -8,9 +8,6 @@ use super::Lab;
 use crate::powershell::statement::parse_statement;
 use crate::powershell::Target;
 
-/// Parameters that are SecureStrings in the cmdlets the lab implements (PSRef New-/Set-CMAccount).
-const SECURE_PARAMETERS: [&str; 1] = ["Password"];
-
 impl Lab {
     /// Runs one statement on `host` and returns its output (as `ConvertTo-Json` would print it
     /// when the statement ends in `| ConvertTo-Json`).
@@ -26,7 +23,7 @@ impl Lab {
         if let Some(name) = statement
             .args
             .keys()
-            .find(|k| SECURE_PARAMETERS.iter().any(|s| s.eq_ignore_ascii_case(k)))
+            .find(|k| crate::powershell::secret_parameters::is_secret(&statement.cmdlet, k))
         {
             return Err(format!(
                 "{}: Cannot bind parameter '{name}'. Cannot convert the value of type \"System.String\" to type \"System.Security.SecureString\" (the console takes no passwords; declare the account in a manifest)",

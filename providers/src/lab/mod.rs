@@ -273,11 +273,14 @@ impl Lab {
         let mut text = String::new();
         for (cmdlet, args, secret) in calls {
             let mut args = args.clone();
-            for name in secret {
-                args.insert(
-                    name.clone(),
-                    serde_json::Value::String("(sensitive)".into()),
-                );
+            // What the caller marked secret, and every parameter the cmdlet reference types as
+            // SecureString or PSCredential, however it was spelled.
+            for (name, value) in args.iter_mut() {
+                if secret.contains(name)
+                    || crate::powershell::secret_parameters::is_secret(cmdlet, name)
+                {
+                    *value = serde_json::Value::String("(sensitive)".into());
+                }
             }
             let line = serde_json::json!({"source": source, "host": host, "cmdlet": cmdlet, "args": args, "secret": secret});
             text.push_str(&line.to_string());

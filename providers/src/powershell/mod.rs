@@ -19,6 +19,7 @@
 pub mod call;
 pub mod oracle;
 pub mod runner;
+pub mod secret_parameters;
 pub mod statement;
 
 pub use call::{Call, CallResult, Script, ScriptOutput, Target};

@@ -415,3 +415,46 @@ fn small_documents() {
     assert!(Oracle::from_json("{}").is_err());
     assert!(Oracle::load(Path::new("/nonexistent/cmdlets.json")).is_err());
 }
+
+/// The product's table of secret-typed parameters is exactly what the reference types as
+/// SecureString or PSCredential (with aliases).
+#[test]
+fn secret_parameters_match_the_reference() {
+    let text = std::fs::read_to_string(REFERENCE).expect("cmdlets.json");
+    let doc: Value = serde_json::from_str(&text).expect("json");
+    let mut want = std::collections::BTreeSet::new();
+    for (name, c) in doc["cmdlets"].as_object().expect("cmdlets by name") {
+        for set in c["parameter_sets"].as_array().expect("sets") {
+            for p in set["parameters"].as_array().expect("parameters") {
+                let t = p["type"].as_str().unwrap_or_default();
+                if t.contains("SecureString") || t.contains("PSCredential") {
+                    let aliases: Vec<String> = p["aliases"]
+                        .as_array()
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(|x| x.as_str().map(String::from))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    want.insert((
+                        name.to_string(),
+                        p["name"].as_str().unwrap().to_string(),
+                        aliases,
+                    ));
+                }
+            }
+        }
+    }
+    let have: std::collections::BTreeSet<(String, String, Vec<String>)> =
+        crate::powershell::secret_parameters::SECRET_PARAMETERS
+            .iter()
+            .map(|(c, p, a)| {
+                (
+                    c.to_string(),
+                    p.to_string(),
+                    a.iter().map(|s| s.to_string()).collect(),
+                )
+            })
+            .collect();
+    assert_eq!(have, want);
+}
