@@ -204,3 +204,18 @@ fn filters_with_literal_arguments_render() {
     );
     p.run(&["validate"]).code(0);
 }
+
+/// A manifest can name `/dev/zero` as a hosts file, and git stores a symbolic link to it as a
+/// manifest: both used to be read without end. Only regular files are read, and only so much.
+#[cfg(unix)]
+#[test]
+fn devices_and_links_to_them_are_not_read_as_input() {
+    let p = Project::example("contoso");
+    std::os::unix::fs::symlink("/dev/zero", p.path().join("zzz.toml")).unwrap();
+    let text = p.read("clients.toml");
+    let text = text.replacen("hosts = [", "hosts_file = \"/dev/zero\"\nhosts_ = [", 1);
+    p.write("clients.toml", &text);
+    let out = p.run(&["validate"]).code(1);
+    assert!(out.stderr.contains("zzz.toml"), "{}", out.stderr);
+    assert!(out.stderr.contains("not a regular file"), "{}", out.stderr);
+}

@@ -26,6 +26,7 @@ pub mod diff;
 pub mod drift;
 pub mod graph;
 pub mod import;
+pub mod input;
 pub mod manifest;
 pub mod plan;
 pub mod provider;

@@ -63,10 +63,11 @@ impl SecretRef {
                 .map_err(|_| SecretError::MissingEnv(env.clone())),
             SecretRef::File { file } => {
                 let path = project_dir.join(file);
-                let text = std::fs::read_to_string(&path).map_err(|source| SecretError::File {
-                    path: path.clone(),
-                    source,
-                })?;
+                let text = crate::input::read_text(&path, crate::input::MAX_SECRET_FILE_BYTES)
+                    .map_err(|source| SecretError::File {
+                        path: path.clone(),
+                        source,
+                    })?;
                 Ok(SecretValue::new(
                     text.trim_end_matches(['\r', '\n']).to_string(),
                 ))

@@ -31,7 +31,8 @@ pub(super) fn read_files(
     let mut paths: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .map(|e| e.path())
-        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "toml"))
+        // Every .toml entry but folders: a link to a device is reported, not skipped in silence.
+        .filter(|p| !p.is_dir() && p.extension().is_some_and(|x| x == "toml"))
         .collect();
     paths.sort();
     // The ignore list lives in cmdeploy.toml; read it before deciding which files are manifests.
@@ -42,7 +43,7 @@ pub(super) fn read_files(
         if ignore.iter().any(|i| i == fname) {
             continue;
         }
-        match std::fs::read_to_string(&path) {
+        match crate::input::read_text(&path, crate::input::MAX_MANIFEST_BYTES) {
             Ok(text) => files.push(SourceFile::new(&path, text)),
             Err(e) => diags.push(Diagnostic::error(
                 "cmdeploy::manifest::read",
@@ -68,7 +69,7 @@ pub(super) fn ignored_files(dir: &Path) -> Vec<String> {
     struct Head {
         project: Option<ProjectSection>,
     }
-    std::fs::read_to_string(dir.join("cmdeploy.toml"))
+    crate::input::read_text(&dir.join("cmdeploy.toml"), crate::input::MAX_MANIFEST_BYTES)
         .ok()
         .and_then(|t| {
             // Only the [project] table matters here; other tables are checked later.

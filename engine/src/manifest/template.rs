@@ -237,11 +237,12 @@ pub type HostRow = (String, BTreeMap<String, String>);
 /// # Errors
 /// A message naming the file and the problem.
 pub fn read_hosts_file(path: &Path) -> Result<Vec<HostRow>, String> {
+    let text = crate::input::read_text(path, crate::input::MAX_HOSTS_FILE_BYTES)
+        .map_err(|e| format!("cannot read hosts file {}: {e}", path.display()))?;
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .comment(Some(b'#'))
-        .from_path(path)
-        .map_err(|e| format!("cannot read hosts file {}: {e}", path.display()))?;
+        .from_reader(text.as_bytes());
     let headers = reader
         .headers()
         .map_err(|e| format!("hosts file {}: {e}", path.display()))?
