@@ -181,7 +181,7 @@ pub fn render_in_place(
             );
             *s = String::new().into();
         }
-        DeValue::String(s) if s.contains("{{") || s.contains("{%") || s.contains("{#") => {
+        DeValue::String(s) if s.contains("{{") || s.contains("{%") => {
             match render(s, ctx) {
                 Ok(rendered) => *s = rendered.into(),
                 Err((at, message)) => {
