@@ -75,7 +75,18 @@ impl Session {
         let domain = estate.domain_of_controller(&h.fqdn).map(|d| d.name.clone());
         match target {
             Target::SiteServer { site_code } => match &site {
-                Some(code) if code.eq_ignore_ascii_case(site_code) => {}
+                Some(code) if code.eq_ignore_ascii_case(site_code) => {
+                    // A WinRM user who never opened the console has no CMSite drive; a bare
+                    // `Set-Location ABC:` then fails (windows-runtime.md §7: CMO:79-91;
+                    // PowerShell/PowerShell@60b3b304 SessionStateStrings.resx:462-463).
+                    let has_drive = estate.site(code).is_some_and(|s| s.winrm_user_has_drive);
+                    if !has_drive && !super::runner_model::creates_site_drive() {
+                        return Err(RemoteError::new(
+                            host,
+                            format!("Cannot find drive. A drive with the name '{site_code}' does not exist."),
+                        ));
+                    }
+                }
                 _ => {
                     return Err(RemoteError::new(
                         host,
@@ -148,7 +159,7 @@ pub fn execute(
 ) -> CmdResult {
     let a = Args::new(cmdlet, args);
     let lower = cmdlet.to_ascii_lowercase();
-    if let Some(result) = runner_function(estate, session, &lower, &a) {
+    if let Some(result) = runner_function(estate, session, &lower, &a, args) {
         return result;
     }
     if lower.contains("-cm") {
@@ -232,7 +243,17 @@ fn runner_function(
     session: &Session,
     lower: &str,
     a: &Args,
+    args: &Map<String, Value>,
 ) -> Option<CmdResult> {
+    if let Some(name) = crate::powershell::runner::ALLOWED
+        .iter()
+        .find(|n| n.eq_ignore_ascii_case(lower) && n.contains("-Cmdeploy"))
+    {
+        // The runner's functions bind their arguments as Windows PowerShell 5.1 does.
+        if let Err(e) = super::runner_model::bind_function(name, args) {
+            return Some(Err(e));
+        }
+    }
     Some(match lower {
         "get-cmdeployclientstate" => h::client_state(estate, &session.host, a),
         "install-cmdeployclient" => h::install(estate, &session.host, a),

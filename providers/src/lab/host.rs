@@ -207,6 +207,7 @@ fn do_install(
         install_parameters: text.to_string(),
         registered,
         method: method.to_string(),
+        ccmexec_start_type: "Automatic".into(),
     };
     host_of(estate, host)?.client = Some(client);
     log.push("CcmSetup is exiting with return code 0".into());
@@ -236,6 +237,17 @@ pub fn install(estate: &mut Estate, host: &str, a: &Args) -> CmdResult {
         return Err(CmdError::new(
             "ObjectNotFound",
             format!("Cannot find path '{source}\\ccmsetup.exe' because it does not exist."),
+        ));
+    }
+    // `Start-Process -ArgumentList` is `[ValidateNotNullOrEmpty]` in 5.1 (PowerShell/PowerShell
+    // @60b3b304 Process.cs:1783-1787; windows-runtime.md §8): an empty command line must not
+    // reach it, so the runner starts ccmsetup.exe without -ArgumentList then.
+    let guarded = super::runner_model::function_body("Install-CmdeployClient")
+        .is_some_and(|b| b.contains("[string]::IsNullOrEmpty($CommandLine)"));
+    if text.is_empty() && !guarded {
+        return Err(CmdError::new(
+            "InvalidData",
+            "Cannot validate argument on parameter 'ArgumentList'. The argument is null or empty. Provide an argument that is not null or empty, and then try the command again.",
         ));
     }
     let out = do_install(estate, host, &text, "manual")?;
@@ -374,10 +386,20 @@ fn client_of<'e>(estate: &'e mut Estate, host: &str) -> Result<&'e mut Client, C
     })
 }
 
-/// `Stop-CmdeployClientService`: stops CcmExec (SMS Agent Host).
+/// `Stop-CmdeployClientService`: stops CcmExec (SMS Agent Host). A `Set-Service -StartupType`
+/// in the runner's function changes the start type as Windows would (the lab reads the
+/// function's body: it models the runner, it does not assume it).
 pub fn stop_service(estate: &mut Estate, host: &str, a: &Args) -> CmdResult {
     a.finish()?;
-    client_of(estate, host)?.ccmexec_running = false;
+    let start_type = super::runner_model::function_body("Stop-CmdeployClientService")
+        .and_then(|b| b.split("-StartupType ").nth(1))
+        .and_then(|rest| rest.split_whitespace().next())
+        .map(str::to_string);
+    let c = client_of(estate, host)?;
+    c.ccmexec_running = false;
+    if let Some(t) = start_type {
+        c.ccmexec_start_type = t;
+    }
     Ok(Value::Null)
 }
 

@@ -186,6 +186,12 @@ pub struct Site {
     /// Legacy packages.
     #[serde(default, rename = "package")]
     pub packages: Vec<Package>,
+    /// The account cmdeploy connects with has opened the ConfigMgr console on the site server,
+    /// so its CMSite drive exists in every session. Default `false`: for a WinRM user who never
+    /// opened the console the drive does not exist until `New-PSDrive -PSProvider CMSite`
+    /// creates it (windows-runtime.md §7, CMO:79-91).
+    #[serde(default)]
+    pub winrm_user_has_drive: bool,
 }
 
 fn default_version() -> String {
@@ -469,6 +475,14 @@ pub struct Client {
     /// Installed by `/logon`, push, manual...
     #[serde(default)]
     pub method: String,
+    /// CcmExec's start type as `Get-Service` names it (`Automatic`, `Manual`, `Disabled`); the
+    /// client installs the service as `Automatic` (configmgr.md §5).
+    #[serde(default = "automatic")]
+    pub ccmexec_start_type: String,
+}
+
+fn automatic() -> String {
+    "Automatic".into()
 }
 
 fn one() -> u32 {

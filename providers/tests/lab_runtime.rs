@@ -1,0 +1,105 @@
+//! The lab behaves as Windows PowerShell 5.1, a WinRM session and ConfigMgr do at run time
+//! (windows-runtime.md Part B), and cmdeploy's runner copes: each test runs a real stdin
+//! document (runner + payload) through the lab, as a WinRM shell would.
+
+use serde_json::{json, Value};
+
+use cmdeploy_providers::lab::Lab;
+use cmdeploy_providers::powershell::runner::stdin_document;
+use cmdeploy_providers::powershell::{Call, CallResult, Script, Target};
+
+mod lab_support;
+
+use lab_support::*;
+
+fn run(lab: &Lab, host: &str, target: Target, calls: Vec<Call>) -> Vec<CallResult> {
+    let mut script = Script::new(target);
+    for c in calls {
+        script.push(c);
+    }
+    lab.run_document(host, &stdin_document(&script))
+        .unwrap_or_else(|e| panic!("the script on {host} failed as a whole: {e}"))
+        .results
+}
+
+fn site(code: &str) -> Target {
+    Target::SiteServer {
+        site_code: code.into(),
+    }
+}
+
+fn value(r: &CallResult) -> &Value {
+    assert!(r.ok, "call {} failed: {:?}", r.id, r.error);
+    &r.value
+}
+
+// Item 1: a WinRM user who never opened the console has no CMSite drive (windows-runtime.md §7).
+
+#[test]
+fn site_scripts_run_for_a_winrm_user_without_the_cmsite_drive() {
+    let (_tmp, lab) = lab();
+    assert!(
+        !lab.snapshot().unwrap().sites[0].winrm_user_has_drive,
+        "the Contoso seed models a WinRM user who never opened the console"
+    );
+    let results = run(
+        &lab,
+        SITE_SERVER,
+        site("ABC"),
+        vec![Call::new("Get-CMSite")],
+    );
+    assert!(!value(&results[0]).as_array().unwrap().is_empty());
+}
+
+// Item 5: `""` for a mandatory [string] and `Start-Process -ArgumentList ""` fail in 5.1 (§8).
+
+#[test]
+fn an_install_without_properties_passes_an_empty_command_line() {
+    let (_tmp, lab) = lab();
+    let results = run(
+        &lab,
+        "kiosk02",
+        Target::Host,
+        vec![Call::new("Install-CmdeployClient")
+            .arg("SourcePath", "C:\\ClientSource")
+            .arg("CommandLine", "")],
+    );
+    value(&results[0]);
+    assert!(has_client(&lab, "kiosk02"));
+}
+
+#[test]
+fn a_missing_mandatory_runner_parameter_is_refused_as_powershell_binds() {
+    let (_tmp, lab) = lab();
+    let results = run(
+        &lab,
+        "kiosk02",
+        Target::Host,
+        vec![Call::new("Install-CmdeployClient").arg("SourcePath", "C:\\ClientSource")],
+    );
+    assert!(!results[0].ok);
+    assert_says(
+        results[0].error.as_deref().unwrap_or_default(),
+        &["missing mandatory parameters: CommandLine"],
+    );
+}
+
+// Item 7: stopping CcmExec for imaging leaves its start type as it was.
+
+#[test]
+fn stopping_ccmexec_for_imaging_keeps_its_start_type() {
+    let (_tmp, lab) = lab();
+    install(&lab, "kiosk01", "SMSSITECODE=ABC");
+    let results = run(
+        &lab,
+        "kiosk01",
+        Target::Host,
+        vec![Call::new("Stop-CmdeployClientService")],
+    );
+    value(&results[0]);
+    let estate = lab.snapshot().unwrap();
+    let client = estate.host("kiosk01").unwrap().client.clone().unwrap();
+    assert!(!client.ccmexec_running);
+    assert_eq!(client.ccmexec_start_type, "Automatic", "{client:?}");
+    assert_eq!(json!(client.ccmexec_start_type), json!("Automatic"));
+}
