@@ -115,6 +115,22 @@ pub fn s<'a>(v: &'a Value, field: &str) -> &'a str {
     v.get(field).and_then(Value::as_str).unwrap_or("")
 }
 
+/// A string property that must be there: for reads whose absence would otherwise look like
+/// "in sync".
+///
+/// # Errors
+/// A message naming the property and saying what came instead (a number where Windows
+/// PowerShell 5.1 serialised an enum, nothing, ...).
+pub fn required_str<'a>(v: &'a Value, field: &str) -> Result<&'a str, String> {
+    match v.get(field) {
+        Some(Value::String(s)) => Ok(s),
+        Some(other) => Err(format!(
+            "property '{field}' is {other}, not a string (an enum serialised as a number?)"
+        )),
+        None => Err(format!("the result has no property '{field}'")),
+    }
+}
+
 /// A numeric field of an object.
 pub fn n(v: &Value, field: &str) -> i64 {
     v.get(field).and_then(Value::as_i64).unwrap_or(0)

@@ -103,3 +103,67 @@ fn stopping_ccmexec_for_imaging_keeps_its_start_type() {
     assert_eq!(client.ccmexec_start_type, "Automatic", "{client:?}");
     assert_eq!(json!(client.ccmexec_start_type), json!("Automatic"));
 }
+
+// Item 2: Windows PowerShell 5.1's ConvertTo-Json (windows-runtime.md §5, §10.1, §10.6).
+
+const DC: &str = "dc01.contoso.com";
+const GPO: &str = "ConfigMgr Client Deployment Settings";
+const CCMSETUP_KEY: &str = "HKLM\\Software\\Policies\\Microsoft\\ccmsetup";
+
+#[test]
+fn the_console_answers_get_gpregistryvalue_as_windows_powershell_51() {
+    let (_tmp, lab) = lab();
+    let rows = ok(
+        &lab,
+        DC,
+        &format!("Get-GPRegistryValue -Name '{GPO}' -Key '{CCMSETUP_KEY}' | ConvertTo-Json"),
+    );
+    let rows = rows.as_array().unwrap();
+    let row = |name: &str| {
+        rows.iter()
+            .find(|r| r["ValueName"] == json!(name))
+            .unwrap_or_else(|| panic!("{name} in {rows:?}"))
+    };
+    assert_eq!(row("SetupParameters")["Type"], json!(1));
+    assert_eq!(row("NoDefAutoAssign")["Type"], json!(4));
+    assert!(row("SetupParameters")["PolicyState"].is_number());
+    assert_eq!(row("SetupParameters")["Hive"], json!(-2_147_483_646));
+}
+
+#[test]
+fn runner_results_carry_enum_names_not_numbers() {
+    let (_tmp, lab) = lab();
+    let results = run(
+        &lab,
+        DC,
+        Target::DomainController {
+            domain: "contoso.com".into(),
+        },
+        vec![Call::new("Get-GPRegistryValue")
+            .arg("Name", GPO)
+            .arg("Key", CCMSETUP_KEY)
+            .arg("ValueName", "NoDefAutoAssign")],
+    );
+    let rows = value(&results[0]);
+    assert_eq!(rows[0]["Type"], json!("DWord"), "{rows}");
+    assert_eq!(rows[0]["PolicyState"], json!("Set"), "{rows}");
+}
+
+#[test]
+fn runner_results_carry_a_log_line_as_a_string() {
+    let (_tmp, lab) = lab();
+    let results = run(
+        &lab,
+        "kiosk01",
+        Target::Host,
+        vec![Call::new("Install-CmdeployClient")
+            .arg("SourcePath", "C:\\ClientSource")
+            .arg("CommandLine", "SMSSITECODE=ABC")],
+    );
+    let out = value(&results[0]);
+    assert!(out[0]["LogTail"].is_string(), "{out}");
+    assert_says(
+        out[0]["LogTail"].as_str().unwrap(),
+        &["CcmSetup is exiting with return code 0"],
+    );
+}

@@ -10,7 +10,7 @@ use crate::powershell::{Call, Script, Target};
 
 /// What `Get-CmdeployClientState` reports.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-#[serde(rename_all = "PascalCase", default)]
+#[serde(rename_all = "PascalCase")]
 pub struct ClientState {
     /// `root\ccm` SMS_Client exists.
     pub installed: bool,
@@ -69,7 +69,7 @@ pub async fn install_and_probe(
         Call::new("Get-CmdeployClientState"),
     ];
     let out = kit::run_writes(ctx, connection, Target::Host, calls).await?;
-    let log = install_log(&out);
+    let log = install_log(connection, &out)?;
     let v = out
         .get(1)
         .map(|r| &r.value)
@@ -87,8 +87,14 @@ fn client_state(
         .next()
         .cloned()
         .unwrap_or_default();
-    serde_json::from_value(first)
-        .map_err(|e| RemoteError::new(connection.host(), format!("unexpected client state: {e}")))
+    // Every property is required: a missing one is an error naming it, never a default that
+    // would read as "in sync".
+    serde_json::from_value(first).map_err(|e| {
+        RemoteError::new(
+            connection.host(),
+            format!("Get-CmdeployClientState returned an unexpected client state: {e}"),
+        )
+    })
 }
 
 /// Runs CCMSetup on the host from a local copy of the client source, then the given calls.
@@ -103,7 +109,7 @@ pub async fn install(
 ) -> Result<String, RemoteError> {
     let call = install_call(source, command_line);
     let out = kit::run_writes(ctx, connection, Target::Host, vec![call]).await?;
-    Ok(install_log(&out))
+    install_log(connection, &out)
 }
 
 fn install_call(source: &str, command_line: &str) -> Call {
@@ -113,16 +119,29 @@ fn install_call(source: &str, command_line: &str) -> Call {
 }
 
 /// The `LogTail` (last lines of ccmsetup.log) of the first result.
-fn install_log(out: &crate::powershell::ScriptOutput) -> String {
-    out.results
+///
+/// # Errors
+/// The result has no `LogTail` string (e.g. a `Get-Content` line serialised with its note
+/// properties), naming the host and the property.
+fn install_log(
+    connection: &Connection,
+    out: &crate::powershell::ScriptOutput,
+) -> Result<String, RemoteError> {
+    let first = out
+        .results
         .first()
-        .and_then(|r| {
-            kit::items(&r.value)
-                .into_iter()
-                .next()
-                .map(|v| kit::s(v, "LogTail").to_string())
-        })
-        .unwrap_or_default()
+        .and_then(|r| kit::items(&r.value).into_iter().next());
+    match first.and_then(|v| v.get("LogTail")) {
+        Some(serde_json::Value::String(s)) => Ok(s.clone()),
+        Some(serde_json::Value::Null) => Ok(String::new()),
+        other => Err(RemoteError::new(
+            connection.host(),
+            format!(
+                "Install-CmdeployClient returned no LogTail string (got {}): expected the last line of ccmsetup.log",
+                other.map_or_else(|| "nothing".to_string(), |v| v.to_string())
+            ),
+        )),
+    }
 }
 
 /// Points an installed internet-based client at another internet management point:

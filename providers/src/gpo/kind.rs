@@ -519,16 +519,30 @@ fn observe(
     for (key, &call) in policy::KEYS.iter().zip(keys) {
         if let Some(r) = out.get(call).filter(|r| r.ok) {
             for v in kit::items(&r.value) {
-                if kit::s(v, "PolicyState").eq_ignore_ascii_case("Delete") {
+                // A row without one of these properties (or with an enum as a number) is an
+                // error naming it, never a value read as "absent" or "in sync".
+                let field = |prop: &str| {
+                    kit::required_str(v, prop).map_err(|m| {
+                        RemoteError::new(
+                            connection.host(),
+                            format!("Get-GPRegistryValue -Name '{name}' -Key '{key}': {m}"),
+                        )
+                    })
+                };
+                let (state, value_name, value_type) =
+                    match (field("PolicyState"), field("ValueName"), field("Type")) {
+                        (Ok(s), Ok(n), Ok(t)) => (s, n, t),
+                        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+                            return ReadOutcome::Failed(e)
+                        }
+                    };
+                if state.eq_ignore_ascii_case("Delete") {
                     continue;
                 }
                 values.push((
                     key.to_string(),
-                    kit::s(v, "ValueName").to_string(),
-                    policy::value(
-                        kit::s(v, "Type"),
-                        v.get("Value").cloned().unwrap_or(Value::Null),
-                    ),
+                    value_name.to_string(),
+                    policy::value(value_type, v.get("Value").cloned().unwrap_or(Value::Null)),
                 ));
             }
         }
@@ -576,3 +590,7 @@ fn observe(
         notes: Vec::new(),
     })
 }
+
+#[cfg(test)]
+#[path = "kind_tests.rs"]
+mod tests;

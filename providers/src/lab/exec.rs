@@ -110,8 +110,10 @@ impl Session {
 /// Runs every call of a payload, stopping early when the payload asks.
 pub fn run_payload(estate: &mut Estate, session: &Session, payload: &Payload) -> Vec<CallResult> {
     let mut results = Vec::new();
+    let rendering = super::runner_model::result_rendering();
     for call in &payload.calls {
-        let outcome = execute(estate, session, &call.cmdlet, &call.args);
+        let outcome = execute(estate, session, &call.cmdlet, &call.args)
+            .map(|v| super::ps_value::render(v, rendering));
         let ok = outcome.is_ok();
         results.push(match outcome {
             Ok(value) => CallResult {
@@ -220,7 +222,8 @@ pub fn execute(
                 super::collection::get_members(estate, &a, &site)
             }
             "get-cmdevice" => h::get_device(estate, &a, &site),
-            "install-cmclient" if a.has("Name") => {
+            "get-cmdevicecollection" => super::collection::get_collection(estate, &a, &site),
+            "install-cmclient" if a.has("CollectionId") => {
                 super::collection::push_collection(estate, &a, &site)
             }
             "install-cmclient" => h::push_install(estate, &a, &site),

@@ -14,6 +14,9 @@ use super::model::{short, Client, Estate, Host};
 use crate::ccmsetup;
 use crate::configmgr::net;
 
+/// Where CCMSetup writes its log (configmgr.md §5).
+pub const CCMSETUP_LOG: &str = "C:\\Windows\\ccmsetup\\Logs\\ccmsetup.log";
+
 fn host_of<'e>(estate: &'e mut Estate, name: &str) -> Result<&'e mut Host, CmdError> {
     estate.host_mut(name).ok_or_else(|| {
         CmdError::new(
@@ -260,13 +263,19 @@ pub fn install(estate: &mut Estate, host: &str, a: &Args) -> CmdResult {
             ),
         ));
     }
-    Ok(json!({"ExitCode": out.exit_code, "LogTail": out.log}))
+    // `Get-Content -Tail 1` returns the line with the FileSystem provider's note properties.
+    let log = super::ps_value::content_line(&out.log, CCMSETUP_LOG);
+    Ok(json!({"ExitCode": out.exit_code, "LogTail": log}))
 }
 
 /// `Install-CMClient -DeviceName [-SiteCode] [-AlwaysInstallClient] [-ForceReinstall]
 /// [-IncludeDomainController]`: a client push from the site server, with push's prerequisites.
 pub fn push_install(estate: &mut Estate, a: &Args, session_site: &str) -> CmdResult {
-    let device = a.str("DeviceName")?;
+    // `-Name` is the name of a client too (PSRef Install-CMClient.md, SearchByNameMandatory).
+    let device = match a.opt_str("Name")? {
+        Some(name) => name,
+        None => a.str("DeviceName")?,
+    };
     let site_code = a
         .opt_str("SiteCode")?
         .unwrap_or_else(|| session_site.to_string())

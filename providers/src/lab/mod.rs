@@ -22,6 +22,7 @@ pub mod gp_report;
 pub mod host;
 pub mod model;
 pub mod prereq;
+pub mod ps_value;
 pub mod runner_model;
 pub mod seed;
 pub mod serve;

@@ -15,6 +15,7 @@
 use serde_json::{Map, Value};
 
 use super::args::CmdError;
+use super::ps_value::Rendering;
 use crate::powershell::runner::runner;
 
 /// One parameter of a runner function's `param(...)` block.
@@ -141,6 +142,20 @@ pub fn creates_site_drive() -> bool {
     text.contains("Get-PSDrive -Name $siteCode -PSProvider CMSite")
         && text.contains("New-PSDrive -Name $siteCode -PSProvider CMSite -Root $provider")
         && text.contains("-ClassName 'SMS_ProviderLocation'")
+}
+
+/// How the runner's results are serialised: [`Rendering::Plain`] when every call's output goes
+/// through the runner's `ConvertTo-CmdeployPlain` before `ConvertTo-Json`, else as Windows
+/// PowerShell 5.1 serialises the objects themselves ([`Rendering::Windows51`]).
+pub fn result_rendering() -> Rendering {
+    let text = runner();
+    if text.contains("function ConvertTo-CmdeployPlain {")
+        && text.contains("$entry.value = ConvertTo-CmdeployPlain -Value @($output)")
+    {
+        Rendering::Plain
+    } else {
+        Rendering::Windows51
+    }
 }
 
 #[cfg(test)]

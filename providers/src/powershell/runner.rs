@@ -50,6 +50,7 @@ pub const ALLOWED: &[&str] = &[
     "Set-CMSoftwareUpdateBasedClientInstallation",
     "Get-CMDevice",
     "Install-CMClient",
+    "Get-CMDeviceCollection",
     "Get-CMHierarchySetting",
     "Set-CMHierarchySetting",
     "Get-CMDiscoveryMethod",

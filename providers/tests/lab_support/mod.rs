@@ -88,8 +88,14 @@ pub fn install(lab: &Lab, host: &str, command_line: &str) -> Value {
     )
 }
 
+/// The `LogTail` of `Install-CmdeployClient` as the console prints it: Windows PowerShell 5.1
+/// serialises a `Get-Content` line as `{"value": <line>, "PSPath": ...}`.
 pub fn log_tail(out: &Value) -> String {
-    out["LogTail"].as_str().unwrap_or_default().to_string()
+    let tail = &out["LogTail"];
+    tail.as_str()
+        .or_else(|| tail["value"].as_str())
+        .unwrap_or_default()
+        .to_string()
 }
 
 pub fn site_code_of(state: &Value) -> Option<&str> {
