@@ -29,6 +29,11 @@ pub fn decode_typed<T: DeserializeOwned>(
 
 /// Runs a script; transport failures become one error for the whole script.
 ///
+/// On a domain controller every GroupPolicy call without `-Server` gets `-Server <the host the
+/// session runs on>`: without it the module contacts the PDC emulator, which from a WinRM session
+/// on another controller is a second hop with no network credentials (windows-runtime.md §6;
+/// Get-GPRegistryValue.md, `-Server`).
+///
 /// # Errors
 /// The transport failure.
 pub async fn run(
@@ -36,7 +41,34 @@ pub async fn run(
     connection: &Connection,
     script: &Script,
 ) -> Result<ScriptOutput, RemoteError> {
-    transport::run(ctx, connection, script).await
+    match pin_group_policy_server(script, &connection.host()) {
+        Some(pinned) => transport::run(ctx, connection, &pinned).await,
+        None => transport::run(ctx, connection, script).await,
+    }
+}
+
+/// The script with `-Server <host>` on each GroupPolicy call (`*-GP*`) that names no server,
+/// or `None` when nothing changes (not a domain controller script, or every call has one).
+pub fn pin_group_policy_server(script: &Script, host: &str) -> Option<Script> {
+    if !matches!(script.target, Target::DomainController { .. }) {
+        return None;
+    }
+    let needs = |c: &Call| {
+        c.cmdlet.to_ascii_lowercase().contains("-gp")
+            && !c
+                .args
+                .keys()
+                .any(|k| k.eq_ignore_ascii_case("Server") || k.eq_ignore_ascii_case("DC"))
+    };
+    if !script.calls.iter().any(needs) {
+        return None;
+    }
+    let mut pinned = script.clone();
+    for c in pinned.calls.iter_mut().filter(|c| needs(c)) {
+        c.args
+            .insert("Server".into(), Value::String(host.to_string()));
+    }
+    Some(pinned)
 }
 
 /// The value of call `id`, or an error naming host, cmdlet and the remote message.

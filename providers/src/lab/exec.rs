@@ -234,6 +234,7 @@ pub fn execute(
         let Some(domain) = session.domain.clone() else {
             return Err(not_recognized(cmdlet));
         };
+        super::double_hop::group_policy_server(estate, &session.host, &domain, &a)?;
         return super::gp::execute(estate, &domain, &lower, &a);
     }
     Err(not_recognized(cmdlet))

@@ -56,7 +56,7 @@ fn gpo_index(estate: &Estate, domain: &str, name: &str) -> Result<usize, CmdErro
 /// # Errors
 /// The cmdlet's error.
 pub fn execute(estate: &mut Estate, domain: &str, cmdlet: &str, a: &Args) -> CmdResult {
-    a.accept(&["Domain", "Server"]);
+    a.accept(&["Domain", "Server", "DC"]);
     // An estate saved before GPOs held Registry.pol content still lists settings.
     for g in estate.gpos.iter_mut().filter(|g| !g.values.is_empty()) {
         gp_pol::absorb_values(g).map_err(|m| CmdError::new("InvalidData", m))?;
