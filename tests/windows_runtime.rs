@@ -26,3 +26,34 @@ fn gpo_changes_run_on_the_domain_controller_of_the_connection_not_the_pdc_emulat
     let again = p.run(&["plan", "--detailed-exitcode"]).code(0);
     assert!(again.stdout.contains("No changes."), "{}", again.stdout);
 }
+
+/// Item 3: manual installs never read a UNC source from inside the session.
+#[test]
+fn a_unc_client_source_is_refused_before_anything_runs() {
+    let p = Project::example("contoso");
+    p.edit(
+        "clients.toml",
+        "source = 'C:\\ClientSource'",
+        "source = '\\\\cm01.contoso.com\\SMS_ABC\\Client'",
+    );
+    let v = p.run(&["validate"]).code(1);
+    assert!(
+        v.all().contains("cmdeploy::client::unc_source"),
+        "{}",
+        v.all()
+    );
+    assert!(v.all().contains("double hop"), "{}", v.all());
+
+    let p = Project::example("contoso");
+    p.edit(
+        "imaging.toml",
+        "source = 'C:\\ClientSource'",
+        "source = '\\\\cm01.contoso.com\\SMS_ABC\\Client'",
+    );
+    let v = p.run(&["validate"]).code(1);
+    assert!(
+        v.all().contains("cmdeploy::client::unc_source"),
+        "{}",
+        v.all()
+    );
+}
