@@ -18,7 +18,7 @@ fn gpo_changes_run_on_the_domain_controller_of_the_connection_not_the_pdc_emulat
     p.run(&["lab", "reset"]).code(0);
     let apply = p.run(&["apply", "--auto-approve"]);
     assert!(
-        !apply.all().contains("double hop"),
+        !apply.all().contains("Contacting the domain controller"),
         "a GroupPolicy call left the session's host:\n{}",
         apply.all()
     );
@@ -55,5 +55,28 @@ fn a_unc_client_source_is_refused_before_anything_runs() {
         v.all().contains("cmdeploy::client::unc_source"),
         "{}",
         v.all()
+    );
+}
+
+/// Item 3: push prerequisite checks run in the site server's WinRM session; a UNC path or a
+/// remote CIM session fails there for healthy computers, so the plan must not report them as
+/// failures (windows-runtime.md §6).
+#[test]
+fn healthy_push_targets_get_no_prerequisite_failures_from_a_session() {
+    let p = Project::example("contoso");
+    p.run(&["lab", "reset"]).code(0);
+    let plan = p.run(&["plan"]).code(0);
+    for wrong in ["prerequisite: the ADMIN$ share", "prerequisite: WMI on"] {
+        assert!(
+            !plan.stdout.contains(wrong),
+            "{wrong:?} in\n{}",
+            plan.stdout
+        );
+    }
+    assert!(
+        plan.stdout
+            .contains("not checked from the site server's WinRM session"),
+        "{}",
+        plan.stdout
     );
 }
