@@ -80,3 +80,42 @@ fn healthy_push_targets_get_no_prerequisite_failures_from_a_session() {
         plan.stdout
     );
 }
+
+/// Item 7: ConfigMgrAssignment.adm values tattoo, so taking them out of a GPO writes explicit
+/// deletes rather than removing the settings (configmgr.md §3.2, §6 rule 16).
+#[test]
+fn removing_site_assignment_from_a_gpo_writes_explicit_deletes() {
+    let p = Project::example("contoso");
+    let original = p.read("gpo.toml");
+    p.write(
+        "gpo.toml",
+        &format!("{original}\n[gpo.client_settings.site_assignment]\nsite_code = \"ABC\"\n"),
+    );
+    p.run(&["lab", "reset"]).code(0);
+    p.run(&["apply", "--auto-approve"]).code(0);
+    p.write("gpo.toml", &original);
+    let plan = p.run(&["plan"]).code(0);
+    assert!(plan.stdout.contains("explicit deletes"), "{}", plan.stdout);
+    p.run(&["apply", "--auto-approve"]).code(0);
+    let rows = p.console_json(
+        "dc01",
+        "Get-GPRegistryValue -Name 'ConfigMgr Client Deployment Settings' -Key 'HKLM\\Software\\Microsoft\\SMS\\Mobile Client' | ConvertTo-Json",
+    );
+    let rows = rows
+        .as_array()
+        .cloned()
+        .unwrap_or_else(|| vec![rows.clone()]);
+    for name in [
+        "GPRequestedSiteAssignmentCode",
+        "GPSiteAssignmentRetryInterval(Min)",
+        "GPSiteAssignmentRetryDuration(Hour)",
+    ] {
+        let row = rows
+            .iter()
+            .find(|r| r["ValueName"] == serde_json::json!(name))
+            .unwrap_or_else(|| panic!("no delete for {name} in {rows:?}"));
+        // PolicyState.Delete, as Windows PowerShell 5.1 prints the enum (the lab's numbering).
+        assert_eq!(row["PolicyState"], serde_json::json!(0), "{row}");
+    }
+    p.run(&["plan", "--detailed-exitcode"]).code(0);
+}

@@ -256,7 +256,7 @@ impl Kind for GpoKind {
             && observed.is_some_and(|o| o.attrs.contains_key("site_assignment"));
         let mut notes = Vec::new();
         if removes_assignment {
-            notes.push("ConfigMgrAssignment.adm values tattoo: removing them from the GPO leaves them on computers that applied it; delete GPRequestedSiteAssignmentCode there too".into());
+            notes.push("ConfigMgrAssignment.adm values tattoo: cmdeploy writes explicit deletes (Set-GPRegistryValue -Disable), so computers that apply the GPO remove them; computers outside its links keep them".into());
         }
         if let Some(package) = desired
             .and_then(|d| d.meta.get("software_installation"))
@@ -410,9 +410,17 @@ impl Kind for GpoKind {
             }
             for value_name in have.keys().filter(|k| !want.contains_key(k.as_str())) {
                 let (key, leaf) = policy::location(block, value_name);
-                calls.push(
+                // ConfigMgrAssignment.adm writes outside the Policies key, so its values tattoo:
+                // removing the setting from the GPO would leave them on every computer that
+                // applied it. An explicit delete (`-Disable`, a `**del.` record) removes them
+                // there (configmgr.md §3.2, §6 rule 16; Set-GPRegistryValue.md, -Disable).
+                let call = if policy::tattoos(key) {
+                    Call::new("Set-GPRegistryValue").switch("Disable")
+                } else {
                     Call::new("Remove-GPRegistryValue")
-                        .arg("Name", name.as_str())
+                };
+                calls.push(
+                    call.arg("Name", name.as_str())
                         .arg("Key", key)
                         .arg("ValueName", leaf),
                 );
