@@ -119,3 +119,25 @@ fn removing_site_assignment_from_a_gpo_writes_explicit_deletes() {
     }
     p.run(&["plan", "--detailed-exitcode"]).code(0);
 }
+
+/// Item 9: an unfiltered `Get-CMDevice -Fast` returns every device of the site; the client
+/// targets' refresh filters by their names (windows-runtime.md §9).
+#[test]
+fn client_refresh_reads_only_the_devices_it_manages() {
+    let p = Project::example("contoso");
+    p.edit(
+        "lab.toml",
+        "code = \"ABC\"\n",
+        "code = \"ABC\"\nlarge_site_devices = 2\n",
+    );
+    p.run(&["lab", "reset"]).code(0);
+    let plan = p.run(&["plan"]);
+    assert!(
+        !plan.all().contains("Get-CMDevice without -Name"),
+        "{}",
+        plan.all()
+    );
+    plan.code(0);
+    p.run(&["apply", "--auto-approve"]).code(0);
+    p.run(&["plan", "--detailed-exitcode"]).code(0);
+}

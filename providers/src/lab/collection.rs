@@ -47,15 +47,10 @@ pub fn members(estate: &mut Estate, site: &str, collection: &str) -> Result<Vec<
         .iter()
         .find(|(c, _)| c.eq_ignore_ascii_case(collection))
         .map(|(_, m)| m.iter().map(|n| short(n)).collect());
-    let discovered: Vec<String> = {
-        let all = Map::new();
-        let v = host::get_device(estate, &Args::new("Get-CMDevice", &all), site)?;
-        v.as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|d| d.get("Name").and_then(Value::as_str).map(short))
-            .collect()
-    };
+    let discovered: Vec<String> = host::device_records(estate, None, site)
+        .iter()
+        .filter_map(|d| d.get("Name").and_then(Value::as_str).map(short))
+        .collect();
     Ok(match listed {
         Some(m) => m.into_iter().filter(|n| discovered.contains(n)).collect(),
         None if collection.eq_ignore_ascii_case(ALL_SYSTEMS) => discovered,
@@ -117,13 +112,10 @@ pub fn get_members(estate: &mut Estate, a: &Args, site: &str) -> CmdResult {
     a.accept(&["Fast", "Resource"]);
     a.finish()?;
     let names = members(estate, site, &collection)?;
-    let all = Map::new();
-    let devices = host::get_device(estate, &Args::new("Get-CMDevice", &all), site)?;
+    let devices = host::device_records(estate, None, site);
     Ok(Value::Array(
         devices
-            .as_array()
-            .into_iter()
-            .flatten()
+            .iter()
             .filter(|d| {
                 d.get("Name")
                     .and_then(Value::as_str)

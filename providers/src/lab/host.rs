@@ -349,10 +349,31 @@ pub fn push_install(estate: &mut Estate, a: &Args, session_site: &str) -> CmdRes
 
 /// `Get-CMDevice [-Name] [-Fast]`: the site's device records (clients assigned to the site that
 /// registered, and discovered domain computers without a client).
+///
+/// Without `-Name` the real cmdlet returns every device of the site (PSRef Get-CMDevice.md;
+/// windows-runtime.md §9), which on a large site takes minutes and floods the runner's JSON. The
+/// lab is stricter than ConfigMgr here: an unfiltered read of a site with more records than the
+/// seed's `large_site_devices` (default 1000) is refused, so that code which reads every record
+/// fails in the lab as it would crawl on a real site.
 pub fn get_device(estate: &mut Estate, a: &Args, session_site: &str) -> CmdResult {
     let name = a.opt_str("Name")?;
     a.accept(&["Fast", "Resource"]);
     a.finish()?;
+    let records = device_records(estate, name.as_deref(), session_site);
+    let limit = estate
+        .site(session_site)
+        .map_or(usize::MAX, |s| s.large_site_devices);
+    if name.is_none() && records.len() > limit {
+        return Err(CmdError::new(
+            "LimitsExceeded",
+            format!("Get-CMDevice without -Name would return all {} device records of site {session_site}; filter by the names you need (the lab refuses unfiltered reads of sites with more than {limit} devices).", records.len()),
+        ));
+    }
+    Ok(Value::Array(records))
+}
+
+/// The device records of the site (all, or the one named `name`: short name or FQDN).
+pub fn device_records(estate: &Estate, name: Option<&str>, session_site: &str) -> Vec<Value> {
     let site_domain = estate.site(session_site).map(|s| {
         s.server
             .split_once('.')
@@ -383,7 +404,7 @@ pub fn get_device(estate: &mut Estate, a: &Args, session_site: &str) -> CmdResul
         };
         out.extend(record);
     }
-    Ok(Value::Array(out))
+    out
 }
 
 fn client_of<'e>(estate: &'e mut Estate, host: &str) -> Result<&'e mut Client, CmdError> {

@@ -192,6 +192,14 @@ pub struct Site {
     /// creates it (windows-runtime.md §7, CMO:79-91).
     #[serde(default)]
     pub winrm_user_has_drive: bool,
+    /// Device records above which the lab refuses `Get-CMDevice` without `-Name` (the real
+    /// cmdlet returns them all, slowly; windows-runtime.md §9). Default 1000.
+    #[serde(default = "default_large_site_devices")]
+    pub large_site_devices: usize,
+}
+
+fn default_large_site_devices() -> usize {
+    1000
 }
 
 fn default_version() -> String {
