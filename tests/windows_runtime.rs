@@ -141,3 +141,102 @@ fn client_refresh_reads_only_the_devices_it_manages() {
     p.run(&["apply", "--auto-approve"]).code(0);
     p.run(&["plan", "--detailed-exitcode"]).code(0);
 }
+
+const SECONDARY_LAB: &str = r#"
+[[site]]
+code = "S01"
+name = "Contoso Branch"
+type = "secondary"
+parent = "ABC"
+server = "s01.contoso.com"
+
+[[site.account]]
+user_name = 'CONTOSO\svc-cmpush'
+password = { file = "lab-secrets/push-account.txt" }
+
+[[host]]
+fqdn = "s01.contoso.com"
+domain = "contoso.com"
+ip = "10.1.0.10"
+role = "server"
+os = "Windows Server 2022 Standard"
+"#;
+
+const SECONDARY_MANIFEST: &str = r#"
+[site.S01]
+type = "secondary"
+parent = "ABC"
+server = "s01.contoso.com"
+connection = "cm01"
+
+[account.push_s01]
+site = "S01"
+user_name = 'CONTOSO\svc-cmpush'
+password = { file = "lab-secrets/push-account.txt" }
+
+[client_push.S01]
+automatic = false
+accounts = ["push_s01"]
+allow_ntlm_fallback = true
+
+[client_push.S01.properties]
+SMSSITECODE = "ABC"
+"#;
+
+fn with_secondary(manifest: &str) -> Project {
+    let p = Project::example("contoso");
+    let lab = p.read("lab.toml");
+    // The secondary site goes before the first host, with the other sites.
+    let (sites, hosts) = lab.split_once("[[host]]").unwrap();
+    p.write(
+        "lab.toml",
+        &format!("{sites}{SECONDARY_LAB}\n[[host]]{hosts}"),
+    );
+    p.write("secondary.toml", manifest);
+    p
+}
+
+/// Item 6: a secondary site has no SMS Provider; its settings go through the parent primary's
+/// provider with `-SiteCode <secondary>` (windows-runtime.md §7).
+#[test]
+fn a_secondary_site_is_managed_through_its_parent_primarys_provider() {
+    let p = with_secondary(SECONDARY_MANIFEST);
+    p.run(&["validate"]).code(0);
+    p.run(&["lab", "reset"]).code(0);
+    let apply = p.run(&["apply", "--auto-approve"]);
+    assert!(
+        !apply.all().contains("Cannot find drive"),
+        "{}",
+        apply.all()
+    );
+    apply.code(0);
+    p.run(&["plan", "--detailed-exitcode"]).code(0);
+}
+
+/// Item 6: the connection of a secondary site must reach its parent's SMS Provider, and its push
+/// account must be defined at the secondary (configmgr.md §6 rule 2).
+#[test]
+fn a_secondary_site_needs_its_parents_connection_and_its_own_push_account() {
+    let p = with_secondary(
+        &SECONDARY_MANIFEST
+            .replace("connection = \"cm01\"", "connection = \"s01\"")
+            .replace("site = \"S01\"", "site = \"ABC\""),
+    );
+    let text = p.read("cmdeploy.toml");
+    p.write(
+        "cmdeploy.toml",
+        &format!("{text}\n[connection.s01]\ntransport = \"lab\"\nhost = \"s01.contoso.com\"\n"),
+    );
+    let v = p.run(&["validate"]).code(1);
+    assert!(
+        v.all().contains("cmdeploy::site::secondary_provider"),
+        "{}",
+        v.all()
+    );
+    assert!(
+        v.all()
+            .contains("cmdeploy::client_push::secondary_account_site"),
+        "{}",
+        v.all()
+    );
+}

@@ -41,10 +41,34 @@ pub async fn run(
     connection: &Connection,
     script: &Script,
 ) -> Result<ScriptOutput, RemoteError> {
+    let routed = route_secondary_site(ctx, script);
+    let script = routed.as_ref().unwrap_or(script);
     match pin_group_policy_server(script, &connection.host()) {
         Some(pinned) => transport::run(ctx, connection, &pinned).await,
         None => transport::run(ctx, connection, script).await,
     }
+}
+
+/// The script on the drive of the parent primary site when its target is a secondary site of
+/// the manifests, or `None`. A secondary site has no SMS Provider ("Secondary sites don't support
+/// the SMS Provider role", memdocs `configmgr/core/plan-design/hierarchy/
+/// plan-for-the-sms-provider.md`); its settings are managed through the parent's provider, the
+/// calls naming the secondary with `-SiteCode` (windows-runtime.md §7, **inferred** there).
+pub fn route_secondary_site(ctx: &Context, script: &Script) -> Option<Script> {
+    let Target::SiteServer { site_code } = &script.target else {
+        return None;
+    };
+    let site = ctx.resources.of_kind("site").find(|s| {
+        s.str_attr("code")
+            .is_some_and(|c| c.eq_ignore_ascii_case(site_code))
+    })?;
+    if site.str_attr("type") != Some("secondary") {
+        return None;
+    }
+    let parent = site.str_attr("parent")?.to_uppercase();
+    let mut routed = script.clone();
+    routed.target = Target::SiteServer { site_code: parent };
+    Some(routed)
 }
 
 /// The script with `-Server <host>` on each GroupPolicy call (`*-GP*`) that names no server,
@@ -242,13 +266,21 @@ pub fn account_user(ctx: &Context, key: &str) -> String {
 
 /// The key of the `account` resource whose user name is `user` (case-insensitive), or the user
 /// name itself for accounts the manifest does not declare.
-pub fn account_key(ctx: &Context, user: &str) -> String {
+pub fn account_key(ctx: &Context, user: &str, site_code: &str) -> String {
+    // The same user can be an account at several sites (a push account defined at a secondary
+    // site and at its parent): prefer the resource of this site.
+    let matches = |r: &&Arc<cmdeploy_engine::resource::Resource>| {
+        r.str_attr("user_name")
+            .is_some_and(|u| u.eq_ignore_ascii_case(user))
+    };
+    let at_site = |r: &&Arc<cmdeploy_engine::resource::Resource>| {
+        site_code.is_empty() || self::site_code(ctx, &r.meta).eq_ignore_ascii_case(site_code)
+    };
     ctx.resources
         .of_kind("account")
-        .find(|r| {
-            r.str_attr("user_name")
-                .is_some_and(|u| u.eq_ignore_ascii_case(user))
-        })
+        .filter(matches)
+        .find(at_site)
+        .or_else(|| ctx.resources.of_kind("account").find(matches))
         .map(|r| r.address.name.clone())
         .unwrap_or_else(|| user.to_string())
 }

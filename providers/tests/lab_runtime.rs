@@ -167,3 +167,26 @@ fn runner_results_carry_a_log_line_as_a_string() {
         &["CcmSetup is exiting with return code 0"],
     );
 }
+
+// Item 6: a secondary site server has no SMS Provider (plan-for-the-sms-provider.md).
+
+#[test]
+fn a_secondary_site_server_has_no_sms_provider() {
+    let (_tmp, lab) = lab_with(
+        "[[site]]\ncode = \"S01\"\nname = \"Branch\"\ntype = \"secondary\"\nparent = \"ABC\"\nserver = \"s01.contoso.com\"\n\n[[host]]\nfqdn = \"s01.contoso.com\"\ndomain = \"contoso.com\"\nip = \"10.1.0.10\"\nrole = \"server\"\nos = \"Windows Server 2022 Standard\"\n",
+    );
+    let mut script = Script::new(site("S01"));
+    script.push(Call::new("Get-CMSite"));
+    let e = lab
+        .run_document("s01.contoso.com", &stdin_document(&script))
+        .unwrap_err();
+    assert_says(&e.to_string(), &["Invalid namespace", "no SMS Provider"]);
+    // Through the parent primary's provider, with -SiteCode.
+    let results = run(
+        &lab,
+        SITE_SERVER,
+        site("ABC"),
+        vec![Call::new("Get-CMSite").arg("SiteCode", "S01")],
+    );
+    assert_eq!(value(&results[0])[0]["SiteCode"], json!("S01"));
+}

@@ -189,11 +189,25 @@ impl Kind for ClientPushKind {
                 .filter_map(Value::as_str)
                 .map(str::to_string)
                 .collect();
+            let secondary = resources
+                .get(&Address::new("site", site))
+                .is_some_and(|s| s.str_attr("type") == Some("secondary"));
             for account in accounts {
                 let Some(acc) = resources.get(&Address::new("account", account.as_str())) else {
                     continue;
                 };
                 check_password(acc, out);
+                let at = acc.meta.get("site").and_then(Value::as_str).unwrap_or("");
+                if secondary && !at.eq_ignore_ascii_case(site) {
+                    out.push(
+                        Diagnostic::error(
+                            "cmdeploy::client_push::secondary_account_site",
+                            format!("{} pushes from secondary site {site} with account.{account}, which is defined at site {at}", push.address),
+                        )
+                        .with_help(format!("for push from a secondary site the push account must exist at the secondary: declare an account with site = \"{site}\" (configmgr.md §6 rule 2; seed 000)"))
+                        .at(push.loc.clone()),
+                    );
+                }
             }
         }
     }
@@ -384,7 +398,7 @@ pub(crate) fn observe(ctx: &Context, ccm: &Value, ddm: &Value) -> Observed {
         "accounts".into(),
         json!(kit::prop_list(ccm, "Reserved2")
             .iter()
-            .map(|u| kit::account_key(ctx, u))
+            .map(|u| kit::account_key(ctx, u, kit::s(ccm, "SiteCode")))
             .collect::<Vec<_>>()),
     );
     attrs.insert(

@@ -71,6 +71,20 @@ impl Session {
                 "WinRM cannot complete the operation. Verify that the specified computer name is valid, that the computer is accessible over the network, and that a firewall exception for the WinRM service is enabled",
             ));
         }
+        // A secondary site has no SMS Provider ("Secondary sites don't support the SMS Provider
+        // role", memdocs configmgr/core/plan-design/hierarchy/plan-for-the-sms-provider.md): its
+        // server has no root\sms namespace and no CMSite drive can be made there. Its settings
+        // are managed through the parent primary's provider (windows-runtime.md §7).
+        if let (Target::SiteServer { site_code }, Some(s)) =
+            (target, estate.site_of_server(&h.fqdn))
+        {
+            if s.site_type == "secondary" {
+                return Err(RemoteError::new(
+                    host,
+                    format!("Get-CimInstance : Invalid namespace \"root\\sms\" ({} is the server of secondary site {}, which has no SMS Provider; no CMSite drive '{site_code}' can be created there)", h.fqdn, s.code),
+                ));
+            }
+        }
         let site = estate.site_of_server(&h.fqdn).map(|s| s.code.clone());
         let domain = estate.domain_of_controller(&h.fqdn).map(|d| d.name.clone());
         match target {
