@@ -240,3 +240,42 @@ fn a_secondary_site_needs_its_parents_connection_and_its_own_push_account() {
         v.all()
     );
 }
+
+/// Item 4: CCMSetup runs as a service; the bootstrap exits at once and the install ends later
+/// with "CcmSetup is exiting with return code N" in ccmsetup.log (windows-runtime.md §8).
+#[test]
+fn installs_wait_for_the_ccmsetup_service_and_report_its_return_code() {
+    let p = Project::example("contoso");
+    let lab = p.read("lab.toml");
+    p.write("lab.toml", &format!("ccmsetup_seconds = 1\n{lab}"));
+    p.run(&["lab", "reset"]).code(0);
+    let apply = p.run(&["apply", "--auto-approve"]);
+    apply.code(0);
+    p.run(&["plan", "--detailed-exitcode"]).code(0);
+}
+
+/// Item 4: a failed install names the host, CCMSetup's return code and the log's last lines;
+/// imaging does not clean up a reference computer whose client did not install.
+#[test]
+fn a_failed_ccmsetup_install_names_the_host_the_return_code_and_the_log() {
+    let p = Project::example("contoso");
+    // The ccmsetup service on ref01 ends with return code 9 (prerequisite evaluation failure).
+    p.edit(
+        "lab.toml",
+        "fqdn = \"ref01\"\n",
+        "fqdn = \"ref01\"\nccmsetup_return_code = 9\n",
+    );
+    p.run(&["lab", "reset"]).code(0);
+    let apply = p.run(&["apply", "--auto-approve", "--target", "imaging.reference"]);
+    let all = apply.all();
+    assert!(all.contains("return code 9"), "{all}");
+    assert!(all.contains("ref01"), "{all}");
+    // Nothing was cleaned up: the reference computer has no client to prepare.
+    let cfg = p.read("cmdeploy.toml");
+    p.write(
+        "cmdeploy.toml",
+        &format!("{cfg}\n[connection.ref01]\ntransport = \"lab\"\nhost = \"ref01\"\n"),
+    );
+    let show = p.console_json("ref01", "Get-CmdeployClientState | ConvertTo-Json");
+    assert_eq!(show["Installed"], serde_json::json!(false), "{show}");
+}

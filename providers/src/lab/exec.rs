@@ -124,6 +124,7 @@ impl Session {
 /// Runs every call of a payload, stopping early when the payload asks.
 pub fn run_payload(estate: &mut Estate, session: &Session, payload: &Payload) -> Vec<CallResult> {
     let mut results = Vec::new();
+    super::ccmsetup_service::settle(estate, super::ccmsetup_service::now_ms());
     let rendering = super::runner_model::result_rendering();
     for call in &payload.calls {
         let outcome = execute(estate, session, &call.cmdlet, &call.args)
@@ -153,6 +154,7 @@ pub fn run_payload(estate: &mut Estate, session: &Session, payload: &Payload) ->
             break;
         }
     }
+    super::ccmsetup_service::settle(estate, super::ccmsetup_service::now_ms());
     results
 }
 
@@ -275,6 +277,7 @@ fn runner_function(
     Some(match lower {
         "get-cmdeployclientstate" => h::client_state(estate, &session.host, a),
         "install-cmdeployclient" => h::install(estate, &session.host, a),
+        "get-cmdeployinstallresult" => h::install_result(estate, &session.host, a),
         "stop-cmdeployclientservice" => h::stop_service(estate, &session.host, a),
         "remove-cmdeploysmscfg" => h::remove_smscfg(estate, &session.host, a),
         "remove-cmdeploycertificates" => h::remove_certificates(estate, &session.host, a),

@@ -84,9 +84,46 @@ pub fn client_state(estate: &mut Estate, host: &str, a: &Args) -> CmdResult {
     }))
 }
 
+/// What an install comes to: CCMSetup's return code, what the log says before its final line,
+/// and what happens to the host's client.
 struct InstallOutcome {
     exit_code: i64,
     log: String,
+    client: Option<Client>,
+    uninstall: bool,
+}
+
+impl InstallOutcome {
+    fn done(exit_code: i64, log: impl Into<String>) -> InstallOutcome {
+        InstallOutcome {
+            exit_code,
+            log: log.into(),
+            client: None,
+            uninstall: false,
+        }
+    }
+
+    /// The log with CCMSetup's final line, as it reads once the install is over.
+    fn full_log(&self) -> String {
+        let last = super::ccmsetup_service::final_line(self.exit_code);
+        if self.log.is_empty() {
+            last
+        } else {
+            format!("{} {last}", self.log)
+        }
+    }
+
+    /// Applies the outcome at once (client push: the site server waits for the result).
+    fn apply_now(&self, estate: &mut Estate, host: &str) -> Result<(), CmdError> {
+        let h = host_of(estate, host)?;
+        if self.uninstall {
+            h.client = None;
+        } else if let Some(c) = &self.client {
+            h.client = Some(c.clone());
+        }
+        h.ccmsetup_log.push(self.full_log());
+        Ok(())
+    }
 }
 
 fn do_install(
@@ -97,13 +134,10 @@ fn do_install(
 ) -> Result<InstallOutcome, CmdError> {
     let (parsed, findings) = ccmsetup::check(text, None);
     if let Some(f) = findings.iter().find(|f| f.is_error()) {
-        return Ok(InstallOutcome {
-            exit_code: 6,
-            log: format!(
-                "CcmSetup failed: invalid command line: {}. CcmSetup is exiting with return code 6",
-                f.message
-            ),
-        });
+        return Ok(InstallOutcome::done(
+            6,
+            format!("CcmSetup failed: invalid command line: {}.", f.message),
+        ));
     }
     let cmd = parsed.unwrap_or_default();
     let h = estate.host(host).cloned().ok_or_else(|| {
@@ -113,23 +147,22 @@ fn do_install(
         )
     })?;
     if cmd.has_parameter("logon") && h.client.is_some() {
-        return Ok(InstallOutcome {
-            exit_code: 0,
-            log: "A client is already installed and /logon was specified. CcmSetup is exiting with return code 0".into(),
-        });
+        return Ok(InstallOutcome::done(
+            0,
+            "A client is already installed and /logon was specified.",
+        ));
     }
     if cmd.has_parameter("uninstall") {
-        host_of(estate, host)?.client = None;
         return Ok(InstallOutcome {
-            exit_code: 0,
-            log: "Client uninstalled. CcmSetup is exiting with return code 0".into(),
+            uninstall: true,
+            ..InstallOutcome::done(0, "Client uninstalled.")
         });
     }
     if h.client.is_some() && !cmd.has_parameter("forceinstall") {
-        return Ok(InstallOutcome {
-            exit_code: 0,
-            log: "An existing client is installed; its local policy and stored command line take precedence over the new properties (use /forceinstall to change them). CcmSetup is exiting with return code 0".into(),
-        });
+        return Ok(InstallOutcome::done(
+            0,
+            "An existing client is installed; its local policy and stored command line take precedence over the new properties (use /forceinstall to change them).",
+        ));
     }
     let explicit = cmd
         .property_value("SMSSITECODE")
@@ -212,9 +245,9 @@ fn do_install(
         method: method.to_string(),
         ccmexec_start_type: "Automatic".into(),
     };
-    host_of(estate, host)?.client = Some(client);
-    log.push("CcmSetup is exiting with return code 0".into());
     Ok(InstallOutcome {
+        client: Some(client),
+        uninstall: false,
         exit_code: 0,
         log: log.join(" "),
     })
@@ -253,19 +286,60 @@ pub fn install(estate: &mut Estate, host: &str, a: &Args) -> CmdResult {
             "Cannot validate argument on parameter 'ArgumentList'. The argument is null or empty. Provide an argument that is not null or empty, and then try the command again.",
         ));
     }
-    let out = do_install(estate, host, &text, "manual")?;
-    if out.exit_code != 0 {
-        return Err(CmdError::new(
-            "InvalidResult",
-            format!(
-                "CCMSetup failed with exit code {}: {}",
-                out.exit_code, out.log
-            ),
-        ));
+    let mut out = do_install(estate, host, &text, "manual")?;
+    if let Some(code) = host_of(estate, host)?
+        .ccmsetup_return_code
+        .filter(|c| *c != 0)
+    {
+        out = InstallOutcome::done(
+            code,
+            format!("CcmSetup failed (injected fault: return code {code})."),
+        );
     }
+    // The bootstrap starts the ccmsetup service and exits: its exit code is 0 (8 when setup is
+    // already running) whatever the install will come to; the result is in ccmsetup.log later
+    // (windows-runtime.md §8, CIP /service).
+    let offset = ccmsetup_log_len(estate, host)?;
+    let run = super::ccmsetup_service::CcmsetupRun {
+        finishes_at_ms: 0,
+        return_code: out.exit_code,
+        outcome: out.log.clone(),
+        client: out.client.clone(),
+        uninstall: out.uninstall,
+    };
+    let exit_code = if super::ccmsetup_service::start(estate, host, run) {
+        0
+    } else {
+        8
+    };
+    let h = host_of(estate, host)?;
+    let last = h.ccmsetup_log.last().cloned().unwrap_or_default();
     // `Get-Content -Tail 1` returns the line with the FileSystem provider's note properties.
-    let log = super::ps_value::content_line(&out.log, CCMSETUP_LOG);
-    Ok(json!({"ExitCode": out.exit_code, "LogTail": log}))
+    let tail = super::ps_value::content_line(&last, CCMSETUP_LOG);
+    Ok(json!({"ExitCode": exit_code, "LogTail": tail, "LogOffset": offset}))
+}
+
+/// Bytes of ccmsetup.log on `host` (what `(Get-Item ccmsetup.log).Length` says).
+fn ccmsetup_log_len(estate: &mut Estate, host: &str) -> Result<usize, CmdError> {
+    Ok(super::ccmsetup_service::log_text(&host_of(estate, host)?.ccmsetup_log).len())
+}
+
+/// `Get-CmdeployInstallResult -LogOffset N`: whether the ccmsetup service still runs, and
+/// the return code and last lines that ccmsetup.log gained after byte `N`.
+pub fn install_result(estate: &mut Estate, host: &str, a: &Args) -> CmdResult {
+    let offset = a.opt_int("LogOffset")?.unwrap_or(0).max(0) as usize;
+    a.finish()?;
+    let h = host_of(estate, host)?;
+    let text = super::ccmsetup_service::log_text(&h.ccmsetup_log);
+    let new = text.get(offset..).unwrap_or("");
+    let lines: Vec<&str> = new.lines().filter(|l| !l.is_empty()).collect();
+    let code = lines.iter().rev().find_map(|l| {
+        l.split("CcmSetup is exiting with return code ")
+            .nth(1)
+            .and_then(|n| n.trim().parse::<i64>().ok())
+    });
+    let tail = lines[lines.len().saturating_sub(5)..].join("\n");
+    Ok(json!({"Running": h.ccmsetup.is_some(), "ReturnCode": code, "LogTail": tail}))
 }
 
 /// `Install-CMClient -DeviceName [-SiteCode] [-AlwaysInstallClient] [-ForceReinstall]
@@ -341,10 +415,11 @@ pub fn push_install(estate: &mut Estate, a: &Args, session_site: &str) -> CmdRes
     if out.exit_code != 0 {
         return Err(CmdError::new(
             "InvalidResult",
-            format!("Client push to {device} failed: {}", out.log),
+            format!("Client push to {device} failed: {}", out.full_log()),
         ));
     }
-    Ok(json!({"DeviceName": device, "Result": out.log}))
+    out.apply_now(estate, &device)?;
+    Ok(json!({"DeviceName": device, "Result": out.full_log()}))
 }
 
 /// `Get-CMDevice [-Name] [-Fast]`: the site's device records (clients assigned to the site that

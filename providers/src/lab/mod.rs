@@ -7,6 +7,7 @@
 //! runs share one estate), and answers with the runner's JSON result document.
 
 pub mod args;
+pub mod ccmsetup_service;
 pub mod cm_boundary;
 pub mod cm_package;
 pub mod cm_settings;

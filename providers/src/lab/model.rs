@@ -42,6 +42,12 @@ pub struct Estate {
     /// Scripts executed since the last reset (the figure the README reports).
     #[serde(default)]
     pub scripts_run: u64,
+    /// How long the `ccmsetup` service takes to install, in seconds, after the bootstrap
+    /// `ccmsetup.exe` exits (windows-runtime.md §8; durations are **unverified**, none is
+    /// documented). `lab serve --ccmsetup-seconds` overrides it. Default 0: the install completes
+    /// when the Script that started it ends.
+    #[serde(default)]
+    pub ccmsetup_seconds: f64,
     /// Host lookup by name (not persisted; rebuilt when stale).
     #[serde(skip)]
     pub host_index: HostIndex,
@@ -443,6 +449,16 @@ pub struct Host {
     /// A restart is pending (an update or a servicing operation waits for it).
     #[serde(default)]
     pub pending_reboot: bool,
+    /// Fault injection: the `ccmsetup` service's installs on this host end with this return
+    /// code (e.g. 9, prerequisite evaluation failure) and install nothing.
+    #[serde(default)]
+    pub ccmsetup_return_code: Option<i64>,
+    /// The `ccmsetup` service's install in progress (not a seed field).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ccmsetup: Option<super::ccmsetup_service::CcmsetupRun>,
+    /// Lines of `%WinDir%\ccmsetup\Logs\ccmsetup.log` (not a seed field).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ccmsetup_log: Vec<String>,
 }
 
 fn workstation() -> String {

@@ -84,6 +84,7 @@ pub const ALLOWED: &[&str] = &[
     // The runner's own host functions
     "Get-CmdeployClientState",
     "Install-CmdeployClient",
+    "Get-CmdeployInstallResult",
     "Stop-CmdeployClientService",
     "Remove-CmdeploySmsCfg",
     "Remove-CmdeployCertificates",

@@ -394,7 +394,6 @@ impl Kind for ClientGroupKind {
     }
 }
 
-/// The host of a client_group instance (its instance key).
 /// Names per Script when reading device records.
 const DEVICE_BATCH: usize = 250;
 
@@ -431,6 +430,7 @@ async fn device_records(
     Ok(Value::Array(all))
 }
 
+/// The host of a client_group instance (its instance key).
 fn host_of(r: &ReadRequest) -> String {
     r.address.key.clone().unwrap_or_default()
 }
