@@ -279,3 +279,20 @@ fn a_failed_ccmsetup_install_names_the_host_the_return_code_and_the_log() {
     let show = p.console_json("ref01", "Get-CmdeployClientState | ConvertTo-Json");
     assert_eq!(show["Installed"], serde_json::json!(false), "{show}");
 }
+
+/// Item 4 over the wire: `lab serve --ccmsetup-seconds` makes every install take that long, and
+/// the example still applies and converges through the winrm transport.
+#[test]
+fn the_example_converges_over_lab_serve_with_a_slow_ccmsetup_service() {
+    let p = Project::example("contoso");
+    p.run(&["lab", "reset"]).code(0);
+    let s = common::serve::serve(&p, &["--ccmsetup-seconds", "1"]);
+    common::serve::switch_to_winrm(&p, s.port, None, "lab-secrets/admin.txt");
+    p.run(&["apply", "--auto-approve"]).code(0);
+    p.run(&["plan", "--detailed-exitcode"]).code(0);
+    assert!(
+        p.read(".cmdeploy/lab/estate.json")
+            .contains("\"ccmsetup_seconds\":1.0"),
+        "the option reached the lab"
+    );
+}
