@@ -162,8 +162,18 @@ fn runner_results_carry_a_log_line_as_a_string() {
     );
     let out = value(&results[0]);
     assert!(out[0]["LogTail"].is_string(), "{out}");
+    // The ccmsetup service writes its return code later (windows-runtime.md §8).
+    let offset = out[0]["LogOffset"].as_u64().unwrap();
+    let results = run(
+        &lab,
+        "kiosk01",
+        Target::Host,
+        vec![Call::new("Get-CmdeployInstallResult").arg("LogOffset", offset)],
+    );
+    let result = value(&results[0]);
+    assert_eq!(result[0]["ReturnCode"], json!(0), "{result}");
     assert_says(
-        out[0]["LogTail"].as_str().unwrap(),
+        result[0]["LogTail"].as_str().unwrap(),
         &["CcmSetup is exiting with return code 0"],
     );
 }

@@ -78,13 +78,25 @@ pub fn client_state(lab: &Lab, host: &str) -> Value {
     ok(lab, host, "Get-CmdeployClientState")
 }
 
+/// Installs as the runner does: `Install-CmdeployClient` starts the ccmsetup service and returns
+/// at once; `Get-CmdeployInstallResult` then reads the outcome from ccmsetup.log (the lab's
+/// service finishes when a statement ends, with `ccmsetup_seconds = 0`). Returns that result:
+/// `Running`, `ReturnCode`, `LogTail`.
 pub fn install(lab: &Lab, host: &str, command_line: &str) -> Value {
-    ok(
+    let started = ok(
         lab,
         host,
         &format!(
             "Install-CmdeployClient -SourcePath 'C:\\ClientSource' -CommandLine '{command_line}'"
         ),
+    );
+    let offset = started["LogOffset"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no LogOffset in {started}"));
+    ok(
+        lab,
+        host,
+        &format!("Get-CmdeployInstallResult -LogOffset {offset}"),
     )
 }
 
