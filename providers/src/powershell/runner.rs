@@ -91,6 +91,7 @@ pub const ALLOWED: &[&str] = &[
     "Remove-CmdeployTrustedRootKey",
     "Set-CmdeployInternetManagementPoint",
     "Test-CmdeployPushPrerequisites",
+    "Get-CmdeploySiteControlProperty",
 ];
 
 /// The runner template source.
