@@ -460,13 +460,26 @@ fn observe(
         .into_iter()
         .next()
     {
+        // The getter returns SMS_SCI_Component (PSRef Get-CMSoftwareUpdateBasedClientInstallation);
+        // its embedded property names, `Enabled` and `Published Client Version`, are
+        // **unverified**: no public source documents them (configmgr.md §2.7 "verify in lab").
+        // A missing one fails the read, naming it, instead of reading as "off" or "current".
+        let missing = |name: &str| RemoteError {
+            host: connection.host(),
+            cmdlet: Some("Get-CMSoftwareUpdateBasedClientInstallation".into()),
+            message: format!("the component has no embedded property '{name}'"),
+            category: None,
+        };
         let enabled = kit::prop(component, "Enabled")
-            .map(|p| kit::n(p, "Value") != 0)
-            .unwrap_or(false);
+            .and_then(|p| p.get("Value"))
+            .and_then(Value::as_i64)
+            .ok_or_else(|| missing("Enabled"))?
+            != 0;
         attrs.insert("software_update_installation".into(), json!(enabled));
         let published = kit::prop(component, "Published Client Version")
-            .map(|p| kit::s(p, "Value1"))
-            .unwrap_or("");
+            .and_then(|p| p.get("Value1"))
+            .and_then(Value::as_str)
+            .ok_or_else(|| missing("Published Client Version"))?;
         let current = super::published::is_current(published, kit::s(site, "Version"));
         attrs.insert("published_client_current".into(), json!(current));
         if enabled && !current {
