@@ -145,6 +145,18 @@ pub fn method_rules(
     if let Some(source) = spec.source.as_deref().filter(|s| is_unc(s)) {
         out.push(at(unc_source(source)));
     }
+    // With /noservice CCMSetup runs as the WinRM user, who has no network credentials for a share;
+    // as a service (the default) the computer account reads it (windows-runtime.md §8, CIP
+    // /noservice; configmgr.md §6 rule 19).
+    if spec.ccmsetup.no_service == Some(true) {
+        if let Some(share) = spec.ccmsetup.source.iter().flatten().find(|s| is_unc(s)) {
+            out.push(at(Diagnostic::error(
+                "cmdeploy::client::noservice_unc_source",
+                format!("/noservice with `/source:{share}`: CCMSetup would read the share as the WinRM user"),
+            )
+            .with_help("a WinRM session has no network credentials (the double hop): drop /noservice so the ccmsetup service reads the share as the computer account, or give a local /source")));
+        }
+    }
     if spec.method == Method::Push && spec.push.is_none() && spec.source.is_some() {
         out.push(at(Diagnostic::warning(
             "cmdeploy::client::push_source",
