@@ -200,3 +200,37 @@ fn a_secondary_site_server_has_no_sms_provider() {
     );
     assert_eq!(value(&results[0])[0]["SiteCode"], json!("S01"));
 }
+
+// Item 2: a DateTime is `\/Date(ms)\/` in Windows PowerShell 5.1, ISO 8601 after the runner.
+
+#[test]
+fn a_device_records_last_active_time_is_a_5_1_date_at_the_console_and_iso_from_the_runner() {
+    let (_tmp, lab) = lab();
+    install(&lab, "kiosk01", "SMSSITECODE=ABC");
+    let at_console = ok(
+        &lab,
+        SITE_SERVER,
+        "Get-CMDevice -Name KIOSK01 -Fast | ConvertTo-Json",
+    );
+    let raw = at_console[0]["LastActiveTime"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        raw.starts_with("/Date(") && raw.ends_with(")/"),
+        "{at_console}"
+    );
+    let results = run(
+        &lab,
+        SITE_SERVER,
+        site("ABC"),
+        vec![Call::new("Get-CMDevice")
+            .arg("Name", "KIOSK01")
+            .switch("Fast")],
+    );
+    let plain = value(&results[0])[0]["LastActiveTime"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(plain.ends_with('Z') && plain.contains('T'), "{plain}");
+}

@@ -244,6 +244,7 @@ fn do_install(
         registered,
         method: method.to_string(),
         ccmexec_start_type: "Automatic".into(),
+        installed_at_ms: Some(super::ccmsetup_service::now_ms()),
     };
     Ok(InstallOutcome {
         client: Some(client),
@@ -469,6 +470,9 @@ pub fn device_records(estate: &Estate, name: Option<&str>, session_site: &str) -
                 Some(json!({
                     "Name": short_name, "ResourceID": 16_777_000 + i, "IsClient": true, "SiteCode": c.site_code,
                     "ClientVersion": c.version, "IsBlocked": blocked, "DeviceOS": h.os, "Domain": h.domain,
+                    // SMS_CombinedDeviceResources.LastActiveTime is a DateTime
+                    // (sms_combineddeviceresources-server-wmi-class.md): `\/Date(ms)\/` in 5.1.
+                    "LastActiveTime": c.installed_at_ms.and_then(chrono::DateTime::from_timestamp_millis).map(super::ps_value::date),
                 }))
             }
             _ if h.domain.is_some() && h.domain == site_domain => Some(json!({

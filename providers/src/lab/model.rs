@@ -503,6 +503,9 @@ pub struct Client {
     /// client installs the service as `Automatic` (configmgr.md §5).
     #[serde(default = "automatic")]
     pub ccmexec_start_type: String,
+    /// When the client was installed (ms since 1970, UTC): the device record's `LastActiveTime`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub installed_at_ms: Option<i64>,
 }
 
 fn automatic() -> String {
