@@ -112,18 +112,6 @@ impl InstallOutcome {
             format!("{} {last}", self.log)
         }
     }
-
-    /// Applies the outcome at once (client push: the site server waits for the result).
-    fn apply_now(&self, estate: &mut Estate, host: &str) -> Result<(), CmdError> {
-        let h = host_of(estate, host)?;
-        if self.uninstall {
-            h.client = None;
-        } else if let Some(c) = &self.client {
-            h.client = Some(c.clone());
-        }
-        h.ccmsetup_log.push(self.full_log());
-        Ok(())
-    }
 }
 
 fn do_install(
@@ -419,8 +407,26 @@ pub fn push_install(estate: &mut Estate, a: &Args, session_site: &str) -> CmdRes
             format!("Client push to {device} failed: {}", out.full_log()),
         ));
     }
-    out.apply_now(estate, &device)?;
-    Ok(json!({"DeviceName": device, "Result": out.full_log()}))
+    // Client push copies ccmsetup.exe to the target and starts it there: the ccmsetup service
+    // installs as on a manual install, and the site learns of the client when it has finished
+    // (windows-runtime.md §8).
+    let run = super::ccmsetup_service::CcmsetupRun {
+        finishes_at_ms: 0,
+        return_code: out.exit_code,
+        outcome: out.log.clone(),
+        client: out.client.clone(),
+        uninstall: out.uninstall,
+    };
+    if !super::ccmsetup_service::start(estate, &device, run) {
+        return Err(CmdError::new(
+            "InvalidResult",
+            format!(
+                "Client push to {device} failed: {}",
+                super::ccmsetup_service::final_line(8)
+            ),
+        ));
+    }
+    Ok(json!({"DeviceName": device, "Result": "ccmsetup started on the target"}))
 }
 
 /// `Get-CMDevice [-Name] [-Fast]`: the site's device records (clients assigned to the site that
