@@ -139,8 +139,8 @@ pub fn bind_function(name: &str, args: &Map<String, Value>) -> Result<(), CmdErr
 /// (`New-PSDrive -PSProvider CMSite -Root <provider>`, windows-runtime.md §7; CMO:79-91).
 pub fn creates_site_drive() -> bool {
     let text = runner();
-    text.contains("Get-PSDrive -Name $siteCode -PSProvider CMSite")
-        && text.contains("New-PSDrive -Name $siteCode -PSProvider CMSite -Root $provider")
+    text.contains("Get-PSDrive -Name $driveSite -PSProvider CMSite")
+        && text.contains("New-PSDrive -Name $driveSite -PSProvider CMSite -Root $provider")
         && text.contains("-ClassName 'SMS_ProviderLocation'")
 }
 
