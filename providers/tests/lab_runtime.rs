@@ -234,3 +234,20 @@ fn a_device_records_last_active_time_is_a_5_1_date_at_the_console_and_iso_from_t
         .to_string();
     assert!(plain.ends_with('Z') && plain.contains('T'), "{plain}");
 }
+
+// Item 2: the runner reads its payload with 5.1's ConvertFrom-Json, which refuses keys that
+// differ only in case (windows-runtime.md §5, §10.7).
+
+#[test]
+fn a_payload_with_keys_differing_only_in_case_is_refused() {
+    let (_tmp, lab) = lab();
+    let mut script = Script::new(site("ABC"));
+    let mut call = Call::new("Get-CMBoundaryGroup");
+    call.args.insert("Name".into(), json!("HQ Clients"));
+    call.args.insert("name".into(), json!("HQ Clients"));
+    script.calls.push(call);
+    let e = lab
+        .run_document(SITE_SERVER, &stdin_document(&script))
+        .unwrap_err();
+    assert_says(&e.to_string(), &["duplicated keys", "'Name'", "'name'"]);
+}

@@ -409,7 +409,16 @@ impl Lab {
                 "the runner on stdin is not cmdeploy's reviewed runner; refusing to execute",
             ));
         }
-        let payload: exec::Payload = serde_json::from_str(payload)
+        let payload: serde_json::Value = serde_json::from_str(payload)
+            .map_err(|e| RemoteError::new(named, format!("malformed payload: {e}")))?;
+        // The runner reads the payload with Windows PowerShell 5.1's ConvertFrom-Json.
+        if let Some((a, b)) = runner_model::case_duplicate_keys(&payload) {
+            return Err(RemoteError::new(
+                named,
+                format!("ConvertFrom-Json : Cannot convert the JSON string because a dictionary that was converted from the string contains the duplicated keys '{a}' and '{b}'."),
+            ));
+        }
+        let payload: exec::Payload = serde_json::from_value(payload)
             .map_err(|e| RemoteError::new(named, format!("malformed payload: {e}")))?;
         let host = host.or(payload.host.as_deref()).unwrap_or(fallback);
         // Reads (every call a Get- cmdlet) leave the estate as it is: no rewrite of the file.

@@ -144,6 +144,25 @@ pub fn creates_site_drive() -> bool {
         && text.contains("-ClassName 'SMS_ProviderLocation'")
 }
 
+/// Two keys of one JSON object that differ only in case, if any: Windows PowerShell 5.1's
+/// `ConvertFrom-Json` refuses them with `DuplicateKeysInJsonString`, since PSObject property
+/// lookup is case-insensitive (PowerShell@60b3b304 `JsonObject.cs:288-298`; windows-runtime.md §5).
+pub fn case_duplicate_keys(v: &Value) -> Option<(String, String)> {
+    match v {
+        Value::Object(map) => {
+            let keys: Vec<&String> = map.keys().collect();
+            for (i, a) in keys.iter().enumerate() {
+                if let Some(b) = keys[i + 1..].iter().find(|b| b.eq_ignore_ascii_case(a)) {
+                    return Some(((*a).clone(), (*b).clone()));
+                }
+            }
+            map.values().find_map(case_duplicate_keys)
+        }
+        Value::Array(items) => items.iter().find_map(case_duplicate_keys),
+        _ => None,
+    }
+}
+
 /// How the runner's results are serialised: [`Rendering::Plain`] when every call's output goes
 /// through the runner's `ConvertTo-CmdeployPlain` before `ConvertTo-Json`, else as Windows
 /// PowerShell 5.1 serialises the objects themselves ([`Rendering::Windows51`]).
