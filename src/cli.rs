@@ -269,6 +269,10 @@ pub enum LabCommand {
         /// Host a shell acts as when its Create names none (default: the first site's server).
         #[arg(long)]
         default_host: Option<String>,
+        /// Seconds the ccmsetup service takes to install after the bootstrap exits (overrides
+        /// `ccmsetup_seconds` in lab.toml for the running lab).
+        #[arg(long)]
+        ccmsetup_seconds: Option<f64>,
     },
     /// Write a synthetic project (manifests and lab seed) for scale tests.
     Generate(GenerateArgs),

@@ -76,6 +76,10 @@ fn runner_functions() -> Vec<(String, Vec<Parameter>)> {
                 let var = l.rsplit('$').next().unwrap_or("");
                 let ty = if l.contains("[string[]]") {
                     "String[]"
+                } else if l.contains("[long]") {
+                    "Int64"
+                } else if l.contains("[int]") {
+                    "Int32"
                 } else {
                     "String"
                 };

@@ -29,6 +29,11 @@ pub fn decode_typed<T: DeserializeOwned>(
 
 /// Runs a script; transport failures become one error for the whole script.
 ///
+/// On a domain controller every GroupPolicy call without `-Server` gets `-Server <the host the
+/// session runs on>`: without it the module contacts the PDC emulator, which from a WinRM session
+/// on another controller is a second hop with no network credentials (windows-runtime.md §6;
+/// Get-GPRegistryValue.md, `-Server`).
+///
 /// # Errors
 /// The transport failure.
 pub async fn run(
@@ -36,7 +41,58 @@ pub async fn run(
     connection: &Connection,
     script: &Script,
 ) -> Result<ScriptOutput, RemoteError> {
-    transport::run(ctx, connection, script).await
+    let routed = route_secondary_site(ctx, script);
+    let script = routed.as_ref().unwrap_or(script);
+    match pin_group_policy_server(script, &connection.host()) {
+        Some(pinned) => transport::run(ctx, connection, &pinned).await,
+        None => transport::run(ctx, connection, script).await,
+    }
+}
+
+/// The script on the drive of the parent primary site when its target is a secondary site of
+/// the manifests, or `None`. A secondary site has no SMS Provider ("Secondary sites don't support
+/// the SMS Provider role", memdocs `configmgr/core/plan-design/hierarchy/
+/// plan-for-the-sms-provider.md`); its settings are managed through the parent's provider, the
+/// calls naming the secondary with `-SiteCode` (windows-runtime.md §7, **inferred** there).
+pub fn route_secondary_site(ctx: &Context, script: &Script) -> Option<Script> {
+    let Target::SiteServer { site_code } = &script.target else {
+        return None;
+    };
+    let site = ctx.resources.of_kind("site").find(|s| {
+        s.str_attr("code")
+            .is_some_and(|c| c.eq_ignore_ascii_case(site_code))
+    })?;
+    if site.str_attr("type") != Some("secondary") {
+        return None;
+    }
+    let parent = site.str_attr("parent")?.to_uppercase();
+    let mut routed = script.clone();
+    routed.target = Target::SiteServer { site_code: parent };
+    Some(routed)
+}
+
+/// The script with `-Server <host>` on each GroupPolicy call (`*-GP*`) that names no server,
+/// or `None` when nothing changes (not a domain controller script, or every call has one).
+pub fn pin_group_policy_server(script: &Script, host: &str) -> Option<Script> {
+    if !matches!(script.target, Target::DomainController { .. }) {
+        return None;
+    }
+    let needs = |c: &Call| {
+        c.cmdlet.to_ascii_lowercase().contains("-gp")
+            && !c
+                .args
+                .keys()
+                .any(|k| k.eq_ignore_ascii_case("Server") || k.eq_ignore_ascii_case("DC"))
+    };
+    if !script.calls.iter().any(needs) {
+        return None;
+    }
+    let mut pinned = script.clone();
+    for c in pinned.calls.iter_mut().filter(|c| needs(c)) {
+        c.args
+            .insert("Server".into(), Value::String(host.to_string()));
+    }
+    Some(pinned)
 }
 
 /// The value of call `id`, or an error naming host, cmdlet and the remote message.
@@ -113,6 +169,22 @@ pub fn items(v: &Value) -> Vec<&Value> {
 /// A string field of an object.
 pub fn s<'a>(v: &'a Value, field: &str) -> &'a str {
     v.get(field).and_then(Value::as_str).unwrap_or("")
+}
+
+/// A string property that must be there: for reads whose absence would otherwise look like
+/// "in sync".
+///
+/// # Errors
+/// A message naming the property and saying what came instead (a number where Windows
+/// PowerShell 5.1 serialised an enum, nothing, ...).
+pub fn required_str<'a>(v: &'a Value, field: &str) -> Result<&'a str, String> {
+    match v.get(field) {
+        Some(Value::String(s)) => Ok(s),
+        Some(other) => Err(format!(
+            "property '{field}' is {other}, not a string (an enum serialised as a number?)"
+        )),
+        None => Err(format!("the result has no property '{field}'")),
+    }
 }
 
 /// A numeric field of an object.
@@ -194,13 +266,21 @@ pub fn account_user(ctx: &Context, key: &str) -> String {
 
 /// The key of the `account` resource whose user name is `user` (case-insensitive), or the user
 /// name itself for accounts the manifest does not declare.
-pub fn account_key(ctx: &Context, user: &str) -> String {
+pub fn account_key(ctx: &Context, user: &str, site_code: &str) -> String {
+    // The same user can be an account at several sites (a push account defined at a secondary
+    // site and at its parent): prefer the resource of this site.
+    let matches = |r: &&Arc<cmdeploy_engine::resource::Resource>| {
+        r.str_attr("user_name")
+            .is_some_and(|u| u.eq_ignore_ascii_case(user))
+    };
+    let at_site = |r: &&Arc<cmdeploy_engine::resource::Resource>| {
+        site_code.is_empty() || self::site_code(ctx, &r.meta).eq_ignore_ascii_case(site_code)
+    };
     ctx.resources
         .of_kind("account")
-        .find(|r| {
-            r.str_attr("user_name")
-                .is_some_and(|u| u.eq_ignore_ascii_case(user))
-        })
+        .filter(matches)
+        .find(at_site)
+        .or_else(|| ctx.resources.of_kind("account").find(matches))
         .map(|r| r.address.name.clone())
         .unwrap_or_else(|| user.to_string())
 }

@@ -103,13 +103,37 @@ fn automatic_upgrade_days_and_pre_production_collection_are_checked() {
     );
     assert_says(&e, &["collection 'Pilot'"]);
     ok(&lab, SITE_SERVER, "Set-CMHierarchySetting -EnablePreProduction $true -TargetCollectionName 'Pre-production clients' -ApprovalMethod ManuallyApproveEachComputer");
-    let h = one(ok(
+    // Get-CMHierarchySetting returns several objects, told apart by PropertyNames
+    // (ConfigMgrCBDsc DSC_CMHierarchySetting.psm1:31-64); approval is an SMS_SCI_SCProperty.
+    let objects = ok(&lab, SITE_SERVER, "Get-CMHierarchySetting -SiteCode ABC");
+    let pre = objects
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| {
+            o["PropertyNames"]
+                .to_string()
+                .contains("TargetCollectionID")
+        })
+        .cloned()
+        .unwrap_or_else(|| panic!("no pre-production object in {objects}"));
+    assert_eq!(pre["IsAccepted"], true);
+    assert_eq!(pre["IsEnabled"], true);
+    assert!(
+        pre["TargetCollectionID"]
+            .as_str()
+            .is_some_and(|id| id.starts_with("ABC")),
+        "{pre}"
+    );
+    let approval = one(ok(
         &lab,
         SITE_SERVER,
-        "Get-CMHierarchySetting -SiteCode ABC",
+        "Get-CmdeploySiteControlProperty -SiteCode ABC -PropertyName 'Auto Approval'",
     ));
-    assert_eq!(h["EnablePreProduction"], true);
-    assert_eq!(h["ApprovalMethod"], "ManuallyApproveEachComputer");
+    assert_eq!(
+        approval["Value"], 0,
+        "manual approval is Value 0: {approval}"
+    );
     let e = refused(
         &lab,
         SITE_SERVER,

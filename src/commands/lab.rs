@@ -93,7 +93,17 @@ pub async fn run(dir: &Path, cmd: LabCommand, out: Output) -> Result<i32, Failur
             fail_rate,
             drop_rate,
             default_host,
+            ccmsetup_seconds,
         } => {
+            if let Some(seconds) = ccmsetup_seconds {
+                if !(seconds.is_finite() && seconds >= 0.0) {
+                    return Err(Failure::Message(format!(
+                        "--ccmsetup-seconds {seconds}: give a number of seconds, 0 or more"
+                    )));
+                }
+                lab.with_estate(|e| e.ccmsetup_seconds = seconds)
+                    .map_err(|e| Failure::Message(e.to_string()))?;
+            }
             let opts = ServeOptions {
                 listen,
                 https,

@@ -3,7 +3,7 @@
 //! collection"). The desired state is that every member of the collection has a client assigned
 //! to the site; the plan lists the members without one (`clients_missing`), with the push
 //! prerequisites the site server finds on them, and apply pushes to the collection
-//! (`Install-CMClient -Name`), then waits for the site to report the clients.
+//! (`Install-CMClient -CollectionId`), then waits for the site to report the clients.
 
 use std::time::{Duration, Instant};
 
@@ -19,7 +19,7 @@ use cmdeploy_engine::spanned::Spanned;
 
 use super::client_group::prereq;
 use crate::kit;
-use crate::powershell::{Call, Target};
+use crate::powershell::{Call, Script, Target};
 
 /// `[collection_push.NAME]`.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
@@ -27,7 +27,7 @@ use crate::powershell::{Call, Target};
 pub struct CollectionPushSpec {
     /// Key of the `site` that pushes (its client push installation settings and accounts apply).
     pub site: Spanned<String>,
-    /// The device collection's name (`Install-CMClient -Name`), e.g. "All Desktop and Server
+    /// The device collection's name (its ID is looked up with `Get-CMDeviceCollection`), e.g. "All Desktop and Server
     /// Clients".
     pub collection: String,
     /// "Always install the client software" (`-AlwaysInstallClient`).
@@ -162,8 +162,14 @@ impl Kind for CollectionPushKind {
         let code = kit::site_code(ctx, &d.meta);
         let collection = d.str_attr("collection").unwrap_or_default().to_string();
         let flag = |k: &str| d.meta.get(k).and_then(Value::as_bool).unwrap_or(false);
+        let target = Target::SiteServer {
+            site_code: code.clone(),
+        };
+        // Install-CMClient reaches a collection by its ID (parameter set SearchByIdMandatory);
+        // its -Name names a client (PSRef Install-CMClient.md).
+        let id = collection_id(ctx, &op.connection, target.clone(), &collection).await?;
         let mut call = Call::new("Install-CMClient")
-            .arg("Name", collection.as_str())
+            .arg("CollectionId", id.as_str())
             .arg("SiteCode", code.as_str());
         if flag("always_install") {
             call = call.arg("AlwaysInstallClient", true);
@@ -171,9 +177,6 @@ impl Kind for CollectionPushKind {
         if flag("include_domain_controllers") {
             call = call.arg("IncludeDomainController", true);
         }
-        let target = Target::SiteServer {
-            site_code: code.clone(),
-        };
         kit::run_writes(ctx, &op.connection, target, vec![call]).await?;
         let wait = d
             .meta
@@ -211,8 +214,37 @@ impl Kind for CollectionPushKind {
         if desired.is_none() {
             return Vec::new();
         }
-        vec!["client push to the collection from the site server (Install-CMClient -Name); ConfigMgr retries a failed push hourly for up to 7 days, and a later plan pushes again".into()]
+        vec!["client push to the collection from the site server (Install-CMClient -CollectionId); ConfigMgr retries a failed push hourly for up to 7 days, and a later plan pushes again".into()]
     }
+}
+
+/// The `CollectionID` of the device collection named `name` (`Get-CMDeviceCollection -Name`).
+///
+/// # Errors
+/// The read failed, no collection has that name, or the result has no `CollectionID`.
+async fn collection_id(
+    ctx: &Context,
+    connection: &cmdeploy_engine::resource::Connection,
+    target: Target,
+    name: &str,
+) -> Result<String, RemoteError> {
+    let mut script = Script::new(target);
+    script.push(Call::new("Get-CMDeviceCollection").arg("Name", name));
+    let out = kit::run(ctx, connection, &script).await?;
+    let v = kit::value_of(connection, &script, &out, 0)?;
+    let error = |message: String| RemoteError {
+        host: connection.host(),
+        cmdlet: Some("Get-CMDeviceCollection".into()),
+        message,
+        category: None,
+    };
+    let first = kit::items(v)
+        .into_iter()
+        .next()
+        .ok_or_else(|| error(format!("no device collection is named '{name}'")))?;
+    kit::required_str(first, "CollectionID")
+        .map(str::to_string)
+        .map_err(|m| error(format!("device collection '{name}': {m}")))
 }
 
 fn collection_of(r: &ReadRequest) -> String {

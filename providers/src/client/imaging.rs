@@ -107,6 +107,11 @@ impl Kind for ImagingKind {
         let file = input.file.clone();
         let span = input.span.clone();
         let spec: ImagingSpec = kit::decode_typed(input, "imaging")?;
+        if super::client_group::spec::is_unc(&spec.source) {
+            return Err(vec![
+                super::client_group::spec::unc_source(&spec.source).at_span(&file, span)
+            ]);
+        }
         if spec.properties.sms_site_code.is_some() {
             return Err(vec![Diagnostic::error("cmdeploy::imaging::site_code", "a reference computer is installed without a site code")
                 .with_help("remove SMSSITECODE: the client in the image must not be assigned (configmgr.md §4 step 1, §6 rule 21)")

@@ -1,5 +1,7 @@
 //! Probing a host for its client state, and installing with CCMSetup, over the host's connection.
 
+use std::time::{Duration, Instant};
+
 use serde::Deserialize;
 
 use cmdeploy_engine::provider::{Context, RemoteError};
@@ -10,7 +12,7 @@ use crate::powershell::{Call, Script, Target};
 
 /// What `Get-CmdeployClientState` reports.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-#[serde(rename_all = "PascalCase", default)]
+#[serde(rename_all = "PascalCase")]
 pub struct ClientState {
     /// `root\ccm` SMS_Client exists.
     pub installed: bool,
@@ -53,28 +55,19 @@ pub async fn probe(ctx: &Context, connection: &Connection) -> Result<ClientState
     client_state(connection, v)
 }
 
-/// Runs CCMSetup on the host (as [`install`]) and reads the client state back in the same
-/// Script: one WinRM shell per host instead of two.
+/// Runs CCMSetup on the host (as [`install`]), waits for the ccmsetup service, and reads the
+/// client state back.
 ///
 /// # Errors
-/// The failed call (the probe does not run when CCMSetup failed), naming the host.
+/// As [`install`], and a failed probe, naming the host.
 pub async fn install_and_probe(
     ctx: &Context,
     connection: &Connection,
     source: &str,
     command_line: &str,
 ) -> Result<(String, ClientState), RemoteError> {
-    let calls = vec![
-        install_call(source, command_line),
-        Call::new("Get-CmdeployClientState"),
-    ];
-    let out = kit::run_writes(ctx, connection, Target::Host, calls).await?;
-    let log = install_log(&out);
-    let v = out
-        .get(1)
-        .map(|r| &r.value)
-        .unwrap_or(&serde_json::Value::Null);
-    Ok((log, client_state(connection, v)?))
+    let log = install(ctx, connection, source, command_line).await?;
+    Ok((log, probe(ctx, connection).await?))
 }
 
 /// The first item of a `Get-CmdeployClientState` result.
@@ -87,14 +80,32 @@ fn client_state(
         .next()
         .cloned()
         .unwrap_or_default();
-    serde_json::from_value(first)
-        .map_err(|e| RemoteError::new(connection.host(), format!("unexpected client state: {e}")))
+    // Every property is required: a missing one is an error naming it, never a default that
+    // would read as "in sync".
+    serde_json::from_value(first).map_err(|e| {
+        RemoteError::new(
+            connection.host(),
+            format!("Get-CmdeployClientState returned an unexpected client state: {e}"),
+        )
+    })
 }
 
-/// Runs CCMSetup on the host from a local copy of the client source, then the given calls.
+/// How long an install may take before cmdeploy gives up waiting (CCMSetup's own download
+/// timeout is 1440 minutes; a typical install takes minutes: durations are not documented).
+pub const INSTALL_TIMEOUT: Duration = Duration::from_secs(60 * 60);
+
+/// Time between two reads of ccmsetup.log while the service installs.
+const POLL: Duration = Duration::from_secs(2);
+
+/// Runs CCMSetup on the host from a local copy of the client source and waits for the ccmsetup
+/// service to finish: the `ccmsetup.exe` started is a bootstrap that exits within seconds, and
+/// the install's result is the line "CcmSetup is exiting with return code N" that ccmsetup.log
+/// gains later (windows-runtime.md §8). Returns the log's last lines.
 ///
 /// # Errors
-/// The failed call, with CCMSetup's exit code and the last line of ccmsetup.log.
+/// The failed start; a return code other than 0 (success) and 7 (reboot required), with its
+/// meaning and the log's last lines; no return code within [`INSTALL_TIMEOUT`]. Each names the
+/// host.
 pub async fn install(
     ctx: &Context,
     connection: &Connection,
@@ -103,7 +114,89 @@ pub async fn install(
 ) -> Result<String, RemoteError> {
     let call = install_call(source, command_line);
     let out = kit::run_writes(ctx, connection, Target::Host, vec![call]).await?;
-    Ok(install_log(&out))
+    let offset = log_offset(connection, &out)?;
+    let deadline = Instant::now() + INSTALL_TIMEOUT;
+    loop {
+        let result = install_result(ctx, connection, offset).await?;
+        if let Some(code) = result.return_code.filter(|_| !result.running) {
+            return match code {
+                0 | 7 => Ok(result.log_tail),
+                _ => Err(RemoteError {
+                    host: connection.host(),
+                    cmdlet: Some("Install-CmdeployClient".into()),
+                    message: format!(
+                        "CCMSetup ended with return code {code} ({}); ccmsetup.log: {}",
+                        return_code_meaning(code),
+                        result.log_tail
+                    ),
+                    category: None,
+                }),
+            };
+        }
+        if Instant::now() >= deadline {
+            return Err(RemoteError {
+                host: connection.host(),
+                cmdlet: Some("Install-CmdeployClient".into()),
+                message: format!(
+                    "the ccmsetup service wrote no return code to ccmsetup.log within {} minutes (still running: {}); ccmsetup.log: {}",
+                    INSTALL_TIMEOUT.as_secs() / 60,
+                    if result.running { "yes" } else { "no" },
+                    result.log_tail
+                ),
+                category: None,
+            });
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// CCMSetup's return codes (about-client-installation-properties.md, "CCMSetup.exe return
+/// codes").
+pub fn return_code_meaning(code: i64) -> &'static str {
+    match code {
+        0 => "success",
+        6 => "error",
+        7 => "reboot required",
+        8 => "setup already running",
+        9 => "prerequisite evaluation failure",
+        10 => "setup manifest hash validation failure",
+        _ => "undocumented return code",
+    }
+}
+
+/// What `Get-CmdeployInstallResult` reports.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+struct InstallResult {
+    /// A `ccmsetup` process (the service) still runs.
+    running: bool,
+    /// The return code of the last "CcmSetup is exiting with return code N" line since the
+    /// install started.
+    return_code: Option<i64>,
+    /// The last lines ccmsetup.log gained since the install started.
+    log_tail: String,
+}
+
+async fn install_result(
+    ctx: &Context,
+    connection: &Connection,
+    offset: u64,
+) -> Result<InstallResult, RemoteError> {
+    let mut script = Script::new(Target::Host);
+    script.push(Call::new("Get-CmdeployInstallResult").arg("LogOffset", offset));
+    let out = kit::run(ctx, connection, &script).await?;
+    let v = kit::value_of(connection, &script, &out, 0)?;
+    let first = kit::items(v)
+        .into_iter()
+        .next()
+        .cloned()
+        .unwrap_or_default();
+    serde_json::from_value(first).map_err(|e| {
+        RemoteError::new(
+            connection.host(),
+            format!("Get-CmdeployInstallResult returned an unexpected result: {e}"),
+        )
+    })
 }
 
 fn install_call(source: &str, command_line: &str) -> Call {
@@ -112,17 +205,25 @@ fn install_call(source: &str, command_line: &str) -> Call {
         .arg("CommandLine", command_line)
 }
 
-/// The `LogTail` (last lines of ccmsetup.log) of the first result.
-fn install_log(out: &crate::powershell::ScriptOutput) -> String {
+/// The `LogOffset` (bytes of ccmsetup.log before the install) of the first result.
+///
+/// # Errors
+/// The result has no numeric `LogOffset`, naming the host and the property.
+fn log_offset(
+    connection: &Connection,
+    out: &crate::powershell::ScriptOutput,
+) -> Result<u64, RemoteError> {
     out.results
         .first()
-        .and_then(|r| {
-            kit::items(&r.value)
-                .into_iter()
-                .next()
-                .map(|v| kit::s(v, "LogTail").to_string())
+        .and_then(|r| kit::items(&r.value).into_iter().next())
+        .and_then(|v| v.get("LogOffset"))
+        .and_then(serde_json::Value::as_u64)
+        .ok_or_else(|| {
+            RemoteError::new(
+                connection.host(),
+                "Install-CmdeployClient returned no LogOffset (the size of ccmsetup.log before the install)",
+            )
         })
-        .unwrap_or_default()
 }
 
 /// Points an installed internet-based client at another internet management point:

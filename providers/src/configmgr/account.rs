@@ -104,26 +104,37 @@ impl Kind for AccountKind {
         let Some(connection) = requests.first().map(|r| r.connection.clone()) else {
             return Vec::new();
         };
-        let code = kit::site_code(
-            ctx,
-            &kit::meta_of(requests[0].desired.as_ref(), requests[0].prior.as_ref()),
-        );
+        // Accounts of several sites can share a connection (a secondary site is managed through
+        // its parent's provider): one Get-CMAccount per site code, in one Script.
+        let codes: Vec<String> = requests
+            .iter()
+            .map(|r| kit::site_code(ctx, &kit::meta_of(r.desired.as_ref(), r.prior.as_ref())))
+            .collect();
+        let mut distinct = codes.clone();
+        distinct.sort();
+        distinct.dedup();
         let mut script = Script::new(Target::SiteServer {
-            site_code: code.clone(),
+            site_code: codes[0].clone(),
         });
-        script.push(Call::new("Get-CMAccount").arg("SiteCode", code.as_str()));
-        let all = kit::run(ctx, &connection, &script)
-            .await
-            .and_then(|out| kit::value_of(&connection, &script, &out, 0).cloned());
+        for code in &distinct {
+            script.push(Call::new("Get-CMAccount").arg("SiteCode", code.as_str()));
+        }
+        let out = kit::run(ctx, &connection, &script).await;
         requests
             .into_iter()
-            .map(|r| {
+            .zip(codes)
+            .map(|(r, code)| {
                 let key = r
                     .desired
                     .as_ref()
                     .map(|d| d.natural_key.clone())
                     .or_else(|| r.prior.as_ref().map(|p| p.natural_key.clone()))
                     .unwrap_or_default();
+                let id = distinct.iter().position(|c| *c == code).unwrap_or(0);
+                let all = out
+                    .as_ref()
+                    .map_err(Clone::clone)
+                    .and_then(|o| kit::value_of(&connection, &script, o, id).cloned());
                 let outcome = match &all {
                     Err(e) => ReadOutcome::Failed(e.clone()),
                     Ok(v) => match kit::items(v)

@@ -189,11 +189,25 @@ impl Kind for ClientPushKind {
                 .filter_map(Value::as_str)
                 .map(str::to_string)
                 .collect();
+            let secondary = resources
+                .get(&Address::new("site", site))
+                .is_some_and(|s| s.str_attr("type") == Some("secondary"));
             for account in accounts {
                 let Some(acc) = resources.get(&Address::new("account", account.as_str())) else {
                     continue;
                 };
                 check_password(acc, out);
+                let at = acc.meta.get("site").and_then(Value::as_str).unwrap_or("");
+                if secondary && !at.eq_ignore_ascii_case(site) {
+                    out.push(
+                        Diagnostic::error(
+                            "cmdeploy::client_push::secondary_account_site",
+                            format!("{} pushes from secondary site {site} with account.{account}, which is defined at site {at}", push.address),
+                        )
+                        .with_help(format!("for push from a secondary site the push account must exist at the secondary: declare an account with site = \"{site}\" (configmgr.md §6 rule 2; seed 000)"))
+                        .at(push.loc.clone()),
+                    );
+                }
             }
         }
     }
@@ -232,7 +246,12 @@ impl Kind for ClientPushKind {
                 let c = kit::value_of(connection, script, out, *ccm)?;
                 let d = kit::value_of(connection, script, out, *ddm)?;
                 Ok(match (kit::items(c).first(), kit::items(d).first()) {
-                    (Some(c), Some(d)) => Some(observe(ctx, c, d)),
+                    (Some(c), Some(d)) => Some(observe(ctx, c, d).map_err(|m| RemoteError {
+                        host: connection.host(),
+                        cmdlet: Some("Get-CMClientPushInstallation".into()),
+                        message: m,
+                        category: None,
+                    })?),
                     _ => None,
                 })
             },
@@ -359,18 +378,50 @@ fn check_password(acc: &Resource, out: &mut Diagnostics) {
     }
 }
 
+/// An embedded property's field (`Value` or `Value1`) of a site component.
+///
+/// # Errors
+/// A message naming the component and the property when it is missing.
+fn component_prop<'a>(component: &'a Value, name: &str, field: &str) -> Result<&'a Value, String> {
+    kit::prop(component, name)
+        .and_then(|p| p.get(field))
+        .ok_or_else(|| {
+            format!(
+                "{} has no embedded property '{name}' (field {field})",
+                match kit::s(component, "ComponentName") {
+                    "" => "the site component",
+                    c => c,
+                }
+            )
+        })
+}
+
 /// Reads the two push components into normalised attributes (accounts as manifest keys).
-pub(crate) fn observe(ctx: &Context, ccm: &Value, ddm: &Value) -> Observed {
-    let filters = kit::prop(ddm, "Filters")
-        .map(|p| kit::n(p, "Value"))
-        .unwrap_or(7);
-    let automatic = kit::prop(ddm, "Settings")
-        .is_some_and(|p| kit::s(p, "Value1").eq_ignore_ascii_case("Active"));
+///
+/// Sources (configmgr.md §2.4, ConfigMgrCBDsc `DSC_CMClientPushSettings.psm1`):
+/// SMS_DISCOVERY_DATA_MANAGER `Settings` Value1 Active/Inactive, `Filters` Value bitmask,
+/// `AutoInstallSiteSystem` Value; SMS_CLIENT_CONFIG_MANAGER `Advanced Client Command Line`
+/// Value1 and PropList `Reserved2`. The NTLM fallback property's name, `Enable NTLM Fallback`,
+/// is **unverified**: no public source names it (windows-runtime.md §9; CBDsc does not read it).
+///
+/// # Errors
+/// A message naming the component and property that is missing: never a default that would
+/// read as "in sync".
+pub(crate) fn observe(ctx: &Context, ccm: &Value, ddm: &Value) -> Result<Observed, String> {
+    let filters = component_prop(ddm, "Filters", "Value")?
+        .as_i64()
+        .ok_or("SMS_DISCOVERY_DATA_MANAGER property 'Filters' has no numeric Value")?;
+    let automatic = component_prop(ddm, "Settings", "Value1")?
+        .as_str()
+        .is_some_and(|v| v.eq_ignore_ascii_case("Active"));
     let mut types = Vec::new();
     if filters & 4 == 0 {
         types.push("servers");
     }
-    if kit::prop(ddm, "AutoInstallSiteSystem").is_some_and(|p| kit::n(p, "Value") != 0) {
+    if component_prop(ddm, "AutoInstallSiteSystem", "Value")?
+        .as_i64()
+        .is_some_and(|v| v != 0)
+    {
         types.push("site_systems");
     }
     if filters & 1 == 0 {
@@ -384,28 +435,28 @@ pub(crate) fn observe(ctx: &Context, ccm: &Value, ddm: &Value) -> Observed {
         "accounts".into(),
         json!(kit::prop_list(ccm, "Reserved2")
             .iter()
-            .map(|u| kit::account_key(ctx, u))
+            .map(|u| kit::account_key(ctx, u, kit::s(ccm, "SiteCode")))
             .collect::<Vec<_>>()),
     );
     attrs.insert(
         "allow_ntlm_fallback".into(),
-        json!(kit::prop(ccm, "Enable NTLM Fallback")
-            .map(|p| kit::n(p, "Value") != 0)
-            .unwrap_or(true)),
+        json!(component_prop(ccm, "Enable NTLM Fallback", "Value")?
+            .as_i64()
+            .is_some_and(|v| v != 0)),
     );
     attrs.insert(
         "installation_properties".into(),
         json!(canonical_installation_properties(
-            kit::prop(ccm, "Advanced Client Command Line")
-                .map(|p| kit::s(p, "Value1"))
+            component_prop(ccm, "Advanced Client Command Line", "Value1")?
+                .as_str()
                 .unwrap_or("")
         )),
     );
-    Observed {
+    Ok(Observed {
         id: kit::s(ccm, "SiteCode").to_uppercase(),
         attrs,
         notes: Vec::new(),
-    }
+    })
 }
 
 /// Push from a secondary site must assign clients to its parent primary site (or AUTO), never to
@@ -482,5 +533,26 @@ mod tests {
             "NOTAPROPERTY=1 SMSSITECODE=ABC"
         );
         assert_eq!(canonical(""), "");
+    }
+}
+
+#[cfg(test)]
+mod component_tests {
+    use super::component_prop;
+    use serde_json::json;
+
+    #[test]
+    fn a_missing_embedded_property_is_named_not_defaulted() {
+        let ccm = json!({
+            "ComponentName": "SMS_CLIENT_CONFIG_MANAGER",
+            "Props": [{"PropertyName": "Advanced Client Command Line", "Value": 0, "Value1": "SMSSITECODE=ABC"}],
+        });
+        let e = component_prop(&ccm, "Enable NTLM Fallback", "Value").unwrap_err();
+        assert!(e.contains("SMS_CLIENT_CONFIG_MANAGER"), "{e}");
+        assert!(e.contains("'Enable NTLM Fallback'"), "{e}");
+        assert_eq!(
+            component_prop(&ccm, "Advanced Client Command Line", "Value1").unwrap(),
+            &json!("SMSSITECODE=ABC")
+        );
     }
 }

@@ -256,7 +256,12 @@ pub async fn client_push(
         ) else {
             continue;
         };
-        let observed = super::client_push::observe(ctx, ccm, ddm);
+        let observed = super::client_push::observe(ctx, ccm, ddm).map_err(|m| RemoteError {
+            host: connection.host(),
+            cmdlet: Some("Get-CMClientPushInstallation".into()),
+            message: m,
+            category: None,
+        })?;
         let attrs = &observed.attrs;
         let mut table = Vec::new();
         put(&mut table, "site", json!(s.key));

@@ -8,12 +8,12 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use cmdeploy_engine::diagnostics::Diagnostic;
+use cmdeploy_engine::diagnostics::{Diagnostic, Diagnostics};
 use cmdeploy_engine::provider::{
     Applied, Context, DecodeInput, Decoded, Kind, Observed, OpAction, Operation, ReadRequest,
     ReadResult, RemoteError,
 };
-use cmdeploy_engine::resource::{ConnectionRef, Resource};
+use cmdeploy_engine::resource::{ConnectionRef, Resource, ResourceSet};
 use cmdeploy_engine::spanned::Spanned;
 
 use crate::kit;
@@ -82,6 +82,14 @@ pub struct SiteSpec {
     /// version (attribute `published_client_current`; "Later Version of Client Package Detected").
     #[serde(default)]
     pub software_update_installation: Option<Spanned<bool>>,
+}
+
+/// The name of a named connection.
+fn connection_name(c: &ConnectionRef) -> Option<String> {
+    match c {
+        ConnectionRef::Named(n) => Some(n.value.clone()),
+        _ => None,
+    }
 }
 
 /// Reserved site codes (prepare-to-install-sites.md).
@@ -198,6 +206,43 @@ impl Kind for SiteKind {
             d.references.push(super::reference("account", n));
         }
         Ok(d)
+    }
+
+    fn validate(&self, resources: &ResourceSet, out: &mut Diagnostics) {
+        for site in resources.of_kind("site") {
+            if site.str_attr("type") != Some("secondary") {
+                continue;
+            }
+            let code = site.str_attr("code").unwrap_or_default();
+            let Some(parent_code) = site.str_attr("parent") else {
+                out.push(
+                    Diagnostic::error("cmdeploy::site::secondary_parent", format!("secondary site {code} names no parent"))
+                        .with_help("a secondary site is managed through its parent primary site's SMS Provider: set parent = \"<primary site code>\"")
+                        .at(site.loc.clone()),
+                );
+                continue;
+            };
+            let parent = resources.of_kind("site").find(|s| {
+                s.str_attr("code")
+                    .is_some_and(|c| c.eq_ignore_ascii_case(parent_code))
+            });
+            let Some(parent) = parent else {
+                continue;
+            };
+            if connection_name(&site.connection) != connection_name(&parent.connection) {
+                out.push(
+                    Diagnostic::error(
+                        "cmdeploy::site::secondary_provider",
+                        format!("secondary site {code} has its own connection, but secondary sites have no SMS Provider"),
+                    )
+                    .with_help(format!(
+                        "use the connection of the parent primary site {parent_code} (\"{}\"): cmdeploy manages the secondary through the parent's provider with -SiteCode {code} (plan-for-the-sms-provider.md)",
+                        connection_name(&parent.connection).unwrap_or_default()
+                    ))
+                    .at(site.loc.clone()),
+                );
+            }
+        }
     }
 
     async fn read(&self, ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> {
@@ -408,20 +453,33 @@ fn observe(
                                 .any(|x| x.as_str() == Some("Software Distribution"))
                         })
                 })
-                .map(|a| kit::account_key(ctx, kit::s(a, "UserName"))),
+                .map(|a| kit::account_key(ctx, kit::s(a, "UserName"), kit::s(a, "SiteCode"))),
         ),
     );
     if let Some(component) = kit::items(kit::value_of(connection, script, out, id[3])?)
         .into_iter()
         .next()
     {
+        // The getter returns SMS_SCI_Component (PSRef Get-CMSoftwareUpdateBasedClientInstallation);
+        // its embedded property names, `Enabled` and `Published Client Version`, are
+        // **unverified**: no public source documents them (configmgr.md §2.7 "verify in lab").
+        // A missing one fails the read, naming it, instead of reading as "off" or "current".
+        let missing = |name: &str| RemoteError {
+            host: connection.host(),
+            cmdlet: Some("Get-CMSoftwareUpdateBasedClientInstallation".into()),
+            message: format!("the component has no embedded property '{name}'"),
+            category: None,
+        };
         let enabled = kit::prop(component, "Enabled")
-            .map(|p| kit::n(p, "Value") != 0)
-            .unwrap_or(false);
+            .and_then(|p| p.get("Value"))
+            .and_then(Value::as_i64)
+            .ok_or_else(|| missing("Enabled"))?
+            != 0;
         attrs.insert("software_update_installation".into(), json!(enabled));
         let published = kit::prop(component, "Published Client Version")
-            .map(|p| kit::s(p, "Value1"))
-            .unwrap_or("");
+            .and_then(|p| p.get("Value1"))
+            .and_then(Value::as_str)
+            .ok_or_else(|| missing("Published Client Version"))?;
         let current = super::published::is_current(published, kit::s(site, "Version"));
         attrs.insert("published_client_current".into(), json!(current));
         if enabled && !current {

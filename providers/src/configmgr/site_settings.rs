@@ -22,6 +22,7 @@ use cmdeploy_engine::resource::{Resource, ResourceSet};
 use cmdeploy_engine::spanned::Spanned;
 use cmdeploy_engine::Address;
 
+use super::hierarchy_read;
 use crate::kit;
 use crate::powershell::{Call, Target};
 
@@ -230,6 +231,22 @@ impl Kind for SiteSettingsKind {
             requests,
             |script, code, r| {
                 let h = script.push(Call::new("Get-CMHierarchySetting").arg("SiteCode", code));
+                let p = script.push(
+                    Call::new("Get-CmdeploySiteControlProperty")
+                        .arg("SiteCode", code)
+                        .arg(
+                            "PropertyName",
+                            json!(hierarchy_read::SITE_CONTROL_PROPERTIES),
+                        ),
+                );
+                // The pre-production collection is read back by ID: look up the ID of the one
+                // the manifest (or the state) names.
+                let collection = pre_production_collection(r).map(|n| {
+                    (
+                        n.clone(),
+                        script.push(Call::new("Get-CMDeviceCollection").arg("Name", n.as_str())),
+                    )
+                });
                 let d = script.push(
                     Call::new("Get-CMDiscoveryMethod")
                         .arg("Name", "ActiveDirectorySystemDiscovery")
@@ -247,12 +264,23 @@ impl Kind for SiteSettingsKind {
                             (n, id)
                         })
                         .collect();
-                (h, d, devices)
+                (h, p, collection, d, devices)
             },
-            |connection, script, out, (h, d, devices), _r| {
+            |connection, script, out, (h, p, collection, d, devices), _r| {
                 let hierarchy = kit::value_of(connection, script, out, *h)?;
-                let Some(h) = kit::items(hierarchy).into_iter().next() else {
-                    return Ok(None);
+                let properties = kit::value_of(connection, script, out, *p)?;
+                let h = hierarchy_read::parse(hierarchy, properties).map_err(|m| RemoteError {
+                    host: connection.host(),
+                    cmdlet: Some("Get-CMHierarchySetting".into()),
+                    message: m,
+                    category: None,
+                })?;
+                let known = match collection {
+                    Some((name, id)) => kit::items(kit::value_of(connection, script, out, *id)?)
+                        .into_iter()
+                        .next()
+                        .map(|c| (name.clone(), kit::s(c, "CollectionID").to_string())),
+                    None => None,
                 };
                 let discovery = kit::value_of(connection, script, out, *d)?;
                 let mut blocked = Vec::new();
@@ -265,7 +293,13 @@ impl Kind for SiteSettingsKind {
                         blocked.push(name.to_uppercase());
                     }
                 }
-                Ok(Some(observe(h, discovery, blocked)))
+                Ok(Some(observe(
+                    &code_of(hierarchy),
+                    &h,
+                    known,
+                    discovery,
+                    blocked,
+                )))
             },
         )
         .await
@@ -378,32 +412,66 @@ fn upgrade_value(
     })
 }
 
-/// The observed settings from `Get-CMHierarchySetting` (`h`), `Get-CMDiscoveryMethod -Name
-/// ActiveDirectorySystemDiscovery` (`discovery`: `Settings` `Value1` Active/Inactive,
-/// configmgr.md §2.10) and the devices `Get-CMDevice` reports `IsBlocked`. The hierarchy object's
-/// property names are taken to be the `Set-CMHierarchySetting` parameter names
-/// (`EnableAutoClientUpgrade`, `AutoUpgradeDays`, `ExcludeServer`, `EnablePreProduction`,
-/// `TargetCollectionName`, `ApprovalMethod`, `AutoResolveClientConflict`), as the lab returns them:
-/// PSRef does not document the object's shape, so verify it against a real site.
-fn observe(h: &Value, discovery: &Value, blocked: Vec<String>) -> Observed {
-    let b = |f: &str| h.get(f).and_then(Value::as_bool).unwrap_or(false);
-    let pre = b("EnablePreProduction").then(|| kit::s(h, "TargetCollectionName"));
+/// The site code the hierarchy objects carry.
+fn code_of(hierarchy: &Value) -> String {
+    kit::items(hierarchy)
+        .into_iter()
+        .map(|o| kit::s(o, "SiteCode"))
+        .find(|c| !c.is_empty())
+        .unwrap_or_default()
+        .to_uppercase()
+}
+
+/// The pre-production collection the manifest or the state names.
+fn pre_production_collection(r: &ReadRequest) -> Option<String> {
+    let from = |attrs: &serde_json::Map<String, Value>| {
+        attrs
+            .get("automatic_upgrade")
+            .and_then(|u| u.get("pre_production_collection"))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    r.desired
+        .as_ref()
+        .and_then(|d| from(&d.attrs))
+        .or_else(|| r.prior.as_ref().and_then(|p| from(&p.attributes)))
+}
+
+/// The observed settings from the hierarchy objects and site control properties (`h`, see
+/// [`hierarchy_read`]), the collection the manifest names with its ID (`known`), `Get-CMDiscoveryMethod
+/// -Name ActiveDirectorySystemDiscovery` (`discovery`: `Settings` `Value1` Active/Inactive,
+/// configmgr.md §2.10) and the devices `Get-CMDevice` reports `IsBlocked`. A pre-production
+/// collection that is not the one named shows as its ID.
+fn observe(
+    code: &str,
+    h: &hierarchy_read::HierarchyRead,
+    known: Option<(String, String)>,
+    discovery: &Value,
+    blocked: Vec<String>,
+) -> Observed {
+    let pre = h
+        .pre_production_collection_id
+        .as_ref()
+        .map(|id| match &known {
+            Some((name, known_id)) if known_id.eq_ignore_ascii_case(id) => name.clone(),
+            _ => id.clone(),
+        });
     let mut attrs = serde_json::Map::new();
     attrs.insert(
         "automatic_upgrade".into(),
         upgrade_value(
-            b("EnableAutoClientUpgrade"),
-            kit::n(h, "AutoUpgradeDays"),
-            b("ExcludeServer"),
-            pre,
+            h.upgrade_enabled,
+            h.upgrade_days,
+            h.exclude_servers,
+            pre.as_deref(),
         ),
     );
-    if let Some(a) = Approval::from_method(kit::s(h, "ApprovalMethod")) {
+    if let Some(a) = Approval::from_method(h.approval_method) {
         attrs.insert("approval".into(), json!(a));
     }
     attrs.insert(
         "conflicting_records".into(),
-        json!(if b("AutoResolveClientConflict") {
+        json!(if h.auto_resolve_conflicts {
             "automatic"
         } else {
             "manual"
@@ -415,7 +483,7 @@ fn observe(h: &Value, discovery: &Value, blocked: Vec<String>) -> Observed {
     attrs.insert("system_discovery".into(), json!(active));
     attrs.insert("blocked_devices".into(), kit::sorted(blocked));
     Observed {
-        id: kit::s(h, "SiteCode").to_uppercase(),
+        id: code.to_string(),
         attrs,
         notes: Vec::new(),
     }

@@ -183,7 +183,17 @@ impl Kind for SoftwareUpdatePointKind {
             },
             |connection, script, out, id, _r| {
                 let v = kit::value_of(connection, script, out, *id)?;
-                Ok(kit::items(v).into_iter().next().map(observe))
+                kit::items(v)
+                    .into_iter()
+                    .next()
+                    .map(observe)
+                    .transpose()
+                    .map_err(|m| RemoteError {
+                        host: connection.host(),
+                        cmdlet: Some("Get-CMSoftwareUpdatePoint".into()),
+                        message: m,
+                        category: None,
+                    })
             },
         )
         .await
@@ -274,19 +284,52 @@ fn check_installation_sites(
     }
 }
 
-fn observe(v: &Value) -> Observed {
-    let server = kit::s(v, "NetworkOSPath")
+/// The SUP role's server and WSUS ports from its SMS_SCI_SysResUse embedded properties.
+///
+/// # Errors
+/// A message naming a missing property: never a port of 0 or SSL off by default.
+fn observe(v: &Value) -> Result<Observed, String> {
+    let server = kit::required_str(v, "NetworkOSPath")?
         .trim_start_matches('\\')
         .to_lowercase();
-    let n = |p: &str| kit::prop(v, p).map(|p| kit::n(p, "Value")).unwrap_or(0);
+    let n = |p: &str| {
+        kit::prop(v, p)
+            .and_then(|x| x.get("Value"))
+            .and_then(Value::as_i64)
+            .ok_or_else(|| {
+                format!(
+                    "the software update point of {server} has no numeric embedded property '{p}'"
+                )
+            })
+    };
     let mut attrs = serde_json::Map::new();
+    attrs.insert("http_port".into(), json!(n("WSUSIISPort")?));
+    attrs.insert("https_port".into(), json!(n("WSUSIISSSLPort")?));
+    attrs.insert("ssl".into(), json!(n("SSLWSUS")? != 0));
     attrs.insert("server".into(), json!(server));
-    attrs.insert("http_port".into(), json!(n("WSUSIISPort")));
-    attrs.insert("https_port".into(), json!(n("WSUSIISSSLPort")));
-    attrs.insert("ssl".into(), json!(n("SSLWSUS") != 0));
-    Observed {
+    Ok(Observed {
         id: server,
         attrs,
         notes: Vec::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::observe;
+    use serde_json::json;
+
+    #[test]
+    fn a_missing_port_is_named_not_read_as_zero() {
+        let sup = json!({
+            "NetworkOSPath": "\\\\server1.contoso.com",
+            "Props": [
+                {"PropertyName": "WSUSIISPort", "Value": 8530},
+                {"PropertyName": "WSUSIISSSLPort", "Value": 8531},
+            ],
+        });
+        let e = observe(&sup).unwrap_err();
+        assert!(e.contains("'SSLWSUS'"), "{e}");
+        assert!(e.contains("server1.contoso.com"), "{e}");
     }
 }

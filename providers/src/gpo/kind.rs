@@ -256,7 +256,7 @@ impl Kind for GpoKind {
             && observed.is_some_and(|o| o.attrs.contains_key("site_assignment"));
         let mut notes = Vec::new();
         if removes_assignment {
-            notes.push("ConfigMgrAssignment.adm values tattoo: removing them from the GPO leaves them on computers that applied it; delete GPRequestedSiteAssignmentCode there too".into());
+            notes.push("ConfigMgrAssignment.adm values tattoo: cmdeploy writes explicit deletes (Set-GPRegistryValue -Disable), so computers that apply the GPO remove them; computers outside its links keep them".into());
         }
         if let Some(package) = desired
             .and_then(|d| d.meta.get("software_installation"))
@@ -410,9 +410,17 @@ impl Kind for GpoKind {
             }
             for value_name in have.keys().filter(|k| !want.contains_key(k.as_str())) {
                 let (key, leaf) = policy::location(block, value_name);
-                calls.push(
+                // ConfigMgrAssignment.adm writes outside the Policies key, so its values tattoo:
+                // removing the setting from the GPO would leave them on every computer that
+                // applied it. An explicit delete (`-Disable`, a `**del.` record) removes them
+                // there (configmgr.md §3.2, §6 rule 16; Set-GPRegistryValue.md, -Disable).
+                let call = if policy::tattoos(key) {
+                    Call::new("Set-GPRegistryValue").switch("Disable")
+                } else {
                     Call::new("Remove-GPRegistryValue")
-                        .arg("Name", name.as_str())
+                };
+                calls.push(
+                    call.arg("Name", name.as_str())
                         .arg("Key", key)
                         .arg("ValueName", leaf),
                 );
@@ -519,16 +527,30 @@ fn observe(
     for (key, &call) in policy::KEYS.iter().zip(keys) {
         if let Some(r) = out.get(call).filter(|r| r.ok) {
             for v in kit::items(&r.value) {
-                if kit::s(v, "PolicyState").eq_ignore_ascii_case("Delete") {
+                // A row without one of these properties (or with an enum as a number) is an
+                // error naming it, never a value read as "absent" or "in sync".
+                let field = |prop: &str| {
+                    kit::required_str(v, prop).map_err(|m| {
+                        RemoteError::new(
+                            connection.host(),
+                            format!("Get-GPRegistryValue -Name '{name}' -Key '{key}': {m}"),
+                        )
+                    })
+                };
+                let (state, value_name, value_type) =
+                    match (field("PolicyState"), field("ValueName"), field("Type")) {
+                        (Ok(s), Ok(n), Ok(t)) => (s, n, t),
+                        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+                            return ReadOutcome::Failed(e)
+                        }
+                    };
+                if state.eq_ignore_ascii_case("Delete") {
                     continue;
                 }
                 values.push((
                     key.to_string(),
-                    kit::s(v, "ValueName").to_string(),
-                    policy::value(
-                        kit::s(v, "Type"),
-                        v.get("Value").cloned().unwrap_or(Value::Null),
-                    ),
+                    value_name.to_string(),
+                    policy::value(value_type, v.get("Value").cloned().unwrap_or(Value::Null)),
                 ));
             }
         }
@@ -576,3 +598,7 @@ fn observe(
         notes: Vec::new(),
     })
 }
+
+#[cfg(test)]
+#[path = "kind_tests.rs"]
+mod tests;

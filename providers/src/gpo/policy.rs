@@ -144,6 +144,13 @@ pub fn location(block: &str, name: &str) -> (&'static str, String) {
     }
 }
 
+/// True for a key outside `Software\Policies`, whose values stay on a computer after the setting
+/// leaves the GPO (they "tattoo"; configmgr.md §3.2): ConfigMgrAssignment.adm's
+/// `Software\Microsoft\SMS\Mobile Client`.
+pub fn tattoos(key: &str) -> bool {
+    !key.to_ascii_lowercase().contains("\\software\\policies\\")
+}
+
 /// The value names a block owns, for reading them back.
 pub fn block_names(block: &str) -> &'static [&'static str] {
     match block {

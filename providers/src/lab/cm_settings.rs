@@ -21,18 +21,86 @@ pub const APPROVAL_METHODS: [&str; 3] = [
 pub fn get_hierarchy(estate: &mut Estate, a: &Args, session_site: &str) -> CmdResult {
     let code = site_code(a, session_site)?;
     a.finish()?;
+    let collection_id = {
+        let site = site_of(estate, &code)?;
+        let name = site.hierarchy.pre_production_collection.clone();
+        super::collection::collection_ids(estate, &code)
+            .into_iter()
+            .find(|(n, _)| !name.is_empty() && n.eq_ignore_ascii_case(&name))
+            .map(|(_, id)| id)
+            .unwrap_or_default()
+    };
     let site = site_of(estate, &code)?;
     let h = &site.hierarchy;
-    Ok(json!({
-        "SiteCode": site.code,
-        "EnableAutoClientUpgrade": h.auto_upgrade,
-        "AutoUpgradeDays": h.auto_upgrade_days,
-        "ExcludeServer": h.exclude_servers,
-        "EnablePreProduction": h.pre_production,
-        "TargetCollectionName": h.pre_production_collection,
-        "ApprovalMethod": h.approval_method,
-        "AutoResolveClientConflict": h.auto_resolve_conflicts,
-    }))
+    // Several objects, told apart by their PropertyNames, as ConfigMgrCBDsc reads them
+    // (dsccommunity/ConfigMgrCBDsc@28f681daaa9c source/DSCResources/DSC_CMHierarchySetting/
+    // DSC_CMHierarchySetting.psm1:31-64; windows-runtime.md §9): automatic client upgrade
+    // (`AdvertisementDuration`, `IsProgramEnabled`, `ExcludeServers`, ...) and pre-production
+    // (`TargetCollectionID`, `IsAccepted`, `IsEnabled`). Approval and conflicting records are
+    // not here: they are SMS_SCI_SCProperty values ([`site_control_properties`]).
+    let upgrade = [
+        "AdvertisementDuration",
+        "AllowPrestage",
+        "ExcludedCollectionID",
+        "ExcludeServers",
+        "IsProgramEnabled",
+        "IsUpgradeExclusionEnabled",
+    ];
+    let pre = ["IsAccepted", "IsEnabled", "TargetCollectionID"];
+    Ok(json!([
+        {
+            "PropertyNames": upgrade,
+            "SiteCode": site.code,
+            "AdvertisementDuration": h.auto_upgrade_days,
+            "AllowPrestage": false,
+            "ExcludedCollectionID": "",
+            "ExcludeServers": h.exclude_servers,
+            "IsProgramEnabled": h.auto_upgrade,
+            "IsUpgradeExclusionEnabled": false,
+        },
+        {
+            "PropertyNames": pre,
+            "SiteCode": site.code,
+            "IsAccepted": h.pre_production,
+            "IsEnabled": h.pre_production,
+            "TargetCollectionID": collection_id,
+        },
+    ]))
+}
+
+/// `Get-CmdeploySiteControlProperty -SiteCode -PropertyName`: the runner's read of
+/// `root\SMS\site_<code>` `SMS_SCI_SCProperty` (PropertyName, Value, Value1, Value2), as
+/// ConfigMgrCBDsc reads hierarchy settings (same file as [`get_hierarchy`]): `Auto Approval`
+/// Value 0 manual / 1 trusted domains / 2 all computers; `Registration HardwareID Conflict
+/// Resolution` Value 0 resolves conflicting records automatically (CBDsc:
+/// `AutoResolveClientConflict = -not (Value -as [bool])`).
+pub fn site_control_properties(estate: &mut Estate, a: &Args, session_site: &str) -> CmdResult {
+    let code = site_code(a, session_site)?;
+    let names = a.opt_strs("PropertyName")?.unwrap_or_default();
+    a.finish()?;
+    let site = site_of(estate, &code)?;
+    let h = &site.hierarchy;
+    let approval = APPROVAL_METHODS
+        .iter()
+        .position(|m| m.eq_ignore_ascii_case(&h.approval_method))
+        .map_or(1, |i| match i {
+            0 => 1,
+            1 => 0,
+            _ => 2,
+        });
+    let all = [
+        ("Auto Approval", approval),
+        (
+            "Registration HardwareID Conflict Resolution",
+            i64::from(!h.auto_resolve_conflicts),
+        ),
+    ];
+    Ok(Value::Array(
+        all.into_iter()
+            .filter(|(n, _)| names.iter().any(|x| x.eq_ignore_ascii_case(n)))
+            .map(|(n, v)| json!({"PropertyName": n, "SiteCode": site.code, "Value": v, "Value1": "", "Value2": ""}))
+            .collect(),
+    ))
 }
 
 /// `Set-CMHierarchySetting`: automatic upgrade within 1–31 days; pre-production testing needs an

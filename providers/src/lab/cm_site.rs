@@ -184,6 +184,8 @@ pub fn get_push(estate: &mut Estate, a: &Args, session_site: &str) -> CmdResult 
         "ItemName": format!("SMS_CLIENT_CONFIG_MANAGER|{}", site.server.to_uppercase()),
         "Props": [
             prop("Advanced Client Command Line", 0, &site.push.installation_properties),
+            // The property's name is **unverified** (windows-runtime.md §9: no public source,
+            // ConfigMgrCBDsc does not read it); the product names it when it is missing.
             prop("Enable NTLM Fallback", i64::from(site.push.ntlm_fallback), ""),
         ],
         "PropLists": [{"PropertyListName": "Reserved2", "Values": site.push.accounts}],

@@ -158,6 +158,7 @@ pub fn get_sup_install(estate: &mut Estate, a: &Args, session_site: &str) -> Cmd
     Ok(json!({
         "ComponentName": "SMS_SITE_COMPONENT_MANAGER",
         "SiteCode": site.code,
+        // Embedded property names **unverified** (configmgr.md §2.7: undocumented).
         "Props": [
             prop("Enabled", i64::from(site.software_update_installation), ""),
             prop("Published Client Version", 0, &site.software_update_client_version),

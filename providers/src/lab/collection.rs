@@ -1,5 +1,8 @@
-//! Device collections in the lab: their members (`Get-CMDevice -CollectionName`) and client push
-//! to a whole collection (`Install-CMClient -Name`), the wizard's "collection" target.
+//! Device collections in the lab: their IDs (`Get-CMDeviceCollection`), their members
+//! (`Get-CMDevice -CollectionName`) and client push to a whole collection
+//! (`Install-CMClient -CollectionId`), the wizard's "collection" target. `Install-CMClient -Name`
+//! names a *client*, not a collection (PSRef `Install-CMClient.md`: "-Name Specifies the name of a
+//! Configuration Manager client"; parameter set SearchByNameMandatory).
 //!
 //! "All Systems" holds every device the site discovered; other collections hold the members the
 //! seed lists under `[site.collection_members]` (none when not listed). Push to a collection pushes
@@ -44,20 +47,59 @@ pub fn members(estate: &mut Estate, site: &str, collection: &str) -> Result<Vec<
         .iter()
         .find(|(c, _)| c.eq_ignore_ascii_case(collection))
         .map(|(_, m)| m.iter().map(|n| short(n)).collect());
-    let discovered: Vec<String> = {
-        let all = Map::new();
-        let v = host::get_device(estate, &Args::new("Get-CMDevice", &all), site)?;
-        v.as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|d| d.get("Name").and_then(Value::as_str).map(short))
-            .collect()
-    };
+    let discovered: Vec<String> = host::device_records(estate, None, site)
+        .iter()
+        .filter_map(|d| d.get("Name").and_then(Value::as_str).map(short))
+        .collect();
     Ok(match listed {
         Some(m) => m.into_iter().filter(|n| discovered.contains(n)).collect(),
         None if collection.eq_ignore_ascii_case(ALL_SYSTEMS) => discovered,
         None => Vec::new(),
     })
+}
+
+/// The built-in "All Systems" collection's ID (ConfigMgr's built-in collections are `SMS000xx`;
+/// memdocs `configmgr/core/clients/manage/collections/introduction-to-collections.md`).
+pub const ALL_SYSTEMS_ID: &str = "SMS00001";
+
+/// The site's collections with their IDs: "All Systems" as `SMS00001`, the others in seed order
+/// as `<site code><5 digits>` from 00016 (the lab's numbering; ConfigMgr gives custom collections
+/// the site code and a sequence number).
+pub fn collection_ids(estate: &Estate, site: &str) -> Vec<(String, String)> {
+    let mut out = vec![(ALL_SYSTEMS.to_string(), ALL_SYSTEMS_ID.to_string())];
+    if let Some(s) = estate.site(site) {
+        let mut names: Vec<String> = s.collections.clone();
+        for k in s.collection_members.keys() {
+            if !names.iter().any(|n| n.eq_ignore_ascii_case(k)) {
+                names.push(k.clone());
+            }
+        }
+        let mut n = 16;
+        for name in names {
+            if name.eq_ignore_ascii_case(ALL_SYSTEMS) {
+                continue;
+            }
+            out.push((name, format!("{}{n:05}", s.code.to_uppercase())));
+            n += 1;
+        }
+    }
+    out
+}
+
+/// `Get-CMDeviceCollection [-Name] | -Id`: `SMS_Collection` objects (Name, CollectionID).
+pub fn get_collection(estate: &mut Estate, a: &Args, site: &str) -> CmdResult {
+    let name = a.opt_str("Name")?;
+    let id = a.opt_str("Id")?;
+    a.finish()?;
+    let list: Vec<Value> = collection_ids(estate, site)
+        .into_iter()
+        .filter(|(n, i)| {
+            name.as_ref().is_none_or(|x| x.eq_ignore_ascii_case(n))
+                && id.as_ref().is_none_or(|x| x.eq_ignore_ascii_case(i))
+        })
+        .map(|(n, i)| json!({"Name": n, "CollectionID": i, "CollectionType": 2}))
+        .collect();
+    Ok(Value::Array(list))
 }
 
 fn short(name: &str) -> String {
@@ -70,13 +112,10 @@ pub fn get_members(estate: &mut Estate, a: &Args, site: &str) -> CmdResult {
     a.accept(&["Fast", "Resource"]);
     a.finish()?;
     let names = members(estate, site, &collection)?;
-    let all = Map::new();
-    let devices = host::get_device(estate, &Args::new("Get-CMDevice", &all), site)?;
+    let devices = host::device_records(estate, None, site);
     Ok(Value::Array(
         devices
-            .as_array()
-            .into_iter()
-            .flatten()
+            .iter()
             .filter(|d| {
                 d.get("Name")
                     .and_then(Value::as_str)
@@ -87,10 +126,20 @@ pub fn get_members(estate: &mut Estate, a: &Args, site: &str) -> CmdResult {
     ))
 }
 
-/// `Install-CMClient -Name COLLECTION [-AlwaysInstallClient] [-ForceReinstall]
+/// `Install-CMClient -CollectionId ID [-AlwaysInstallClient] [-ForceReinstall]
 /// [-IncludeDomainController] [-SiteCode]`: client push to every member of the collection.
 pub fn push_collection(estate: &mut Estate, a: &Args, site: &str) -> CmdResult {
-    let collection = a.str("Name")?;
+    let id = a.str("CollectionId")?;
+    let collection = collection_ids(estate, site)
+        .into_iter()
+        .find(|(_, i)| i.eq_ignore_ascii_case(&id))
+        .map(|(n, _)| n)
+        .ok_or_else(|| {
+            CmdError::new(
+                "ObjectNotFound",
+                format!("No object corresponds to the specified parameters: no collection has the ID '{id}'."),
+            )
+        })?;
     let mut per_device = Map::new();
     for p in [
         "AlwaysInstallClient",

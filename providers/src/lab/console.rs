@@ -37,7 +37,12 @@ impl Lab {
         );
         self.with_estate(|estate| {
             let session = Session::open(estate, host, &Target::Host).map_err(|e| e.to_string())?;
-            execute(estate, &session, &statement.cmdlet, &statement.args)
+            let now = super::ccmsetup_service::now_ms();
+            super::ccmsetup_service::settle(estate, now);
+            // What an administrator's `| ConvertTo-Json` prints in Windows PowerShell 5.1.
+            let out = execute(estate, &session, &statement.cmdlet, &statement.args);
+            super::ccmsetup_service::settle(estate, super::ccmsetup_service::now_ms());
+            out.map(|v| super::ps_value::render(v, super::ps_value::Rendering::Windows51))
                 .map_err(|e| format!("{}: {} ({})", statement.cmdlet, e.message, e.category))
         })
         .map_err(|e| e.to_string())?

@@ -71,11 +71,36 @@ impl Session {
                 "WinRM cannot complete the operation. Verify that the specified computer name is valid, that the computer is accessible over the network, and that a firewall exception for the WinRM service is enabled",
             ));
         }
+        // A secondary site has no SMS Provider ("Secondary sites don't support the SMS Provider
+        // role", memdocs configmgr/core/plan-design/hierarchy/plan-for-the-sms-provider.md): its
+        // server has no root\sms namespace and no CMSite drive can be made there. Its settings
+        // are managed through the parent primary's provider (windows-runtime.md §7).
+        if let (Target::SiteServer { site_code }, Some(s)) =
+            (target, estate.site_of_server(&h.fqdn))
+        {
+            if s.site_type == "secondary" {
+                return Err(RemoteError::new(
+                    host,
+                    format!("Get-CimInstance : Invalid namespace \"root\\sms\" ({} is the server of secondary site {}, which has no SMS Provider; no CMSite drive '{site_code}' can be created there)", h.fqdn, s.code),
+                ));
+            }
+        }
         let site = estate.site_of_server(&h.fqdn).map(|s| s.code.clone());
         let domain = estate.domain_of_controller(&h.fqdn).map(|d| d.name.clone());
         match target {
             Target::SiteServer { site_code } => match &site {
-                Some(code) if code.eq_ignore_ascii_case(site_code) => {}
+                Some(code) if code.eq_ignore_ascii_case(site_code) => {
+                    // A WinRM user who never opened the console has no CMSite drive; a bare
+                    // `Set-Location ABC:` then fails (windows-runtime.md §7: CMO:79-91;
+                    // PowerShell/PowerShell@60b3b304 SessionStateStrings.resx:462-463).
+                    let has_drive = estate.site(code).is_some_and(|s| s.winrm_user_has_drive);
+                    if !has_drive && !super::runner_model::creates_site_drive() {
+                        return Err(RemoteError::new(
+                            host,
+                            format!("Cannot find drive. A drive with the name '{site_code}' does not exist."),
+                        ));
+                    }
+                }
                 _ => {
                     return Err(RemoteError::new(
                         host,
@@ -99,8 +124,11 @@ impl Session {
 /// Runs every call of a payload, stopping early when the payload asks.
 pub fn run_payload(estate: &mut Estate, session: &Session, payload: &Payload) -> Vec<CallResult> {
     let mut results = Vec::new();
+    super::ccmsetup_service::settle(estate, super::ccmsetup_service::now_ms());
+    let rendering = super::runner_model::result_rendering();
     for call in &payload.calls {
-        let outcome = execute(estate, session, &call.cmdlet, &call.args);
+        let outcome = execute(estate, session, &call.cmdlet, &call.args)
+            .map(|v| super::ps_value::render(v, rendering));
         let ok = outcome.is_ok();
         results.push(match outcome {
             Ok(value) => CallResult {
@@ -126,6 +154,7 @@ pub fn run_payload(estate: &mut Estate, session: &Session, payload: &Payload) ->
             break;
         }
     }
+    super::ccmsetup_service::settle(estate, super::ccmsetup_service::now_ms());
     results
 }
 
@@ -148,7 +177,7 @@ pub fn execute(
 ) -> CmdResult {
     let a = Args::new(cmdlet, args);
     let lower = cmdlet.to_ascii_lowercase();
-    if let Some(result) = runner_function(estate, session, &lower, &a) {
+    if let Some(result) = runner_function(estate, session, &lower, &a, args) {
         return result;
     }
     if lower.contains("-cm") {
@@ -209,7 +238,8 @@ pub fn execute(
                 super::collection::get_members(estate, &a, &site)
             }
             "get-cmdevice" => h::get_device(estate, &a, &site),
-            "install-cmclient" if a.has("Name") => {
+            "get-cmdevicecollection" => super::collection::get_collection(estate, &a, &site),
+            "install-cmclient" if a.has("CollectionId") => {
                 super::collection::push_collection(estate, &a, &site)
             }
             "install-cmclient" => h::push_install(estate, &a, &site),
@@ -220,6 +250,7 @@ pub fn execute(
         let Some(domain) = session.domain.clone() else {
             return Err(not_recognized(cmdlet));
         };
+        super::double_hop::group_policy_server(estate, &session.host, &domain, &a)?;
         return super::gp::execute(estate, &domain, &lower, &a);
     }
     Err(not_recognized(cmdlet))
@@ -232,16 +263,31 @@ fn runner_function(
     session: &Session,
     lower: &str,
     a: &Args,
+    args: &Map<String, Value>,
 ) -> Option<CmdResult> {
+    if let Some(name) = crate::powershell::runner::ALLOWED
+        .iter()
+        .find(|n| n.eq_ignore_ascii_case(lower) && n.contains("-Cmdeploy"))
+    {
+        // The runner's functions bind their arguments as Windows PowerShell 5.1 does.
+        if let Err(e) = super::runner_model::bind_function(name, args) {
+            return Some(Err(e));
+        }
+    }
     Some(match lower {
         "get-cmdeployclientstate" => h::client_state(estate, &session.host, a),
         "install-cmdeployclient" => h::install(estate, &session.host, a),
+        "get-cmdeployinstallresult" => h::install_result(estate, &session.host, a),
         "stop-cmdeployclientservice" => h::stop_service(estate, &session.host, a),
         "remove-cmdeploysmscfg" => h::remove_smscfg(estate, &session.host, a),
         "remove-cmdeploycertificates" => h::remove_certificates(estate, &session.host, a),
         "remove-cmdeploytrustedrootkey" => h::remove_trusted_root_key(estate, &session.host, a),
         "set-cmdeployinternetmanagementpoint" => h::set_internet_mp(estate, &session.host, a),
         "test-cmdeploypushprerequisites" => super::prereq::push_prerequisites(estate, a),
+        "get-cmdeploysitecontrolproperty" => match &session.site {
+            Some(site) => super::cm_settings::site_control_properties(estate, a, site),
+            None => Err(not_recognized("Get-CmdeploySiteControlProperty")),
+        },
         _ => return None,
     })
 }

@@ -7,6 +7,7 @@ use crate::gpo::registry_pol::Record;
 use super::args::{Args, CmdError, CmdResult};
 use super::gp_pol::{self, split_key};
 use super::model::{Estate, Gpo, GpoLink};
+use super::ps_value;
 
 /// Normalises a registry key to `HKLM\...` / `HKCU\...`.
 ///
@@ -55,7 +56,7 @@ fn gpo_index(estate: &Estate, domain: &str, name: &str) -> Result<usize, CmdErro
 /// # Errors
 /// The cmdlet's error.
 pub fn execute(estate: &mut Estate, domain: &str, cmdlet: &str, a: &Args) -> CmdResult {
-    a.accept(&["Domain", "Server"]);
+    a.accept(&["Domain", "Server", "DC"]);
     // An estate saved before GPOs held Registry.pol content still lists settings.
     for g in estate.gpos.iter_mut().filter(|g| !g.values.is_empty()) {
         gp_pol::absorb_values(g).map_err(|m| CmdError::new("InvalidData", m))?;
@@ -118,14 +119,24 @@ pub fn execute(estate: &mut Estate, domain: &str, cmdlet: &str, a: &Args) -> Cmd
                 })
                 .filter_map(|r| {
                     let (state, value_type, value) = gp_pol::shown(r)?;
+                    // Microsoft.GroupPolicy.PolicyRegistrySetting: PolicyState, Hive and Type are
+                    // enums (windows-runtime.md §9, Get-GPRegistryValue.md examples; Hive is
+                    // Microsoft.Win32.RegistryHive: LocalMachine -2147483646, CurrentUser
+                    // -2147483647, learn.microsoft.com/dotnet/api/microsoft.win32.registryhive).
+                    let hive = if half == gp_pol::Half::Machine {
+                        ps_value::enumeration("Microsoft.Win32.RegistryHive", "LocalMachine", -2_147_483_646)
+                    } else {
+                        ps_value::enumeration("Microsoft.Win32.RegistryHive", "CurrentUser", -2_147_483_647)
+                    };
                     Some(json!({
-                        "PolicyState": state,
-                        "Hive": if half == gp_pol::Half::Machine { "LocalMachine" } else { "CurrentUser" },
+                        "PolicyState": ps_value::policy_state(state),
+                        "Hive": hive,
                         "KeyPath": rest,
                         "FullKeyPath": long_key(&key),
                         "ValueName": r.target_name().unwrap_or(""),
-                        "Type": value_type,
+                        "Type": ps_value::registry_value_kind(&value_type),
                         "Value": value,
+                        "HasValue": true,
                     }))
                 })
                 .collect();

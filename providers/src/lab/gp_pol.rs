@@ -239,6 +239,7 @@ mod tests {
             json!({"Name": "G", "Key": key}),
         )
         .unwrap();
+        let rows = crate::lab::ps_value::render(rows, crate::lab::ps_value::Rendering::Plain);
         assert_eq!(rows[0]["Value"], json!(1));
         assert_eq!(rows[1]["PolicyState"], json!("Delete"));
         assert_eq!(rows[1]["ValueName"], json!("AUOptions"));

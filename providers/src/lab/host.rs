@@ -14,6 +14,9 @@ use super::model::{short, Client, Estate, Host};
 use crate::ccmsetup;
 use crate::configmgr::net;
 
+/// Where CCMSetup writes its log (configmgr.md §5).
+pub const CCMSETUP_LOG: &str = "C:\\Windows\\ccmsetup\\Logs\\ccmsetup.log";
+
 fn host_of<'e>(estate: &'e mut Estate, name: &str) -> Result<&'e mut Host, CmdError> {
     estate.host_mut(name).ok_or_else(|| {
         CmdError::new(
@@ -81,9 +84,34 @@ pub fn client_state(estate: &mut Estate, host: &str, a: &Args) -> CmdResult {
     }))
 }
 
+/// What an install comes to: CCMSetup's return code, what the log says before its final line,
+/// and what happens to the host's client.
 struct InstallOutcome {
     exit_code: i64,
     log: String,
+    client: Option<Client>,
+    uninstall: bool,
+}
+
+impl InstallOutcome {
+    fn done(exit_code: i64, log: impl Into<String>) -> InstallOutcome {
+        InstallOutcome {
+            exit_code,
+            log: log.into(),
+            client: None,
+            uninstall: false,
+        }
+    }
+
+    /// The log with CCMSetup's final line, as it reads once the install is over.
+    fn full_log(&self) -> String {
+        let last = super::ccmsetup_service::final_line(self.exit_code);
+        if self.log.is_empty() {
+            last
+        } else {
+            format!("{} {last}", self.log)
+        }
+    }
 }
 
 fn do_install(
@@ -94,13 +122,10 @@ fn do_install(
 ) -> Result<InstallOutcome, CmdError> {
     let (parsed, findings) = ccmsetup::check(text, None);
     if let Some(f) = findings.iter().find(|f| f.is_error()) {
-        return Ok(InstallOutcome {
-            exit_code: 6,
-            log: format!(
-                "CcmSetup failed: invalid command line: {}. CcmSetup is exiting with return code 6",
-                f.message
-            ),
-        });
+        return Ok(InstallOutcome::done(
+            6,
+            format!("CcmSetup failed: invalid command line: {}.", f.message),
+        ));
     }
     let cmd = parsed.unwrap_or_default();
     let h = estate.host(host).cloned().ok_or_else(|| {
@@ -110,23 +135,22 @@ fn do_install(
         )
     })?;
     if cmd.has_parameter("logon") && h.client.is_some() {
-        return Ok(InstallOutcome {
-            exit_code: 0,
-            log: "A client is already installed and /logon was specified. CcmSetup is exiting with return code 0".into(),
-        });
+        return Ok(InstallOutcome::done(
+            0,
+            "A client is already installed and /logon was specified.",
+        ));
     }
     if cmd.has_parameter("uninstall") {
-        host_of(estate, host)?.client = None;
         return Ok(InstallOutcome {
-            exit_code: 0,
-            log: "Client uninstalled. CcmSetup is exiting with return code 0".into(),
+            uninstall: true,
+            ..InstallOutcome::done(0, "Client uninstalled.")
         });
     }
     if h.client.is_some() && !cmd.has_parameter("forceinstall") {
-        return Ok(InstallOutcome {
-            exit_code: 0,
-            log: "An existing client is installed; its local policy and stored command line take precedence over the new properties (use /forceinstall to change them). CcmSetup is exiting with return code 0".into(),
-        });
+        return Ok(InstallOutcome::done(
+            0,
+            "An existing client is installed; its local policy and stored command line take precedence over the new properties (use /forceinstall to change them).",
+        ));
     }
     let explicit = cmd
         .property_value("SMSSITECODE")
@@ -207,10 +231,12 @@ fn do_install(
         install_parameters: text.to_string(),
         registered,
         method: method.to_string(),
+        ccmexec_start_type: "Automatic".into(),
+        installed_at_ms: Some(super::ccmsetup_service::now_ms()),
     };
-    host_of(estate, host)?.client = Some(client);
-    log.push("CcmSetup is exiting with return code 0".into());
     Ok(InstallOutcome {
+        client: Some(client),
+        uninstall: false,
         exit_code: 0,
         log: log.join(" "),
     })
@@ -238,23 +264,81 @@ pub fn install(estate: &mut Estate, host: &str, a: &Args) -> CmdResult {
             format!("Cannot find path '{source}\\ccmsetup.exe' because it does not exist."),
         ));
     }
-    let out = do_install(estate, host, &text, "manual")?;
-    if out.exit_code != 0 {
+    // `Start-Process -ArgumentList` is `[ValidateNotNullOrEmpty]` in 5.1 (PowerShell/PowerShell
+    // @60b3b304 Process.cs:1783-1787; windows-runtime.md §8): an empty command line must not
+    // reach it, so the runner starts ccmsetup.exe without -ArgumentList then.
+    let guarded = super::runner_model::function_body("Install-CmdeployClient")
+        .is_some_and(|b| b.contains("[string]::IsNullOrEmpty($CommandLine)"));
+    if text.is_empty() && !guarded {
         return Err(CmdError::new(
-            "InvalidResult",
-            format!(
-                "CCMSetup failed with exit code {}: {}",
-                out.exit_code, out.log
-            ),
+            "InvalidData",
+            "Cannot validate argument on parameter 'ArgumentList'. The argument is null or empty. Provide an argument that is not null or empty, and then try the command again.",
         ));
     }
-    Ok(json!({"ExitCode": out.exit_code, "LogTail": out.log}))
+    let mut out = do_install(estate, host, &text, "manual")?;
+    if let Some(code) = host_of(estate, host)?
+        .ccmsetup_return_code
+        .filter(|c| *c != 0)
+    {
+        out = InstallOutcome::done(
+            code,
+            format!("CcmSetup failed (injected fault: return code {code})."),
+        );
+    }
+    // The bootstrap starts the ccmsetup service and exits: its exit code is 0 (8 when setup is
+    // already running) whatever the install will come to; the result is in ccmsetup.log later
+    // (windows-runtime.md §8, CIP /service).
+    let offset = ccmsetup_log_len(estate, host)?;
+    let run = super::ccmsetup_service::CcmsetupRun {
+        finishes_at_ms: 0,
+        return_code: out.exit_code,
+        outcome: out.log.clone(),
+        client: out.client.clone(),
+        uninstall: out.uninstall,
+    };
+    let exit_code = if super::ccmsetup_service::start(estate, host, run) {
+        0
+    } else {
+        8
+    };
+    let h = host_of(estate, host)?;
+    let last = h.ccmsetup_log.last().cloned().unwrap_or_default();
+    // `Get-Content -Tail 1` returns the line with the FileSystem provider's note properties.
+    let tail = super::ps_value::content_line(&last, CCMSETUP_LOG);
+    Ok(json!({"ExitCode": exit_code, "LogTail": tail, "LogOffset": offset}))
+}
+
+/// Bytes of ccmsetup.log on `host` (what `(Get-Item ccmsetup.log).Length` says).
+fn ccmsetup_log_len(estate: &mut Estate, host: &str) -> Result<usize, CmdError> {
+    Ok(super::ccmsetup_service::log_text(&host_of(estate, host)?.ccmsetup_log).len())
+}
+
+/// `Get-CmdeployInstallResult -LogOffset N`: whether the ccmsetup service still runs, and
+/// the return code and last lines that ccmsetup.log gained after byte `N`.
+pub fn install_result(estate: &mut Estate, host: &str, a: &Args) -> CmdResult {
+    let offset = a.opt_int("LogOffset")?.unwrap_or(0).max(0) as usize;
+    a.finish()?;
+    let h = host_of(estate, host)?;
+    let text = super::ccmsetup_service::log_text(&h.ccmsetup_log);
+    let new = text.get(offset..).unwrap_or("");
+    let lines: Vec<&str> = new.lines().filter(|l| !l.is_empty()).collect();
+    let code = lines.iter().rev().find_map(|l| {
+        l.split("CcmSetup is exiting with return code ")
+            .nth(1)
+            .and_then(|n| n.trim().parse::<i64>().ok())
+    });
+    let tail = lines[lines.len().saturating_sub(5)..].join("\n");
+    Ok(json!({"Running": h.ccmsetup.is_some(), "ReturnCode": code, "LogTail": tail}))
 }
 
 /// `Install-CMClient -DeviceName [-SiteCode] [-AlwaysInstallClient] [-ForceReinstall]
 /// [-IncludeDomainController]`: a client push from the site server, with push's prerequisites.
 pub fn push_install(estate: &mut Estate, a: &Args, session_site: &str) -> CmdResult {
-    let device = a.str("DeviceName")?;
+    // `-Name` is the name of a client too (PSRef Install-CMClient.md, SearchByNameMandatory).
+    let device = match a.opt_str("Name")? {
+        Some(name) => name,
+        None => a.str("DeviceName")?,
+    };
     let site_code = a
         .opt_str("SiteCode")?
         .unwrap_or_else(|| session_site.to_string())
@@ -320,18 +404,58 @@ pub fn push_install(estate: &mut Estate, a: &Args, session_site: &str) -> CmdRes
     if out.exit_code != 0 {
         return Err(CmdError::new(
             "InvalidResult",
-            format!("Client push to {device} failed: {}", out.log),
+            format!("Client push to {device} failed: {}", out.full_log()),
         ));
     }
-    Ok(json!({"DeviceName": device, "Result": out.log}))
+    // Client push copies ccmsetup.exe to the target and starts it there: the ccmsetup service
+    // installs as on a manual install, and the site learns of the client when it has finished
+    // (windows-runtime.md §8).
+    let run = super::ccmsetup_service::CcmsetupRun {
+        finishes_at_ms: 0,
+        return_code: out.exit_code,
+        outcome: out.log.clone(),
+        client: out.client.clone(),
+        uninstall: out.uninstall,
+    };
+    if !super::ccmsetup_service::start(estate, &device, run) {
+        return Err(CmdError::new(
+            "InvalidResult",
+            format!(
+                "Client push to {device} failed: {}",
+                super::ccmsetup_service::final_line(8)
+            ),
+        ));
+    }
+    Ok(json!({"DeviceName": device, "Result": "ccmsetup started on the target"}))
 }
 
 /// `Get-CMDevice [-Name] [-Fast]`: the site's device records (clients assigned to the site that
 /// registered, and discovered domain computers without a client).
+///
+/// Without `-Name` the real cmdlet returns every device of the site (PSRef Get-CMDevice.md;
+/// windows-runtime.md §9), which on a large site takes minutes and floods the runner's JSON. The
+/// lab is stricter than ConfigMgr here: an unfiltered read of a site with more records than the
+/// seed's `large_site_devices` (default 1000) is refused, so that code which reads every record
+/// fails in the lab as it would crawl on a real site.
 pub fn get_device(estate: &mut Estate, a: &Args, session_site: &str) -> CmdResult {
     let name = a.opt_str("Name")?;
     a.accept(&["Fast", "Resource"]);
     a.finish()?;
+    let records = device_records(estate, name.as_deref(), session_site);
+    let limit = estate
+        .site(session_site)
+        .map_or(usize::MAX, |s| s.large_site_devices);
+    if name.is_none() && records.len() > limit {
+        return Err(CmdError::new(
+            "LimitsExceeded",
+            format!("Get-CMDevice without -Name would return all {} device records of site {session_site}; filter by the names you need (the lab refuses unfiltered reads of sites with more than {limit} devices).", records.len()),
+        ));
+    }
+    Ok(Value::Array(records))
+}
+
+/// The device records of the site (all, or the one named `name`: short name or FQDN).
+pub fn device_records(estate: &Estate, name: Option<&str>, session_site: &str) -> Vec<Value> {
     let site_domain = estate.site(session_site).map(|s| {
         s.server
             .split_once('.')
@@ -352,6 +476,9 @@ pub fn get_device(estate: &mut Estate, a: &Args, session_site: &str) -> CmdResul
                 Some(json!({
                     "Name": short_name, "ResourceID": 16_777_000 + i, "IsClient": true, "SiteCode": c.site_code,
                     "ClientVersion": c.version, "IsBlocked": blocked, "DeviceOS": h.os, "Domain": h.domain,
+                    // SMS_CombinedDeviceResources.LastActiveTime is a DateTime
+                    // (sms_combineddeviceresources-server-wmi-class.md): `\/Date(ms)\/` in 5.1.
+                    "LastActiveTime": c.installed_at_ms.and_then(chrono::DateTime::from_timestamp_millis).map(super::ps_value::date),
                 }))
             }
             _ if h.domain.is_some() && h.domain == site_domain => Some(json!({
@@ -362,7 +489,7 @@ pub fn get_device(estate: &mut Estate, a: &Args, session_site: &str) -> CmdResul
         };
         out.extend(record);
     }
-    Ok(Value::Array(out))
+    out
 }
 
 fn client_of<'e>(estate: &'e mut Estate, host: &str) -> Result<&'e mut Client, CmdError> {
@@ -374,10 +501,20 @@ fn client_of<'e>(estate: &'e mut Estate, host: &str) -> Result<&'e mut Client, C
     })
 }
 
-/// `Stop-CmdeployClientService`: stops CcmExec (SMS Agent Host).
+/// `Stop-CmdeployClientService`: stops CcmExec (SMS Agent Host). A `Set-Service -StartupType`
+/// in the runner's function changes the start type as Windows would (the lab reads the
+/// function's body: it models the runner, it does not assume it).
 pub fn stop_service(estate: &mut Estate, host: &str, a: &Args) -> CmdResult {
     a.finish()?;
-    client_of(estate, host)?.ccmexec_running = false;
+    let start_type = super::runner_model::function_body("Stop-CmdeployClientService")
+        .and_then(|b| b.split("-StartupType ").nth(1))
+        .and_then(|rest| rest.split_whitespace().next())
+        .map(str::to_string);
+    let c = client_of(estate, host)?;
+    c.ccmexec_running = false;
+    if let Some(t) = start_type {
+        c.ccmexec_start_type = t;
+    }
     Ok(Value::Null)
 }
 

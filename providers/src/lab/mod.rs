@@ -7,6 +7,7 @@
 //! runs share one estate), and answers with the runner's JSON result document.
 
 pub mod args;
+pub mod ccmsetup_service;
 pub mod cm_boundary;
 pub mod cm_package;
 pub mod cm_settings;
@@ -14,6 +15,7 @@ pub mod cm_site;
 pub mod cm_sup;
 pub mod collection;
 pub mod console;
+pub mod double_hop;
 pub mod exec;
 pub mod generate;
 pub mod gp;
@@ -22,6 +24,8 @@ pub mod gp_report;
 pub mod host;
 pub mod model;
 pub mod prereq;
+pub mod ps_value;
+pub mod runner_model;
 pub mod seed;
 pub mod serve;
 pub mod settings_model;
@@ -408,7 +412,16 @@ impl Lab {
                 "the runner on stdin is not cmdeploy's reviewed runner; refusing to execute",
             ));
         }
-        let payload: exec::Payload = serde_json::from_str(payload)
+        let payload: serde_json::Value = serde_json::from_str(payload)
+            .map_err(|e| RemoteError::new(named, format!("malformed payload: {e}")))?;
+        // The runner reads the payload with Windows PowerShell 5.1's ConvertFrom-Json.
+        if let Some((a, b)) = runner_model::case_duplicate_keys(&payload) {
+            return Err(RemoteError::new(
+                named,
+                format!("ConvertFrom-Json : Cannot convert the JSON string because a dictionary that was converted from the string contains the duplicated keys '{a}' and '{b}'."),
+            ));
+        }
+        let payload: exec::Payload = serde_json::from_value(payload)
             .map_err(|e| RemoteError::new(named, format!("malformed payload: {e}")))?;
         let host = host.or(payload.host.as_deref()).unwrap_or(fallback);
         // Reads (every call a Get- cmdlet) leave the estate as it is: no rewrite of the file.

@@ -42,6 +42,12 @@ pub struct Estate {
     /// Scripts executed since the last reset (the figure the README reports).
     #[serde(default)]
     pub scripts_run: u64,
+    /// How long the `ccmsetup` service takes to install, in seconds, after the bootstrap
+    /// `ccmsetup.exe` exits (windows-runtime.md §8; durations are **unverified**, none is
+    /// documented). `lab serve --ccmsetup-seconds` overrides it. Default 0: the install completes
+    /// when the Script that started it ends.
+    #[serde(default)]
+    pub ccmsetup_seconds: f64,
     /// Host lookup by name (not persisted; rebuilt when stale).
     #[serde(skip)]
     pub host_index: HostIndex,
@@ -186,6 +192,20 @@ pub struct Site {
     /// Legacy packages.
     #[serde(default, rename = "package")]
     pub packages: Vec<Package>,
+    /// The account cmdeploy connects with has opened the ConfigMgr console on the site server,
+    /// so its CMSite drive exists in every session. Default `false`: for a WinRM user who never
+    /// opened the console the drive does not exist until `New-PSDrive -PSProvider CMSite`
+    /// creates it (windows-runtime.md §7, CMO:79-91).
+    #[serde(default)]
+    pub winrm_user_has_drive: bool,
+    /// Device records above which the lab refuses `Get-CMDevice` without `-Name` (the real
+    /// cmdlet returns them all, slowly; windows-runtime.md §9). Default 1000.
+    #[serde(default = "default_large_site_devices")]
+    pub large_site_devices: usize,
+}
+
+fn default_large_site_devices() -> usize {
+    1000
 }
 
 fn default_version() -> String {
@@ -429,6 +449,16 @@ pub struct Host {
     /// A restart is pending (an update or a servicing operation waits for it).
     #[serde(default)]
     pub pending_reboot: bool,
+    /// Fault injection: the `ccmsetup` service's installs on this host end with this return
+    /// code (e.g. 9, prerequisite evaluation failure) and install nothing.
+    #[serde(default)]
+    pub ccmsetup_return_code: Option<i64>,
+    /// The `ccmsetup` service's install in progress (not a seed field).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ccmsetup: Option<super::ccmsetup_service::CcmsetupRun>,
+    /// Lines of `%WinDir%\ccmsetup\Logs\ccmsetup.log` (not a seed field).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ccmsetup_log: Vec<String>,
 }
 
 fn workstation() -> String {
@@ -469,6 +499,17 @@ pub struct Client {
     /// Installed by `/logon`, push, manual...
     #[serde(default)]
     pub method: String,
+    /// CcmExec's start type as `Get-Service` names it (`Automatic`, `Manual`, `Disabled`); the
+    /// client installs the service as `Automatic` (configmgr.md §5).
+    #[serde(default = "automatic")]
+    pub ccmexec_start_type: String,
+    /// When the client was installed (ms since 1970, UTC): the device record's `LastActiveTime`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub installed_at_ms: Option<i64>,
+}
+
+fn automatic() -> String {
+    "Automatic".into()
 }
 
 fn one() -> u32 {

@@ -25,42 +25,45 @@ fn needs_sha2_update(os: &str) -> bool {
     os.contains("windows 7") || os.contains("windows vista") || os.contains("2008")
 }
 
-/// The `Win32_OperatingSystem.Version` of a lab caption.
-fn version(os: &str) -> &'static str {
-    let os = os.to_ascii_lowercase();
-    if os.contains("windows 7") || os.contains("2008 r2") {
-        "6.1.7601"
-    } else if os.contains("vista") || os.contains("2008") {
-        "6.0.6003"
-    } else {
-        "10.0.19045"
-    }
-}
-
-/// `Test-CmdeployPushPrerequisites -ComputerName a,b`: per computer, what the site server reaches
-/// (ping, ADMIN$, WMI), the OS, SHA-2 code signing support and the direct members of the local
-/// Administrators group. Unknown names are unreachable, as on a network.
+/// `Test-CmdeployPushPrerequisites -ComputerName a,b`, as the runner's function would answer from
+/// a WinRM session on the site server. The session has no network credentials
+/// (windows-runtime.md §6), so the lab reads which probes the runner's function uses:
+///
+/// * `Test-Path \\<name>\ADMIN$` returns `$false` for every computer (Test-Path reports the
+///   refused UNC path as false, **inferred** in §6): `AdminShare = false`;
+/// * `Get-CimInstance -ComputerName` fails with 0x8009030e (§6): `Wmi = false`, no OS, no
+///   Administrators;
+/// * a TCP connect (`Test-CmdeployTcpPort`) needs no credentials: `Smb` answers when File and
+///   Printer Sharing is open (`admin_share` in the seed), `Rpc` when the host is reachable.
+///
+/// Unknown names are unreachable, as on a network.
 pub fn push_prerequisites(estate: &Estate, a: &Args) -> CmdResult {
     let names = a.opt_strs("ComputerName")?.unwrap_or_default();
     a.finish()?;
+    let body = super::runner_model::function_body("Test-CmdeployPushPrerequisites").unwrap_or("");
+    let unc = body.contains("ADMIN$");
+    let remote_cim = body.contains("Get-CimInstance -ComputerName");
+    let tcp = body.contains("Test-CmdeployTcpPort");
     let out: Vec<Value> = names
         .iter()
-        .map(|name| match estate.host(name).filter(|h| h.reachable) {
-            Some(h) => json!({
-                "ComputerName": name,
-                "Reachable": true,
-                "AdminShare": h.admin_share,
-                "Wmi": true,
-                "OperatingSystem": h.os,
-                "Version": version(&h.os),
-                "Sha2CodeSigning": sha2_code_signing(h),
-                "Administrators": h.local_admins,
-            }),
-            None => json!({
-                "ComputerName": name, "Reachable": false, "AdminShare": false, "Wmi": false,
-                "OperatingSystem": null, "Version": null, "Sha2CodeSigning": null,
-                "Administrators": [],
-            }),
+        .map(|name| {
+            let h = estate.host(name).filter(|h| h.reachable);
+            let mut row = json!({"ComputerName": name, "Reachable": h.is_some()});
+            if tcp {
+                row["Smb"] = json!(h.is_some_and(|h| h.admin_share));
+                row["Rpc"] = json!(h.is_some());
+            }
+            if unc {
+                row["AdminShare"] = json!(false);
+            }
+            if remote_cim {
+                row["Wmi"] = json!(false);
+                row["OperatingSystem"] = Value::Null;
+                row["Version"] = Value::Null;
+                row["Sha2CodeSigning"] = Value::Null;
+                row["Administrators"] = json!([]);
+            }
+            row
         })
         .collect();
     Ok(Value::Array(out))

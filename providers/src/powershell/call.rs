@@ -42,8 +42,11 @@ impl Call {
         }
     }
 
-    /// Adds a named argument.
+    /// Adds a named argument, replacing one of the same name in any case: parameter names are
+    /// case-insensitive, and Windows PowerShell 5.1's `ConvertFrom-Json` refuses an object whose
+    /// keys differ only in case (windows-runtime.md §5).
     pub fn arg(mut self, name: &str, value: impl Into<Value>) -> Call {
+        self.args.retain(|k, _| !k.eq_ignore_ascii_case(name));
         self.args.insert(name.to_string(), value.into());
         self
     }
@@ -63,6 +66,7 @@ impl Call {
 
     /// Adds a secret argument (a SecureString parameter).
     pub fn secret(mut self, name: &str, value: &SecretValue) -> Call {
+        self.args.retain(|k, _| !k.eq_ignore_ascii_case(name));
         self.args
             .insert(name.to_string(), Value::String(value.expose().to_string()));
         self.secret.push(name.to_string());
@@ -183,5 +187,17 @@ impl ScriptOutput {
     /// The result of call `id`.
     pub fn get(&self, id: usize) -> Option<&CallResult> {
         self.results.iter().find(|r| r.id == id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_key_per_parameter_whatever_its_case() {
+        let c = Call::new("Get-CMDevice").arg("Name", "A").arg("name", "B");
+        assert_eq!(c.args.len(), 1);
+        assert_eq!(c.args.get("name"), Some(&Value::String("B".into())));
     }
 }

@@ -50,6 +50,7 @@ pub const ALLOWED: &[&str] = &[
     "Set-CMSoftwareUpdateBasedClientInstallation",
     "Get-CMDevice",
     "Install-CMClient",
+    "Get-CMDeviceCollection",
     "Get-CMHierarchySetting",
     "Set-CMHierarchySetting",
     "Get-CMDiscoveryMethod",
@@ -83,12 +84,14 @@ pub const ALLOWED: &[&str] = &[
     // The runner's own host functions
     "Get-CmdeployClientState",
     "Install-CmdeployClient",
+    "Get-CmdeployInstallResult",
     "Stop-CmdeployClientService",
     "Remove-CmdeploySmsCfg",
     "Remove-CmdeployCertificates",
     "Remove-CmdeployTrustedRootKey",
     "Set-CmdeployInternetManagementPoint",
     "Test-CmdeployPushPrerequisites",
+    "Get-CmdeploySiteControlProperty",
 ];
 
 /// The runner template source.

@@ -78,18 +78,36 @@ pub fn client_state(lab: &Lab, host: &str) -> Value {
     ok(lab, host, "Get-CmdeployClientState")
 }
 
+/// Installs as the runner does: `Install-CmdeployClient` starts the ccmsetup service and returns
+/// at once; `Get-CmdeployInstallResult` then reads the outcome from ccmsetup.log (the lab's
+/// service finishes when a statement ends, with `ccmsetup_seconds = 0`). Returns that result:
+/// `Running`, `ReturnCode`, `LogTail`.
 pub fn install(lab: &Lab, host: &str, command_line: &str) -> Value {
-    ok(
+    let started = ok(
         lab,
         host,
         &format!(
             "Install-CmdeployClient -SourcePath 'C:\\ClientSource' -CommandLine '{command_line}'"
         ),
+    );
+    let offset = started["LogOffset"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no LogOffset in {started}"));
+    ok(
+        lab,
+        host,
+        &format!("Get-CmdeployInstallResult -LogOffset {offset}"),
     )
 }
 
+/// The `LogTail` of `Install-CmdeployClient` as the console prints it: Windows PowerShell 5.1
+/// serialises a `Get-Content` line as `{"value": <line>, "PSPath": ...}`.
 pub fn log_tail(out: &Value) -> String {
-    out["LogTail"].as_str().unwrap_or_default().to_string()
+    let tail = &out["LogTail"];
+    tail.as_str()
+        .or_else(|| tail["value"].as_str())
+        .unwrap_or_default()
+        .to_string()
 }
 
 pub fn site_code_of(state: &Value) -> Option<&str> {

@@ -188,13 +188,13 @@ impl Kind for ClientGroupKind {
             ctx,
             &kit::meta_of(requests[0].desired.as_ref(), requests[0].prior.as_ref()),
         );
-        let mut script = Script::new(Target::SiteServer {
-            site_code: code.clone(),
-        });
-        script.push(Call::new("Get-CMDevice").switch("Fast"));
-        let devices = kit::run(ctx, &site_connection, &script)
-            .await
-            .and_then(|out| kit::value_of(&site_connection, &script, &out, 0).cloned());
+        let mut names: Vec<String> = requests
+            .iter()
+            .map(|r| short(&host_of(r)).to_uppercase())
+            .collect();
+        names.sort();
+        names.dedup();
+        let devices = device_records(ctx, &site_connection, &code, &names).await;
         let devices = match devices {
             Ok(d) => d,
             Err(e) => {
@@ -392,6 +392,42 @@ impl Kind for ClientGroupKind {
             _ => Vec::new(),
         }
     }
+}
+
+/// Names per Script when reading device records.
+const DEVICE_BATCH: usize = 250;
+
+/// The site's device records of `names` (short names): `Get-CMDevice -Name <name> -Fast`, one
+/// call per name, [`DEVICE_BATCH`] calls per Script. Never an unfiltered `Get-CMDevice`, which
+/// returns every device of the site (PSRef Get-CMDevice.md; windows-runtime.md §9).
+///
+/// # Errors
+/// The first failed Script or call, naming the site server and the cmdlet.
+async fn device_records(
+    ctx: &Context,
+    site_connection: &cmdeploy_engine::resource::Connection,
+    code: &str,
+    names: &[String],
+) -> Result<Value, RemoteError> {
+    let mut all = Vec::new();
+    for batch in names.chunks(DEVICE_BATCH) {
+        let mut script = Script::new(Target::SiteServer {
+            site_code: code.to_string(),
+        });
+        for name in batch {
+            script.push(
+                Call::new("Get-CMDevice")
+                    .arg("Name", name.as_str())
+                    .switch("Fast"),
+            );
+        }
+        let out = kit::run(ctx, site_connection, &script).await?;
+        for id in 0..script.calls.len() {
+            let v = kit::value_of(site_connection, &script, &out, id)?;
+            all.extend(kit::items(v).into_iter().cloned());
+        }
+    }
+    Ok(Value::Array(all))
 }
 
 /// The host of a client_group instance (its instance key).

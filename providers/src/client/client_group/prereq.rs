@@ -18,26 +18,41 @@ use cmdeploy_engine::resource::Connection;
 use crate::kit;
 use crate::powershell::{Call, Script, Target};
 
-/// What `Test-CmdeployPushPrerequisites` reports for one computer.
+/// What `Test-CmdeployPushPrerequisites` reports for one computer. It runs in a WinRM session on
+/// the site server, which has no network credentials (the double hop, windows-runtime.md §6): the
+/// runner checks only what needs none (ping, TCP 445 and 135). The other fields stay `None`
+/// ("not checked") unless a runner reports them.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-#[serde(rename_all = "PascalCase", default)]
+#[serde(rename_all = "PascalCase")]
 pub struct PushTarget {
     /// The name asked for.
     pub computer_name: String,
     /// Answers ping from the site server.
     pub reachable: bool,
+    /// SMB (TCP 445, File and Printer Sharing) answers the site server.
+    #[serde(default)]
+    pub smb: Option<bool>,
+    /// RPC (TCP 135) answers the site server.
+    #[serde(default)]
+    pub rpc: Option<bool>,
     /// `\\name\ADMIN$` is reachable from the site server.
-    pub admin_share: bool,
+    #[serde(default)]
+    pub admin_share: Option<bool>,
     /// WMI (`Win32_OperatingSystem`) answers from the site server.
-    pub wmi: bool,
+    #[serde(default)]
+    pub wmi: Option<bool>,
     /// `Win32_OperatingSystem.Caption`.
+    #[serde(default)]
     pub operating_system: Option<String>,
     /// `Win32_OperatingSystem.Version`.
+    #[serde(default)]
     pub version: Option<String>,
     /// The OS runs SHA-2-signed code (unknown when WMI did not answer).
+    #[serde(default)]
     pub sha2_code_signing: Option<bool>,
     /// Direct members of the local Administrators group (`DOMAIN\name`).
-    pub administrators: Vec<String>,
+    #[serde(default)]
+    pub administrators: Option<Vec<String>>,
 }
 
 /// Probes push targets from the site server, keyed by the lower-case name asked for.
@@ -56,11 +71,21 @@ pub async fn probe(
     script.push(Call::new("Test-CmdeployPushPrerequisites").arg("ComputerName", hosts.to_vec()));
     let out = kit::run(ctx, site_connection, &script).await?;
     let v = kit::value_of(site_connection, &script, &out, 0)?;
-    Ok(kit::items(v)
+    kit::items(v)
         .into_iter()
-        .filter_map(|t| serde_json::from_value::<PushTarget>(t.clone()).ok())
-        .map(|t| (t.computer_name.to_lowercase(), t))
-        .collect())
+        .map(|t| {
+            serde_json::from_value::<PushTarget>(t.clone())
+                .map(|t| (t.computer_name.to_lowercase(), t))
+                .map_err(|e| {
+                    RemoteError::new(
+                        site_connection.host(),
+                        format!(
+                            "Test-CmdeployPushPrerequisites returned an unexpected result: {e}"
+                        ),
+                    )
+                })
+        })
+        .collect()
 }
 
 /// The plan notes for one target: each unmet prerequisite, in the order push would hit it.
@@ -72,28 +97,51 @@ pub fn notes(host: &str, t: &PushTarget, push_accounts: &[String]) -> Vec<String
         out.push(format!("prerequisite: the site server cannot reach {host} (allow ping, SMB 445 and RPC 135 from the site server); {fails}"));
         return out;
     }
-    if !t.admin_share {
+    if t.smb == Some(false) {
+        out.push(format!("prerequisite: SMB (TCP 445) on {host} does not answer the site server, so push cannot use its ADMIN$ share (allow File and Printer Sharing); {fails}"));
+    }
+    if t.rpc == Some(false) {
+        out.push(format!("prerequisite: RPC (TCP 135) on {host} does not answer the site server (allow Windows Management Instrumentation (WMI-In)); {fails}"));
+    }
+    if t.admin_share == Some(false) {
         out.push(format!("prerequisite: the ADMIN$ share of {host} is not reachable from the site server (File and Printer Sharing in the firewall); {fails}"));
     }
-    if !t.wmi {
+    if t.wmi == Some(false) {
         out.push(format!("prerequisite: WMI on {host} does not answer the site server (allow Windows Management Instrumentation (WMI-In)); {fails}"));
         return out;
     }
-    let admin = push_accounts
-        .iter()
-        .any(|a| t.administrators.iter().any(|m| m.eq_ignore_ascii_case(a)));
-    if push_accounts.is_empty() {
-        out.push(format!("prerequisite: the site has no client push installation account, so the site server's computer account is used on {host}; it must be a local administrator there"));
-    } else if !admin {
-        out.push(format!(
-            "prerequisite: no client push installation account ({}) is a direct member of Administrators on {host} (members of nested groups are not checked); otherwise {fails}",
-            push_accounts.join(", ")
-        ));
+    let mut unchecked = Vec::new();
+    if t.admin_share.is_none() {
+        unchecked.push("the ADMIN$ share");
     }
-    if t.sha2_code_signing == Some(false) {
-        out.push(format!(
+    match &t.administrators {
+        None => unchecked.push("the push accounts' membership of Administrators"),
+        Some(members) => {
+            let admin = push_accounts
+                .iter()
+                .any(|a| members.iter().any(|m| m.eq_ignore_ascii_case(a)));
+            if push_accounts.is_empty() {
+                out.push(format!("prerequisite: the site has no client push installation account, so the site server's computer account is used on {host}; it must be a local administrator there"));
+            } else if !admin {
+                out.push(format!(
+                    "prerequisite: no client push installation account ({}) is a direct member of Administrators on {host} (members of nested groups are not checked); otherwise {fails}",
+                    push_accounts.join(", ")
+                ));
+            }
+        }
+    }
+    match t.sha2_code_signing {
+        Some(false) => out.push(format!(
             "prerequisite: {} on {host} lacks SHA-2 code signing support (KB4474419), which the client needs to install",
             t.operating_system.as_deref().unwrap_or("the OS")
+        )),
+        Some(true) => {}
+        None => unchecked.push("SHA-2 code signing support (KB4474419)"),
+    }
+    if !unchecked.is_empty() {
+        out.push(format!(
+            "not checked from the site server's WinRM session, which has no network credentials (the double hop): {} on {host}; the push checks them with its accounts and apply names what fails",
+            unchecked.join(", ")
         ));
     }
     out

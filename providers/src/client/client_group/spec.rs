@@ -142,6 +142,21 @@ pub fn method_rules(
         out.push(at(Diagnostic::error("cmdeploy::client::source", "`source` (a local copy of the client folder on each host) is required")
             .with_help("WinRM sessions have no network credentials for a UNC /source (double hop): copy the Client folder to the host first (configmgr.md §6 rule 19)")));
     }
+    if let Some(source) = spec.source.as_deref().filter(|s| is_unc(s)) {
+        out.push(at(unc_source(source)));
+    }
+    // With /noservice CCMSetup runs as the WinRM user, who has no network credentials for a share;
+    // as a service (the default) the computer account reads it (windows-runtime.md §8, CIP
+    // /noservice; configmgr.md §6 rule 19).
+    if spec.ccmsetup.no_service == Some(true) {
+        if let Some(share) = spec.ccmsetup.source.iter().flatten().find(|s| is_unc(s)) {
+            out.push(at(Diagnostic::error(
+                "cmdeploy::client::noservice_unc_source",
+                format!("/noservice with `/source:{share}`: CCMSetup would read the share as the WinRM user"),
+            )
+            .with_help("a WinRM session has no network credentials (the double hop): drop /noservice so the ccmsetup service reads the share as the computer account, or give a local /source")));
+        }
+    }
     if spec.method == Method::Push && spec.push.is_none() && spec.source.is_some() {
         out.push(at(Diagnostic::warning(
             "cmdeploy::client::push_source",
@@ -149,4 +164,19 @@ pub fn method_rules(
         )));
     }
     out
+}
+
+/// True for a UNC path (`\\server\share`).
+pub fn is_unc(path: &str) -> bool {
+    path.starts_with("\\\\") || path.starts_with("//")
+}
+
+/// The diagnostic for a client source on a share: the runner reads it from inside a WinRM
+/// session, which has no network credentials (windows-runtime.md §6, configmgr.md §6 rule 19).
+pub fn unc_source(source: &str) -> Diagnostic {
+    Diagnostic::error(
+        "cmdeploy::client::unc_source",
+        format!("`source = {source:?}` is a UNC path, which a WinRM session cannot read"),
+    )
+    .with_help("a WinRM session has no network credentials for a second computer (the double hop): copy the Client folder to a local folder on each host and give that path")
 }

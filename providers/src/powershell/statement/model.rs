@@ -13,8 +13,8 @@ pub struct Statement {
     /// parameters is case-insensitive and happens later. Values are JSON:
     /// `true` for a switch, booleans, strings, numbers, arrays, or `null`.
     pub args: Map<String, Value>,
-    /// `true` when the statement ends in `| ConvertTo-Json` (its `-Depth`,
-    /// `-Compress`, `-EnumsAsStrings` and `-AsArray` are accepted and ignored).
+    /// `true` when the statement ends in `| ConvertTo-Json` (its `-Depth` and
+    /// `-Compress` are accepted and ignored; 5.1 has no other parameter).
     pub to_json: bool,
 }
 

@@ -9,8 +9,10 @@ use super::chars::{
 };
 use super::{PositionalHints, Statement, StatementError};
 
-/// Allowed parameters of the trailing `ConvertTo-Json`.
-const CONVERT_TO_JSON_PARAMS: &[&str] = &["Depth", "Compress", "EnumsAsStrings", "AsArray"];
+/// Allowed parameters of the trailing `ConvertTo-Json`: Windows PowerShell 5.1's. `-EnumsAsStrings`
+/// came with PowerShell 6.0 and `-AsArray` later (windows-runtime.md §5: PowerShell commit
+/// 02c4d34380a7, PR #4318; PowerShell-Docs 5.1 `ConvertTo-Json.md` syntax).
+const CONVERT_TO_JSON_PARAMS: &[&str] = &["Depth", "Compress"];
 
 /// Parses one console line; see the module documentation for the grammar.
 pub(super) struct Parser<'a> {
@@ -351,17 +353,19 @@ impl<'a> Parser<'a> {
                         return Err(self.error_at(
                             param_at,
                             format!(
-                                "ConvertTo-Json -{key} is not supported here (allowed: -Depth, -Compress, -EnumsAsStrings, -AsArray)"
+                                "ConvertTo-Json: A parameter cannot be found that matches parameter name '{key}' (Windows PowerShell 5.1's ConvertTo-Json takes -Depth and -Compress)"
                             ),
                         ));
                     }
                     if let Some((_, depth)) =
                         params.iter().find(|(k, _)| k.eq_ignore_ascii_case("Depth"))
                     {
-                        if depth.as_u64().is_none_or(|d| d > 100) {
+                        // [ValidateRange(1, int.MaxValue)], and more than 100 is refused
+                        // (ConvertToJsonCommand.cs:44-79 at PowerShell@60b3b304).
+                        if depth.as_u64().is_none_or(|d| d == 0 || d > 100) {
                             return Err(self.error_at(
                                 param_at,
-                                "ConvertTo-Json -Depth takes a whole number from 0 to 100",
+                                "ConvertTo-Json -Depth takes a whole number from 1 to 100",
                             ));
                         }
                     }

@@ -86,6 +86,10 @@ fn convert_to_json() {
         .contains("ConvertTo-Json"));
     err("Get-CMBoundaryGroup | ConvertTo-Json | Out-File x");
     err("Get-CMBoundaryGroup | ConvertTo-Json -Depth x");
+    // Windows PowerShell 5.1's ConvertTo-Json: no -EnumsAsStrings, no -AsArray, -Depth 1 to 100.
+    err("Get-GPO -All | ConvertTo-Json -EnumsAsStrings");
+    err("Get-GPO -All | ConvertTo-Json -AsArray");
+    err("Get-GPO -All | ConvertTo-Json -Depth 0");
     err("Get-CMBoundaryGroup | ConvertTo-Json 5");
     err("Get-CMBoundaryGroup |");
     err("Get-CMBoundaryGroup || Get-CMSite");

@@ -1,0 +1,85 @@
+//! Reading a GPO back: a registry row that lacks a property the read needs (or carries an enum
+//! as Windows PowerShell 5.1's number) is an error naming it, not a silent "in sync".
+
+use serde_json::{json, Value};
+
+use cmdeploy_engine::provider::ReadOutcome;
+use cmdeploy_engine::resource::Connection;
+
+use super::observe;
+use crate::gpo::policy;
+use crate::powershell::{Call, CallResult, Script, ScriptOutput, Target};
+
+const GPO: &str = "ConfigMgr Client Deployment Settings";
+
+fn read_with(row: Value) -> ReadOutcome {
+    let connection = Connection {
+        key: "dc".into(),
+        spec: json!({"host": "dc01.contoso.com"}),
+    };
+    let mut script = Script::new(Target::DomainController {
+        domain: "contoso.com".into(),
+    });
+    script.push(Call::new("Get-GPO").switch("All"));
+    let keys: Vec<usize> = policy::KEYS
+        .iter()
+        .map(|k| script.push(Call::new("Get-GPRegistryValue").arg("Key", *k)))
+        .collect();
+    let mut results = vec![CallResult {
+        id: 0,
+        ok: true,
+        value: json!([{"DisplayName": GPO, "Id": "{1}"}]),
+        error: None,
+        category: None,
+    }];
+    results.push(CallResult {
+        id: keys[0],
+        ok: true,
+        value: json!([row]),
+        error: None,
+        category: None,
+    });
+    observe(
+        &connection,
+        &script,
+        &ScriptOutput { results },
+        GPO,
+        &keys,
+        &[],
+    )
+}
+
+#[test]
+fn a_registry_type_serialised_as_a_number_fails_naming_the_property() {
+    let outcome = read_with(
+        json!({"PolicyState": "Set", "ValueName": "SetupParameters", "Type": 1, "Value": "SMSSITECODE=ABC"}),
+    );
+    let ReadOutcome::Failed(e) = outcome else {
+        panic!("expected a failed read, got {outcome:?}");
+    };
+    assert!(e.message.contains("'Type'"), "{e:?}");
+    assert!(e.message.contains(GPO), "{e:?}");
+    assert_eq!(e.host, "dc01.contoso.com");
+}
+
+#[test]
+fn a_registry_row_without_a_policy_state_fails_naming_the_property() {
+    let outcome = read_with(
+        json!({"ValueName": "SetupParameters", "Type": "String", "Value": "SMSSITECODE=ABC"}),
+    );
+    let ReadOutcome::Failed(e) = outcome else {
+        panic!("expected a failed read, got {outcome:?}");
+    };
+    assert!(e.message.contains("'PolicyState'"), "{e:?}");
+}
+
+#[test]
+fn a_complete_row_reads_as_the_policy_value() {
+    let outcome = read_with(
+        json!({"PolicyState": "Set", "ValueName": "SetupParameters", "Type": "String", "Value": "SMSSITECODE=ABC"}),
+    );
+    let ReadOutcome::Present(o) = outcome else {
+        panic!("expected the GPO, got {outcome:?}");
+    };
+    assert!(o.attrs.contains_key("client_deployment"), "{o:?}");
+}
