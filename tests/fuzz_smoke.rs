@@ -35,9 +35,33 @@ impl Rng {
 
 /// Bytes that often matter to the parsers under test.
 const INTERESTING: &[&[u8]] = &[
-    b"\0", b"\"", b"'", b"\\", b"{{", b"}}", b"{%", b"[", b"]", b"=", b"\n", b"\r\n", b"<", b">",
-    b"/", b":", b"%", b"\xff\xfe", b"\xe2\x80\x99", b"\xf0\x9f\x98\x80", b"99999999999999999999",
-    b"-1", b"PReg", b"<s:Envelope>", b"]]>", b"&amp;", b"\x01\x00\x00\x00",
+    b"\0",
+    b"\"",
+    b"'",
+    b"\\",
+    b"{{",
+    b"}}",
+    b"{%",
+    b"[",
+    b"]",
+    b"=",
+    b"\n",
+    b"\r\n",
+    b"<",
+    b">",
+    b"/",
+    b":",
+    b"%",
+    b"\xff\xfe",
+    b"\xe2\x80\x99",
+    b"\xf0\x9f\x98\x80",
+    b"99999999999999999999",
+    b"-1",
+    b"PReg",
+    b"<s:Envelope>",
+    b"]]>",
+    b"&amp;",
+    b"\x01\x00\x00\x00",
 ];
 
 fn mutate(rng: &mut Rng, seed: &[u8], other: &[u8]) -> Vec<u8> {

@@ -20,8 +20,9 @@ fn split(data: &[u8]) -> (&[u8], &[u8]) {
 
 /// Renders diagnostics as the CLI does (miette, graphical), so the excerpt code runs too.
 fn render(diags: &cmdeploy_engine::diagnostics::Diagnostics) {
-    let handler = miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
-        .with_context_lines(1);
+    let handler =
+        miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+            .with_context_lines(1);
     for d in diags.iter() {
         let mut out = String::new();
         let _ = handler.render_report(&mut out, d);
@@ -122,7 +123,14 @@ pub fn seed_sources(target: &str) -> &'static [&'static str] {
 }
 
 /// Every target's name.
-pub const TARGETS: [&str; 6] = ["manifest", "ccmsetup", "registry_pol", "gpreport", "state", "wsman"];
+pub const TARGETS: [&str; 6] = [
+    "manifest",
+    "ccmsetup",
+    "registry_pol",
+    "gpreport",
+    "state",
+    "wsman",
+];
 
 /// The seed inputs of `target`, built from its sources under `root` (the repository).
 pub fn seeds(root: &Path, target: &str) -> Vec<Vec<u8>> {
@@ -132,7 +140,12 @@ pub fn seeds(root: &Path, target: &str) -> Vec<Vec<u8>> {
     }
     files.sort();
     let read = |p: &Path| std::fs::read(p).unwrap_or_default();
-    let name = |p: &Path| p.file_name().and_then(|n| n.to_str()).unwrap_or("").to_string();
+    let name = |p: &Path| {
+        p.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("")
+            .to_string()
+    };
     match target {
         "manifest" => {
             // Each example's cmdeploy.toml paired with each of its other manifests.
@@ -140,7 +153,9 @@ pub fn seeds(root: &Path, target: &str) -> Vec<Vec<u8>> {
             for config in files.iter().filter(|p| name(p) == "cmdeploy.toml") {
                 let dir = config.parent().unwrap_or(Path::new("."));
                 for other in files.iter().filter(|p| {
-                    p.parent() == Some(dir) && p.extension().is_some_and(|e| e == "toml") && name(p) != "cmdeploy.toml"
+                    p.parent() == Some(dir)
+                        && p.extension().is_some_and(|e| e == "toml")
+                        && name(p) != "cmdeploy.toml"
                 }) {
                     let mut input = read(config);
                     input.push(0);
@@ -160,15 +175,26 @@ pub fn seeds(root: &Path, target: &str) -> Vec<Vec<u8>> {
                     .collect::<Vec<_>>()
             })
             .collect(),
-        "registry_pol" => files.iter().filter(|p| name(p) == "registry.pol").map(|p| read(p)).collect(),
-        "gpreport" => files.iter().filter(|p| name(p) == "gpreport.xml").map(|p| read(p)).collect(),
+        "registry_pol" => files
+            .iter()
+            .filter(|p| name(p) == "registry.pol")
+            .map(|p| read(p))
+            .collect(),
+        "gpreport" => files
+            .iter()
+            .filter(|p| name(p) == "gpreport.xml")
+            .map(|p| read(p))
+            .collect(),
         _ => files.iter().map(|p| read(p)).collect(),
     }
 }
 
 fn walk(path: &Path, out: &mut Vec<std::path::PathBuf>) {
     if path.is_dir() {
-        if path.file_name().is_some_and(|n| n == ".cmdeploy" || n == "out") {
+        if path
+            .file_name()
+            .is_some_and(|n| n == ".cmdeploy" || n == "out")
+        {
             return;
         }
         if let Ok(entries) = std::fs::read_dir(path) {
