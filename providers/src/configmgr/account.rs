@@ -142,7 +142,7 @@ impl Kind for AccountKind {
                         .find(|a| kit::s(a, "UserName").eq_ignore_ascii_case(&key))
                     {
                         Some(a) => ReadOutcome::Present(Observed {
-                            id: kit::s(a, "UserName").to_string(),
+                            id: account_id(&code, kit::s(a, "UserName")),
                             attrs: [("user_name".to_string(), json!(kit::s(a, "UserName")))]
                                 .into_iter()
                                 .collect(),
@@ -210,7 +210,7 @@ impl Kind for AccountKind {
         };
         kit::run_writes(ctx, &op.connection, target, vec![call]).await?;
         Ok(Applied {
-            id: user.clone(),
+            id: account_id(&code, &user),
             attrs: if op.action == OpAction::Delete {
                 Default::default()
             } else {
@@ -220,4 +220,11 @@ impl Kind for AccountKind {
             },
         })
     }
+}
+
+/// An account's id: its site code and user name (`ABC:CONTOSO\svc-cmpush`). ConfigMgr keeps one
+/// account object per site (SMS_SCI_Reserved in each site's control file), so the same user at a
+/// primary and its secondary is two objects, and state binds each id to one address.
+pub(crate) fn account_id(site_code: &str, user: &str) -> String {
+    format!("{}:{user}", site_code.to_uppercase())
 }

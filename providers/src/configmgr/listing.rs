@@ -194,7 +194,7 @@ pub async fn accounts(
             listed.push(Imported {
                 kind: "account".into(),
                 key_hint: short.to_lowercase(),
-                id: user.to_string(),
+                id: super::account::account_id(&s.code, user),
                 natural_key: user.to_lowercase(),
                 origin: format!("SMS_SCI_Reserved {user}, site {}", s.code),
                 table,
