@@ -150,6 +150,29 @@ impl Kind for ClientGroupKind {
     }
 
     fn validate(&self, resources: &ResourceSet, out: &mut Diagnostics) {
+        // One host, one client target: two would install and watch the same client and bind one
+        // object to two addresses in state.
+        let mut hosts: std::collections::BTreeMap<String, String> = Default::default();
+        for g in resources.of_kind("client_group") {
+            let host = g.natural_key.to_lowercase();
+            if host.is_empty() {
+                continue;
+            }
+            if let Some(first) = hosts.insert(host.clone(), g.address.to_string()) {
+                out.push(
+                    Diagnostic::error(
+                        "cmdeploy::client_group::duplicate_host",
+                        format!(
+                            "{} targets host `{host}`, which {first} targets already",
+                            g.address
+                        ),
+                    )
+                    .with_help("a host belongs to one client group: remove it from one of them")
+                    .at(g.loc.clone()),
+                );
+                hosts.insert(host, first);
+            }
+        }
         // Rule 8: workgroup clients reach site-domain content only with a network access account.
         let mut reported = std::collections::BTreeSet::new();
         for g in resources.of_kind("client_group") {
