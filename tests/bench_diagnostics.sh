@@ -24,7 +24,7 @@ with open(path, "w") as f:
 PY
   for format in text json; do
     /usr/bin/time -o "$root/t" -f '%e %M' "$bin" -C "$dir" validate --format "$format" >"$root/out" 2>&1 || true
-    read -r wall rss <"$root/t"
+    read -r wall rss < <(tail -n 1 "$root/t")
     printf 'validate --format %-4s %6d diagnostics: %7.2f s wall %6d MB peak RSS %8d bytes of output\n' \
       "$format" "$n" "$wall" "$((rss / 1024))" "$(wc -c <"$root/out")"
   done
