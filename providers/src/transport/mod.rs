@@ -3,6 +3,7 @@
 //! exactly what a Windows host would receive.
 
 mod lab;
+pub mod ntlm;
 pub mod tls_relay;
 pub mod winrm;
 
