@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use cmdeploy_providers::lab::serve::faults::FaultInjection;
-use cmdeploy_providers::lab::serve::{serve, ServeOptions};
+use cmdeploy_providers::lab::serve::{serve, ServeOptions, ServiceConfig};
 use cmdeploy_providers::lab::Lab;
 
 use crate::cli::LabCommand;
@@ -93,8 +93,22 @@ pub async fn run(dir: &Path, cmd: LabCommand, out: Output) -> Result<i32, Failur
             fail_rate,
             drop_rate,
             default_host,
+            allow_basic,
+            allow_unencrypted,
+            max_shells_per_user,
+            idle_timeout_ms,
+            max_envelope_kb,
+            oem_codepage,
         } => {
             let opts = ServeOptions {
+                service: ServiceConfig {
+                    basic: allow_basic,
+                    allow_unencrypted,
+                    max_envelope_kb,
+                    max_shells_per_user,
+                    idle_timeout: Duration::from_millis(idle_timeout_ms),
+                    oem_codepage,
+                },
                 listen,
                 https,
                 faults: FaultInjection {
