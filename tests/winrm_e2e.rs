@@ -66,8 +66,8 @@ fn https_without_the_lab_ca_is_refused() {
     switch_to_winrm(&p, s.port, None, "lab-secrets/admin.txt");
     p.edit(
         "cmdeploy.toml",
-        "auth = \"basic\"",
-        "https = true\nauth = \"basic\"",
+        "auth = \"ntlm\"",
+        "https = true\nauth = \"ntlm\"",
     );
     let out = p.run(&["plan"]);
     assert!(

@@ -92,7 +92,7 @@ pub fn switch_site_connections_to_winrm(
         None => String::new(),
     };
     let common = format!(
-        "transport = \"winrm\"\naddress = \"127.0.0.1\"\nport = {port}\n{tls}auth = \"basic\"\nuser = 'CONTOSO\\cmadmin'\npassword = {{ file = \"{password_file}\" }}\nretries = 2\nconnect_timeout_seconds = 5\n"
+        "transport = \"winrm\"\naddress = \"127.0.0.1\"\nport = {port}\n{tls}auth = \"ntlm\"\nuser = 'CONTOSO\\cmadmin'\npassword = {{ file = \"{password_file}\" }}\nretries = 2\nconnect_timeout_seconds = 5\n"
     );
     p.edit(
         "cmdeploy.toml",

@@ -4,6 +4,7 @@
 
 mod lab;
 pub mod ntlm;
+pub mod ntlm_relay;
 pub mod tls_relay;
 pub mod winrm;
 
