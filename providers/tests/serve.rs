@@ -1,5 +1,7 @@
 //! `lab serve` end to end over real HTTP: each test starts the server in-process on
-//! 127.0.0.1:0 against a temporary copy of the Contoso example and speaks raw WS-Management.
+//! 127.0.0.1:0 against a temporary copy of the Contoso example and speaks raw WS-Management,
+//! over NTLM with message encryption (the product's [`NtlmConnection`]) as a Windows client
+//! does, or with Basic where a test switches Basic on.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -9,10 +11,13 @@ use tempfile::TempDir;
 use tokio::sync::oneshot;
 
 use cmdeploy_providers::lab::serve::program::encode_script;
-use cmdeploy_providers::lab::serve::{serve, Listening, ServeOptions};
+use cmdeploy_providers::lab::serve::{serve, Listening, ServeOptions, ServiceConfig};
 use cmdeploy_providers::lab::Lab;
 use cmdeploy_providers::powershell::runner::{stdin_document, BOOTSTRAP};
 use cmdeploy_providers::powershell::{Call, Script, ScriptOutput, Target};
+use cmdeploy_providers::transport::ntlm_relay::{
+    NtlmConnection, NtlmCredentials, Refusal, Upstream,
+};
 
 const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/contoso");
 const SHELL: &str = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell";
@@ -38,6 +43,7 @@ struct Served {
     listening: Listening,
     client: reqwest::Client,
     password: String,
+    ntlm: tokio::sync::Mutex<Option<NtlmConnection>>,
 }
 
 async fn start(opts: ServeOptions) -> Served {
@@ -78,6 +84,27 @@ async fn start(opts: ServeOptions) -> Served {
         listening,
         client: builder.build().unwrap(),
         password,
+        ntlm: tokio::sync::Mutex::default(),
+    }
+}
+
+/// Windows' defaults on a free loopback port.
+fn windows() -> ServeOptions {
+    ServeOptions {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        ..ServeOptions::default()
+    }
+}
+
+/// Basic switched on, over HTTP too (`--allow-basic --allow-unencrypted`).
+fn basic_on() -> ServeOptions {
+    ServeOptions {
+        service: ServiceConfig {
+            basic: true,
+            allow_unencrypted: true,
+            ..ServiceConfig::default()
+        },
+        ..windows()
     }
 }
 
@@ -125,6 +152,49 @@ fn element<'a>(xml: &'a str, tag: &str) -> Option<&'a str> {
 }
 
 impl Served {
+    fn upstream(&self) -> Upstream {
+        let tls = self
+            .listening
+            .ca_file
+            .as_ref()
+            .map(|ca| cmdeploy_providers::transport::tls_relay::roots(Some(ca)).unwrap());
+        Upstream {
+            address: "127.0.0.1".into(),
+            port: self.listening.addr.port(),
+            host: "cm01.contoso.com".into(),
+            tls,
+            connect_timeout: std::time::Duration::from_secs(5),
+        }
+    }
+
+    fn credentials(&self, user: &str, domain: &str, password: &str) -> NtlmCredentials {
+        NtlmCredentials {
+            user: user.into(),
+            domain: domain.into(),
+            password: zeroize::Zeroizing::new(password.into()),
+        }
+    }
+
+    /// A new NTLM connection as CONTOSO\cmadmin.
+    async fn logon(&self) -> NtlmConnection {
+        NtlmConnection::open(
+            &self.upstream(),
+            &self.credentials("cmadmin", "CONTOSO", &self.password),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("NTLM logon: {e:?}"))
+    }
+
+    /// One request on the test's NTLM connection (sealed over HTTP).
+    async fn sealed(&self, body: String) -> (u16, String) {
+        let mut guard = self.ntlm.lock().await;
+        if guard.is_none() {
+            *guard = Some(self.logon().await);
+        }
+        let (status, bytes) = guard.as_mut().unwrap().send(body.as_bytes()).await.unwrap();
+        (status.as_u16(), String::from_utf8(bytes.to_vec()).unwrap())
+    }
+
     async fn post(&self, url: &str, user: &str, password: &str, body: String) -> (u16, String) {
         let r = self
             .client
@@ -139,16 +209,7 @@ impl Served {
     }
 
     async fn call(&self, action: &str, id: &str, shell: Option<&str>, body: &str) -> (u16, String) {
-        let url = self.listening.url.clone();
-        let pw = self.password.clone();
-        let (status, text) = self
-            .post(
-                &url,
-                "CONTOSO\\cmadmin",
-                &pw,
-                request(action, id, shell, "PT5S", body),
-            )
-            .await;
+        let (status, text) = self.sealed(request(action, id, shell, "PT5S", body)).await;
         assert_eq!(
             element(&text, "a:RelatesTo"),
             Some(id),
@@ -234,11 +295,7 @@ impl Served {
 
 #[tokio::test]
 async fn create_command_receive_delete_lists_the_boundary_groups() {
-    let s = start(ServeOptions {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        ..ServeOptions::default()
-    })
-    .await;
+    let s = start(windows()).await;
     assert!(
         s.listening.url.starts_with("http://127.0.0.1:") && s.listening.url.ends_with("/wsman")
     );
@@ -286,11 +343,7 @@ async fn create_command_receive_delete_lists_the_boundary_groups() {
 
 #[tokio::test]
 async fn the_bootstrap_runs_the_stdin_document_and_cmdlet_errors_are_clixml() {
-    let s = start(ServeOptions {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        ..ServeOptions::default()
-    })
-    .await;
+    let s = start(windows()).await;
     let shell = s.create("cm01.contoso.com").await;
     let command = s.command(&shell, BOOTSTRAP, None).await;
     let mut script = Script::new(Target::Host);
@@ -326,12 +379,13 @@ async fn the_bootstrap_runs_the_stdin_document_and_cmdlet_errors_are_clixml() {
 
 #[tokio::test]
 async fn bad_credentials_get_401_and_unknown_shells_invalid_selectors() {
-    let s = start(ServeOptions {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        ..ServeOptions::default()
-    })
-    .await;
-    let url = s.listening.url.clone();
+    let s = start(windows()).await;
+    let wrong =
+        NtlmConnection::open(&s.upstream(), &s.credentials("cmadmin", "CONTOSO", "wrong")).await;
+    assert_eq!(wrong.err(), Some(Refusal::Credentials));
+    let stranger =
+        NtlmConnection::open(&s.upstream(), &s.credentials("nobody", "CONTOSO", "x")).await;
+    assert_eq!(stranger.err(), Some(Refusal::Credentials));
     let body = request(
         &format!("{TRANSFER}/Create"),
         "uuid:1",
@@ -341,16 +395,13 @@ async fn bad_credentials_get_401_and_unknown_shells_invalid_selectors() {
     );
     let r = s
         .client
-        .post(&url)
-        .basic_auth("CONTOSO\\cmadmin", Some("wrong"))
-        .body(body.clone())
+        .post(&s.listening.url)
+        .body(body)
         .send()
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 401);
-    assert_eq!(r.headers()["www-authenticate"], "Basic realm=\"WSMAN\"");
-    let r = s.client.post(&url).body(body).send().await.unwrap();
-    assert_eq!(r.status().as_u16(), 401);
+    assert_eq!(r.headers()["www-authenticate"], "Negotiate");
 
     let receive = r#"<rsp:Receive><rsp:DesiredStream CommandId="X">stdout stderr</rsp:DesiredStream></rsp:Receive>"#;
     let (status, text) = s
@@ -369,31 +420,192 @@ async fn bad_credentials_get_401_and_unknown_shells_invalid_selectors() {
 }
 
 #[tokio::test]
-async fn a_receive_that_waits_past_the_operation_timeout_times_out() {
+async fn basic_is_refused_with_an_empty_401_as_windows_ships_until_switched_on() {
+    let create = || {
+        request(
+            &format!("{TRANSFER}/Create"),
+            "uuid:basic",
+            None,
+            "PT5S",
+            "<rsp:Shell/>",
+        )
+    };
+    // Windows' defaults: Basic=false.
+    let s = start(windows()).await;
+    let r = s
+        .client
+        .post(&s.listening.url)
+        .basic_auth("CONTOSO\\cmadmin", Some(&s.password))
+        .body(create())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    assert_eq!(r.headers()["www-authenticate"], "Negotiate");
+    assert_eq!(
+        r.text().await.unwrap(),
+        "",
+        "an empty body, as masterzen/winrm#75 saw"
+    );
+    // Basic=true but AllowUnencrypted=false: still refused over HTTP.
     let s = start(ServeOptions {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        ..ServeOptions::default()
+        service: ServiceConfig {
+            basic: true,
+            ..ServiceConfig::default()
+        },
+        ..windows()
     })
     .await;
+    let pw = s.password.clone();
+    let (status, text) = s
+        .post(&s.listening.url, "CONTOSO\\cmadmin", &pw, create())
+        .await;
+    assert_eq!((status, text.as_str()), (401, ""));
+    // Both switched on: Basic works, and a wrong password is refused offering Basic.
+    let s = start(basic_on()).await;
+    let pw = s.password.clone();
+    let (status, text) = s
+        .post(&s.listening.url, "CONTOSO\\cmadmin", &pw, create())
+        .await;
+    assert_eq!(status, 200, "{text}");
+    let r = s
+        .client
+        .post(&s.listening.url)
+        .basic_auth("CONTOSO\\cmadmin", Some("wrong"))
+        .body(create())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    let offered: Vec<_> = r.headers().get_all("www-authenticate").iter().collect();
+    assert_eq!(offered, ["Negotiate", "Basic realm=\"WSMAN\""]);
+}
+
+#[tokio::test]
+async fn an_unencrypted_body_on_an_ntlm_connection_over_http_is_refused_with_500() {
+    let s = start(windows()).await;
+    let mut c = s.logon().await;
+    let create = request(
+        &format!("{TRANSFER}/Create"),
+        "uuid:plain",
+        None,
+        "PT5S",
+        "<rsp:Shell/>",
+    );
+    let (status, body) = c.send_unsealed(create.as_bytes()).await.unwrap();
+    assert_eq!((status.as_u16(), body.len()), (500, 0));
+    // AllowUnencrypted=true accepts it.
+    let s = start(ServeOptions {
+        service: ServiceConfig {
+            allow_unencrypted: true,
+            ..ServiceConfig::default()
+        },
+        ..windows()
+    })
+    .await;
+    let mut c = s.logon().await;
+    let (status, body) = c.send_unsealed(create.as_bytes()).await.unwrap();
+    assert_eq!(status.as_u16(), 200, "{body:?}");
+}
+
+#[tokio::test]
+async fn an_envelope_over_max_envelope_size_is_answered_413() {
+    let s = start(windows()).await;
+    let padding = "x".repeat(500 * 1024);
+    let big = request(
+        &format!("{TRANSFER}/Create"),
+        "uuid:big",
+        None,
+        "PT5S",
+        &format!("<rsp:Shell><rsp:WorkingDirectory>{padding}</rsp:WorkingDirectory></rsp:Shell>"),
+    );
+    let (status, text) = s.sealed(big).await;
+    assert_eq!((status, text.as_str()), (413, ""));
+    // Just under the limit is processed.
+    let fits = request(
+        &format!("{TRANSFER}/Create"),
+        "uuid:fits",
+        None,
+        "PT5S",
+        &format!(
+            "<rsp:Shell><rsp:WorkingDirectory>{}</rsp:WorkingDirectory></rsp:Shell>",
+            "x".repeat(400 * 1024)
+        ),
+    );
+    let mut c = s.logon().await;
+    let (status, _) = c.send(fits.as_bytes()).await.unwrap();
+    assert_eq!(status.as_u16(), 200);
+}
+
+#[tokio::test]
+async fn the_shell_over_max_shells_per_user_gets_the_quota_fault() {
+    let s = start(ServeOptions {
+        service: ServiceConfig {
+            max_shells_per_user: 30,
+            ..ServiceConfig::default()
+        },
+        ..windows()
+    })
+    .await;
+    let mut shells = Vec::new();
+    for _ in 0..30 {
+        shells.push(s.create("cm01.contoso.com").await);
+    }
+    let (status, text) = s
+        .call(
+            &format!("{TRANSFER}/Create"),
+            "uuid:31",
+            None,
+            "<rsp:Shell/>",
+        )
+        .await;
+    assert_eq!(status, 500);
+    assert!(
+        text.contains("<s:Value>w:QuotaLimit</s:Value>")
+            && text.contains(r#"Code="2150859173""#)
+            && text.contains("This user is allowed a maximum number of 30 concurrent shells, which has been exceeded."),
+        "{text}"
+    );
+    let (status, _) = s
+        .call(
+            &format!("{TRANSFER}/Delete"),
+            "uuid:del",
+            Some(&shells[0]),
+            "",
+        )
+        .await;
+    assert_eq!(status, 200);
+    s.create("cm01.contoso.com").await;
+}
+
+#[tokio::test]
+async fn a_receive_that_waits_past_the_operation_timeout_times_out() {
+    let s = start(windows()).await;
     let shell = s.create("cm01.contoso.com").await;
     let command = s.command(&shell, BOOTSTRAP, None).await; // waits for stdin forever
     let body = format!(
         r#"<rsp:Receive><rsp:DesiredStream CommandId="{command}">stdout stderr</rsp:DesiredStream></rsp:Receive>"#
     );
-    let (status, text) = s
-        .post(
-            &s.listening.url,
-            "cmadmin@contoso.com",
-            &s.password,
+    let mut upn = NtlmConnection::open(
+        &s.upstream(),
+        &s.credentials("cmadmin@contoso.com", "", &s.password),
+    )
+    .await
+    .unwrap();
+    let (status, text) = upn
+        .send(
             request(
                 &format!("{SHELL}/Receive"),
                 "uuid:t",
                 Some(&shell),
                 "PT0.3S",
                 &body,
-            ),
+            )
+            .as_bytes(),
         )
-        .await;
+        .await
+        .unwrap();
+    let (status, text) = (status.as_u16(), String::from_utf8(text.to_vec()).unwrap());
     assert_eq!(status, 500);
     assert!(
         text.contains("w:TimedOut") && text.contains(r#"Code="2150858793""#),
@@ -420,17 +632,17 @@ async fn https_verifies_the_site_server_name_against_the_ca() {
         "PT5S",
         "<rsp:Shell/>",
     );
-    let (status, text) = s.post(&url, "CONTOSO\\cmadmin", &s.password, body).await;
+    // Over HTTPS Negotiate needs no sealing: TLS encrypts, and the NTLM proof carries the
+    // channel binding of the lab's certificate.
+    let (status, text) = s.sealed(body.clone()).await;
     assert_eq!(status, 200, "{text}");
     assert!(text.contains("<rsp:ShellId>"));
+    let _ = url;
 }
 
 #[tokio::test]
 async fn injected_failures_and_drops() {
-    let mut opts = ServeOptions {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        ..ServeOptions::default()
-    };
+    let mut opts = basic_on();
     opts.faults.fail_rate = 1.0;
     let s = start(opts.clone()).await;
     let (status, text) = s

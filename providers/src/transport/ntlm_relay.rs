@@ -98,15 +98,18 @@ impl Drop for NtlmRelay {
 trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
-/// One authenticated connection to the service.
-struct Channel {
+/// One TCP (or TLS) connection to a WinRM service, authenticated with NTLM: what the relay keeps
+/// per client connection, and what tests use to speak to `lab serve` as Windows clients do.
+pub struct NtlmConnection {
     sender: SendRequest<Full<Bytes>>,
     /// The sealing context over HTTP; `None` inside TLS.
     session: Option<Session>,
+    upstream: Upstream,
 }
 
-/// Why a handshake did not give a channel.
-enum Refusal {
+/// Why a handshake did not give a connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
     /// The service refused the credentials (401 to the AUTHENTICATE).
     Credentials,
     /// Anything else (connect, TLS, protocol): worth one more try.
@@ -167,7 +170,7 @@ impl NtlmRelay {
                 let _ = inbound.set_nodelay(true);
                 let shared = shared.clone();
                 tokio::spawn(async move {
-                    let channel: Arc<tokio::sync::Mutex<Option<Channel>>> = Arc::default();
+                    let channel: Arc<tokio::sync::Mutex<Option<NtlmConnection>>> = Arc::default();
                     let service = hyper::service::service_fn(move |req| {
                         let shared = shared.clone();
                         let channel = channel.clone();
@@ -219,7 +222,7 @@ fn answer(status: StatusCode, body: Bytes) -> Response<Full<Bytes>> {
 /// Relays one request of winrm-rs.
 async fn relay(
     shared: &Shared,
-    channel: &tokio::sync::Mutex<Option<Channel>>,
+    channel: &tokio::sync::Mutex<Option<NtlmConnection>>,
     req: Request<Incoming>,
 ) -> Response<Full<Bytes>> {
     let authorized = req
@@ -240,7 +243,7 @@ async fn relay(
         }
     }
     if guard.is_none() {
-        match establish_with_retry(shared).await {
+        match establish_with_retry(&shared.upstream, &shared.credentials).await {
             Ok(c) => *guard = Some(c),
             Err(Refusal::Credentials) => return answer(StatusCode::UNAUTHORIZED, Bytes::new()),
             Err(Refusal::Other(message)) => {
@@ -252,7 +255,7 @@ async fn relay(
     let Some(c) = guard.as_mut() else {
         return answer(StatusCode::BAD_GATEWAY, Bytes::new());
     };
-    match exchange(shared, c, &body).await {
+    match c.send(&body).await {
         Ok((status, plain)) => answer(status, plain),
         Err(message) => {
             *guard = None;
@@ -262,43 +265,75 @@ async fn relay(
     }
 }
 
-/// Sends one SOAP body on an authenticated channel and returns the status and the plain answer.
-async fn exchange(
-    shared: &Shared,
-    c: &mut Channel,
-    body: &[u8],
-) -> Result<(StatusCode, Bytes), String> {
-    let (content_type, payload) = match c.session.as_mut() {
-        Some(session) => (wsmv::CONTENT_TYPE, wsmv::wrap(session, body)),
-        None => ("application/soap+xml;charset=UTF-8", body.to_vec()),
-    };
-    let req = post(&shared.upstream, content_type, None, payload)?;
-    let where_ = target(&shared.upstream);
-    let resp = c
-        .sender
-        .send_request(req)
-        .await
-        .map_err(|e| format!("{where_}: {e}"))?;
-    let status = resp.status();
-    let encrypted = resp
-        .headers()
-        .get(hyper::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(wsmv::is_encrypted);
-    let bytes = http_body_util::Limited::new(resp.into_body(), MAX_ANSWER)
-        .collect()
-        .await
-        .map_err(|e| format!("{where_}: reading the answer: {e}"))?
-        .to_bytes();
-    if !encrypted {
-        return Ok((status, bytes));
+impl NtlmConnection {
+    /// Connects and logs on, trying once more on a fresh connection when the handshake fails
+    /// for another reason than refused credentials (it carried no body: nothing ran).
+    ///
+    /// # Errors
+    /// [`Refusal`].
+    pub async fn open(
+        upstream: &Upstream,
+        credentials: &NtlmCredentials,
+    ) -> Result<NtlmConnection, Refusal> {
+        establish_with_retry(upstream, credentials).await
     }
-    let session = c
-        .session
-        .as_mut()
-        .ok_or_else(|| format!("{where_}: an encrypted answer inside TLS"))?;
-    let plain = wsmv::unwrap(session, &bytes).map_err(|e| format!("{where_}: {e}"))?;
-    Ok((status, Bytes::from(plain)))
+
+    /// Sends one SOAP body (sealed over HTTP, plain inside TLS) and returns the status and the
+    /// unsealed answer.
+    ///
+    /// # Errors
+    /// A message naming the service when the connection fails or the answer does not unseal.
+    pub async fn send(&mut self, body: &[u8]) -> Result<(StatusCode, Bytes), String> {
+        let (content_type, payload) = match self.session.as_mut() {
+            Some(session) => (wsmv::CONTENT_TYPE, wsmv::wrap(session, body)),
+            None => ("application/soap+xml;charset=UTF-8", body.to_vec()),
+        };
+        self.exchange(content_type, payload).await
+    }
+
+    /// Sends one SOAP body without sealing, as a client that ignores `AllowUnencrypted` does
+    /// (for tests of the service's refusal).
+    ///
+    /// # Errors
+    /// As [`NtlmConnection::send`].
+    pub async fn send_unsealed(&mut self, body: &[u8]) -> Result<(StatusCode, Bytes), String> {
+        self.exchange("application/soap+xml;charset=UTF-8", body.to_vec())
+            .await
+    }
+
+    async fn exchange(
+        &mut self,
+        content_type: &str,
+        payload: Vec<u8>,
+    ) -> Result<(StatusCode, Bytes), String> {
+        let req = post(&self.upstream, content_type, None, payload)?;
+        let where_ = target(&self.upstream);
+        let resp = self
+            .sender
+            .send_request(req)
+            .await
+            .map_err(|e| format!("{where_}: {e}"))?;
+        let status = resp.status();
+        let encrypted = resp
+            .headers()
+            .get(hyper::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(wsmv::is_encrypted);
+        let bytes = http_body_util::Limited::new(resp.into_body(), MAX_ANSWER)
+            .collect()
+            .await
+            .map_err(|e| format!("{where_}: reading the answer: {e}"))?
+            .to_bytes();
+        if !encrypted {
+            return Ok((status, bytes));
+        }
+        let session = self
+            .session
+            .as_mut()
+            .ok_or_else(|| format!("{where_}: an encrypted answer inside TLS"))?;
+        let plain = wsmv::unwrap(session, &bytes).map_err(|e| format!("{where_}: {e}"))?;
+        Ok((status, Bytes::from(plain)))
+    }
 }
 
 fn target(u: &Upstream) -> String {
@@ -329,17 +364,19 @@ fn post(
 
 /// Establishes a channel; a failure other than refused credentials is tried once more on a
 /// fresh connection (the handshake carries no body: nothing ran).
-async fn establish_with_retry(shared: &Shared) -> Result<Channel, Refusal> {
-    match establish(shared).await {
-        Err(Refusal::Other(_)) => establish(shared).await,
+async fn establish_with_retry(
+    u: &Upstream,
+    credentials: &NtlmCredentials,
+) -> Result<NtlmConnection, Refusal> {
+    match establish(u, credentials).await {
+        Err(Refusal::Other(_)) => establish(u, credentials).await,
         other => other,
     }
 }
 
 /// Connects (TLS when configured) and runs NEGOTIATE → CHALLENGE → AUTHENTICATE with empty
 /// bodies on that one connection.
-async fn establish(shared: &Shared) -> Result<Channel, Refusal> {
-    let u = &shared.upstream;
+async fn establish(u: &Upstream, creds: &NtlmCredentials) -> Result<NtlmConnection, Refusal> {
     let where_ = target(u);
     let other = |m: String| Refusal::Other(m);
     let tcp = tokio::time::timeout(
@@ -428,7 +465,6 @@ async fn establish(shared: &Shared) -> Result<Channel, Refusal> {
     };
     let challenge =
         message::parse_challenge(&challenge_raw).map_err(|e| other(format!("{where_}: {e}")))?;
-    let creds = &shared.credentials;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| u64::try_from(d.as_nanos() / 100).unwrap_or(0) + 116_444_736_000_000_000)
@@ -472,5 +508,9 @@ async fn establish(shared: &Shared) -> Result<Channel, Refusal> {
                 .map_err(|e| other(format!("{where_}: {e}")))?,
         ),
     };
-    Ok(Channel { sender, session })
+    Ok(NtlmConnection {
+        sender,
+        session,
+        upstream: u.clone(),
+    })
 }

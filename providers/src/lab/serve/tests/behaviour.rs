@@ -52,6 +52,9 @@ fn command_lines_of_the_three_clients() {
         ),
         Program::Bootstrap(ConsoleIo::of_bootstrap(BOOTSTRAP))
     );
+    // The product's bootstrap reads and writes UTF-8 whatever the shell's code page.
+    let io = ConsoleIo::of_bootstrap(BOOTSTRAP);
+    assert!(io.utf8_stdin && io.utf8_stdout, "{io:?}");
 }
 
 #[test]
@@ -277,4 +280,60 @@ fn shells_idle_longer_than_idle_timeout_are_deleted() {
         Err(Missing::Shell(_))
     ));
     assert!(shells.open_at(&opening("CONTOSO\\cmadmin"), later).is_ok());
+}
+
+#[test]
+fn an_authenticate_on_another_connection_than_its_challenge_is_refused() {
+    use super::super::negotiate::{ConnectionAuth, ServerNames, Step};
+    use crate::transport::ntlm::{flags, keys, message};
+    let names = ServerNames {
+        netbios_domain: "CONTOSO".into(),
+        dns_domain: "contoso.com".into(),
+        netbios_computer: "CM01".into(),
+        dns_computer: "cm01.contoso.com".into(),
+    };
+    let negotiate = message::negotiate(
+        flags::UNICODE
+            | flags::SEAL
+            | flags::SIGN
+            | flags::EXTENDED_SESSIONSECURITY
+            | flags::NEGOTIATE_128
+            | flags::KEY_EXCH,
+    );
+    let (first, second) = (ConnectionAuth::new(None), ConnectionAuth::new(None));
+    let Step::Challenge(token) = first.negotiate(&negotiate, &names) else {
+        panic!("no challenge")
+    };
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(token)
+        .unwrap();
+    let challenge = message::parse_challenge(&raw).unwrap();
+    let auth = keys::client_authenticate(
+        &negotiate,
+        &raw,
+        &challenge,
+        &keys::ClientInput {
+            user: "cmadmin",
+            domain: "CONTOSO",
+            password: "Pa55:word",
+            target_name: "HTTP/cm01.contoso.com",
+            channel_binding: None,
+            client_challenge: [1; 8],
+            random_session_key: [2; 16],
+            now_filetime: 0,
+        },
+    )
+    .unwrap();
+    let lookup =
+        |_: &str, _: &str| Some(("CONTOSO\\cmadmin".to_string(), *keys::nt_hash("Pa55:word")));
+    // NTLM is bound to the connection that was challenged (winrm.md §2.2).
+    assert_eq!(second.authenticate(&auth.message, lookup), Step::Refused);
+    assert_eq!(
+        first.authenticate(&auth.message, lookup),
+        Step::Authenticated("CONTOSO\\cmadmin".into())
+    );
+    assert_eq!(first.user().as_deref(), Some("CONTOSO\\cmadmin"));
+    // A replayed AUTHENTICATE does not log on again.
+    let third = ConnectionAuth::new(None);
+    assert_eq!(third.authenticate(&auth.message, lookup), Step::Refused);
 }
