@@ -34,7 +34,8 @@ pub async fn run(dir: &Path, cmd: LabCommand, out: Output) -> Result<i32, Failur
             );
         }
         LabCommand::Show { json } => {
-            let estate = lab.snapshot().map_err(msg)?;
+            let estate =
+                cmdeploy_providers::lab::show::without_credentials(lab.snapshot().map_err(msg)?);
             if json {
                 println!(
                     "{}",

@@ -5,7 +5,8 @@ use std::process::{Child, Command, Stdio};
 
 use super::Project;
 
-/// A running `cmdeploy lab serve`; killed on drop.
+/// A running `cmdeploy lab serve` (Windows' defaults: Negotiate with encryption, Basic off; the
+/// strict shell quota of 30 per user); killed on drop.
 pub struct Serve {
     child: Child,
     /// The port it listens on.
@@ -30,6 +31,9 @@ pub fn serve(p: &Project, extra: &[&str]) -> Serve {
             "serve",
             "--listen",
             "127.0.0.1:0",
+            // The strict quota profile (windows-runtime.md §1: 30 on some 2012 R2 hosts).
+            "--max-shells-per-user",
+            "30",
         ])
         .args(extra)
         .stdout(Stdio::piped())
