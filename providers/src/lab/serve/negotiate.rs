@@ -39,7 +39,7 @@ enum State {
     },
     Established {
         user: String,
-        session: Session,
+        session: Box<Session>,
     },
 }
 
@@ -165,7 +165,7 @@ impl ConnectionAuth {
             Ok((user, session)) => {
                 *state = State::Established {
                     user: user.clone(),
-                    session,
+                    session: Box::new(session),
                 };
                 Step::Authenticated(user)
             }

@@ -116,7 +116,7 @@ fn header(b: &[u8], kind: u32) -> Result<(), NtlmError> {
 /// UTF-16LE (with UNICODE) or 8-bit text.
 fn text(bytes: &[u8], unicode: bool) -> Result<String, NtlmError> {
     if unicode {
-        if bytes.len() % 2 != 0 {
+        if !bytes.len().is_multiple_of(2) {
             return Err(NtlmError::Malformed("odd UTF-16 length"));
         }
         let units: Vec<u16> = bytes
