@@ -689,3 +689,58 @@ async fn listening_beyond_loopback_is_refused() {
         .unwrap_err();
     assert!(err.to_string().contains("loopback"), "{err}");
 }
+
+/// A TCP forwarder to `to` that closes the first `drop_first` connections as soon as a request
+/// arrives on them, without answering (a handshake lost on its connection).
+async fn flaky_forwarder(to: std::net::SocketAddr, drop_first: usize) -> u16 {
+    use tokio::io::AsyncReadExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let mut seen = 0;
+        while let Ok((mut inbound, _)) = listener.accept().await {
+            seen += 1;
+            if seen <= drop_first {
+                let mut buf = [0u8; 64];
+                let _ = inbound.read(&mut buf).await;
+                drop(inbound);
+                continue;
+            }
+            tokio::spawn(async move {
+                if let Ok(mut outbound) = tokio::net::TcpStream::connect(to).await {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                }
+            });
+        }
+    });
+    port
+}
+
+#[tokio::test]
+async fn a_handshake_lost_on_its_connection_is_retried_once_on_a_fresh_one() {
+    let s = start(windows()).await;
+    let creds = s.credentials("cmadmin", "CONTOSO", &s.password);
+    let via = |port: u16| Upstream {
+        port,
+        ..s.upstream()
+    };
+    // The first connection dies during the NEGOTIATE: nothing ran, the second one logs on.
+    let once = flaky_forwarder(s.listening.addr, 1).await;
+    let mut c = NtlmConnection::open(&via(once), &creds).await.unwrap();
+    let create = request(
+        &format!("{TRANSFER}/Create"),
+        "uuid:retry",
+        None,
+        "PT5S",
+        "<rsp:Shell/>",
+    );
+    let (status, text) = c.send(create.as_bytes()).await.unwrap();
+    assert_eq!(status.as_u16(), 200, "{text:?}");
+    // Twice in a row: one retry only, and the failure says where.
+    let twice = flaky_forwarder(s.listening.addr, 2).await;
+    match NtlmConnection::open(&via(twice), &creds).await {
+        Err(Refusal::Other(m)) => assert!(m.contains(&format!("127.0.0.1:{twice}")), "{m}"),
+        Err(other) => panic!("{other:?}"),
+        Ok(_) => panic!("logged on through two lost handshakes"),
+    }
+}
