@@ -232,7 +232,12 @@ async fn relay(
     if !authorized {
         return answer(StatusCode::UNAUTHORIZED, Bytes::new());
     }
-    let Ok(body) = req.into_body().collect().await.map(|c| c.to_bytes()) else {
+    // winrm-rs sends envelopes of at most its MaxEnvelopeSize (150 KiB); bound what is read anyway.
+    let Ok(body) = http_body_util::Limited::new(req.into_body(), MAX_ANSWER)
+        .collect()
+        .await
+        .map(|c| c.to_bytes())
+    else {
         return answer(StatusCode::BAD_REQUEST, Bytes::new());
     };
     let mut guard = channel.lock().await;
