@@ -293,6 +293,10 @@ pub enum LabCommand {
         /// The OEM code page of a shell whose Create sets no WINRS_CODEPAGE (437 or 850).
         #[arg(long, default_value_t = 437)]
         oem_codepage: u16,
+        /// CbtHardeningLevel: `relaxed` (Windows' default: an NTLM channel binding is checked
+        /// if sent) or `strict` (required over HTTPS).
+        #[arg(long, default_value = "relaxed", value_parser = ["relaxed", "strict"])]
+        cbt_hardening: String,
     },
     /// Write a synthetic project (manifests and lab seed) for scale tests.
     Generate(GenerateArgs),

@@ -52,7 +52,9 @@ fn main_job_over_winrm_http_matches_the_lab() {
 fn main_job_over_winrm_https_with_the_lab_ca_matches_the_lab() {
     let p = Project::example("contoso");
     p.run(&["lab", "reset"]).code(0);
-    let s = serve(&p, &["--https"]);
+    // CbtHardeningLevel Strict: the NTLM proof must carry the channel binding of the TLS
+    // certificate.
+    let s = serve(&p, &["--https", "--cbt-hardening", "strict"]);
     let ca = s.ca_file.clone().expect("--https writes a CA file");
     switch_to_winrm(&p, s.port, Some(&ca), "lab-secrets/admin.txt");
     main_job(&p);

@@ -100,6 +100,7 @@ pub async fn run(dir: &Path, cmd: LabCommand, out: Output) -> Result<i32, Failur
             idle_timeout_ms,
             max_envelope_kb,
             oem_codepage,
+            cbt_hardening,
         } => {
             let opts = ServeOptions {
                 service: ServiceConfig {
@@ -109,6 +110,7 @@ pub async fn run(dir: &Path, cmd: LabCommand, out: Output) -> Result<i32, Failur
                     max_shells_per_user,
                     idle_timeout: Duration::from_millis(idle_timeout_ms),
                     oem_codepage,
+                    cbt_strict: cbt_hardening == "strict",
                 },
                 listen,
                 https,

@@ -30,6 +30,10 @@ pub struct ServiceConfig {
     /// The server's OEM code page, what a WinRS shell uses without `WINRS_CODEPAGE` (437 on
     /// en-US; WinRb/WinRM#125; winrm-rs `tests/integration_real.rs`).
     pub oem_codepage: u16,
+    /// `winrm/config/service/auth CbtHardeningLevel`: Relaxed by default (a channel binding is
+    /// checked if sent); Strict requires one over HTTPS (MicrosoftDocs win32 WinRM service
+    /// defaults; ansible `windows_winrm.rst`). `--cbt-hardening strict` sets it.
+    pub cbt_strict: bool,
 }
 
 impl Default for ServiceConfig {
@@ -41,6 +45,7 @@ impl Default for ServiceConfig {
             max_shells_per_user: 2_147_483_647,
             idle_timeout: Duration::from_millis(7_200_000),
             oem_codepage: 437,
+            cbt_strict: false,
         }
     }
 }

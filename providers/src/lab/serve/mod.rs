@@ -254,7 +254,7 @@ where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let conn = Arc::new(Conn {
-        auth: ConnectionAuth::new(binding),
+        auth: ConnectionAuth::new(binding, server.config.cbt_strict),
         tls: binding.is_some(),
     });
     let service = service_fn(move |req| handler::handle(server.clone(), conn.clone(), req));

@@ -48,6 +48,8 @@ pub struct ConnectionAuth {
     state: Mutex<State>,
     /// The channel-binding hash of the TLS channel (HTTPS), checked when a client sends one.
     binding: Option<[u8; 16]>,
+    /// `CbtHardeningLevel` Strict: over TLS a binding is required.
+    require_binding: bool,
 }
 
 /// What to answer an `Authorization: Negotiate` header with.
@@ -75,11 +77,13 @@ fn filetime_now() -> u64 {
 }
 
 impl ConnectionAuth {
-    /// A fresh connection; `binding` is the TLS channel-binding hash over HTTPS.
-    pub fn new(binding: Option<[u8; 16]>) -> ConnectionAuth {
+    /// A fresh connection; `binding` is the TLS channel-binding hash over HTTPS, required when
+    /// `require_binding` (`CbtHardeningLevel` Strict).
+    pub fn new(binding: Option<[u8; 16]>, require_binding: bool) -> ConnectionAuth {
         ConnectionAuth {
             state: Mutex::new(State::Fresh),
             binding,
+            require_binding: require_binding && binding.is_some(),
         }
     }
 
@@ -157,6 +161,7 @@ impl ConnectionAuth {
                 &auth,
                 &nt_hash,
                 self.binding,
+                self.require_binding,
             )?;
             let session = Session::new(&exported, auth.flags & challenge.flags, Role::Server)?;
             Ok((name, session))

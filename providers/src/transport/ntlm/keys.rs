@@ -180,8 +180,9 @@ pub fn client_authenticate(
 
 /// A server's check of an AUTHENTICATE message ([MS-NLMP] 3.2.5.1.2) against the user's NT
 /// hash: NTProofStr, then the MIC when the client says it sent one, then the channel binding
-/// when the client sent a non-zero one and `expected_binding` is given (TLS; `CbtHardeningLevel`
-/// Relaxed: checked if sent). Returns the exported session key.
+/// when `expected_binding` is given (TLS): with `require_binding` (`CbtHardeningLevel` Strict) it
+/// must be present and match, else (Relaxed) it is checked if sent. Returns the exported
+/// session key.
 ///
 /// # Errors
 /// [`NtlmError::BadProof`], [`NtlmError::BadMic`], [`NtlmError::BadChannelBinding`],
@@ -194,6 +195,7 @@ pub fn server_verify(
     auth: &Authenticate,
     nt_hash: &[u8; 16],
     expected_binding: Option<[u8; 16]>,
+    require_binding: bool,
 ) -> Result<Key, NtlmError> {
     if auth.nt_response.len() < 16 + 28 {
         return Err(NtlmError::Unsupported("an NTLMv2 response"));
@@ -238,10 +240,10 @@ pub fn server_verify(
             .iter()
             .find(|(id, _)| *id == av::CHANNEL_BINDINGS)
             .map(|(_, v)| v.as_slice());
-        if let Some(sent) = sent.filter(|v| v.iter().any(|&b| b != 0)) {
-            if !same(&want, sent) {
-                return Err(NtlmError::BadChannelBinding);
-            }
+        match sent.filter(|v| v.iter().any(|&b| b != 0)) {
+            Some(sent) if !same(&want, sent) => return Err(NtlmError::BadChannelBinding),
+            None if require_binding => return Err(NtlmError::BadChannelBinding),
+            _ => {}
         }
     }
     Ok(exported)

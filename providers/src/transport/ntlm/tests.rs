@@ -54,6 +54,15 @@ fn handshake(
     binding: Option<[u8; 16]>,
     expected: Option<[u8; 16]>,
 ) -> Result<Pair, NtlmError> {
+    handshake_with(password, binding, expected, false)
+}
+
+fn handshake_with(
+    password: &str,
+    binding: Option<[u8; 16]>,
+    expected: Option<[u8; 16]>,
+    strict: bool,
+) -> Result<Pair, NtlmError> {
     let want = flags::UNICODE
         | flags::REQUEST_TARGET
         | flags::SIGN
@@ -103,6 +112,7 @@ fn handshake(
         &parsed,
         &keys::nt_hash("Pa55w.rd€"),
         expected,
+        strict,
     )?;
     assert_eq!(&exported[..], &auth.exported[..]);
     Ok(Pair {
@@ -161,6 +171,12 @@ fn a_channel_binding_for_another_certificate_is_refused() {
         handshake("Pa55w.rd€", Some(other), Some(mine)).err(),
         Some(NtlmError::BadChannelBinding)
     );
+    assert_eq!(
+        handshake_with("Pa55w.rd€", None, Some(mine), true).err(),
+        Some(NtlmError::BadChannelBinding),
+        "Strict: required"
+    );
+    assert!(handshake_with("Pa55w.rd€", Some(mine), Some(mine), true).is_ok());
 }
 
 #[test]

@@ -300,7 +300,10 @@ fn an_authenticate_on_another_connection_than_its_challenge_is_refused() {
             | flags::NEGOTIATE_128
             | flags::KEY_EXCH,
     );
-    let (first, second) = (ConnectionAuth::new(None), ConnectionAuth::new(None));
+    let (first, second) = (
+        ConnectionAuth::new(None, false),
+        ConnectionAuth::new(None, false),
+    );
     let Step::Challenge(token) = first.negotiate(&negotiate, &names) else {
         panic!("no challenge")
     };
@@ -334,6 +337,6 @@ fn an_authenticate_on_another_connection_than_its_challenge_is_refused() {
     );
     assert_eq!(first.user().as_deref(), Some("CONTOSO\\cmadmin"));
     // A replayed AUTHENTICATE does not log on again.
-    let third = ConnectionAuth::new(None);
+    let third = ConnectionAuth::new(None, false);
     assert_eq!(third.authenticate(&auth.message, lookup), Step::Refused);
 }
