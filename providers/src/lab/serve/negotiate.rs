@@ -160,8 +160,11 @@ impl ConnectionAuth {
                 token,
                 &auth,
                 &nt_hash,
-                self.binding,
-                self.require_binding,
+                match (self.binding, self.require_binding) {
+                    (None, _) => keys::BindingCheck::Off,
+                    (Some(h), false) => keys::BindingCheck::Relaxed(h),
+                    (Some(h), true) => keys::BindingCheck::Strict(h),
+                },
             )?;
             let session = Session::new(&exported, auth.flags & challenge.flags, Role::Server)?;
             Ok((name, session))

@@ -178,11 +178,20 @@ pub fn client_authenticate(
     })
 }
 
+/// How a server checks the channel binding of an AUTHENTICATE message (`CbtHardeningLevel`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BindingCheck {
+    /// No TLS channel (HTTP), or None: not checked.
+    Off,
+    /// Relaxed (Windows' default): checked against this hash if the client sent one.
+    Relaxed([u8; 16]),
+    /// Strict: the client must send this hash.
+    Strict([u8; 16]),
+}
+
 /// A server's check of an AUTHENTICATE message ([MS-NLMP] 3.2.5.1.2) against the user's NT
 /// hash: NTProofStr, then the MIC when the client says it sent one, then the channel binding
-/// when `expected_binding` is given (TLS): with `require_binding` (`CbtHardeningLevel` Strict) it
-/// must be present and match, else (Relaxed) it is checked if sent. Returns the exported
-/// session key.
+/// as `binding` says. Returns the exported session key.
 ///
 /// # Errors
 /// [`NtlmError::BadProof`], [`NtlmError::BadMic`], [`NtlmError::BadChannelBinding`],
@@ -194,8 +203,7 @@ pub fn server_verify(
     auth_raw: &[u8],
     auth: &Authenticate,
     nt_hash: &[u8; 16],
-    expected_binding: Option<[u8; 16]>,
-    require_binding: bool,
+    binding: BindingCheck,
 ) -> Result<Key, NtlmError> {
     if auth.nt_response.len() < 16 + 28 {
         return Err(NtlmError::Unsupported("an NTLMv2 response"));
@@ -235,14 +243,19 @@ pub fn server_verify(
             return Err(NtlmError::BadMic);
         }
     }
-    if let Some(want) = expected_binding {
+    let (expected, required) = match binding {
+        BindingCheck::Off => (None, false),
+        BindingCheck::Relaxed(h) => (Some(h), false),
+        BindingCheck::Strict(h) => (Some(h), true),
+    };
+    if let Some(want) = expected {
         let sent = pairs
             .iter()
             .find(|(id, _)| *id == av::CHANNEL_BINDINGS)
             .map(|(_, v)| v.as_slice());
         match sent.filter(|v| v.iter().any(|&b| b != 0)) {
             Some(sent) if !same(&want, sent) => return Err(NtlmError::BadChannelBinding),
-            None if require_binding => return Err(NtlmError::BadChannelBinding),
+            None if required => return Err(NtlmError::BadChannelBinding),
             _ => {}
         }
     }

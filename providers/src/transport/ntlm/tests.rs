@@ -111,8 +111,11 @@ fn handshake_with(
         &auth.message,
         &parsed,
         &keys::nt_hash("Pa55w.rd€"),
-        expected,
-        strict,
+        match (expected, strict) {
+            (None, _) => keys::BindingCheck::Off,
+            (Some(h), false) => keys::BindingCheck::Relaxed(h),
+            (Some(h), true) => keys::BindingCheck::Strict(h),
+        },
     )?;
     assert_eq!(&exported[..], &auth.exported[..]);
     Ok(Pair {
