@@ -189,10 +189,9 @@ pub async fn handle(
                 match negotiate(&server, &conn, bytes).await {
                     Step::Challenge(t) => return Ok(unauthorized(&server, Some(&t))),
                     Step::Refused => return Ok(unauthorized(&server, None)),
-                    Step::Authenticated(user) if body.is_empty() => {
-                        let _ = user;
-                        return Ok(empty(StatusCode::OK));
-                    }
+                    // An AUTHENTICATE with an empty body only completes the context (pywinrm
+                    // and cmdeploy's relay log on so, then seal every request).
+                    Step::Authenticated(_) if body.is_empty() => return Ok(empty(StatusCode::OK)),
                     Step::Authenticated(user) => Login::Negotiate(user),
                 }
             } else if scheme.eq_ignore_ascii_case("basic") {
