@@ -5,6 +5,10 @@
 //! payload — secrets included — are sent on the command's stdin (WS-Man `Send`), so they appear
 //! in no process-creation log. One client per connection is shared by all tasks.
 //!
+//! NTLM goes through [`super::ntlm_relay`] (one authenticated connection per winrm-rs
+//! connection, every request sealed over HTTP or bound to TLS over HTTPS), Basic over HTTPS
+//! through [`super::tls_relay`]; both verify TLS against the connection's `ca_file`.
+//!
 //! Transient failures (refused or reset connections, HTTP 5xx, WS-Man timeouts) are retried with
 //! exponential backoff — but a Script that may already have run is retried only when it only
 //! reads. Authentication failures are never retried. Errors name the host, the stage (connect,
