@@ -248,8 +248,10 @@ pub enum LabCommand {
     },
     /// Serve the lab as a WinRM (WS-Management) endpoint on loopback, until Ctrl-C.
     ///
-    /// Prints `listening on http(s)://ADDR/wsman` (and `ca file: PATH` with --https). Clients
-    /// log in with Basic authentication as a lab domain user (e.g. CONTOSO\cmadmin).
+    /// Prints `listening on http(s)://ADDR/wsman` (and `ca file: PATH` with --https). It answers
+    /// as a WinRM service configured as Windows ships it: clients log in with Negotiate (NTLM)
+    /// as a lab domain user (e.g. CONTOSO\cmadmin), with message encryption over HTTP; Basic is
+    /// refused unless --allow-basic (and, over HTTP, --allow-unencrypted).
     Serve {
         /// Loopback address to listen on (port 0 picks a free port).
         #[arg(long, default_value = "127.0.0.1:5985")]
@@ -273,6 +275,32 @@ pub enum LabCommand {
         /// `ccmsetup_seconds` in lab.toml for the running lab).
         #[arg(long)]
         ccmsetup_seconds: Option<f64>,
+        /// Accept Basic authentication, as `winrm set winrm/config/service/auth
+        /// @{Basic="true"}` does (Windows ships with Basic off).
+        #[arg(long)]
+        allow_basic: bool,
+        /// Accept unencrypted requests over HTTP, as `winrm set winrm/config/service
+        /// @{AllowUnencrypted="true"}` does (Windows ships with it off; Basic over HTTP needs it).
+        #[arg(long)]
+        allow_unencrypted: bool,
+        /// MaxShellsPerUser: shells one user may have open (2012 R2+ dumps show 2147483647;
+        /// the schema and some hosts say 30).
+        #[arg(long, default_value_t = 2_147_483_647)]
+        max_shells_per_user: usize,
+        /// IdleTimeout in milliseconds: a shell without requests for this long is deleted
+        /// (Windows' minimum 60000; 2012+ default 7200000).
+        #[arg(long, default_value_t = 7_200_000)]
+        idle_timeout_ms: u64,
+        /// MaxEnvelopeSizekb: larger requests are answered HTTP 413 (Windows' default 500).
+        #[arg(long, default_value_t = 500)]
+        max_envelope_kb: usize,
+        /// The OEM code page of a shell whose Create sets no WINRS_CODEPAGE (437 or 850).
+        #[arg(long, default_value_t = 437)]
+        oem_codepage: u16,
+        /// CbtHardeningLevel: `relaxed` (Windows' default: an NTLM channel binding is checked
+        /// if sent) or `strict` (required over HTTPS).
+        #[arg(long, default_value = "relaxed", value_parser = ["relaxed", "strict"])]
+        cbt_hardening: String,
     },
     /// Write a synthetic project (manifests and lab seed) for scale tests.
     Generate(GenerateArgs),

@@ -49,7 +49,7 @@ run_one() {
 }
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); load average $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "apply over lab serve --latency-ms $latency (winrm, Basic over HTTP on loopback)"
+echo "apply over lab serve --latency-ms $latency (winrm, NTLM with message encryption over HTTP on loopback)"
 printf '%-12s %12s %10s %10s  %6s\n' parallelism estate wall ideal ratio
 run_one 1 "$p1_hosts"
 run_one 16 "$hosts"

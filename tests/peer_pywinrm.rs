@@ -1,6 +1,7 @@
 //! Peer check: pywinrm, a WinRM client written against real Windows, works against
-//! `cmdeploy lab serve` (Basic over HTTP): a statement's JSON output and exit code 0, and a bad
-//! parameter's CLIXML error decoded to text with a non-zero exit code.
+//! `cmdeploy lab serve` as Windows ships WinRM: NTLM with message encryption over HTTP gives a
+//! statement's JSON output and exit code 0, and a bad parameter's CLIXML error decoded to text
+//! with a non-zero exit code; Basic over HTTP is refused with 401.
 //!
 //! Needs a Python with pywinrm: `$CMDEPLOY_PEER_PYTHON`, else `target/peer-venv/bin/python`
 //! (`bash tests/run.sh` creates it). Without either the test fails; it never skips.

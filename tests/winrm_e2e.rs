@@ -1,6 +1,7 @@
 //! The real wire: examples/contoso with its connections switched to `winrm`, against
-//! `cmdeploy lab serve` on a random loopback port, over HTTP (Basic) and HTTPS (Basic, verified
-//! with the CA file lab serve writes). The results must be those of the in-process lab.
+//! `cmdeploy lab serve` on a random loopback port as Windows ships WinRM, with NTLM as a domain
+//! estate uses it: message encryption over HTTP, or HTTPS verified with the CA file lab serve
+//! writes. The results must be those of the in-process lab.
 
 mod common;
 
@@ -51,7 +52,9 @@ fn main_job_over_winrm_http_matches_the_lab() {
 fn main_job_over_winrm_https_with_the_lab_ca_matches_the_lab() {
     let p = Project::example("contoso");
     p.run(&["lab", "reset"]).code(0);
-    let s = serve(&p, &["--https"]);
+    // CbtHardeningLevel Strict: the NTLM proof must carry the channel binding of the TLS
+    // certificate.
+    let s = serve(&p, &["--https", "--cbt-hardening", "strict"]);
     let ca = s.ca_file.clone().expect("--https writes a CA file");
     switch_to_winrm(&p, s.port, Some(&ca), "lab-secrets/admin.txt");
     main_job(&p);
@@ -66,8 +69,8 @@ fn https_without_the_lab_ca_is_refused() {
     switch_to_winrm(&p, s.port, None, "lab-secrets/admin.txt");
     p.edit(
         "cmdeploy.toml",
-        "auth = \"basic\"",
-        "https = true\nauth = \"basic\"",
+        "auth = \"ntlm\"",
+        "https = true\nauth = \"ntlm\"",
     );
     let out = p.run(&["plan"]);
     assert!(
@@ -121,5 +124,61 @@ fn a_stopped_lab_serve_gives_a_connect_error_naming_host_and_port() {
             && all.contains("connect")
             && all.contains(&port.to_string()),
         "{all}"
+    );
+}
+
+#[test]
+fn non_ascii_names_descriptions_and_passwords_round_trip_exactly() {
+    let p = Project::example("contoso");
+    // AD holds the push account's password with a euro sign (the seed reads it before reset).
+    p.write(
+        "lab-secrets/push-account.txt",
+        "Pa55\u{2013}w\u{f6}rd\u{20ac}\n",
+    );
+    p.run(&["lab", "reset"]).code(0);
+    p.edit(
+        "boundaries.toml",
+        "name = \"Branch 1 Clients\"\ndescription = \"Branch office 1\"",
+        "name = \"Z\u{fc}rich Clients\"\ndescription = \"Z\u{fc}rich \u{2013} B\u{fc}ro\"",
+    );
+    let s = serve(&p, &[]);
+    switch_to_winrm(&p, s.port, None, "lab-secrets/admin.txt");
+    p.run(&["apply", "--auto-approve"]).code(0);
+    p.run(&["plan", "--detailed-exitcode"]).code(0);
+    let estate: Value =
+        serde_json::from_str(&p.run(&["lab", "show", "--json"]).code(0).stdout).unwrap();
+    let group = estate["boundary_group"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["name"] == "Z\u{fc}rich Clients")
+        .unwrap_or_else(|| {
+            panic!(
+                "no exact Z\u{fc}rich Clients in {:#}",
+                estate["boundary_group"]
+            )
+        });
+    assert_eq!(group["description"], "Z\u{fc}rich \u{2013} B\u{fc}ro");
+    let ad = estate["domain"][0]["user"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["name"] == "CONTOSO\\svc-cmpush")
+        .unwrap()["password_hash"]
+        .clone();
+    let account = estate["site"][0]["account"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["user_name"] == "CONTOSO\\svc-cmpush")
+        .unwrap()["password_hash"]
+        .clone();
+    assert!(
+        ad.is_string() && ad == account,
+        "the password ConfigMgr holds is the one AD holds"
+    );
+    assert!(
+        !p.run(&["lab", "show", "--json"]).stdout.contains("nt_hash"),
+        "lab show leaves out what logs on as a password"
     );
 }

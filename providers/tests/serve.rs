@@ -1,244 +1,25 @@
 //! `lab serve` end to end over real HTTP: each test starts the server in-process on
-//! 127.0.0.1:0 against a temporary copy of the Contoso example and speaks raw WS-Management.
+//! 127.0.0.1:0 against a temporary copy of the Contoso example and speaks raw WS-Management,
+//! over NTLM with message encryption (the product's [`NtlmConnection`]) as a Windows client
+//! does, or with Basic where a test switches Basic on.
+
+mod serve_support;
 
 use std::path::Path;
-use std::sync::Arc;
 
 use base64::Engine as _;
 use tempfile::TempDir;
-use tokio::sync::oneshot;
 
-use cmdeploy_providers::lab::serve::program::encode_script;
-use cmdeploy_providers::lab::serve::{serve, Listening, ServeOptions};
+use cmdeploy_providers::lab::serve::{serve, ServeOptions};
 use cmdeploy_providers::lab::Lab;
 use cmdeploy_providers::powershell::runner::{stdin_document, BOOTSTRAP};
 use cmdeploy_providers::powershell::{Call, Script, ScriptOutput, Target};
-
-const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/contoso");
-const SHELL: &str = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell";
-const TRANSFER: &str = "http://schemas.xmlsoap.org/ws/2004/09/transfer";
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
-/// A running server and a client logged in as CONTOSO\cmadmin.
-struct Served {
-    _tmp: TempDir,
-    _stop: oneshot::Sender<()>,
-    listening: Listening,
-    client: reqwest::Client,
-    password: String,
-}
-
-async fn start(opts: ServeOptions) -> Served {
-    let tmp = TempDir::new().unwrap();
-    copy_dir(Path::new(EXAMPLE), tmp.path());
-    let lab = Lab::open(tmp.path(), &tmp.path().join(".cmdeploy"));
-    lab.reset().unwrap();
-    let password = std::fs::read_to_string(tmp.path().join("lab-secrets/admin.txt"))
-        .unwrap()
-        .trim_end()
-        .to_string();
-    let https = opts.https;
-    let (stop, stopped) = oneshot::channel::<()>();
-    let (tx, rx) = oneshot::channel();
-    tokio::spawn(async move {
-        let shutdown = async {
-            let _ = stopped.await;
-        };
-        serve(lab, opts, shutdown, move |l| {
-            let _ = tx.send(l.clone());
-        })
-        .await
-        .unwrap();
-    });
-    let listening = rx.await.unwrap();
-    // reqwest is built without a default crypto provider; give it ring, as the server uses.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let mut builder = reqwest::Client::builder().no_proxy();
-    if https {
-        let pem = std::fs::read(listening.ca_file.as_ref().unwrap()).unwrap();
-        builder = builder
-            .use_preconfigured_tls(tls_trusting(&pem))
-            .resolve("cm01.contoso.com", listening.addr);
-    }
-    Served {
-        _tmp: tmp,
-        _stop: stop,
-        listening,
-        client: builder.build().unwrap(),
-        password,
-    }
-}
-
-fn tls_trusting(ca_pem: &[u8]) -> rustls::ClientConfig {
-    use rustls::pki_types::pem::PemObject;
-    let mut roots = rustls::RootCertStore::empty();
-    roots
-        .add(rustls::pki_types::CertificateDer::from_pem_slice(ca_pem).unwrap())
-        .unwrap();
-    rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth()
-}
-
-fn request(
-    action: &str,
-    message_id: &str,
-    shell: Option<&str>,
-    timeout: &str,
-    body: &str,
-) -> String {
-    let selector = shell
-        .map(|id| {
-            format!(
-                r#"<w:SelectorSet><w:Selector Name="ShellId">{id}</w:Selector></w:SelectorSet>"#
-            )
-        })
-        .unwrap_or_default();
-    format!(
-        r#"<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:a="http://schemas.xmlsoap.org/ws/2004/08/addressing" xmlns:w="http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd" xmlns:rsp="{SHELL}"><s:Header><a:To>http://127.0.0.1/wsman</a:To><w:ResourceURI>{SHELL}/cmd</w:ResourceURI><a:Action>{action}</a:Action><a:MessageID>{message_id}</a:MessageID><w:OperationTimeout>{timeout}</w:OperationTimeout>{selector}</s:Header><s:Body>{body}</s:Body></s:Envelope>"#
-    )
-}
-
-/// Text between `<{tag}...>` and `</{tag}>` (first occurrence).
-fn element<'a>(xml: &'a str, tag: &str) -> Option<&'a str> {
-    let start = [" ", ">"]
-        .iter()
-        .filter_map(|end| xml.find(&format!("<{tag}{end}")))
-        .min()?;
-    let open_end = start + xml[start..].find('>')? + 1;
-    let close = open_end + xml[open_end..].find(&format!("</{tag}>"))?;
-    Some(&xml[open_end..close])
-}
-
-impl Served {
-    async fn post(&self, url: &str, user: &str, password: &str, body: String) -> (u16, String) {
-        let r = self
-            .client
-            .post(url)
-            .basic_auth(user, Some(password))
-            .header("Content-Type", "application/soap+xml;charset=UTF-8")
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        (r.status().as_u16(), r.text().await.unwrap())
-    }
-
-    async fn call(&self, action: &str, id: &str, shell: Option<&str>, body: &str) -> (u16, String) {
-        let url = self.listening.url.clone();
-        let pw = self.password.clone();
-        let (status, text) = self
-            .post(
-                &url,
-                "CONTOSO\\cmadmin",
-                &pw,
-                request(action, id, shell, "PT5S", body),
-            )
-            .await;
-        assert_eq!(
-            element(&text, "a:RelatesTo"),
-            Some(id),
-            "RelatesTo echo in {text}"
-        );
-        (status, text)
-    }
-
-    async fn create(&self, host: &str) -> String {
-        let body = format!(
-            r#"<rsp:Shell><rsp:InputStreams>stdin</rsp:InputStreams><rsp:OutputStreams>stdout stderr</rsp:OutputStreams><rsp:Environment><rsp:Variable Name="CMDEPLOY_HOST">{host}</rsp:Variable></rsp:Environment></rsp:Shell>"#
-        );
-        let (status, text) = self
-            .call(
-                &format!("{TRANSFER}/Create"),
-                "uuid:0A0B0C0D-1111-4222-8333-444455556666",
-                None,
-                &body,
-            )
-            .await;
-        assert_eq!(status, 200, "{text}");
-        let created = element(&text, "x:ResourceCreated").expect("ResourceCreated");
-        let id = element(created, "w:Selector").unwrap().to_string();
-        assert_eq!(element(&text, "rsp:ShellId"), Some(id.as_str()));
-        id
-    }
-
-    /// Receive until Done; returns (stdout, stderr, exit code).
-    async fn receive(&self, shell: &str, command: &str) -> (String, String, i32) {
-        let body = format!(
-            r#"<rsp:Receive><rsp:DesiredStream CommandId="{command}">stdout stderr</rsp:DesiredStream></rsp:Receive>"#
-        );
-        let (status, text) = self
-            .call(
-                &format!("{SHELL}/Receive"),
-                "uuid:receive-1",
-                Some(shell),
-                &body,
-            )
-            .await;
-        assert_eq!(status, 200, "{text}");
-        assert!(text.contains("CommandState/Done"), "{text}");
-        let (mut out, mut err) = (Vec::new(), Vec::new());
-        for piece in text.split("<rsp:Stream ").skip(1) {
-            let (attrs, rest) = piece.split_once('>').unwrap();
-            let data = base64::engine::general_purpose::STANDARD
-                .decode(rest.split('<').next().unwrap())
-                .unwrap();
-            if attrs.contains(r#"Name="stdout""#) {
-                out.extend(data)
-            } else {
-                err.extend(data)
-            }
-        }
-        let code = element(&text, "rsp:ExitCode").unwrap().parse().unwrap();
-        (
-            String::from_utf8(out).unwrap(),
-            String::from_utf8(err).unwrap(),
-            code,
-        )
-    }
-
-    async fn command(&self, shell: &str, script: &str, id: Option<&str>) -> String {
-        let id_attr = id
-            .map(|i| format!(r#" CommandId="{i}""#))
-            .unwrap_or_default();
-        let body = format!(
-            r#"<rsp:CommandLine{id_attr}><rsp:Command>%SystemRoot%\System32\WindowsPowerShell\v1.0\powershell.exe</rsp:Command><rsp:Arguments>-NoProfile</rsp:Arguments><rsp:Arguments>-NonInteractive</rsp:Arguments><rsp:Arguments>-EncodedCommand</rsp:Arguments><rsp:Arguments>{}</rsp:Arguments></rsp:CommandLine>"#,
-            encode_script(script)
-        );
-        let (status, text) = self
-            .call(
-                &format!("{SHELL}/Command"),
-                "uuid:command-1",
-                Some(shell),
-                &body,
-            )
-            .await;
-        assert_eq!(status, 200, "{text}");
-        element(&text, "rsp:CommandId").unwrap().to_string()
-    }
-}
+use cmdeploy_providers::transport::ntlm_relay::{NtlmConnection, Refusal};
+use serve_support::*;
 
 #[tokio::test]
 async fn create_command_receive_delete_lists_the_boundary_groups() {
-    let s = start(ServeOptions {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        ..ServeOptions::default()
-    })
-    .await;
+    let s = start(windows()).await;
     assert!(
         s.listening.url.starts_with("http://127.0.0.1:") && s.listening.url.ends_with("/wsman")
     );
@@ -286,11 +67,7 @@ async fn create_command_receive_delete_lists_the_boundary_groups() {
 
 #[tokio::test]
 async fn the_bootstrap_runs_the_stdin_document_and_cmdlet_errors_are_clixml() {
-    let s = start(ServeOptions {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        ..ServeOptions::default()
-    })
-    .await;
+    let s = start(windows()).await;
     let shell = s.create("cm01.contoso.com").await;
     let command = s.command(&shell, BOOTSTRAP, None).await;
     let mut script = Script::new(Target::Host);
@@ -326,12 +103,13 @@ async fn the_bootstrap_runs_the_stdin_document_and_cmdlet_errors_are_clixml() {
 
 #[tokio::test]
 async fn bad_credentials_get_401_and_unknown_shells_invalid_selectors() {
-    let s = start(ServeOptions {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        ..ServeOptions::default()
-    })
-    .await;
-    let url = s.listening.url.clone();
+    let s = start(windows()).await;
+    let wrong =
+        NtlmConnection::open(&s.upstream(), &s.credentials("cmadmin", "CONTOSO", "wrong")).await;
+    assert_eq!(wrong.err(), Some(Refusal::Credentials));
+    let stranger =
+        NtlmConnection::open(&s.upstream(), &s.credentials("nobody", "CONTOSO", "x")).await;
+    assert_eq!(stranger.err(), Some(Refusal::Credentials));
     let body = request(
         &format!("{TRANSFER}/Create"),
         "uuid:1",
@@ -341,16 +119,13 @@ async fn bad_credentials_get_401_and_unknown_shells_invalid_selectors() {
     );
     let r = s
         .client
-        .post(&url)
-        .basic_auth("CONTOSO\\cmadmin", Some("wrong"))
-        .body(body.clone())
+        .post(&s.listening.url)
+        .body(body)
         .send()
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 401);
-    assert_eq!(r.headers()["www-authenticate"], "Basic realm=\"WSMAN\"");
-    let r = s.client.post(&url).body(body).send().await.unwrap();
-    assert_eq!(r.status().as_u16(), 401);
+    assert_eq!(r.headers()["www-authenticate"], "Negotiate");
 
     let receive = r#"<rsp:Receive><rsp:DesiredStream CommandId="X">stdout stderr</rsp:DesiredStream></rsp:Receive>"#;
     let (status, text) = s
@@ -370,30 +145,32 @@ async fn bad_credentials_get_401_and_unknown_shells_invalid_selectors() {
 
 #[tokio::test]
 async fn a_receive_that_waits_past_the_operation_timeout_times_out() {
-    let s = start(ServeOptions {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        ..ServeOptions::default()
-    })
-    .await;
+    let s = start(windows()).await;
     let shell = s.create("cm01.contoso.com").await;
     let command = s.command(&shell, BOOTSTRAP, None).await; // waits for stdin forever
     let body = format!(
         r#"<rsp:Receive><rsp:DesiredStream CommandId="{command}">stdout stderr</rsp:DesiredStream></rsp:Receive>"#
     );
-    let (status, text) = s
-        .post(
-            &s.listening.url,
-            "cmadmin@contoso.com",
-            &s.password,
+    let mut upn = NtlmConnection::open(
+        &s.upstream(),
+        &s.credentials("cmadmin@contoso.com", "", &s.password),
+    )
+    .await
+    .unwrap();
+    let (status, text) = upn
+        .send(
             request(
                 &format!("{SHELL}/Receive"),
                 "uuid:t",
                 Some(&shell),
                 "PT0.3S",
                 &body,
-            ),
+            )
+            .as_bytes(),
         )
-        .await;
+        .await
+        .unwrap();
+    let (status, text) = (status.as_u16(), String::from_utf8(text.to_vec()).unwrap());
     assert_eq!(status, 500);
     assert!(
         text.contains("w:TimedOut") && text.contains(r#"Code="2150858793""#),
@@ -420,17 +197,17 @@ async fn https_verifies_the_site_server_name_against_the_ca() {
         "PT5S",
         "<rsp:Shell/>",
     );
-    let (status, text) = s.post(&url, "CONTOSO\\cmadmin", &s.password, body).await;
+    // Over HTTPS Negotiate needs no sealing: TLS encrypts, and the NTLM proof carries the
+    // channel binding of the lab's certificate.
+    let (status, text) = s.sealed(body.clone()).await;
     assert_eq!(status, 200, "{text}");
     assert!(text.contains("<rsp:ShellId>"));
+    let _ = url;
 }
 
 #[tokio::test]
 async fn injected_failures_and_drops() {
-    let mut opts = ServeOptions {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        ..ServeOptions::default()
-    };
+    let mut opts = basic_on();
     opts.faults.fail_rate = 1.0;
     let s = start(opts.clone()).await;
     let (status, text) = s

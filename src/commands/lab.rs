@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use cmdeploy_providers::lab::serve::faults::FaultInjection;
-use cmdeploy_providers::lab::serve::{serve, ServeOptions};
+use cmdeploy_providers::lab::serve::{serve, ServeOptions, ServiceConfig};
 use cmdeploy_providers::lab::Lab;
 
 use crate::cli::LabCommand;
@@ -34,7 +34,8 @@ pub async fn run(dir: &Path, cmd: LabCommand, out: Output) -> Result<i32, Failur
             );
         }
         LabCommand::Show { json } => {
-            let estate = lab.snapshot().map_err(msg)?;
+            let estate =
+                cmdeploy_providers::lab::show::without_credentials(lab.snapshot().map_err(msg)?);
             if json {
                 println!(
                     "{}",
@@ -94,6 +95,13 @@ pub async fn run(dir: &Path, cmd: LabCommand, out: Output) -> Result<i32, Failur
             drop_rate,
             default_host,
             ccmsetup_seconds,
+            allow_basic,
+            allow_unencrypted,
+            max_shells_per_user,
+            idle_timeout_ms,
+            max_envelope_kb,
+            oem_codepage,
+            cbt_hardening,
         } => {
             if let Some(seconds) = ccmsetup_seconds {
                 if !(seconds.is_finite() && seconds >= 0.0) {
@@ -105,6 +113,15 @@ pub async fn run(dir: &Path, cmd: LabCommand, out: Output) -> Result<i32, Failur
                     .map_err(|e| Failure::Message(e.to_string()))?;
             }
             let opts = ServeOptions {
+                service: ServiceConfig {
+                    basic: allow_basic,
+                    allow_unencrypted,
+                    max_envelope_kb,
+                    max_shells_per_user,
+                    idle_timeout: Duration::from_millis(idle_timeout_ms),
+                    oem_codepage,
+                    cbt_strict: cbt_hardening == "strict",
+                },
                 listen,
                 https,
                 faults: FaultInjection {

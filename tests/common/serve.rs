@@ -5,7 +5,8 @@ use std::process::{Child, Command, Stdio};
 
 use super::Project;
 
-/// A running `cmdeploy lab serve`; killed on drop.
+/// A running `cmdeploy lab serve` (Windows' defaults: Negotiate with encryption, Basic off; the
+/// strict shell quota of 30 per user); killed on drop.
 pub struct Serve {
     child: Child,
     /// The port it listens on.
@@ -30,6 +31,9 @@ pub fn serve(p: &Project, extra: &[&str]) -> Serve {
             "serve",
             "--listen",
             "127.0.0.1:0",
+            // The strict quota profile (windows-runtime.md §1: 30 on some 2012 R2 hosts).
+            "--max-shells-per-user",
+            "30",
         ])
         .args(extra)
         .stdout(Stdio::piped())
@@ -92,7 +96,7 @@ pub fn switch_site_connections_to_winrm(
         None => String::new(),
     };
     let common = format!(
-        "transport = \"winrm\"\naddress = \"127.0.0.1\"\nport = {port}\n{tls}auth = \"basic\"\nuser = 'CONTOSO\\cmadmin'\npassword = {{ file = \"{password_file}\" }}\nretries = 2\nconnect_timeout_seconds = 5\n"
+        "transport = \"winrm\"\naddress = \"127.0.0.1\"\nport = {port}\n{tls}auth = \"ntlm\"\nuser = 'CONTOSO\\cmadmin'\npassword = {{ file = \"{password_file}\" }}\nretries = 2\nconnect_timeout_seconds = 5\n"
     );
     p.edit(
         "cmdeploy.toml",

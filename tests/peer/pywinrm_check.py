@@ -1,8 +1,10 @@
-"""Peer check: pywinrm (Basic over HTTP) against `cmdeploy lab serve`.
+"""Peer check: pywinrm against `cmdeploy lab serve` configured as Windows ships WinRM.
 
 Usage: pywinrm_check.py PORT PASSWORD_FILE
-Logs in as CONTOSO\\cmadmin with the password read from PASSWORD_FILE (never printed), runs
-two statements with Session.run_ps and prints OK when both behave as on a site server.
+Logs in as CONTOSO\\cmadmin with the password read from PASSWORD_FILE (never printed) over NTLM
+with message encryption (pywinrm's default over HTTP: the body is sealed as
+multipart/encrypted), runs two statements with Session.run_ps, checks that Basic over HTTP is
+refused with 401, and prints OK when all behave as on a site server.
 """
 
 import json
@@ -22,10 +24,12 @@ def main():
     port = int(sys.argv[1])
     with open(sys.argv[2], encoding="utf-8") as f:
         pw = f.read().rstrip("\r\n")
+    endpoint = f"http://127.0.0.1:{port}/wsman"
     session = winrm.Session(
-        f"http://127.0.0.1:{port}/wsman",
+        endpoint,
         auth=("CONTOSO\\cmadmin", pw),
-        transport="basic",
+        transport="ntlm",
+        message_encryption="always",
     )
 
     r = session.run_ps("Get-CMBoundaryGroup | ConvertTo-Json")
@@ -43,6 +47,13 @@ def main():
         fail("Get-CMBoundaryGroup -Bogus 1 succeeded")
     if b"Bogus" not in r.std_err:
         fail(f"stderr does not name the bad parameter: {r.std_err!r}")
+
+    basic = winrm.Session(endpoint, auth=("CONTOSO\\cmadmin", pw), transport="basic")
+    try:
+        basic.run_ps("Get-CMSite")
+        fail("Basic over HTTP was accepted")
+    except winrm.exceptions.InvalidCredentialsError:
+        pass
 
     print("OK")
 

@@ -20,7 +20,7 @@ serve_stop() {
 }
 
 # estate_to_winrm DIR PORT: the site server's and the hosts' connections of a generated estate go
-# through `lab serve` on PORT (Basic over HTTP on loopback).
+# through `lab serve` on PORT (NTLM with message encryption over HTTP on loopback).
 estate_to_winrm() {
   python3 - "$1" "$2" <<'PY'
 import pathlib, sys
@@ -28,7 +28,7 @@ d, port = pathlib.Path(sys.argv[1]), sys.argv[2]
 common = f'''transport = "winrm"
 address = "127.0.0.1"
 port = {port}
-auth = "basic"
+auth = "ntlm"
 user = 'FABRIKAM\\cmadmin'
 password = {{ file = "lab-secrets/admin.txt" }}
 '''

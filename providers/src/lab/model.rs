@@ -122,6 +122,12 @@ pub struct User {
     /// Salted SHA-256 of the password (persisted instead of the password).
     #[serde(default)]
     pub password_hash: String,
+    /// The NT hash (MD4 of the UTF-16LE password, hex), what a domain controller keeps to check
+    /// NTLM logons ([MS-NLMP] 3.3.1 NTOWFv1); `lab serve` verifies NTLMv2 proofs with it, so no
+    /// password crosses the wire. Empty: the user cannot log on with NTLM. It logs on as the
+    /// password does, so `lab show` leaves it out ([`crate::lab::show::without_credentials`]).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub nt_hash: String,
 }
 
 /// A ConfigMgr site.

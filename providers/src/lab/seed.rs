@@ -21,6 +21,7 @@ pub fn prepare_seed(mut estate: Estate, project_dir: &std::path::Path) -> Result
                     .resolve(project_dir)
                     .map_err(|e| format!("lab seed user {}: {e}", u.name))?;
                 u.password_hash = salt_holder.hash_password(pw.expose());
+                u.nt_hash = hex::encode(&crate::transport::ntlm::keys::nt_hash(pw.expose())[..]);
             }
         }
     }

@@ -151,3 +151,13 @@ fn site_settings(s: &mut String, site: &super::model::Site) {
         }
     }
 }
+
+/// The estate without what logs on as a password does (the users' NT hashes), for display.
+pub fn without_credentials(mut estate: Estate) -> Estate {
+    for d in &mut estate.domains {
+        for u in &mut d.users {
+            u.nt_hash.clear();
+        }
+    }
+    estate
+}

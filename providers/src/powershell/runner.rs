@@ -17,7 +17,15 @@ pub const PAYLOAD_MARKER: &str = "#CMDEPLOY-PAYLOAD#";
 
 /// The bootstrap run with `powershell.exe -NoProfile -NonInteractive -EncodedCommand`: it reads
 /// stdin, splits runner and payload, and runs the runner with `$CmdeployPayload` set.
-pub const BOOTSTRAP: &str = "$d=[Console]::In.ReadToEnd();$i=$d.IndexOf('#CMDEPLOY-PAYLOAD#');$CmdeployPayload=$d.Substring($i+18);. ([scriptblock]::Create($d.Substring(0,$i)))";
+///
+/// A WinRS shell decodes stdin and encodes stdout in the server's OEM code page (437 on en-US)
+/// unless the Create request sets `WINRS_CODEPAGE` in its header, which winrm-rs 1.1.2 does not
+/// (windows-runtime.md §2). So the bootstrap sets `[Console]::InputEncoding` to UTF-8 without a
+/// BOM before its first read (setting it later would lose buffered input; referencesource
+/// `console.cs`), and writes the runner's output as UTF-8 bytes straight to
+/// `[Console]::OpenStandardOutput()`, which no console encoding touches. The client sends
+/// UTF-8 without a BOM.
+pub const BOOTSTRAP: &str = "[Console]::InputEncoding=New-Object Text.UTF8Encoding $false;$d=[Console]::In.ReadToEnd();$i=$d.IndexOf('#CMDEPLOY-PAYLOAD#');$CmdeployPayload=$d.Substring($i+18);$o=(. ([scriptblock]::Create($d.Substring(0,$i)))) -join \"`r`n\";$b=[Text.Encoding]::UTF8.GetBytes($o+\"`r`n\");$s=[Console]::OpenStandardOutput();$s.Write($b,0,$b.Length);$s.Flush()";
 
 /// Every cmdlet and runner function a provider may call. The runner refuses anything else.
 pub const ALLOWED: &[&str] = &[

@@ -3,6 +3,8 @@
 //! exactly what a Windows host would receive.
 
 mod lab;
+pub mod ntlm;
+pub mod ntlm_relay;
 pub mod tls_relay;
 pub mod winrm;
 

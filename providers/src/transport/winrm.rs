@@ -5,6 +5,10 @@
 //! payload — secrets included — are sent on the command's stdin (WS-Man `Send`), so they appear
 //! in no process-creation log. One client per connection is shared by all tasks.
 //!
+//! NTLM goes through [`super::ntlm_relay`] (one authenticated connection per winrm-rs
+//! connection, every request sealed over HTTP or bound to TLS over HTTPS), Basic over HTTPS
+//! through [`super::tls_relay`]; both verify TLS against the connection's `ca_file`.
+//!
 //! Transient failures (refused or reset connections, HTTP 5xx, WS-Man timeouts) are retried with
 //! exponential backoff — but a Script that may already have run is retried only when it only
 //! reads. Authentication failures are never retried. Errors name the host, the stage (connect,
@@ -21,6 +25,7 @@ use winrm_rs::{
     AuthMethod, EncryptionMode, WinrmClient, WinrmConfig, WinrmCredentials, WinrmError,
 };
 
+use super::ntlm_relay::{NtlmCredentials, NtlmRelay, RelayFailure, Upstream};
 use super::tls_relay::{self, TlsRelay};
 use super::{AuthKind, ConnectionSpec, Transport};
 use crate::powershell::runner::{document, BOOTSTRAP};
@@ -39,6 +44,8 @@ pub struct WinrmTransport {
     /// Where winrm-rs connects: the host, its `address`, or the TLS relay on loopback.
     connect: Option<(String, u16)>,
     https_via_relay: bool,
+    /// NTLM goes through the [`NtlmRelay`] (HTTP and HTTPS), with these credentials.
+    ntlm: Option<NtlmCredentials>,
     config: WinrmConfig,
     credentials: WinrmCredentials,
     ca_file: Option<std::path::PathBuf>,
@@ -60,7 +67,27 @@ fn shared_clients() -> &'static std::sync::Mutex<HashMap<String, Arc<WinrmClient
 struct Ready {
     client: Arc<WinrmClient>,
     connect_host: String,
-    relay: Option<TlsRelay>,
+    relay: Option<Relay>,
+}
+
+/// The loopback relay a connection goes through, if any.
+enum Relay {
+    /// Basic over HTTPS: TLS verified against the connection's CA.
+    Tls(TlsRelay),
+    /// NTLM with message encryption (HTTP) or inside verified TLS with channel binding (HTTPS).
+    Ntlm(NtlmRelay),
+}
+
+impl Relay {
+    fn take_error(&self) -> Option<RelayFailure> {
+        match self {
+            Relay::Tls(r) => r.take_error().map(|message| RelayFailure {
+                message,
+                before_send: true,
+            }),
+            Relay::Ntlm(r) => r.take_error(),
+        }
+    }
 }
 
 /// The stage a failure happened in.
@@ -110,6 +137,14 @@ impl WinrmTransport {
             None => cmdeploy_engine::secret::SecretValue::new(String::new()),
         };
         let user = spec.user.clone().unwrap_or_default();
+        let ntlm = (spec.auth == AuthKind::Ntlm).then(|| {
+            let (domain, name) = user.split_once('\\').unwrap_or(("", user.as_str()));
+            NtlmCredentials {
+                user: name.to_string(),
+                domain: domain.to_string(),
+                password: zeroize::Zeroizing::new(password.expose().to_string()),
+            }
+        });
         let credentials = match spec.auth {
             AuthKind::Ntlm | AuthKind::Kerberos => match user.split_once('\\') {
                 Some((domain, name)) => WinrmCredentials::new(name, password.expose(), domain),
@@ -118,9 +153,12 @@ impl WinrmTransport {
             _ => WinrmCredentials::new(user.as_str(), password.expose(), ""),
         };
         let port = spec.port.unwrap_or(if spec.https { 5986 } else { 5985 });
-        // Basic and NTLM over HTTPS go through the verifying relay (see tls_relay); Kerberos and
-        // certificate auth need winrm-rs's own TLS (server name and client certificate).
-        let https_via_relay = spec.https && matches!(spec.auth, AuthKind::Basic | AuthKind::Ntlm);
+        // NTLM goes through the NTLM relay (see ntlm_relay: winrm-rs 1.1.2's own NTLM sends its
+        // first body unencrypted and may switch connections); Basic over HTTPS through the
+        // verifying TLS relay (see tls_relay); Kerberos and certificate auth need winrm-rs's own
+        // TLS (server name and client certificate).
+        let https_via_relay = spec.https && spec.auth == AuthKind::Basic;
+        let via_relay = https_via_relay || ntlm.is_some();
         let mut config = WinrmConfig {
             port,
             use_tls: spec.https && !https_via_relay,
@@ -149,7 +187,7 @@ impl WinrmTransport {
         let connect = (spec.address.clone().unwrap_or_else(|| host.clone()), port);
         // A shared client names no host in its shells' environment: each Script's payload says
         // which host it is for (Windows ignores both).
-        let shared = (!https_via_relay).then(|| {
+        let shared = (!via_relay).then(|| {
             config.env_vars.clear();
             use sha2::Digest;
             let secret = sha2::Sha256::digest(password.expose().as_bytes());
@@ -168,6 +206,7 @@ impl WinrmTransport {
             connect: Some(connect),
             host,
             https_via_relay,
+            ntlm,
             config,
             credentials,
             ca_file: spec.ca_file.as_ref().map(|p| project_dir.join(p)),
@@ -185,19 +224,47 @@ impl WinrmTransport {
                     .clone()
                     .unwrap_or((self.host.clone(), self.config.port));
                 let mut config = self.config.clone();
-                let (connect_host, relay) = if self.https_via_relay {
-                    let roots = tls_relay::roots(self.ca_file.as_deref())
-                        .map_err(|m| RemoteError::new(self.host.clone(), m))?;
+                let mut credentials = self.credentials.clone();
+                let fail = |m: String| RemoteError::new(self.host.clone(), m);
+                let (connect_host, relay) = if let Some(ntlm) = &self.ntlm {
+                    // For NTLM, `use_tls` says the connection is HTTPS (winrm-rs itself then
+                    // speaks plain HTTP to the relay).
+                    let tls = if self.config.use_tls {
+                        Some(tls_relay::roots(self.ca_file.as_deref()).map_err(fail)?)
+                    } else {
+                        None
+                    };
+                    let relay = NtlmRelay::start(
+                        Upstream {
+                            address,
+                            port,
+                            host: self.host.clone(),
+                            tls,
+                            connect_timeout: Duration::from_secs(self.config.connect_timeout_secs),
+                        },
+                        ntlm.clone(),
+                    )
+                    .await
+                    .map_err(fail)?;
+                    config.port = relay.port();
+                    config.use_tls = false;
+                    config.auth_method = AuthMethod::Basic;
+                    config.encryption = EncryptionMode::Never;
+                    let (user, pass) = relay.basic_credentials();
+                    credentials = WinrmCredentials::new(user, pass, "");
+                    ("127.0.0.1".to_string(), Some(Relay::Ntlm(relay)))
+                } else if self.https_via_relay {
+                    let roots = tls_relay::roots(self.ca_file.as_deref()).map_err(fail)?;
                     let relay = TlsRelay::start((address, port), &self.host, roots)
                         .await
-                        .map_err(|m| RemoteError::new(self.host.clone(), m))?;
+                        .map_err(fail)?;
                     config.port = relay.port();
-                    ("127.0.0.1".to_string(), Some(relay))
+                    ("127.0.0.1".to_string(), Some(Relay::Tls(relay)))
                 } else {
                     (address, None)
                 };
                 let build = || {
-                    WinrmClient::new(config, self.credentials.clone())
+                    WinrmClient::new(config, credentials.clone())
                         .map(Arc::new)
                         .map_err(|e| RemoteError::new(self.host.clone(), format!("connect: {e}")))
                 };
@@ -352,8 +419,25 @@ impl Transport for WinrmTransport {
     }
 }
 
-fn classify(stage: Stage, e: WinrmError, ran: bool, relay: Option<&TlsRelay>) -> Failure {
-    let relay_detail = relay.and_then(TlsRelay::take_error);
+fn classify(stage: Stage, e: WinrmError, ran: bool, relay: Option<&Relay>) -> Failure {
+    let relay_failure = relay.and_then(Relay::take_error);
+    // The NTLM relay answers 502 when it could not reach or log on to the service (before
+    // anything was sent: a connect failure) or lost the connection mid-request.
+    if let (Some(f), WinrmError::AuthFailed(m)) = (&relay_failure, &e) {
+        if m.contains("HTTP 502") {
+            return Failure {
+                stage: if f.before_send {
+                    "connect"
+                } else {
+                    stage.name()
+                },
+                message: f.message.clone(),
+                transient: true,
+                ran: ran && !f.before_send,
+            };
+        }
+    }
+    let relay_detail = relay_failure.map(|f| f.message);
     match e {
         WinrmError::Http(err) => {
             let status = err.status().map(|s| s.as_u16());
@@ -381,6 +465,13 @@ fn classify(stage: Stage, e: WinrmError, ran: bool, relay: Option<&TlsRelay>) ->
                 ran: ran && !connect,
             }
         }
+        WinrmError::AuthFailed(m) if !m.contains("HTTP 401") && m.contains("HTTP 4") => Failure {
+            // 413 (envelope too large) and other refusals of the request, not of the login.
+            stage: stage.name(),
+            message: m,
+            transient: false,
+            ran,
+        },
         WinrmError::AuthFailed(m) => {
             let server_error = m.contains("HTTP 5");
             Failure {

@@ -1,4 +1,5 @@
-//! Basic authentication against the lab's domain users.
+//! Basic authentication against the lab's domain users, when `--allow-basic` switched it on
+//! (Windows ships with Basic off; see [`super::config`]).
 //!
 //! Clients send `Authorization: Basic base64(user:password)` pre-emptively. The user may be
 //! written `CONTOSO\cmadmin`, `contoso.com\cmadmin`, `cmadmin@contoso.com` or plain `cmadmin`;

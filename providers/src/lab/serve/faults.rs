@@ -19,6 +19,8 @@ pub enum FaultKind {
     ActionNotSupported,
     /// `w:SchemaValidationError`: the body is not a well-formed request.
     SchemaValidation,
+    /// `w:QuotaLimit`: a Create over the user's MaxShellsPerUser ([MS-WSMV] 3.1.4.5.2.1).
+    QuotaLimit,
 }
 
 impl FaultKind {
@@ -30,6 +32,7 @@ impl FaultKind {
             FaultKind::TimedOut => "w:TimedOut",
             FaultKind::ActionNotSupported => "w:ActionNotSupported",
             FaultKind::SchemaValidation => "w:SchemaValidationError",
+            FaultKind::QuotaLimit => "w:QuotaLimit",
         }
     }
 
@@ -39,7 +42,8 @@ impl FaultKind {
             FaultKind::InvalidSelectors
             | FaultKind::ActionNotSupported
             | FaultKind::SchemaValidation => "s:Sender",
-            FaultKind::InternalError | FaultKind::TimedOut => "s:Receiver",
+            // Sender or Receiver for QuotaLimit is unverified (windows-runtime.md §1).
+            FaultKind::InternalError | FaultKind::TimedOut | FaultKind::QuotaLimit => "s:Receiver",
         }
     }
 
@@ -52,6 +56,9 @@ impl FaultKind {
             FaultKind::ActionNotSupported => 2_150_858_754, // 0x80338002
             FaultKind::SchemaValidation => 2_150_858_817, // 0x80338041: ERROR_WSMAN_SCHEMA_VALIDATION
             FaultKind::InternalError => 2_147_500_037,    // 0x80004005: E_FAIL
+            // 0x803381A5: ERROR_WSMAN_QUOTA_MAX_SHELLS_PPQ (hashicorp/vagrant#7489,
+            // test-kitchen/test-kitchen#656).
+            FaultKind::QuotaLimit => 2_150_859_173,
         }
     }
 }
@@ -66,6 +73,15 @@ pub struct Fault {
 }
 
 impl Fault {
+    /// The fault Windows answers a Create over MaxShellsPerUser with, in its words (the
+    /// trailing space is Windows'; hashicorp/vagrant#7489).
+    pub fn shell_quota(max: usize) -> Fault {
+        Fault::new(
+            FaultKind::QuotaLimit,
+            format!("The WS-Management service cannot process the request. This user is allowed a maximum number of {max} concurrent shells, which has been exceeded. Close existing shells or raise the quota for this user. "),
+        )
+    }
+
     /// A fault of `kind` saying `message`.
     pub fn new(kind: FaultKind, message: impl Into<String>) -> Fault {
         Fault {

@@ -1,21 +1,38 @@
-//! One HTTP request to `/wsman`: fault injection, authentication, parsing, and the WinRS
-//! operation, answered with a response envelope or a fault.
+//! One HTTP request to `/wsman`, as a WinRM service configured as Windows ships it answers it:
+//! fault injection, the envelope size limit, authentication ([`super::negotiate`] for Negotiate,
+//! [`auth`] for Basic when enabled), message encryption, then the WinRS operation.
+//!
+//! Refusals, each as Windows answers (windows-runtime.md §1):
+//! * Basic while `Basic=false`, or over HTTP while `AllowUnencrypted=false`: **401 with an empty
+//!   body** (masterzen/winrm#75);
+//! * a request without credentials on a connection with no security context: 401 offering
+//!   `Negotiate` (and `Basic` when enabled);
+//! * an unencrypted SOAP body on a Negotiate-authenticated HTTP connection while
+//!   `AllowUnencrypted=false`: **500** (diyan/pywinrm#129);
+//! * a body over MaxEnvelopeSizekb: **413** before any SOAP processing ([MS-WSMV] 3.1.4.1.20).
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
+use base64::Engine as _;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Method, Request, Response, StatusCode};
 
 use super::auth::{self, CHALLENGE};
+use super::codepage::{CodePage, ConsoleIo};
 use super::faults::{Fault, FaultKind, Injected};
+use super::negotiate::{ConnectionAuth, Step};
 use super::program::{script_output, statement_output, Program};
-use super::shells::{Command, Missing, Outcome};
+use super::shells::{Command, Missing, Opening, Outcome};
 use super::soap::{is_known_signal, parse_request, Operation, Request as WsRequest};
 use super::{response, Server};
+use crate::transport::ntlm::wsmv;
 
-/// Largest request body accepted, in bytes.
-const MAX_BODY: usize = 32 * 1024 * 1024;
+/// Room for the MS-WSMV encryption framing around a sealed envelope, in bytes.
+const FRAMING: usize = 1024;
+/// How long a client may take to send a request body.
+const BODY_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The error that makes hyper close a connection without answering (`--drop-rate`).
 #[derive(Debug)]
@@ -31,6 +48,14 @@ impl std::error::Error for Dropped {}
 
 type Reply = Response<Full<Bytes>>;
 
+/// One client connection: its Negotiate state and whether it is TLS.
+pub struct Conn {
+    /// The Negotiate (NTLM) context of this connection.
+    pub auth: ConnectionAuth,
+    /// The connection is HTTPS.
+    pub tls: bool,
+}
+
 fn plain(status: StatusCode, text: &str) -> Reply {
     let mut r = Response::new(Full::new(Bytes::from(text.to_string())));
     *r.status_mut() = status;
@@ -38,6 +63,12 @@ fn plain(status: StatusCode, text: &str) -> Reply {
         hyper::header::CONTENT_TYPE,
         hyper::header::HeaderValue::from_static("text/plain; charset=utf-8"),
     );
+    r
+}
+
+fn empty(status: StatusCode) -> Reply {
+    let mut r = Response::new(Full::new(Bytes::new()));
+    *r.status_mut() = status;
     r
 }
 
@@ -51,12 +82,23 @@ fn soap(status: StatusCode, body: String) -> Reply {
     r
 }
 
-fn unauthorized() -> Reply {
-    let mut r = plain(StatusCode::UNAUTHORIZED, "");
-    r.headers_mut().insert(
-        hyper::header::WWW_AUTHENTICATE,
-        hyper::header::HeaderValue::from_static(CHALLENGE),
-    );
+/// 401 with an empty body, offering what the service accepts (with a token: the CHALLENGE).
+fn unauthorized(server: &Server, token: Option<&str>) -> Reply {
+    let mut r = empty(StatusCode::UNAUTHORIZED);
+    let h = r.headers_mut();
+    let negotiate = match token {
+        Some(t) => format!("Negotiate {t}"),
+        None => "Negotiate".to_string(),
+    };
+    if let Ok(v) = hyper::header::HeaderValue::from_str(&negotiate) {
+        h.append(hyper::header::WWW_AUTHENTICATE, v);
+    }
+    if server.config.basic && token.is_none() {
+        h.append(
+            hyper::header::WWW_AUTHENTICATE,
+            hyper::header::HeaderValue::from_static(CHALLENGE),
+        );
+    }
     r
 }
 
@@ -70,12 +112,25 @@ fn fault_reply(relates_to: Option<&str>, fault: &Fault, machine: &str) -> Reply 
 fn missing(m: Missing) -> Fault {
     match m {
         Missing::Full => Fault::new(FaultKind::InternalError, m.to_string()),
+        Missing::Quota(max) => Fault::shell_quota(max),
         _ => Fault::new(FaultKind::InvalidSelectors, m.to_string()),
     }
 }
 
+/// How the request authenticated.
+enum Login {
+    /// Negotiate on this connection (its context seals).
+    Negotiate(String),
+    /// Basic (never encrypted).
+    Basic(String),
+}
+
 /// Answers one request. Returns `Err(Dropped)` to close the connection without a response.
-pub async fn handle(server: Arc<Server>, req: Request<Incoming>) -> Result<Reply, Dropped> {
+pub async fn handle(
+    server: Arc<Server>,
+    conn: Arc<Conn>,
+    req: Request<Incoming>,
+) -> Result<Reply, Dropped> {
     let injected = server.faults.draw();
     if injected == Injected::Drop {
         return Err(Dropped);
@@ -95,53 +150,175 @@ pub async fn handle(server: Arc<Server>, req: Request<Incoming>) -> Result<Reply
         );
         return Ok(r);
     }
-    let header = req
-        .headers()
-        .get(hyper::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
+    let max = server.config.max_envelope_bytes();
+    let header = |name: hyper::header::HeaderName| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let declared: Option<usize> =
+        header(hyper::header::CONTENT_LENGTH).and_then(|v| v.trim().parse().ok());
+    if declared.is_some_and(|n| n > max + FRAMING) {
+        return Ok(empty(StatusCode::PAYLOAD_TOO_LARGE));
+    }
+    let authorization = header(hyper::header::AUTHORIZATION);
+    let content_type = header(hyper::header::CONTENT_TYPE).unwrap_or_default();
+    let collected = tokio::time::timeout(
+        BODY_TIMEOUT,
+        Limited::new(req.into_body(), max + FRAMING).collect(),
+    )
+    .await;
+    let body = match collected {
+        Ok(Ok(b)) => b.to_bytes(),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
+            return Ok(empty(StatusCode::PAYLOAD_TOO_LARGE))
+        }
+        Ok(Err(_)) => return Ok(empty(StatusCode::BAD_REQUEST)),
+        Err(_) => return Ok(empty(StatusCode::REQUEST_TIMEOUT)),
+    };
+    let login = match authorization.as_deref().map(str::trim) {
+        Some(a) => {
+            let (scheme, token) = a.split_once(' ').unwrap_or((a, ""));
+            if scheme.eq_ignore_ascii_case("negotiate") {
+                let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(token.trim())
+                else {
+                    conn.auth.reset();
+                    return Ok(unauthorized(&server, None));
+                };
+                match negotiate(&server, &conn, bytes).await {
+                    Step::Challenge(t) => return Ok(unauthorized(&server, Some(&t))),
+                    Step::Refused => return Ok(unauthorized(&server, None)),
+                    // An AUTHENTICATE with an empty body only completes the context (pywinrm
+                    // and cmdeploy's relay log on so, then seal every request).
+                    Step::Authenticated(_) if body.is_empty() => return Ok(empty(StatusCode::OK)),
+                    Step::Authenticated(user) => Login::Negotiate(user),
+                }
+            } else if scheme.eq_ignore_ascii_case("basic") {
+                // Basic=false refuses Basic; AllowUnencrypted=false refuses it over HTTP.
+                if !server.config.basic || !(conn.tls || server.config.allow_unencrypted) {
+                    return Ok(unauthorized(&server, None));
+                }
+                match basic(&server, a.to_string()).await {
+                    Ok(user) => Login::Basic(user),
+                    Err(reply) => return Ok(reply),
+                }
+            } else {
+                return Ok(unauthorized(&server, None));
+            }
+        }
+        None => match conn.auth.user() {
+            Some(user) => Login::Negotiate(user),
+            None => return Ok(unauthorized(&server, None)),
+        },
+    };
+    let encrypted = wsmv::is_encrypted(&content_type);
+    let (user, plaintext) = match login {
+        Login::Negotiate(user) if encrypted => match conn.auth.unwrap(&body) {
+            Ok(p) => (user, p),
+            Err(_) => return Ok(empty(StatusCode::BAD_REQUEST)),
+        },
+        Login::Negotiate(user) => {
+            // AllowUnencrypted=false: a plain SOAP body over HTTP is refused (pywinrm#129).
+            if !conn.tls && !server.config.allow_unencrypted {
+                return Ok(empty(StatusCode::INTERNAL_SERVER_ERROR));
+            }
+            (user, body.to_vec())
+        }
+        Login::Basic(_) if encrypted => return Ok(empty(StatusCode::BAD_REQUEST)),
+        Login::Basic(user) => (user, body.to_vec()),
+    };
+    if plaintext.len() > max {
+        return Ok(empty(StatusCode::PAYLOAD_TOO_LARGE));
+    }
+    let reply = process(&server, &user, &plaintext, injected).await;
+    if encrypted {
+        let status = reply.status();
+        let inner = reply.into_body();
+        let bytes = inner
+            .collect()
+            .await
+            .map(|c| c.to_bytes())
+            .unwrap_or_default();
+        let Some(sealed) = conn.auth.wrap(&bytes) else {
+            return Ok(empty(StatusCode::INTERNAL_SERVER_ERROR));
+        };
+        let mut r = Response::new(Full::new(Bytes::from(sealed)));
+        *r.status_mut() = status;
+        r.headers_mut().insert(
+            hyper::header::CONTENT_TYPE,
+            hyper::header::HeaderValue::from_static(wsmv::CONTENT_TYPE),
+        );
+        return Ok(r);
+    }
+    Ok(reply)
+}
+
+/// Runs the NTLM step of a `Negotiate` token (the user lookup reads the estate).
+async fn negotiate(server: &Arc<Server>, conn: &Arc<Conn>, token: Vec<u8>) -> Step {
+    if token.get(8) == Some(&1) {
+        return conn.auth.negotiate(&token, &server.names);
+    }
+    let lab = server.lab.clone();
+    let conn = conn.clone();
+    tokio::task::spawn_blocking(move || {
+        conn.auth.authenticate(&token, |domain, user| {
+            let login = if domain.is_empty() {
+                user.to_string()
+            } else {
+                format!("{domain}\\{user}")
+            };
+            lab.read(|estate| {
+                let u = auth::find_user(estate, &login)?;
+                let mut hash = [0u8; 16];
+                hex::decode_to_slice(&u.nt_hash, &mut hash).ok()?;
+                Some((u.name.clone(), hash))
+            })
+            .ok()
+            .flatten()
+        })
+    })
+    .await
+    .unwrap_or(Step::Refused)
+}
+
+/// Checks Basic credentials against the estate.
+async fn basic(server: &Arc<Server>, header: String) -> Result<String, Reply> {
     let lab = server.lab.clone();
     let checked = tokio::task::spawn_blocking(move || {
-        // Read in place: a copy of the estate per request was most of the server's time.
-        lab.read(|estate| auth::authenticate(estate, header.as_deref()))
+        lab.read(|estate| auth::authenticate(estate, Some(&header)))
             .map_err(|e| e.to_string())
     })
     .await;
-    let user = match checked {
-        Ok(Ok(Ok(user))) => user,
-        Ok(Ok(Err(_refusal))) => return Ok(unauthorized()),
+    match checked {
+        Ok(Ok(Ok(user))) => Ok(user),
+        Ok(Ok(Err(_refusal))) => Err(unauthorized(server, None)),
         Ok(Err(message)) => {
             let f = Fault::new(FaultKind::InternalError, message);
-            return Ok(fault_reply(None, &f, &server.default_host));
+            Err(fault_reply(None, &f, &server.default_host))
         }
         Err(_) => {
             let f = Fault::new(
                 FaultKind::InternalError,
                 "the lab failed to read its estate",
             );
-            return Ok(fault_reply(None, &f, &server.default_host));
+            Err(fault_reply(None, &f, &server.default_host))
         }
-    };
-    let body = match Limited::new(req.into_body(), MAX_BODY).collect().await {
-        Ok(b) => b.to_bytes(),
-        Err(_) => {
-            let f = Fault::new(
-                FaultKind::SchemaValidation,
-                "the request body could not be read or exceeds 32 MiB",
-            );
-            return Ok(fault_reply(None, &f, &server.default_host));
-        }
-    };
-    let text = match std::str::from_utf8(&body) {
+    }
+}
+
+/// Parses and runs the SOAP request of an authenticated user.
+async fn process(server: &Arc<Server>, user: &str, body: &[u8], injected: Injected) -> Reply {
+    let text = match std::str::from_utf8(body) {
         Ok(t) => t.trim_start_matches('\u{feff}'),
         Err(_) => {
             let f = Fault::new(FaultKind::SchemaValidation, "the request is not UTF-8");
-            return Ok(fault_reply(None, &f, &server.default_host));
+            return fault_reply(None, &f, &server.default_host);
         }
     };
     let request = match parse_request(text) {
         Ok(r) => r,
-        Err((id, f)) => return Ok(fault_reply(id.as_deref(), &f, &server.default_host)),
+        Err((id, f)) => return fault_reply(id.as_deref(), &f, &server.default_host),
     };
     let relates = request.message_id.clone();
     if injected == Injected::Fail {
@@ -149,17 +326,17 @@ pub async fn handle(server: Arc<Server>, req: Request<Incoming>) -> Result<Reply
             FaultKind::InternalError,
             "The WS-Management service cannot process the request (failure injected by --fail-rate).",
         );
-        return Ok(fault_reply(relates.as_deref(), &f, &server.default_host));
+        return fault_reply(relates.as_deref(), &f, &server.default_host);
     }
     let machine = request
         .shell_id
         .as_deref()
         .and_then(|id| server.shells.host(id).ok())
         .unwrap_or_else(|| server.default_host.clone());
-    Ok(match operate(&server, request, &user).await {
+    match operate(server, request, user).await {
         Ok(body) => soap(StatusCode::OK, body),
         Err(f) => fault_reply(relates.as_deref(), &f, &machine),
-    })
+    }
 }
 
 /// Runs one WinRS operation and renders its response.
@@ -173,6 +350,13 @@ async fn operate(server: &Arc<Server>, req: WsRequest, user: &str) -> Result<Str
             )
         })
     };
+    if let Some(id) = &req.shell_id {
+        // Any request naming a shell is activity: IdleTimeout counts from the last one.
+        server
+            .shells
+            .touch_at(id, Instant::now())
+            .map_err(missing)?;
+    }
     match &req.operation {
         Operation::Create(create) => {
             let named = create
@@ -181,27 +365,42 @@ async fn operate(server: &Arc<Server>, req: WsRequest, user: &str) -> Result<Str
                 .find(|(k, _)| k.eq_ignore_ascii_case("CMDEPLOY_HOST"))
                 .map(|(_, v)| v.trim().to_string())
                 .filter(|h| !h.is_empty());
-            let id = match named {
-                Some(host) => server.shells.create(&host),
-                None => server.shells.create_unnamed(&server.default_host),
-            }
-            .map_err(missing)?;
-            Ok(response::created(relates, &server.address, &id, user))
+            let codepage = CodePage::for_shell(
+                req.header_option("WINRS_CODEPAGE"),
+                server.config.oem_codepage,
+            );
+            let id = server
+                .shells
+                .open(&Opening {
+                    host: named.as_deref().unwrap_or(&server.default_host),
+                    named: named.is_some(),
+                    owner: user,
+                    codepage,
+                })
+                .map_err(missing)?;
+            Ok(response::created(
+                relates,
+                &server.address,
+                &id,
+                user,
+                server.config.idle_timeout,
+            ))
         }
         Operation::Command(line) => {
             let shell = shell_id()?;
             let host = server.shells.host(&shell).map_err(missing)?;
+            let codepage = server.shells.codepage(&shell).map_err(missing)?;
             let program = super::program::classify(&line.command, &line.arguments);
             let (id, command) = server
                 .shells
                 .start(&shell, line.command_id.clone(), program.clone())
                 .map_err(missing)?;
             match program {
-                Program::Immediate(outcome) => command.finish(outcome),
+                Program::Immediate(outcome) => command.finish(outcome.recoded(codepage)),
                 Program::Statement(statement) => {
-                    spawn_statement(server, host, statement, command);
+                    spawn_statement(server, host, statement, command, codepage);
                 }
-                Program::Bootstrap => {}
+                Program::Bootstrap(_) => {}
             }
             server.faults.delay().await;
             Ok(response::command(relates, &id))
@@ -209,15 +408,23 @@ async fn operate(server: &Arc<Server>, req: WsRequest, user: &str) -> Result<Str
         Operation::Send(chunks) => {
             let shell = shell_id()?;
             let host = server.shells.host(&shell).map_err(missing)?;
+            let codepage = server.shells.codepage(&shell).map_err(missing)?;
             for chunk in chunks {
                 let (_, command) = server
                     .shells
                     .command(&shell, chunk.command_id.as_deref())
                     .map_err(missing)?;
                 if let Some(stdin) = command.push_stdin(&chunk.data, chunk.end) {
-                    if command.program == Program::Bootstrap {
+                    if let Program::Bootstrap(io) = command.program {
                         let named = server.shells.named(&shell).map_err(missing)?;
-                        spawn_document(server, named.then(|| host.clone()), stdin, command);
+                        let console = (codepage, io);
+                        spawn_document(
+                            server,
+                            named.then(|| host.clone()),
+                            stdin,
+                            command,
+                            console,
+                        );
                     }
                 }
             }
@@ -263,15 +470,23 @@ async fn operate(server: &Arc<Server>, req: WsRequest, user: &str) -> Result<Str
 }
 
 /// Runs a console statement on a blocking thread and records its outcome.
-fn spawn_statement(server: &Arc<Server>, host: String, statement: String, command: Arc<Command>) {
+/// Its output is in the shell's code page.
+fn spawn_statement(
+    server: &Arc<Server>,
+    host: String,
+    statement: String,
+    command: Arc<Command>,
+    codepage: CodePage,
+) {
     let lab = server.lab.clone();
     tokio::spawn(async move {
         let ran = tokio::task::spawn_blocking(move || lab.console(&host, statement.trim())).await;
-        command.finish(match ran {
+        let outcome = match ran {
             Ok(Ok(value)) => statement_output(value),
             Ok(Err(message)) => Outcome::failed_clixml(&message),
             Err(_) => Outcome::failed_clixml("the lab failed while running the statement"),
-        });
+        };
+        command.finish(outcome.recoded(codepage));
     });
 }
 
@@ -283,23 +498,26 @@ fn spawn_document(
     host: Option<String>,
     stdin: Vec<u8>,
     command: Arc<Command>,
+    (codepage, io): (CodePage, ConsoleIo),
 ) {
     let lab = server.lab.clone();
     let fallback = server.default_host.clone();
     tokio::spawn(async move {
         let ran = tokio::task::spawn_blocking(move || {
-            let text = String::from_utf8_lossy(&stdin);
-            lab.run_document_for(
-                host.as_deref(),
-                &fallback,
-                text.trim_start_matches('\u{feff}'),
-            )
+            // What the child reads: stdin decoded as its console input encoding says.
+            let text = io.stdin_text(codepage, &stdin);
+            lab.run_document_for(host.as_deref(), &fallback, &text)
         })
         .await;
-        command.finish(match ran {
+        let outcome = match ran {
             Ok(Ok(output)) => script_output(&output),
             Ok(Err(e)) => Outcome::failed_clixml(&e.message),
             Err(_) => Outcome::failed_clixml("the lab failed while running the script"),
+        };
+        command.finish(Outcome {
+            stdout: io.stdout_bytes(codepage, &outcome.stdout),
+            stderr: codepage.recode(outcome.stderr),
+            exit_code: outcome.exit_code,
         });
     });
 }

@@ -1,16 +1,20 @@
 //! `cmdeploy lab serve`: the lab behind a real WS-Management (WinRS) endpoint on loopback.
 //!
-//! Any WinRM client (cmdeploy's own transport, pywinrm, pypsrp's WinRS layer, winrm-rs) can talk
-//! to it over HTTP or HTTPS with Basic authentication as one of the lab's domain users. It
-//! implements the cmd-shell resource only (Create, Command, Send, Receive, Signal, Delete), which
-//! is what `powershell.exe -EncodedCommand` needs; PSRP is out of scope.
+//! It answers as a WinRM service configured as Windows ships it ([`config`]): Negotiate (NTLMv2,
+//! verified against the lab users' NT hashes) with MS-WSMV message encryption over HTTP, or over
+//! HTTPS with `--https`; Basic refused unless switched on; per-user shell quotas, an idle
+//! timeout, the envelope size limit, and the OEM code page of a WinRS shell ([`codepage`]). Any
+//! WinRM client (cmdeploy's own transport, pywinrm, pypsrp's WinRS layer) can talk to it as one of
+//! the lab's domain users. It implements the cmd-shell resource only (Create, Command, Send,
+//! Receive, Signal, Delete), which is what `powershell.exe -EncodedCommand` needs; PSRP is out of
+//! scope.
 //!
 //! * [`soap`] reads requests, [`response`] writes them, over a small tree ([`xml`]);
 //! * [`shells`] keeps shell and command state, [`program`] decides what a command line runs:
 //!   cmdeploy's bootstrap (the stdin document goes to [`Lab::run_document`]) or one console
 //!   statement ([`Lab::console`]);
-//! * [`auth`] checks Basic credentials, [`tls`] makes the certificates, [`faults`] holds the
-//!   WS-Man faults and the injected ones;
+//! * [`negotiate`] runs the NTLM acceptor of a connection, [`auth`] checks Basic credentials,
+//!   [`tls`] makes the certificates, [`faults`] holds the WS-Man faults and the injected ones;
 //! * [`handler`] answers one HTTP request; [`serve`] runs the listener.
 //!
 //! Which lab host a shell acts as: the Create request's `CMDEPLOY_HOST` environment variable
@@ -18,8 +22,11 @@
 //! else the first site's server.
 
 pub mod auth;
+pub mod codepage;
+pub mod config;
 pub mod faults;
 pub mod handler;
+pub mod negotiate;
 pub mod program;
 pub mod response;
 pub mod shells;
@@ -43,8 +50,11 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 
 use super::Lab;
+pub use config::ServiceConfig;
 use faults::FaultInjection;
-use shells::Shells;
+use handler::Conn;
+use negotiate::{ConnectionAuth, ServerNames};
+use shells::{Limits, Shells};
 
 /// File name of the CA certificate written under the lab directory with `--https`.
 pub const CA_FILE: &str = "serve-ca.pem";
@@ -61,6 +71,8 @@ pub struct ServeOptions {
     /// The host a shell acts as when its Create names none (FQDN); default: the first site's
     /// server.
     pub default_host: Option<String>,
+    /// The WinRM service configuration (Windows' defaults unless changed).
+    pub service: ServiceConfig,
 }
 
 impl Default for ServeOptions {
@@ -70,6 +82,7 @@ impl Default for ServeOptions {
             https: false,
             faults: FaultInjection::default(),
             default_host: None,
+            service: ServiceConfig::default(),
         }
     }
 }
@@ -117,6 +130,8 @@ pub struct Server {
     faults: FaultInjection,
     default_host: String,
     address: String,
+    config: ServiceConfig,
+    names: ServerNames,
 }
 
 /// Serves the lab until `shutdown` completes. `ready` is called once, when the listener is
@@ -135,6 +150,7 @@ pub async fn serve(
         return Err(ServeError::NotLoopback(opts.listen));
     }
     opts.faults.validate().map_err(ServeError::Options)?;
+    opts.service.validate().map_err(ServeError::Options)?;
     let snapshot = lab.clone();
     let estate = tokio::task::spawn_blocking(move || snapshot.snapshot())
         .await
@@ -155,7 +171,9 @@ pub async fn serve(
                 ServeError::Options("the lab estate has no site and no host to act as".into())
             })?,
     };
+    let names = server_names(&estate, &default_host);
     let mut ca_file = None;
+    let mut binding = None;
     let acceptor = if opts.https {
         let certs = tls::generate(tls::subject_names(&estate)).map_err(ServeError::Tls)?;
         let path = lab.dir().join(CA_FILE);
@@ -163,6 +181,10 @@ pub async fn serve(
             .and_then(|()| std::fs::write(&path, &certs.ca_pem))
             .map_err(|e| ServeError::Tls(format!("cannot write {}: {e}", path.display())))?;
         ca_file = Some(path);
+        binding = certs
+            .chain
+            .first()
+            .map(|leaf| crate::transport::ntlm::keys::channel_binding_hash(leaf));
         Some(tokio_rustls::TlsAcceptor::from(
             tls::server_config(&certs).map_err(ServeError::Tls)?,
         ))
@@ -183,10 +205,15 @@ pub async fn serve(
     let url = format!("{scheme}://{addr}/wsman");
     let server = Arc::new(Server {
         lab,
-        shells: Shells::default(),
+        shells: Shells::new(Limits {
+            per_user: opts.service.max_shells_per_user,
+            idle: opts.service.idle_timeout,
+        }),
         faults: opts.faults,
         default_host,
         address: url.clone(),
+        config: opts.service,
+        names,
     });
     ready(&Listening { addr, url, ca_file });
     tokio::pin!(shutdown);
@@ -211,25 +238,50 @@ pub async fn serve(
                     let handshake =
                         tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream));
                     if let Ok(Ok(tls)) = handshake.await {
-                        connection(server, tls).await;
+                        connection(server, tls, binding).await;
                     }
                 }
-                None => connection(server, stream).await,
+                None => connection(server, stream, None).await,
             }
         });
     }
 }
 
-/// Serves HTTP/1.1 (keep-alive) on one connection until it closes.
-async fn connection<S>(server: Arc<Server>, stream: S)
+/// Serves HTTP/1.1 (keep-alive) on one connection until it closes; the connection has its own
+/// Negotiate context (`binding`: the TLS channel-binding hash with HTTPS).
+async fn connection<S>(server: Arc<Server>, stream: S, binding: Option<[u8; 16]>)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let service = service_fn(move |req| handler::handle(server.clone(), req));
+    let conn = Arc::new(Conn {
+        auth: ConnectionAuth::new(binding, server.config.cbt_strict),
+        tls: binding.is_some(),
+    });
+    let service = service_fn(move |req| handler::handle(server.clone(), conn.clone(), req));
     let _ = http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(Duration::from_secs(60))
         .keep_alive(true)
         .serve_connection(TokioIo::new(stream), service)
         .await;
+}
+
+/// The names of the server in its NTLM CHALLENGE: the domain of `host` (else the first domain)
+/// and the host itself.
+fn server_names(estate: &super::model::Estate, host: &str) -> ServerNames {
+    let short = host.split('.').next().unwrap_or(host).to_ascii_uppercase();
+    let suffix = host.split_once('.').map(|(_, d)| d).unwrap_or("");
+    let domain = estate
+        .domains
+        .iter()
+        .find(|d| d.name.eq_ignore_ascii_case(suffix))
+        .or_else(|| estate.domains.first());
+    ServerNames {
+        netbios_domain: domain
+            .map(|d| d.netbios.clone())
+            .unwrap_or_else(|| "WORKGROUP".into()),
+        dns_domain: domain.map(|d| d.name.clone()).unwrap_or_default(),
+        netbios_computer: short,
+        dns_computer: host.to_string(),
+    }
 }

@@ -8,8 +8,9 @@
 use base64::Engine as _;
 use serde_json::Value;
 
+use super::codepage::ConsoleIo;
 use super::shells::Outcome;
-use crate::powershell::runner::BOOTSTRAP;
+use crate::powershell::runner::PAYLOAD_MARKER;
 use crate::powershell::ScriptOutput;
 
 /// cmd.exe's limit on a command line, in characters.
@@ -20,8 +21,9 @@ pub const MAX_COMMAND_LINE: usize = 8191;
 pub enum Program {
     /// Finished as soon as it starts (errors of the command line itself).
     Immediate(Outcome),
-    /// cmdeploy's bootstrap: waits for stdin to end, then runs the stdin document.
-    Bootstrap,
+    /// cmdeploy's bootstrap: waits for stdin to end, then runs the stdin document, reading and
+    /// writing as its console encodings say.
+    Bootstrap(ConsoleIo),
     /// One console statement (`Get-CMBoundaryGroup | ConvertTo-Json`).
     Statement(String),
 }
@@ -68,12 +70,26 @@ pub fn classify(command: &str, arguments: &[String]) -> Program {
         ));
     };
     match decode_script(encoded) {
-        Some(script) if script == BOOTSTRAP => Program::Bootstrap,
+        Some(script) if is_bootstrap(&script) => Program::Bootstrap(ConsoleIo::of_bootstrap(&script)),
         Some(script) => Program::Statement(script),
         None => Program::Immediate(Outcome::failed_plain(
             "Cannot process the command because the value specified with -EncodedCommand is not properly encoded. The value must be Base64 encoded.\r\n",
         )),
     }
+}
+
+/// Whether a script is a cmdeploy bootstrap: it reads all of stdin, splits it at the payload
+/// marker and runs the first part as a script block. Which encodings it sets is read separately
+/// ([`ConsoleIo::of_bootstrap`]): the lab does not assume the product's current bootstrap.
+pub fn is_bootstrap(script: &str) -> bool {
+    let s: String = script
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    s.contains("[console]::in.readtoend()")
+        && s.contains(&PAYLOAD_MARKER.to_ascii_lowercase())
+        && s.contains("[scriptblock]::create(")
 }
 
 /// The value after `-EncodedCommand` (or any abbreviation PowerShell accepts: `-e`, `-ec`,

@@ -58,7 +58,14 @@ pub fn envelope(action: &str, relates_to: Option<&str>, body: &str) -> String {
 }
 
 /// Create: both `x:ResourceCreated` (with the `ShellId` selector) and `rsp:Shell/rsp:ShellId`.
-pub fn created(relates_to: Option<&str>, address: &str, shell_id: &str, owner: &str) -> String {
+/// `idle` is the service's IdleTimeout.
+pub fn created(
+    relates_to: Option<&str>,
+    address: &str,
+    shell_id: &str,
+    owner: &str,
+    idle: std::time::Duration,
+) -> String {
     let id = escape(shell_id);
     let body = format!(
         concat!(
@@ -68,7 +75,7 @@ pub fn created(relates_to: Option<&str>, address: &str, shell_id: &str, owner: &
             "</a:ReferenceParameters></x:ResourceCreated>",
             "<rsp:Shell><rsp:ShellId>{id}</rsp:ShellId><rsp:ResourceUri>{resource}</rsp:ResourceUri>",
             "<rsp:Owner>{owner}</rsp:Owner><rsp:ClientIP>127.0.0.1</rsp:ClientIP>",
-            "<rsp:IdleTimeOut>PT7200.000S</rsp:IdleTimeOut><rsp:InputStreams>stdin</rsp:InputStreams>",
+            "<rsp:IdleTimeOut>PT{idle}.000S</rsp:IdleTimeOut><rsp:InputStreams>stdin</rsp:InputStreams>",
             "<rsp:OutputStreams>stdout stderr</rsp:OutputStreams>",
             "<rsp:ShellRunTime>P0DT0H0M0S</rsp:ShellRunTime><rsp:ShellInactivity>P0DT0H0M0S</rsp:ShellInactivity>",
             "</rsp:Shell>"
@@ -77,6 +84,7 @@ pub fn created(relates_to: Option<&str>, address: &str, shell_id: &str, owner: &
         resource = RESOURCE_CMD,
         id = id,
         owner = escape(owner),
+        idle = idle.as_secs(),
     );
     envelope(&format!("{NS_TRANSFER}/CreateResponse"), relates_to, &body)
 }

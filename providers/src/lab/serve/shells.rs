@@ -8,15 +8,17 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
+use super::codepage::CodePage;
 use super::program::{clixml_error, Program};
 use super::response::new_uuid;
 
-/// Most shells open at once; Create fails beyond it (Windows' MaxShellsPerUser is 30).
-const MAX_SHELLS: usize = 256;
+/// Most shells open at once, all users together: the lab's own memory bound (Windows counts per
+/// user, [`Limits::per_user`]).
+const MAX_SHELLS: usize = 1024;
 /// Most stdin bytes a command may receive.
 const MAX_STDIN: usize = 64 * 1024 * 1024;
 
@@ -46,6 +48,15 @@ impl Outcome {
             stdout: Vec::new(),
             stderr: stderr.as_bytes().to_vec(),
             exit_code: 1,
+        }
+    }
+
+    /// The same output in code page `cp` (the lab writes UTF-8).
+    pub fn recoded(self, cp: super::codepage::CodePage) -> Outcome {
+        Outcome {
+            stdout: cp.recode(self.stdout),
+            stderr: cp.recode(self.stderr),
+            exit_code: self.exit_code,
         }
     }
 
@@ -145,8 +156,10 @@ pub enum Missing {
     Shell(String),
     /// No such command in the shell.
     Command(String),
-    /// Too many shells open.
+    /// Too many shells open (the lab's bound).
     Full,
+    /// The user has MaxShellsPerUser shells open (the quota).
+    Quota(usize),
 }
 
 impl std::fmt::Display for Missing {
@@ -158,6 +171,7 @@ impl std::fmt::Display for Missing {
             ),
             Missing::Command(id) => write!(f, "The command with CommandId {id} was not found in the shell."),
             Missing::Full => write!(f, "The WS-Management service cannot process the request: the maximum number of shells ({MAX_SHELLS}) is open."),
+            Missing::Quota(max) => write!(f, "{}", super::faults::Fault::shell_quota(*max).message),
         }
     }
 }
@@ -165,42 +179,101 @@ impl std::fmt::Display for Missing {
 #[derive(Debug)]
 struct Shell {
     host: String,
+    /// The user who created it (`DOMAIN\user`): quotas count per user.
+    owner: String,
+    /// Its console code page.
+    codepage: CodePage,
+    /// Last request that named it (IdleTimeout counts from here).
+    last_used: Instant,
     /// The creator named the host (`CMDEPLOY_HOST`); otherwise each Script's payload may.
     named: bool,
     commands: HashMap<String, Arc<Command>>,
     last: Option<String>,
 }
 
+/// The WinRS quotas shells are held to (see [`super::config::ServiceConfig`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// MaxShellsPerUser.
+    pub per_user: usize,
+    /// IdleTimeout: a shell no request named for this long is deleted.
+    pub idle: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        let c = super::config::ServiceConfig::default();
+        Limits {
+            per_user: c.max_shells_per_user,
+            idle: c.idle_timeout,
+        }
+    }
+}
+
+/// Who opens a shell and how.
+#[derive(Debug, Clone)]
+pub struct Opening<'a> {
+    /// The host it acts as (or falls back to, when not `named`).
+    pub host: &'a str,
+    /// The creator named the host.
+    pub named: bool,
+    /// The authenticated user.
+    pub owner: &'a str,
+    /// Its console code page.
+    pub codepage: CodePage,
+}
+
 /// Every open shell.
 #[derive(Debug, Default)]
 pub struct Shells {
     inner: Mutex<HashMap<String, Shell>>,
+    limits: Limits,
 }
 
 impl Shells {
+    /// No shells, held to `limits`.
+    pub fn new(limits: Limits) -> Shells {
+        Shells {
+            inner: Mutex::default(),
+            limits,
+        }
+    }
+
+    /// Locks the table after deleting the shells idle for longer than IdleTimeout at `now`,
+    /// as the WinRM service does (windows-runtime.md §1, §4.7).
+    fn lock_at(&self, now: Instant) -> std::sync::MutexGuard<'_, HashMap<String, Shell>> {
+        let mut shells = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let idle = self.limits.idle;
+        shells.retain(|_, s| now.saturating_duration_since(s.last_used) <= idle);
+        shells
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Shell>> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+        self.lock_at(Instant::now())
     }
 
-    /// Opens a shell acting as `host`; returns its id.
+    /// Opens a shell; returns its id.
     ///
     /// # Errors
-    /// [`Missing::Full`] when too many shells are open.
-    pub fn create(&self, host: &str) -> Result<String, Missing> {
-        self.open(host, true)
+    /// [`Missing::Quota`] when the owner has MaxShellsPerUser shells open, [`Missing::Full`]
+    /// at the lab's own bound.
+    pub fn open(&self, opening: &Opening<'_>) -> Result<String, Missing> {
+        self.open_at(opening, Instant::now())
     }
 
-    /// Opens a shell whose creator did not name its host: it acts as `fallback` unless a Script's
-    /// payload names one.
+    /// [`Shells::open`] at a given time (for tests of IdleTimeout without waiting).
     ///
     /// # Errors
-    /// [`Missing::Full`] when too many shells are open.
-    pub fn create_unnamed(&self, fallback: &str) -> Result<String, Missing> {
-        self.open(fallback, false)
-    }
-
-    fn open(&self, host: &str, named: bool) -> Result<String, Missing> {
-        let mut shells = self.lock();
+    /// As [`Shells::open`].
+    pub fn open_at(&self, opening: &Opening<'_>, now: Instant) -> Result<String, Missing> {
+        let mut shells = self.lock_at(now);
+        let owned = shells
+            .values()
+            .filter(|s| s.owner.eq_ignore_ascii_case(opening.owner))
+            .count();
+        if owned >= self.limits.per_user {
+            return Err(Missing::Quota(self.limits.per_user));
+        }
         if shells.len() >= MAX_SHELLS {
             return Err(Missing::Full);
         }
@@ -208,13 +281,40 @@ impl Shells {
         shells.insert(
             id.clone(),
             Shell {
-                host: host.to_string(),
-                named,
+                host: opening.host.to_string(),
+                owner: opening.owner.to_string(),
+                codepage: opening.codepage,
+                last_used: now,
+                named: opening.named,
                 commands: HashMap::new(),
                 last: None,
             },
         );
         Ok(id)
+    }
+
+    /// Notes activity on a shell at `now` (a request named it).
+    ///
+    /// # Errors
+    /// [`Missing::Shell`], also for a shell that expired.
+    pub fn touch_at(&self, shell_id: &str, now: Instant) -> Result<(), Missing> {
+        let mut shells = self.lock_at(now);
+        let shell = shells
+            .get_mut(shell_id)
+            .ok_or_else(|| Missing::Shell(shell_id.to_string()))?;
+        shell.last_used = now;
+        Ok(())
+    }
+
+    /// A shell's console code page.
+    ///
+    /// # Errors
+    /// [`Missing::Shell`].
+    pub fn codepage(&self, shell_id: &str) -> Result<CodePage, Missing> {
+        self.lock()
+            .get(shell_id)
+            .map(|s| s.codepage)
+            .ok_or_else(|| Missing::Shell(shell_id.to_string()))
     }
 
     /// The host a shell acts as.

@@ -45,6 +45,9 @@ pub struct Request {
     pub operation_timeout: Duration,
     /// `wsman:OptionSet/Option` name and value pairs, wherever the set sits.
     pub options: Vec<(String, String)>,
+    /// The options of an OptionSet inside `s:Header`: the only ones Windows reads
+    /// ([MS-WSMV] 3.1.4.5.2 and the 4.7.1 example put the OptionSet in the header).
+    pub header_options: Vec<(String, String)>,
     /// The operation and its body.
     pub operation: Operation,
 }
@@ -141,6 +144,14 @@ pub fn parse_request(text: &str) -> Result<Request, (Option<String>, Fault)> {
         .filter(|e| e.is(NS_WSMAN, "Option"))
         .filter_map(|o| Some((o.attr("Name")?.to_string(), o.text.trim().to_string())))
         .collect();
+    let header_options = header
+        .map(|h| {
+            h.children_named(NS_WSMAN, "OptionSet")
+                .flat_map(|set| set.children_named(NS_WSMAN, "Option"))
+                .filter_map(|o| Some((o.attr("Name")?.to_string(), o.text.trim().to_string())))
+                .collect()
+        })
+        .unwrap_or_default();
     let body = root
         .child(NS_SOAP, "Body")
         .ok_or_else(|| fail(schema("the envelope has no s:Body".into())))?;
@@ -151,6 +162,7 @@ pub fn parse_request(text: &str) -> Result<Request, (Option<String>, Fault)> {
         shell_id,
         operation_timeout,
         options,
+        header_options,
         operation,
     })
 }
@@ -235,6 +247,16 @@ fn operation(action: &str, body: &Element) -> Result<Operation, Fault> {
             FaultKind::ActionNotSupported,
             format!("the action `{action}` is not supported by the lab's WinRS endpoint"),
         ))
+    }
+}
+
+impl Request {
+    /// A header option's value (`WINRS_CODEPAGE`, ...), by case-insensitive name.
+    pub fn header_option(&self, name: &str) -> Option<&str> {
+        self.header_options
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 

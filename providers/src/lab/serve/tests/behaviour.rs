@@ -5,11 +5,13 @@ use std::time::Duration;
 use base64::Engine as _;
 
 use super::super::auth::{authenticate, find_user, parse_basic, Refusal};
+use super::super::codepage::{CodePage, ConsoleIo};
 use super::super::faults::FaultInjection;
+use super::super::faults::FaultKind;
 use super::super::program::{
     classify, clixml_error, encode_script, encoded_command, statement_output, Program,
 };
-use super::super::shells::{Outcome, Shells};
+use super::super::shells::{Limits, Missing, Opening, Outcome, Shells};
 use super::super::xml;
 use crate::lab::model::{Domain, Estate, Host, User};
 use crate::powershell::runner::BOOTSTRAP;
@@ -48,8 +50,11 @@ fn command_lines_of_the_three_clients() {
             "powershell.exe",
             &["-NoProfile".into(), "-EncodedCommand".into(), boot]
         ),
-        Program::Bootstrap
+        Program::Bootstrap(ConsoleIo::of_bootstrap(BOOTSTRAP))
     );
+    // The product's bootstrap reads and writes UTF-8 whatever the shell's code page.
+    let io = ConsoleIo::of_bootstrap(BOOTSTRAP);
+    assert!(io.utf8_stdin && io.utf8_stdout, "{io:?}");
 }
 
 #[test]
@@ -112,6 +117,7 @@ fn estate() -> Estate {
             name: "CONTOSO\\cmadmin".into(),
             password: None,
             password_hash: hash,
+            nt_hash: String::new(),
         }],
         ..Domain::default()
     });
@@ -178,10 +184,14 @@ fn the_leaf_certificate_names_every_host() {
 #[tokio::test]
 async fn commands_take_stdin_once_and_finish_once() {
     let shells = Shells::default();
-    let id = shells.create("cm01.contoso.com").unwrap();
+    let id = shells.open(&opening("CONTOSO\\cmadmin")).unwrap();
     assert_eq!(shells.host(&id).unwrap(), "cm01.contoso.com");
     let (cid, cmd) = shells
-        .start(&id, Some("C-9".into()), Program::Bootstrap)
+        .start(
+            &id,
+            Some("C-9".into()),
+            Program::Bootstrap(ConsoleIo::default()),
+        )
         .unwrap();
     assert_eq!(cid, "C-9");
     assert_eq!(cmd.push_stdin(b"ab", false), None);
@@ -216,4 +226,117 @@ fn fault_rates_must_be_fractions() {
         };
         assert!(f.validate().is_err());
     }
+}
+
+fn opening(owner: &str) -> Opening<'_> {
+    Opening {
+        host: "cm01.contoso.com",
+        named: true,
+        owner,
+        codepage: CodePage::Oem(437),
+    }
+}
+
+#[test]
+fn max_shells_per_user_counts_each_user_and_answers_the_quota_fault() {
+    let shells = Shells::new(Limits {
+        per_user: 30,
+        idle: Duration::from_secs(7200),
+    });
+    let ids: Vec<String> = (0..30)
+        .map(|_| shells.open(&opening("CONTOSO\\cmadmin")).unwrap())
+        .collect();
+    let refused = shells.open(&opening("contoso\\CMADMIN")).unwrap_err();
+    assert_eq!(refused, Missing::Quota(30));
+    let fault = super::super::faults::Fault::shell_quota(30);
+    assert_eq!(fault.kind, FaultKind::QuotaLimit);
+    assert_eq!(fault.kind.subcode(), "w:QuotaLimit");
+    assert_eq!(fault.kind.wsman_code(), 2_150_859_173);
+    assert!(fault
+        .message
+        .contains("maximum number of 30 concurrent shells"));
+    // Another user has a quota of their own; deleting a shell frees a slot at once.
+    assert!(shells.open(&opening("CONTOSO\\other")).is_ok());
+    shells.delete(&ids[0]).unwrap();
+    assert!(shells.open(&opening("CONTOSO\\cmadmin")).is_ok());
+}
+
+#[test]
+fn shells_idle_longer_than_idle_timeout_are_deleted() {
+    let idle = Duration::from_secs(60);
+    let shells = Shells::new(Limits { per_user: 1, idle });
+    let start = std::time::Instant::now();
+    let id = shells.open_at(&opening("CONTOSO\\cmadmin"), start).unwrap();
+    // Activity within the timeout keeps it.
+    shells.touch_at(&id, start + idle).unwrap();
+    assert_eq!(
+        shells.open_at(&opening("CONTOSO\\cmadmin"), start + idle),
+        Err(Missing::Quota(1))
+    );
+    // Idle for longer than the timeout: gone, its slot free.
+    let later = start + idle + idle + Duration::from_millis(1);
+    assert!(matches!(
+        shells.touch_at(&id, later),
+        Err(Missing::Shell(_))
+    ));
+    assert!(shells.open_at(&opening("CONTOSO\\cmadmin"), later).is_ok());
+}
+
+#[test]
+fn an_authenticate_on_another_connection_than_its_challenge_is_refused() {
+    use super::super::negotiate::{ConnectionAuth, ServerNames, Step};
+    use crate::transport::ntlm::{flags, keys, message};
+    let names = ServerNames {
+        netbios_domain: "CONTOSO".into(),
+        dns_domain: "contoso.com".into(),
+        netbios_computer: "CM01".into(),
+        dns_computer: "cm01.contoso.com".into(),
+    };
+    let negotiate = message::negotiate(
+        flags::UNICODE
+            | flags::SEAL
+            | flags::SIGN
+            | flags::EXTENDED_SESSIONSECURITY
+            | flags::NEGOTIATE_128
+            | flags::KEY_EXCH,
+    );
+    let (first, second) = (
+        ConnectionAuth::new(None, false),
+        ConnectionAuth::new(None, false),
+    );
+    let Step::Challenge(token) = first.negotiate(&negotiate, &names) else {
+        panic!("no challenge")
+    };
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(token)
+        .unwrap();
+    let challenge = message::parse_challenge(&raw).unwrap();
+    let auth = keys::client_authenticate(
+        &negotiate,
+        &raw,
+        &challenge,
+        &keys::ClientInput {
+            user: "cmadmin",
+            domain: "CONTOSO",
+            password: "Pa55:word",
+            target_name: "HTTP/cm01.contoso.com",
+            channel_binding: None,
+            client_challenge: [1; 8],
+            random_session_key: [2; 16],
+            now_filetime: 0,
+        },
+    )
+    .unwrap();
+    let lookup =
+        |_: &str, _: &str| Some(("CONTOSO\\cmadmin".to_string(), *keys::nt_hash("Pa55:word")));
+    // NTLM is bound to the connection that was challenged (winrm.md §2.2).
+    assert_eq!(second.authenticate(&auth.message, lookup), Step::Refused);
+    assert_eq!(
+        first.authenticate(&auth.message, lookup),
+        Step::Authenticated("CONTOSO\\cmadmin".into())
+    );
+    assert_eq!(first.user().as_deref(), Some("CONTOSO\\cmadmin"));
+    // A replayed AUTHENTICATE does not log on again.
+    let third = ConnectionAuth::new(None, false);
+    assert_eq!(third.authenticate(&auth.message, lookup), Step::Refused);
 }

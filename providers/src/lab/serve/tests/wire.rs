@@ -43,6 +43,24 @@ fn create_with_option_set_outside_the_header_and_environment() {
     assert!(r
         .options
         .contains(&("WINRS_CODEPAGE".into(), "65001".into())));
+    // Outside the header, where winrm-rs 1.1.2 puts it, Windows does not read it.
+    assert_eq!(r.header_option("WINRS_CODEPAGE"), None);
+    let inside = envelope(
+        "http://schemas.xmlsoap.org/ws/2004/09/transfer/Create",
+        false,
+        "",
+        "<rsp:Shell/>",
+    )
+    .replace(
+        "</s:Header>",
+        r#"<wsman:OptionSet><wsman:Option Name="WINRS_CODEPAGE">65001</wsman:Option></wsman:OptionSet></s:Header>"#,
+    );
+    assert_eq!(
+        parse_request(&inside)
+            .unwrap()
+            .header_option("winrs_codepage"),
+        Some("65001")
+    );
     let Operation::Create(c) = r.operation else {
         panic!("not a Create")
     };
@@ -196,6 +214,7 @@ fn create_response_has_resource_created_and_shell_id_in_the_right_namespaces() {
         "http://127.0.0.1:1/wsman",
         "S-1",
         "CONTOSO\\cmadmin",
+        Duration::from_millis(7_200_000),
     );
     let root = xml::parse(&text).unwrap();
     assert!(root.is(NS_SOAP, "Envelope"));

@@ -1,0 +1,521 @@
+//! A loopback relay that carries the `winrm` transport's requests to a WinRM service with NTLM
+//! and message encryption, one authenticated TCP connection per client connection.
+//!
+//! winrm-rs 1.1.2 (the newest release whose declared rust-version this toolchain meets) cannot
+//! talk NTLM to a WinRM service configured as Windows ships it:
+//! * in sealed mode its first request carries the SOAP body *unencrypted* on the AUTHENTICATE
+//!   request (`src/transport.rs` `send_ntlm_sealed` → `handshake_and_send`), which a service
+//!   with `AllowUnencrypted=false` answers with HTTP 500 (diyan/pywinrm#129);
+//! * it sends sealed requests through a shared connection pool, so the AUTHENTICATE or a sealed
+//!   request can leave on another TCP connection than the one the context was made on, which a
+//!   service binds NTLM to (winrm.md §2.1: 11 of 30 clients failed);
+//! * over HTTPS it verifies only against the public roots, so no private CA.
+//!
+//! So winrm-rs speaks Basic over plain HTTP to this relay on 127.0.0.1, with credentials made up
+//! per relay (nothing else can use it), and the relay speaks to the service as Windows expects:
+//! for each client connection it opens one connection (TLS verified against the connection's CA
+//! file or the public roots, with the channel binding in the NTLM proof), authenticates with an
+//! empty body (NEGOTIATE → CHALLENGE → AUTHENTICATE → 200), then sends each request on that same
+//! connection — sealed ([MS-WSMV] 2.2.9.1) over HTTP, plain inside TLS — and hands the unsealed
+//! answer back with the service's status.
+//!
+//! A handshake that fails is retried once on a fresh connection: it carried no body, so nothing
+//! ran. A request already sent is never re-sent by the relay; the transport above decides, and it
+//! re-runs only reads.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use base64::Engine as _;
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::client::conn::http1::SendRequest;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use rustls::pki_types::ServerName;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, TcpStream};
+use zeroize::Zeroizing;
+
+use super::ntlm::keys::{self, ClientInput};
+use super::ntlm::seal::{Role, Session};
+use super::ntlm::{flags, message, wsmv};
+
+/// The largest answer the relay reads from the service, in bytes (winrm-rs caps its own at
+/// the envelope size; Receive answers are a few hundred KiB at most).
+const MAX_ANSWER: usize = 64 * 1024 * 1024;
+
+/// Who to log on as.
+#[derive(Clone)]
+pub struct NtlmCredentials {
+    /// User name without domain.
+    pub user: String,
+    /// Domain as typed (`CONTOSO`), or empty.
+    pub domain: String,
+    /// Password; kept in memory only.
+    pub password: Zeroizing<String>,
+}
+
+/// Where the service is.
+#[derive(Clone)]
+pub struct Upstream {
+    /// Address to connect to (host name or IP).
+    pub address: String,
+    /// Port.
+    pub port: u16,
+    /// The host name: the TLS server name and the SPN `HTTP/<host>` in the NTLM proof.
+    pub host: String,
+    /// With HTTPS: the trust roots to verify the service against.
+    pub tls: Option<rustls::RootCertStore>,
+    /// How long to wait for a TCP connection and each handshake step.
+    pub connect_timeout: Duration,
+}
+
+/// A failure the relay met, for the transport's error message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RelayFailure {
+    /// What happened, naming the service's address and port.
+    pub message: String,
+    /// It happened before any request body was sent (connect, TLS or NTLM handshake).
+    pub before_send: bool,
+}
+
+/// A running relay; stops when dropped.
+pub struct NtlmRelay {
+    local: SocketAddr,
+    basic: (String, Zeroizing<String>),
+    last_error: Arc<Mutex<Option<RelayFailure>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for NtlmRelay {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+
+/// One TCP (or TLS) connection to a WinRM service, authenticated with NTLM: what the relay keeps
+/// per client connection, and what tests use to speak to `lab serve` as Windows clients do.
+pub struct NtlmConnection {
+    sender: SendRequest<Full<Bytes>>,
+    /// The sealing context over HTTP; `None` inside TLS.
+    session: Option<Session>,
+    upstream: Upstream,
+}
+
+/// Why a handshake did not give a connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The service refused the credentials (401 to the AUTHENTICATE).
+    Credentials,
+    /// Anything else (connect, TLS, protocol): worth one more try.
+    Other(String),
+}
+
+struct Shared {
+    upstream: Upstream,
+    credentials: NtlmCredentials,
+    expected_basic: String,
+    last_error: Arc<Mutex<Option<RelayFailure>>>,
+}
+
+impl Shared {
+    fn record(&self, message: String, before_send: bool) {
+        if let Ok(mut g) = self.last_error.lock() {
+            *g = Some(RelayFailure {
+                message,
+                before_send,
+            });
+        }
+    }
+}
+
+impl NtlmRelay {
+    /// Starts a relay to `upstream` that logs on with `credentials`.
+    ///
+    /// # Errors
+    /// When the loopback listener cannot be bound.
+    pub async fn start(
+        upstream: Upstream,
+        credentials: NtlmCredentials,
+    ) -> Result<NtlmRelay, String> {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(|e| format!("NTLM relay: {e}"))?;
+        let local = listener.local_addr().map_err(|e| e.to_string())?;
+        let user = "cmdeploy-relay".to_string();
+        let password = Zeroizing::new(format!("{:032x}", rand::random::<u128>()));
+        let expected_basic = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD
+                .encode(format!("{user}:{}", password.as_str()))
+        );
+        let last_error = Arc::new(Mutex::new(None));
+        let shared = Arc::new(Shared {
+            upstream,
+            credentials,
+            expected_basic,
+            last_error: last_error.clone(),
+        });
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((inbound, _)) = listener.accept().await else {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                };
+                let _ = inbound.set_nodelay(true);
+                let shared = shared.clone();
+                tokio::spawn(async move {
+                    let channel: Arc<tokio::sync::Mutex<Option<NtlmConnection>>> = Arc::default();
+                    let service = hyper::service::service_fn(move |req| {
+                        let shared = shared.clone();
+                        let channel = channel.clone();
+                        async move {
+                            Ok::<_, std::convert::Infallible>(relay(&shared, &channel, req).await)
+                        }
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .keep_alive(true)
+                        .serve_connection(TokioIo::new(inbound), service)
+                        .await;
+                });
+            }
+        });
+        Ok(NtlmRelay {
+            local,
+            basic: (user, password),
+            last_error,
+            task,
+        })
+    }
+
+    /// The loopback port winrm-rs connects to.
+    pub fn port(&self) -> u16 {
+        self.local.port()
+    }
+
+    /// The Basic user name and password winrm-rs must send to the relay.
+    pub fn basic_credentials(&self) -> (&str, &str) {
+        (&self.basic.0, self.basic.1.as_str())
+    }
+
+    /// The last failure, if any (taken: reported once).
+    pub fn take_error(&self) -> Option<RelayFailure> {
+        self.last_error.lock().ok().and_then(|mut g| g.take())
+    }
+}
+
+fn answer(status: StatusCode, body: Bytes) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(body));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("application/soap+xml;charset=UTF-8"),
+    );
+    r
+}
+
+/// Relays one request of winrm-rs.
+async fn relay(
+    shared: &Shared,
+    channel: &tokio::sync::Mutex<Option<NtlmConnection>>,
+    req: Request<Incoming>,
+) -> Response<Full<Bytes>> {
+    let authorized = req
+        .headers()
+        .get(hyper::header::AUTHORIZATION)
+        .is_some_and(|v| keys::same(v.as_bytes(), shared.expected_basic.as_bytes()));
+    if !authorized {
+        return answer(StatusCode::UNAUTHORIZED, Bytes::new());
+    }
+    // winrm-rs sends envelopes of at most its MaxEnvelopeSize (150 KiB); bound what is read anyway.
+    let Ok(body) = http_body_util::Limited::new(req.into_body(), MAX_ANSWER)
+        .collect()
+        .await
+        .map(|c| c.to_bytes())
+    else {
+        return answer(StatusCode::BAD_REQUEST, Bytes::new());
+    };
+    let mut guard = channel.lock().await;
+    // A channel the service closed while idle is replaced before anything is sent on it.
+    if let Some(c) = guard.as_mut() {
+        if c.sender.ready().await.is_err() {
+            *guard = None;
+        }
+    }
+    if guard.is_none() {
+        match establish_with_retry(&shared.upstream, &shared.credentials).await {
+            Ok(c) => *guard = Some(c),
+            Err(Refusal::Credentials) => return answer(StatusCode::UNAUTHORIZED, Bytes::new()),
+            Err(Refusal::Other(message)) => {
+                shared.record(message.clone(), true);
+                return answer(StatusCode::BAD_GATEWAY, Bytes::from(message));
+            }
+        }
+    }
+    let Some(c) = guard.as_mut() else {
+        return answer(StatusCode::BAD_GATEWAY, Bytes::new());
+    };
+    match c.send(&body).await {
+        Ok((status, plain)) => answer(status, plain),
+        Err(message) => {
+            *guard = None;
+            shared.record(message.clone(), false);
+            answer(StatusCode::BAD_GATEWAY, Bytes::from(message))
+        }
+    }
+}
+
+impl NtlmConnection {
+    /// Connects and logs on, trying once more on a fresh connection when the handshake fails
+    /// for another reason than refused credentials (it carried no body: nothing ran).
+    ///
+    /// # Errors
+    /// [`Refusal`].
+    pub async fn open(
+        upstream: &Upstream,
+        credentials: &NtlmCredentials,
+    ) -> Result<NtlmConnection, Refusal> {
+        establish_with_retry(upstream, credentials).await
+    }
+
+    /// Sends one SOAP body (sealed over HTTP, plain inside TLS) and returns the status and the
+    /// unsealed answer.
+    ///
+    /// # Errors
+    /// A message naming the service when the connection fails or the answer does not unseal.
+    pub async fn send(&mut self, body: &[u8]) -> Result<(StatusCode, Bytes), String> {
+        let (content_type, payload) = match self.session.as_mut() {
+            Some(session) => (wsmv::CONTENT_TYPE, wsmv::wrap(session, body)),
+            None => ("application/soap+xml;charset=UTF-8", body.to_vec()),
+        };
+        self.exchange(content_type, payload).await
+    }
+
+    /// Sends one SOAP body without sealing, as a client that ignores `AllowUnencrypted` does
+    /// (for tests of the service's refusal).
+    ///
+    /// # Errors
+    /// As [`NtlmConnection::send`].
+    pub async fn send_unsealed(&mut self, body: &[u8]) -> Result<(StatusCode, Bytes), String> {
+        self.exchange("application/soap+xml;charset=UTF-8", body.to_vec())
+            .await
+    }
+
+    async fn exchange(
+        &mut self,
+        content_type: &str,
+        payload: Vec<u8>,
+    ) -> Result<(StatusCode, Bytes), String> {
+        let req = post(&self.upstream, content_type, None, payload)?;
+        let where_ = target(&self.upstream);
+        let resp = self
+            .sender
+            .send_request(req)
+            .await
+            .map_err(|e| format!("{where_}: {e}"))?;
+        let status = resp.status();
+        let encrypted = resp
+            .headers()
+            .get(hyper::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(wsmv::is_encrypted);
+        let bytes = http_body_util::Limited::new(resp.into_body(), MAX_ANSWER)
+            .collect()
+            .await
+            .map_err(|e| format!("{where_}: reading the answer: {e}"))?
+            .to_bytes();
+        if !encrypted {
+            return Ok((status, bytes));
+        }
+        let session = self
+            .session
+            .as_mut()
+            .ok_or_else(|| format!("{where_}: an encrypted answer inside TLS"))?;
+        let plain = wsmv::unwrap(session, &bytes).map_err(|e| format!("{where_}: {e}"))?;
+        Ok((status, Bytes::from(plain)))
+    }
+}
+
+fn target(u: &Upstream) -> String {
+    format!("{}:{}", u.address, u.port)
+}
+
+fn post(
+    u: &Upstream,
+    content_type: &str,
+    authorization: Option<&str>,
+    body: Vec<u8>,
+) -> Result<Request<Full<Bytes>>, String> {
+    let host = if u.port == 80 || u.port == 443 {
+        u.address.clone()
+    } else {
+        format!("{}:{}", u.address, u.port)
+    };
+    let mut b = Request::post("/wsman")
+        .header(hyper::header::HOST, host)
+        .header(hyper::header::CONTENT_TYPE, content_type)
+        .header(hyper::header::CONTENT_LENGTH, body.len());
+    if let Some(a) = authorization {
+        b = b.header(hyper::header::AUTHORIZATION, a);
+    }
+    b.body(Full::new(Bytes::from(body)))
+        .map_err(|e| e.to_string())
+}
+
+/// Establishes a channel; a failure other than refused credentials is tried once more on a
+/// fresh connection (the handshake carries no body: nothing ran).
+async fn establish_with_retry(
+    u: &Upstream,
+    credentials: &NtlmCredentials,
+) -> Result<NtlmConnection, Refusal> {
+    match establish(u, credentials).await {
+        Err(Refusal::Other(_)) => establish(u, credentials).await,
+        other => other,
+    }
+}
+
+/// Connects (TLS when configured) and runs NEGOTIATE → CHALLENGE → AUTHENTICATE with empty
+/// bodies on that one connection.
+async fn establish(u: &Upstream, creds: &NtlmCredentials) -> Result<NtlmConnection, Refusal> {
+    let where_ = target(u);
+    let other = |m: String| Refusal::Other(m);
+    let tcp = tokio::time::timeout(
+        u.connect_timeout,
+        TcpStream::connect((u.address.as_str(), u.port)),
+    )
+    .await
+    .map_err(|_| other(format!("connect to {where_}: timed out")))?
+    .map_err(|e| other(format!("connect to {where_}: {e}")))?;
+    let _ = tcp.set_nodelay(true);
+    let (io, binding): (Box<dyn Io>, Option<[u8; 16]>) = match &u.tls {
+        Some(roots) => {
+            let provider = Arc::new(rustls::crypto::ring::default_provider());
+            let config = rustls::ClientConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .map_err(|e| other(e.to_string()))?
+                .with_root_certificates(roots.clone())
+                .with_no_client_auth();
+            let name = ServerName::try_from(u.host.clone())
+                .map_err(|e| other(format!("invalid TLS server name `{}`: {e}", u.host)))?;
+            let tls = tokio::time::timeout(
+                u.connect_timeout,
+                tokio_rustls::TlsConnector::from(Arc::new(config)).connect(name, tcp),
+            )
+            .await
+            .map_err(|_| other(format!("TLS handshake with {where_}: timed out")))?
+            .map_err(|e| other(format!("TLS handshake with {where_}: {e}")))?;
+            let binding = tls
+                .get_ref()
+                .1
+                .peer_certificates()
+                .and_then(|c| c.first())
+                .map(|leaf| keys::channel_binding_hash(leaf));
+            (Box::new(tls), binding)
+        }
+        None => (Box::new(tcp), None),
+    };
+    let (mut sender, conn) =
+        hyper::client::conn::http1::handshake::<_, Full<Bytes>>(TokioIo::new(io))
+            .await
+            .map_err(|e| other(format!("{where_}: {e}")))?;
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    let want = flags::UNICODE
+        | flags::REQUEST_TARGET
+        | flags::SIGN
+        | flags::SEAL
+        | flags::NTLM
+        | flags::ALWAYS_SIGN
+        | flags::EXTENDED_SESSIONSECURITY
+        | flags::NEGOTIATE_128
+        | flags::KEY_EXCH
+        | flags::NEGOTIATE_56;
+    let negotiate = message::negotiate(want);
+    let step = |token: &[u8]| {
+        format!(
+            "Negotiate {}",
+            base64::engine::general_purpose::STANDARD.encode(token)
+        )
+    };
+    let soap = "application/soap+xml;charset=UTF-8";
+    let first = post(u, soap, Some(&step(&negotiate)), Vec::new()).map_err(other)?;
+    let resp = tokio::time::timeout(u.connect_timeout, sender.send_request(first))
+        .await
+        .map_err(|_| other(format!("{where_}: no answer to the NTLM NEGOTIATE")))?
+        .map_err(|e| other(format!("{where_}: {e}")))?;
+    let status = resp.status();
+    let token = resp
+        .headers()
+        .get_all(hyper::header::WWW_AUTHENTICATE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("Negotiate ").map(|t| t.trim().to_string()));
+    let _ = resp.into_body().collect().await;
+    let challenge_raw = match (status, token) {
+        (StatusCode::UNAUTHORIZED, Some(t)) => base64::engine::general_purpose::STANDARD
+            .decode(t)
+            .map_err(|_| other(format!("{where_}: the NTLM CHALLENGE is not base64")))?,
+        (StatusCode::UNAUTHORIZED, None) => {
+            return Err(other(format!(
+                "{where_}: HTTP 401 without a Negotiate challenge: the service does not offer Negotiate"
+            )))
+        }
+        (s, _) => return Err(other(format!("{where_}: HTTP {s} to the NTLM NEGOTIATE"))),
+    };
+    let challenge =
+        message::parse_challenge(&challenge_raw).map_err(|e| other(format!("{where_}: {e}")))?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_nanos() / 100).unwrap_or(0) + 116_444_736_000_000_000)
+        .unwrap_or(0);
+    let auth = keys::client_authenticate(
+        &negotiate,
+        &challenge_raw,
+        &challenge,
+        &ClientInput {
+            user: &creds.user,
+            domain: &creds.domain,
+            password: &creds.password,
+            target_name: &format!("HTTP/{}", u.host),
+            channel_binding: binding,
+            client_challenge: rand::random(),
+            random_session_key: rand::random(),
+            now_filetime: now,
+        },
+    )
+    .map_err(|e| other(format!("{where_}: {e}")))?;
+    let second = post(u, soap, Some(&step(&auth.message)), Vec::new()).map_err(other)?;
+    let resp = tokio::time::timeout(u.connect_timeout, sender.send_request(second))
+        .await
+        .map_err(|_| other(format!("{where_}: no answer to the NTLM AUTHENTICATE")))?
+        .map_err(|e| other(format!("{where_}: {e}")))?;
+    let status = resp.status();
+    let _ = resp.into_body().collect().await;
+    match status {
+        s if s.is_success() => {}
+        StatusCode::UNAUTHORIZED => return Err(Refusal::Credentials),
+        s => {
+            return Err(other(format!(
+                "{where_}: HTTP {s} to the NTLM AUTHENTICATE"
+            )))
+        }
+    }
+    let session = match u.tls {
+        Some(_) => None,
+        None => Some(
+            Session::new(&auth.exported, auth.flags, Role::Client)
+                .map_err(|e| other(format!("{where_}: {e}")))?,
+        ),
+    };
+    Ok(NtlmConnection {
+        sender,
+        session,
+        upstream: u.clone(),
+    })
+}
