@@ -221,3 +221,27 @@ async fn a_handshake_lost_on_its_connection_is_retried_once_on_a_fresh_one() {
         Ok(_) => panic!("logged on through two lost handshakes"),
     }
 }
+
+/// Regression: `lab serve` kept a request whose body never finished open without end (one held
+/// connection per stalled client). The body must arrive within the read timeout; time is paused,
+/// so the 60 s pass at once.
+#[tokio::test(start_paused = true)]
+async fn a_request_body_that_never_finishes_is_answered_408() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let served = start(windows()).await;
+    let mut stream = tokio::net::TcpStream::connect(served.listening.addr)
+        .await
+        .unwrap();
+    stream
+        .write_all(b"POST /wsman HTTP/1.1\r\nHost: cm01\r\nContent-Type: application/soap+xml;charset=UTF-8\r\nContent-Length: 100\r\n\r\n0123456789")
+        .await
+        .unwrap();
+    let mut reply = vec![0u8; 256];
+    // Windows' own limits are minutes; two minutes of (paused) time is ample.
+    let n = tokio::time::timeout(std::time::Duration::from_secs(120), stream.read(&mut reply))
+        .await
+        .expect("no answer within 120 s: the stalled body holds the connection")
+        .unwrap();
+    let text = String::from_utf8_lossy(&reply[..n]);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+}
