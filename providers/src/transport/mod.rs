@@ -137,6 +137,12 @@ impl ConnectionSpec {
                 }
             }
         }
+        if self.auth == AuthKind::Kerberos {
+            // Said at validate time rather than failing at the first connection: winrm-rs
+            // 1.1.2's Kerberos has neither message encryption nor channel binding, which a
+            // WinRM service as Windows ships it requires (windows-runtime.md §3).
+            out.push("this build of cmdeploy has no Kerberos: a WinRM service as Windows ships it needs Kerberos with message encryption or channel binding, which cmdeploy does not do yet; use auth = \"ntlm\" (sealed over HTTP, channel-bound over HTTPS)".into());
+        }
         if self.https
             && self.ca_file.is_some()
             && matches!(self.auth, AuthKind::Kerberos | AuthKind::Certificate)
