@@ -219,3 +219,17 @@ fn devices_and_links_to_them_are_not_read_as_input() {
     assert!(out.stderr.contains("zzz.toml"), "{}", out.stderr);
     assert!(out.stderr.contains("not a regular file"), "{}", out.stderr);
 }
+
+/// `auth = "kerberos"` cannot work against a WinRM service as Windows ships it with this build:
+/// `validate` says so, instead of a stub failing at the first connection.
+#[test]
+fn kerberos_is_refused_at_validate_with_the_reason() {
+    let p = Project::example("contoso");
+    p.edit(
+        "cmdeploy.toml",
+        "transport = \"lab\"\nhost = \"cm01.contoso.com\"",
+        "transport = \"winrm\"\nauth = \"kerberos\"\nuser = 'CONTOSO\\cmadmin'\npassword = { file = \"lab-secrets/admin.txt\" }\nhost = \"cm01.contoso.com\"",
+    );
+    let out = p.run(&["validate"]).code(1);
+    assert!(out.stderr.contains("no Kerberos"), "{}", out.stderr);
+}
