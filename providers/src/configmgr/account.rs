@@ -183,7 +183,16 @@ impl Kind for AccountKind {
             .desired
             .as_ref()
             .and_then(|d| d.str_attr("user_name").map(str::to_string))
-            .or_else(|| op.prior.as_ref().map(|p| p.id.clone()))
+            .or_else(|| {
+                op.prior.as_ref().map(|p| {
+                    p.attributes
+                        .get("user_name")
+                        .and_then(serde_json::Value::as_str)
+                        .map(str::to_string)
+                        // A state written before ids carried the site code holds the user alone.
+                        .unwrap_or_else(|| user_of_id(&p.id).to_string())
+                })
+            })
             .unwrap_or_default();
         let call = match op.action {
             OpAction::Delete => Call::new("Remove-CMAccount")
@@ -227,4 +236,14 @@ impl Kind for AccountKind {
 /// primary and its secondary is two objects, and state binds each id to one address.
 pub(crate) fn account_id(site_code: &str, user: &str) -> String {
     format!("{}:{user}", site_code.to_uppercase())
+}
+
+/// The user name of an account id (`ABC:CONTOSO\x` → `CONTOSO\x`; an id from before the site code
+/// was added is the user name itself). Site codes are three characters, and a user name holds no
+/// `:`.
+fn user_of_id(id: &str) -> &str {
+    match id.split_once(':') {
+        Some((code, user)) if code.len() == 3 => user,
+        _ => id,
+    }
 }
