@@ -51,8 +51,8 @@ pub enum Command {
     /// Inspect or repair state.
     #[command(subcommand)]
     State(StateCommand),
-    /// Print the manifest JSON Schema.
-    Schema,
+    /// Print a JSON Schema: of the manifests (default) or of drift.ack.toml.
+    Schema(SchemaArgs),
     /// The embedded lab: a simulated estate to try manifests against.
     #[command(subcommand)]
     Lab(LabCommand),
@@ -60,6 +60,24 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the man page (roff).
     Man,
+}
+
+/// `schema` arguments.
+#[derive(Debug, clap::Args)]
+pub struct SchemaArgs {
+    /// Which file's schema.
+    #[arg(value_enum, default_value_t = SchemaFile::Manifest)]
+    pub file: SchemaFile,
+}
+
+/// The files `cmdeploy schema` describes.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SchemaFile {
+    /// The project's manifests (cmdeploy.toml and the resource files):
+    /// schemas/cmdeploy.schema.json.
+    Manifest,
+    /// drift.ack.toml: schemas/drift-ack.schema.json.
+    DriftAck,
 }
 
 /// `completions` arguments.
