@@ -132,8 +132,8 @@ pub struct PlanArgs {
     /// Exit 0 when there are no changes, 2 when there are, 1 on error.
     #[arg(long)]
     pub detailed_exitcode: bool,
-    /// Only these addresses (kind.name or kind.name["key"]).
-    #[arg(long = "target")]
+    /// Only these resources and what they depend on: kind.name, kind.name["key"] or a whole kind.
+    #[arg(long = "target", value_name = "ADDR|KIND")]
     pub targets: Vec<String>,
     /// Parallel remote reads.
     #[arg(long, default_value_t = 10)]
@@ -148,8 +148,8 @@ pub struct ApplyArgs {
     /// Do not ask for confirmation.
     #[arg(long)]
     pub auto_approve: bool,
-    /// Only these addresses.
-    #[arg(long = "target")]
+    /// Only these resources and what they depend on: kind.name, kind.name["key"] or a whole kind.
+    #[arg(long = "target", value_name = "ADDR|KIND")]
     pub targets: Vec<String>,
     /// Operations in flight at once.
     #[arg(long, default_value_t = 10)]
