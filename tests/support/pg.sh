@@ -89,7 +89,8 @@ pg_start() {
     id postgres >/dev/null 2>&1 ||
       useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin postgres
     chown postgres "$PG_ROOT" "$run"
-    PG_AS=(runuser -u postgres --)
+    # From /, which the postgres user can enter (the clone's directory may not be).
+    PG_AS=(runuser -u postgres -- sh -c 'cd / && exec "$@"' sh)
   fi
   PG_CTL=("${PG_AS[@]}" "$bindir/pg_ctl")
   printf '%s\n' "$password" >"$PG_ROOT/pwfile"
