@@ -51,8 +51,8 @@ pub enum Command {
     /// Inspect or repair state.
     #[command(subcommand)]
     State(StateCommand),
-    /// Print the manifest JSON Schema.
-    Schema,
+    /// Print a JSON Schema: of the manifests (default) or of drift.ack.toml.
+    Schema(SchemaArgs),
     /// The embedded lab: a simulated estate to try manifests against.
     #[command(subcommand)]
     Lab(LabCommand),
@@ -60,6 +60,24 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the man page (roff).
     Man,
+}
+
+/// `schema` arguments.
+#[derive(Debug, clap::Args)]
+pub struct SchemaArgs {
+    /// Which file's schema.
+    #[arg(value_enum, default_value_t = SchemaFile::Manifest)]
+    pub file: SchemaFile,
+}
+
+/// The files `cmdeploy schema` describes.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SchemaFile {
+    /// The project's manifests (cmdeploy.toml and the resource files):
+    /// schemas/cmdeploy.schema.json.
+    Manifest,
+    /// drift.ack.toml: schemas/drift-ack.schema.json.
+    DriftAck,
 }
 
 /// `completions` arguments.
@@ -114,8 +132,8 @@ pub struct PlanArgs {
     /// Exit 0 when there are no changes, 2 when there are, 1 on error.
     #[arg(long)]
     pub detailed_exitcode: bool,
-    /// Only these addresses (kind.name or kind.name["key"]).
-    #[arg(long = "target")]
+    /// Only these resources and what they depend on: kind.name, kind.name["key"] or a whole kind.
+    #[arg(long = "target", value_name = "ADDR|KIND")]
     pub targets: Vec<String>,
     /// Parallel remote reads.
     #[arg(long, default_value_t = 10)]
@@ -130,8 +148,8 @@ pub struct ApplyArgs {
     /// Do not ask for confirmation.
     #[arg(long)]
     pub auto_approve: bool,
-    /// Only these addresses.
-    #[arg(long = "target")]
+    /// Only these resources and what they depend on: kind.name, kind.name["key"] or a whole kind.
+    #[arg(long = "target", value_name = "ADDR|KIND")]
     pub targets: Vec<String>,
     /// Operations in flight at once.
     #[arg(long, default_value_t = 10)]

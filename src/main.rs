@@ -38,9 +38,27 @@ fn quiet_broken_pipe() {
     }));
 }
 
+/// Parses the arguments. `--help` and `--version` print and exit 0; a usage error (a mistyped
+/// flag, a missing argument) prints clap's message and exits 1, never clap's default 2, which
+/// pipelines read as "changes" (`plan --detailed-exitcode`) or "drift".
+fn parse() -> cli::Cli {
+    match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // `use_stderr` is false exactly for the help and version displays.
+            let code = if e.use_stderr() { USAGE_ERROR } else { 0 };
+            let _ = e.print();
+            std::process::exit(code);
+        }
+    }
+}
+
+/// The exit code of a usage error: the code of any error (2 means changes or drift).
+const USAGE_ERROR: i32 = 1;
+
 fn main() {
     quiet_broken_pipe();
-    let cli = cli::Cli::parse();
+    let cli = parse();
     let out = output::Output::detect(cli.no_color);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -114,27 +114,55 @@ impl Session {
         Ok(out)
     }
 
-    /// Parses `--target` addresses.
+    /// Parses `--target` arguments and adds what the targets depend on, as Terraform does (a
+    /// boundary group's boundaries and site, a `depends_on`), so a targeted apply can create them
+    /// in order. A target is an address (`boundary_group.hq`, `client_group.kiosks["k01"]`) or a
+    /// whole kind (`boundary`).
     ///
     /// # Errors
-    /// A message for malformed or unknown addresses.
+    /// A message for a malformed address, an unknown kind, or an address in neither the
+    /// manifests nor state.
     pub fn targets(&self, raw: &[String], state: &State) -> Result<Option<Vec<Address>>, Failure> {
         if raw.is_empty() {
             return Ok(None);
         }
-        let mut out = Vec::new();
+        let in_state: Vec<Address> = state
+            .resources
+            .keys()
+            .filter_map(|x| Address::parse(x).ok())
+            .collect();
+        let manifests = &self.project.resources.by_address;
+        let mut out: Vec<Address> = Vec::new();
         for t in raw {
+            let t = t.trim();
+            if !t.contains('.') && !t.contains('[') {
+                if self.registry.get(t).is_none() {
+                    let kinds: Vec<&str> = self.registry.kinds().map(|k| k.name()).collect();
+                    let hint = cmdeploy_engine::diagnostics::did_you_mean(t, kinds.iter().copied())
+                        .map(|k| format!(" (did you mean `{k}`?)"))
+                        .unwrap_or_default();
+                    return Err(Failure::Message(format!(
+                        "--target {t}: no such kind{hint}; a target is a kind, kind.name or kind.name[\"key\"]"
+                    )));
+                }
+                let before = out.len();
+                for a in manifests.keys().chain(&in_state) {
+                    if a.kind == t && !out.contains(&a.base()) {
+                        out.push(a.base());
+                    }
+                }
+                if out.len() == before {
+                    return Err(Failure::Message(format!(
+                        "--target {t}: no {t} resource in the manifests or state"
+                    )));
+                }
+                continue;
+            }
             let a = Address::parse(t).map_err(Failure::Message)?;
-            let known = self
-                .project
-                .resources
-                .by_address
+            let known = manifests
                 .keys()
-                .any(|x| x == &a || x.base() == a)
-                || state
-                    .resources
-                    .keys()
-                    .any(|x| Address::parse(x).is_ok_and(|x| x == a || x.base() == a));
+                .chain(&in_state)
+                .any(|x| x == &a || x.base() == a);
             if !known {
                 return Err(Failure::Message(format!(
                     "--target {t}: no such resource in the manifests or state"
@@ -142,7 +170,7 @@ impl Session {
             }
             out.push(a);
         }
-        Ok(Some(out))
+        Ok(Some(with_dependencies(&self.project.resources, out)))
     }
 
     /// Refreshes and plans.
@@ -283,4 +311,41 @@ fn postgres_backend(dir: &Path, config: &ProjectConfig) -> Result<PostgresBacken
             .map_err(|e| Failure::Message(e.to_string())),
         None => Ok(backend),
     }
+}
+
+/// True when `target` selects `address`: the same address, or its resource when the target has
+/// no instance key.
+fn selects(target: &Address, address: &Address) -> bool {
+    target == address || (target.key.is_none() && *target == address.base())
+}
+
+/// The targets and, transitively, every manifest resource they refer to (references and
+/// `depends_on`).
+fn with_dependencies(
+    set: &cmdeploy_engine::resource::ResourceSet,
+    mut targets: Vec<Address>,
+) -> Vec<Address> {
+    let mut queue: Vec<&Address> = set
+        .by_address
+        .keys()
+        .filter(|a| targets.iter().any(|t| selects(t, a)))
+        .collect();
+    let mut seen: std::collections::BTreeSet<&Address> = queue.iter().copied().collect();
+    while let Some(a) = queue.pop() {
+        let Some(r) = set.by_address.get(a) else {
+            continue;
+        };
+        for reference in &r.references {
+            let Some((dep, _)) = set.by_address.get_key_value(&reference.target) else {
+                continue;
+            };
+            if seen.insert(dep) {
+                if !targets.iter().any(|t| selects(t, dep)) {
+                    targets.push(dep.clone());
+                }
+                queue.push(dep);
+            }
+        }
+    }
+    targets
 }

@@ -212,3 +212,51 @@ fn a_malformed_ack_file_is_a_diagnostic_with_its_line() {
     );
     assert!(out.stderr.contains("expires"), "{}", out.stderr);
 }
+
+/// The text report's arrows always read cmdeploy's side -> the estate, and say so on each line:
+/// `last applied` for a change behind cmdeploy's back, `manifest` for a change not applied yet.
+/// (A plan's arrows read the other way, estate -> manifest.)
+#[test]
+fn text_arrows_are_labelled_cmdeploy_side_to_estate() {
+    let p = drifted();
+    // A manifest edit not applied yet, on another resource.
+    p.edit(
+        "boundaries.toml",
+        "description = \"Branch office 1\"",
+        "description = \"Branch office one\"",
+    );
+    let text = p.run(&["drift"]).code(2).stdout;
+    for line in [
+        "client_push.ABC changed outside cmdeploy",
+        "    automatic: true (last applied) -> false (estate)",
+        "    description: \"Headquarters: site assignment and content\" (last applied) -> \"changed | by hand\" (estate)",
+        "boundary_group.branch differs from the manifests (not applied yet)",
+        "    description: \"Branch office one\" (manifest) -> \"Branch office 1\" (estate)",
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "no line {line:?} in\n{text}"
+        );
+    }
+    // The JSON and markdown reports read the same way: before/expected is cmdeploy's side.
+    let json: Value =
+        serde_json::from_str(&p.run(&["drift", "--format", "json"]).code(2).stdout).unwrap();
+    let branch = json["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["address"] == "boundary_group.branch")
+        .expect("boundary_group.branch drifted");
+    assert_eq!(
+        branch["changes"][0]["before"], "Branch office one",
+        "{branch}"
+    );
+    assert_eq!(branch["changes"][0]["after"], "Branch office 1", "{branch}");
+    let md = p.run(&["drift", "--format", "markdown"]).code(2).stdout;
+    assert!(
+        md.contains(
+            "| boundary\\_group.branch | description | Branch office one | Branch office 1 |"
+        ),
+        "{md}"
+    );
+}

@@ -120,7 +120,9 @@ fn apply_converges_and_drift_catches_a_console_change() {
         drift.stdout
     );
     assert!(
-        drift.stdout.contains("automatic: true -> false"),
+        drift
+            .stdout
+            .contains("automatic: true (last applied) -> false (estate)"),
         "{}",
         drift.stdout
     );

@@ -2,8 +2,9 @@
 # The test suite, for a new user and for CI. It creates target/peer-venv, a Python virtual
 # environment with pywinrm (the independent WinRM client that proves `cmdeploy lab serve` speaks
 # the protocol Windows speaks), and a throwaway PostgreSQL server for the state-backend tests
-# (tests/support/pg.sh: installed from Debian's packages when missing, under target/pg, stopped on
-# exit), then runs every test of the workspace. Extra arguments go to `cargo test`.
+# (tests/support/pg.sh: installed from Debian's packages when missing, in a mktemp directory under
+# /tmp that its user can reach wherever the clone sits, stopped and removed on exit), then runs
+# every test of the workspace. Extra arguments go to `cargo test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=target/peer-venv

@@ -57,11 +57,11 @@ fn plan_apply_converge_and_drift_after_console_changes() {
     let drift = p.run(&["drift"]).code(2);
     for part in [
         "client_upgrade_package.upgrade changed outside cmdeploy",
-        "command_line: \"/noservice SMSSITECODE=AUTO\" -> \"/noservice\"",
+        "command_line: \"/noservice SMSSITECODE=AUTO\" (last applied) -> \"/noservice\" (estate)",
         "site_settings.ABC changed outside cmdeploy",
-        "blocked_devices: [\"LAPTOP07\"] -> []",
-        "system_discovery: true -> false",
-        "distribution_points: [\"dp01.contoso.com\"] -> []",
+        "blocked_devices: [\"LAPTOP07\"] (last applied) -> [] (estate)",
+        "system_discovery: true (last applied) -> false (estate)",
+        "distribution_points: [\"dp01.contoso.com\"] (last applied) -> [] (estate)",
     ] {
         assert!(drift.stdout.contains(part), "{part:?} in\n{}", drift.stdout);
     }

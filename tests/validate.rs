@@ -233,3 +233,52 @@ fn kerberos_is_refused_at_validate_with_the_reason() {
     let out = p.run(&["validate"]).code(1);
     assert!(out.stderr.contains("no Kerberos"), "{}", out.stderr);
 }
+
+/// One type error in a table no longer hides the later mistakes in it, and an unknown field is
+/// named with the nearest known one, not with the list of every field the table takes.
+#[test]
+fn every_mistake_of_a_table_is_reported_and_unknown_fields_suggest_one_name() {
+    let p = Project::example("contoso");
+    p.write(
+        "extra.toml",
+        "[boundary.multi]\nsite = \"ABC\"\ntype = 5\nvalu = \"10.9.0.0/16\"\nname = 7\n\n[client_group.odd]\nmethod = \"manual\"\nsite = \"ABC\"\nhosts = [\"ws90\"]\nqqqq_zzzz = 1\n",
+    );
+    let out = p.run(&["validate", "--format", "json"]).code(1);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let found: Vec<(String, i64, String)> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| {
+            d["file"]
+                .as_str()
+                .is_some_and(|f| f.ends_with("extra.toml"))
+        })
+        .map(|d| {
+            (
+                d["message"].as_str().unwrap().to_string(),
+                d["line"].as_i64().unwrap(),
+                d["help"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    let at = |line: i64| {
+        found
+            .iter()
+            .find(|(_, l, _)| *l == line)
+            .unwrap_or_else(|| panic!("nothing reported at extra.toml:{line}: {found:#?}"))
+    };
+    at(3); // type = 5
+    assert_eq!(at(4).0, "unknown field `valu`");
+    assert_eq!(at(4).2, "did you mean `value`?");
+    assert!(at(5).0.contains("invalid type"), "{found:#?}"); // name = 7
+    let (message, _, help) = at(11);
+    assert_eq!(message, "unknown field `qqqq_zzzz`");
+    assert!(
+        !help.contains("hosts_file")
+            && !help.contains("properties")
+            && help.contains("cmdeploy schema"),
+        "{help}"
+    );
+    assert_eq!(found.len(), 4, "{found:#?}");
+}

@@ -21,6 +21,7 @@
 
 pub mod address;
 pub mod apply;
+mod decode;
 pub mod diagnostics;
 pub mod diff;
 pub mod drift;

@@ -13,6 +13,8 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+pub use crate::decode::{decode_error, decode_table};
+
 use crate::address::Address;
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceFile};
 use crate::resource::{Attributes, Connection, ResourceSet};
@@ -28,8 +30,9 @@ pub struct DecodeInput<'a> {
     pub file: &'a Arc<SourceFile>,
     /// Byte range of the table.
     pub span: Range<usize>,
-    /// The table, templated, ready to deserialize into the kind's typed struct. Errors carry spans.
-    pub table: toml::de::ValueDeserializer<'a>,
+    /// The table, templated, ready to deserialize into the kind's typed struct (with
+    /// [`decode_table`], which reports every mistake in it). Errors carry spans.
+    pub table: toml::Spanned<toml::de::DeValue<'a>>,
     /// Project variables (`[variables]`).
     pub variables: &'a BTreeMap<String, Value>,
     /// The project directory (secret files are relative to it).
@@ -385,37 +388,6 @@ impl Registry {
     pub fn kinds(&self) -> impl Iterator<Item = &Arc<dyn Kind>> {
         self.kinds.values()
     }
-}
-
-/// Converts a deserialization error of a resource table into a diagnostic at its span.
-pub fn decode_error(
-    file: &Arc<SourceFile>,
-    fallback: Range<usize>,
-    err: toml::de::Error,
-    kind: &str,
-) -> Diagnostic {
-    let span = err.span().unwrap_or(fallback);
-    let message = err.message().to_string();
-    let mut d = Diagnostic::error(format!("cmdeploy::{kind}::invalid"), message.clone())
-        .at_span(file, span);
-    if let Some(field) = message
-        .strip_prefix("unknown field `")
-        .and_then(|m| m.split('`').next())
-    {
-        let expected: Vec<&str> = message
-            .split("expected ")
-            .nth(1)
-            .map(|e| {
-                e.split(['`', ',', ' '])
-                    .filter(|w| !w.is_empty() && *w != "one" && *w != "of" && *w != "or")
-                    .collect()
-            })
-            .unwrap_or_default();
-        if let Some(best) = crate::diagnostics::did_you_mean(field, expected.iter().copied()) {
-            d = d.with_help(format!("did you mean `{best}`?"));
-        }
-    }
-    d
 }
 
 /// Serializes a typed value into normalised attributes (a JSON object without nulls).

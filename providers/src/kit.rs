@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use cmdeploy_engine::diagnostics::Diagnostic;
-use cmdeploy_engine::provider::{decode_error, Context, DecodeInput, RemoteError};
+use cmdeploy_engine::provider::{decode_table, Context, DecodeInput, RemoteError};
 use cmdeploy_engine::resource::{Attributes, Connection};
 use cmdeploy_engine::Address;
 
@@ -17,14 +17,12 @@ use crate::transport;
 /// Deserializes a resource table into its typed struct.
 ///
 /// # Errors
-/// The deserialization error as a diagnostic at its span, with a "did you mean" for unknown fields.
+/// Every mistake in the table, each a diagnostic at its span (see [`decode_table`]).
 pub fn decode_typed<T: DeserializeOwned>(
     input: DecodeInput<'_>,
     kind: &str,
 ) -> Result<T, Vec<Diagnostic>> {
-    let file = input.file.clone();
-    let span = input.span.clone();
-    T::deserialize(input.table).map_err(|e| vec![decode_error(&file, span, e, kind)])
+    decode_table(input.file, input.span.clone(), input.table, kind)
 }
 
 /// Runs a script; transport failures become one error for the whole script.

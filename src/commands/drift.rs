@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use cmdeploy::report::{self, describe, describe_acks};
-use cmdeploy_engine::drift::{ack, acknowledge::acknowledge, detect, DriftReport};
+use cmdeploy_engine::drift::{ack, acknowledge::acknowledge, detect, DriftKind, DriftReport};
 
 use crate::cli::{DriftArgs, DriftFormat};
 use crate::output::Output;
@@ -77,12 +77,19 @@ fn text(report: &DriftReport, out: Output) {
             out.paint("\x1b[33;1m", &e.address),
             describe(e.drift)
         );
+        let expected = expected_side(e.drift);
         for c in &e.changes {
             if c.sensitive {
-                println!("    {}: (sensitive)", c.name);
+                println!(
+                    "    {}: (sensitive) ({expected} -> {ESTATE}, differs)",
+                    c.name
+                );
             } else {
                 let (before, after) = (show_json(&c.before), show_json(&c.after));
-                println!("    {}: {before} -> {after}", c.name);
+                println!(
+                    "    {}: {before} ({expected}) -> {after} ({ESTATE})",
+                    c.name
+                );
             }
         }
         if let Some(err) = &e.error {
@@ -102,6 +109,20 @@ fn text(report: &DriftReport, out: Output) {
         summary.push_str(&format!(" ({acknowledged} acknowledged)"));
     }
     println!("{summary}.");
+}
+
+/// The right-hand side of every drift arrow: what the estate holds now.
+const ESTATE: &str = "estate";
+
+/// The left-hand side of a drift arrow: where the expected value comes from. Arrows always read
+/// cmdeploy's side -> the estate, the opposite of a plan's `estate -> manifest`, so both sides
+/// are labelled (as the markdown and JUnit reports' expected/actual columns are).
+fn expected_side(kind: DriftKind) -> &'static str {
+    match kind {
+        // Compared with what cmdeploy last applied (state).
+        DriftKind::ChangedOutside | DriftKind::DeletedOutside => "last applied",
+        DriftKind::NotApplied | DriftKind::ReadFailed => "manifest",
+    }
 }
 
 /// A value as JSON text, `(unset)` for none (the text report's historical form).

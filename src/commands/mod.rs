@@ -29,9 +29,14 @@ pub async fn run(cli: Cli, out: Output) -> Result<i32, Failure> {
         Command::Graph(args) => graph::run(&cli.dir, args),
         Command::Import(args) => import::run(&cli.dir, args, out).await,
         Command::State(cmd) => state::run(&cli.dir, cmd, out),
-        Command::Schema => {
-            let registry = cmdeploy_providers::registry();
-            let schema = cmdeploy_engine::manifest::schema::project_schema(&registry);
+        Command::Schema(args) => {
+            let schema = match args.file {
+                crate::cli::SchemaFile::Manifest => {
+                    let registry = cmdeploy_providers::registry();
+                    cmdeploy_engine::manifest::schema::project_schema(&registry)
+                }
+                crate::cli::SchemaFile::DriftAck => cmdeploy_engine::drift::ack::schema(),
+            };
             println!(
                 "{}",
                 serde_json::to_string_pretty(&schema).unwrap_or_default()

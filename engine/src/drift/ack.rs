@@ -46,22 +46,50 @@ impl Ack {
     }
 }
 
-#[derive(Deserialize)]
+/// Drift the team knows about, each with a reason and an expiry date.
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(title = "cmdeploy drift acknowledgements")]
 struct RawFile {
+    /// Each acknowledged drift, as `[[ack]]`.
     #[serde(default)]
+    #[schemars(with = "Vec<RawAck>")]
     ack: Vec<Spanned<RawAck>>,
 }
 
-#[derive(Deserialize)]
+/// One `[[ack]]`: an acknowledged drift.
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Ack")]
 struct RawAck {
+    /// `kind.name` (covers every instance) or `kind.name["key"]`, as in `cmdeploy state list`.
+    #[schemars(with = "String")]
     address: Spanned<String>,
+    /// The attribute; leave it out to acknowledge every attribute of the resource.
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     attribute: Option<Spanned<String>>,
+    /// Why this drift is accepted.
+    #[schemars(with = "String")]
     reason: Spanned<String>,
+    /// Last day the acknowledgement holds: a bare TOML date (`2026-12-31`).
+    #[schemars(with = "String", extend("format" = "date"))]
     expires: Spanned<Datetime>,
 }
+
+/// The JSON Schema of `drift.ack.toml` (`cmdeploy schema drift-ack`); TOML dates are strings
+/// of format `date` in it, as editors validate them.
+pub fn schema() -> serde_json::Value {
+    let mut schema = schemars::schema_for!(RawFile).to_value();
+    if let Some(map) = schema.as_object_mut() {
+        map.insert("$id".into(), ACK_SCHEMA_ID.into());
+    }
+    schema
+}
+
+/// The `$id` of the acknowledgement file's schema.
+pub const ACK_SCHEMA_ID: &str =
+    "https://raw.githubusercontent.com/cmdeploy/cmdeploy/main/schemas/drift-ack.schema.json";
 
 /// Reads `drift.ack.toml` from the project directory; no file means no acknowledgements.
 ///

@@ -146,14 +146,14 @@ pub fn detect(
                 if !outside.is_empty() {
                     entries.push(entry(DriftKind::ChangedOutside, outside, None));
                 } else if let Some(d) = d {
-                    let pending = diff_attrs(d, &obs.attrs);
+                    let pending = manifest_to_estate(diff_attrs(d, &obs.attrs));
                     if !pending.is_empty() {
                         entries.push(entry(DriftKind::NotApplied, pending, None));
                     }
                 }
             }
             (ReadOutcome::Present(obs), None, Some(d)) => {
-                let pending = diff_attrs(d, &obs.attrs);
+                let pending = manifest_to_estate(diff_attrs(d, &obs.attrs));
                 if !pending.is_empty() {
                     entries.push(entry(DriftKind::NotApplied, pending, None));
                 }
@@ -168,4 +168,14 @@ pub fn detect(
         resources: checked,
         stale_acks: Vec::new(),
     }
+}
+
+/// A plan's changes (`before` = the estate, `after` = the manifest) turned to drift's direction:
+/// `before` = the manifest, `after` = the estate, as for changes outside cmdeploy (`before` =
+/// last applied). Every drift report then reads expected -> actual.
+fn manifest_to_estate(mut changes: Vec<AttrChange>) -> Vec<AttrChange> {
+    for c in &mut changes {
+        std::mem::swap(&mut c.before, &mut c.after);
+    }
+    changes
 }

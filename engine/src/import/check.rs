@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde_json::Value;
-use toml::de::{DeTable, DeValue, ValueDeserializer};
+use toml::de::{DeTable, DeValue};
 
 use super::render::table_text;
 use super::Selected;
@@ -45,7 +45,7 @@ pub fn problems(
         address: selected.address.clone(),
         file: &file,
         span: table.span(),
-        table: ValueDeserializer::from(table),
+        table,
         variables,
         project_dir,
     };

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
-use toml::de::{DeTable, DeValue, ValueDeserializer};
+use toml::de::{DeTable, DeValue};
 
 pub use config::{BackendKind, ProjectConfig, ProjectSection, StateSection};
 
@@ -249,7 +249,7 @@ pub fn load(dir: &Path, registry: &Registry) -> Result<(Project, Diagnostics), D
                         address: address.clone(),
                         file,
                         span: table_value.span(),
-                        table: ValueDeserializer::from(table_value),
+                        table: table_value,
                         variables: &config.variables,
                         project_dir: dir,
                     };

@@ -93,7 +93,7 @@ pub fn build(input: &PlanInput<'_>) -> Plan {
         }
         changes.push(c);
     }
-    changes.sort_by(|a, b| a.address.cmp(&b.address));
+    changes.sort_by(|a, b| natural_order(&a.address, &b.address));
     for c in &mut changes {
         c.actions = c.action().as_list().into_iter().map(String::from).collect();
     }
@@ -225,4 +225,10 @@ fn secret_changes(input: &PlanInput<'_>, address: &Address, desired: &Resource) 
             sensitive: true,
         })
         .collect()
+}
+
+/// Addresses in natural order: the numbers in them compare as numbers (`boundary.b2` before
+/// `boundary.b10`), ties broken by the plain text so the order is total.
+pub(crate) fn natural_order(a: &str, b: &str) -> std::cmp::Ordering {
+    alphanumeric_sort::compare_str(a, b).then_with(|| a.cmp(b))
 }

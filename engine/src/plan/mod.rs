@@ -1,6 +1,6 @@
 //! Plans: plain, serialisable data. A plan is the list of resource changes between the manifests
-//! and the refreshed estate, in address order, with the manifest hash and state serial it was made
-//! from (a saved plan is refused when either has moved).
+//! and the refreshed estate, in natural address order (b2 before b10), with the manifest hash and
+//! state serial it was made from (a saved plan is refused when either has moved).
 
 mod build;
 mod render;
@@ -138,7 +138,7 @@ pub struct Plan {
     pub state_lineage: String,
     /// Serial of that state.
     pub state_serial: u64,
-    /// One entry per resource, in address order.
+    /// One entry per resource, in natural address order (`boundary.b2` before `boundary.b10`).
     pub resource_changes: Vec<ResourceChange>,
     /// Counts.
     pub summary: Summary,

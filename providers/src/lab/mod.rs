@@ -35,8 +35,6 @@ use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use fs2::FileExt;
-
 use cmdeploy_engine::provider::RemoteError;
 // The estate is simulated, not a source of truth: replaced atomically, not fsynced per Script.
 use cmdeploy_engine::state::replace_atomic as write_atomic;
@@ -193,7 +191,9 @@ impl Lab {
             other => other,
         }
         .map_err(|e| self.io(&path, e))?;
-        FileExt::lock_exclusive(&f).map_err(|e| self.io(&path, e))?;
+        // std's exclusive advisory lock (flock on Unix, LockFileEx on Windows), released when
+        // the file is closed.
+        f.lock().map_err(|e| self.io(&path, e))?;
         Ok(f)
     }
 
