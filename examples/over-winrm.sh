@@ -58,6 +58,8 @@ if "[connection.hosts]" not in t:
 c.write_text(t)
 for name, old in (("clients.toml", '{{ host }}"'), ("clients.toml", '{{ host }}.{{ var.domain }}"'), ("imaging.toml", 'ref01"')):
     p = d / name
+    if not p.exists():
+        continue  # projects other than contoso (examples/upgrade) have no such file
     p.write_text(p.read_text().replace(f'connection = {{ host = "{old} }}', f'connection = {{ host = "{old}, base = "hosts" }}'))
 PY
 if [ -n "$tls" ]; then wire="HTTPS (private CA, channel binding)"; else wire="HTTP with MS-WSMV message encryption"; fi

@@ -182,3 +182,20 @@ fn non_ascii_names_descriptions_and_passwords_round_trip_exactly() {
         "lab show leaves out what logs on as a password"
     );
 }
+
+/// examples/upgrade (package and program, site settings, software update point) plans, applies
+/// and converges over the wire too, with the auth a domain uses (NTLM, sealed over HTTP).
+#[test]
+fn the_upgrade_example_converges_over_winrm() {
+    let p = Project::example("upgrade");
+    p.run(&["lab", "reset"]).code(0);
+    let s = serve(&p, &[]);
+    common::serve::switch_site_connections_to_winrm(&p, s.port, None, "lab-secrets/admin.txt");
+    p.run(&["apply", "--auto-approve"]).code(0);
+    let plan = p.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(
+        plan.code, 0,
+        "not converged:\n{}{}",
+        plan.stdout, plan.stderr
+    );
+}
