@@ -75,17 +75,25 @@ fn client_state(
     connection: &Connection,
     v: &serde_json::Value,
 ) -> Result<ClientState, RemoteError> {
+    first_as(connection, v, "Get-CmdeployClientState")
+}
+
+/// The first item of `cmdlet`'s result as `T`. Every property of `T` is required: a missing one
+/// is an error naming it and the cmdlet, never a default that would read as "in sync".
+fn first_as<T: serde::de::DeserializeOwned>(
+    connection: &Connection,
+    v: &serde_json::Value,
+    cmdlet: &str,
+) -> Result<T, RemoteError> {
     let first = kit::items(v)
         .into_iter()
         .next()
         .cloned()
         .unwrap_or_default();
-    // Every property is required: a missing one is an error naming it, never a default that
-    // would read as "in sync".
     serde_json::from_value(first).map_err(|e| {
         RemoteError::new(
             connection.host(),
-            format!("Get-CmdeployClientState returned an unexpected client state: {e}"),
+            format!("{cmdlet} returned an unexpected result: {e}"),
         )
     })
 }
@@ -186,17 +194,7 @@ async fn install_result(
     script.push(Call::new("Get-CmdeployInstallResult").arg("LogOffset", offset));
     let out = kit::run(ctx, connection, &script).await?;
     let v = kit::value_of(connection, &script, &out, 0)?;
-    let first = kit::items(v)
-        .into_iter()
-        .next()
-        .cloned()
-        .unwrap_or_default();
-    serde_json::from_value(first).map_err(|e| {
-        RemoteError::new(
-            connection.host(),
-            format!("Get-CmdeployInstallResult returned an unexpected result: {e}"),
-        )
-    })
+    first_as(connection, v, "Get-CmdeployInstallResult")
 }
 
 fn install_call(source: &str, command_line: &str) -> Call {

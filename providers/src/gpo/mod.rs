@@ -8,6 +8,7 @@
 pub mod inspect;
 pub mod kind;
 pub mod listing;
+mod observe;
 pub mod policy;
 pub mod registry_pol;
 pub mod report;

@@ -94,6 +94,19 @@ struct InstallOutcome {
 }
 
 impl InstallOutcome {
+    /// What the ccmsetup service does with this outcome (it finishes when the service schedules it).
+    fn service_run(&self) -> super::ccmsetup_service::CcmsetupRun {
+        super::ccmsetup_service::CcmsetupRun {
+            finishes_at_ms: 0,
+            return_code: self.exit_code,
+            outcome: self.log.clone(),
+            client: self.client.clone(),
+            uninstall: self.uninstall,
+        }
+    }
+}
+
+impl InstallOutcome {
     fn done(exit_code: i64, log: impl Into<String>) -> InstallOutcome {
         InstallOutcome {
             exit_code,
@@ -289,13 +302,7 @@ pub fn install(estate: &mut Estate, host: &str, a: &Args) -> CmdResult {
     // already running) whatever the install will come to; the result is in ccmsetup.log later
     // (windows-runtime.md §8, CIP /service).
     let offset = ccmsetup_log_len(estate, host)?;
-    let run = super::ccmsetup_service::CcmsetupRun {
-        finishes_at_ms: 0,
-        return_code: out.exit_code,
-        outcome: out.log.clone(),
-        client: out.client.clone(),
-        uninstall: out.uninstall,
-    };
+    let run = out.service_run();
     let exit_code = if super::ccmsetup_service::start(estate, host, run) {
         0
     } else {
@@ -410,13 +417,7 @@ pub fn push_install(estate: &mut Estate, a: &Args, session_site: &str) -> CmdRes
     // Client push copies ccmsetup.exe to the target and starts it there: the ccmsetup service
     // installs as on a manual install, and the site learns of the client when it has finished
     // (windows-runtime.md §8).
-    let run = super::ccmsetup_service::CcmsetupRun {
-        finishes_at_ms: 0,
-        return_code: out.exit_code,
-        outcome: out.log.clone(),
-        client: out.client.clone(),
-        uninstall: out.uninstall,
-    };
+    let run = out.service_run();
     if !super::ccmsetup_service::start(estate, &device, run) {
         return Err(CmdError::new(
             "InvalidResult",

@@ -21,6 +21,7 @@ pub mod generate;
 pub mod gp;
 pub mod gp_pol;
 pub mod gp_report;
+pub mod gpo_model;
 pub mod host;
 pub mod model;
 pub mod prereq;

@@ -426,16 +426,7 @@ async fn establish(u: &Upstream, creds: &NtlmCredentials) -> Result<NtlmConnecti
     tokio::spawn(async move {
         let _ = conn.await;
     });
-    let want = flags::UNICODE
-        | flags::REQUEST_TARGET
-        | flags::SIGN
-        | flags::SEAL
-        | flags::NTLM
-        | flags::ALWAYS_SIGN
-        | flags::EXTENDED_SESSIONSECURITY
-        | flags::NEGOTIATE_128
-        | flags::KEY_EXCH
-        | flags::NEGOTIATE_56;
+    let want = flags::CLIENT;
     let negotiate = message::negotiate(want);
     let step = |token: &[u8]| {
         format!(

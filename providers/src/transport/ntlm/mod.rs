@@ -52,6 +52,20 @@ pub mod flags {
     pub const KEY_EXCH: u32 = 0x4000_0000;
     /// 56-bit session keys.
     pub const NEGOTIATE_56: u32 = 0x8000_0000;
+
+    /// What cmdeploy's client asks for in NEGOTIATE: NTLMv2 with extended session security,
+    /// signing and 128-bit sealing with key exchange, as message encryption (MS-WSMV 2.2.9.1)
+    /// needs.
+    pub const CLIENT: u32 = UNICODE
+        | REQUEST_TARGET
+        | SIGN
+        | SEAL
+        | NTLM
+        | ALWAYS_SIGN
+        | EXTENDED_SESSIONSECURITY
+        | NEGOTIATE_128
+        | KEY_EXCH
+        | NEGOTIATE_56;
 }
 
 /// Why an NTLM message or sealed body was refused.

@@ -63,16 +63,7 @@ fn handshake_with(
     expected: Option<[u8; 16]>,
     strict: bool,
 ) -> Result<Pair, NtlmError> {
-    let want = flags::UNICODE
-        | flags::REQUEST_TARGET
-        | flags::SIGN
-        | flags::SEAL
-        | flags::NTLM
-        | flags::ALWAYS_SIGN
-        | flags::EXTENDED_SESSIONSECURITY
-        | flags::NEGOTIATE_128
-        | flags::KEY_EXCH
-        | flags::NEGOTIATE_56;
+    let want = flags::CLIENT;
     let neg = message::negotiate(want);
     let parsed = message::parse_negotiate(&neg)?;
     let info = message::encode_av_pairs(&[
