@@ -35,6 +35,20 @@ pub enum SystemType {
     SiteSystems,
 }
 
+/// The system types as a set: their names sorted and without repeats. ConfigMgr keeps them as
+/// bits (`SMS_DISCOVERY_DATA_MANAGER` "Filters" and "AutoInstallSiteSystem"), so the order
+/// written is never read back; both sides compare in this order.
+fn system_type_set(types: &[SystemType]) -> Vec<String> {
+    let mut names: Vec<String> = types
+        .iter()
+        .filter_map(|t| serde_json::to_value(t).ok())
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
 /// `[client_push.SITE]`: one per site.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -110,12 +124,9 @@ impl Kind for ClientPushKind {
         let mut attrs = serde_json::Map::new();
         attrs.insert("automatic".into(), json!(spec.automatic));
         if spec.automatic {
-            let mut types = spec.system_types.clone();
-            types.sort();
-            types.dedup();
             attrs.insert(
                 "system_types".into(),
-                serde_json::to_value(types).unwrap_or(Value::Null),
+                json!(system_type_set(&spec.system_types)),
             );
         } else if !spec.system_types.is_empty() {
             warnings.push(
@@ -427,6 +438,7 @@ pub(crate) fn observe(ctx: &Context, ccm: &Value, ddm: &Value) -> Result<Observe
     if filters & 1 == 0 {
         types.push("workstations");
     }
+    types.sort_unstable();
     let mut attrs = serde_json::Map::new();
     attrs.insert("automatic".into(), json!(automatic));
     attrs.insert("system_types".into(), json!(types));
