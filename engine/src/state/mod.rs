@@ -6,6 +6,7 @@
 
 mod journal;
 mod local;
+mod moves;
 mod postgres;
 
 use std::collections::BTreeMap;
@@ -17,6 +18,7 @@ use serde_json::Value;
 
 pub use journal::Replay;
 pub use local::LocalBackend;
+pub use moves::{apply_moves, plan_move, MoveError, Moved};
 pub use postgres::PostgresBackend;
 
 use crate::resource::{Attributes, Connection};
