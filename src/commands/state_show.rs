@@ -23,8 +23,7 @@ pub fn entry<'s>(state: &'s State, address: &str) -> Result<&'s StateEntry, Fail
 
 /// "X is not in state", with a did-you-mean (or the count of entries when nothing is close).
 pub fn not_in_state(state: &State, address: &str) -> String {
-    let keys = state.resources.keys().map(String::as_str);
-    match cmdeploy_engine::diagnostics::did_you_mean(address, keys) {
+    match nearest(state, address) {
         Some(best) => format!("{address} is not in state; did you mean `{best}`?"),
         None if state.resources.is_empty() => {
             format!("{address} is not in state: the state is empty (nothing applied yet)")
@@ -34,6 +33,23 @@ pub fn not_in_state(state: &State, address: &str) -> String {
             state.resources.len()
         ),
     }
+}
+
+/// The address in state closest to `address`: among those of its kind by name (a shared
+/// `kind.` prefix would make every address of the kind look close), else among all.
+fn nearest<'s>(state: &'s State, address: &str) -> Option<&'s str> {
+    use cmdeploy_engine::diagnostics::did_you_mean;
+    let keys = || state.resources.keys().map(String::as_str);
+    let Some((kind, name)) = address.split_once('.') else {
+        return did_you_mean(address, keys());
+    };
+    let prefix = format!("{kind}.");
+    let same_kind: Vec<&str> = keys().filter(|k| k.starts_with(&prefix)).collect();
+    if same_kind.is_empty() {
+        return did_you_mean(address, keys());
+    }
+    let best = did_you_mean(name, same_kind.iter().map(|k| &k[prefix.len()..]))?;
+    same_kind.into_iter().find(|k| &k[prefix.len()..] == best)
 }
 
 /// Renders an entry for people, shaped like Terraform's `state show`.

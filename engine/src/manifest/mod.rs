@@ -291,7 +291,7 @@ pub fn load(dir: &Path, registry: &Registry) -> Result<(Project, Diagnostics), D
     }
 
     let mut set = ResourceSet::default();
-    resolve::resolve_references(&mut resources, &defined_at, &mut diags);
+    resolve::resolve_references(&mut resources, &defined_at, &failed, &mut diags);
     set.by_address = resources
         .into_iter()
         .map(|(a, r)| (a, Arc::new(r)))

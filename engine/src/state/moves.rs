@@ -125,6 +125,14 @@ pub fn apply_moves(state: &mut State, moves: &[Moved]) -> Vec<JournalRecord> {
         let mut changed = false;
         for dep in entry.depends_on.iter_mut() {
             if let Some(m) = moves.iter().find(|m| &m.from == dep) {
+                // Kinds keep a reference in their attributes as the referenced table's key
+                // (a group's `boundaries = ["hq_lan"]`): it follows too, or drift would compare
+                // the old name, as last applied, with the new one read back.
+                if let (Ok(old), Ok(new)) = (Address::parse(&m.from), Address::parse(&m.to)) {
+                    for value in entry.attributes.values_mut() {
+                        rename_value(value, &old.name, &new.name);
+                    }
+                }
                 dep.clone_from(&m.to);
                 changed = true;
             }
@@ -140,6 +148,16 @@ pub fn apply_moves(state: &mut State, moves: &[Moved]) -> Vec<JournalRecord> {
             JournalRecord::of(state, &address)
         })
         .collect()
+}
+
+/// Replaces every string `old` (a whole value or a list item, at any depth) by `new`.
+fn rename_value(value: &mut serde_json::Value, old: &str, new: &str) {
+    match value {
+        serde_json::Value::String(s) if s == old => *s = new.to_string(),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|i| rename_value(i, old, new)),
+        serde_json::Value::Object(map) => map.values_mut().for_each(|v| rename_value(v, old, new)),
+        _ => {}
+    }
 }
 
 #[cfg(test)]
@@ -171,10 +189,11 @@ mod tests {
         let mut s = State::default();
         s.resources
             .insert("boundary.a".into(), entry("boundary", &[]));
-        s.resources.insert(
-            "boundary_group.g".into(),
-            entry("boundary_group", &["boundary.a"]),
-        );
+        let mut group = entry("boundary_group", &["boundary.a"]);
+        group
+            .attributes
+            .insert("boundaries".into(), serde_json::json!(["a", "c"]));
+        s.resources.insert("boundary_group.g".into(), group);
         s.resources
             .insert("client_group.k[\"h1\"]".into(), entry("client_group", &[]));
         s.resources
@@ -196,6 +215,10 @@ mod tests {
         assert_eq!(
             s.resources["boundary_group.g"].depends_on,
             vec!["boundary.b"]
+        );
+        assert_eq!(
+            s.resources["boundary_group.g"].attributes["boundaries"],
+            serde_json::json!(["b", "c"])
         );
         // Removed, added, and the dependent: replayed over the old state, they give the new.
         assert_eq!(records.len(), 3);

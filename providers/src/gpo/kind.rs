@@ -187,6 +187,13 @@ impl Kind for GpoKind {
                     )
                     .at_span(&file, sa.site_code.span.clone()),
                 );
+            } else {
+                errors.extend(crate::configmgr::site::site_code_case(
+                    &sa.site_code.value,
+                    &file,
+                    sa.site_code.span.clone(),
+                    None,
+                ));
             }
             for (v, lo, hi, what, s) in [
                 (
