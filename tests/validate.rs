@@ -366,6 +366,24 @@ fn ccmsetup_findings_point_at_the_property_value() {
     assert_eq!(range, ("clients.toml".to_string(), line, column));
 }
 
+/// A finding about one item of a list points at that item.
+#[test]
+fn ccmsetup_findings_point_at_the_list_item() {
+    let p = Project::example("contoso");
+    p.edit(
+        "clients.toml",
+        "ccmsetup = { mp = [\"mpserver.contoso.com\"], UsePKICert = true }",
+        "ccmsetup = { mp = [\"mpserver.contoso.com\", \"contoso.cloudapp.net/CCM_Proxy_MutualAuth/72057594037928025\"], UsePKICert = true }",
+    );
+    let diags = json_diagnostics(&p);
+    let d = diags
+        .iter()
+        .find(|d| d["code"] == "cmdeploy::ccmsetup::mp_cmg_scheme")
+        .unwrap_or_else(|| panic!("{diags:#?}"));
+    let (line, column) = position(&p, "clients.toml", "\"contoso.cloudapp.net");
+    assert_eq!(at(d), ("clients.toml".to_string(), line, column));
+}
+
 /// A `setup_parameters` string is the command line itself: a finding points inside it, at the
 /// token.
 #[test]

@@ -106,12 +106,14 @@ impl ValueSpans {
             )
             .find(|(_, span)| span.start <= at.start && at.start < span.end)?;
         let value = self.by_name.get(&token.0.to_ascii_uppercase())?;
-        // A finding on part of a list value (`/mp:a;b`) points at the item it names.
+        // A finding about one item of a list value (`/mp:a;b`) names it in backquotes, or covers
+        // only its part of the token: it points at that item.
         let named = rendered.get(at.clone()).unwrap_or_default();
         let item = value.items.iter().find(|(text, _)| {
-            !text.is_empty() && (named.contains(text.as_str()) || text.contains(named))
+            !text.is_empty()
+                && (finding.message.contains(&format!("`{text}`"))
+                    || (at != token.1 && named.contains(text.as_str())))
         });
-        let item = item.filter(|_| at != token.1 || value.items.len() == 1);
         Some(item.map_or(value.whole.clone(), |(_, span)| span.clone()))
     }
 }
