@@ -218,6 +218,21 @@ fn lower_case_site_codes_are_refused_with_the_upper_case_fix() {
     );
     // The references that already say ABC are not reported again.
     assert!(err.contains("1 error(s)"), "{err}");
+    // A table keyed by the site code likewise, and the references to it are not repeated.
+    let k = Project::example("contoso");
+    k.edit("client_push.toml", "[client_push.ABC]", "[client_push.abc]");
+    k.edit(
+        "client_push.toml",
+        "[client_push.ABC.properties]",
+        "[client_push.abc.properties]",
+    );
+    let err = k.run(&["validate"]).code(1).stderr;
+    assert!(err.contains("cmdeploy::site_code::case"), "{err}");
+    assert!(
+        err.contains("from = \"client_push.abc\" and to = \"client_push.ABC\""),
+        "{err}"
+    );
+    assert!(err.contains("1 error(s)"), "{err}");
     // A reference in lower case names the one spelling.
     let q = Project::example("contoso");
     q.edit(

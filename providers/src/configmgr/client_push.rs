@@ -101,12 +101,22 @@ impl Kind for ClientPushKind {
         });
         let cmd = ccmsetup::to_command_line(&spec.ccmsetup, &spec.properties);
         let rendered = cmd.render();
-        let (errors, mut warnings) = kit::finding_diagnostics(
+        let (mut errors, mut warnings) = kit::finding_diagnostics(
             ccmsetup::check_command_line(&cmd, Some(CcmContext::Push)),
             &file,
             |f| values.locate(&rendered, f).unwrap_or(span.clone()),
             "installation properties: ",
         );
+        if spec.site.is_none() {
+            // The table key is the site code: `[client_push.ABC]`.
+            let old = format!("client_push.{}", site.value);
+            errors.extend(super::site::site_code_case(
+                &site.value,
+                &file,
+                span.clone(),
+                Some(&old),
+            ));
+        }
         if !errors.is_empty() {
             return Err(errors);
         }
