@@ -262,7 +262,7 @@ pub enum StateCommand {
         json: bool,
     },
     /// Rename an address in state (the object is untouched): refused when FROM is not in
-    /// state, TO is, or their kinds differ. Journalled like an apply.
+    /// state, TO is, or their kinds differ. Written atomically under the state lock.
     Mv {
         /// The address the object is known by, e.g. `boundary.hq_lan` (a resource without a
         /// key moves each of its instances).

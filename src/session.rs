@@ -36,8 +36,8 @@ pub struct Session {
     pub ctx: Context,
     /// Warnings from loading.
     pub warnings: Diagnostics,
-    /// The `[[moved]]` renames [`Session::state`] made in the loaded state, with the journal
-    /// records that persist them (written by apply only, under the lock).
+    /// The `[[moved]]` renames [`Session::state`] made in the loaded state (and their journal
+    /// records); apply writes the state with them, under the lock, before any other change.
     moves: std::sync::Mutex<(Vec<Moved>, Vec<JournalRecord>)>,
 }
 
@@ -130,15 +130,16 @@ impl Session {
     /// # Errors
     /// The state cannot be written.
     pub fn record_moves(&self, state: &State) -> Result<usize, Failure> {
-        let (moved, records) = match self.moves.lock() {
+        let (moved, _) = match self.moves.lock() {
             Ok(mut held) => std::mem::take(&mut *held),
             Err(_) => return Ok(0),
         };
-        if records.is_empty() {
+        if moved.is_empty() {
             return Ok(0);
         }
+        // One atomic write: the moves of a rename must not be cut in half by a crash.
         self.backend
-            .record(state, &records)
+            .persist(state)
             .map_err(|e| Failure::Message(format!("state could not be saved: {e}")))?;
         Ok(moved.len())
     }

@@ -85,7 +85,8 @@ fn state_mv_renames_the_entry_and_leaves_the_object_alone() {
     );
     p.run(&["state", "mv", "boundary.hq_lan", "nonsense"])
         .code(1);
-    // The move: journalled, the entry keeps its id, the group's dependency follows.
+    // The move: written to state, the entry keeps its id, the group's dependency follows.
+    let before: Value = serde_json::from_str(&p.read(".cmdeploy/state.json")).unwrap();
     let out = p
         .run(&["state", "mv", "boundary.hq_lan", "boundary.hq_net"])
         .code(0);
@@ -95,11 +96,10 @@ fn state_mv_renames_the_entry_and_leaves_the_object_alone() {
         "{}",
         out.stdout
     );
-    let journal = p.read(".cmdeploy/state.journal");
-    assert!(
-        journal.contains("\"address\":\"boundary.hq_net\""),
-        "{journal}"
-    );
+    let after: Value = serde_json::from_str(&p.read(".cmdeploy/state.json")).unwrap();
+    assert!(after["serial"].as_u64() > before["serial"].as_u64());
+    assert!(after["resources"].get("boundary.hq_lan").is_none());
+    assert!(after["resources"].get("boundary.hq_net").is_some());
     assert_eq!(state_id(&p, "boundary.hq_net"), id);
     let group = p
         .run(&["state", "show", "boundary_group.hq", "--json"])

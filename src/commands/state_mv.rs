@@ -1,7 +1,8 @@
 //! `cmdeploy state mv FROM TO`: rename an address in state, as Terraform's `state mv` does. The
 //! object in the estate is untouched; its entry (id, attributes, fingerprints) is known by the
-//! new address, so the next plan neither destroys nor creates it. The move is written to the
-//! state journal like an apply's operations, under the state lock.
+//! new address, so the next plan neither destroys nor creates it. The move is written under the
+//! state lock in one atomic write (on PostgreSQL, one transaction that also adds the journal row
+//! naming the addresses removed and added).
 
 use std::time::Duration;
 
@@ -43,8 +44,10 @@ pub fn run(
         println!("Dry run: state is unchanged.");
         return Ok(0);
     }
-    let records = apply_moves(&mut state, &moves);
-    backend.record(&state, &records).map_err(msg)?;
+    // One atomic write (a transaction with its journal row on PostgreSQL): a move appended as
+    // separate records could be cut between "removed here" and "added there".
+    apply_moves(&mut state, &moves);
+    backend.persist(&state).map_err(msg)?;
     println!(
         "State serial {}: the objects are untouched; the next plan reads them at their new addresses.",
         state.serial

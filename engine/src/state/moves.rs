@@ -150,11 +150,20 @@ pub fn apply_moves(state: &mut State, moves: &[Moved]) -> Vec<JournalRecord> {
         .collect()
 }
 
-/// Replaces every string `old` (a whole value or a list item, at any depth) by `new`.
+/// Replaces every string `old` (a whole value or a list item, at any depth) by `new`. A list
+/// that was sorted stays sorted: kinds sort the lists whose order ConfigMgr does not keep (a
+/// group's boundaries), and read them back sorted.
 fn rename_value(value: &mut serde_json::Value, old: &str, new: &str) {
     match value {
         serde_json::Value::String(s) if s == old => *s = new.to_string(),
-        serde_json::Value::Array(items) => items.iter_mut().for_each(|i| rename_value(i, old, new)),
+        serde_json::Value::Array(items) => {
+            let key = |v: &serde_json::Value| v.as_str().map(str::to_string);
+            let sorted = items.windows(2).all(|w| key(&w[0]) <= key(&w[1]));
+            items.iter_mut().for_each(|i| rename_value(i, old, new));
+            if sorted {
+                items.sort_by_key(key);
+            }
+        }
         serde_json::Value::Object(map) => map.values_mut().for_each(|v| rename_value(v, old, new)),
         _ => {}
     }
@@ -228,6 +237,19 @@ mod tests {
             replayed.replay(r);
         }
         assert_eq!(replayed, s);
+    }
+
+    #[test]
+    fn a_sorted_list_stays_sorted_and_another_keeps_its_order() {
+        let mut sorted = serde_json::json!(["a", "m"]);
+        rename_value(&mut sorted, "a", "z");
+        assert_eq!(sorted, serde_json::json!(["m", "z"]));
+        let mut ordered = serde_json::json!(["m", "a"]);
+        rename_value(&mut ordered, "a", "z");
+        assert_eq!(ordered, serde_json::json!(["m", "z"]));
+        let mut ordered = serde_json::json!(["x", "a"]);
+        rename_value(&mut ordered, "a", "b");
+        assert_eq!(ordered, serde_json::json!(["x", "b"]));
     }
 
     #[test]
