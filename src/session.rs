@@ -13,8 +13,7 @@ use cmdeploy_engine::provider::{Context, ReadOutcome, Registry};
 use cmdeploy_engine::refresh::{refresh, Refreshed};
 use cmdeploy_engine::secret::{FingerprintKey, SecretValue};
 use cmdeploy_engine::state::{
-    apply_moves, plan_move, Backend, JournalRecord, LocalBackend, MoveError, Moved,
-    PostgresBackend, State,
+    apply_moves, plan_move, Backend, LocalBackend, MoveError, Moved, PostgresBackend, State,
 };
 use cmdeploy_engine::Address;
 
@@ -36,9 +35,9 @@ pub struct Session {
     pub ctx: Context,
     /// Warnings from loading.
     pub warnings: Diagnostics,
-    /// The `[[moved]]` renames [`Session::state`] made in the loaded state (and their journal
-    /// records); apply writes the state with them, under the lock, before any other change.
-    moves: std::sync::Mutex<(Vec<Moved>, Vec<JournalRecord>)>,
+    /// The `[[moved]]` renames [`Session::state`] made in the loaded state; apply writes the
+    /// state with them, under the lock, before any other change.
+    moves: std::sync::Mutex<Vec<Moved>>,
 }
 
 /// A refresh and the plan built from it.
@@ -104,13 +103,12 @@ impl Session {
     /// order (so chains work). A table whose old address is not in state has nothing to do (it
     /// was applied already, or its object never was); one whose new address is taken too is
     /// ignored with a warning, as Terraform does.
-    fn apply_moved_tables(&self, state: &mut State) -> (Vec<Moved>, Vec<JournalRecord>) {
+    fn apply_moved_tables(&self, state: &mut State) -> Vec<Moved> {
         let mut moved = Vec::new();
-        let mut records = Vec::new();
         for block in &self.project.config.moved {
             match plan_move(state, &block.from, &block.to) {
                 Ok(moves) => {
-                    records.extend(apply_moves(state, &moves));
+                    apply_moves(state, &moves);
                     moved.extend(moves);
                 }
                 Err(MoveError::NotInState(_)) => {}
@@ -120,7 +118,7 @@ impl Session {
                 ),
             }
         }
-        (moved, records)
+        moved
     }
 
     /// Persists the renames [`Session::state`] made (apply, under the state lock, before any
@@ -130,7 +128,7 @@ impl Session {
     /// # Errors
     /// The state cannot be written.
     pub fn record_moves(&self, state: &State) -> Result<usize, Failure> {
-        let (moved, _) = match self.moves.lock() {
+        let moved = match self.moves.lock() {
             Ok(mut held) => std::mem::take(&mut *held),
             Err(_) => return Ok(0),
         };
@@ -307,8 +305,8 @@ impl Session {
         };
         let mut plan = plan::build(&input);
         if let Ok(held) = self.moves.lock() {
-            if !held.0.is_empty() {
-                plan.mark_moves(&held.0);
+            if !held.is_empty() {
+                plan.mark_moves(&held);
             }
         }
         Planned {
