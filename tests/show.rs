@@ -90,6 +90,13 @@ fn state_show_is_readable_and_suggests_the_nearest_address() {
     ] {
         assert!(group.contains(line), "{line:?} not in\n{group}");
     }
+    // An object attribute is a block, one member a line.
+    let site = p.run(&["state", "show", "site.ABC"]).code(0).stdout;
+    assert!(site.contains("\n    fallback_status_point {\n"), "{site}");
+    assert!(
+        site.contains("        state_message_count = 10000\n"),
+        "{site}"
+    );
     // Secrets are never in state: their fingerprint shows as (sensitive).
     let account = p.run(&["state", "show", "account.push"]).code(0).stdout;
     assert!(account.contains("password  = (sensitive)"), "{account}");

@@ -58,7 +58,12 @@ pub fn render(address: &str, e: &StateEntry) -> String {
     let _ = writeln!(out, "# {address}:");
     let _ = writeln!(out, "{} {{", e.kind);
     let mut rows: Vec<(String, String)> = vec![("id".into(), show(&Value::String(e.id.clone())))];
-    rows.extend(e.attributes.iter().map(|(k, v)| (k.clone(), show(v))));
+    rows.extend(
+        e.attributes
+            .iter()
+            .filter(|(_, v)| v.as_object().is_none_or(|m| m.is_empty()))
+            .map(|(k, v)| (k.clone(), show(v))),
+    );
     rows.extend(
         e.secret_fingerprints
             .keys()
@@ -67,6 +72,20 @@ pub fn render(address: &str, e: &StateEntry) -> String {
     let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
     for (k, v) in &rows {
         let _ = writeln!(out, "    {k:<width$} = {v}");
+    }
+    // Objects (a GPO's policies, a site's fallback status point) one member a line.
+    for (k, v) in &e.attributes {
+        let Value::Object(map) = v else { continue };
+        if map.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out);
+        let _ = writeln!(out, "    {k} {{");
+        let inner = map.keys().map(String::len).max().unwrap_or(0);
+        for (name, value) in map {
+            let _ = writeln!(out, "        {name:<inner$} = {}", show(value));
+        }
+        let _ = writeln!(out, "    }}");
     }
     let _ = writeln!(out, "}}");
     let _ = writeln!(out);

@@ -168,14 +168,14 @@ pub(super) fn read_config_table(
                 }
             }
         }
-        "moved" => read_moved(value, file, config, diags),
         _ => {}
     }
 }
 
 /// `[[moved]]` tables: each `from` and `to` an address of the same kind (and shape), `from`
-/// moved once. Whether they are declared is checked once the resources are loaded.
-fn read_moved(
+/// moved once. Read with the resources (not by [`super::load_config`]: a mistake in a move must
+/// not lock the `state` commands out); whether they are declared is checked once all are loaded.
+pub(super) fn read_moved(
     value: toml::Spanned<DeValue<'_>>,
     file: &Arc<SourceFile>,
     config: &mut ProjectConfig,

@@ -163,7 +163,7 @@ pub fn load(dir: &Path, registry: &Registry) -> Result<(Project, Diagnostics), D
     let files = files::read_files(dir, &mut diags)?;
 
     // Pass 1: configuration from every file (variables are needed to template resources).
-    let (config, parsed) = read_config(&files, &mut diags);
+    let (mut config, parsed) = read_config(&files, &mut diags);
 
     // Pass 2: resources.
     let mut resources: BTreeMap<Address, Resource> = BTreeMap::new();
@@ -175,6 +175,10 @@ pub fn load(dir: &Path, registry: &Registry) -> Result<(Project, Diagnostics), D
         let file = &p.file;
         for (key, value) in p.root.into_inner() {
             let kind_name: String = key.get_ref().to_string();
+            if kind_name == "moved" {
+                files::read_moved(value, file, &mut config, &mut diags);
+                continue;
+            }
             if CONFIG_TABLES.contains(&kind_name.as_str()) {
                 continue;
             }
