@@ -58,8 +58,31 @@ pub enum Command {
     Lab(LabCommand),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions(CompletionsArgs),
-    /// Print the man page (roff).
-    Man,
+    /// Show a plan saved with `plan --out`, as text or JSON, without reading the estate.
+    Show(ShowArgs),
+    /// Print a man page (roff): `cmdeploy man` for cmdeploy(1), `cmdeploy man state mv` for
+    /// cmdeploy-state-mv(1); `--out DIR` writes every page.
+    Man(ManArgs),
+}
+
+/// `show` arguments.
+#[derive(Debug, clap::Args)]
+pub struct ShowArgs {
+    /// A plan file written by `cmdeploy plan --out FILE`.
+    pub plan_file: PathBuf,
+    /// Print the plan's JSON (the format of `plan --json`).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `man` arguments.
+#[derive(Debug, clap::Args)]
+pub struct ManArgs {
+    /// The command whose page to print, e.g. `plan` or `state mv` (default: cmdeploy itself).
+    pub command: Vec<String>,
+    /// Write every page (cmdeploy.1, cmdeploy-plan.1, ...) into this directory instead.
+    #[arg(long, value_name = "DIR", conflicts_with = "command")]
+    pub out: Option<PathBuf>,
 }
 
 /// `schema` arguments.
@@ -229,10 +252,29 @@ pub struct ImportArgs {
 pub enum StateCommand {
     /// List the addresses in state.
     List,
-    /// Show one entry.
+    /// Show one entry: its attributes, id, dependencies and connection (secrets as
+    /// `(sensitive)`); an unknown address names the nearest one in state.
     Show {
         /// Address.
         address: String,
+        /// Print the entry as JSON, as state holds it.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rename an address in state (the object is untouched): refused when FROM is not in
+    /// state, TO is, or their kinds differ. Written atomically under the state lock.
+    Mv {
+        /// The address the object is known by, e.g. `boundary.hq_lan` (a resource without a
+        /// key moves each of its instances).
+        from: String,
+        /// The new address, of the same kind.
+        to: String,
+        /// Say what would move, and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Seconds to wait for the state lock.
+        #[arg(long, default_value_t = 0)]
+        lock_timeout: u64,
     },
     /// Stop managing an object (it stays in the estate).
     Rm {

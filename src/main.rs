@@ -21,7 +21,9 @@ pub enum Failure {
 
 /// Output piped into a reader that stopped (`cmdeploy state show ADDR | head`): end quietly with
 /// 141 (128 + SIGPIPE), as Unix tools do, instead of a panic message. Rust ignores SIGPIPE, so a
-/// closed stdout surfaces as a panic in `println!`; anything else keeps the default report.
+/// closed stdout surfaces as a panic in `println!`; anything else keeps the default report. On
+/// Windows a closed pipe is ERROR_NO_DATA (232, "The pipe is being closed") or
+/// ERROR_BROKEN_PIPE (109).
 fn quiet_broken_pipe() {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -31,7 +33,12 @@ fn quiet_broken_pipe() {
             .map(String::as_str)
             .or_else(|| info.payload().downcast_ref::<&str>().copied())
             .unwrap_or_default();
-        if message.contains("Broken pipe") || message.contains("os error 32") {
+        let closed = if cfg!(windows) {
+            message.contains("os error 232") || message.contains("os error 109")
+        } else {
+            message.contains("Broken pipe") || message.contains("os error 32")
+        };
+        if closed {
             std::process::exit(141);
         }
         default(info);

@@ -12,7 +12,9 @@ use cmdeploy_engine::plan::{self, Plan, PlanInput};
 use cmdeploy_engine::provider::{Context, ReadOutcome, Registry};
 use cmdeploy_engine::refresh::{refresh, Refreshed};
 use cmdeploy_engine::secret::{FingerprintKey, SecretValue};
-use cmdeploy_engine::state::{Backend, LocalBackend, PostgresBackend, State};
+use cmdeploy_engine::state::{
+    apply_moves, plan_move, Backend, LocalBackend, MoveError, Moved, PostgresBackend, State,
+};
 use cmdeploy_engine::Address;
 
 use crate::Failure;
@@ -33,6 +35,9 @@ pub struct Session {
     pub ctx: Context,
     /// Warnings from loading.
     pub warnings: Diagnostics,
+    /// The `[[moved]]` renames [`Session::state`] made in the loaded state; apply writes the
+    /// state with them, under the lock, before any other change.
+    moves: std::sync::Mutex<Vec<Moved>>,
 }
 
 /// A refresh and the plan built from it.
@@ -74,6 +79,7 @@ impl Session {
             backend,
             ctx,
             warnings,
+            moves: std::sync::Mutex::default(),
         })
     }
 
@@ -82,9 +88,58 @@ impl Session {
     /// # Errors
     /// State errors.
     pub fn state(&self) -> Result<State, Failure> {
-        self.backend
+        let mut state = self
+            .backend
             .load()
-            .map_err(|e| Failure::Message(e.to_string()))
+            .map_err(|e| Failure::Message(e.to_string()))?;
+        let moves = self.apply_moved_tables(&mut state);
+        if let Ok(mut held) = self.moves.lock() {
+            *held = moves;
+        }
+        Ok(state)
+    }
+
+    /// Renames in `state` (in memory) what the manifests' `[[moved]]` tables move, in file
+    /// order (so chains work). A table whose old address is not in state has nothing to do (it
+    /// was applied already, or its object never was); one whose new address is taken too is
+    /// ignored with a warning, as Terraform does.
+    fn apply_moved_tables(&self, state: &mut State) -> Vec<Moved> {
+        let mut moved = Vec::new();
+        for block in &self.project.config.moved {
+            match plan_move(state, &block.from, &block.to) {
+                Ok(moves) => {
+                    apply_moves(state, &moves);
+                    moved.extend(moves);
+                }
+                Err(MoveError::NotInState(_)) => {}
+                Err(e) => eprintln!(
+                    "warning: the [[moved]] table at {} is ignored: {e}",
+                    block.from_loc.short()
+                ),
+            }
+        }
+        moved
+    }
+
+    /// Persists the renames [`Session::state`] made (apply, under the state lock, before any
+    /// other change), so that state knows the objects by their new addresses even when nothing
+    /// else changes.
+    ///
+    /// # Errors
+    /// The state cannot be written.
+    pub fn record_moves(&self, state: &State) -> Result<usize, Failure> {
+        let moved = match self.moves.lock() {
+            Ok(mut held) => std::mem::take(&mut *held),
+            Err(_) => return Ok(0),
+        };
+        if moved.is_empty() {
+            return Ok(0);
+        }
+        // One atomic write: the moves of a rename must not be cut in half by a crash.
+        self.backend
+            .persist(state)
+            .map_err(|e| Failure::Message(format!("state could not be saved: {e}")))?;
+        Ok(moved.len())
     }
 
     /// Resolves every secret of the desired resources.
@@ -92,6 +147,17 @@ impl Session {
     /// # Errors
     /// Diagnostics naming each secret that cannot be read (never its value).
     pub fn secrets(&self) -> Result<Secrets, Failure> {
+        let (out, diags) = self.read_secrets();
+        if diags.has_errors() {
+            return Err(Failure::Diagnostics(diags));
+        }
+        Ok(out)
+    }
+
+    /// Reads every secret of the desired resources: the values, and a diagnostic at each
+    /// reference that cannot be read (an unset variable, a missing or oversized file). `validate`
+    /// reports the diagnostics and drops the values at once.
+    pub fn read_secrets(&self) -> (Secrets, Diagnostics) {
         let mut out = Secrets::new();
         let mut diags = Diagnostics::new();
         for (address, r) in &self.project.resources.by_address {
@@ -103,15 +169,13 @@ impl Session {
                     Err(e) => diags.push(
                         Diagnostic::error("cmdeploy::secret::unreadable", format!("{address}.{name}: {e}"))
                             .with_help("set the environment variable or create the file; secrets are never stored in manifests or state")
+                            .with_label("this secret cannot be read")
                             .at_span(&r.loc.file, reference.span.clone()),
                     ),
                 }
             }
         }
-        if diags.has_errors() {
-            return Err(Failure::Diagnostics(diags));
-        }
-        Ok(out)
+        (out, diags)
     }
 
     /// Parses `--target` arguments and adds what the targets depend on, as Terraform does (a
@@ -239,7 +303,12 @@ impl Session {
             targets,
             refresh_scripts: refreshed.batches,
         };
-        let plan = plan::build(&input);
+        let mut plan = plan::build(&input);
+        if let Ok(held) = self.moves.lock() {
+            if !held.is_empty() {
+                plan.mark_moves(&held);
+            }
+        }
         Planned {
             plan,
             observed: refreshed.outcomes,

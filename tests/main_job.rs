@@ -232,7 +232,9 @@ fn state_commands_list_show_and_forget() {
     let p = Project::example("contoso");
     p.run(&["lab", "reset"]).code(0);
     p.run(&["apply", "--auto-approve"]).code(0);
-    let show = p.run(&["state", "show", "boundary.hq_lan"]).code(0);
+    let show = p
+        .run(&["state", "show", "boundary.hq_lan", "--json"])
+        .code(0);
     let entry: Value = serde_json::from_str(&show.stdout).unwrap();
     assert_eq!(
         entry["attributes"]["value"], "10.1.0.0",

@@ -1,8 +1,11 @@
 //! The CI pipelines in examples/ci/ parse as YAML, every `cmdeploy ...` command in them parses
 //! with the real CLI definition (subcommands, flags and values), and the commands that touch the
-//! estate get the secrets they reference from the CI system's secret store.
+//! estate get the secrets they reference from the CI system's secret store. Each installs a pinned
+//! release of cmdeploy and verifies its checksum before running it (tests/pipelines/release.rs).
 
 mod common;
+#[path = "pipelines/release.rs"]
+mod release;
 
 use clap::CommandFactory;
 use cmdeploy::cli::Cli;
@@ -136,7 +139,10 @@ fn walk(v: &Value, env: &[String], found: &mut Vec<Found>) {
             let mut env = env.to_vec();
             env.extend(env_names(map).unwrap_or_default());
             for (k, child) in map {
-                let is_script = matches!(k.as_str(), Some("run" | "script" | "bash"));
+                let is_script = matches!(
+                    k.as_str(),
+                    Some("run" | "script" | "bash" | "powershell" | "pwsh")
+                );
                 match (is_script, child.as_str()) {
                     (true, Some(script)) => {
                         for words in commands(script) {
@@ -221,6 +227,12 @@ fn github_actions_pipeline_runs_real_commands() {
 #[test]
 fn azure_pipeline_runs_real_commands() {
     check("azure-pipelines.yml");
+}
+
+#[test]
+fn windows_pipelines_run_real_commands() {
+    check("github-actions-windows.yml");
+    check("azure-pipelines-windows.yml");
 }
 
 #[test]

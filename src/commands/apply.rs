@@ -51,6 +51,10 @@ pub async fn run(dir: &Path, args: ApplyArgs, out: Output) -> Result<i32, Failur
             }
         }
     }
+    let moved = s.record_moves(&state)?;
+    if moved > 0 {
+        println!("Recorded {moved} moved address(es) in state.");
+    }
     let adopted = adopt(
         plan,
         s.resources(),

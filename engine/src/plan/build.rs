@@ -123,6 +123,7 @@ fn change_for(address: &Address, action: Action) -> ResourceChange {
         changes: Vec::new(),
         notes: Vec::new(),
         id: None,
+        moved_from: None,
     }
 }
 

@@ -47,7 +47,7 @@ pub fn render_human(plan: &Plan, color: bool) -> String {
     let changed: Vec<&ResourceChange> = plan
         .resource_changes
         .iter()
-        .filter(|c| c.action() != Action::NoOp)
+        .filter(|c| c.action() != Action::NoOp || c.moved_from.is_some())
         .collect();
     if changed.is_empty() {
         let _ = writeln!(
@@ -69,6 +69,9 @@ pub fn render_human(plan: &Plan, color: bool) -> String {
         "{}Plan:{} {} to add, {} to change, {} to destroy.",
         s.bold, s.reset, sm.add, sm.change, sm.destroy
     );
+    if sm.moved > 0 {
+        let _ = write!(out, " {} moved.", sm.moved);
+    }
     if sm.read_failed > 0 {
         let _ = write!(
             out,
@@ -90,6 +93,17 @@ fn render_change(out: &mut String, c: &ResourceChange, s: &Style) {
         Action::ReadFailed => ("!", s.red, "could not be read"),
         Action::NoOp => (" ", "", "is unchanged"),
     };
+    if let Some(from) = &c.moved_from {
+        let _ = writeln!(
+            out,
+            "  {}# {from} has moved to {}{}",
+            s.bold, c.address, s.reset
+        );
+        if c.action() == Action::NoOp {
+            let _ = writeln!(out, "    {}(no other change){}\n", s.dim, s.reset);
+            return;
+        }
+    }
     let _ = writeln!(out, "  {}# {} {}{}", s.bold, c.address, verb, s.reset);
     for note in &c.notes {
         let _ = writeln!(out, "  {}# ({note}){}", s.dim, s.reset);

@@ -18,6 +18,7 @@ use cmdeploy_engine::spanned::Spanned;
 use cmdeploy_engine::Address;
 
 use crate::ccmsetup::{self, CcmsetupParameters, ClientMsiProperties, Context as CcmContext};
+use crate::ccmsetup_spans::ValueSpans;
 use crate::kit;
 use crate::powershell::{Call, Target};
 
@@ -106,18 +107,30 @@ impl Kind for ClientPushKind {
         let file = input.file.clone();
         let key = input.address.name.clone();
         let span = input.span.clone();
+        let values = ValueSpans::of(&input.table, &["properties", "ccmsetup"]);
         let spec: ClientPushSpec = kit::decode_typed(input, "client_push")?;
         let site = spec.site.clone().unwrap_or(Spanned {
             value: key,
             span: span.clone(),
         });
         let cmd = ccmsetup::to_command_line(&spec.ccmsetup, &spec.properties);
-        let (errors, mut warnings) = kit::finding_diagnostics(
+        let rendered = cmd.render();
+        let (mut errors, mut warnings) = kit::finding_diagnostics(
             ccmsetup::check_command_line(&cmd, Some(CcmContext::Push)),
             &file,
-            span.clone(),
+            |f| values.locate(&rendered, f).unwrap_or(span.clone()),
             "installation properties: ",
         );
+        if spec.site.is_none() {
+            // The table key is the site code: `[client_push.ABC]`.
+            let old = format!("client_push.{}", site.value);
+            errors.extend(super::site::site_code_case(
+                &site.value,
+                &file,
+                span.clone(),
+                Some(&old),
+            ));
+        }
         if !errors.is_empty() {
             return Err(errors);
         }

@@ -57,6 +57,8 @@ impl Kind for ClientGroupKind {
         let file = input.file.clone();
         let span = input.span.clone();
         let host = input.address.key.clone().unwrap_or_default();
+        let values =
+            crate::ccmsetup_spans::ValueSpans::of(&input.table, &["properties", "ccmsetup"]);
         let mut spec: ClientGroupSpec = kit::decode_typed(input, "client_group")?;
         let mut errors: Vec<Diagnostic> = Vec::new();
         let mut warnings = Vec::new();
@@ -90,10 +92,11 @@ impl Kind for ClientGroupKind {
                 .into_iter()
                 .filter(|f| !covered(f.code))
                 .collect();
+            let rendered = cmd.render();
             let (e, w) = kit::finding_diagnostics(
                 findings,
                 &file,
-                span.clone(),
+                |f| values.locate(&rendered, f).unwrap_or(span.clone()),
                 &format!("{}: ", cmd.render()),
             );
             errors.extend(e);
