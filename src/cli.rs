@@ -175,9 +175,18 @@ pub enum DriftFormat {
 /// `drift` arguments.
 #[derive(Debug, clap::Args)]
 pub struct DriftArgs {
-    /// Output format.
+    /// Output format (of standard output).
     #[arg(long, value_enum, default_value_t = DriftFormat::Text)]
     pub format: DriftFormat,
+    /// Also write the JUnit XML report to FILE (same refresh, same exit code).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Also write the markdown report to FILE (same refresh, same exit code).
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+    /// Also write the JSON report to FILE (same refresh, same exit code).
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
     /// Parallel remote reads.
     #[arg(long, default_value_t = 10)]
     pub parallelism: usize,
