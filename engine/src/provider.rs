@@ -320,6 +320,17 @@ pub trait Kind: Send + Sync {
         Ok(Vec::new())
     }
 
+    /// The command lines a pending create, update or replace of `desired` runs on its target,
+    /// for the plan reader (`observed` is what the refresh read, `None` when absent). Secrets are
+    /// masked as `(sensitive)`: the lines go into plans, saved plan files and logs. Default: none.
+    fn planned_commands(
+        &self,
+        _desired: &crate::resource::Resource,
+        _observed: Option<&Observed>,
+    ) -> Vec<String> {
+        Vec::new()
+    }
+
     /// Notes for the plan reader about a pending change (manual steps, retries, side effects).
     fn plan_notes(
         &self,

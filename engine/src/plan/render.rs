@@ -94,6 +94,9 @@ fn render_change(out: &mut String, c: &ResourceChange, s: &Style) {
     for note in &c.notes {
         let _ = writeln!(out, "  {}# ({note}){}", s.dim, s.reset);
     }
+    for command in &c.commands {
+        let _ = writeln!(out, "  {}# runs: {command}{}", s.dim, s.reset);
+    }
     let title = match &c.key {
         Some(k) => format!("{} \"{}\" [\"{}\"]", c.kind, c.name, k),
         None => format!("{} \"{}\"", c.kind, c.name),

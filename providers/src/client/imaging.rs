@@ -224,6 +224,17 @@ impl Kind for ImagingKind {
         })
     }
 
+    fn planned_commands(&self, desired: &Resource, observed: Option<&Observed>) -> Vec<String> {
+        // CCMSetup runs only when the reference computer has no client yet (see apply).
+        let installed =
+            observed.and_then(|o| o.attrs.get("client_installed")) == Some(&json!(true));
+        if installed {
+            Vec::new()
+        } else {
+            vec![super::command_line::shown(desired, false)]
+        }
+    }
+
     fn plan_notes(&self, desired: Option<&Resource>, observed: Option<&Observed>) -> Vec<String> {
         let (Some(d), Some(o)) = (desired, observed) else {
             return vec![

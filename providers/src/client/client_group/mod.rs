@@ -394,7 +394,8 @@ impl Kind for ClientGroupKind {
                 host: op.connection.host(),
                 cmdlet: Some("Install-CmdeployClient".into()),
                 message: format!(
-                    "CCMSetup.exe {cmd} finished but the client is not working: {log}"
+                    "{} finished but the client is not working: {log}",
+                    super::command_line::shown(&d, installed)
                 ),
                 category: None,
             });
@@ -403,6 +404,32 @@ impl Kind for ClientGroupKind {
             id: o.id,
             attrs: o.attrs,
         })
+    }
+
+    fn planned_commands(
+        &self,
+        desired: &cmdeploy_engine::resource::Resource,
+        observed: Option<&Observed>,
+    ) -> Vec<String> {
+        // Push targets run the site's client push installation properties (client_push), sent
+        // by the site server; the other methods run CCMSetup over the host's connection.
+        if desired.meta.get("method").and_then(Value::as_str) == Some("push") {
+            return Vec::new();
+        }
+        let attr = |name: &str| observed.and_then(|o| o.attrs.get(name));
+        let installed = attr("installed") == Some(&json!(true));
+        let differs: Vec<&String> = desired
+            .attrs
+            .iter()
+            .filter(|(k, v)| attr(k) != Some(*v))
+            .map(|(k, _)| k)
+            .collect();
+        // Only the internet management point differs on an installed client: changed in place
+        // (SetInternetManagementPointFQDN), no CCMSetup run (see apply).
+        if installed && differs.iter().all(|k| *k == "internet_management_point") {
+            return Vec::new();
+        }
+        vec![super::command_line::shown(desired, installed)]
     }
 
     fn plan_notes(
