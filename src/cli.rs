@@ -157,6 +157,10 @@ pub struct ApplyArgs {
     /// Seconds to wait for the state lock.
     #[arg(long, default_value_t = 0)]
     pub lock_timeout: u64,
+    /// Print the outcome and the per-host recap as JSON on standard output (the plan and the
+    /// progress lines go to standard error).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Drift report formats.

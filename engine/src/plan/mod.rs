@@ -7,6 +7,7 @@ mod render;
 
 use serde::{Deserialize, Serialize};
 
+pub(crate) use build::natural_order;
 pub use build::{build, PlanInput};
 pub use render::render_human;
 

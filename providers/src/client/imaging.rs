@@ -224,6 +224,10 @@ impl Kind for ImagingKind {
         })
     }
 
+    fn target_host(&self, desired: &cmdeploy_engine::resource::Resource) -> Option<String> {
+        Some(desired.natural_key.clone())
+    }
+
     fn planned_commands(&self, desired: &Resource, observed: Option<&Observed>) -> Vec<String> {
         // CCMSetup runs only when the reference computer has no client yet (see apply).
         let installed =

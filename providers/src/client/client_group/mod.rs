@@ -406,6 +406,10 @@ impl Kind for ClientGroupKind {
         })
     }
 
+    fn target_host(&self, desired: &cmdeploy_engine::resource::Resource) -> Option<String> {
+        Some(desired.natural_key.clone())
+    }
+
     fn planned_commands(
         &self,
         desired: &cmdeploy_engine::resource::Resource,
