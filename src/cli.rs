@@ -132,6 +132,10 @@ pub struct PlanArgs {
     /// Exit 0 when there are no changes, 2 when there are, 1 on error.
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// One line per kind (N to add, N to change, N to destroy) instead of every resource's
+    /// changes, as plans of more than 50 changes print anyway.
+    #[arg(long)]
+    pub compact: bool,
     /// Only these resources and what they depend on: kind.name, kind.name["key"] or a whole kind.
     #[arg(long = "target", value_name = "ADDR|KIND")]
     pub targets: Vec<String>,

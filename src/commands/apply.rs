@@ -11,7 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use cmdeploy_engine::address::Address;
 use cmdeploy_engine::apply::{adopt, apply, ApplyInput, Observer, Report};
-use cmdeploy_engine::plan::{render_human, Action, Plan};
+use cmdeploy_engine::plan::{render_with, Action, Plan, RenderOptions};
 
 use super::apply_outcome::{counts, finish, Human};
 use crate::cli::ApplyArgs;
@@ -49,7 +49,12 @@ pub async fn run(dir: &Path, args: ApplyArgs, out: Output) -> Result<i32, Failur
     match &args.plan_file {
         Some(file) => check_saved(file, plan)?,
         None => {
-            human.text(&render_human(plan, out.color && !args.json));
+            let options = RenderOptions {
+                color: out.color && !args.json,
+                width: super::plan::width(),
+                compact: false,
+            };
+            human.text(&render_with(plan, options));
             if !plan.has_changes() && !plan.has_read_failures() && adoptable == 0 {
                 return conclude(&Report::default(), ("no-changes", 0));
             }

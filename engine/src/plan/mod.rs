@@ -4,12 +4,14 @@
 
 mod build;
 mod render;
+mod summary;
+mod wrap;
 
 use serde::{Deserialize, Serialize};
 
 pub(crate) use build::natural_order;
 pub use build::{build, PlanInput};
-pub use render::render_human;
+pub use render::{render_human, render_with, RenderOptions, DEFAULT_WIDTH, SUMMARY_ABOVE};
 
 use crate::diff::AttrChange;
 use crate::resource::Attributes;
