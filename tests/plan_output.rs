@@ -96,7 +96,10 @@ fn compact_summarises_a_small_plan() {
     let p = Project::example("contoso");
     p.run(&["lab", "reset"]).code(0);
     let full = p.run(&["plan"]).code(0).stdout;
-    assert!(full.contains("# boundary.branch_lan will be created"), "{full}");
+    assert!(
+        full.contains("# boundary.branch_lan will be created"),
+        "{full}"
+    );
     let compact = p.run(&["plan", "--compact"]).code(0).stdout;
     assert!(!compact.contains("# boundary.branch_lan"), "{compact}");
     let client_groups = compact
