@@ -84,6 +84,7 @@ fn a_large_plan_is_summarised_per_kind() {
     assert!(plan.contains("  client_group:   2 to add, 0 to change, 0 to destroy\n"));
     assert!(plan.contains("Plan: 124 to add, 1 to change, 0 to destroy."));
     assert!(!plan.contains("# boundary.b7 "), "no bodies:\n{plan}");
+    assert!(plan.lines().all(|l| l.chars().count() <= 100), "{plan}");
     // The JSON plan still lists every resource.
     let json = common::run_in(&p, &["plan", "--json"], &[]).code(0).stdout;
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();

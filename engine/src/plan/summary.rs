@@ -27,7 +27,7 @@ pub fn render(
     };
     let _ = writeln!(
         out,
-        "cmdeploy will perform the following actions on {} resources, summarised per kind ({why}; `plan --json` lists each one):\n",
+        "cmdeploy will perform the following actions on {} resources, summarised per kind\n({why}; `plan --json` lists each one):\n",
         changed.len()
     );
     let width = kinds.keys().map(|k| k.len()).max().unwrap_or(0) + 1;
