@@ -192,9 +192,9 @@ pub struct DriftArgs {
     /// Also write the markdown report to FILE (same refresh, same exit code).
     #[arg(long, value_name = "FILE")]
     pub markdown: Option<PathBuf>,
-    /// Also write the JSON report to FILE (same refresh, same exit code).
-    #[arg(long, value_name = "FILE")]
-    pub json: Option<PathBuf>,
+    /// Print the JSON report on standard output (as `--format json`), e.g. beside `--junit FILE`.
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
     /// Parallel remote reads.
     #[arg(long, default_value_t = 10)]
     pub parallelism: usize,

@@ -54,7 +54,6 @@ pub async fn run(dir: &Path, args: DriftArgs, out: Output) -> Result<i32, Failur
     let files = [
         (&args.junit, DriftFormat::Junit),
         (&args.markdown, DriftFormat::Markdown),
-        (&args.json, DriftFormat::Json),
     ];
     for (path, format) in files {
         let Some(path) = path else { continue };
@@ -70,7 +69,12 @@ pub async fn run(dir: &Path, args: DriftArgs, out: Output) -> Result<i32, Failur
                 ))
             })?;
     }
-    match render(&report, &project, args.format) {
+    let format = if args.json {
+        DriftFormat::Json
+    } else {
+        args.format
+    };
+    match render(&report, &project, format) {
         Some(body) => print!("{body}"),
         None => text(&report, out),
     }
