@@ -1,6 +1,6 @@
 //! Item 11 of issue 15: the plan shows the CCMSetup command line each client target will run, in
 //! text and JSON, with credentials masked (a `/regtoken` bulk registration token never appears in
-//! a plan, its JSON or a saved plan file).
+//! a plan, its JSON, a saved plan file, apply's output or state; only the host receives it).
 
 mod common;
 
@@ -78,6 +78,28 @@ fn the_plan_shows_each_client_targets_ccmsetup_command_line_with_secrets_masked(
     assert!(
         !file.contains("TOKEN-SECRET"),
         "the token leaked into the saved plan"
+    );
+
+    // Applied: the host's CCMSetup got the token; the output and the state never hold it.
+    let target = "client_group.manual_explicit";
+    let apply = p
+        .run(&["apply", "--auto-approve", "--target", target])
+        .code(0);
+    assert!(!apply.all().contains("TOKEN-SECRET"), "{}", apply.all());
+    for file in [".cmdeploy/state.json", ".cmdeploy/state.journal"] {
+        let path = p.path().join(file);
+        if path.exists() {
+            let text = std::fs::read_to_string(&path).unwrap();
+            assert!(
+                !text.contains("TOKEN-SECRET"),
+                "the token leaked into {file}"
+            );
+        }
+    }
+    let audit = p.read(".cmdeploy/lab/audit.jsonl");
+    assert!(
+        audit.contains(&format!("/regtoken:{TOKEN}")),
+        "CCMSetup ran with the token"
     );
 }
 

@@ -63,6 +63,8 @@ pub struct Decoded {
     pub natural_key: String,
     /// Provider-private data (see [`crate::resource::Resource::meta`]).
     pub meta: Attributes,
+    /// In-memory-only data (see [`crate::resource::Resource::private`]).
+    pub private: Attributes,
     /// Warnings found while decoding (errors are returned as `Err`).
     pub warnings: Vec<Diagnostic>,
 }
@@ -85,6 +87,7 @@ impl Decoded {
             force_new: Default::default(),
             natural_key: natural_key.into(),
             meta: Attributes::new(),
+            private: Attributes::new(),
             warnings: Vec::new(),
         }
     }

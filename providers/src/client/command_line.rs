@@ -11,7 +11,8 @@ use serde_json::Value;
 use crate::ccmsetup::{self, Program};
 
 /// `<source>\ccmsetup.exe <arguments>` with secrets masked as `(sensitive)`, from a resource's
-/// `source` and `command_line` meta (the arguments as the kind rendered them at decode).
+/// `source` and `command_line` meta (the arguments as the kind rendered them at decode, already
+/// masked there; masked again in case a kind stored them whole).
 /// `reinstall` prefixes `/forceinstall`, as apply does for an installed client.
 pub fn shown(desired: &Resource, reinstall: bool) -> String {
     let meta = |k: &str| desired.meta.get(k).and_then(Value::as_str).unwrap_or("");

@@ -136,6 +136,9 @@ impl Kind for ClientGroupKind {
         d.meta.insert("site".into(), json!(spec.site.value));
         d.meta.insert("source".into(), json!(spec.source));
         d.meta
+            .insert("command_line".into(), json!(cmd.masked().render_args()));
+        // The line as run, credentials included: in memory only, never in state.
+        d.private
             .insert("command_line".into(), json!(cmd.render_args()));
         d.meta.insert(
             "method".into(),
@@ -353,7 +356,7 @@ impl Kind for ClientGroupKind {
             .unwrap_or_default()
             .to_string();
         let mut cmd = d
-            .meta
+            .private
             .get("command_line")
             .and_then(Value::as_str)
             .unwrap_or_default()
