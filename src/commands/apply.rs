@@ -63,7 +63,7 @@ pub async fn run(dir: &Path, args: ApplyArgs, out: Output) -> Result<i32, Failur
                     "\n{adoptable} existing object(s) already match the manifest and will be recorded in state."
                 ));
             }
-            if !args.auto_approve && !confirm()? {
+            if !args.auto_approve && !confirm(human)? {
                 human.line("Apply cancelled.");
                 return Ok(1);
             }
@@ -179,14 +179,15 @@ fn adoptable(
         .count()
 }
 
-fn confirm() -> Result<bool, Failure> {
+fn confirm(human: Human) -> Result<bool, Failure> {
     if !std::io::stdin().is_terminal() {
         return Err(Failure::Message(
             "apply needs confirmation: run it on a terminal, or pass --auto-approve (or apply a saved plan)".into(),
         ));
     }
-    print!("\nDo you want to perform these actions? Only 'yes' will be accepted: ");
+    human.text("\nDo you want to perform these actions? Only 'yes' will be accepted: ");
     let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
     let mut line = String::new();
     std::io::stdin()
         .lock()
