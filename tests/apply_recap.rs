@@ -1,4 +1,4 @@
-//! Item 10 of issue 15: after apply, a recap per client host as Ansible prints one (ok, changed,
+//! After apply, a recap per client host as Ansible prints one (ok, changed,
 //! failed, unreachable, skipped) with totals, in text and in `apply --json`. A host that cannot be
 //! reached is unreachable, never failed; a host whose install fails is failed.
 

@@ -261,7 +261,7 @@ fn text_arrows_are_labelled_cmdeploy_side_to_estate() {
     );
 }
 
-/// Item 3 of issue 15: one `drift` run reads the estate once and writes every report asked for
+/// One `drift` run reads the estate once and writes every report asked for
 /// (JUnit and markdown files beside the text or the JSON on standard output), each the same as
 /// its `--format` alone, with one exit code.
 #[test]

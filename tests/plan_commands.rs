@@ -1,4 +1,4 @@
-//! Item 11 of issue 15: the plan shows the CCMSetup command line each client target will run, in
+//! The plan shows the CCMSetup command line each client target will run, in
 //! text and JSON, with credentials masked (a `/regtoken` bulk registration token never appears in
 //! a plan, its JSON, a saved plan file, apply's output or state; only the host receives it).
 

@@ -68,7 +68,7 @@ fn generated(boundaries: usize) -> (tempfile::TempDir, std::path::PathBuf) {
     (dir, out)
 }
 
-/// Item 12 of issue 15: above 50 changes a plan prints one line per kind, not every body; the
+/// Above 50 changes a plan prints one line per kind, not every body; the
 /// summary line and exit codes stay as they were.
 #[test]
 fn a_large_plan_is_summarised_per_kind() {
