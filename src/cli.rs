@@ -155,6 +155,10 @@ pub struct PlanArgs {
     /// Exit 0 when there are no changes, 2 when there are, 1 on error.
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// One line per kind (N to add, N to change, N to destroy) instead of every resource's
+    /// changes, as plans of more than 50 changes print anyway.
+    #[arg(long)]
+    pub compact: bool,
     /// Only these resources and what they depend on: kind.name, kind.name["key"] or a whole kind.
     #[arg(long = "target", value_name = "ADDR|KIND")]
     pub targets: Vec<String>,
@@ -180,6 +184,10 @@ pub struct ApplyArgs {
     /// Seconds to wait for the state lock.
     #[arg(long, default_value_t = 0)]
     pub lock_timeout: u64,
+    /// Print the outcome and the per-host recap as JSON on standard output (the plan and the
+    /// progress lines go to standard error).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Drift report formats.
@@ -198,9 +206,18 @@ pub enum DriftFormat {
 /// `drift` arguments.
 #[derive(Debug, clap::Args)]
 pub struct DriftArgs {
-    /// Output format.
+    /// Output format (of standard output).
     #[arg(long, value_enum, default_value_t = DriftFormat::Text)]
     pub format: DriftFormat,
+    /// Also write the JUnit XML report to FILE (same refresh, same exit code).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Also write the markdown report to FILE (same refresh, same exit code).
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+    /// Print the JSON report on standard output (as `--format json`), e.g. beside `--junit FILE`.
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
     /// Parallel remote reads.
     #[arg(long, default_value_t = 10)]
     pub parallelism: usize,

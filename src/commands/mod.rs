@@ -1,6 +1,7 @@
 //! One module per subcommand; each returns the process exit code.
 
 mod apply;
+mod apply_outcome;
 mod ccmsetup;
 mod docs;
 mod drift;

@@ -280,6 +280,7 @@ pub fn load(dir: &Path, registry: &Registry) -> Result<(Project, Diagnostics), D
                                     force_new: decoded.force_new,
                                     natural_key: decoded.natural_key,
                                     meta: decoded.meta,
+                                    private: decoded.private,
                                 },
                             );
                         }

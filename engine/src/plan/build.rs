@@ -122,6 +122,7 @@ fn change_for(address: &Address, action: Action) -> ResourceChange {
         after: None,
         changes: Vec::new(),
         notes: Vec::new(),
+        commands: Vec::new(),
         id: None,
         moved_from: None,
     }
@@ -172,6 +173,7 @@ fn plan_desired(
                 .collect();
             if let Some(k) = kind {
                 c.notes.extend(k.plan_notes(Some(desired), None));
+                c.commands = k.planned_commands(desired, None);
             }
         }
         Some(ReadOutcome::Present(obs)) => {
@@ -194,6 +196,7 @@ fn plan_desired(
             if c.action != Some(Action::NoOp) {
                 if let Some(k) = kind {
                     c.notes.extend(k.plan_notes(Some(desired), Some(obs)));
+                    c.commands = k.planned_commands(desired, Some(obs));
                 }
             }
         }

@@ -4,11 +4,14 @@
 
 mod build;
 mod render;
+mod summary;
+mod wrap;
 
 use serde::{Deserialize, Serialize};
 
+pub(crate) use build::natural_order;
 pub use build::{build, PlanInput};
-pub use render::render_human;
+pub use render::{render_human, render_with, RenderOptions, DEFAULT_WIDTH, SUMMARY_ABOVE};
 
 use crate::diff::AttrChange;
 use crate::resource::Attributes;
@@ -82,6 +85,10 @@ pub struct ResourceChange {
     /// Notes for the reader (manual steps, retries, why a read failed).
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub notes: Vec<String>,
+    /// The command lines the change runs on its target (e.g. a client's CCMSetup command line),
+    /// secrets masked as `(sensitive)`; empty for no-ops and kinds that run none.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub commands: Vec<String>,
     /// Remote identifier, when the object exists.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub id: Option<String>,

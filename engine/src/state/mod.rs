@@ -51,11 +51,12 @@ impl Default for State {
 }
 
 impl State {
-    /// Gives a new state its lineage (done when it is first written, so that plans of a project
-    /// without state agree on it).
+    /// Gives a new state its lineage, a random (version 4) UUID as Terraform's (done when it is
+    /// first written, so that plans of a project without state agree on it). Lineages written
+    /// before, 32 hex digits, stay valid: a lineage is compared, never parsed.
     pub fn ensure_lineage(&mut self) {
         if self.lineage.is_empty() {
-            self.lineage = format!("{:032x}", rand::random::<u128>());
+            self.lineage = uuid::Uuid::new_v4().to_string();
         }
     }
 }

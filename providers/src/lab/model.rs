@@ -424,18 +424,9 @@ impl Estate {
         id
     }
 
-    /// A GPO-style GUID.
+    /// A GPO-style GUID: a random (version 4) UUID, hyphenated, lower case.
     pub fn new_guid(&mut self) -> String {
-        let n: u128 = rand::random();
-        let h = format!("{n:032x}");
-        format!(
-            "{}-{}-{}-{}-{}",
-            &h[0..8],
-            &h[8..12],
-            &h[12..16],
-            &h[16..20],
-            &h[20..32]
-        )
+        uuid::Uuid::new_v4().hyphenated().to_string()
     }
 
     /// Salted hash of a password.

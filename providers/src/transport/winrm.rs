@@ -392,7 +392,12 @@ impl Transport for WinrmTransport {
                             host: self.host.clone(),
                             cmdlet: None,
                             message,
-                            category: Some("winrm".into()),
+                            // Not connected or not logged on: the host was never reached.
+                            category: Some(if matches!(f.stage, "connect" | "auth") {
+                                RemoteError::UNREACHABLE.into()
+                            } else {
+                                "winrm".into()
+                            }),
                         });
                     }
                     tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
