@@ -10,7 +10,7 @@ use cmdeploy_engine::diagnostics::{Diagnostic, Diagnostics};
 use cmdeploy_engine::manifest::{self, BackendKind, Project, ProjectConfig};
 use cmdeploy_engine::plan::{self, Plan, PlanInput};
 use cmdeploy_engine::provider::{Context, ReadOutcome, Registry};
-use cmdeploy_engine::refresh::{refresh, Refreshed};
+use cmdeploy_engine::refresh::{refresh_observed, Quiet, RefreshObserver, Refreshed};
 use cmdeploy_engine::secret::{FingerprintKey, SecretValue};
 use cmdeploy_engine::state::{Backend, LocalBackend, PostgresBackend, State};
 use cmdeploy_engine::Address;
@@ -33,6 +33,8 @@ pub struct Session {
     pub ctx: Context,
     /// Warnings from loading.
     pub warnings: Diagnostics,
+    /// Refresh progress display, when the command shows one (see [`crate::progress`]).
+    pub progress: Option<Arc<crate::progress::RefreshProgress>>,
 }
 
 /// A refresh and the plan built from it.
@@ -74,6 +76,7 @@ impl Session {
             backend,
             ctx,
             warnings,
+            progress: None,
         })
     }
 
@@ -203,30 +206,39 @@ impl Session {
                     .any(|t| t == a || (t.key.is_none() && *t == a.base()))
             }
         });
+        let observer: Arc<dyn RefreshObserver> = match &self.progress {
+            Some(p) => p.clone(),
+            None => Arc::new(Quiet),
+        };
         let refreshed: Refreshed = match &only {
             Some(f) => {
-                refresh(
+                refresh_observed(
                     &self.registry,
                     &self.ctx,
                     &self.project.resources,
                     state,
                     Some(f),
                     parallelism,
+                    observer,
                 )
                 .await
             }
             None => {
-                refresh(
+                refresh_observed(
                     &self.registry,
                     &self.ctx,
                     &self.project.resources,
                     state,
                     None,
                     parallelism,
+                    observer,
                 )
                 .await
             }
         };
+        if let Some(p) = &self.progress {
+            p.finish();
+        }
         let input = PlanInput {
             resources: &self.project.resources,
             registry: &self.registry,

@@ -222,6 +222,10 @@ pub struct RemoteError {
     pub message: String,
     /// PowerShell error category or transport stage, when known.
     pub category: Option<String>,
+    /// Set when the connection itself could not be used (no Script ran on it): the plan then
+    /// reports it once for the connection instead of once per resource.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unreachable: Option<Box<crate::reach::Unreachable>>,
 }
 
 impl RemoteError {
@@ -232,6 +236,7 @@ impl RemoteError {
             cmdlet: None,
             message: message.into(),
             category: None,
+            unreachable: None,
         }
     }
 }

@@ -9,8 +9,9 @@ use crate::Failure;
 
 /// Runs `plan`.
 pub async fn run(dir: &Path, args: PlanArgs, out: Output) -> Result<i32, Failure> {
-    let s = Session::open(dir)?;
+    let mut s = Session::open(dir)?;
     out.diagnostics(&s.warnings);
+    s.progress = crate::progress::refresh(out, !args.json);
     let state = s.state()?;
     let targets = s.targets(&args.targets, &state)?;
     let planned = s.plan(&state, targets.as_deref(), args.parallelism).await?;
@@ -44,18 +45,37 @@ pub async fn run(dir: &Path, args: PlanArgs, out: Output) -> Result<i32, Failure
     })
 }
 
-/// Prints each resource that could not be read (they are left alone, never taken for absent).
+/// Prints each unreachable connection once, with its likely causes, and each other resource
+/// that could not be read (they are left alone, never taken for absent).
 pub fn report_read_failures(plan: &cmdeploy_engine::plan::Plan, out: Output) {
-    let failed = plan
-        .resource_changes
+    let error = out.paint("\x1b[31;1m", "error:");
+    let behind: std::collections::HashSet<&str> = plan
+        .unreachable
         .iter()
-        .filter(|c| c.action() == cmdeploy_engine::plan::Action::ReadFailed);
-    for c in failed {
+        .flat_map(|g| g.resources.iter().map(String::as_str))
+        .collect();
+    for g in &plan.unreachable {
+        let u = &g.unreachable;
         eprintln!(
-            "{} {}: {}",
-            out.paint("\x1b[31;1m", "error:"),
-            c.address,
-            c.notes.join("; ")
+            "{error} connection {} is unreachable: {}\n  {}: {}",
+            u.connection, u.endpoint, g.host, g.error
         );
+        if !u.causes.is_empty() {
+            eprintln!("  likely causes:");
+            for c in &u.causes {
+                eprintln!("    - {c}");
+            }
+        }
+        eprintln!(
+            "  {} resource(s) behind it not read (left alone)",
+            g.resources.len()
+        );
+    }
+    let failed = plan.resource_changes.iter().filter(|c| {
+        c.action() == cmdeploy_engine::plan::Action::ReadFailed
+            && !behind.contains(c.address.as_str())
+    });
+    for c in failed {
+        eprintln!("{error} {}: {}", c.address, c.notes.join("; "));
     }
 }

@@ -60,9 +60,18 @@ pub fn render_human(plan: &Plan, color: bool) -> String {
         return out;
     }
     let _ = writeln!(out, "cmdeploy will perform the following actions:\n");
-    for c in changed {
+    let behind_unreachable: std::collections::HashSet<&str> = plan
+        .unreachable
+        .iter()
+        .flat_map(|g| g.resources.iter().map(String::as_str))
+        .collect();
+    for c in changed
+        .into_iter()
+        .filter(|c| !behind_unreachable.contains(c.address.as_str()))
+    {
         render_change(&mut out, c, &s);
     }
+    super::render_unreachable::render(&mut out, &plan.unreachable, s.red, s.dim, s.reset);
     let sm = plan.summary;
     let _ = write!(
         out,

@@ -19,6 +19,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use backon::Retryable;
 use cmdeploy_engine::provider::RemoteError;
 use tokio::sync::OnceCell;
 use winrm_rs::{
@@ -26,10 +27,15 @@ use winrm_rs::{
 };
 
 use super::ntlm_relay::{NtlmCredentials, NtlmRelay, RelayFailure, Upstream};
+use super::retry::RetryPolicy;
 use super::tls_relay::{self, TlsRelay};
+use super::unreachable::Endpoint;
 use super::{AuthKind, ConnectionSpec, Transport};
 use crate::powershell::runner::{document, BOOTSTRAP};
 use crate::powershell::{Script, ScriptOutput};
+
+/// Receives asked again after a lost answer, while the command runs on.
+const RECEIVE_RETRIES: u32 = 3;
 
 /// Bytes of stdin per WS-Man `Send` (base64 grows it by a third; the envelope limit is 150 KiB).
 const STDIN_CHUNK: usize = 48 * 1024;
@@ -49,7 +55,11 @@ pub struct WinrmTransport {
     config: WinrmConfig,
     credentials: WinrmCredentials,
     ca_file: Option<std::path::PathBuf>,
-    retries: u32,
+    policy: RetryPolicy,
+    /// Where the connection goes, for its errors.
+    endpoint: Endpoint,
+    /// Whether the connection was reached (see [`Reach`]).
+    reach: tokio::sync::watch::Sender<Reach>,
     /// Connections with the same settings (everything but the host) share one winrm-rs client:
     /// building one loads the system's root certificates (~5 ms of CPU), which made an apply
     /// over thousands of hosts CPU-bound. `None` through the TLS relay, which is per host.
@@ -88,6 +98,21 @@ impl Relay {
             Relay::Ntlm(r) => r.take_error(),
         }
     }
+}
+
+/// Whether a connection has been reached in this run. The first Script on a connection probes
+/// it (retrying within the budget); the others wait until it got a shell (then all run) or gave
+/// up (then all fail at once with its error): one retry loop and one error per connection.
+#[derive(Debug, Clone)]
+enum Reach {
+    /// Nobody is trying.
+    Unknown,
+    /// A Script is trying to reach it.
+    Probing,
+    /// A shell was created on it.
+    Reached,
+    /// It could not be used; the error every later Script gets.
+    Dead(RemoteError),
 }
 
 /// The stage a failure happened in.
@@ -153,6 +178,13 @@ impl WinrmTransport {
             _ => WinrmCredentials::new(user.as_str(), password.expose(), ""),
         };
         let port = spec.port.unwrap_or(if spec.https { 5986 } else { 5985 });
+        if spec.auth == AuthKind::Basic && !spec.https {
+            // winrm-rs's own warning also fires for the loopback relays, so it is dropped (see
+            // the CLI's logging module) and said here, where it is true.
+            tracing::warn!(
+                "connection to {host}: auth = \"basic\" over HTTP sends the password unencrypted (base64) on every request; use https = true"
+            );
+        }
         // NTLM goes through the NTLM relay (see ntlm_relay: winrm-rs 1.1.2's own NTLM sends its
         // first body unencrypted and may switch connections); Basic over HTTPS through the
         // verifying TLS relay (see tls_relay); Kerberos and certificate auth need winrm-rs's own
@@ -210,10 +242,69 @@ impl WinrmTransport {
             config,
             credentials,
             ca_file: spec.ca_file.as_ref().map(|p| project_dir.join(p)),
-            retries: spec.retries.unwrap_or(3),
+            policy: RetryPolicy::of(spec),
+            endpoint: Endpoint::of(spec),
+            reach: tokio::sync::watch::Sender::new(Reach::Unknown),
             shared,
             state: OnceCell::new(),
         })
+    }
+
+    /// The error of a Script that did not succeed. A failure before anything ran on the
+    /// connection (connect, logon, shell creation) marks the connection unreachable: the error
+    /// names the endpoint and the likely causes, and later Scripts get it at once.
+    fn failed(&self, f: &Failure, attempts: u32, elapsed: Duration) -> (RemoteError, bool) {
+        let mut message = format!("{}: {}", f.stage, f.message);
+        if attempts > 1 {
+            message.push_str(&format!(
+                " (after {attempts} attempts in {:.1} s)",
+                elapsed.as_secs_f64()
+            ));
+        }
+        let connection_level =
+            matches!(f.stage, "connect" | "auth") || (f.stage == "create shell" && f.transient);
+        let error = RemoteError {
+            host: self.host.clone(),
+            cmdlet: None,
+            message,
+            category: Some("winrm".into()),
+            unreachable: connection_level
+                .then(|| Box::new(self.endpoint.unreachable(f.stage, &f.message))),
+        };
+        (error, connection_level)
+    }
+
+    /// Waits until this Script may go: at once when the connection was reached, as the prober
+    /// when nobody tries it (`Ok(true)`), after the prober when one does.
+    ///
+    /// # Errors
+    /// The connection's error when it was found unreachable.
+    async fn admit(&self) -> Result<bool, RemoteError> {
+        let mut rx = self.reach.subscribe();
+        loop {
+            let state = rx.borrow_and_update().clone();
+            match state {
+                Reach::Reached => return Ok(false),
+                Reach::Dead(e) => return Err(e),
+                Reach::Unknown => {
+                    let became = self.reach.send_if_modified(|r| {
+                        let unknown = matches!(r, Reach::Unknown);
+                        if unknown {
+                            *r = Reach::Probing;
+                        }
+                        unknown
+                    });
+                    if became {
+                        return Ok(true);
+                    }
+                }
+                Reach::Probing => {
+                    if rx.changed().await.is_err() {
+                        return Ok(false);
+                    }
+                }
+            }
+        }
     }
 
     async fn ready(&self) -> Result<&Ready, RemoteError> {
@@ -300,6 +391,13 @@ impl WinrmTransport {
             .open_shell(&ready.connect_host)
             .await
             .map_err(|e| fail(Stage::CreateShell, e, false))?;
+        self.reach.send_if_modified(|r| {
+            let first = !matches!(r, Reach::Reached | Reach::Dead(_));
+            if first {
+                *r = Reach::Reached;
+            }
+            first
+        });
         let encoded = winrm_rs::encode_powershell_command(BOOTSTRAP);
         let result = async {
             let id = shell
@@ -343,7 +441,7 @@ impl WinrmTransport {
                         // A lost Receive is asked again: the command keeps running on the far
                         // side, and a result document that came back incomplete fails to parse.
                         let f = fail(Stage::Receive, e, true);
-                        if !f.transient || receive_retries >= self.retries {
+                        if !f.transient || receive_retries >= RECEIVE_RETRIES {
                             return Err(f);
                         }
                         receive_retries += 1;
@@ -375,29 +473,44 @@ impl Transport for WinrmTransport {
 
     async fn run(&self, script: &Script, payload: &str) -> Result<ScriptOutput, RemoteError> {
         let ready = self.ready().await?;
+        let prober = self.admit().await?;
         let document = document(payload);
         let read_only = !script.stop_on_error;
-        let mut attempt = 0;
-        let stdout = loop {
-            match self.attempt(ready, &document).await {
-                Ok(out) => break out,
-                Err(f) => {
-                    let retry = f.transient && (!f.ran || read_only) && attempt < self.retries;
-                    if !retry {
-                        let mut message = format!("{}: {}", f.stage, f.message);
-                        if attempt > 0 {
-                            message.push_str(&format!(" (after {} attempts)", attempt + 1));
+        let started = std::time::Instant::now();
+        let mut attempts = 1u32;
+        let result = (|| self.attempt(ready, &document))
+            .retry(self.policy.backoff())
+            .sleep(tokio::time::sleep)
+            .when(|f: &Failure| f.transient && (!f.ran || read_only))
+            .adjust(|_, wait| self.policy.within_budget(started, wait))
+            .notify(|f: &Failure, wait: Duration| {
+                attempts += 1;
+                tracing::info!(
+                    target: "cmdeploy::retry",
+                    host = %self.host,
+                    stage = f.stage,
+                    error = %f.message,
+                    wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+                    "retrying"
+                );
+            })
+            .await;
+        let stdout = match result {
+            Ok(out) => out,
+            Err(f) => {
+                let (error, connection_level) = self.failed(&f, attempts, started.elapsed());
+                if connection_level {
+                    self.reach.send_replace(Reach::Dead(error.clone()));
+                } else if prober {
+                    self.reach.send_if_modified(|r| {
+                        let probing = matches!(r, Reach::Probing);
+                        if probing {
+                            *r = Reach::Unknown;
                         }
-                        return Err(RemoteError {
-                            host: self.host.clone(),
-                            cmdlet: None,
-                            message,
-                            category: Some("winrm".into()),
-                        });
-                    }
-                    tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
-                    attempt += 1;
+                        probing
+                    });
                 }
+                return Err(error);
             }
         };
         let text = String::from_utf8_lossy(&stdout);

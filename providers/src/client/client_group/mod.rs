@@ -397,6 +397,7 @@ impl Kind for ClientGroupKind {
                     "CCMSetup.exe {cmd} finished but the client is not working: {log}"
                 ),
                 category: None,
+                unreachable: None,
             });
         }
         Ok(Applied {
