@@ -49,11 +49,11 @@ fn style(template: &str) -> ProgressStyle {
 impl RefreshProgress {
     fn new(target: ProgressDrawTarget) -> RefreshProgress {
         let multi = MultiProgress::with_draw_target(target);
-        let overall = multi.add(ProgressBar::new(0));
+        // Drawn from `planned` on, once the total is known.
+        let overall = ProgressBar::hidden();
         overall.set_style(style(
             "{spinner} Reading the estate [{bar:30}] {pos}/{len} resources {msg}",
         ));
-        overall.enable_steady_tick(TICK);
         RefreshProgress {
             multi,
             overall,
@@ -83,6 +83,8 @@ impl RefreshObserver for RefreshProgress {
     fn planned(&self, per_connection: &[(String, usize)]) {
         let total: usize = per_connection.iter().map(|(_, n)| n).sum();
         self.overall.set_length(total as u64);
+        self.multi.add(self.overall.clone());
+        self.overall.enable_steady_tick(TICK);
         self.overall
             .set_message(format!("through {} connection(s)", per_connection.len()));
         if let Ok(mut c) = self.connections.lock() {
