@@ -99,6 +99,12 @@ fn a_closed_port_gives_one_error_per_connection_with_the_causes() {
         .unwrap();
     assert_eq!(hq["actions"][0], "read-failed");
     assert_eq!(hq["notes"][0], "not read: connection cm01 is unreachable");
+    // Drift, like apply, says it once per connection too (exit 3: reads failed).
+    let drift = p.run(&["drift"]).code(3);
+    assert_eq!(refused(&drift.stderr), 2, "{}", drift.stderr);
+    assert_eq!(refused(&drift.stdout), 0, "{}", drift.stdout);
+    let apply = p.run(&["apply", "--auto-approve"]).code(1);
+    assert_eq!(refused(&apply.all()), 2, "{}", apply.all());
 }
 
 #[test]

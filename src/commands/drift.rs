@@ -41,6 +41,7 @@ pub async fn run(dir: &Path, args: DriftArgs, out: Output) -> Result<i32, Failur
         .clone()
         .unwrap_or_else(|| "cmdeploy".into());
     out.diagnostics(&s.warnings);
+    super::plan::report_unreachable(&report.unreachable, out);
     for st in &report.stale_acks {
         let attr = st
             .attribute

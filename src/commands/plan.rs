@@ -49,12 +49,24 @@ pub async fn run(dir: &Path, args: PlanArgs, out: Output) -> Result<i32, Failure
 /// that could not be read (they are left alone, never taken for absent).
 pub fn report_read_failures(plan: &cmdeploy_engine::plan::Plan, out: Output) {
     let error = out.paint("\x1b[31;1m", "error:");
-    let behind: std::collections::HashSet<&str> = plan
-        .unreachable
-        .iter()
-        .flat_map(|g| g.resources.iter().map(String::as_str))
-        .collect();
-    for g in &plan.unreachable {
+    let behind = report_unreachable(&plan.unreachable, out);
+    let failed = plan.resource_changes.iter().filter(|c| {
+        c.action() == cmdeploy_engine::plan::Action::ReadFailed
+            && !behind.contains(c.address.as_str())
+    });
+    for c in failed {
+        eprintln!("{error} {}: {}", c.address, c.notes.join("; "));
+    }
+}
+
+/// Prints each unreachable connection once on stderr: where it goes, the error, the likely
+/// causes and how many resources it left unread. Returns the addresses behind them.
+pub fn report_unreachable(
+    groups: &[cmdeploy_engine::reach::UnreachableConnection],
+    out: Output,
+) -> std::collections::HashSet<&str> {
+    let error = out.paint("\x1b[31;1m", "error:");
+    for g in groups {
         let u = &g.unreachable;
         eprintln!(
             "{error} connection {} is unreachable: {}\n  {}: {}",
@@ -71,11 +83,8 @@ pub fn report_read_failures(plan: &cmdeploy_engine::plan::Plan, out: Output) {
             g.resources.len()
         );
     }
-    let failed = plan.resource_changes.iter().filter(|c| {
-        c.action() == cmdeploy_engine::plan::Action::ReadFailed
-            && !behind.contains(c.address.as_str())
-    });
-    for c in failed {
-        eprintln!("{error} {}: {}", c.address, c.notes.join("; "));
-    }
+    groups
+        .iter()
+        .flat_map(|g| g.resources.iter().map(String::as_str))
+        .collect()
 }
