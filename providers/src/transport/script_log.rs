@@ -37,7 +37,7 @@ pub(super) fn finished(
         Target::DomainController { .. } => "domain controller".to_string(),
         Target::Host => "host".to_string(),
     };
-    let cmdlets = cmdlets(script);
+    let cmdlets = counted(script.calls.iter().map(|c| c.cmdlet.as_str()));
     let duration_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
     match result {
         Ok(out) => {
@@ -50,7 +50,7 @@ pub(super) fn finished(
             let outcome = if failed.is_empty() {
                 "ok".to_string()
             } else {
-                format!("ok, {} call(s) failed: {}", failed.len(), failed.join(", "))
+                format!("ok, {} call(s) failed: {}", failed.len(), counted(failed))
             };
             tracing::info!(
                 target: "cmdeploy::script",
@@ -89,14 +89,13 @@ pub(super) fn finished(
     }
 }
 
-/// The cmdlets of a Script in call order, a repeated one counted: `Get-CMBoundary,
-/// New-CMBoundary x3`.
-fn cmdlets(script: &Script) -> String {
+/// Cmdlet names in first-seen order, a repeated one counted: `Get-CMBoundary, New-CMBoundary x3`.
+fn counted<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
     let mut out: Vec<(&str, usize)> = Vec::new();
-    for c in &script.calls {
-        match out.iter_mut().find(|(name, _)| *name == c.cmdlet) {
-            Some((_, n)) => *n += 1,
-            None => out.push((&c.cmdlet, 1)),
+    for name in names {
+        match out.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, count)) => *count += 1,
+            None => out.push((name, 1)),
         }
     }
     out.iter()
@@ -127,6 +126,9 @@ mod tests {
         ] {
             s.push(Call::new(c).arg("Name", "secret-looking value"));
         }
-        assert_eq!(cmdlets(&s), "Get-CMBoundary, New-CMBoundary x2, Get-CMSite");
+        assert_eq!(
+            counted(s.calls.iter().map(|c| c.cmdlet.as_str())),
+            "Get-CMBoundary, New-CMBoundary x2, Get-CMSite"
+        );
     }
 }

@@ -26,6 +26,7 @@ use winrm_rs::{
     AuthMethod, EncryptionMode, WinrmClient, WinrmConfig, WinrmCredentials, WinrmError,
 };
 
+use super::gate::Gate;
 use super::ntlm_relay::{NtlmCredentials, NtlmRelay, RelayFailure, Upstream};
 use super::retry::RetryPolicy;
 use super::tls_relay::{self, TlsRelay};
@@ -58,8 +59,8 @@ pub struct WinrmTransport {
     policy: RetryPolicy,
     /// Where the connection goes, for its errors.
     endpoint: Endpoint,
-    /// Whether the connection was reached (see [`Reach`]).
-    reach: tokio::sync::watch::Sender<Reach>,
+    /// Whether the connection was reached in this run (one probe and one error per connection).
+    gate: Gate,
     /// Connections with the same settings (everything but the host) share one winrm-rs client:
     /// building one loads the system's root certificates (~5 ms of CPU), which made an apply
     /// over thousands of hosts CPU-bound. `None` through the TLS relay, which is per host.
@@ -98,21 +99,6 @@ impl Relay {
             Relay::Ntlm(r) => r.take_error(),
         }
     }
-}
-
-/// Whether a connection has been reached in this run. The first Script on a connection probes
-/// it (retrying within the budget); the others wait until it got a shell (then all run) or gave
-/// up (then all fail at once with its error): one retry loop and one error per connection.
-#[derive(Debug, Clone)]
-enum Reach {
-    /// Nobody is trying.
-    Unknown,
-    /// A Script is trying to reach it.
-    Probing,
-    /// A shell was created on it.
-    Reached,
-    /// It could not be used; the error every later Script gets.
-    Dead(RemoteError),
 }
 
 /// The stage a failure happened in.
@@ -244,7 +230,7 @@ impl WinrmTransport {
             ca_file: spec.ca_file.as_ref().map(|p| project_dir.join(p)),
             policy: RetryPolicy::of(spec),
             endpoint: Endpoint::of(spec),
-            reach: tokio::sync::watch::Sender::new(Reach::Unknown),
+            gate: Gate::default(),
             shared,
             state: OnceCell::new(),
         })
@@ -272,39 +258,6 @@ impl WinrmTransport {
                 .then(|| Box::new(self.endpoint.unreachable(f.stage, &f.message))),
         };
         (error, connection_level)
-    }
-
-    /// Waits until this Script may go: at once when the connection was reached, as the prober
-    /// when nobody tries it (`Ok(true)`), after the prober when one does.
-    ///
-    /// # Errors
-    /// The connection's error when it was found unreachable.
-    async fn admit(&self) -> Result<bool, RemoteError> {
-        let mut rx = self.reach.subscribe();
-        loop {
-            let state = rx.borrow_and_update().clone();
-            match state {
-                Reach::Reached => return Ok(false),
-                Reach::Dead(e) => return Err(e),
-                Reach::Unknown => {
-                    let became = self.reach.send_if_modified(|r| {
-                        let unknown = matches!(r, Reach::Unknown);
-                        if unknown {
-                            *r = Reach::Probing;
-                        }
-                        unknown
-                    });
-                    if became {
-                        return Ok(true);
-                    }
-                }
-                Reach::Probing => {
-                    if rx.changed().await.is_err() {
-                        return Ok(false);
-                    }
-                }
-            }
-        }
     }
 
     async fn ready(&self) -> Result<&Ready, RemoteError> {
@@ -391,13 +344,7 @@ impl WinrmTransport {
             .open_shell(&ready.connect_host)
             .await
             .map_err(|e| fail(Stage::CreateShell, e, false))?;
-        self.reach.send_if_modified(|r| {
-            let first = !matches!(r, Reach::Reached | Reach::Dead(_));
-            if first {
-                *r = Reach::Reached;
-            }
-            first
-        });
+        self.gate.reached();
         let encoded = winrm_rs::encode_powershell_command(BOOTSTRAP);
         let result = async {
             let id = shell
@@ -473,7 +420,7 @@ impl Transport for WinrmTransport {
 
     async fn run(&self, script: &Script, payload: &str) -> Result<ScriptOutput, RemoteError> {
         let ready = self.ready().await?;
-        let prober = self.admit().await?;
+        let prober = self.gate.admit().await?;
         let document = document(payload);
         let read_only = !script.stop_on_error;
         let started = std::time::Instant::now();
@@ -500,15 +447,9 @@ impl Transport for WinrmTransport {
             Err(f) => {
                 let (error, connection_level) = self.failed(&f, attempts, started.elapsed());
                 if connection_level {
-                    self.reach.send_replace(Reach::Dead(error.clone()));
+                    self.gate.dead(error.clone());
                 } else if prober {
-                    self.reach.send_if_modified(|r| {
-                        let probing = matches!(r, Reach::Probing);
-                        if probing {
-                            *r = Reach::Unknown;
-                        }
-                        probing
-                    });
+                    self.gate.give_up_probe();
                 }
                 return Err(error);
             }
