@@ -2,7 +2,7 @@
 //! lab; every transport receives the same stdin document (runner + payload), so the lab checks
 //! exactly what a Windows host would receive.
 
-mod gate;
+pub mod gate;
 mod lab;
 pub mod ntlm;
 pub mod ntlm_relay;

@@ -22,6 +22,16 @@ const FIRST_DELAY: Duration = Duration::from_millis(250);
 /// The delay stops doubling here (the per-attempt cap); jitter adds up to as much again.
 const MAX_DELAY: Duration = Duration::from_secs(4);
 
+/// The backoff of a Receive asked again while a command runs on (its answer was lost): 100 ms
+/// doubling, with jitter, 3 times.
+pub fn receive_backoff() -> ExponentialBuilder {
+    ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(100))
+        .with_factor(2.0)
+        .with_jitter()
+        .with_max_times(3)
+}
+
 /// How a connection retries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {

@@ -10,8 +10,10 @@
 //! through [`super::tls_relay`]; both verify TLS against the connection's `ca_file`.
 //!
 //! Transient failures (refused or reset connections, HTTP 5xx, WS-Man timeouts) are retried with
-//! exponential backoff — but a Script that may already have run is retried only when it only
-//! reads. Authentication failures are never retried. Errors name the host, the stage (connect,
+//! exponential backoff and jitter within the connection's budget (see [`super::retry`]) — but a
+//! Script that may already have run is retried only when it only reads. Authentication failures
+//! are never retried. A connection that never ran a Script is reported once, with the likely
+//! causes (see [`super::unreachable`] and [`super::gate`]). Errors name the host, the stage (connect,
 //! auth, create shell, command, send, receive), the HTTP status and the WS-Man fault.
 
 use std::collections::HashMap;
@@ -28,15 +30,12 @@ use winrm_rs::{
 
 use super::gate::Gate;
 use super::ntlm_relay::{NtlmCredentials, NtlmRelay, RelayFailure, Upstream};
-use super::retry::RetryPolicy;
+use super::retry::{self, RetryPolicy};
 use super::tls_relay::{self, TlsRelay};
 use super::unreachable::Endpoint;
 use super::{AuthKind, ConnectionSpec, Transport};
 use crate::powershell::runner::{document, BOOTSTRAP};
 use crate::powershell::{Script, ScriptOutput};
-
-/// Receives asked again after a lost answer, while the command runs on.
-const RECEIVE_RETRIES: u32 = 3;
 
 /// Bytes of stdin per WS-Man `Send` (base64 grows it by a third; the envelope limit is 150 KiB).
 const STDIN_CHUNK: usize = 48 * 1024;
@@ -369,30 +368,30 @@ impl WinrmTransport {
                     .map_err(|e| fail(Stage::Send, e, i == last))?;
             }
             let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
-            let mut receive_retries = 0;
             let exit = loop {
-                match shell.receive_next(&id).await {
-                    Ok(chunk) => {
-                        stdout.extend_from_slice(&chunk.stdout);
-                        stderr.extend_from_slice(&chunk.stderr);
-                        if chunk.done {
-                            break chunk.exit_code.unwrap_or(-1);
+                // A lost Receive is asked again: the command keeps running on the far side, and a
+                // result document that came back incomplete fails to parse. An OperationTimeout
+                // fault only means "nothing yet": asked again without counting.
+                let next = (|| async {
+                    match shell.receive_next(&id).await {
+                        Ok(chunk) => Ok(Some(chunk)),
+                        Err(WinrmError::Soap(winrm_rs::SoapError::Fault { code, .. }))
+                            if code.contains("TimedOut") =>
+                        {
+                            Ok(None)
                         }
+                        Err(e) => Err(fail(Stage::Receive, e, true)),
                     }
-                    Err(WinrmError::Soap(winrm_rs::SoapError::Fault { code, .. }))
-                        if code.contains("TimedOut") =>
-                    {
-                        continue
-                    }
-                    Err(e) => {
-                        // A lost Receive is asked again: the command keeps running on the far
-                        // side, and a result document that came back incomplete fails to parse.
-                        let f = fail(Stage::Receive, e, true);
-                        if !f.transient || receive_retries >= RECEIVE_RETRIES {
-                            return Err(f);
-                        }
-                        receive_retries += 1;
-                        tokio::time::sleep(Duration::from_millis(100 << receive_retries)).await;
+                })
+                .retry(retry::receive_backoff())
+                .sleep(tokio::time::sleep)
+                .when(|f: &Failure| f.transient)
+                .await?;
+                if let Some(chunk) = next {
+                    stdout.extend_from_slice(&chunk.stdout);
+                    stderr.extend_from_slice(&chunk.stderr);
+                    if chunk.done {
+                        break chunk.exit_code.unwrap_or(-1);
                     }
                 }
             };
