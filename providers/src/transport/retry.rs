@@ -22,6 +22,22 @@ const FIRST_DELAY: Duration = Duration::from_millis(250);
 /// The delay stops doubling here (the per-attempt cap); jitter adds up to as much again.
 const MAX_DELAY: Duration = Duration::from_secs(4);
 
+/// True for failures no retry can mend, although their stage is transient (the relay reports
+/// them as a failed connect): a certificate that does not verify, a service that does not offer
+/// the authentication asked for, plain HTTP answered by a TLS listener. Retrying them would
+/// only spend the budget (60 s by default).
+pub fn is_permanent(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    [
+        "invalid peer certificate",
+        "certificate verify",
+        "does not offer",
+        "invalid http version",
+    ]
+    .iter()
+    .any(|w| m.contains(w))
+}
+
 /// The backoff of a Receive asked again while a command runs on (its answer was lost): 100 ms
 /// doubling, with jitter, 3 times.
 pub fn receive_backoff() -> ExponentialBuilder {
@@ -104,6 +120,20 @@ mod tests {
         assert!(waits[19] >= MAX_DELAY, "{waits:?}");
         let distinct: std::collections::BTreeSet<Duration> = waits.iter().copied().collect();
         assert!(distinct.len() > 10, "jitter spreads the waits: {waits:?}");
+    }
+
+    #[test]
+    fn a_certificate_that_does_not_verify_is_not_retried_a_refused_connection_is() {
+        assert!(is_permanent("127.0.0.1:5986: invalid HTTP version parsed"));
+        assert!(is_permanent(
+            "TLS handshake with 127.0.0.1:5986: invalid peer certificate: UnknownIssuer"
+        ));
+        assert!(is_permanent(
+            "127.0.0.1:5985: HTTP 401 without a Negotiate challenge: the service does not offer Negotiate"
+        ));
+        assert!(!is_permanent(
+            "connect to 127.0.0.1:5985: Connection refused (os error 111)"
+        ));
     }
 
     #[test]

@@ -124,6 +124,12 @@ impl Endpoint {
             out.push("the port speaks plain HTTP (an HTTP listener behind https = true)".into());
             return out;
         }
+        if has(&["invalid http version"]) && !self.https {
+            out.push(format!(
+                "{target} answers in TLS: it is an HTTPS listener; set https = true (WinRM's HTTPS port is 5986)"
+            ));
+            return out;
+        }
         if has(&["refused", "os error 111", "os error 10061"]) {
             out.push(format!(
                 "nothing listens on {target}: the WinRM service is stopped or has no {} listener (`winrm enumerate winrm/config/listener` on the host; `winrm quickconfig` creates the HTTP listener, an HTTPS one needs a certificate)",
@@ -284,6 +290,14 @@ mod tests {
         assert!(c.contains("user or password for CONTOSO\\cmadmin"), "{c}");
         assert!(c.contains("HTTP/cm01.contoso.com"), "{c}");
         assert!(c.contains("5 minutes"), "{c}");
+    }
+
+    #[test]
+    fn plain_http_to_an_https_listener_says_so() {
+        let e = Endpoint::of(&spec(serde_json::json!({"port": 5986})));
+        let c = e.causes("connect", "127.0.0.1:5986: invalid HTTP version parsed");
+        assert_eq!(c.len(), 1, "{c:?}");
+        assert!(c[0].contains("set https = true"), "{c:?}");
     }
 
     #[test]

@@ -427,7 +427,9 @@ impl Transport for WinrmTransport {
         let result = (|| self.attempt(ready, &document))
             .retry(self.policy.backoff())
             .sleep(tokio::time::sleep)
-            .when(|f: &Failure| f.transient && (!f.ran || read_only))
+            .when(|f: &Failure| {
+                f.transient && (!f.ran || read_only) && !retry::is_permanent(&f.message)
+            })
             .adjust(|_, wait| self.policy.within_budget(started, wait))
             .notify(|f: &Failure, wait: Duration| {
                 attempts += 1;
