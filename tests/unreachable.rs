@@ -19,7 +19,7 @@ fn closed_port() -> u16 {
     l.local_addr().unwrap().port()
 }
 
-/// Replaces every `retries = 2` the serve helper writes with a retry budget.
+/// Replaces every `retries = 2` that `switch_site_connections_to_winrm` writes with a retry budget.
 fn with_budget(p: &Project, seconds: u64) {
     let text = p.read("cmdeploy.toml");
     assert!(text.contains("retries = 2\n"));
