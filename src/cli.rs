@@ -15,6 +15,15 @@ pub struct Cli {
     /// Never colour output (colour is used only on a terminal anyway).
     #[arg(long, global = true)]
     pub no_color: bool,
+    /// Log more: -v for info (each Script run), -vv for debug (winrm-rs too). Without it,
+    /// CMDEPLOY_LOG sets the filter (info, debug, trace or EnvFilter directives); the default
+    /// is warnings only.
+    #[arg(short = 'v', long = "verbose", global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Append the logs to this file (plain text, with timestamps) instead of stderr, which keeps
+    /// warnings only.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub log_file: Option<PathBuf>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,

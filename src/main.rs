@@ -1,7 +1,9 @@
 //! The `cmdeploy` binary: parse arguments, run the command, map the result to an exit code.
 
 mod commands;
+mod logging;
 mod output;
+mod progress;
 mod session;
 
 use clap::Parser;
@@ -66,7 +68,16 @@ const USAGE_ERROR: i32 = 1;
 fn main() {
     quiet_broken_pipe();
     let cli = parse();
-    let out = output::Output::detect(cli.no_color);
+    let mut out = output::Output::detect(cli.no_color);
+    match logging::init(cli.verbose, cli.log_file.as_deref(), out.color_err) {
+        // Log lines on stderr and progress bars would overwrite each other.
+        Ok(l) if l.verbose_stderr => out.interactive = false,
+        Ok(_) => {}
+        Err(m) => {
+            eprintln!("error: {m}");
+            std::process::exit(1);
+        }
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -104,6 +104,11 @@ const NO_COLOR: EnvVar = (
     "NO_COLOR",
     "When set (to anything), output is never coloured. Colour is used only on a terminal anyway.",
 );
+const LOG: EnvVar = (
+    "CMDEPLOY_LOG",
+    "The log filter when no -v is given (tracing's EnvFilter syntax: info, debug, trace, or \
+     cmdeploy=debug,winrm=trace). Logs go to stderr, or to --log-file; never a secret.",
+);
 const FINGERPRINT_KEY: EnvVar = (
     "CMDEPLOY_FINGERPRINT_KEY",
     "The key (hex, 256 bits or more) of the secret fingerprints kept in state. Without it, \
@@ -126,7 +131,7 @@ const SOURCE_DATE_EPOCH: EnvVar = (
 
 /// The environment variables the command at `path` reads.
 pub fn environment(path: &str) -> Vec<EnvVar> {
-    let mut vars = vec![NO_COLOR];
+    let mut vars = vec![NO_COLOR, LOG];
     let first = path.split(' ').next().unwrap_or_default();
     match first {
         "plan" | "apply" | "drift" | "import" => {

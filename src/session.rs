@@ -10,7 +10,7 @@ use cmdeploy_engine::diagnostics::{Diagnostic, Diagnostics};
 use cmdeploy_engine::manifest::{self, BackendKind, Project, ProjectConfig};
 use cmdeploy_engine::plan::{self, Plan, PlanInput};
 use cmdeploy_engine::provider::{Context, ReadOutcome, Registry};
-use cmdeploy_engine::refresh::{refresh, Refreshed};
+use cmdeploy_engine::refresh::{refresh_observed, Quiet, RefreshObserver, Refreshed};
 use cmdeploy_engine::secret::{FingerprintKey, SecretValue};
 use cmdeploy_engine::state::{
     apply_moves, plan_move, Backend, LocalBackend, MoveError, Moved, PostgresBackend, State,
@@ -38,6 +38,8 @@ pub struct Session {
     /// The `[[moved]]` renames [`Session::state`] made in the loaded state; apply writes the
     /// state with them, under the lock, before any other change.
     moves: std::sync::Mutex<Vec<Moved>>,
+    /// Refresh progress display, when the command shows one (see [`crate::progress`]).
+    pub progress: Option<Arc<crate::progress::RefreshProgress>>,
 }
 
 /// A refresh and the plan built from it.
@@ -80,6 +82,7 @@ impl Session {
             ctx,
             warnings,
             moves: std::sync::Mutex::default(),
+            progress: None,
         })
     }
 
@@ -267,30 +270,39 @@ impl Session {
                     .any(|t| t == a || (t.key.is_none() && *t == a.base()))
             }
         });
+        let observer: Arc<dyn RefreshObserver> = match &self.progress {
+            Some(p) => p.clone(),
+            None => Arc::new(Quiet),
+        };
         let refreshed: Refreshed = match &only {
             Some(f) => {
-                refresh(
+                refresh_observed(
                     &self.registry,
                     &self.ctx,
                     &self.project.resources,
                     state,
                     Some(f),
                     parallelism,
+                    observer,
                 )
                 .await
             }
             None => {
-                refresh(
+                refresh_observed(
                     &self.registry,
                     &self.ctx,
                     &self.project.resources,
                     state,
                     None,
                     parallelism,
+                    observer,
                 )
                 .await
             }
         };
+        if let Some(p) = &self.progress {
+            p.finish();
+        }
         let input = PlanInput {
             resources: &self.project.resources,
             registry: &self.registry,

@@ -225,6 +225,10 @@ pub struct RemoteError {
     pub message: String,
     /// PowerShell error category or transport stage, when known.
     pub category: Option<String>,
+    /// Set when the connection itself could not be used (no Script ran on it): the plan then
+    /// reports it once for the connection instead of once per resource.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unreachable: Option<Box<crate::reach::Unreachable>>,
 }
 
 impl RemoteError {
@@ -242,8 +246,9 @@ impl RemoteError {
     }
 
     /// True when the host could not be reached ([`RemoteError::UNREACHABLE`]).
+    /// Also true for a connection-level failure ([`RemoteError::unreachable`] field set).
     pub fn is_unreachable(&self) -> bool {
-        self.category.as_deref() == Some(Self::UNREACHABLE)
+        self.category.as_deref() == Some(Self::UNREACHABLE) || self.unreachable.is_some()
     }
 
     /// A remote error without a cmdlet.
@@ -253,6 +258,7 @@ impl RemoteError {
             cmdlet: None,
             message: message.into(),
             category: None,
+            unreachable: None,
         }
     }
 }

@@ -111,12 +111,14 @@ pub fn value_of<'a>(
             cmdlet,
             message: r.error.clone().unwrap_or_else(|| "failed".into()),
             category: r.category.clone(),
+            unreachable: None,
         }),
         None => Err(RemoteError {
             host: connection.host(),
             cmdlet,
             message: "did not run (an earlier call in the script failed)".into(),
             category: None,
+            unreachable: None,
         }),
     }
 }

@@ -22,8 +22,9 @@ use crate::Failure;
 /// Runs `apply`.
 pub async fn run(dir: &Path, args: ApplyArgs, out: Output) -> Result<i32, Failure> {
     let human = Human { json: args.json };
-    let s = Session::open(dir)?;
+    let mut s = Session::open(dir)?;
     out.diagnostics(&s.warnings);
+    s.progress = crate::progress::refresh(out, true);
     let _lock = s
         .backend
         .lock("apply", Duration::from_secs(args.lock_timeout))

@@ -16,15 +16,21 @@ pub async fn run(dir: &Path, args: DriftArgs, out: Output) -> Result<i32, Failur
     let s = Session::open(dir)?;
     let acks = ack::load(&s.project.dir).map_err(Failure::Diagnostics)?;
     let state = s.state()?;
-    let refreshed = cmdeploy_engine::refresh::refresh(
+    let progress = crate::progress::refresh(out, matches!(args.format, DriftFormat::Text));
+    let refreshed = cmdeploy_engine::refresh::refresh_observed(
         &s.registry,
         &s.ctx,
         &s.project.resources,
         &state,
         None,
         args.parallelism,
+        match &progress {
+            Some(p) => p.clone(),
+            None => std::sync::Arc::new(cmdeploy_engine::refresh::Quiet),
+        },
     )
     .await;
+    drop(progress);
     let mut report = detect(&s.project.resources, &state, &refreshed.outcomes);
     acknowledge(&mut report, &acks, chrono::Local::now().date_naive());
     let project = s
@@ -35,6 +41,7 @@ pub async fn run(dir: &Path, args: DriftArgs, out: Output) -> Result<i32, Failur
         .clone()
         .unwrap_or_else(|| "cmdeploy".into());
     out.diagnostics(&s.warnings);
+    super::plan::report_unreachable(&report.unreachable, out);
     for st in &report.stale_acks {
         let attr = st
             .attribute

@@ -132,6 +132,7 @@ mod tests {
                 kind: "boundary".into(),
             }],
             stale_acks: Vec::new(),
+            unreachable: Vec::new(),
         };
         let xml = render(&report, "p");
         assert!(xml.contains("bad red &lt;&amp;&gt;"), "{xml}");

@@ -84,7 +84,7 @@ pub fn build(input: &PlanInput<'_>) -> Plan {
             }
             Some(ReadOutcome::Failed(e)) => {
                 c.action = Some(Action::ReadFailed);
-                c.notes.push(format!("read failed: {e}"));
+                c.notes.push(read_failed_note(e));
             }
             None => {
                 c.action = Some(Action::ReadFailed);
@@ -98,6 +98,8 @@ pub fn build(input: &PlanInput<'_>) -> Plan {
         c.actions = c.action().as_list().into_iter().map(String::from).collect();
     }
     let summary = Plan::summarize(&changes);
+    let unreachable =
+        crate::reach::group(input.observed, changes.iter().map(|c| c.address.as_str()));
     Plan {
         format_version: FORMAT_VERSION.into(),
         project: input.project.clone(),
@@ -107,6 +109,16 @@ pub fn build(input: &PlanInput<'_>) -> Plan {
         resource_changes: changes,
         summary,
         refresh_scripts: input.refresh_scripts,
+        unreachable,
+    }
+}
+
+/// The note of a resource that could not be read: the error, or a pointer to its connection's
+/// one error when the connection was unreachable.
+fn read_failed_note(e: &crate::provider::RemoteError) -> String {
+    match &e.unreachable {
+        Some(u) => crate::reach::note(&u.connection),
+        None => format!("read failed: {e}"),
     }
 }
 
@@ -143,7 +155,7 @@ fn plan_desired(
     match input.observed.get(address) {
         Some(ReadOutcome::Failed(e)) => {
             c.action = Some(Action::ReadFailed);
-            c.notes.push(format!("read failed: {e}"));
+            c.notes.push(read_failed_note(e));
         }
         None => {
             c.action = Some(Action::ReadFailed);

@@ -4,6 +4,7 @@
 
 mod build;
 mod render;
+mod render_unreachable;
 mod summary;
 mod wrap;
 
@@ -166,6 +167,10 @@ pub struct Plan {
     pub summary: Summary,
     /// Remote Scripts the refresh sent.
     pub refresh_scripts: usize,
+    /// Connections that could not be used, each once, with the resources left unread behind
+    /// it (their changes are `read-failed` with a note naming the connection).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unreachable: Vec<crate::reach::UnreachableConnection>,
 }
 
 impl Plan {

@@ -90,6 +90,16 @@ pub fn render_with(plan: &Plan, options: RenderOptions) -> String {
         );
         return out;
     }
+    // Resources behind an unreachable connection are named once, under their connection.
+    let behind_unreachable: std::collections::HashSet<&str> = plan
+        .unreachable
+        .iter()
+        .flat_map(|g| g.resources.iter().map(String::as_str))
+        .collect();
+    let changed: Vec<&ResourceChange> = changed
+        .into_iter()
+        .filter(|c| !behind_unreachable.contains(c.address.as_str()))
+        .collect();
     if options.compact || changed.len() > SUMMARY_ABOVE {
         super::summary::render(&mut out, &changed, options.compact, s.bold, s.reset);
     } else {
@@ -98,6 +108,7 @@ pub fn render_with(plan: &Plan, options: RenderOptions) -> String {
             render_change(&mut out, c, &s, options.width);
         }
     }
+    super::render_unreachable::render(&mut out, &plan.unreachable, s.red, s.dim, s.reset);
     let sm = plan.summary;
     let _ = write!(
         out,

@@ -37,11 +37,15 @@ pub fn render(
             change,
             destroy,
             read_failed,
+            moved,
         } = Plan::summarize(changes);
         let mut line = format!(
             "  {bold}{:<width$}{reset} {add} to add, {change} to change, {destroy} to destroy",
             format!("{kind}:")
         );
+        if moved > 0 {
+            line.push_str(&format!(", {moved} moved"));
+        }
         if read_failed > 0 {
             line.push_str(&format!(", {read_failed} could not be read"));
         }

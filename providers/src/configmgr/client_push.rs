@@ -275,6 +275,7 @@ impl Kind for ClientPushKind {
                         cmdlet: Some("Get-CMClientPushInstallation".into()),
                         message: m,
                         category: None,
+                        unreachable: None,
                     })?),
                     _ => None,
                 })

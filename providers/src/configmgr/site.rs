@@ -518,6 +518,7 @@ fn observe(
             cmdlet: Some("Get-CMSoftwareUpdateBasedClientInstallation".into()),
             message: format!("the component has no embedded property '{name}'"),
             category: None,
+            unreachable: None,
         };
         let enabled = kit::prop(component, "Enabled")
             .and_then(|p| p.get("Value"))

@@ -283,6 +283,7 @@ impl Kind for SiteSettingsKind {
                     cmdlet: Some("Get-CMHierarchySetting".into()),
                     message: m,
                     category: None,
+                    unreachable: None,
                 })?;
                 let known = match collection {
                     Some((name, id)) => kit::items(kit::value_of(connection, script, out, *id)?)

@@ -404,6 +404,7 @@ impl Kind for ClientGroupKind {
                     super::command_line::shown(&d, installed)
                 ),
                 category: None,
+                unreachable: None,
             });
         }
         Ok(Applied {
