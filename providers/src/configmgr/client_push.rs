@@ -134,6 +134,16 @@ impl Kind for ClientPushKind {
         if !errors.is_empty() {
             return Err(errors);
         }
+        if spec.automatic && spec.accounts.is_empty() {
+            warnings.push(
+                Diagnostic::warning(
+                    "cmdeploy::client_push::computer_account",
+                    "automatic client push with no client push installation account uses the site server's computer account",
+                )
+                .with_help("client push to another domain fails with it (seed 000, Accounts tab): add an `account` with local administrator rights on the targets to `accounts`")
+                .at_span(&file, span.clone()),
+            );
+        }
         let mut attrs = serde_json::Map::new();
         attrs.insert("automatic".into(), json!(spec.automatic));
         if spec.automatic {
