@@ -139,8 +139,16 @@ pub struct Observed {
     /// Normalised attributes, in the same shape as the desired ones.
     pub attrs: Attributes,
     /// Facts for the plan reader that are not attributes (e.g. "push retries hourly for 7 days").
+    /// A note that starts with [`WARNING`] is a warning: the plan lists it whatever the action,
+    /// a no-op included.
     pub notes: Vec<String>,
 }
+
+/// The prefix of a read note that is a plan-time warning (`"warning: "`): something the reader
+/// should act on even when the resource itself is unchanged (a managed boundary overlapping
+/// one that exists in ConfigMgr but is in no manifest). Put it on [`Observed::notes`] or on the
+/// notes of [`ReadOutcome::AbsentWith`]; the plan moves it to [`crate::plan::Plan::warnings`].
+pub const WARNING: &str = "warning: ";
 
 /// The outcome of reading one resource. A failure is never treated as absence.
 #[derive(Debug, Clone)]

@@ -97,6 +97,7 @@ pub fn build(input: &PlanInput<'_>) -> Plan {
     for c in &mut changes {
         c.actions = c.action().as_list().into_iter().map(String::from).collect();
     }
+    let warnings = take_warnings(&mut changes, input.observed);
     let summary = Plan::summarize(&changes);
     let unreachable =
         crate::reach::group(input.observed, changes.iter().map(|c| c.address.as_str()));
@@ -110,7 +111,39 @@ pub fn build(input: &PlanInput<'_>) -> Plan {
         summary,
         refresh_scripts: input.refresh_scripts,
         unreachable,
+        warnings,
     }
+}
+
+/// The plan-time warnings of every resource read (notes starting with
+/// [`crate::provider::WARNING`]), whatever its action, in address order; they are taken out of
+/// the changes' notes so that each is printed once.
+fn take_warnings(
+    changes: &mut [ResourceChange],
+    observed: &BTreeMap<Address, ReadOutcome>,
+) -> Vec<super::PlanWarning> {
+    let prefix = crate::provider::WARNING;
+    let mut warnings = Vec::new();
+    for c in changes.iter_mut() {
+        c.notes.retain(|n| !n.starts_with(prefix));
+        let Ok(address) = Address::parse(&c.address) else {
+            continue;
+        };
+        let notes = match observed.get(&address) {
+            Some(ReadOutcome::Present(obs)) => &obs.notes,
+            Some(ReadOutcome::AbsentWith(notes)) => notes,
+            _ => continue,
+        };
+        for n in notes {
+            if let Some(message) = n.strip_prefix(prefix) {
+                warnings.push(super::PlanWarning {
+                    address: c.address.clone(),
+                    message: message.to_string(),
+                });
+            }
+        }
+    }
+    warnings
 }
 
 /// The note of a resource that could not be read: the error, or a pointer to its connection's

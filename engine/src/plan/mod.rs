@@ -171,6 +171,19 @@ pub struct Plan {
     /// it (their changes are `read-failed` with a note naming the connection).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unreachable: Vec<crate::reach::UnreachableConnection>,
+    /// Plan-time warnings, in address order: facts the reader should act on whatever the
+    /// actions (see [`crate::provider::WARNING`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<PlanWarning>,
+}
+
+/// One plan-time warning about a resource.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanWarning {
+    /// Address of the resource it is about.
+    pub address: String,
+    /// The warning, without the `warning: ` prefix.
+    pub message: String,
 }
 
 impl Plan {

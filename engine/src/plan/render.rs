@@ -88,6 +88,7 @@ pub fn render_with(plan: &Plan, options: RenderOptions) -> String {
             s.reset,
             plan.resource_changes.len()
         );
+        render_warnings(&mut out, plan, &s);
         return out;
     }
     // Resources behind an unreachable connection are named once, under their connection.
@@ -109,6 +110,7 @@ pub fn render_with(plan: &Plan, options: RenderOptions) -> String {
         }
     }
     super::render_unreachable::render(&mut out, &plan.unreachable, s.red, s.dim, s.reset);
+    render_warnings(&mut out, plan, &s);
     let sm = plan.summary;
     let _ = write!(
         out,
@@ -127,6 +129,17 @@ pub fn render_with(plan: &Plan, options: RenderOptions) -> String {
     }
     out.push('\n');
     out
+}
+
+/// Plan-time warnings, one paragraph each (Terraform's `Warning:` shape), before the summary.
+fn render_warnings(out: &mut String, plan: &Plan, s: &Style) {
+    for w in &plan.warnings {
+        let _ = writeln!(
+            out,
+            "{}{}Warning:{} {}\n  {}\n",
+            s.yellow, s.bold, s.reset, w.address, w.message
+        );
+    }
 }
 
 fn render_change(out: &mut String, c: &ResourceChange, s: &Style, columns: usize) {

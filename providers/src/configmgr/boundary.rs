@@ -212,14 +212,26 @@ impl Kind for BoundaryKind {
         let all = kit::run(ctx, &connection, &script)
             .await
             .and_then(|out| kit::value_of(&connection, &script, &out, 0).map(Index::new));
+        let unmanaged = all
+            .as_ref()
+            .ok()
+            .map(|index| index.unmanaged(ctx, &requests));
         requests
             .into_iter()
             .map(|r| {
+                let warnings = match (&unmanaged, &r.desired) {
+                    (Some(u), Some(d)) => u.warnings_for(d),
+                    _ => Vec::new(),
+                };
                 let outcome = match &all {
                     Err(e) => ReadOutcome::Failed(e.clone()),
                     Ok(index) => match index.find(&r) {
-                        Some(o) => ReadOutcome::Present(o),
-                        None => ReadOutcome::Absent,
+                        Some(mut o) => {
+                            o.notes.extend(warnings);
+                            ReadOutcome::Present(o)
+                        }
+                        None if warnings.is_empty() => ReadOutcome::Absent,
+                        None => ReadOutcome::AbsentWith(warnings),
                     },
                 };
                 ReadResult {
@@ -370,18 +382,44 @@ impl Index {
         }
     }
 
+    /// The boundaries no manifest declares: neither the one a request reads (by prior ID or
+    /// natural key) nor one with the natural key of a desired boundary (`--target` reads fewer).
+    fn unmanaged(
+        &self,
+        ctx: &Context,
+        requests: &[ReadRequest],
+    ) -> super::estate_overlap::Unmanaged {
+        let mut managed: std::collections::HashSet<usize> =
+            requests.iter().filter_map(|r| self.position(r)).collect();
+        managed.extend(
+            ctx.resources
+                .of_kind("boundary")
+                .filter_map(|b| self.by_key.get(&b.natural_key).copied()),
+        );
+        let ids: std::collections::HashSet<&str> = managed
+            .iter()
+            .map(|i| self.observed[*i].id.as_str())
+            .collect();
+        super::estate_overlap::Unmanaged::new(&self.observed, |o| ids.contains(o.id.as_str()))
+    }
+
     /// The boundary a request reads: the prior ID first (a renamed value keeps its ID), then
     /// the natural key (type and value, as ConfigMgr refuses duplicates of).
     fn find(&self, r: &ReadRequest) -> Option<Observed> {
+        self.position(r).map(|i| self.observed[i].clone())
+    }
+
+    /// Where [`Index::find`]'s boundary is in `observed`.
+    fn position(&self, r: &ReadRequest) -> Option<usize> {
         if let Some(i) = r.prior.as_ref().and_then(|p| self.by_id.get(&p.id)) {
-            return Some(self.observed[*i].clone());
+            return Some(*i);
         }
         let key = r
             .desired
             .as_ref()
             .map(|d| &d.natural_key)
             .or_else(|| r.prior.as_ref().map(|p| &p.natural_key))?;
-        self.by_key.get(key).map(|i| self.observed[*i].clone())
+        self.by_key.get(key).copied()
     }
 }
 

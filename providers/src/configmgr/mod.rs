@@ -10,6 +10,7 @@ pub mod boundary;
 pub mod boundary_group;
 pub mod client_push;
 pub mod client_upgrade_package;
+pub mod estate_overlap;
 pub mod hierarchy_read;
 pub mod listing;
 pub mod net;

@@ -81,9 +81,34 @@ pub fn host_net(value: &str) -> Option<Ipv4Net> {
     Ipv4Net::new(a, classful_prefix(a)).ok()
 }
 
+/// The widest block an IP-subnet boundary's stored subnet ID allows, as an inclusive interval:
+/// ConfigMgr keeps only the ID (`10.1.4.0`), not the mask, so the block is the ID's trailing
+/// zero bits, never wider than its classful network (`10.1.4.0` → `10.1.4.0/22`, `10.1.0.0` →
+/// `10.1.0.0/16`, `192.168.1.0` → `/24`). `None` when the text is not an IPv4 address.
+pub fn subnet_id_block(id: &str) -> Option<(u32, u32)> {
+    let a: Ipv4Addr = id.trim().parse().ok()?;
+    let n = u32::from(a);
+    let zeros = u8::try_from(n.trailing_zeros().min(32)).unwrap_or(32);
+    let prefix = (32 - zeros).max(classful_prefix(a));
+    let net = Ipv4Net::new(a, prefix).ok()?;
+    Some((u32::from(net.network()), u32::from(net.broadcast())))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn subnet_id_blocks_are_the_widest_the_id_allows() {
+        let block = |id| {
+            subnet_id_block(id).map(|(a, b)| format!("{}-{}", Ipv4Addr::from(a), Ipv4Addr::from(b)))
+        };
+        assert_eq!(block("10.1.4.0").unwrap(), "10.1.4.0-10.1.7.255");
+        assert_eq!(block("10.1.0.0").unwrap(), "10.1.0.0-10.1.255.255");
+        assert_eq!(block("192.168.1.0").unwrap(), "192.168.1.0-192.168.1.255");
+        assert_eq!(block("10.1.4.1").unwrap(), "10.1.4.1-10.1.4.1");
+        assert!(block("nonsense").is_none());
+    }
 
     #[test]
     fn subnet_ids_and_supernets() {
