@@ -137,6 +137,7 @@ fn every_emitted_call_matches_the_documented_syntax() {
             ("boundaries.toml", "value = \"10.2.0.1-10.2.0.254\"\nname = \"Branch 1 LAN\"", "value = \"10.2.0.1-10.2.0.200\"\nname = \"Branch One LAN\""),
             ("boundaries.toml", "name = \"HQ Clients\"", "name = \"Headquarters\""),
             ("boundaries.toml", "boundaries = [\"hq_lan\", \"hq_site\"]\nsite_systems = [\"mpserver.contoso.com\"]", "boundaries = [\"hq_lan\"]\nsite_systems = []"),
+            ("boundaries.toml", "distribution_point = 20", "distribution_point = 30"),
             ("boundaries.toml", "[boundary.hq_site]\nsite = \"ABC\"\ntype = \"ad_site\"\nvalue = \"HQ\"\nname = \"HQ AD site\"\n", ""),
             ("gpo.toml", "links = [\"OU=Workstations,DC=contoso,DC=com\", \"OU=Servers,DC=contoso,DC=com\"]", "links = [\"OU=Workstations,DC=contoso,DC=com\"]"),
             ("gpo.toml", "[gpo.client_settings.client_deployment]\nproperties = { SMSSITECODE = \"ABC\", FSP = \"fspserver.contoso.com\" }\n", ""),

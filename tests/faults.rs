@@ -31,7 +31,15 @@ fn assert_no_duplicates(p: &Project) {
         v.dedup();
         assert_eq!(v.len(), n, "duplicate {list} objects: {v:?}");
     }
-    assert_eq!(estate["boundary_group"].as_array().unwrap().len(), 2);
+    // HQ, Branch 1 and the site's Default-Site-Boundary-Group<ABC>.
+    assert_eq!(estate["boundary_group"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        estate["boundary_group_relationship"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
     assert_eq!(estate["site"][0]["account"].as_array().unwrap().len(), 2);
 }
 

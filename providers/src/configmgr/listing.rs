@@ -108,8 +108,13 @@ pub async fn boundary_groups(
     let mut script = Script::new(target.clone());
     script.push(Call::new("Get-CMBoundaryGroup"));
     let out = kit::run(ctx, connection, &script).await?;
+    // Each primary site's default site boundary group exists by itself and cannot be
+    // created: it is never imported.
     let groups: Vec<Value> = kit::items(kit::value_of(connection, &script, &out, 0)?)
         .into_iter()
+        .filter(|g| {
+            !kit::s(g, "Name").starts_with(super::boundary_group_relationship::DEFAULT_SITE_GROUP)
+        })
         .cloned()
         .collect();
     let mut details = Script::new(target);

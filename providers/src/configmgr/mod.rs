@@ -8,6 +8,7 @@
 pub mod account;
 pub mod boundary;
 pub mod boundary_group;
+pub mod boundary_group_relationship;
 pub mod client_push;
 pub mod client_upgrade_package;
 pub mod estate_overlap;
@@ -34,6 +35,7 @@ pub fn register(r: &mut Registry) {
     r.register(Arc::new(site::SiteKind));
     r.register(Arc::new(boundary::BoundaryKind));
     r.register(Arc::new(boundary_group::BoundaryGroupKind));
+    r.register(Arc::new(boundary_group_relationship::RelationshipKind));
     r.register(Arc::new(account::AccountKind));
     r.register(Arc::new(client_push::ClientPushKind));
     r.register(Arc::new(site_settings::SiteSettingsKind));

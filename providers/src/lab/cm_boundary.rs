@@ -362,7 +362,11 @@ pub fn remove_group(estate: &mut Estate, a: &Args) -> CmdResult {
     let idx = group_index(estate, &a.str("Name")?)?;
     a.accept(&["Force"]);
     a.finish()?;
-    estate.boundary_groups.remove(idx);
+    let removed = estate.boundary_groups.remove(idx);
+    // ConfigMgr deletes the group's relationships with it, in both directions.
+    estate
+        .boundary_group_relationships
+        .retain(|r| r.source != removed.id && r.destination != removed.id);
     Ok(Value::Null)
 }
 

@@ -10,6 +10,7 @@ pub mod args;
 pub mod ccmsetup_service;
 pub mod cm_boundary;
 pub mod cm_package;
+pub mod cm_relationship;
 pub mod cm_settings;
 pub mod cm_site;
 pub mod cm_sup;

@@ -29,6 +29,9 @@ pub struct Estate {
     /// Boundary groups.
     #[serde(default, rename = "boundary_group")]
     pub boundary_groups: Vec<BoundaryGroup>,
+    /// Boundary-group relationships (SMS_BoundaryGroupRelationships): fallback to neighbors.
+    #[serde(default, rename = "boundary_group_relationship")]
+    pub boundary_group_relationships: Vec<super::cm_relationship::Relationship>,
     /// Group Policy objects.
     #[serde(default, rename = "gpo")]
     pub gpos: Vec<Gpo>,

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::model::{first_id, Estate};
+use super::model::{first_id, BoundaryGroup, Estate};
 
 /// Seed-only content expanded into the estate: passwords hashed, member names resolved, ids set.
 pub fn prepare_seed(mut estate: Estate, project_dir: &std::path::Path) -> Result<Estate, String> {
@@ -59,6 +59,22 @@ pub fn prepare_seed(mut estate: Estate, project_dir: &std::path::Path) -> Result
             g.boundaries.push(*id);
         }
     }
+    for site in estate.sites.iter().filter(|s| s.site_type == "primary") {
+        let name = super::cm_relationship::default_site_group(&site.code);
+        if !estate
+            .boundary_groups
+            .iter()
+            .any(|g| g.name.eq_ignore_ascii_case(&name))
+        {
+            estate.boundary_groups.push(BoundaryGroup {
+                id: next,
+                name,
+                ..BoundaryGroup::default()
+            });
+            next += 1;
+        }
+    }
+    super::cm_relationship::resolve_seed(&mut estate)?;
     estate.next_id = next;
     let mut guids = Vec::new();
     for _ in 0..estate.gpos.len() {

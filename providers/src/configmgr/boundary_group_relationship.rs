@@ -1,0 +1,503 @@
+//! `boundary_group_relationship`: fallback from one boundary group to a neighbor group, with a
+//! fallback time in minutes per role or "never" (configmgr.md §2.3; PSRef
+//! New-/Set-/Remove-/Get-CMBoundaryGroupRelationship; Doc boundary-groups.md "Fallback",
+//! boundary-groups-example.md). A relationship is its own object in ConfigMgr
+//! (SMS_BoundaryGroupRelationships, keyed by source and destination group), so it is its own
+//! kind: it has its own address in plans, it may name the default site boundary group
+//! (`Default-Site-Boundary-Group<ABC>`, which no manifest declares), and adding one does not
+//! touch the groups.
+//!
+//! ```toml
+//! [boundary_group_relationship.branch_to_hq]
+//! site = "ABC"
+//! source = "branch"                 # boundary_group key
+//! destination = "hq"                # boundary_group key, or "Default-Site-Boundary-Group<ABC>"
+//! distribution_point = 20           # minutes before clients use the neighbor's DPs
+//! management_point = 10
+//! software_update_point = "never"   # "Never fallback" for this role
+//! ```
+//!
+//! A time left out is ConfigMgr's default, 120 minutes (FallbackDP/MP/SUP method docs). The
+//! state migration point's time is left as ConfigMgr has it.
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use cmdeploy_engine::diagnostics::{Diagnostic, Diagnostics};
+use cmdeploy_engine::import::{ImportRef, Imported};
+use cmdeploy_engine::provider::{
+    Applied, Context, DecodeInput, Decoded, Kind, Observed, OpAction, Operation, ReadOutcome,
+    ReadRequest, ReadResult, RemoteError,
+};
+use cmdeploy_engine::resource::{Connection, ResourceSet};
+use cmdeploy_engine::spanned::Spanned;
+use cmdeploy_engine::Address;
+
+use crate::kit;
+use crate::powershell::{Call, Script, Target};
+
+/// ConfigMgr's fallback time for a role a relationship does not set, in minutes.
+pub const DEFAULT_MINUTES: u32 = 120;
+
+/// The prefix of a default site boundary group's name (`Default-Site-Boundary-Group<ABC>`).
+pub const DEFAULT_SITE_GROUP: &str = "Default-Site-Boundary-Group<";
+
+/// A fallback time: minutes, or `"never"` ("Never fallback", `-1` in ConfigMgr).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(untagged)]
+pub enum Fallback {
+    /// Minutes before clients use the neighbor group's servers for this role (0: at once).
+    Minutes(u32),
+    /// `"never"`: clients never fall back to the neighbor for this role.
+    Never(Never),
+}
+
+/// The word `never`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Never {
+    /// "Never fallback".
+    Never,
+}
+
+impl Fallback {
+    /// The `-Fallback*Minutes` value: the minutes, or -1 for never.
+    pub fn minutes(self) -> i64 {
+        match self {
+            Fallback::Minutes(m) => i64::from(m),
+            Fallback::Never(_) => -1,
+        }
+    }
+
+    /// The attribute value: the minutes, or `"never"`.
+    pub fn attr(self) -> Value {
+        match self {
+            Fallback::Minutes(m) => json!(m),
+            Fallback::Never(_) => json!("never"),
+        }
+    }
+
+    /// From ConfigMgr's number (-1 is never).
+    pub fn from_minutes(m: i64) -> Fallback {
+        u32::try_from(m).map_or(Fallback::Never(Never::Never), Fallback::Minutes)
+    }
+}
+
+/// `[boundary_group_relationship.NAME]`.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RelationshipSpec {
+    /// Key of the `site` whose server manages the relationship.
+    pub site: Spanned<String>,
+    /// The boundary group whose clients fall back: a `boundary_group` key.
+    pub source: Spanned<String>,
+    /// The neighbor group: a `boundary_group` key, or a default site boundary group by its
+    /// ConfigMgr name (`Default-Site-Boundary-Group<ABC>`).
+    pub destination: Spanned<String>,
+    /// Distribution point fallback (content): minutes or `"never"`; default 120.
+    #[serde(default)]
+    pub distribution_point: Option<Fallback>,
+    /// Management point fallback: minutes or `"never"`; default 120.
+    #[serde(default)]
+    pub management_point: Option<Fallback>,
+    /// Software update point fallback: minutes or `"never"`; default 120.
+    #[serde(default)]
+    pub software_update_point: Option<Fallback>,
+}
+
+/// The roles a relationship sets: attribute name and `-Fallback*Minutes` parameter and the
+/// SMS_BoundaryGroupRelationships property read back.
+pub const ROLES: [(&str, &str, &str); 3] = [
+    ("distribution_point", "FallbackDPMinutes", "FallbackDP"),
+    ("management_point", "FallbackMPMinutes", "FallbackMP"),
+    ("software_update_point", "FallbackSupMinutes", "FallbackSUP"),
+];
+
+/// The `boundary_group_relationship` kind.
+pub struct RelationshipKind;
+
+/// The ConfigMgr name of a relationship end: the default site group's name as written, else
+/// the `boundary_group` resource's name (its key when it has none, or the key itself when no
+/// such resource exists: validation reports that).
+pub fn group_name(resources: &ResourceSet, end: &str) -> String {
+    if end.starts_with(DEFAULT_SITE_GROUP) {
+        return end.to_string();
+    }
+    resources
+        .get(&Address::new("boundary_group", end))
+        .and_then(|g| g.str_attr("name").map(str::to_string))
+        .unwrap_or_else(|| end.to_string())
+}
+
+/// The manifest form of a group a relationship names in ConfigMgr: the key of the
+/// `boundary_group` resource of that name, or the name itself (a default site group).
+fn end_key(resources: &ResourceSet, name: &str) -> String {
+    resources
+        .of_kind("boundary_group")
+        .find(|g| {
+            g.str_attr("name")
+                .is_some_and(|n| n.eq_ignore_ascii_case(name))
+        })
+        .map(|g| g.address.name.clone())
+        .unwrap_or_else(|| name.to_string())
+}
+
+#[async_trait::async_trait]
+impl Kind for RelationshipKind {
+    fn name(&self) -> &'static str {
+        "boundary_group_relationship"
+    }
+
+    fn description(&self) -> &'static str {
+        "Fallback from a boundary group to a neighbor group: minutes or never, per role (DP, MP, SUP)."
+    }
+
+    fn schema(&self, generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        generator.subschema_for::<RelationshipSpec>()
+    }
+
+    fn decode(&self, input: DecodeInput<'_>) -> Result<Decoded, Vec<Diagnostic>> {
+        let file = input.file.clone();
+        let spec: RelationshipSpec = kit::decode_typed(input, "boundary_group_relationship")?;
+        if spec
+            .source
+            .value
+            .eq_ignore_ascii_case(&spec.destination.value)
+        {
+            return Err(vec![Diagnostic::error(
+                "cmdeploy::boundary_group_relationship::itself",
+                format!("boundary group `{}` cannot fall back to itself", spec.source.value),
+            )
+            .with_help("a relationship's source and destination must be two different boundary groups (New-CMBoundaryGroupRelationship; configmgr.md §2.3)")
+            .at_span(&file, spec.destination.span.clone())]);
+        }
+        let mut attrs = serde_json::Map::new();
+        attrs.insert("source".into(), json!(spec.source.value));
+        attrs.insert("destination".into(), json!(spec.destination.value));
+        for (attr, value) in [
+            ("distribution_point", spec.distribution_point),
+            ("management_point", spec.management_point),
+            ("software_update_point", spec.software_update_point),
+        ] {
+            let v = value.unwrap_or(Fallback::Minutes(DEFAULT_MINUTES));
+            attrs.insert(attr.into(), v.attr());
+        }
+        let (connection, reference, meta) = super::site_binding(&spec.site, true);
+        let natural = format!(
+            "{}->{}",
+            spec.source.value.to_lowercase(),
+            spec.destination.value.to_lowercase()
+        );
+        let mut d = Decoded::new(attrs, connection, natural);
+        d.references.extend(reference);
+        d.references
+            .push(super::reference("boundary_group", &spec.source));
+        if !spec.destination.value.starts_with(DEFAULT_SITE_GROUP) {
+            d.references
+                .push(super::reference("boundary_group", &spec.destination));
+        }
+        d.attr_spans
+            .insert("source".into(), spec.source.span.clone());
+        d.attr_spans
+            .insert("destination".into(), spec.destination.span.clone());
+        d.force_new.insert("source".into());
+        d.force_new.insert("destination".into());
+        d.meta = meta;
+        Ok(d)
+    }
+
+    fn validate(&self, resources: &ResourceSet, out: &mut Diagnostics) {
+        let mut seen: std::collections::BTreeMap<String, String> = Default::default();
+        for r in resources.of_kind("boundary_group_relationship") {
+            let dest = r.str_attr("destination").unwrap_or("");
+            if let Some(code) = dest
+                .strip_prefix(DEFAULT_SITE_GROUP)
+                .and_then(|c| c.strip_suffix('>'))
+            {
+                // A site is matched by code or key, in any case, and with no site decoded at
+                // all nothing is said: a mistake in the site's own table is reported there.
+                let site = resources.of_kind("site").find(|s| {
+                    s.str_attr("code")
+                        .unwrap_or(&s.address.name)
+                        .eq_ignore_ascii_case(code)
+                        || s.address.name.eq_ignore_ascii_case(code)
+                });
+                let no_sites = resources.of_kind("site").next().is_none();
+                let primary = no_sites
+                    || site.is_some_and(|s| s.str_attr("type").is_none_or(|t| t == "primary"));
+                if !primary || code != code.to_uppercase() {
+                    out.push(
+                        Diagnostic::error("cmdeploy::boundary_group_relationship::default_site", format!("`{dest}` is not the default site boundary group of a primary site in the manifests"))
+                            .with_help("each primary site has one, named Default-Site-Boundary-Group<CODE> with the site code in capitals (boundary-groups.md, \"Default site boundary group\")")
+                            .at(r.attr_loc("destination")),
+                    );
+                }
+            }
+            let pair = (
+                group_name(resources, r.str_attr("source").unwrap_or("")).to_lowercase(),
+                group_name(resources, dest).to_lowercase(),
+            );
+            let key = format!("{}->{}", pair.0, pair.1);
+            if let Some(prev) = seen.insert(key, r.address.to_string()) {
+                out.push(
+                    Diagnostic::error("cmdeploy::boundary_group_relationship::duplicate", format!("{} and {prev} relate the same source and destination groups", r.address))
+                        .with_help("ConfigMgr keeps one relationship per source and destination group; set all its fallback times in one table")
+                        .at(r.attr_loc("destination")),
+                );
+            }
+        }
+    }
+
+    fn importable(&self) -> bool {
+        true
+    }
+
+    fn imports_from(&self, ctx: &Context, connection: &Connection) -> bool {
+        super::listing::is_site_server(ctx, connection)
+    }
+
+    async fn list(
+        &self,
+        ctx: &Context,
+        connection: &Connection,
+    ) -> Result<Vec<Imported>, RemoteError> {
+        list(ctx, connection).await
+    }
+
+    async fn read(&self, ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> {
+        let Some(connection) = requests.first().map(|r| r.connection.clone()) else {
+            return Vec::new();
+        };
+        let code = kit::site_code(
+            ctx,
+            &kit::meta_of(requests[0].desired.as_ref(), requests[0].prior.as_ref()),
+        );
+        let mut script = Script::new(Target::SiteServer { site_code: code });
+        script.push(Call::new("Get-CMBoundaryGroupRelationship"));
+        let all = kit::run(ctx, &connection, &script).await.and_then(|out| {
+            kit::value_of(&connection, &script, &out, 0)
+                .map(|v| kit::items(v).into_iter().cloned().collect::<Vec<Value>>())
+        });
+        requests
+            .into_iter()
+            .map(|r| {
+                let outcome = match &all {
+                    Err(e) => ReadOutcome::Failed(e.clone()),
+                    Ok(all) => match find(ctx, all, &r) {
+                        Some(o) => ReadOutcome::Present(observed_of(ctx, o, r.prior.as_ref())),
+                        None => ReadOutcome::Absent,
+                    },
+                };
+                ReadResult {
+                    address: r.address,
+                    outcome,
+                }
+            })
+            .collect()
+    }
+
+    async fn apply(&self, ctx: &Context, op: Operation) -> Result<Applied, RemoteError> {
+        let code = kit::site_code(ctx, &kit::meta_of(op.desired.as_ref(), op.prior.as_ref()));
+        let target = Target::SiteServer { site_code: code };
+        let host = op.connection.host();
+        let Some(d) = op.desired.clone().filter(|_| op.action != OpAction::Delete) else {
+            let id = op
+                .observed
+                .as_ref()
+                .map(|o| o.id.clone())
+                .or_else(|| op.prior.as_ref().map(|p| p.id.clone()))
+                .unwrap_or_default();
+            let (source, destination) = split_id(&id).ok_or_else(|| {
+                RemoteError::new(
+                    host.clone(),
+                    format!("provider bug: relationship id `{id}`"),
+                )
+            })?;
+            kit::run_writes(
+                ctx,
+                &op.connection,
+                target,
+                vec![Call::new("Remove-CMBoundaryGroupRelationship")
+                    .arg("SourceGroupId", source)
+                    .arg("DestinationGroupId", destination)
+                    .switch("Force")],
+            )
+            .await?;
+            return Ok(Applied {
+                id,
+                attrs: Default::default(),
+            });
+        };
+        let source = group_name(&ctx.resources, d.str_attr("source").unwrap_or(""));
+        let destination = group_name(&ctx.resources, d.str_attr("destination").unwrap_or(""));
+        let mut call = if op.action == OpAction::Create {
+            Call::new("New-CMBoundaryGroupRelationship")
+        } else {
+            Call::new("Set-CMBoundaryGroupRelationship")
+        }
+        .arg("SourceGroupName", source.as_str())
+        .arg("DestinationGroupName", destination.as_str());
+        for (attr, param, _) in ROLES {
+            let changed = op.action == OpAction::Create || op.changed.iter().any(|c| c == attr);
+            if changed {
+                let f: Fallback = serde_json::from_value(d.attrs[attr].clone())
+                    .unwrap_or(Fallback::Minutes(DEFAULT_MINUTES));
+                call = call.arg(param, f.minutes());
+            }
+        }
+        if op.action != OpAction::Create {
+            call = call.switch("PassThru");
+        }
+        let out = kit::run_writes(ctx, &op.connection, target, vec![call]).await?;
+        let obj = out
+            .results
+            .first()
+            .map(|r| kit::items(&r.value))
+            .unwrap_or_default();
+        let obj = obj
+            .first()
+            .ok_or_else(|| RemoteError::new(host, "the relationship cmdlet returned no object"))?;
+        let o = observed_of(ctx, obj, None);
+        Ok(Applied {
+            id: o.id,
+            attrs: o.attrs,
+        })
+    }
+}
+
+/// `SourceGroupID:DestinationGroupID`, the relationship's ID in state.
+fn id_of(obj: &Value) -> String {
+    format!(
+        "{}:{}",
+        kit::n(obj, "SourceGroupID"),
+        kit::n(obj, "DestinationGroupID")
+    )
+}
+
+fn split_id(id: &str) -> Option<(i64, i64)> {
+    let (s, d) = id.split_once(':')?;
+    Some((s.parse().ok()?, d.parse().ok()?))
+}
+
+/// The relationship a request reads: by its ID in state, else by the group names.
+fn find<'a>(ctx: &Context, all: &'a [Value], r: &ReadRequest) -> Option<&'a Value> {
+    if let Some(p) = &r.prior {
+        if let Some(o) = all.iter().find(|o| id_of(o) == p.id) {
+            return Some(o);
+        }
+    }
+    let d = r.desired.as_ref()?;
+    let source = group_name(&ctx.resources, d.str_attr("source").unwrap_or(""));
+    let destination = group_name(&ctx.resources, d.str_attr("destination").unwrap_or(""));
+    all.iter().find(|o| {
+        kit::s(o, "SourceGroupName").eq_ignore_ascii_case(&source)
+            && kit::s(o, "DestinationGroupName").eq_ignore_ascii_case(&destination)
+    })
+}
+
+/// Reads an SMS_BoundaryGroupRelationships object into attributes: the groups as manifest keys
+/// (or a default site group's name), each role's time as minutes or `"never"`. When `prior`
+/// (the state entry) has the object's ID, its groups are the ones state recorded: the group IDs
+/// are the same, so a group renamed in the manifest is still the group the key names.
+pub fn observed_of(
+    ctx: &Context,
+    obj: &Value,
+    prior: Option<&cmdeploy_engine::state::StateEntry>,
+) -> Observed {
+    let id = id_of(obj);
+    let recorded = |attr: &str| {
+        prior
+            .filter(|p| p.id == id)
+            .and_then(|p| p.attributes.get(attr).cloned())
+    };
+    let mut attrs = serde_json::Map::new();
+    attrs.insert(
+        "source".into(),
+        recorded("source")
+            .unwrap_or_else(|| json!(end_key(&ctx.resources, kit::s(obj, "SourceGroupName")))),
+    );
+    attrs.insert(
+        "destination".into(),
+        recorded("destination")
+            .unwrap_or_else(|| json!(end_key(&ctx.resources, kit::s(obj, "DestinationGroupName")))),
+    );
+    for (attr, _, property) in ROLES {
+        attrs.insert(
+            attr.into(),
+            Fallback::from_minutes(kit::n(obj, property)).attr(),
+        );
+    }
+    Observed {
+        id,
+        attrs,
+        notes: Vec::new(),
+    }
+}
+
+/// Every relationship on the site server (one `Get-CMBoundaryGroupRelationship`), as tables:
+/// the groups by name (the engine turns them into `boundary_group` keys; a default site group
+/// keeps its name), every role's time written out. Keys: `hq_clients_to_branch_1_clients`.
+///
+/// # Errors
+/// The remote failure.
+async fn list(ctx: &Context, connection: &Connection) -> Result<Vec<Imported>, RemoteError> {
+    let Some(site) = super::listing::sites_on(ctx, connection).into_iter().next() else {
+        return Ok(Vec::new());
+    };
+    let mut script = Script::new(Target::SiteServer {
+        site_code: site.code.clone(),
+    });
+    script.push(Call::new("Get-CMBoundaryGroupRelationship"));
+    let out = kit::run(ctx, connection, &script).await?;
+    let all = kit::value_of(connection, &script, &out, 0)?;
+    Ok(kit::items(all)
+        .into_iter()
+        .map(|r| {
+            let source = kit::s(r, "SourceGroupName");
+            let destination = kit::s(r, "DestinationGroupName");
+            let end = |name: &str| {
+                if name.starts_with(DEFAULT_SITE_GROUP) {
+                    name.to_string()
+                } else {
+                    name.to_lowercase()
+                }
+            };
+            let mut table = vec![
+                ("site".to_string(), json!(site.key)),
+                ("source".to_string(), json!(end(source))),
+                ("destination".to_string(), json!(end(destination))),
+            ];
+            for (attr, _, property) in ROLES {
+                table.push((
+                    attr.to_string(),
+                    Fallback::from_minutes(kit::n(r, property)).attr(),
+                ));
+            }
+            let mut references = vec![ImportRef {
+                field: "source".into(),
+                kind: "boundary_group".into(),
+            }];
+            if !destination.starts_with(DEFAULT_SITE_GROUP) {
+                references.push(ImportRef {
+                    field: "destination".into(),
+                    kind: "boundary_group".into(),
+                });
+            }
+            let id = id_of(r);
+            Imported {
+                kind: "boundary_group_relationship".into(),
+                key_hint: format!(
+                    "{}_to_{}",
+                    source.to_lowercase(),
+                    destination.to_lowercase()
+                ),
+                natural_key: format!("{}->{}", end(source), end(destination)).to_lowercase(),
+                origin: format!("SMS_BoundaryGroupRelationships {id}"),
+                id,
+                table,
+                references,
+                notes: Vec::new(),
+            }
+        })
+        .collect())
+}
