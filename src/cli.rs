@@ -69,9 +69,23 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Show a plan saved with `plan --out`, as text or JSON, without reading the estate.
     Show(ShowArgs),
+    /// Where a client lands: the boundaries, boundary groups and site an address or AD site
+    /// resolves to, and the site systems per role now and after each fallback time
+    /// (exit 0; 2 with a warning: no boundary covers it, or groups assign it to different sites).
+    Resolve(ResolveArgs),
     /// Print a man page (roff): `cmdeploy man` for cmdeploy(1), `cmdeploy man state mv` for
     /// cmdeploy-state-mv(1); `--out DIR` writes every page.
     Man(ManArgs),
+}
+
+/// `resolve` arguments.
+#[derive(Debug, clap::Args)]
+pub struct ResolveArgs {
+    /// An IPv4 or IPv6 address (`10.2.0.15`), or an AD site name (`HQ`).
+    pub target: String,
+    /// Print the answer as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `show` arguments.

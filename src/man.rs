@@ -71,6 +71,14 @@ pub fn exit_status(path: &str) -> Option<&'static [(&'static str, &'static str)]
             ("0", "The ConfigMgr policies of the file have no error."),
             ("1", "A policy with an error, an unreadable file, or a usage error."),
         ],
+        "resolve" => &[
+            ("0", "At least one boundary covers the address or AD site, and one site at most."),
+            ("1", "Invalid manifests or a usage error."),
+            (
+                "2",
+                "A warning: no boundary covers it, or groups assign it to different sites.",
+            ),
+        ],
         "show" => &[
             ("0", "The saved plan was printed."),
             ("1", "The file is missing or not a saved plan, or a usage error."),

@@ -17,6 +17,7 @@ pub mod listing;
 pub mod net;
 pub mod overlap;
 pub mod published;
+pub mod resolve;
 pub mod site;
 pub mod site_settings;
 pub mod software_update_point;
