@@ -71,7 +71,8 @@ pub enum Command {
     Show(ShowArgs),
     /// Where a client lands: the boundaries, boundary groups and site an address or AD site
     /// resolves to, and the site systems per role now and after each fallback time
-    /// (exit 0; 2 with a warning: no boundary covers it, or groups assign it to different sites).
+    /// (exit 0; 2 with a warning: no boundary covers it, or groups assign it to different
+    /// sites). From the manifests, or from the site with `--estate`.
     Resolve(ResolveArgs),
     /// Print a man page (roff): `cmdeploy man` for cmdeploy(1), `cmdeploy man state mv` for
     /// cmdeploy-state-mv(1); `--out DIR` writes every page.
@@ -86,6 +87,10 @@ pub struct ResolveArgs {
     /// Print the answer as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Read the boundaries, groups and relationships from the site (through the first `site`
+    /// resource's connection) instead of the manifests.
+    #[arg(long)]
+    pub estate: bool,
 }
 
 /// `show` arguments.

@@ -17,7 +17,7 @@ fn a_branch_address_resolves_to_its_group_site_and_fallback_timeline() {
         "  assigned site: ABC",
         "    after 20 min   HQ Clients: mpserver.contoso.com",
         "    after 10 min   HQ Clients: mpserver.contoso.com",
-        "    after 120 min  Default-Site-Boundary-Group<ABC>: no site system declared",
+        "    after 120 min  Default-Site-Boundary-Group<ABC>: no site system",
         "    never          HQ Clients",
     ] {
         assert!(run.stdout.contains(line), "{line}\n{}", run.stdout);
@@ -50,4 +50,29 @@ fn an_address_no_boundary_covers_is_a_warning_with_exit_2() {
         "{}",
         run.stdout
     );
+}
+
+#[test]
+fn estate_reads_what_the_site_holds_not_what_the_manifests_declare() {
+    let p = Project::example("contoso");
+    p.run(&["lab", "reset"]).code(0);
+    // Before apply the site has no Branch 1 boundary: the address is uncovered there...
+    let run = p.run(&["resolve", "10.2.0.15", "--estate"]).code(2);
+    assert!(
+        run.stdout.contains("warning: no boundary covers 10.2.0.15"),
+        "{}",
+        run.stdout
+    );
+    // ...while the manifests cover it.
+    p.run(&["resolve", "10.2.0.15"]).code(0);
+    p.run(&["apply", "--auto-approve"]).code(0);
+    let run = p.run(&["resolve", "10.2.0.15", "--estate"]).code(0);
+    for line in [
+        "\"Branch 1 LAN\" (BoundaryID",
+        "\"Branch 1 Clients\", site assignment ABC",
+        "    after 20 min   HQ Clients: mpserver.contoso.com",
+        "    never          HQ Clients",
+    ] {
+        assert!(run.stdout.contains(line), "{line}\n{}", run.stdout);
+    }
 }

@@ -52,7 +52,7 @@ pub async fn run(cli: Cli, out: Output) -> Result<i32, Failure> {
         Command::Lab(cmd) => lab::run(&cli.dir, cmd, out).await,
         Command::Completions(args) => docs::completions(args.shell),
         Command::Show(args) => show::run(&args, out),
-        Command::Resolve(args) => resolve::run(&cli.dir, &args, out),
+        Command::Resolve(args) => resolve::run(&cli.dir, &args, out).await,
         Command::Man(args) => docs::man(&args),
     }
 }

@@ -18,6 +18,7 @@ pub mod net;
 pub mod overlap;
 pub mod published;
 pub mod resolve;
+pub mod resolve_estate;
 pub mod site;
 pub mod site_settings;
 pub mod software_update_point;

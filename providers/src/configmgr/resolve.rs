@@ -411,7 +411,7 @@ pub fn render(r: &Resolution) -> String {
                 format!("after {} min", s.minutes)
             };
             let servers = if s.site_systems.is_empty() {
-                "no site system declared".to_string()
+                "no site system".to_string()
             } else {
                 s.site_systems.join(", ")
             };

@@ -1,0 +1,134 @@
+//! The [`super::resolve::Model`] a site holds, for `cmdeploy resolve --estate`: every boundary,
+//! boundary group (with its members and site systems) and relationship, read through the site
+//! server's connection in two Scripts (the lists, then each group's members and site systems).
+//!
+//! ConfigMgr keeps an IP subnet boundary's ID, not its mask, so an address matches a subnet
+//! boundary here when it lies in the widest block the ID allows
+//! ([`super::net::subnet_id_block`]); a client with a narrower mask may compute another subnet
+//! ID. Ranges, IPv6 prefixes and AD sites match exactly.
+
+use serde_json::Value;
+
+use cmdeploy_engine::provider::{Context, RemoteError};
+use cmdeploy_engine::resource::Connection;
+
+use super::boundary::BoundaryType;
+use super::boundary_group_relationship::{Fallback, DEFAULT_SITE_GROUP, ROLES};
+use super::resolve::{Boundary, Group, Model, Relationship};
+use crate::kit;
+use crate::powershell::{Call, Script, Target};
+
+/// Reads the model through `connection`, the server of the site `site_code`.
+///
+/// # Errors
+/// The remote failure.
+pub async fn read_model(
+    ctx: &Context,
+    connection: &Connection,
+    site_code: &str,
+) -> Result<Model, RemoteError> {
+    let target = Target::SiteServer {
+        site_code: site_code.to_string(),
+    };
+    let mut lists = Script::new(target.clone());
+    lists.push(Call::new("Get-CMBoundary"));
+    lists.push(Call::new("Get-CMBoundaryGroup"));
+    lists.push(Call::new("Get-CMBoundaryGroupRelationship"));
+    let out = kit::run(ctx, connection, &lists).await?;
+    let all_boundaries: Vec<Value> = kit::items(kit::value_of(connection, &lists, &out, 0)?)
+        .into_iter()
+        .cloned()
+        .collect();
+    let groups: Vec<Value> = kit::items(kit::value_of(connection, &lists, &out, 1)?)
+        .into_iter()
+        .cloned()
+        .collect();
+    let relationships: Vec<Value> = kit::items(kit::value_of(connection, &lists, &out, 2)?)
+        .into_iter()
+        .cloned()
+        .collect();
+    let mut model = Model::default();
+    let label = |b: &Value| {
+        format!(
+            "\"{}\" (BoundaryID {})",
+            kit::s(b, "DisplayName"),
+            kit::n(b, "BoundaryID")
+        )
+    };
+    for b in &all_boundaries {
+        let Some(t) = BoundaryType::from_number(kit::n(b, "BoundaryType")) else {
+            continue;
+        };
+        let value = kit::s(b, "Value");
+        let interval = match t {
+            BoundaryType::IpSubnet => super::net::subnet_id_block(value),
+            BoundaryType::IpRange => super::net::range(value)
+                .ok()
+                .map(|(a, z)| (u32::from(a), u32::from(z))),
+            _ => None,
+        };
+        model.boundaries.push(Boundary {
+            address: label(b),
+            boundary_type: t.key().to_string(),
+            value: value.to_string(),
+            interval,
+        });
+    }
+    let mut details = Script::new(target);
+    for g in &groups {
+        let name = kit::s(g, "Name");
+        details.push(Call::new("Get-CMBoundary").arg("BoundaryGroupName", name));
+        details.push(Call::new("Get-CMBoundaryGroupSiteSystem").arg("GroupName", name));
+    }
+    let detail_out = if groups.is_empty() {
+        None
+    } else {
+        Some(kit::run(ctx, connection, &details).await?)
+    };
+    for (i, g) in groups.iter().enumerate() {
+        let name = kit::s(g, "Name").to_string();
+        let (members, systems) = match &detail_out {
+            Some(out) => (
+                kit::items(kit::value_of(connection, &details, out, 2 * i)?)
+                    .into_iter()
+                    .map(label)
+                    .collect(),
+                super::boundary_group::site_system_names(kit::value_of(
+                    connection,
+                    &details,
+                    out,
+                    2 * i + 1,
+                )?),
+            ),
+            None => (Vec::new(), Vec::new()),
+        };
+        if let Some(code) = name
+            .strip_prefix(DEFAULT_SITE_GROUP)
+            .and_then(|c| c.strip_suffix('>'))
+        {
+            model.primary_sites.push(code.to_string());
+        }
+        model.groups.push(Group {
+            address: format!("SMS_BoundaryGroup {}", kit::n(g, "GroupID")),
+            name,
+            assignment_site: kit::s(g, "DefaultSiteCode").to_uppercase(),
+            site_systems: systems,
+            boundaries: members,
+        });
+    }
+    for r in &relationships {
+        let mut minutes = [None; 3];
+        for (i, (_, _, property)) in ROLES.iter().enumerate() {
+            minutes[i] = match Fallback::from_minutes(kit::n(r, property)) {
+                Fallback::Minutes(m) => Some(m),
+                Fallback::Never(_) => None,
+            };
+        }
+        model.relationships.push(Relationship {
+            source: kit::s(r, "SourceGroupName").to_string(),
+            destination: kit::s(r, "DestinationGroupName").to_string(),
+            minutes,
+        });
+    }
+    Ok(model)
+}
