@@ -301,7 +301,7 @@ fn unknown_or_misplaced_kinds_are_refused_with_the_valid_ones() {
     let p = seeded();
     let run = import(&p, &["--kinds", "boundry"]).code(1);
     assert!(
-        run.stderr.contains("unknown kind `boundry`; through cm01 you can import: account, boundary, boundary_group, client_push"),
+        run.stderr.contains("unknown kind `boundry`; through cm01 you can import: account, boundary, boundary_group, boundary_group_relationship, client_push"),
         "{}",
         run.stderr
     );
