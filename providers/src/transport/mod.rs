@@ -53,6 +53,18 @@ pub enum AuthKind {
     Certificate,
 }
 
+impl AuthKind {
+    /// The manifest's spelling: `ntlm`, `kerberos`, `basic` or `certificate`.
+    pub fn name(self) -> &'static str {
+        match self {
+            AuthKind::Ntlm => "ntlm",
+            AuthKind::Kerberos => "kerberos",
+            AuthKind::Basic => "basic",
+            AuthKind::Certificate => "certificate",
+        }
+    }
+}
+
 /// A `[connection.NAME]` table (or an inline `connection = { host = ... }`).
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -163,12 +175,7 @@ impl ConnectionSpec {
     }
 
     fn auth_name(&self) -> &'static str {
-        match self.auth {
-            AuthKind::Ntlm => "ntlm",
-            AuthKind::Kerberos => "kerberos",
-            AuthKind::Basic => "basic",
-            AuthKind::Certificate => "certificate",
-        }
+        self.auth.name()
     }
 }
 
