@@ -2,6 +2,7 @@
 //! lab; every transport receives the same stdin document (runner + payload), so the lab checks
 //! exactly what a Windows host would receive.
 
+pub mod kerberos;
 mod lab;
 pub mod ntlm;
 pub mod ntlm_relay;

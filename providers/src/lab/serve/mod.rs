@@ -26,6 +26,7 @@ pub mod codepage;
 pub mod config;
 pub mod faults;
 pub mod handler;
+pub mod kerberos;
 pub mod negotiate;
 pub mod program;
 pub mod response;
