@@ -268,8 +268,9 @@ pub enum LabCommand {
     ///
     /// Prints `listening on http(s)://ADDR/wsman` (and `ca file: PATH` with --https). It answers
     /// as a WinRM service configured as Windows ships it: clients log in with Negotiate (NTLM)
-    /// as a lab domain user (e.g. CONTOSO\cmadmin), with message encryption over HTTP; Basic is
-    /// refused unless --allow-basic (and, over HTTP, --allow-unencrypted).
+    /// as a lab domain user (e.g. CONTOSO\cmadmin), or with Kerberos given --keytab, with message
+    /// encryption over HTTP; Basic is refused unless --allow-basic (and, over HTTP,
+    /// --allow-unencrypted).
     Serve {
         /// Loopback address to listen on (port 0 picks a free port).
         #[arg(long, default_value = "127.0.0.1:5985")]
@@ -319,6 +320,12 @@ pub enum LabCommand {
         /// if sent) or `strict` (required over HTTPS).
         #[arg(long, default_value = "relaxed", value_parser = ["relaxed", "strict"])]
         cbt_hardening: String,
+        /// A keytab with the HTTP/<host> keys of the lab's hosts (what `kadmin ktadd` writes):
+        /// the service then accepts Kerberos (`Authorization: Kerberos`, or a Kerberos token
+        /// under Negotiate) as a domain member does, with message encryption over HTTP and the
+        /// channel binding checked over HTTPS. The realm's KDC is only needed by clients.
+        #[arg(long, value_name = "FILE")]
+        keytab: Option<std::path::PathBuf>,
     },
     /// Write a synthetic project (manifests and lab seed) for scale tests.
     Generate(GenerateArgs),

@@ -102,6 +102,7 @@ pub async fn run(dir: &Path, cmd: LabCommand, out: Output) -> Result<i32, Failur
             max_envelope_kb,
             oem_codepage,
             cbt_hardening,
+            keytab,
         } => {
             if let Some(seconds) = ccmsetup_seconds {
                 if !(seconds.is_finite() && seconds >= 0.0) {
@@ -130,6 +131,7 @@ pub async fn run(dir: &Path, cmd: LabCommand, out: Output) -> Result<i32, Failur
                     drop_rate,
                 },
                 default_host,
+                keytab,
             };
             let ctrl_c = async {
                 let _ = tokio::signal::ctrl_c().await;

@@ -5,7 +5,7 @@
 pub mod kerberos;
 mod lab;
 pub mod ntlm;
-pub mod ntlm_relay;
+pub mod relay;
 pub mod tls_relay;
 pub mod winrm;
 
@@ -42,7 +42,9 @@ pub enum AuthKind {
     /// NTLMv2 (the WinRM default for domain accounts).
     #[default]
     Ntlm,
-    /// Kerberos (needs a ticket from `kinit`; the SPN is HTTP/<host>).
+    /// Kerberos: `user` and `password` get tickets from the realm's KDC (named in `KRB5_CONFIG`
+    /// or /etc/krb5.conf); the service is `HTTP/<host>`, so `host` is the FQDN. Message
+    /// encryption over HTTP, channel binding over HTTPS.
     Kerberos,
     /// Basic: the password on every request; only over HTTPS in production.
     Basic,
@@ -139,16 +141,17 @@ impl ConnectionSpec {
             }
         }
         if self.auth == AuthKind::Kerberos {
-            // Said at validate time rather than failing at the first connection: winrm-rs
-            // 1.1.2's Kerberos has neither message encryption nor channel binding, which a
-            // WinRM service as Windows ships it requires (windows-runtime.md §3).
-            out.push("this build of cmdeploy has no Kerberos: a WinRM service as Windows ships it needs Kerberos with message encryption or channel binding, which cmdeploy does not do yet; use auth = \"ntlm\" (sealed over HTTP, channel-bound over HTTPS)".into());
+            let user = self.user.as_deref().unwrap_or_default();
+            let creds = kerberos::KerberosCredentials::new(user, &self.host, "");
+            if creds.realm.is_empty() {
+                out.push(format!(
+                    "auth = \"kerberos\" needs a realm: host `{}` has no DNS domain and user `{user}` names none; write the host's FQDN (Kerberos asks for HTTP/<FQDN>) or the user as user@REALM",
+                    self.host
+                ));
+            }
         }
-        if self.https
-            && self.ca_file.is_some()
-            && matches!(self.auth, AuthKind::Kerberos | AuthKind::Certificate)
-        {
-            out.push("ca_file works with auth = \"basic\" or \"ntlm\"; with kerberos or certificate the HTTPS certificate must chain to a public root (a limit of winrm-rs 1.1.2)".into());
+        if self.https && self.ca_file.is_some() && self.auth == AuthKind::Certificate {
+            out.push("ca_file works with auth = \"basic\", \"ntlm\" or \"kerberos\"; with certificate the HTTPS certificate must chain to a public root (a limit of winrm-rs 1.1.2)".into());
         }
         out
     }

@@ -5,7 +5,7 @@
 //! payload — secrets included — are sent on the command's stdin (WS-Man `Send`), so they appear
 //! in no process-creation log. One client per connection is shared by all tasks.
 //!
-//! NTLM goes through [`super::ntlm_relay`] (one authenticated connection per winrm-rs
+//! NTLM goes through [`super::relay`] (one authenticated connection per winrm-rs
 //! connection, every request sealed over HTTP or bound to TLS over HTTPS), Basic over HTTPS
 //! through [`super::tls_relay`]; both verify TLS against the connection's `ca_file`.
 //!
@@ -25,7 +25,8 @@ use winrm_rs::{
     AuthMethod, EncryptionMode, WinrmClient, WinrmConfig, WinrmCredentials, WinrmError,
 };
 
-use super::ntlm_relay::{NtlmCredentials, NtlmRelay, RelayFailure, Upstream};
+use super::kerberos::KerberosCredentials;
+use super::relay::{AuthRelay, Logon, NtlmCredentials, RelayFailure, Upstream};
 use super::tls_relay::{self, TlsRelay};
 use super::{AuthKind, ConnectionSpec, Transport};
 use crate::powershell::runner::{document, BOOTSTRAP};
@@ -44,8 +45,8 @@ pub struct WinrmTransport {
     /// Where winrm-rs connects: the host, its `address`, or the TLS relay on loopback.
     connect: Option<(String, u16)>,
     https_via_relay: bool,
-    /// NTLM goes through the [`NtlmRelay`] (HTTP and HTTPS), with these credentials.
-    ntlm: Option<NtlmCredentials>,
+    /// NTLM and Kerberos go through the [`AuthRelay`] (HTTP and HTTPS), logging on so.
+    logon: Option<Logon>,
     config: WinrmConfig,
     credentials: WinrmCredentials,
     ca_file: Option<std::path::PathBuf>,
@@ -75,7 +76,7 @@ enum Relay {
     /// Basic over HTTPS: TLS verified against the connection's CA.
     Tls(TlsRelay),
     /// NTLM with message encryption (HTTP) or inside verified TLS with channel binding (HTTPS).
-    Ntlm(NtlmRelay),
+    Ntlm(AuthRelay),
 }
 
 impl Relay {
@@ -137,14 +138,22 @@ impl WinrmTransport {
             None => cmdeploy_engine::secret::SecretValue::new(String::new()),
         };
         let user = spec.user.clone().unwrap_or_default();
-        let ntlm = (spec.auth == AuthKind::Ntlm).then(|| {
-            let (domain, name) = user.split_once('\\').unwrap_or(("", user.as_str()));
-            NtlmCredentials {
-                user: name.to_string(),
-                domain: domain.to_string(),
-                password: zeroize::Zeroizing::new(password.expose().to_string()),
+        let logon = match spec.auth {
+            AuthKind::Ntlm => {
+                let (domain, name) = user.split_once('\\').unwrap_or(("", user.as_str()));
+                Some(Logon::Ntlm(NtlmCredentials {
+                    user: name.to_string(),
+                    domain: domain.to_string(),
+                    password: zeroize::Zeroizing::new(password.expose().to_string()),
+                }))
             }
-        });
+            AuthKind::Kerberos => Some(Logon::Kerberos(KerberosCredentials::new(
+                &user,
+                &host,
+                password.expose(),
+            ))),
+            AuthKind::Basic | AuthKind::Certificate => None,
+        };
         let credentials = match spec.auth {
             AuthKind::Ntlm | AuthKind::Kerberos => match user.split_once('\\') {
                 Some((domain, name)) => WinrmCredentials::new(name, password.expose(), domain),
@@ -153,12 +162,12 @@ impl WinrmTransport {
             _ => WinrmCredentials::new(user.as_str(), password.expose(), ""),
         };
         let port = spec.port.unwrap_or(if spec.https { 5986 } else { 5985 });
-        // NTLM goes through the NTLM relay (see ntlm_relay: winrm-rs 1.1.2's own NTLM sends its
+        // NTLM goes through the NTLM relay (see relay: winrm-rs 1.1.2's own NTLM sends its
         // first body unencrypted and may switch connections); Basic over HTTPS through the
         // verifying TLS relay (see tls_relay); Kerberos and certificate auth need winrm-rs's own
         // TLS (server name and client certificate).
         let https_via_relay = spec.https && spec.auth == AuthKind::Basic;
-        let via_relay = https_via_relay || ntlm.is_some();
+        let via_relay = https_via_relay || logon.is_some();
         let mut config = WinrmConfig {
             port,
             use_tls: spec.https && !https_via_relay,
@@ -206,7 +215,7 @@ impl WinrmTransport {
             connect: Some(connect),
             host,
             https_via_relay,
-            ntlm,
+            logon,
             config,
             credentials,
             ca_file: spec.ca_file.as_ref().map(|p| project_dir.join(p)),
@@ -226,15 +235,15 @@ impl WinrmTransport {
                 let mut config = self.config.clone();
                 let mut credentials = self.credentials.clone();
                 let fail = |m: String| RemoteError::new(self.host.clone(), m);
-                let (connect_host, relay) = if let Some(ntlm) = &self.ntlm {
-                    // For NTLM, `use_tls` says the connection is HTTPS (winrm-rs itself then
-                    // speaks plain HTTP to the relay).
+                let (connect_host, relay) = if let Some(logon) = &self.logon {
+                    // For NTLM and Kerberos, `use_tls` says the connection is HTTPS (winrm-rs
+                    // itself then speaks plain HTTP to the relay).
                     let tls = if self.config.use_tls {
                         Some(tls_relay::roots(self.ca_file.as_deref()).map_err(fail)?)
                     } else {
                         None
                     };
-                    let relay = NtlmRelay::start(
+                    let relay = AuthRelay::start(
                         Upstream {
                             address,
                             port,
@@ -242,7 +251,7 @@ impl WinrmTransport {
                             tls,
                             connect_timeout: Duration::from_secs(self.config.connect_timeout_secs),
                         },
-                        ntlm.clone(),
+                        logon.clone(),
                     )
                     .await
                     .map_err(fail)?;
@@ -476,10 +485,12 @@ fn classify(stage: Stage, e: WinrmError, ran: bool, relay: Option<&Relay>) -> Fa
             let server_error = m.contains("HTTP 5");
             Failure {
                 stage: if server_error { stage.name() } else { "auth" },
-                message: if server_error {
-                    m
-                } else {
-                    format!("authentication failed: {m}")
+                // The relay's own words (a Kerberos refusal names the principal, the SPN and
+                // the KDC's reason) say more than winrm-rs's 401.
+                message: match (server_error, relay_detail) {
+                    (true, _) => m,
+                    (false, Some(d)) => format!("authentication failed: {d}"),
+                    (false, None) => format!("authentication failed: {m}"),
                 },
                 transient: server_error,
                 ran,

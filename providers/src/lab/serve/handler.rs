@@ -22,6 +22,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use super::auth::{self, CHALLENGE};
 use super::codepage::{CodePage, ConsoleIo};
 use super::faults::{Fault, FaultKind, Injected};
+use super::kerberos::{is_kerberos_token, KerberosAuth};
 use super::negotiate::{ConnectionAuth, Step};
 use super::program::{script_output, statement_output, Program};
 use super::shells::{Command, Missing, Opening, Outcome};
@@ -48,10 +49,14 @@ impl std::error::Error for Dropped {}
 
 type Reply = Response<Full<Bytes>>;
 
-/// One client connection: its Negotiate state and whether it is TLS.
+/// One client connection: its Negotiate and Kerberos state and whether it is TLS.
 pub struct Conn {
     /// The Negotiate (NTLM) context of this connection.
     pub auth: ConnectionAuth,
+    /// The Kerberos context of this connection.
+    pub kerberos: KerberosAuth,
+    /// The TLS channel-binding hash (HTTPS).
+    pub binding: Option<[u8; 16]>,
     /// The connection is HTTPS.
     pub tls: bool,
 }
@@ -93,6 +98,12 @@ fn unauthorized(server: &Server, token: Option<&str>) -> Reply {
     if let Ok(v) = hyper::header::HeaderValue::from_str(&negotiate) {
         h.append(hyper::header::WWW_AUTHENTICATE, v);
     }
+    if server.kerberos.is_some() && token.is_none() {
+        h.append(
+            hyper::header::WWW_AUTHENTICATE,
+            hyper::header::HeaderValue::from_static("Kerberos"),
+        );
+    }
     if server.config.basic && token.is_none() {
         h.append(
             hyper::header::WWW_AUTHENTICATE,
@@ -121,6 +132,8 @@ fn missing(m: Missing) -> Fault {
 enum Login {
     /// Negotiate on this connection (its context seals).
     Negotiate(String),
+    /// Kerberos on this connection (its context seals).
+    Kerberos(String),
     /// Basic (never encrypted).
     Basic(String),
 }
@@ -180,9 +193,36 @@ pub async fn handle(
     let login = match authorization.as_deref().map(str::trim) {
         Some(a) => {
             let (scheme, token) = a.split_once(' ').unwrap_or((a, ""));
-            if scheme.eq_ignore_ascii_case("negotiate") {
-                let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(token.trim())
-                else {
+            let is_negotiate = scheme.eq_ignore_ascii_case("negotiate");
+            let decoded = base64::engine::general_purpose::STANDARD.decode(token.trim());
+            let kerberos_token = match &decoded {
+                Ok(bytes) if scheme.eq_ignore_ascii_case("kerberos") => Some(bytes.clone()),
+                Ok(bytes) if is_negotiate && is_kerberos_token(bytes) => Some(bytes.clone()),
+                _ => None,
+            };
+            if let Some(token) = kerberos_token {
+                let scheme = if is_negotiate {
+                    "Negotiate"
+                } else {
+                    "Kerberos"
+                };
+                match kerberos(&server, &conn, token).await {
+                    Ok((_, answer)) if body.is_empty() => {
+                        let mut r = empty(StatusCode::OK);
+                        let value = format!(
+                            "{scheme} {}",
+                            base64::engine::general_purpose::STANDARD.encode(answer)
+                        );
+                        if let Ok(v) = hyper::header::HeaderValue::from_str(&value) {
+                            r.headers_mut().insert(hyper::header::WWW_AUTHENTICATE, v);
+                        }
+                        return Ok(r);
+                    }
+                    Ok((user, _)) => Login::Kerberos(user),
+                    Err(()) => return Ok(unauthorized(&server, None)),
+                }
+            } else if is_negotiate {
+                let Ok(bytes) = decoded else {
                     conn.auth.reset();
                     return Ok(unauthorized(&server, None));
                 };
@@ -207,18 +247,29 @@ pub async fn handle(
                 return Ok(unauthorized(&server, None));
             }
         }
-        None => match conn.auth.user() {
-            Some(user) => Login::Negotiate(user),
-            None => return Ok(unauthorized(&server, None)),
+        None => match (conn.kerberos.user(), conn.auth.user()) {
+            (Some(user), _) => Login::Kerberos(user),
+            (None, Some(user)) => Login::Negotiate(user),
+            (None, None) => return Ok(unauthorized(&server, None)),
         },
     };
-    let encrypted = wsmv::is_encrypted(&content_type);
+    let protocol = wsmv::encrypted_protocol(&content_type);
+    let encrypted = protocol.is_some();
     let (user, plaintext) = match login {
-        Login::Negotiate(user) if encrypted => match conn.auth.unwrap(&body) {
+        Login::Negotiate(user) if protocol == Some(wsmv::SPNEGO) => match conn.auth.unwrap(&body) {
             Ok(p) => (user, p),
             Err(_) => return Ok(empty(StatusCode::BAD_REQUEST)),
         },
-        Login::Negotiate(user) => {
+        Login::Kerberos(user) if protocol == Some(wsmv::KERBEROS) => {
+            match conn.kerberos.unwrap(&body) {
+                Ok(p) => (user, p),
+                Err(_) => return Ok(empty(StatusCode::BAD_REQUEST)),
+            }
+        }
+        Login::Negotiate(_) | Login::Kerberos(_) if encrypted => {
+            return Ok(empty(StatusCode::BAD_REQUEST))
+        }
+        Login::Negotiate(user) | Login::Kerberos(user) => {
             // AllowUnencrypted=false: a plain SOAP body over HTTP is refused (pywinrm#129).
             if !conn.tls && !server.config.allow_unencrypted {
                 return Ok(empty(StatusCode::INTERNAL_SERVER_ERROR));
@@ -240,14 +291,19 @@ pub async fn handle(
             .await
             .map(|c| c.to_bytes())
             .unwrap_or_default();
-        let Some(sealed) = conn.auth.wrap(&bytes) else {
+        let (sealed, content_type) = if protocol == Some(wsmv::KERBEROS) {
+            (conn.kerberos.wrap(&bytes), wsmv::KERBEROS_CONTENT_TYPE)
+        } else {
+            (conn.auth.wrap(&bytes), wsmv::CONTENT_TYPE)
+        };
+        let Some(sealed) = sealed else {
             return Ok(empty(StatusCode::INTERNAL_SERVER_ERROR));
         };
         let mut r = Response::new(Full::new(Bytes::from(sealed)));
         *r.status_mut() = status;
         r.headers_mut().insert(
             hyper::header::CONTENT_TYPE,
-            hyper::header::HeaderValue::from_static(wsmv::CONTENT_TYPE),
+            hyper::header::HeaderValue::from_static(content_type),
         );
         return Ok(r);
     }
@@ -280,6 +336,37 @@ async fn negotiate(server: &Arc<Server>, conn: &Arc<Conn>, token: Vec<u8>) -> St
     })
     .await
     .unwrap_or(Step::Refused)
+}
+
+/// Accepts a Kerberos AP-REQ with the keytab's keys and maps its client principal
+/// (`cmadmin@CONTOSO.COM`) to the lab's domain user; keeps the context on the connection.
+/// Returns the user and the AP-REP; `Err` is a 401 (no keytab, a bad ticket, an unknown user).
+async fn kerberos(
+    server: &Arc<Server>,
+    conn: &Arc<Conn>,
+    token: Vec<u8>,
+) -> Result<(String, Vec<u8>), ()> {
+    if server.kerberos.is_none() {
+        return Err(());
+    }
+    let server = server.clone();
+    let conn = conn.clone();
+    tokio::task::spawn_blocking(move || {
+        let keys = server.kerberos.as_ref().ok_or(())?;
+        let accepted = keys
+            .accept(&token, conn.binding, server.config.cbt_strict)
+            .map_err(|_| ())?;
+        let user = server
+            .lab
+            .read(|estate| auth::find_user(estate, &accepted.principal).map(|u| u.name.clone()))
+            .ok()
+            .flatten()
+            .ok_or(())?;
+        conn.kerberos.establish(user.clone(), accepted.context);
+        Ok((user, accepted.token))
+    })
+    .await
+    .unwrap_or(Err(()))
 }
 
 /// Checks Basic credentials against the estate.

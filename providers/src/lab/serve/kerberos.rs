@@ -29,6 +29,56 @@ use sspi::{
 use crate::transport::kerberos::kdc::KdcClient;
 use crate::transport::kerberos::keytab;
 
+/// The Kerberos context of one connection, once a client logged on with an AP-REQ.
+#[derive(Default)]
+pub struct KerberosAuth {
+    state: std::sync::Mutex<Option<(String, Kerberos)>>,
+}
+
+impl KerberosAuth {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<(String, Kerberos)>> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Keeps an accepted context for `user` (`DOMAIN\user`), replacing any earlier one.
+    pub fn establish(&self, user: String, context: Kerberos) {
+        *self.lock() = Some((user, context));
+    }
+
+    /// The user of the established context, if any.
+    pub fn user(&self) -> Option<String> {
+        self.lock().as_ref().map(|(u, _)| u.clone())
+    }
+
+    /// Opens a body sealed under `Kerberos` with this connection's context.
+    ///
+    /// # Errors
+    /// No context on this connection, or a body that does not verify.
+    pub fn unwrap(&self, body: &[u8]) -> Result<Vec<u8>, String> {
+        match &mut *self.lock() {
+            Some((_, ctx)) => crate::transport::kerberos::seal::unwrap(ctx, body),
+            None => Err("no Kerberos context on this connection".into()),
+        }
+    }
+
+    /// Seals an answer with this connection's context (`None` without one).
+    pub fn wrap(&self, plain: &[u8]) -> Option<Vec<u8>> {
+        match &mut *self.lock() {
+            Some((_, ctx)) => crate::transport::kerberos::seal::wrap(ctx, plain).ok(),
+            None => None,
+        }
+    }
+}
+
+/// Whether a token under `Negotiate` is a raw Kerberos one (a GSS-API initial context token,
+/// RFC 2743 §3.1: tag 0x60, then the krb5 mechanism OID 1.2.840.113554.1.2.2), not NTLM.
+pub fn is_kerberos_token(token: &[u8]) -> bool {
+    const KRB5_OID: &[u8] = &[
+        0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x02,
+    ];
+    token.first() == Some(&0x60) && token.windows(KRB5_OID.len()).take(8).any(|w| w == KRB5_OID)
+}
+
 /// The allowed clock skew between client and service (Kerberos' default, 5 minutes).
 pub const MAX_SKEW: Duration = Duration::from_secs(300);
 

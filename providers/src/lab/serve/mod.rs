@@ -1,7 +1,8 @@
 //! `cmdeploy lab serve`: the lab behind a real WS-Management (WinRS) endpoint on loopback.
 //!
 //! It answers as a WinRM service configured as Windows ships it ([`config`]): Negotiate (NTLMv2,
-//! verified against the lab users' NT hashes) with MS-WSMV message encryption over HTTP, or over
+//! verified against the lab users' NT hashes) and, with a keytab, Kerberos, each with MS-WSMV
+//! message encryption over HTTP, or over
 //! HTTPS with `--https`; Basic refused unless switched on; per-user shell quotas, an idle
 //! timeout, the envelope size limit, and the OEM code page of a WinRS shell ([`codepage`]). Any
 //! WinRM client (cmdeploy's own transport, pywinrm, pypsrp's WinRS layer) can talk to it as one of
@@ -13,7 +14,8 @@
 //! * [`shells`] keeps shell and command state, [`program`] decides what a command line runs:
 //!   cmdeploy's bootstrap (the stdin document goes to [`Lab::run_document`]) or one console
 //!   statement ([`Lab::console`]);
-//! * [`negotiate`] runs the NTLM acceptor of a connection, [`auth`] checks Basic credentials,
+//! * [`negotiate`] runs the NTLM acceptor of a connection, [`kerberos`] the Kerberos acceptor
+//!   (with `--keytab`), [`auth`] checks Basic credentials,
 //!   [`tls`] makes the certificates, [`faults`] holds the WS-Man faults and the injected ones;
 //! * [`handler`] answers one HTTP request; [`serve`] runs the listener.
 //!
@@ -74,6 +76,9 @@ pub struct ServeOptions {
     pub default_host: Option<String>,
     /// The WinRM service configuration (Windows' defaults unless changed).
     pub service: ServiceConfig,
+    /// A keytab with the `HTTP/<host>` keys of the lab's hosts: the service then accepts
+    /// Kerberos, as a domain member does ([`kerberos`]). Without one, only Negotiate (NTLM).
+    pub keytab: Option<PathBuf>,
 }
 
 impl Default for ServeOptions {
@@ -84,6 +89,7 @@ impl Default for ServeOptions {
             faults: FaultInjection::default(),
             default_host: None,
             service: ServiceConfig::default(),
+            keytab: None,
         }
     }
 }
@@ -133,6 +139,7 @@ pub struct Server {
     address: String,
     config: ServiceConfig,
     names: ServerNames,
+    kerberos: Option<kerberos::ServiceKeys>,
 }
 
 /// Serves the lab until `shutdown` completes. `ready` is called once, when the listener is
@@ -173,6 +180,10 @@ pub async fn serve(
             })?,
     };
     let names = server_names(&estate, &default_host);
+    let service_keys = match &opts.keytab {
+        Some(path) => Some(kerberos::ServiceKeys::load(path).map_err(ServeError::Options)?),
+        None => None,
+    };
     let mut ca_file = None;
     let mut binding = None;
     let acceptor = if opts.https {
@@ -215,6 +226,7 @@ pub async fn serve(
         address: url.clone(),
         config: opts.service,
         names,
+        kerberos: service_keys,
     });
     ready(&Listening { addr, url, ca_file });
     tokio::pin!(shutdown);
@@ -256,6 +268,8 @@ where
 {
     let conn = Arc::new(Conn {
         auth: ConnectionAuth::new(binding, server.config.cbt_strict),
+        kerberos: kerberos::KerberosAuth::default(),
+        binding,
         tls: binding.is_some(),
     });
     let service = service_fn(move |req| handler::handle(server.clone(), conn.clone(), req));

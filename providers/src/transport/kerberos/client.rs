@@ -20,6 +20,22 @@ pub struct ClientContext {
     established: bool,
 }
 
+/// Why an initiator got no token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InitFailure {
+    /// The KDC refused the logon (a wrong password, an unknown principal or service, a
+    /// revoked account, clock skew): another try cannot help.
+    pub refused: bool,
+    /// What happened, in words an administrator acts on (never the password).
+    pub message: String,
+}
+
+impl std::fmt::Display for InitFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
 /// What an initiator asks for: mutual authentication, and integrity and confidentiality for
 /// message encryption (GSS_C_MUTUAL_FLAG | CONF | INTEG | SEQUENCE | REPLAY).
 fn requirements() -> ClientRequestFlags {
@@ -36,20 +52,30 @@ impl ClientContext {
     /// `HTTP/<host>`. `bindings` is a [`super::sec_channel_bindings`] over HTTPS.
     ///
     /// # Errors
-    /// A message: no KDC for the realm, an unknown principal, a wrong password (the KDC's
+    /// [`InitFailure`]: no KDC for the realm, an unknown principal, a wrong password (the KDC's
     /// error), or no ticket for the service.
     pub fn initiate(
         creds: &KerberosCredentials,
         host: &str,
         bindings: Option<Vec<u8>>,
-    ) -> Result<(ClientContext, Vec<u8>), String> {
+    ) -> Result<(ClientContext, Vec<u8>), InitFailure> {
+        let other = |message: String| InitFailure {
+            refused: false,
+            message,
+        };
         let config = KerberosConfig {
             kdc_resolution: KdcResolution::KdcUrl(None),
             client_computer_name: hostname(),
         };
-        let mut inner = Kerberos::new_client_from_config(config).map_err(|e| e.to_string())?;
-        let username = Username::new_down_level_logon_name(&creds.user, &creds.realm)
-            .map_err(|e| format!("Kerberos user name {}@{}: {e}", creds.user, creds.realm))?;
+        let mut inner =
+            Kerberos::new_client_from_config(config).map_err(|e| other(e.to_string()))?;
+        let username =
+            Username::new_down_level_logon_name(&creds.user, &creds.realm).map_err(|e| {
+                other(format!(
+                    "Kerberos user name {}@{}: {e}",
+                    creds.user, creds.realm
+                ))
+            })?;
         let identity: Credentials = AuthIdentity {
             username,
             password: creds.password.to_string().into(),
@@ -60,7 +86,7 @@ impl ClientContext {
             .with_credential_use(CredentialUse::Outbound)
             .with_auth_data(&identity)
             .execute(&mut inner)
-            .map_err(|e| e.to_string())?
+            .map_err(|e| other(e.to_string()))?
             .credentials_handle;
         let mut ctx = ClientContext {
             inner,
@@ -74,7 +100,7 @@ impl ClientContext {
         }
         let (status, token) = ctx.step(input)?;
         if status != SecurityStatus::ContinueNeeded && status != SecurityStatus::Ok {
-            return Err(format!("Kerberos: unexpected status {status:?}"));
+            return Err(other(format!("Kerberos: unexpected status {status:?}")));
         }
         ctx.established = status == SecurityStatus::Ok;
         Ok((ctx, token))
@@ -89,8 +115,9 @@ impl ClientContext {
         if self.established {
             return Ok(());
         }
-        let (status, _) =
-            self.step(vec![SecurityBuffer::new(token.to_vec(), BufferType::Token)])?;
+        let (status, _) = self
+            .step(vec![SecurityBuffer::new(token.to_vec(), BufferType::Token)])
+            .map_err(|f| f.message)?;
         if status != SecurityStatus::Ok {
             return Err(format!(
                 "Kerberos: the service's answer did not complete the context ({status:?})"
@@ -124,7 +151,7 @@ impl ClientContext {
     fn step(
         &mut self,
         mut input: Vec<SecurityBuffer>,
-    ) -> Result<(SecurityStatus, Vec<u8>), String> {
+    ) -> Result<(SecurityStatus, Vec<u8>), InitFailure> {
         let mut output = vec![SecurityBuffer::new(Vec::new(), BufferType::Token)];
         let spn = self.spn.clone();
         let mut builder = self
@@ -146,15 +173,47 @@ impl ClientContext {
     }
 }
 
+/// The KDC's words without the library's dump of its error data: `pre-authentication
+/// information was invalid (PREAUTH_FAILED)`.
+fn kdc_words(description: &str) -> String {
+    let text = description
+        .split(". Additional error data:")
+        .next()
+        .unwrap_or(description);
+    match text.split_once(". Additional error text: ") {
+        Some((words, code)) => match code.split('"').nth(1) {
+            Some(code) => format!("{words} ({code})"),
+            None => words.to_string(),
+        },
+        None => text.to_string(),
+    }
+}
+
 /// The KDC's or the library's error, in words an administrator acts on.
-fn describe(e: sspi::Error) -> String {
+fn describe(mut e: sspi::Error) -> InitFailure {
     use sspi::ErrorKind as K;
+    e.description = kdc_words(&e.description);
     match e.error_type {
-        K::NoAuthenticatingAuthority => format!(
-            "no Kerberos KDC answered for the realm (set [realms] REALM = {{ kdc = host:88 }} in KRB5_CONFIG or /etc/krb5.conf): {}",
-            e.description
-        ),
-        _ => e.description,
+        K::NoAuthenticatingAuthority => InitFailure {
+            refused: false,
+            message: format!(
+                "no Kerberos KDC answered for the realm (name it in KRB5_CONFIG or /etc/krb5.conf: [realms] REALM = {{ kdc = host:88 }}): {}",
+                e.description
+            ),
+        },
+        K::KdcInvalidRequest if e.description.contains("pre-authentication") => InitFailure {
+            refused: true,
+            message: format!("the KDC refused the password ({})", e.description),
+        },
+        K::UnknownCredentials | K::KdcInvalidRequest | K::LogonDenied | K::TimeSkew
+        | K::InvalidParameter => InitFailure {
+            refused: true,
+            message: format!("the KDC refused the logon: {}", e.description),
+        },
+        _ => InitFailure {
+            refused: false,
+            message: e.description,
+        },
     }
 }
 
@@ -164,4 +223,20 @@ fn hostname() -> String {
         .ok()
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "cmdeploy".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn kdc_errors_read_as_words_and_a_code() {
+        let raw = "pre-authentication information was invalid. Additional error text: GeneralStringAsn1(IA5(\"PREAUTH_FAILED\")). Additional error data: OctetString(0x3050)";
+        assert_eq!(
+            super::kdc_words(raw),
+            "pre-authentication information was invalid (PREAUTH_FAILED)"
+        );
+        assert_eq!(
+            super::kdc_words("clock skew too great"),
+            "clock skew too great"
+        );
+    }
 }

@@ -19,6 +19,7 @@
 //! and keys live in memory only and are never printed.
 
 pub mod client;
+pub mod handshake;
 pub mod kdc;
 pub mod keytab;
 pub mod seal;

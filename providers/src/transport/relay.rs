@@ -38,6 +38,8 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use zeroize::Zeroizing;
 
+use super::kerberos::client::ClientContext;
+use super::kerberos::KerberosCredentials;
 use super::ntlm::keys::{self, ClientInput};
 use super::ntlm::seal::{Role, Session};
 use super::ntlm::{flags, message, wsmv};
@@ -82,14 +84,14 @@ pub struct RelayFailure {
 }
 
 /// A running relay; stops when dropped.
-pub struct NtlmRelay {
+pub struct AuthRelay {
     local: SocketAddr,
     basic: (String, Zeroizing<String>),
     last_error: Arc<Mutex<Option<RelayFailure>>>,
     task: tokio::task::JoinHandle<()>,
 }
 
-impl Drop for NtlmRelay {
+impl Drop for AuthRelay {
     fn drop(&mut self) {
         self.task.abort();
     }
@@ -98,12 +100,59 @@ impl Drop for NtlmRelay {
 trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
-/// One TCP (or TLS) connection to a WinRM service, authenticated with NTLM: what the relay keeps
-/// per client connection, and what tests use to speak to `lab serve` as Windows clients do.
-pub struct NtlmConnection {
-    sender: SendRequest<Full<Bytes>>,
+/// The HTTP/1.1 sender of one upstream connection.
+pub(crate) type Sender = SendRequest<Full<Bytes>>;
+
+/// How the relay logs on to the service.
+#[derive(Clone)]
+pub enum Logon {
+    /// NTLMv2 under `Negotiate` ([`super::ntlm`]).
+    Ntlm(NtlmCredentials),
+    /// Kerberos under `Kerberos` ([`super::kerberos`]).
+    Kerberos(KerberosCredentials),
+}
+
+impl From<&NtlmCredentials> for Logon {
+    fn from(c: &NtlmCredentials) -> Logon {
+        Logon::Ntlm(c.clone())
+    }
+}
+
+impl From<&KerberosCredentials> for Logon {
+    fn from(c: &KerberosCredentials) -> Logon {
+        Logon::Kerberos(c.clone())
+    }
+}
+
+/// The sealing context of a connection over HTTP.
+enum Sealing {
+    Ntlm(Box<Session>),
+    Kerberos(Box<ClientContext>),
+}
+
+impl Sealing {
+    fn wrap(&mut self, body: &[u8]) -> Result<(&'static str, Vec<u8>), String> {
+        match self {
+            Sealing::Ntlm(s) => Ok((wsmv::CONTENT_TYPE, wsmv::wrap(s, body))),
+            Sealing::Kerberos(c) => Ok((wsmv::KERBEROS_CONTENT_TYPE, c.wrap(body)?)),
+        }
+    }
+
+    fn unwrap(&mut self, body: &[u8]) -> Result<Vec<u8>, String> {
+        match self {
+            Sealing::Ntlm(s) => wsmv::unwrap(s, body).map_err(|e| e.to_string()),
+            Sealing::Kerberos(c) => c.unwrap(body),
+        }
+    }
+}
+
+/// One TCP (or TLS) connection to a WinRM service, authenticated with NTLM or Kerberos: what the
+/// relay keeps per client connection, and what tests use to speak to `lab serve` as Windows
+/// clients do.
+pub struct RelayConnection {
+    sender: Sender,
     /// The sealing context over HTTP; `None` inside TLS.
-    session: Option<Session>,
+    session: Option<Sealing>,
     upstream: Upstream,
 }
 
@@ -112,13 +161,16 @@ pub struct NtlmConnection {
 pub enum Refusal {
     /// The service refused the credentials (401 to the AUTHENTICATE).
     Credentials,
+    /// The realm's KDC or the service refused a Kerberos logon: why (a wrong password, an
+    /// unknown principal, no ticket for the service's SPN), never worth another try.
+    Kerberos(String),
     /// Anything else (connect, TLS, protocol): worth one more try.
     Other(String),
 }
 
 struct Shared {
     upstream: Upstream,
-    credentials: NtlmCredentials,
+    logon: Logon,
     expected_basic: String,
     last_error: Arc<Mutex<Option<RelayFailure>>>,
 }
@@ -134,15 +186,12 @@ impl Shared {
     }
 }
 
-impl NtlmRelay {
-    /// Starts a relay to `upstream` that logs on with `credentials`.
+impl AuthRelay {
+    /// Starts a relay to `upstream` that logs on as `logon` says.
     ///
     /// # Errors
     /// When the loopback listener cannot be bound.
-    pub async fn start(
-        upstream: Upstream,
-        credentials: NtlmCredentials,
-    ) -> Result<NtlmRelay, String> {
+    pub async fn start(upstream: Upstream, logon: Logon) -> Result<AuthRelay, String> {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .map_err(|e| format!("NTLM relay: {e}"))?;
@@ -157,7 +206,7 @@ impl NtlmRelay {
         let last_error = Arc::new(Mutex::new(None));
         let shared = Arc::new(Shared {
             upstream,
-            credentials,
+            logon,
             expected_basic,
             last_error: last_error.clone(),
         });
@@ -170,7 +219,7 @@ impl NtlmRelay {
                 let _ = inbound.set_nodelay(true);
                 let shared = shared.clone();
                 tokio::spawn(async move {
-                    let channel: Arc<tokio::sync::Mutex<Option<NtlmConnection>>> = Arc::default();
+                    let channel: Arc<tokio::sync::Mutex<Option<RelayConnection>>> = Arc::default();
                     let service = hyper::service::service_fn(move |req| {
                         let shared = shared.clone();
                         let channel = channel.clone();
@@ -185,7 +234,7 @@ impl NtlmRelay {
                 });
             }
         });
-        Ok(NtlmRelay {
+        Ok(AuthRelay {
             local,
             basic: (user, password),
             last_error,
@@ -222,7 +271,7 @@ fn answer(status: StatusCode, body: Bytes) -> Response<Full<Bytes>> {
 /// Relays one request of winrm-rs.
 async fn relay(
     shared: &Shared,
-    channel: &tokio::sync::Mutex<Option<NtlmConnection>>,
+    channel: &tokio::sync::Mutex<Option<RelayConnection>>,
     req: Request<Incoming>,
 ) -> Response<Full<Bytes>> {
     let authorized = req
@@ -248,9 +297,13 @@ async fn relay(
         }
     }
     if guard.is_none() {
-        match establish_with_retry(&shared.upstream, &shared.credentials).await {
+        match establish_with_retry(&shared.upstream, &shared.logon).await {
             Ok(c) => *guard = Some(c),
             Err(Refusal::Credentials) => return answer(StatusCode::UNAUTHORIZED, Bytes::new()),
+            Err(Refusal::Kerberos(message)) => {
+                shared.record(message, true);
+                return answer(StatusCode::UNAUTHORIZED, Bytes::new());
+            }
             Err(Refusal::Other(message)) => {
                 shared.record(message.clone(), true);
                 return answer(StatusCode::BAD_GATEWAY, Bytes::from(message));
@@ -270,7 +323,7 @@ async fn relay(
     }
 }
 
-impl NtlmConnection {
+impl RelayConnection {
     /// Connects and logs on, trying once more on a fresh connection when the handshake fails
     /// for another reason than refused credentials (it carried no body: nothing ran).
     ///
@@ -278,9 +331,9 @@ impl NtlmConnection {
     /// [`Refusal`].
     pub async fn open(
         upstream: &Upstream,
-        credentials: &NtlmCredentials,
-    ) -> Result<NtlmConnection, Refusal> {
-        establish_with_retry(upstream, credentials).await
+        logon: impl Into<Logon>,
+    ) -> Result<RelayConnection, Refusal> {
+        establish_with_retry(upstream, &logon.into()).await
     }
 
     /// Sends one SOAP body (sealed over HTTP, plain inside TLS) and returns the status and the
@@ -290,7 +343,7 @@ impl NtlmConnection {
     /// A message naming the service when the connection fails or the answer does not unseal.
     pub async fn send(&mut self, body: &[u8]) -> Result<(StatusCode, Bytes), String> {
         let (content_type, payload) = match self.session.as_mut() {
-            Some(session) => (wsmv::CONTENT_TYPE, wsmv::wrap(session, body)),
+            Some(session) => session.wrap(body)?,
             None => ("application/soap+xml;charset=UTF-8", body.to_vec()),
         };
         self.exchange(content_type, payload).await
@@ -300,7 +353,7 @@ impl NtlmConnection {
     /// (for tests of the service's refusal).
     ///
     /// # Errors
-    /// As [`NtlmConnection::send`].
+    /// As [`RelayConnection::send`].
     pub async fn send_unsealed(&mut self, body: &[u8]) -> Result<(StatusCode, Bytes), String> {
         self.exchange("application/soap+xml;charset=UTF-8", body.to_vec())
             .await
@@ -336,16 +389,18 @@ impl NtlmConnection {
             .session
             .as_mut()
             .ok_or_else(|| format!("{where_}: an encrypted answer inside TLS"))?;
-        let plain = wsmv::unwrap(session, &bytes).map_err(|e| format!("{where_}: {e}"))?;
+        let plain = session
+            .unwrap(&bytes)
+            .map_err(|e| format!("{where_}: {e}"))?;
         Ok((status, Bytes::from(plain)))
     }
 }
 
-fn target(u: &Upstream) -> String {
+pub(crate) fn target(u: &Upstream) -> String {
     format!("{}:{}", u.address, u.port)
 }
 
-fn post(
+pub(crate) fn post(
     u: &Upstream,
     content_type: &str,
     authorization: Option<&str>,
@@ -369,19 +424,19 @@ fn post(
 
 /// Establishes a channel; a failure other than refused credentials is tried once more on a
 /// fresh connection (the handshake carries no body: nothing ran).
-async fn establish_with_retry(
-    u: &Upstream,
-    credentials: &NtlmCredentials,
-) -> Result<NtlmConnection, Refusal> {
-    match establish(u, credentials).await {
-        Err(Refusal::Other(_)) => establish(u, credentials).await,
+async fn establish_with_retry(u: &Upstream, logon: &Logon) -> Result<RelayConnection, Refusal> {
+    match establish(u, logon).await {
+        Err(Refusal::Other(_)) => establish(u, logon).await,
         other => other,
     }
 }
 
-/// Connects (TLS when configured) and runs NEGOTIATE → CHALLENGE → AUTHENTICATE with empty
-/// bodies on that one connection.
-async fn establish(u: &Upstream, creds: &NtlmCredentials) -> Result<NtlmConnection, Refusal> {
+/// Connects (TLS when configured, verified against the upstream's roots) and returns the HTTP
+/// sender and, over TLS, the service's leaf certificate (for the channel binding).
+///
+/// # Errors
+/// [`Refusal::Other`] naming the address: connect, TLS or HTTP handshake failures.
+pub(crate) async fn connect(u: &Upstream) -> Result<(Sender, Option<Vec<u8>>), Refusal> {
     let where_ = target(u);
     let other = |m: String| Refusal::Other(m);
     let tcp = tokio::time::timeout(
@@ -392,7 +447,7 @@ async fn establish(u: &Upstream, creds: &NtlmCredentials) -> Result<NtlmConnecti
     .map_err(|_| other(format!("connect to {where_}: timed out")))?
     .map_err(|e| other(format!("connect to {where_}: {e}")))?;
     let _ = tcp.set_nodelay(true);
-    let (io, binding): (Box<dyn Io>, Option<[u8; 16]>) = match &u.tls {
+    let (io, leaf): (Box<dyn Io>, Option<Vec<u8>>) = match &u.tls {
         Some(roots) => {
             let provider = Arc::new(rustls::crypto::ring::default_provider());
             let config = rustls::ClientConfig::builder_with_provider(provider)
@@ -409,23 +464,55 @@ async fn establish(u: &Upstream, creds: &NtlmCredentials) -> Result<NtlmConnecti
             .await
             .map_err(|_| other(format!("TLS handshake with {where_}: timed out")))?
             .map_err(|e| other(format!("TLS handshake with {where_}: {e}")))?;
-            let binding = tls
+            let leaf = tls
                 .get_ref()
                 .1
                 .peer_certificates()
                 .and_then(|c| c.first())
-                .map(|leaf| keys::channel_binding_hash(leaf));
-            (Box::new(tls), binding)
+                .map(|leaf| leaf.to_vec());
+            (Box::new(tls), leaf)
         }
         None => (Box::new(tcp), None),
     };
-    let (mut sender, conn) =
-        hyper::client::conn::http1::handshake::<_, Full<Bytes>>(TokioIo::new(io))
-            .await
-            .map_err(|e| other(format!("{where_}: {e}")))?;
+    let (sender, conn) = hyper::client::conn::http1::handshake::<_, Full<Bytes>>(TokioIo::new(io))
+        .await
+        .map_err(|e| other(format!("{where_}: {e}")))?;
     tokio::spawn(async move {
         let _ = conn.await;
     });
+    Ok((sender, leaf))
+}
+
+/// Connects and logs on with the connection's mechanism.
+async fn establish(u: &Upstream, logon: &Logon) -> Result<RelayConnection, Refusal> {
+    let (mut sender, leaf) = connect(u).await?;
+    let session = match logon {
+        Logon::Ntlm(creds) => handshake_ntlm(&mut sender, u, creds, leaf.as_deref())
+            .await?
+            .map(|s| Sealing::Ntlm(Box::new(s))),
+        Logon::Kerberos(creds) => {
+            super::kerberos::handshake::run(&mut sender, u, creds, leaf.as_deref())
+                .await?
+                .map(|c| Sealing::Kerberos(Box::new(c)))
+        }
+    };
+    Ok(RelayConnection {
+        sender,
+        session,
+        upstream: u.clone(),
+    })
+}
+
+/// Runs NEGOTIATE → CHALLENGE → AUTHENTICATE with empty bodies on one connection; returns the
+/// sealing session over HTTP (`None` inside TLS, where the proof carries the channel binding).
+async fn handshake_ntlm(
+    sender: &mut Sender,
+    u: &Upstream,
+    creds: &NtlmCredentials,
+    leaf: Option<&[u8]>,
+) -> Result<Option<Session>, Refusal> {
+    let where_ = target(u);
+    let other = |m: String| Refusal::Other(m);
     let want = flags::CLIENT;
     let negotiate = message::negotiate(want);
     let step = |token: &[u8]| {
@@ -474,7 +561,7 @@ async fn establish(u: &Upstream, creds: &NtlmCredentials) -> Result<NtlmConnecti
             domain: &creds.domain,
             password: &creds.password,
             target_name: &format!("HTTP/{}", u.host),
-            channel_binding: binding,
+            channel_binding: leaf.map(keys::channel_binding_hash),
             client_challenge: rand::random(),
             random_session_key: rand::random(),
             now_filetime: now,
@@ -497,16 +584,11 @@ async fn establish(u: &Upstream, creds: &NtlmCredentials) -> Result<NtlmConnecti
             )))
         }
     }
-    let session = match u.tls {
-        Some(_) => None,
-        None => Some(
+    match u.tls {
+        Some(_) => Ok(None),
+        None => Ok(Some(
             Session::new(&auth.exported, auth.flags, Role::Client)
                 .map_err(|e| other(format!("{where_}: {e}")))?,
-        ),
-    };
-    Ok(NtlmConnection {
-        sender,
-        session,
-        upstream: u.clone(),
-    })
+        )),
+    }
 }

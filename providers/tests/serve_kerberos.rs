@@ -1,0 +1,72 @@
+//! `lab serve --keytab` as a domain member's WinRM service: Kerberos offered in a 401, an
+//! AP-REQ accepted with the keytab's keys and answered with the AP-REP, sealed bodies under
+//! `application/HTTP-Kerberos-session-encrypted`, an unencrypted body over HTTP refused with 500
+//! as AllowUnencrypted=false requires, and a principal that is no lab user refused. Tickets come
+//! from the test KDC that tests/run.sh starts (tests/support/kdc.sh).
+
+mod serve_support;
+
+use cmdeploy_providers::lab::serve::ServeOptions;
+use cmdeploy_providers::transport::kerberos::KerberosCredentials;
+use cmdeploy_providers::transport::relay::{Refusal, RelayConnection};
+use serve_support::*;
+
+fn keytab() -> std::path::PathBuf {
+    std::env::var_os("CMDEPLOY_TEST_KRB5_KEYTAB")
+        .expect("the test KDC is missing: run `bash tests/run.sh` (tests/support/kdc.sh)")
+        .into()
+}
+
+fn domain_member() -> ServeOptions {
+    ServeOptions {
+        keytab: Some(keytab()),
+        ..windows()
+    }
+}
+
+fn create(id: &str) -> String {
+    request(
+        &format!("{TRANSFER}/Create"),
+        id,
+        None,
+        "PT5S",
+        "<rsp:Shell/>",
+    )
+}
+
+#[tokio::test]
+async fn kerberos_is_offered_accepted_sealed_and_unencrypted_bodies_are_refused() {
+    let s = start(domain_member()).await;
+    let r = s
+        .client
+        .post(&s.listening.url)
+        .body(create("uuid:anon"))
+        .send()
+        .await
+        .unwrap();
+    let offered: Vec<_> = r.headers().get_all("www-authenticate").iter().collect();
+    assert_eq!(offered, ["Negotiate", "Kerberos"]);
+    let creds = KerberosCredentials::new("CONTOSO\\cmadmin", "cm01.contoso.com", &s.password);
+    let mut c = RelayConnection::open(&s.upstream(), &creds).await.unwrap();
+    let (status, body) = c.send(create("uuid:sealed").as_bytes()).await.unwrap();
+    let text = String::from_utf8_lossy(&body);
+    assert_eq!(status.as_u16(), 200, "{text}");
+    assert!(text.contains("ShellId"), "{text}");
+    // AllowUnencrypted=false: a plain body on the Kerberos connection is refused.
+    let (status, body) = c
+        .send_unsealed(create("uuid:plain").as_bytes())
+        .await
+        .unwrap();
+    assert_eq!((status.as_u16(), body.len()), (500, 0));
+}
+
+#[tokio::test]
+async fn without_a_keytab_the_service_refuses_kerberos() {
+    let s = start(windows()).await;
+    let creds = KerberosCredentials::new("CONTOSO\\cmadmin", "cm01.contoso.com", &s.password);
+    match RelayConnection::open(&s.upstream(), &creds).await {
+        Err(Refusal::Kerberos(m)) => assert!(m.contains("HTTP/cm01.contoso.com"), "{m}"),
+        Err(other) => panic!("{other:?}"),
+        Ok(_) => panic!("a service without the SPN's key accepted a ticket"),
+    }
+}
