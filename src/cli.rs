@@ -326,6 +326,12 @@ pub enum LabCommand {
         /// channel binding checked over HTTPS. The realm's KDC is only needed by clients.
         #[arg(long, value_name = "FILE")]
         keytab: Option<std::path::PathBuf>,
+        /// With --https: accept certificate authentication, as `winrm set
+        /// winrm/config/service/auth @{Certificate="true"}` with a client-certificate mapping
+        /// does: a client certificate issued by this CA (PEM), with the Client Authentication
+        /// usage and a lab user's UPN in its Subject Alternative Name, logs on as that user.
+        #[arg(long, value_name = "FILE", requires = "https")]
+        client_ca: Option<std::path::PathBuf>,
     },
     /// Write a synthetic project (manifests and lab seed) for scale tests.
     Generate(GenerateArgs),

@@ -103,6 +103,7 @@ pub async fn run(dir: &Path, cmd: LabCommand, out: Output) -> Result<i32, Failur
             oem_codepage,
             cbt_hardening,
             keytab,
+            client_ca,
         } => {
             if let Some(seconds) = ccmsetup_seconds {
                 if !(seconds.is_finite() && seconds >= 0.0) {
@@ -132,6 +133,7 @@ pub async fn run(dir: &Path, cmd: LabCommand, out: Output) -> Result<i32, Failur
                 },
                 default_host,
                 keytab,
+                client_ca,
             };
             let ctrl_c = async {
                 let _ = tokio::signal::ctrl_c().await;

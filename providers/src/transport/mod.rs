@@ -48,7 +48,8 @@ pub enum AuthKind {
     Kerberos,
     /// Basic: the password on every request; only over HTTPS in production.
     Basic,
-    /// A TLS client certificate mapped to a local account (HTTPS only).
+    /// A TLS client certificate (`cert_file`, `key_file`) that the service maps to an account
+    /// by the UPN in its Subject Alternative Name (HTTPS only; `ca_file` verifies the service).
     Certificate,
 }
 
@@ -149,9 +150,6 @@ impl ConnectionSpec {
                     self.host
                 ));
             }
-        }
-        if self.https && self.ca_file.is_some() && self.auth == AuthKind::Certificate {
-            out.push("ca_file works with auth = \"basic\", \"ntlm\" or \"kerberos\"; with certificate the HTTPS certificate must chain to a public root (a limit of winrm-rs 1.1.2)".into());
         }
         out
     }

@@ -103,6 +103,48 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 /// The HTTP/1.1 sender of one upstream connection.
 pub(crate) type Sender = SendRequest<Full<Bytes>>;
 
+/// The `Authorization` value of certificate authentication ([MS-WSMV] 2.2.4.1 security
+/// profiles: `wsman:secprofile/https/mutual`), sent with every request; the TLS client
+/// certificate is the credential.
+pub const CERTIFICATE_AUTHORIZATION: &str =
+    "http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/https/mutual";
+
+/// A TLS client certificate chain and its key, for certificate authentication.
+#[derive(Clone)]
+pub struct ClientIdentity {
+    /// The client certificate, then any intermediates (DER).
+    pub chain: Vec<rustls::pki_types::CertificateDer<'static>>,
+    /// The certificate's private key; kept in memory only.
+    pub key: Arc<rustls::pki_types::PrivateKeyDer<'static>>,
+}
+
+impl ClientIdentity {
+    /// Reads a PEM certificate file and a PEM key file (PKCS#8, PKCS#1 or SEC1).
+    ///
+    /// # Errors
+    /// A message naming the file that cannot be read or holds no certificate or key.
+    pub fn from_pem_files(
+        cert: &std::path::Path,
+        key: &std::path::Path,
+    ) -> Result<ClientIdentity, String> {
+        use rustls::pki_types::pem::PemObject;
+        let chain: Vec<rustls::pki_types::CertificateDer<'static>> =
+            rustls::pki_types::CertificateDer::pem_file_iter(cert)
+                .map_err(|e| format!("cert_file {}: {e}", cert.display()))?
+                .collect::<Result<_, _>>()
+                .map_err(|e| format!("cert_file {}: {e}", cert.display()))?;
+        if chain.is_empty() {
+            return Err(format!("cert_file {} holds no certificate", cert.display()));
+        }
+        let key = rustls::pki_types::PrivateKeyDer::from_pem_file(key)
+            .map_err(|e| format!("key_file {}: {e}", key.display()))?;
+        Ok(ClientIdentity {
+            chain,
+            key: Arc::new(key),
+        })
+    }
+}
+
 /// How the relay logs on to the service.
 #[derive(Clone)]
 pub enum Logon {
@@ -110,6 +152,8 @@ pub enum Logon {
     Ntlm(NtlmCredentials),
     /// Kerberos under `Kerberos` ([`super::kerberos`]).
     Kerberos(KerberosCredentials),
+    /// A TLS client certificate (HTTPS only), mapped to a user by the service.
+    Certificate(ClientIdentity),
 }
 
 impl From<&NtlmCredentials> for Logon {
@@ -153,6 +197,8 @@ pub struct RelayConnection {
     sender: Sender,
     /// The sealing context over HTTP; `None` inside TLS.
     session: Option<Sealing>,
+    /// Sent with every request (certificate authentication).
+    authorization: Option<&'static str>,
     upstream: Upstream,
 }
 
@@ -364,13 +410,13 @@ impl RelayConnection {
         content_type: &str,
         payload: Vec<u8>,
     ) -> Result<(StatusCode, Bytes), String> {
-        let req = post(&self.upstream, content_type, None, payload)?;
+        let req = post(&self.upstream, content_type, self.authorization, payload)?;
         let where_ = target(&self.upstream);
         let resp = self
             .sender
             .send_request(req)
             .await
-            .map_err(|e| format!("{where_}: {e}"))?;
+            .map_err(|e| format!("{where_}: {}", with_causes(&e)))?;
         let status = resp.status();
         let encrypted = resp
             .headers()
@@ -394,6 +440,21 @@ impl RelayConnection {
             .map_err(|e| format!("{where_}: {e}"))?;
         Ok((status, Bytes::from(plain)))
     }
+}
+
+/// An error and its causes (hyper's "connection error" hides a TLS alert such as a refused
+/// client certificate).
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let more = cause.to_string();
+        if !text.contains(&more) {
+            text.push_str(&format!(": {more}"));
+        }
+        source = cause.source();
+    }
+    text
 }
 
 pub(crate) fn target(u: &Upstream) -> String {
@@ -436,7 +497,10 @@ async fn establish_with_retry(u: &Upstream, logon: &Logon) -> Result<RelayConnec
 ///
 /// # Errors
 /// [`Refusal::Other`] naming the address: connect, TLS or HTTP handshake failures.
-pub(crate) async fn connect(u: &Upstream) -> Result<(Sender, Option<Vec<u8>>), Refusal> {
+pub(crate) async fn connect(
+    u: &Upstream,
+    identity: Option<&ClientIdentity>,
+) -> Result<(Sender, Option<Vec<u8>>), Refusal> {
     let where_ = target(u);
     let other = |m: String| Refusal::Other(m);
     let tcp = tokio::time::timeout(
@@ -450,11 +514,16 @@ pub(crate) async fn connect(u: &Upstream) -> Result<(Sender, Option<Vec<u8>>), R
     let (io, leaf): (Box<dyn Io>, Option<Vec<u8>>) = match &u.tls {
         Some(roots) => {
             let provider = Arc::new(rustls::crypto::ring::default_provider());
-            let config = rustls::ClientConfig::builder_with_provider(provider)
+            let builder = rustls::ClientConfig::builder_with_provider(provider)
                 .with_safe_default_protocol_versions()
                 .map_err(|e| other(e.to_string()))?
-                .with_root_certificates(roots.clone())
-                .with_no_client_auth();
+                .with_root_certificates(roots.clone());
+            let config = match identity {
+                Some(id) => builder
+                    .with_client_auth_cert(id.chain.clone(), id.key.clone_key())
+                    .map_err(|e| other(format!("the client certificate: {e}")))?,
+                None => builder.with_no_client_auth(),
+            };
             let name = ServerName::try_from(u.host.clone())
                 .map_err(|e| other(format!("invalid TLS server name `{}`: {e}", u.host)))?;
             let tls = tokio::time::timeout(
@@ -485,8 +554,18 @@ pub(crate) async fn connect(u: &Upstream) -> Result<(Sender, Option<Vec<u8>>), R
 
 /// Connects and logs on with the connection's mechanism.
 async fn establish(u: &Upstream, logon: &Logon) -> Result<RelayConnection, Refusal> {
-    let (mut sender, leaf) = connect(u).await?;
+    let identity = match logon {
+        Logon::Certificate(id) => Some(id),
+        _ => None,
+    };
+    let (mut sender, leaf) = connect(u, identity).await?;
     let session = match logon {
+        Logon::Certificate(_) if u.tls.is_none() => {
+            return Err(Refusal::Other(
+                "certificate authentication needs HTTPS".to_string(),
+            ))
+        }
+        Logon::Certificate(_) => None,
         Logon::Ntlm(creds) => handshake_ntlm(&mut sender, u, creds, leaf.as_deref())
             .await?
             .map(|s| Sealing::Ntlm(Box::new(s))),
@@ -499,6 +578,7 @@ async fn establish(u: &Upstream, logon: &Logon) -> Result<RelayConnection, Refus
     Ok(RelayConnection {
         sender,
         session,
+        authorization: identity.map(|_| CERTIFICATE_AUTHORIZATION),
         upstream: u.clone(),
     })
 }

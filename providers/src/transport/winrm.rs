@@ -5,8 +5,9 @@
 //! payload — secrets included — are sent on the command's stdin (WS-Man `Send`), so they appear
 //! in no process-creation log. One client per connection is shared by all tasks.
 //!
-//! NTLM goes through [`super::relay`] (one authenticated connection per winrm-rs
-//! connection, every request sealed over HTTP or bound to TLS over HTTPS), Basic over HTTPS
+//! NTLM, Kerberos and certificate auth go through [`super::relay`] (one authenticated
+//! connection per winrm-rs connection, every request sealed over HTTP or channel-bound inside
+//! TLS over HTTPS; the client certificate presented in the TLS handshake), Basic over HTTPS
 //! through [`super::tls_relay`]; both verify TLS against the connection's `ca_file`.
 //!
 //! Transient failures (refused or reset connections, HTTP 5xx, WS-Man timeouts) are retried with
@@ -26,7 +27,7 @@ use winrm_rs::{
 };
 
 use super::kerberos::KerberosCredentials;
-use super::relay::{AuthRelay, Logon, NtlmCredentials, RelayFailure, Upstream};
+use super::relay::{AuthRelay, ClientIdentity, Logon, NtlmCredentials, RelayFailure, Upstream};
 use super::tls_relay::{self, TlsRelay};
 use super::{AuthKind, ConnectionSpec, Transport};
 use crate::powershell::runner::{document, BOOTSTRAP};
@@ -152,7 +153,19 @@ impl WinrmTransport {
                 &host,
                 password.expose(),
             ))),
-            AuthKind::Basic | AuthKind::Certificate => None,
+            AuthKind::Certificate => {
+                let (Some(cert), Some(key)) = (&spec.cert_file, &spec.key_file) else {
+                    return Err(RemoteError::new(
+                        host,
+                        "auth = \"certificate\" needs cert_file and key_file",
+                    ));
+                };
+                let identity =
+                    ClientIdentity::from_pem_files(&project_dir.join(cert), &project_dir.join(key))
+                        .map_err(|e| RemoteError::new(host.clone(), e))?;
+                Some(Logon::Certificate(identity))
+            }
+            AuthKind::Basic => None,
         };
         let credentials = match spec.auth {
             AuthKind::Ntlm | AuthKind::Kerberos => match user.split_once('\\') {
@@ -162,10 +175,10 @@ impl WinrmTransport {
             _ => WinrmCredentials::new(user.as_str(), password.expose(), ""),
         };
         let port = spec.port.unwrap_or(if spec.https { 5986 } else { 5985 });
-        // NTLM goes through the NTLM relay (see relay: winrm-rs 1.1.2's own NTLM sends its
-        // first body unencrypted and may switch connections); Basic over HTTPS through the
-        // verifying TLS relay (see tls_relay); Kerberos and certificate auth need winrm-rs's own
-        // TLS (server name and client certificate).
+        // NTLM, Kerberos and certificate auth go through the relay (see relay: winrm-rs
+        // 1.1.2's own NTLM sends its first body unencrypted and may switch connections, its
+        // Kerberos neither seals nor binds, and its TLS trusts only the public roots); Basic
+        // over HTTPS through the verifying TLS relay (see tls_relay).
         let https_via_relay = spec.https && spec.auth == AuthKind::Basic;
         let via_relay = https_via_relay || logon.is_some();
         let mut config = WinrmConfig {
@@ -180,14 +193,6 @@ impl WinrmTransport {
             connect_timeout_secs: spec.connect_timeout_seconds.unwrap_or(30),
             operation_timeout_secs: spec.operation_timeout_seconds.unwrap_or(60),
             env_vars: vec![(HOST_VARIABLE.to_string(), host.clone())],
-            client_cert_pem: spec
-                .cert_file
-                .as_ref()
-                .map(|p| project_dir.join(p).display().to_string()),
-            client_key_pem: spec
-                .key_file
-                .as_ref()
-                .map(|p| project_dir.join(p).display().to_string()),
             ..WinrmConfig::default()
         };
         if spec.auth == AuthKind::Basic {
@@ -201,12 +206,10 @@ impl WinrmTransport {
             use sha2::Digest;
             let secret = sha2::Sha256::digest(password.expose().as_bytes());
             format!(
-                "{port}|{}|{:?}|{user}|{}|{:?}|{:?}|{}|{}",
+                "{port}|{}|{:?}|{user}|{}|{}|{}",
                 config.use_tls,
                 spec.auth,
                 hex::encode(secret),
-                config.client_cert_pem,
-                config.client_key_pem,
                 config.connect_timeout_secs,
                 config.operation_timeout_secs,
             )

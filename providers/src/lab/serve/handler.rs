@@ -20,6 +20,7 @@ use hyper::body::{Bytes, Incoming};
 use hyper::{Method, Request, Response, StatusCode};
 
 use super::auth::{self, CHALLENGE};
+use super::certmap;
 use super::codepage::{CodePage, ConsoleIo};
 use super::faults::{Fault, FaultKind, Injected};
 use super::kerberos::{is_kerberos_token, KerberosAuth};
@@ -57,6 +58,8 @@ pub struct Conn {
     pub kerberos: KerberosAuth,
     /// The TLS channel-binding hash (HTTPS).
     pub binding: Option<[u8; 16]>,
+    /// The UPN of the verified TLS client certificate, if one was presented.
+    pub certificate: Option<String>,
     /// The connection is HTTPS.
     pub tls: bool,
 }
@@ -134,7 +137,8 @@ enum Login {
     Negotiate(String),
     /// Kerberos on this connection (its context seals).
     Kerberos(String),
-    /// Basic (never encrypted).
+    /// Basic or a client certificate (never encrypted: inside TLS, or Basic with
+    /// AllowUnencrypted).
     Basic(String),
 }
 
@@ -206,7 +210,7 @@ pub async fn handle(
                 } else {
                     "Kerberos"
                 };
-                match kerberos(&server, &conn, token).await {
+                match super::kerberos::logon(&server, &conn, token).await {
                     Ok((_, answer)) if body.is_empty() => {
                         let mut r = empty(StatusCode::OK);
                         let value = format!(
@@ -233,6 +237,25 @@ pub async fn handle(
                     // and cmdeploy's relay log on so, then seal every request).
                     Step::Authenticated(_) if body.is_empty() => return Ok(empty(StatusCode::OK)),
                     Step::Authenticated(user) => Login::Negotiate(user),
+                }
+            } else if a.eq_ignore_ascii_case(certmap::MUTUAL) {
+                // Certificate=false unless a mapping's CA is configured; HTTPS only.
+                let upn = conn.certificate.clone().filter(|_| conn.tls);
+                let Some(upn) = upn else {
+                    return Ok(unauthorized(&server, None));
+                };
+                let lab = server.lab.clone();
+                let found = tokio::task::spawn_blocking(move || {
+                    lab.read(|estate| auth::find_user(estate, &upn).map(|u| u.name.clone()))
+                        .ok()
+                        .flatten()
+                })
+                .await
+                .ok()
+                .flatten();
+                match found {
+                    Some(user) => Login::Basic(user),
+                    None => return Ok(unauthorized(&server, None)),
                 }
             } else if scheme.eq_ignore_ascii_case("basic") {
                 // Basic=false refuses Basic; AllowUnencrypted=false refuses it over HTTP.
@@ -336,37 +359,6 @@ async fn negotiate(server: &Arc<Server>, conn: &Arc<Conn>, token: Vec<u8>) -> St
     })
     .await
     .unwrap_or(Step::Refused)
-}
-
-/// Accepts a Kerberos AP-REQ with the keytab's keys and maps its client principal
-/// (`cmadmin@CONTOSO.COM`) to the lab's domain user; keeps the context on the connection.
-/// Returns the user and the AP-REP; `Err` is a 401 (no keytab, a bad ticket, an unknown user).
-async fn kerberos(
-    server: &Arc<Server>,
-    conn: &Arc<Conn>,
-    token: Vec<u8>,
-) -> Result<(String, Vec<u8>), ()> {
-    if server.kerberos.is_none() {
-        return Err(());
-    }
-    let server = server.clone();
-    let conn = conn.clone();
-    tokio::task::spawn_blocking(move || {
-        let keys = server.kerberos.as_ref().ok_or(())?;
-        let accepted = keys
-            .accept(&token, conn.binding, server.config.cbt_strict)
-            .map_err(|_| ())?;
-        let user = server
-            .lab
-            .read(|estate| auth::find_user(estate, &accepted.principal).map(|u| u.name.clone()))
-            .ok()
-            .flatten()
-            .ok_or(())?;
-        conn.kerberos.establish(user.clone(), accepted.context);
-        Ok((user, accepted.token))
-    })
-    .await
-    .unwrap_or(Err(()))
 }
 
 /// Checks Basic credentials against the estate.

@@ -277,3 +277,36 @@ impl ServiceKeys {
         }
     }
 }
+
+/// Accepts a Kerberos AP-REQ with the keytab's keys and maps its client principal
+/// (`cmadmin@CONTOSO.COM`) to the lab's domain user; keeps the context on the connection.
+/// Returns the user and the AP-REP; `Err` is a 401 (no keytab, a bad ticket, an unknown user).
+pub(super) async fn logon(
+    server: &std::sync::Arc<super::Server>,
+    conn: &std::sync::Arc<super::handler::Conn>,
+    token: Vec<u8>,
+) -> Result<(String, Vec<u8>), ()> {
+    if server.kerberos.is_none() {
+        return Err(());
+    }
+    let server = server.clone();
+    let conn = conn.clone();
+    tokio::task::spawn_blocking(move || {
+        let keys = server.kerberos.as_ref().ok_or(())?;
+        let accepted = keys
+            .accept(&token, conn.binding, server.config.cbt_strict)
+            .map_err(|_| ())?;
+        let user = server
+            .lab
+            .read(|estate| {
+                super::auth::find_user(estate, &accepted.principal).map(|u| u.name.clone())
+            })
+            .ok()
+            .flatten()
+            .ok_or(())?;
+        conn.kerberos.establish(user.clone(), accepted.context);
+        Ok((user, accepted.token))
+    })
+    .await
+    .unwrap_or(Err(()))
+}

@@ -24,6 +24,7 @@
 //! else the first site's server.
 
 pub mod auth;
+pub mod certmap;
 pub mod codepage;
 pub mod config;
 pub mod faults;
@@ -79,6 +80,11 @@ pub struct ServeOptions {
     /// A keytab with the `HTTP/<host>` keys of the lab's hosts: the service then accepts
     /// Kerberos, as a domain member does ([`kerberos`]). Without one, only Negotiate (NTLM).
     pub keytab: Option<PathBuf>,
+    /// With `https`: the CA (PEM) whose client certificates the service maps to users by the
+    /// UPN in their Subject Alternative Name, as `Certificate=true` with a client-certificate
+    /// mapping does ([`certmap`]). Without one, certificate authentication is refused
+    /// (Windows' default `Certificate=false`).
+    pub client_ca: Option<PathBuf>,
 }
 
 impl Default for ServeOptions {
@@ -90,6 +96,7 @@ impl Default for ServeOptions {
             default_host: None,
             service: ServiceConfig::default(),
             keytab: None,
+            client_ca: None,
         }
     }
 }
@@ -197,10 +204,19 @@ pub async fn serve(
             .chain
             .first()
             .map(|leaf| crate::transport::ntlm::keys::channel_binding_hash(leaf));
+        let clients = match &opts.client_ca {
+            Some(ca) => Some(certmap::client_verifier(ca).map_err(ServeError::Options)?),
+            None => None,
+        };
         Some(tokio_rustls::TlsAcceptor::from(
-            tls::server_config(&certs).map_err(ServeError::Tls)?,
+            tls::server_config(&certs, clients).map_err(ServeError::Tls)?,
         ))
     } else {
+        if opts.client_ca.is_some() {
+            return Err(ServeError::Options(
+                "--client-ca needs --https: certificate authentication is TLS client authentication".into(),
+            ));
+        }
         None
     };
     let listener = TcpListener::bind(opts.listen)
@@ -251,25 +267,37 @@ pub async fn serve(
                     let handshake =
                         tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream));
                     if let Ok(Ok(tls)) = handshake.await {
-                        connection(server, tls, binding).await;
+                        let upn = tls
+                            .get_ref()
+                            .1
+                            .peer_certificates()
+                            .and_then(|c| c.first())
+                            .and_then(|leaf| certmap::upn(leaf));
+                        connection(server, tls, binding, upn).await;
                     }
                 }
-                None => connection(server, stream, None).await,
+                None => connection(server, stream, None, None).await,
             }
         });
     }
 }
 
 /// Serves HTTP/1.1 (keep-alive) on one connection until it closes; the connection has its own
-/// Negotiate context (`binding`: the TLS channel-binding hash with HTTPS).
-async fn connection<S>(server: Arc<Server>, stream: S, binding: Option<[u8; 16]>)
-where
+/// Negotiate context (`binding`: the TLS channel-binding hash with HTTPS) and, with a verified
+/// client certificate, that certificate's UPN.
+async fn connection<S>(
+    server: Arc<Server>,
+    stream: S,
+    binding: Option<[u8; 16]>,
+    certificate: Option<String>,
+) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let conn = Arc::new(Conn {
         auth: ConnectionAuth::new(binding, server.config.cbt_strict),
         kerberos: kerberos::KerberosAuth::default(),
         binding,
+        certificate,
         tls: binding.is_some(),
     });
     let service = service_fn(move |req| handler::handle(server.clone(), conn.clone(), req));
