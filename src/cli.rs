@@ -306,6 +306,11 @@ pub enum LabCommand {
         /// the schema and some hosts say 30).
         #[arg(long, default_value_t = 2_147_483_647)]
         max_shells_per_user: usize,
+        /// MaxConcurrentOperationsPerUser: requests of one user processed at once (a waiting
+        /// Receive counts); one more gets the w:QuotaLimit fault 2150859174 (2012+: 1500;
+        /// 2008 R2: 15).
+        #[arg(long, default_value_t = 1500)]
+        max_concurrent_operations_per_user: usize,
         /// IdleTimeout in milliseconds: a shell without requests for this long is deleted
         /// (Windows' minimum 60000; 2012+ default 7200000).
         #[arg(long, default_value_t = 7_200_000)]

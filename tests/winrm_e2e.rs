@@ -256,3 +256,25 @@ fn main_job_over_certificate_auth_with_a_private_ca_converges() {
         out.all()
     );
 }
+
+/// MaxConcurrentOperationsPerUser as Server 2008 R2 ships it is 15 ([MS-WSMV] note <19>), and
+/// each of cmdeploy's Scripts keeps one Receive waiting: with the quota at 3 the service
+/// answers the fourth concurrent request with the w:QuotaLimit fault 2150859174. cmdeploy keeps
+/// at most `max_concurrent_operations` requests in flight per service and user, so the main job
+/// converges without a fault.
+#[test]
+fn main_job_stays_within_max_concurrent_operations_per_user() {
+    let p = Project::example("contoso");
+    p.run(&["lab", "reset"]).code(0);
+    let s = serve(&p, &["--max-concurrent-operations-per-user", "3"]);
+    switch_to_winrm(&p, s.port, None, "lab-secrets/admin.txt");
+    let text = p.read("cmdeploy.toml").replace(
+        "retries = 2\n",
+        "retries = 0\nmax_concurrent_operations = 3\n",
+    );
+    p.write("cmdeploy.toml", &text);
+    let plan = p.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 2, "{}", plan.all());
+    p.run(&["apply", "--auto-approve"]).code(0);
+    p.run(&["plan", "--detailed-exitcode"]).code(0);
+}

@@ -100,6 +100,12 @@ pub struct ConnectionSpec {
     /// with exponential backoff; authentication failures are never retried (default 3).
     #[serde(default)]
     pub retries: Option<u32>,
+    /// Requests in flight at once to one WinRM service as this user: at most the service's
+    /// MaxConcurrentOperationsPerUser, over which Windows answers with the `w:QuotaLimit` fault
+    /// 2150859174. Each running Script keeps one request in flight. Default 15, the lowest value
+    /// Windows ships (2008 R2; 2012 and later: 1500).
+    #[serde(default)]
+    pub max_concurrent_operations: Option<usize>,
     /// Name of a `[connection.NAME]` whose fields fill those an inline connection leaves out.
     #[serde(default)]
     pub base: Option<String>,
@@ -140,6 +146,9 @@ impl ConnectionSpec {
                     ));
                 }
             }
+        }
+        if self.max_concurrent_operations == Some(0) {
+            out.push("max_concurrent_operations must be at least 1".into());
         }
         if self.auth == AuthKind::Kerberos {
             let user = self.user.as_deref().unwrap_or_default();

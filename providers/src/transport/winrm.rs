@@ -52,11 +52,34 @@ pub struct WinrmTransport {
     credentials: WinrmCredentials,
     ca_file: Option<std::path::PathBuf>,
     retries: u32,
+    /// Shared by every connection to the same service as the same user: at most
+    /// `max_concurrent_operations` Scripts (one request in flight each) at once.
+    operations: Arc<tokio::sync::Semaphore>,
     /// Connections with the same settings (everything but the host) share one winrm-rs client:
     /// building one loads the system's root certificates (~5 ms of CPU), which made an apply
     /// over thousands of hosts CPU-bound. `None` through the TLS relay, which is per host.
     shared: Option<String>,
     state: OnceCell<Ready>,
+}
+
+/// The default of `max_concurrent_operations`: MaxConcurrentOperationsPerUser of Server 2008
+/// R2 ([MS-WSMV] note <19>), the lowest Windows ships.
+pub const DEFAULT_OPERATIONS: usize = 15;
+
+/// The operations quota of a service and user (`address:port|user`), made on first use with
+/// `permits`; connections that name a different number for the same key keep the first.
+fn operations_quota(key: &str, permits: usize) -> Arc<tokio::sync::Semaphore> {
+    static QUOTAS: std::sync::OnceLock<
+        std::sync::Mutex<HashMap<String, Arc<tokio::sync::Semaphore>>>,
+    > = std::sync::OnceLock::new();
+    let mut quotas = QUOTAS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    quotas
+        .entry(key.to_ascii_lowercase())
+        .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(permits.max(1))))
+        .clone()
 }
 
 /// winrm-rs clients by connection settings (see `WinrmTransport::shared`).
@@ -199,6 +222,10 @@ impl WinrmTransport {
             config.encryption = EncryptionMode::Never;
         }
         let connect = (spec.address.clone().unwrap_or_else(|| host.clone()), port);
+        let operations = operations_quota(
+            &format!("{}:{port}|{user}", connect.0),
+            spec.max_concurrent_operations.unwrap_or(DEFAULT_OPERATIONS),
+        );
         // A shared client names no host in its shells' environment: each Script's payload says
         // which host it is for (Windows ignores both).
         let shared = (!via_relay).then(|| {
@@ -223,6 +250,7 @@ impl WinrmTransport {
             credentials,
             ca_file: spec.ca_file.as_ref().map(|p| project_dir.join(p)),
             retries: spec.retries.unwrap_or(3),
+            operations,
             shared,
             state: OnceCell::new(),
         })
@@ -387,6 +415,11 @@ impl Transport for WinrmTransport {
 
     async fn run(&self, script: &Script, payload: &str) -> Result<ScriptOutput, RemoteError> {
         let ready = self.ready().await?;
+        // Held for every attempt (shell to close): one request in flight per Script.
+        let _operation =
+            self.operations.acquire().await.map_err(|_| {
+                RemoteError::new(self.host.clone(), "the operations quota was closed")
+            })?;
         let document = document(payload);
         let read_only = !script.stop_on_error;
         let mut attempt = 0;
@@ -507,7 +540,11 @@ fn classify(stage: Stage, e: WinrmError, ran: bool, relay: Option<&Relay>) -> Fa
         },
         WinrmError::Soap(winrm_rs::SoapError::Fault { code, reason }) => Failure {
             stage: stage.name(),
-            transient: code.contains("TimedOut") || code.contains("InternalError"),
+            // A quota fault (another client of the same user holds the operations or shells)
+            // is worth a later try; the run loop re-runs only what did not run, or reads.
+            transient: code.contains("TimedOut")
+                || code.contains("InternalError")
+                || code.contains("QuotaLimit"),
             message: format!("HTTP 500: WS-Man fault {code}: {reason}"),
             ran,
         },

@@ -412,6 +412,10 @@ async fn process(server: &Arc<Server>, user: &str, body: &[u8], injected: Inject
         .as_deref()
         .and_then(|id| server.shells.host(id).ok())
         .unwrap_or_else(|| server.default_host.clone());
+    let Some(_operation) = server.begin_operation(user) else {
+        let f = Fault::operations_quota(server.config.max_concurrent_operations_per_user);
+        return fault_reply(relates.as_deref(), &f, &machine);
+    };
     match operate(server, request, user).await {
         Ok(body) => soap(StatusCode::OK, body),
         Err(f) => fault_reply(relates.as_deref(), &f, &machine),

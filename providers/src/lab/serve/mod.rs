@@ -147,6 +147,43 @@ pub struct Server {
     config: ServiceConfig,
     names: ServerNames,
     kerberos: Option<kerberos::ServiceKeys>,
+    /// Requests being processed, per user (MaxConcurrentOperationsPerUser).
+    operations: std::sync::Mutex<std::collections::HashMap<String, usize>>,
+}
+
+/// One request counted against its user's MaxConcurrentOperationsPerUser; uncounted on drop.
+pub struct Operation<'a> {
+    server: &'a Server,
+    user: String,
+}
+
+impl Server {
+    /// Counts a request of `user`; `None` when the user is at the quota already.
+    pub fn begin_operation(&self, user: &str) -> Option<Operation<'_>> {
+        let mut ops = self.operations.lock().unwrap_or_else(|p| p.into_inner());
+        let n = ops.entry(user.to_string()).or_insert(0);
+        if *n >= self.config.max_concurrent_operations_per_user {
+            return None;
+        }
+        *n += 1;
+        Some(Operation {
+            server: self,
+            user: user.to_string(),
+        })
+    }
+}
+
+impl Drop for Operation<'_> {
+    fn drop(&mut self) {
+        let mut ops = self
+            .server
+            .operations
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = ops.get_mut(&self.user) {
+            *n = n.saturating_sub(1);
+        }
+    }
 }
 
 /// Serves the lab until `shutdown` completes. `ready` is called once, when the listener is
@@ -243,6 +280,7 @@ pub async fn serve(
         config: opts.service,
         names,
         kerberos: service_keys,
+        operations: Default::default(),
     });
     ready(&Listening { addr, url, ca_file });
     tokio::pin!(shutdown);
