@@ -5,6 +5,7 @@
 pub mod kerberos;
 mod lab;
 pub mod ntlm;
+pub mod quota;
 pub mod relay;
 pub mod tls_relay;
 pub mod winrm;

@@ -1,23 +1,27 @@
-//! A loopback relay that carries the `winrm` transport's requests to a WinRM service with NTLM
-//! and message encryption, one authenticated TCP connection per client connection.
+//! A loopback relay that carries the `winrm` transport's requests to a WinRM service with NTLM,
+//! Kerberos or a client certificate, one authenticated TCP connection per client connection.
 //!
 //! winrm-rs 1.1.2 (the newest release whose declared rust-version this toolchain meets) cannot
-//! talk NTLM to a WinRM service configured as Windows ships it:
-//! * in sealed mode its first request carries the SOAP body *unencrypted* on the AUTHENTICATE
+//! talk to a WinRM service configured as Windows ships it:
+//! * in sealed mode its NTLM sends the first SOAP body *unencrypted* on the AUTHENTICATE
 //!   request (`src/transport.rs` `send_ntlm_sealed` → `handshake_and_send`), which a service
 //!   with `AllowUnencrypted=false` answers with HTTP 500 (diyan/pywinrm#129);
 //! * it sends sealed requests through a shared connection pool, so the AUTHENTICATE or a sealed
 //!   request can leave on another TCP connection than the one the context was made on, which a
 //!   service binds NTLM to (winrm.md §2.1: 11 of 30 clients failed);
+//! * its Kerberos (a C library through cross-krb5) has neither message encryption nor channel
+//!   binding (windows-runtime.md §3);
 //! * over HTTPS it verifies only against the public roots, so no private CA.
 //!
 //! So winrm-rs speaks Basic over plain HTTP to this relay on 127.0.0.1, with credentials made up
 //! per relay (nothing else can use it), and the relay speaks to the service as Windows expects:
-//! for each client connection it opens one connection (TLS verified against the connection's CA
-//! file or the public roots, with the channel binding in the NTLM proof), authenticates with an
-//! empty body (NEGOTIATE → CHALLENGE → AUTHENTICATE → 200), then sends each request on that same
-//! connection — sealed ([MS-WSMV] 2.2.9.1) over HTTP, plain inside TLS — and hands the unsealed
-//! answer back with the service's status.
+//! for each client connection it opens one connection ([`connect`]: TLS verified against the
+//! connection's CA file or the public roots, presenting the client certificate with certificate
+//! auth) and logs on with an empty body — NTLM ([`super::ntlm::handshake`]: NEGOTIATE →
+//! CHALLENGE → AUTHENTICATE → 200, the channel binding in the proof) or Kerberos
+//! ([`super::kerberos::handshake`]: AP-REQ → 200 with the AP-REP, the channel binding in the
+//! authenticator) — then sends each request on that same connection, sealed ([MS-WSMV] 2.2.9.1)
+//! over HTTP, plain inside TLS, and hands the unsealed answer back with the service's status.
 //!
 //! A handshake that fails is retried once on a fresh connection: it carried no body, so nothing
 //! ran. A request already sent is never re-sent by the relay; the transport above decides, and it
@@ -40,9 +44,9 @@ use zeroize::Zeroizing;
 
 use super::kerberos::client::ClientContext;
 use super::kerberos::KerberosCredentials;
-use super::ntlm::keys::{self, ClientInput};
-use super::ntlm::seal::{Role, Session};
-use super::ntlm::{flags, message, wsmv};
+use super::ntlm::keys;
+use super::ntlm::seal::Session;
+use super::ntlm::wsmv;
 
 /// The largest answer the relay reads from the service, in bytes (winrm-rs caps its own at
 /// the envelope size; Receive answers are a few hundred KiB at most).
@@ -566,7 +570,7 @@ async fn establish(u: &Upstream, logon: &Logon) -> Result<RelayConnection, Refus
             ))
         }
         Logon::Certificate(_) => None,
-        Logon::Ntlm(creds) => handshake_ntlm(&mut sender, u, creds, leaf.as_deref())
+        Logon::Ntlm(creds) => super::ntlm::handshake::run(&mut sender, u, creds, leaf.as_deref())
             .await?
             .map(|s| Sealing::Ntlm(Box::new(s))),
         Logon::Kerberos(creds) => {
@@ -581,94 +585,4 @@ async fn establish(u: &Upstream, logon: &Logon) -> Result<RelayConnection, Refus
         authorization: identity.map(|_| CERTIFICATE_AUTHORIZATION),
         upstream: u.clone(),
     })
-}
-
-/// Runs NEGOTIATE → CHALLENGE → AUTHENTICATE with empty bodies on one connection; returns the
-/// sealing session over HTTP (`None` inside TLS, where the proof carries the channel binding).
-async fn handshake_ntlm(
-    sender: &mut Sender,
-    u: &Upstream,
-    creds: &NtlmCredentials,
-    leaf: Option<&[u8]>,
-) -> Result<Option<Session>, Refusal> {
-    let where_ = target(u);
-    let other = |m: String| Refusal::Other(m);
-    let want = flags::CLIENT;
-    let negotiate = message::negotiate(want);
-    let step = |token: &[u8]| {
-        format!(
-            "Negotiate {}",
-            base64::engine::general_purpose::STANDARD.encode(token)
-        )
-    };
-    let soap = "application/soap+xml;charset=UTF-8";
-    let first = post(u, soap, Some(&step(&negotiate)), Vec::new()).map_err(other)?;
-    let resp = tokio::time::timeout(u.connect_timeout, sender.send_request(first))
-        .await
-        .map_err(|_| other(format!("{where_}: no answer to the NTLM NEGOTIATE")))?
-        .map_err(|e| other(format!("{where_}: {e}")))?;
-    let status = resp.status();
-    let token = resp
-        .headers()
-        .get_all(hyper::header::WWW_AUTHENTICATE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|v| v.strip_prefix("Negotiate ").map(|t| t.trim().to_string()));
-    let _ = resp.into_body().collect().await;
-    let challenge_raw = match (status, token) {
-        (StatusCode::UNAUTHORIZED, Some(t)) => base64::engine::general_purpose::STANDARD
-            .decode(t)
-            .map_err(|_| other(format!("{where_}: the NTLM CHALLENGE is not base64")))?,
-        (StatusCode::UNAUTHORIZED, None) => {
-            return Err(other(format!(
-                "{where_}: HTTP 401 without a Negotiate challenge: the service does not offer Negotiate"
-            )))
-        }
-        (s, _) => return Err(other(format!("{where_}: HTTP {s} to the NTLM NEGOTIATE"))),
-    };
-    let challenge =
-        message::parse_challenge(&challenge_raw).map_err(|e| other(format!("{where_}: {e}")))?;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_nanos() / 100).unwrap_or(0) + 116_444_736_000_000_000)
-        .unwrap_or(0);
-    let auth = keys::client_authenticate(
-        &negotiate,
-        &challenge_raw,
-        &challenge,
-        &ClientInput {
-            user: &creds.user,
-            domain: &creds.domain,
-            password: &creds.password,
-            target_name: &format!("HTTP/{}", u.host),
-            channel_binding: leaf.map(keys::channel_binding_hash),
-            client_challenge: rand::random(),
-            random_session_key: rand::random(),
-            now_filetime: now,
-        },
-    )
-    .map_err(|e| other(format!("{where_}: {e}")))?;
-    let second = post(u, soap, Some(&step(&auth.message)), Vec::new()).map_err(other)?;
-    let resp = tokio::time::timeout(u.connect_timeout, sender.send_request(second))
-        .await
-        .map_err(|_| other(format!("{where_}: no answer to the NTLM AUTHENTICATE")))?
-        .map_err(|e| other(format!("{where_}: {e}")))?;
-    let status = resp.status();
-    let _ = resp.into_body().collect().await;
-    match status {
-        s if s.is_success() => {}
-        StatusCode::UNAUTHORIZED => return Err(Refusal::Credentials),
-        s => {
-            return Err(other(format!(
-                "{where_}: HTTP {s} to the NTLM AUTHENTICATE"
-            )))
-        }
-    }
-    match u.tls {
-        Some(_) => Ok(None),
-        None => Ok(Some(
-            Session::new(&auth.exported, auth.flags, Role::Client)
-                .map_err(|e| other(format!("{where_}: {e}")))?,
-        )),
-    }
 }

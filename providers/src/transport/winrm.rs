@@ -62,26 +62,6 @@ pub struct WinrmTransport {
     state: OnceCell<Ready>,
 }
 
-/// The default of `max_concurrent_operations`: MaxConcurrentOperationsPerUser of Server 2008
-/// R2 ([MS-WSMV] note <19>), the lowest Windows ships.
-pub const DEFAULT_OPERATIONS: usize = 15;
-
-/// The operations quota of a service and user (`address:port|user`), made on first use with
-/// `permits`; connections that name a different number for the same key keep the first.
-fn operations_quota(key: &str, permits: usize) -> Arc<tokio::sync::Semaphore> {
-    static QUOTAS: std::sync::OnceLock<
-        std::sync::Mutex<HashMap<String, Arc<tokio::sync::Semaphore>>>,
-    > = std::sync::OnceLock::new();
-    let mut quotas = QUOTAS
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|p| p.into_inner());
-    quotas
-        .entry(key.to_ascii_lowercase())
-        .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(permits.max(1))))
-        .clone()
-}
-
 /// winrm-rs clients by connection settings (see `WinrmTransport::shared`).
 fn shared_clients() -> &'static std::sync::Mutex<HashMap<String, Arc<WinrmClient>>> {
     static CLIENTS: std::sync::OnceLock<std::sync::Mutex<HashMap<String, Arc<WinrmClient>>>> =
@@ -222,9 +202,10 @@ impl WinrmTransport {
             config.encryption = EncryptionMode::Never;
         }
         let connect = (spec.address.clone().unwrap_or_else(|| host.clone()), port);
-        let operations = operations_quota(
+        let operations = super::quota::operations(
             &format!("{}:{port}|{user}", connect.0),
-            spec.max_concurrent_operations.unwrap_or(DEFAULT_OPERATIONS),
+            spec.max_concurrent_operations
+                .unwrap_or(super::quota::DEFAULT_OPERATIONS),
         );
         // A shared client names no host in its shells' environment: each Script's payload says
         // which host it is for (Windows ignores both).

@@ -239,21 +239,7 @@ pub async fn handle(
                     Step::Authenticated(user) => Login::Negotiate(user),
                 }
             } else if a.eq_ignore_ascii_case(certmap::MUTUAL) {
-                // Certificate=false unless a mapping's CA is configured; HTTPS only.
-                let upn = conn.certificate.clone().filter(|_| conn.tls);
-                let Some(upn) = upn else {
-                    return Ok(unauthorized(&server, None));
-                };
-                let lab = server.lab.clone();
-                let found = tokio::task::spawn_blocking(move || {
-                    lab.read(|estate| auth::find_user(estate, &upn).map(|u| u.name.clone()))
-                        .ok()
-                        .flatten()
-                })
-                .await
-                .ok()
-                .flatten();
-                match found {
+                match certmap::logon(&server, &conn).await {
                     Some(user) => Login::Basic(user),
                     None => return Ok(unauthorized(&server, None)),
                 }
