@@ -88,6 +88,8 @@ const GSS_CHECKSUM: u8 = 0x80;
 /// The service keys of a keytab: one per `HTTP/<host>` principal (the strongest enctype).
 pub struct ServiceKeys {
     keys: Vec<(Vec<String>, u16, Secret<Vec<u8>>)>,
+    /// Authenticators seen (client, ctime, cusec) and when, for twice the allowed skew.
+    replays: std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
 }
 
 impl std::fmt::Debug for ServiceKeys {
@@ -139,7 +141,10 @@ impl ServiceKeys {
                 path.display()
             ));
         }
-        Ok(ServiceKeys { keys })
+        Ok(ServiceKeys {
+            keys,
+            replays: Default::default(),
+        })
     }
 
     /// Whether the keytab holds `HTTP/<host>`.
@@ -196,7 +201,7 @@ impl ServiceKeys {
         if result.status != SecurityStatus::Ok {
             return Err(format!("Kerberos: status {:?}", result.status));
         }
-        self.check_binding(token, binding, strict)?;
+        self.check_authenticator(token, binding, strict)?;
         let principal = context
             .query_context_names()
             .map_err(|e| e.description)?
@@ -210,16 +215,55 @@ impl ServiceKeys {
         })
     }
 
-    /// Reads the authenticator's GSS checksum and compares its `Bnd` with the TLS channel's.
-    fn check_binding(
+    /// Checks the authenticator against the service-wide replay cache (RFC 4120 §3.2.3: the
+    /// client, `ctime` and `cusec` of every authenticator within the allowed skew; `sspi`'s own
+    /// cache lives in one context, one connection here), then compares its GSS checksum's `Bnd`
+    /// with the TLS channel's.
+    fn check_authenticator(
         &self,
         token: &[u8],
         binding: Option<[u8; 16]>,
         strict: bool,
     ) -> Result<(), String> {
+        let auth = self.authenticator(token)?;
+        let seen = format!(
+            "{:?}|{:?}|{:?}",
+            auth.0.cname.0, auth.0.ctime.0, auth.0.cusec.0
+        );
+        {
+            let now = std::time::Instant::now();
+            let mut replays = self.replays.lock().unwrap_or_else(|p| p.into_inner());
+            replays.retain(|_, at| now.duration_since(*at) < MAX_SKEW * 2);
+            if replays.insert(seen, now).is_some() {
+                return Err("a replayed Kerberos authenticator".into());
+            }
+        }
         let Some(expected) = binding else {
             return Ok(());
         };
+        let sent = auth.0.cksum.0.as_ref().and_then(|c| {
+            let kind = &c.0.cksumtype.0 .0;
+            let bytes = &c.0.checksum.0 .0;
+            let gss = kind.len() >= 2 && kind[kind.len() - 2] == GSS_CHECKSUM;
+            (gss && bytes.len() >= 20).then(|| bytes[4..20].to_vec())
+        });
+        match sent {
+            Some(b) if b.iter().any(|&x| x != 0) => {
+                if b == expected {
+                    Ok(())
+                } else {
+                    Err("the Kerberos channel binding does not match the TLS channel".into())
+                }
+            }
+            _ if strict => {
+                Err("CbtHardeningLevel is Strict and the AP-REQ has no channel binding".into())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The AP-REQ's authenticator, decrypted with the key of the ticket it came with.
+    fn authenticator(&self, token: &[u8]) -> Result<Authenticator, String> {
         let ap_req: ApReq = KrbMessage::<ApReq>::decode_application_krb_message(token)
             .map_err(|e| e.to_string())?
             .0
@@ -249,32 +293,14 @@ impl ServiceKeys {
         let part: EncTicketPart =
             picky_asn1_der::from_bytes(&decrypt(key.2.as_ref(), TICKET_REP, &ticket.enc_part.0)?)
                 .map_err(|e| e.to_string())?;
-        let session_key = part.0.key.0.key_value.0 .0.clone();
+        let ticket_key = part.0.key.0.key_value.0 .0.clone();
         let auth: Authenticator = picky_asn1_der::from_bytes(&decrypt(
-            &session_key,
+            &ticket_key,
             AP_REQ_AUTHENTICATOR,
             &ap_req.0.authenticator.0,
         )?)
         .map_err(|e| e.to_string())?;
-        let sent = auth.0.cksum.0.as_ref().and_then(|c| {
-            let kind = &c.0.cksumtype.0 .0;
-            let bytes = &c.0.checksum.0 .0;
-            let gss = kind.len() >= 2 && kind[kind.len() - 2] == GSS_CHECKSUM;
-            (gss && bytes.len() >= 20).then(|| bytes[4..20].to_vec())
-        });
-        match sent {
-            Some(b) if b.iter().any(|&x| x != 0) => {
-                if b == expected {
-                    Ok(())
-                } else {
-                    Err("the Kerberos channel binding does not match the TLS channel".into())
-                }
-            }
-            _ if strict => {
-                Err("CbtHardeningLevel is Strict and the AP-REQ has no channel binding".into())
-            }
-            _ => Ok(()),
-        }
+        Ok(auth)
     }
 }
 

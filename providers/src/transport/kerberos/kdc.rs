@@ -1,6 +1,7 @@
 //! The initiator's KDC messages over TCP (RFC 4120 §7.2.2: a 4-byte big-endian length, then the
 //! message; `sspi` hands over the request already framed and expects the answer framed) or UDP
-//! (§7.2.1: one datagram each way). A KDC proxy (`http(s)://`) is not spoken.
+//! (§7.2.1: one datagram each way, handed over unframed; the answer goes back framed, as for
+//! TCP). A KDC proxy (`http(s)://`) is not spoken.
 
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs, UdpSocket};
@@ -62,9 +63,8 @@ impl KdcClient {
         let s = UdpSocket::bind(bind).map_err(|e| unreachable(url, e))?;
         s.set_read_timeout(Some(KDC_TIMEOUT))
             .map_err(|e| unreachable(url, e))?;
-        // The request comes framed for TCP; a datagram carries the message alone.
-        let message = data.get(4..).unwrap_or_default();
-        s.send_to(message, to).map_err(|e| unreachable(url, e))?;
+        // sspi hands a UDP request over without the TCP length prefix: one datagram as is.
+        s.send_to(data, to).map_err(|e| unreachable(url, e))?;
         let mut buf = vec![0u8; 65_535];
         let n = s.recv(&mut buf).map_err(|e| unreachable(url, e))?;
         let mut out = u32::try_from(n).unwrap_or(0).to_be_bytes().to_vec();

@@ -1,6 +1,6 @@
 //! The relay's NTLM logon on one connection, as WinRM clients do it under the HTTP scheme
 //! `Negotiate`: NEGOTIATE → CHALLENGE → AUTHENTICATE with empty bodies, then every body sealed
-//! with the session over HTTP ([`super::wsmv`]), or plain inside TLS with the channel binding in
+//! with the negotiated keys over HTTP ([`super::wsmv`]), or plain inside TLS with the channel binding in
 //! the proof (MsvAvChannelBindings).
 
 use base64::Engine as _;
@@ -13,7 +13,7 @@ use super::{flags, message};
 use crate::transport::relay::{post, target, NtlmCredentials, Refusal, Sender, Upstream};
 
 /// Runs NEGOTIATE → CHALLENGE → AUTHENTICATE with empty bodies on one connection; returns the
-/// sealing session over HTTP (`None` inside TLS, where the proof carries the channel binding).
+/// sealing context over HTTP (`None` inside TLS, where the proof carries the channel binding).
 pub(crate) async fn run(
     sender: &mut Sender,
     u: &Upstream,

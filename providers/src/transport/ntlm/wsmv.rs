@@ -6,7 +6,7 @@
 //! strips exactly `--Encrypted Boundary--\r\n` after the data).
 //!
 //! [`frame`] and [`parse`] do the framing for any mechanism; [`wrap`] and [`unwrap`] seal with
-//! an NTLM session ([`crate::transport::kerberos`] seals with a Kerberos context).
+//! NTLM keys ([`crate::transport::kerberos`] seals with a Kerberos context).
 
 use super::seal::Session;
 use super::NtlmError;
@@ -112,7 +112,7 @@ pub fn parse(body: &[u8]) -> Result<Framed<'_>, NtlmError> {
     Ok(Framed { signature, cipher })
 }
 
-/// Seals `plain` (a SOAP document, UTF-8) with an NTLM session into a `multipart/encrypted` body.
+/// Seals `plain` (a SOAP document, UTF-8) with NTLM keys into a `multipart/encrypted` body.
 pub fn wrap(session: &mut Session, plain: &[u8]) -> Vec<u8> {
     let (sig, cipher) = session.seal(plain);
     frame(SPNEGO, plain.len(), &sig, &cipher)

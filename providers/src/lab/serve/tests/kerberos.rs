@@ -34,6 +34,8 @@ fn a_password_logon_gives_a_context_that_seals_both_ways() {
     let (mut client, token) =
         ClientContext::initiate(&admin(&admin_password()), "cm01.contoso.com", None).unwrap();
     let mut accepted = keys.accept(&token, None, false).unwrap();
+    // The same AP-REQ again (another connection replaying it) is refused.
+    assert!(keys.accept(&token, None, false).is_err(), "a replay");
     assert_eq!(
         accepted.principal.to_ascii_lowercase(),
         "cmadmin@contoso.com"
