@@ -39,7 +39,7 @@ kdc_start() {
   if [ -n "${CMDEPLOY_TEST_KRB5_KEYTAB:-}" ] && [ -n "${KRB5_CONFIG:-}" ]; then
     return
   fi
-  if [ -z "$(kdc_tool krb5kdc)" ] || [ -z "$(kdc_tool kdb5_util)" ] || [ -z "$(kdc_tool kadmin.local)" ]; then
+  if [ -z "$(kdc_tool krb5kdc)" ] || [ -z "$(kdc_tool kdb5_util)" ] || [ -z "$(kdc_tool kadmin.local)" ] || [ -z "$(kdc_tool kinit)" ]; then
     kdc_install
   fi
   local krb5kdc kdb5_util kadmin realm=CONTOSO.COM port password host

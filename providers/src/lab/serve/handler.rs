@@ -264,17 +264,19 @@ pub async fn handle(
     };
     let protocol = wsmv::encrypted_protocol(&content_type);
     let encrypted = protocol.is_some();
+    let kerberos_sealed = matches!(login, Login::Kerberos(_));
     let (user, plaintext) = match login {
         Login::Negotiate(user) if protocol == Some(wsmv::SPNEGO) => match conn.auth.unwrap(&body) {
             Ok(p) => (user, p),
             Err(_) => return Ok(empty(StatusCode::BAD_REQUEST)),
         },
-        Login::Kerberos(user) if protocol == Some(wsmv::KERBEROS) => {
-            match conn.kerberos.unwrap(&body) {
-                Ok(p) => (user, p),
-                Err(_) => return Ok(empty(StatusCode::BAD_REQUEST)),
-            }
-        }
+        // Under `Kerberos` the protocol is HTTP-Kerberos-session-encrypted; under `Negotiate`
+        // it is HTTP-SPNEGO-session-encrypted whichever mechanism logged on ([MS-WSMV]
+        // 2.2.9.1.1; pywinrm seals Kerberos so).
+        Login::Kerberos(user) if encrypted => match conn.kerberos.unwrap(&body) {
+            Ok(p) => (user, p),
+            Err(_) => return Ok(empty(StatusCode::BAD_REQUEST)),
+        },
         Login::Negotiate(_) | Login::Kerberos(_) if encrypted => {
             return Ok(empty(StatusCode::BAD_REQUEST))
         }
@@ -300,10 +302,15 @@ pub async fn handle(
             .await
             .map(|c| c.to_bytes())
             .unwrap_or_default();
-        let (sealed, content_type) = if protocol == Some(wsmv::KERBEROS) {
-            (conn.kerberos.wrap(&bytes), wsmv::KERBEROS_CONTENT_TYPE)
+        let sealed = if kerberos_sealed {
+            conn.kerberos.wrap(&bytes)
         } else {
-            (conn.auth.wrap(&bytes), wsmv::CONTENT_TYPE)
+            conn.auth.wrap(&bytes)
+        };
+        let content_type = if protocol == Some(wsmv::KERBEROS) {
+            wsmv::KERBEROS_CONTENT_TYPE
+        } else {
+            wsmv::CONTENT_TYPE
         };
         let Some(sealed) = sealed else {
             return Ok(empty(StatusCode::INTERNAL_SERVER_ERROR));
