@@ -13,6 +13,17 @@ use crate::transport::relay::{post, target, Refusal, Sender, Upstream};
 
 const SOAP: &str = "application/soap+xml;charset=UTF-8";
 
+/// Logons talking to a KDC at once, per process. Each logon opens two TCP connections to the KDC
+/// (AS and TGS exchanges); MIT's krb5kdc listens with a small backlog, and a burst of ten
+/// parallel Scripts overflowed it: the dropped connections waited out TCP's 1-second SYN
+/// retransmission.
+const KDC_EXCHANGES: usize = 4;
+
+fn kdc_exchanges() -> &'static tokio::sync::Semaphore {
+    static EXCHANGES: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    EXCHANGES.get_or_init(|| tokio::sync::Semaphore::new(KDC_EXCHANGES))
+}
+
 /// Logs on; returns the sealing context over HTTP (`None` inside TLS). `leaf` is the service's
 /// TLS certificate over HTTPS.
 ///
@@ -30,9 +41,15 @@ pub(crate) async fn run(
     let who = format!("{}@{}", creds.user, creds.realm);
     let bindings = leaf.map(sec_channel_bindings);
     let (c, host) = (creds.clone(), u.host.clone());
-    let started = tokio::task::spawn_blocking(move || ClientContext::initiate(&c, &host, bindings))
-        .await
-        .map_err(|e| Refusal::Other(format!("Kerberos: {e}")))?;
+    let started = {
+        let _kdc = kdc_exchanges()
+            .acquire()
+            .await
+            .map_err(|e| Refusal::Other(format!("Kerberos: {e}")))?;
+        tokio::task::spawn_blocking(move || ClientContext::initiate(&c, &host, bindings))
+            .await
+            .map_err(|e| Refusal::Other(format!("Kerberos: {e}")))?
+    };
     let (mut ctx, token) = started.map_err(|f| {
         let message = format!("Kerberos logon as {who} for {spn}: {}", f.message);
         if f.refused {
