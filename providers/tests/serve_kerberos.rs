@@ -70,3 +70,75 @@ async fn without_a_keytab_the_service_refuses_kerberos() {
         Ok(_) => panic!("a service without the SPN's key accepted a ticket"),
     }
 }
+
+/// What Windows clients and pyspnego send under `Negotiate`: the Kerberos AP-REQ inside a SPNEGO
+/// NegTokenInit. The service answers with a NegTokenResp (accept-completed, the AP-REP), and the
+/// context seals the connection's bodies under `HTTP-SPNEGO-session-encrypted`.
+#[tokio::test]
+async fn spnego_wrapped_kerberos_logs_on_and_seals() {
+    use base64::Engine as _;
+    use cmdeploy_providers::lab::serve::spnego;
+    use cmdeploy_providers::transport::kerberos::client::ClientContext;
+    use cmdeploy_providers::transport::ntlm::wsmv;
+    use http_body_util::{BodyExt, Full};
+    use hyper::body::Bytes;
+    use hyper::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HOST, WWW_AUTHENTICATE};
+
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let s = start(domain_member()).await;
+    let creds = KerberosCredentials::new("CONTOSO\\cmadmin", "cm01.contoso.com", &s.password);
+    let (mut ctx, token) = tokio::task::spawn_blocking(move || {
+        ClientContext::initiate(&creds, "cm01.contoso.com", None)
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let tcp = tokio::net::TcpStream::connect(s.listening.addr)
+        .await
+        .unwrap();
+    let (mut sender, conn) =
+        hyper::client::conn::http1::handshake::<_, Full<Bytes>>(hyper_util::rt::TokioIo::new(tcp))
+            .await
+            .unwrap();
+    tokio::spawn(conn);
+    let post = |headers: Vec<(hyper::header::HeaderName, String)>, body: Vec<u8>| {
+        let mut b = hyper::Request::post("/wsman")
+            .header(HOST, "cm01.contoso.com")
+            .header(CONTENT_LENGTH, body.len());
+        for (k, v) in headers {
+            b = b.header(k, v);
+        }
+        b.body(Full::new(Bytes::from(body))).unwrap()
+    };
+    let init = spnego::init(token).unwrap();
+    let resp = sender
+        .send_request(post(
+            vec![(AUTHORIZATION, format!("Negotiate {}", b64.encode(init)))],
+            Vec::new(),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let answer = resp.headers()[WWW_AUTHENTICATE]
+        .to_str()
+        .unwrap()
+        .strip_prefix("Negotiate ")
+        .expect("the answer comes under Negotiate")
+        .to_string();
+    let _ = resp.into_body().collect().await;
+    let ap_rep = spnego::response_token(&b64.decode(answer).unwrap()).expect("a NegTokenResp");
+    ctx.finish(&ap_rep)
+        .expect("the AP-REP inside proves the service");
+    let sealed = ctx.wrap(create("uuid:spnego").as_bytes()).unwrap();
+    let resp = sender
+        .send_request(post(
+            vec![(CONTENT_TYPE, wsmv::CONTENT_TYPE.to_string())],
+            sealed,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    let plain = ctx.unwrap(&bytes).unwrap();
+    assert!(String::from_utf8_lossy(&plain).contains("ShellId"));
+}

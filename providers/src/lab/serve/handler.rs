@@ -23,7 +23,7 @@ use super::auth::{self, CHALLENGE};
 use super::certmap;
 use super::codepage::{CodePage, ConsoleIo};
 use super::faults::{Fault, FaultKind, Injected};
-use super::kerberos::{is_kerberos_token, KerberosAuth};
+use super::kerberos::KerberosAuth;
 use super::negotiate::{ConnectionAuth, Step};
 use super::program::{script_output, statement_output, Program};
 use super::shells::{Command, Missing, Opening, Outcome};
@@ -200,11 +200,10 @@ pub async fn handle(
             let is_negotiate = scheme.eq_ignore_ascii_case("negotiate");
             let decoded = base64::engine::general_purpose::STANDARD.decode(token.trim());
             let kerberos_token = match &decoded {
-                Ok(bytes) if scheme.eq_ignore_ascii_case("kerberos") => Some(bytes.clone()),
-                Ok(bytes) if is_negotiate && is_kerberos_token(bytes) => Some(bytes.clone()),
-                _ => None,
+                Ok(bytes) => super::kerberos::offered(scheme, bytes),
+                Err(_) => None,
             };
-            if let Some(token) = kerberos_token {
+            if let Some((token, spnego_mech)) = kerberos_token {
                 let scheme = if is_negotiate {
                     "Negotiate"
                 } else {
@@ -213,10 +212,7 @@ pub async fn handle(
                 match super::kerberos::logon(&server, &conn, token).await {
                     Ok((_, answer)) if body.is_empty() => {
                         let mut r = empty(StatusCode::OK);
-                        let value = format!(
-                            "{scheme} {}",
-                            base64::engine::general_purpose::STANDARD.encode(answer)
-                        );
+                        let value = super::kerberos::answer(scheme, spnego_mech, answer);
                         if let Ok(v) = hyper::header::HeaderValue::from_str(&value) {
                             r.headers_mut().insert(hyper::header::WWW_AUTHENTICATE, v);
                         }

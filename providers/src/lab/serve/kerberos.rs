@@ -336,3 +336,45 @@ pub(super) async fn logon(
     .await
     .unwrap_or(Err(()))
 }
+
+/// The Kerberos token an `Authorization` header offers: under `Kerberos`, a raw Kerberos token
+/// under `Negotiate` (pywinrm), or one inside SPNEGO under `Negotiate` (Windows, pyspnego; with
+/// the mechanism to name in the answer). `None` for NTLM and anything else.
+pub(super) fn offered(
+    scheme: &str,
+    token: &[u8],
+) -> Option<(Vec<u8>, Option<picky_asn1::wrapper::ObjectIdentifierAsn1>)> {
+    if scheme.eq_ignore_ascii_case("kerberos") {
+        return Some((token.to_vec(), None));
+    }
+    if !scheme.eq_ignore_ascii_case("negotiate") {
+        return None;
+    }
+    if is_kerberos_token(token) {
+        return Some((token.to_vec(), None));
+    }
+    super::spnego::kerberos_mech_token(token).map(|(t, mech)| (t, Some(mech)))
+}
+
+/// The `WWW-Authenticate` value that carries the AP-REP back, in the scheme (and, for SPNEGO,
+/// the framing) the client used.
+pub(super) fn answer(
+    scheme: &str,
+    spnego_mech: Option<picky_asn1::wrapper::ObjectIdentifierAsn1>,
+    ap_rep: Vec<u8>,
+) -> String {
+    use base64::Engine as _;
+    let token = match spnego_mech {
+        Some(mech) => super::spnego::accept_completed(mech, ap_rep),
+        None => ap_rep,
+    };
+    let scheme = if scheme.eq_ignore_ascii_case("negotiate") {
+        "Negotiate"
+    } else {
+        "Kerberos"
+    };
+    format!(
+        "{scheme} {}",
+        base64::engine::general_purpose::STANDARD.encode(token)
+    )
+}

@@ -35,6 +35,7 @@ pub mod program;
 pub mod response;
 pub mod shells;
 pub mod soap;
+pub mod spnego;
 pub mod tls;
 pub mod xml;
 
