@@ -29,10 +29,34 @@ fn oid(text: &str) -> Option<ObjectIdentifierAsn1> {
         .map(ObjectIdentifierAsn1::from)
 }
 
+/// Whether a token is a GSS-API initial context token of SPNEGO: tag 0x60, a DER length, then
+/// the SPNEGO OID (RFC 2743 §3.1).
+fn is_spnego(token: &[u8]) -> bool {
+    const OID: &[u8] = &[0x06, 0x06, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x02];
+    if token.first() != Some(&0x60) {
+        return false;
+    }
+    let at = match token.get(1) {
+        Some(&n) if n < 0x80 => 2,
+        Some(&n) if (0x81..=0x84).contains(&n) => 2 + usize::from(n & 0x7f),
+        _ => return false,
+    };
+    token.get(at..at + OID.len()) == Some(OID)
+}
+
 /// The Kerberos token of a `NegTokenInit` whose preferred mechanism is Kerberos, and that
 /// mechanism (to name in the answer); `None` for anything else.
 pub fn kerberos_mech_token(token: &[u8]) -> Option<(Vec<u8>, ObjectIdentifierAsn1)> {
-    let init: ApplicationTag0<GssApiNegInit> = picky_asn1_der::from_bytes(token).ok()?;
+    if !is_spnego(token) {
+        return None;
+    }
+    // picky-krb's `ApplicationTag0` unwraps the inner decoding: a malformed token would panic
+    // the connection's task, so the parse is fenced.
+    let init: ApplicationTag0<GssApiNegInit> = std::panic::catch_unwind(|| {
+        picky_asn1_der::from_bytes::<ApplicationTag0<GssApiNegInit>>(token).ok()
+    })
+    .ok()
+    .flatten()?;
     if init.0.oid != oid(SPNEGO)? {
         return None;
     }
@@ -80,7 +104,10 @@ pub fn init(mech_token: Vec<u8>) -> Option<Vec<u8>> {
 
 /// The mechanism's token of a `NegTokenResp` (what an initiator reads from the answer).
 pub fn response_token(token: &[u8]) -> Option<Vec<u8>> {
-    let answer: NegTokenTarg1 = picky_asn1_der::from_bytes(token).ok()?;
+    let answer: NegTokenTarg1 =
+        std::panic::catch_unwind(|| picky_asn1_der::from_bytes::<NegTokenTarg1>(token).ok())
+            .ok()
+            .flatten()?;
     Some(answer.0.response_token.0?.0 .0)
 }
 
@@ -99,5 +126,21 @@ mod tests {
         assert_eq!(response_token(&answer).unwrap(), vec![9, 9]);
         assert!(kerberos_mech_token(b"NTLMSSP\0\x01\0\0\0").is_none());
         assert!(kerberos_mech_token(&[]).is_none());
+    }
+
+    proptest::proptest! {
+        /// Nothing a client sends panics the parse: garbage after a valid SPNEGO prefix, a
+        /// truncated NegTokenInit, any bytes at all.
+        #[test]
+        fn no_token_panics(tail in proptest::collection::vec(proptest::num::u8::ANY, 0..64),
+                           cut in 0usize..200) {
+            let mut spnego_prefix = vec![0x60, 0x40, 0x06, 0x06, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x02];
+            spnego_prefix.extend_from_slice(&tail);
+            let _ = kerberos_mech_token(&spnego_prefix);
+            let full = init(tail.clone()).unwrap();
+            let _ = kerberos_mech_token(&full[..cut.min(full.len())]);
+            let _ = kerberos_mech_token(&tail);
+            let _ = response_token(&tail);
+        }
     }
 }

@@ -115,9 +115,13 @@ impl ClientContext {
         if self.established {
             return Ok(());
         }
-        let (status, _) = self
-            .step(vec![SecurityBuffer::new(token.to_vec(), BufferType::Token)])
-            .map_err(|f| f.message)?;
+        // The token comes from the network; a decoder that panics on malformed ASN.1 (picky-krb
+        // unwraps some inner decodes) must not take the relay down.
+        let step = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.step(vec![SecurityBuffer::new(token.to_vec(), BufferType::Token)])
+        }))
+        .map_err(|_| "Kerberos: the service's answer is not a valid AP-REP".to_string())?;
+        let (status, _) = step.map_err(|f| f.message)?;
         if status != SecurityStatus::Ok {
             return Err(format!(
                 "Kerberos: the service's answer did not complete the context ({status:?})"
