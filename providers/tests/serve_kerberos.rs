@@ -142,3 +142,41 @@ async fn spnego_wrapped_kerberos_logs_on_and_seals() {
     let plain = ctx.unwrap(&bytes).unwrap();
     assert!(String::from_utf8_lossy(&plain).contains("ShellId"));
 }
+
+/// Malformed Kerberos and SPNEGO tokens are refused with 401, and the service keeps serving.
+#[tokio::test]
+async fn malformed_kerberos_tokens_are_refused_and_the_service_keeps_serving() {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let s = start(domain_member()).await;
+    let krb5_oid = [
+        0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x02,
+    ];
+    let mut krb = vec![0x60, 0x30];
+    krb.extend_from_slice(&krb5_oid);
+    krb.extend_from_slice(&[0x01, 0x00, 0x6e, 0x82, 0xff, 0xff, 0x30, 0x03]);
+    let mut spnego = vec![
+        0x60, 0x20, 0x06, 0x06, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x02, 0xa0, 0x05,
+    ];
+    spnego.extend_from_slice(&[0x30, 0x03, 0xa0, 0x01, 0xff]);
+    for (scheme, token) in [
+        ("Kerberos", krb.clone()),
+        ("Negotiate", krb),
+        ("Negotiate", spnego),
+        ("Kerberos", b"garbage".to_vec()),
+    ] {
+        let r = s
+            .client
+            .post(&s.listening.url)
+            .header("Authorization", format!("{scheme} {}", b64.encode(&token)))
+            .body(create("uuid:bad"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 401, "{scheme} {token:?}");
+    }
+    let creds = KerberosCredentials::new("CONTOSO\\cmadmin", "cm01.contoso.com", &s.password);
+    let mut c = RelayConnection::open(&s.upstream(), &creds).await.unwrap();
+    let (status, _) = c.send(create("uuid:after").as_bytes()).await.unwrap();
+    assert_eq!(status.as_u16(), 200);
+}

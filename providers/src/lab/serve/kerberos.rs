@@ -167,6 +167,20 @@ impl ServiceKeys {
         binding: Option<[u8; 16]>,
         strict: bool,
     ) -> Result<Accepted, String> {
+        // The token is a client's; picky-krb unwraps some inner ASN.1 decodes, so a malformed
+        // one must not panic the service.
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.accept_token(token, binding, strict)
+        }))
+        .map_err(|_| "a malformed Kerberos token".to_string())?
+    }
+
+    fn accept_token(
+        &self,
+        token: &[u8],
+        binding: Option<[u8; 16]>,
+        strict: bool,
+    ) -> Result<Accepted, String> {
         let (first, rest) = self.keys.split_first().ok_or("no service keys")?;
         let names: Vec<&str> = first.0.iter().map(String::as_str).collect();
         let mut props = ServerProperties::new(&names, None, MAX_SKEW, Some(first.2.clone()))
