@@ -15,6 +15,15 @@ pub struct Cli {
     /// Never colour output (colour is used only on a terminal anyway).
     #[arg(long, global = true)]
     pub no_color: bool,
+    /// Log more: -v for info (each Script run), -vv for debug (winrm-rs too). Without it,
+    /// CMDEPLOY_LOG sets the filter (info, debug, trace or EnvFilter directives); the default
+    /// is warnings only.
+    #[arg(short = 'v', long = "verbose", global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Append the logs to this file (plain text, with timestamps) instead of stderr, which keeps
+    /// warnings only.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub log_file: Option<PathBuf>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -58,8 +67,31 @@ pub enum Command {
     Lab(LabCommand),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions(CompletionsArgs),
-    /// Print the man page (roff).
-    Man,
+    /// Show a plan saved with `plan --out`, as text or JSON, without reading the estate.
+    Show(ShowArgs),
+    /// Print a man page (roff): `cmdeploy man` for cmdeploy(1), `cmdeploy man state mv` for
+    /// cmdeploy-state-mv(1); `--out DIR` writes every page.
+    Man(ManArgs),
+}
+
+/// `show` arguments.
+#[derive(Debug, clap::Args)]
+pub struct ShowArgs {
+    /// A plan file written by `cmdeploy plan --out FILE`.
+    pub plan_file: PathBuf,
+    /// Print the plan's JSON (the format of `plan --json`).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `man` arguments.
+#[derive(Debug, clap::Args)]
+pub struct ManArgs {
+    /// The command whose page to print, e.g. `plan` or `state mv` (default: cmdeploy itself).
+    pub command: Vec<String>,
+    /// Write every page (cmdeploy.1, cmdeploy-plan.1, ...) into this directory instead.
+    #[arg(long, value_name = "DIR", conflicts_with = "command")]
+    pub out: Option<PathBuf>,
 }
 
 /// `schema` arguments.
@@ -132,6 +164,10 @@ pub struct PlanArgs {
     /// Exit 0 when there are no changes, 2 when there are, 1 on error.
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// One line per kind (N to add, N to change, N to destroy) instead of every resource's
+    /// changes, as plans of more than 50 changes print anyway.
+    #[arg(long)]
+    pub compact: bool,
     /// Only these resources and what they depend on: kind.name, kind.name["key"] or a whole kind.
     #[arg(long = "target", value_name = "ADDR|KIND")]
     pub targets: Vec<String>,
@@ -157,6 +193,10 @@ pub struct ApplyArgs {
     /// Seconds to wait for the state lock.
     #[arg(long, default_value_t = 0)]
     pub lock_timeout: u64,
+    /// Print the outcome and the per-host recap as JSON on standard output (the plan and the
+    /// progress lines go to standard error).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Drift report formats.
@@ -175,9 +215,18 @@ pub enum DriftFormat {
 /// `drift` arguments.
 #[derive(Debug, clap::Args)]
 pub struct DriftArgs {
-    /// Output format.
+    /// Output format (of standard output).
     #[arg(long, value_enum, default_value_t = DriftFormat::Text)]
     pub format: DriftFormat,
+    /// Also write the JUnit XML report to FILE (same refresh, same exit code).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Also write the markdown report to FILE (same refresh, same exit code).
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+    /// Print the JSON report on standard output (as `--format json`), e.g. beside `--junit FILE`.
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
     /// Parallel remote reads.
     #[arg(long, default_value_t = 10)]
     pub parallelism: usize,
@@ -229,10 +278,29 @@ pub struct ImportArgs {
 pub enum StateCommand {
     /// List the addresses in state.
     List,
-    /// Show one entry.
+    /// Show one entry: its attributes, id, dependencies and connection (secrets as
+    /// `(sensitive)`); an unknown address names the nearest one in state.
     Show {
         /// Address.
         address: String,
+        /// Print the entry as JSON, as state holds it.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rename an address in state (the object is untouched): refused when FROM is not in
+    /// state, TO is, or their kinds differ. Written atomically under the state lock.
+    Mv {
+        /// The address the object is known by, e.g. `boundary.hq_lan` (a resource without a
+        /// key moves each of its instances).
+        from: String,
+        /// The new address, of the same kind.
+        to: String,
+        /// Say what would move, and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Seconds to wait for the state lock.
+        #[arg(long, default_value_t = 0)]
+        lock_timeout: u64,
     },
     /// Stop managing an object (it stays in the estate).
     Rm {

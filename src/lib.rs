@@ -3,4 +3,5 @@
 
 pub mod cli;
 pub mod graph_svg;
+pub mod man;
 pub mod report;

@@ -1,7 +1,9 @@
 //! The `cmdeploy` binary: parse arguments, run the command, map the result to an exit code.
 
 mod commands;
+mod logging;
 mod output;
+mod progress;
 mod session;
 
 use clap::Parser;
@@ -21,7 +23,9 @@ pub enum Failure {
 
 /// Output piped into a reader that stopped (`cmdeploy state show ADDR | head`): end quietly with
 /// 141 (128 + SIGPIPE), as Unix tools do, instead of a panic message. Rust ignores SIGPIPE, so a
-/// closed stdout surfaces as a panic in `println!`; anything else keeps the default report.
+/// closed stdout surfaces as a panic in `println!`; anything else keeps the default report. On
+/// Windows a closed pipe is ERROR_NO_DATA (232, "The pipe is being closed") or
+/// ERROR_BROKEN_PIPE (109).
 fn quiet_broken_pipe() {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -31,7 +35,12 @@ fn quiet_broken_pipe() {
             .map(String::as_str)
             .or_else(|| info.payload().downcast_ref::<&str>().copied())
             .unwrap_or_default();
-        if message.contains("Broken pipe") || message.contains("os error 32") {
+        let closed = if cfg!(windows) {
+            message.contains("os error 232") || message.contains("os error 109")
+        } else {
+            message.contains("Broken pipe") || message.contains("os error 32")
+        };
+        if closed {
             std::process::exit(141);
         }
         default(info);
@@ -59,7 +68,16 @@ const USAGE_ERROR: i32 = 1;
 fn main() {
     quiet_broken_pipe();
     let cli = parse();
-    let out = output::Output::detect(cli.no_color);
+    let mut out = output::Output::detect(cli.no_color);
+    match logging::init(cli.verbose, cli.log_file.as_deref(), out.color_err) {
+        // Log lines on stderr and progress bars would overwrite each other.
+        Ok(l) if l.verbose_stderr => out.interactive = false,
+        Ok(_) => {}
+        Err(m) => {
+            eprintln!("error: {m}");
+            std::process::exit(1);
+        }
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -10,9 +10,11 @@ use cmdeploy_engine::diagnostics::{Diagnostic, Diagnostics};
 use cmdeploy_engine::manifest::{self, BackendKind, Project, ProjectConfig};
 use cmdeploy_engine::plan::{self, Plan, PlanInput};
 use cmdeploy_engine::provider::{Context, ReadOutcome, Registry};
-use cmdeploy_engine::refresh::{refresh, Refreshed};
+use cmdeploy_engine::refresh::{refresh_observed, Quiet, RefreshObserver, Refreshed};
 use cmdeploy_engine::secret::{FingerprintKey, SecretValue};
-use cmdeploy_engine::state::{Backend, LocalBackend, PostgresBackend, State};
+use cmdeploy_engine::state::{
+    apply_moves, plan_move, Backend, LocalBackend, MoveError, Moved, PostgresBackend, State,
+};
 use cmdeploy_engine::Address;
 
 use crate::Failure;
@@ -33,6 +35,11 @@ pub struct Session {
     pub ctx: Context,
     /// Warnings from loading.
     pub warnings: Diagnostics,
+    /// The `[[moved]]` renames [`Session::state`] made in the loaded state; apply writes the
+    /// state with them, under the lock, before any other change.
+    moves: std::sync::Mutex<Vec<Moved>>,
+    /// Refresh progress display, when the command shows one (see [`crate::progress`]).
+    pub progress: Option<Arc<crate::progress::RefreshProgress>>,
 }
 
 /// A refresh and the plan built from it.
@@ -74,6 +81,8 @@ impl Session {
             backend,
             ctx,
             warnings,
+            moves: std::sync::Mutex::default(),
+            progress: None,
         })
     }
 
@@ -82,9 +91,58 @@ impl Session {
     /// # Errors
     /// State errors.
     pub fn state(&self) -> Result<State, Failure> {
-        self.backend
+        let mut state = self
+            .backend
             .load()
-            .map_err(|e| Failure::Message(e.to_string()))
+            .map_err(|e| Failure::Message(e.to_string()))?;
+        let moves = self.apply_moved_tables(&mut state);
+        if let Ok(mut held) = self.moves.lock() {
+            *held = moves;
+        }
+        Ok(state)
+    }
+
+    /// Renames in `state` (in memory) what the manifests' `[[moved]]` tables move, in file
+    /// order (so chains work). A table whose old address is not in state has nothing to do (it
+    /// was applied already, or its object never was); one whose new address is taken too is
+    /// ignored with a warning, as Terraform does.
+    fn apply_moved_tables(&self, state: &mut State) -> Vec<Moved> {
+        let mut moved = Vec::new();
+        for block in &self.project.config.moved {
+            match plan_move(state, &block.from, &block.to) {
+                Ok(moves) => {
+                    apply_moves(state, &moves);
+                    moved.extend(moves);
+                }
+                Err(MoveError::NotInState(_)) => {}
+                Err(e) => eprintln!(
+                    "warning: the [[moved]] table at {} is ignored: {e}",
+                    block.from_loc.short()
+                ),
+            }
+        }
+        moved
+    }
+
+    /// Persists the renames [`Session::state`] made (apply, under the state lock, before any
+    /// other change), so that state knows the objects by their new addresses even when nothing
+    /// else changes.
+    ///
+    /// # Errors
+    /// The state cannot be written.
+    pub fn record_moves(&self, state: &State) -> Result<usize, Failure> {
+        let moved = match self.moves.lock() {
+            Ok(mut held) => std::mem::take(&mut *held),
+            Err(_) => return Ok(0),
+        };
+        if moved.is_empty() {
+            return Ok(0);
+        }
+        // One atomic write: the moves of a rename must not be cut in half by a crash.
+        self.backend
+            .persist(state)
+            .map_err(|e| Failure::Message(format!("state could not be saved: {e}")))?;
+        Ok(moved.len())
     }
 
     /// Resolves every secret of the desired resources.
@@ -92,6 +150,17 @@ impl Session {
     /// # Errors
     /// Diagnostics naming each secret that cannot be read (never its value).
     pub fn secrets(&self) -> Result<Secrets, Failure> {
+        let (out, diags) = self.read_secrets();
+        if diags.has_errors() {
+            return Err(Failure::Diagnostics(diags));
+        }
+        Ok(out)
+    }
+
+    /// Reads every secret of the desired resources: the values, and a diagnostic at each
+    /// reference that cannot be read (an unset variable, a missing or oversized file). `validate`
+    /// reports the diagnostics and drops the values at once.
+    pub fn read_secrets(&self) -> (Secrets, Diagnostics) {
         let mut out = Secrets::new();
         let mut diags = Diagnostics::new();
         for (address, r) in &self.project.resources.by_address {
@@ -103,15 +172,13 @@ impl Session {
                     Err(e) => diags.push(
                         Diagnostic::error("cmdeploy::secret::unreadable", format!("{address}.{name}: {e}"))
                             .with_help("set the environment variable or create the file; secrets are never stored in manifests or state")
+                            .with_label("this secret cannot be read")
                             .at_span(&r.loc.file, reference.span.clone()),
                     ),
                 }
             }
         }
-        if diags.has_errors() {
-            return Err(Failure::Diagnostics(diags));
-        }
-        Ok(out)
+        (out, diags)
     }
 
     /// Parses `--target` arguments and adds what the targets depend on, as Terraform does (a
@@ -203,30 +270,39 @@ impl Session {
                     .any(|t| t == a || (t.key.is_none() && *t == a.base()))
             }
         });
+        let observer: Arc<dyn RefreshObserver> = match &self.progress {
+            Some(p) => p.clone(),
+            None => Arc::new(Quiet),
+        };
         let refreshed: Refreshed = match &only {
             Some(f) => {
-                refresh(
+                refresh_observed(
                     &self.registry,
                     &self.ctx,
                     &self.project.resources,
                     state,
                     Some(f),
                     parallelism,
+                    observer,
                 )
                 .await
             }
             None => {
-                refresh(
+                refresh_observed(
                     &self.registry,
                     &self.ctx,
                     &self.project.resources,
                     state,
                     None,
                     parallelism,
+                    observer,
                 )
                 .await
             }
         };
+        if let Some(p) = &self.progress {
+            p.finish();
+        }
         let input = PlanInput {
             resources: &self.project.resources,
             registry: &self.registry,
@@ -239,7 +315,12 @@ impl Session {
             targets,
             refresh_scripts: refreshed.batches,
         };
-        let plan = plan::build(&input);
+        let mut plan = plan::build(&input);
+        if let Ok(held) = self.moves.lock() {
+            if !held.is_empty() {
+                plan.mark_moves(&held);
+            }
+        }
         Planned {
             plan,
             observed: refreshed.outcomes,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks for the README's Performance section. Builds the release binary, generates estates of
 # 1k, 10k and 100k resources (`cmdeploy lab generate`) under target/bench, and prints for each:
-# validate and plan wall time, CPU time and peak RSS (/usr/bin/time), and the Scripts the plan
+# validate, fresh plan, apply and converged plan wall time, CPU time and peak RSS (/usr/bin/time), and the Scripts the plan
 # sent, site side and per host (the lab counts Scripts; its audit log tells probes apart). Then
 # the startup time of `state list` and `plan` with a 100k-entry state, and the apply benchmark
 # over `lab serve` (tests/bench_apply.sh). The load average is printed: other builds on the
@@ -62,6 +62,14 @@ for size in "${sizes[@]}"; do
   measure "plan (fresh estate: all to add)" "$bin" -C "$dir" plan
   kinds=$(cat "$dir"/*.toml | sed -n 's/^\[\([a-z_]*\)\..*/\1/p' | grep -vx connection | sort -u | wc -l)
   echo "Scripts sent by that plan: $(plan_scripts "$dir"); resource kinds × site-side connections = $kinds × 1"
+  # A converged estate: apply everything, then plan again (ideal: no slower than the fresh plan,
+  # both linear in the resources). 100k is left out: its apply sends one Script per write.
+  if [ "$size" != 100k ]; then
+    measure "apply (in-process lab)" "$bin" -C "$dir" apply --auto-approve
+    before=$(scripts "$dir")
+    measure "plan (converged estate: no changes)" "$bin" -C "$dir" plan
+    echo "Scripts sent by the converged plan: $(($(scripts "$dir") - before))"
+  fi
 done
 
 # Startup with a 100k-entry state: a state file of 100,000 boundary entries beside the 100k

@@ -260,3 +260,50 @@ fn text_arrows_are_labelled_cmdeploy_side_to_estate() {
         "{md}"
     );
 }
+
+/// One `drift` run reads the estate once and writes every report asked for
+/// (JUnit and markdown files beside the text or the JSON on standard output), each the same as
+/// its `--format` alone, with one exit code.
+#[test]
+fn one_drift_run_writes_every_report_from_one_refresh() {
+    let p = drifted();
+    let scripts = |p: &Project| -> u64 {
+        let v: Value =
+            serde_json::from_str(&p.run(&["lab", "show", "--json"]).code(0).stdout).unwrap();
+        v["scripts_run"].as_u64().expect("the lab counts Scripts")
+    };
+    let before = scripts(&p);
+    let text = p.run(&["drift"]).code(2);
+    let per_refresh = scripts(&p) - before;
+    assert!(per_refresh > 0);
+    // Paths are the caller's (relative ones to the working directory, as `plan --out`); a
+    // missing directory is created.
+    let at = |rel: &str| p.path().join(rel).to_string_lossy().into_owned();
+    let files = [
+        "--junit",
+        &at("out/drift-junit.xml"),
+        "--markdown",
+        &at("drift.md"),
+    ];
+    let before = scripts(&p);
+    let all = p.run(&[&["drift"], &files[..]].concat()).code(2);
+    assert_eq!(
+        scripts(&p) - before,
+        per_refresh,
+        "two reports, one refresh"
+    );
+    assert_eq!(all.stdout, text.stdout, "the text report stays on stdout");
+    for (file, format) in [("out/drift-junit.xml", "junit"), ("drift.md", "markdown")] {
+        let alone = p.run(&["drift", "--format", format]).code(2);
+        assert_eq!(p.read(file), alone.stdout, "{file} as --format {format}");
+    }
+    // --json puts the JSON report on stdout instead of the text, the files as before.
+    let before = scripts(&p);
+    let json = p.run(&[&["drift", "--json"], &files[..]].concat()).code(2);
+    assert_eq!(scripts(&p) - before, per_refresh);
+    let alone = p.run(&["drift", "--format", "json"]).code(2);
+    assert_eq!(json.stdout, alone.stdout);
+    let v: Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(v["entries"].as_array().unwrap().len(), 2);
+    p.run(&["drift", "--json", "--format", "text"]).code(1);
+}

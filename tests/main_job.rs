@@ -232,7 +232,9 @@ fn state_commands_list_show_and_forget() {
     let p = Project::example("contoso");
     p.run(&["lab", "reset"]).code(0);
     p.run(&["apply", "--auto-approve"]).code(0);
-    let show = p.run(&["state", "show", "boundary.hq_lan"]).code(0);
+    let show = p
+        .run(&["state", "show", "boundary.hq_lan", "--json"])
+        .code(0);
     let entry: Value = serde_json::from_str(&show.stdout).unwrap();
     assert_eq!(
         entry["attributes"]["value"], "10.1.0.0",
@@ -249,9 +251,24 @@ fn state_commands_list_show_and_forget() {
 fn graph_shows_dependencies() {
     let p = Project::example("contoso");
     let dot = p.run(&["graph"]).code(0);
+    // DOT from petgraph: numbered nodes labelled with their address, edges between numbers.
+    let node = |address: &str| {
+        dot.stdout
+            .lines()
+            .find(|l| l.contains(&format!("[ label = \"{address}\"")))
+            .and_then(|l| l.split_whitespace().next())
+            .unwrap_or_else(|| panic!("no node {address}:\n{}", dot.stdout))
+            .to_string()
+    };
+    let edge = format!(
+        "{} -> {} ",
+        node("boundary.hq_lan"),
+        node("boundary_group.hq")
+    );
     assert!(
         dot.stdout
-            .contains("\"boundary.hq_lan\" -> \"boundary_group.hq\""),
+            .lines()
+            .any(|l| l.trim_start().starts_with(&edge)),
         "{}",
         dot.stdout
     );

@@ -1,8 +1,19 @@
-//! The CI pipelines in examples/ci/ parse as YAML, every `cmdeploy ...` command in them parses
-//! with the real CLI definition (subcommands, flags and values), and the commands that touch the
-//! estate get the secrets they reference from the CI system's secret store.
+//! The CI pipelines in examples/ci/ parse as YAML and validate against the CI systems' own
+//! schemas (check-jsonschema's vendored GitHub Actions workflow and Azure Pipelines schemas),
+//! every `cmdeploy ...` command in them parses with the real CLI definition (subcommands, flags
+//! and values), the drift job refreshes once, and the commands that touch the estate get the
+//! secrets they reference from the CI system's secret store. Each installs a pinned release of
+//! cmdeploy and verifies its checksum before running it (tests/pipelines/release.rs).
+//!
+//! check-jsonschema comes from PyPI into `target/peer-venv` (`bash tests/run.sh` installs it
+//! beside pywinrm); without it the schema tests fail, never skip.
 
 mod common;
+#[path = "pipelines/release.rs"]
+mod release;
+
+use std::path::PathBuf;
+use std::process::Command;
 
 use clap::CommandFactory;
 use cmdeploy::cli::Cli;
@@ -136,7 +147,10 @@ fn walk(v: &Value, env: &[String], found: &mut Vec<Found>) {
             let mut env = env.to_vec();
             env.extend(env_names(map).unwrap_or_default());
             for (k, child) in map {
-                let is_script = matches!(k.as_str(), Some("run" | "script" | "bash"));
+                let is_script = matches!(
+                    k.as_str(),
+                    Some("run" | "script" | "bash" | "powershell" | "pwsh")
+                );
                 match (is_script, child.as_str()) {
                     (true, Some(script)) => {
                         for words in commands(script) {
@@ -187,13 +201,15 @@ fn check(file: &str) -> Vec<Found> {
         has(&["apply", "plan.json"]),
         "{file}: no apply of the saved plan"
     );
+    // One refresh per drift job: a single `drift` run writes both reports.
+    let drifts = found
+        .iter()
+        .filter(|f| f.words.iter().any(|w| w == "drift"))
+        .count();
+    assert_eq!(drifts, 1, "{file}: the drift job must run drift once");
     assert!(
-        has(&["drift", "--format", "markdown"]),
-        "{file}: no markdown drift"
-    );
-    assert!(
-        has(&["drift", "--format", "junit"]),
-        "{file}: no JUnit drift"
+        has(&["drift", "--junit", "--markdown"]),
+        "{file}: the drift run writes no JUnit and markdown reports"
     );
     for f in &found {
         let touches_estate = ["plan", "apply", "drift"]
@@ -224,6 +240,12 @@ fn azure_pipeline_runs_real_commands() {
 }
 
 #[test]
+fn windows_pipelines_run_real_commands() {
+    check("github-actions-windows.yml");
+    check("azure-pipelines-windows.yml");
+}
+
+#[test]
 fn the_shell_splitter_finds_commands_and_drops_redirections() {
     let cmds = commands(
         "set +e\ncode=$?\nX=1 cmdeploy -C \"$DIR\" drift --format junit > out.xml 2>&1 || true\n# cmdeploy bogus\ncargo install cmdeploy; cmdeploy \\\n  validate",
@@ -241,4 +263,53 @@ fn the_shell_splitter_finds_commands_and_drops_redirections() {
     assert!(Cli::command()
         .try_get_matches_from(["cmdeploy", "drift", "--format", "yaml"])
         .is_err());
+}
+
+/// check-jsonschema in the peer venv: beside `$CMDEPLOY_PEER_PYTHON`, else in
+/// `target/peer-venv/bin`.
+fn check_jsonschema() -> PathBuf {
+    let bin = std::env::var_os("CMDEPLOY_PEER_PYTHON")
+        .map(PathBuf::from)
+        .and_then(|p| p.parent().map(|d| d.join("check-jsonschema")))
+        .filter(|p| p.exists())
+        .unwrap_or_else(|| common::repo().join("target/peer-venv/bin/check-jsonschema"));
+    assert!(
+        bin.exists(),
+        "check-jsonschema missing: run `bash tests/run.sh` (it installs it from PyPI into target/peer-venv) [looked for {}]",
+        bin.display()
+    );
+    bin
+}
+
+/// Validates `file` with check-jsonschema's vendored `schema`.
+fn validate_with(file: &str, schema: &str, extra: &[&str]) {
+    let path = common::repo().join("examples/ci").join(file);
+    let out = Command::new(check_jsonschema())
+        .args(["--builtin-schema", schema])
+        .args(extra)
+        .arg(&path)
+        .output()
+        .expect("check-jsonschema runs");
+    assert!(
+        out.status.success(),
+        "{file} does not validate against {schema}:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn github_actions_pipeline_validates_against_the_workflow_schema() {
+    validate_with("github-actions.yml", "vendor.github-workflows", &[]);
+}
+
+#[test]
+fn azure_pipeline_validates_against_the_azure_pipelines_schema() {
+    // A pattern of the Azure schema (branch names) uses identity escapes such as `\:` and `\/`,
+    // which ECMA-262 refuses in unicode mode and accepts without it: hence `nonunicode`.
+    validate_with(
+        "azure-pipelines.yml",
+        "vendor.azure-pipelines",
+        &["--regex-variant", "nonunicode"],
+    );
 }

@@ -141,3 +141,49 @@ fn a_missing_url_is_named_not_printed() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr.contains("CMDEPLOY_TEST_PG_URL"), "{stderr}");
 }
+
+/// A rename in PostgreSQL state, by `state mv` and by a `[[moved]]` table: one transaction each,
+/// and the next plan neither destroys nor creates.
+#[test]
+fn renames_move_postgres_state_without_recreating() {
+    let p = Project::example_postgres("contoso");
+    p.run(&["lab", "reset"]).code(0);
+    p.run(&["apply", "--auto-approve"]).code(0);
+    p.run(&["state", "mv", "boundary.hq_lan", "boundary.hq_net"])
+        .code(0);
+    p.edit("boundaries.toml", "[boundary.hq_lan]", "[boundary.hq_net]");
+    p.edit(
+        "boundaries.toml",
+        "boundaries = [\"hq_lan\", \"hq_site\"]",
+        "boundaries = [\"hq_net\", \"hq_site\"]",
+    );
+    let plan = p.run(&["plan", "--detailed-exitcode"]).code(0);
+    assert!(plan.stdout.contains("No changes"), "{}", plan.stdout);
+    p.edit(
+        "boundaries.toml",
+        "[boundary.hq_site]",
+        "[boundary.head_office]",
+    );
+    p.edit(
+        "boundaries.toml",
+        "boundaries = [\"hq_net\", \"hq_site\"]",
+        "boundaries = [\"hq_net\", \"head_office\"]",
+    );
+    p.write(
+        "moved.toml",
+        "[[moved]]\nfrom = \"boundary.hq_site\"\nto = \"boundary.head_office\"\n",
+    );
+    let apply = p.run(&["apply", "--auto-approve"]).code(0);
+    assert!(
+        apply.stdout.contains("Recorded 1 moved address(es)"),
+        "{}",
+        apply.stdout
+    );
+    let list = p.run(&["state", "list"]).code(0).stdout;
+    assert!(
+        list.contains("boundary.head_office") && !list.contains("boundary.hq_site"),
+        "{list}"
+    );
+    p.run(&["plan", "--detailed-exitcode"]).code(0);
+    p.run(&["drift"]).code(0);
+}

@@ -295,3 +295,167 @@ fn every_mistake_of_a_table_is_reported_and_unknown_fields_suggest_one_name() {
     );
     assert_eq!(found.len(), 4, "{found:#?}");
 }
+
+/// Line and column (1-based) of the first `needle` in a project file.
+fn position(p: &Project, file: &str, needle: &str) -> (u64, u64) {
+    let text = p.read(file);
+    let at = text
+        .find(needle)
+        .unwrap_or_else(|| panic!("{needle} not in {file}"));
+    let line = text[..at].matches('\n').count() as u64 + 1;
+    let column = (at - text[..at].rfind('\n').map_or(0, |n| n + 1)) as u64 + 1;
+    (line, column)
+}
+
+fn json_diagnostics(p: &Project) -> Vec<serde_json::Value> {
+    let out = p.run(&["validate", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", out.stdout, out.stderr));
+    v["diagnostics"].as_array().cloned().unwrap_or_default()
+}
+
+fn at(d: &serde_json::Value) -> (String, u64, u64) {
+    (
+        d["file"]
+            .as_str()
+            .unwrap_or_default()
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_string(),
+        d["line"].as_u64().unwrap_or_default(),
+        d["column"].as_u64().unwrap_or_default(),
+    )
+}
+
+/// Regression: the CCMSetup model's findings pointed at the table header (`[client_push.ABC]`),
+/// not at the property that is wrong.
+#[test]
+fn ccmsetup_findings_point_at_the_property_value() {
+    let p = Project::example("contoso");
+    // A sub-table property, an inline-table property of a GPO's client_deployment, and a
+    // parameter of a client group.
+    p.edit(
+        "client_push.toml",
+        "SMSSITECODE = \"ABC\"",
+        "SMSSITECODE = \"ABCD\"",
+    );
+    p.edit(
+        "gpo.toml",
+        "properties = { SMSSITECODE = \"ABC\"",
+        "properties = { SMSSITECODE = \"XY\"",
+    );
+    p.edit(
+        "clients.toml",
+        "properties = { SMSSITECODE = \"ABC\", DNSSUFFIX",
+        "properties = { SMSSITECODE = \"ABC\", SMSCACHESIZE = 0, DNSSUFFIX",
+    );
+    let diags = json_diagnostics(&p);
+    let find = |code: &str, message: &str| {
+        diags
+            .iter()
+            .find(|d| {
+                d["code"] == code && d["message"].as_str().unwrap_or_default().contains(message)
+            })
+            .map(at)
+            .unwrap_or_else(|| panic!("no {code} about {message}: {diags:#?}"))
+    };
+    let (line, column) = position(&p, "client_push.toml", "\"ABCD\"");
+    assert_eq!(
+        find("cmdeploy::ccmsetup::site_code", "ABCD"),
+        ("client_push.toml".to_string(), line, column)
+    );
+    let (line, column) = position(&p, "gpo.toml", "\"XY\"");
+    assert_eq!(
+        find("cmdeploy::ccmsetup::site_code", "`XY`"),
+        ("gpo.toml".to_string(), line, column)
+    );
+    let (line, column) = position(&p, "clients.toml", "0, DNSSUFFIX");
+    let range = diags
+        .iter()
+        .find(|d| d["code"] == "cmdeploy::ccmsetup::range")
+        .map(at)
+        .unwrap_or_else(|| panic!("no range finding: {diags:#?}"));
+    assert_eq!(range, ("clients.toml".to_string(), line, column));
+}
+
+/// A finding about one item of a list points at that item.
+#[test]
+fn ccmsetup_findings_point_at_the_list_item() {
+    let p = Project::example("contoso");
+    p.edit(
+        "clients.toml",
+        "ccmsetup = { mp = [\"mpserver.contoso.com\"], UsePKICert = true }",
+        "ccmsetup = { mp = [\"mpserver.contoso.com\", \"contoso.cloudapp.net/CCM_Proxy_MutualAuth/72057594037928025\"], UsePKICert = true }",
+    );
+    let diags = json_diagnostics(&p);
+    let d = diags
+        .iter()
+        .find(|d| d["code"] == "cmdeploy::ccmsetup::mp_cmg_scheme")
+        .unwrap_or_else(|| panic!("{diags:#?}"));
+    let (line, column) = position(&p, "clients.toml", "\"contoso.cloudapp.net");
+    assert_eq!(at(d), ("clients.toml".to_string(), line, column));
+}
+
+/// A `setup_parameters` string is the command line itself: a finding points inside it, at the
+/// token.
+#[test]
+fn setup_parameters_findings_point_inside_the_string() {
+    let p = Project::example("contoso");
+    p.edit(
+        "gpo.toml",
+        "properties = { SMSSITECODE = \"ABC\", FSP = \"fspserver.contoso.com\" }",
+        "setup_parameters = \"FSP=fspserver.contoso.com SMSSITECODE=ABCD\"",
+    );
+    let diags = json_diagnostics(&p);
+    let d = diags
+        .iter()
+        .find(|d| d["code"] == "cmdeploy::ccmsetup::site_code")
+        .unwrap_or_else(|| panic!("{diags:#?}"));
+    let (line, column) = position(&p, "gpo.toml", "SMSSITECODE=ABCD");
+    assert_eq!(at(d), ("gpo.toml".to_string(), line, column));
+}
+
+/// Regression: an unset secret variable or a missing secret file was found by `plan` only; a
+/// pull request's `validate` passed.
+#[test]
+fn unreadable_secrets_are_found_by_validate_at_the_reference() {
+    let p = Project::example("contoso");
+    p.edit(
+        "site.toml",
+        "password = { file = \"lab-secrets/push-account.txt\" }",
+        "password = { env = \"CMDEPLOY_TEST_UNSET_SECRET\" }",
+    );
+    std::fs::remove_file(p.path().join("lab-secrets/network-access.txt")).unwrap();
+    let diags = json_diagnostics(&p);
+    let unreadable: Vec<(String, u64, u64)> = diags
+        .iter()
+        .filter(|d| d["code"] == "cmdeploy::secret::unreadable")
+        .map(at)
+        .collect();
+    let env = position(&p, "site.toml", "{ env = \"CMDEPLOY_TEST_UNSET_SECRET\" }");
+    let file = position(
+        &p,
+        "site.toml",
+        "{ file = \"lab-secrets/network-access.txt\" }",
+    );
+    assert_eq!(
+        unreadable,
+        vec![
+            ("site.toml".to_string(), env.0, env.1),
+            ("site.toml".to_string(), file.0, file.1)
+        ],
+        "{diags:#?}"
+    );
+    let text = p.run(&["validate"]).code(1);
+    assert!(
+        text.stderr
+            .contains("CMDEPLOY_TEST_UNSET_SECRET is not set"),
+        "{}",
+        text.stderr
+    );
+    // Set, the variable is read and validate passes.
+    p.write("lab-secrets/network-access.txt", "naa-password");
+    p.run_env(&["validate"], &[("CMDEPLOY_TEST_UNSET_SECRET", "x")])
+        .code(0);
+}

@@ -83,6 +83,20 @@ fn https_without_the_lab_ca_is_refused() {
         "{}",
         out.all()
     );
+    // A certificate that does not verify is said once per connection, never retried; plain
+    // HTTP to the TLS port (dc01 keeps https off) is named as such.
+    let all = out.all();
+    let cert = all
+        .lines()
+        .find(|l| l.contains("invalid peer certificate"))
+        .unwrap_or_else(|| panic!("{all}"));
+    assert!(!cert.contains("attempts"), "{cert}");
+    assert!(all.contains("chain to `ca_file`"), "{all}");
+    assert!(
+        all.contains("it is an HTTPS listener; set https = true"),
+        "{all}"
+    );
+    assert!(!all.contains("attempts"), "{all}");
 }
 
 #[test]

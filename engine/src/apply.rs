@@ -47,6 +47,8 @@ pub struct Report {
     pub not_started: Vec<Address>,
     /// True when interrupted (Ctrl-C).
     pub interrupted: bool,
+    /// The failed addresses whose host could not be reached ([`RemoteError::is_unreachable`]).
+    pub unreachable: BTreeSet<Address>,
 }
 
 /// Everything apply needs.
@@ -172,6 +174,9 @@ pub async fn apply(
             let Ok((address, action, result, last)) = joined else {
                 continue;
             };
+            if matches!(&result, Err(e) if e.is_unreachable()) {
+                report.unreachable.insert(address.clone());
+            }
             // Journal whatever reached the remote side, even when a later step failed.
             let verdict = record(&input, state, &address, action, result, last);
             state.ensure_lineage();

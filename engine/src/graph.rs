@@ -125,6 +125,26 @@ impl ResourceGraph {
     pub fn addresses(&self) -> impl Iterator<Item = &Address> {
         self.index.keys()
     }
+
+    /// The graph in Graphviz DOT, written by petgraph's [`Dot`](petgraph::dot::Dot): one node
+    /// per address (numbered in address order, labelled with the address, drawn as a box), one
+    /// edge from each dependency to its dependent, laid out left to right.
+    pub fn to_dot(&self) -> String {
+        use petgraph::dot::{Config, Dot, RankDir};
+        let dot = Dot::with_attr_getters(
+            &self.graph,
+            &[
+                Config::NodeNoLabel,
+                Config::EdgeNoLabel,
+                Config::RankDir(RankDir::LR),
+            ],
+            &|_, _| String::new(),
+            // A `{:?}` string is a valid DOT quoted string: `"` and `\` escaped.
+            &|_, (_, address)| format!("label = {:?}, shape = box ", address.to_string()),
+        );
+        // Debug, not Display: the edges carry `()`; no label uses either (NodeNoLabel, EdgeNoLabel).
+        format!("{dot:?}")
+    }
 }
 
 #[cfg(test)]
@@ -133,6 +153,19 @@ mod tests {
 
     fn a(n: &str) -> Address {
         Address::new("k", n)
+    }
+
+    #[test]
+    fn dot_labels_nodes_with_addresses_and_draws_dependency_edges() {
+        let mut deps = BTreeMap::new();
+        deps.insert(a("b"), [a("a")].into_iter().collect());
+        deps.insert(a("a"), BTreeSet::new());
+        let dot = ResourceGraph::from_dependencies(&deps).to_dot();
+        assert!(dot.starts_with("digraph {"), "{dot}");
+        assert!(dot.contains("rankdir=\"LR\""), "{dot}");
+        assert!(dot.contains("0 [ label = \"k.a\", shape = box ]"), "{dot}");
+        assert!(dot.contains("1 [ label = \"k.b\", shape = box ]"), "{dot}");
+        assert!(dot.contains("0 -> 1 [ ]"), "{dot}");
     }
 
     #[test]

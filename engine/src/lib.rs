@@ -31,6 +31,8 @@ pub mod input;
 pub mod manifest;
 pub mod plan;
 pub mod provider;
+pub mod reach;
+pub mod recap;
 pub mod refresh;
 pub mod resource;
 pub mod secret;

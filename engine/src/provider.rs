@@ -63,6 +63,8 @@ pub struct Decoded {
     pub natural_key: String,
     /// Provider-private data (see [`crate::resource::Resource::meta`]).
     pub meta: Attributes,
+    /// In-memory-only data (see [`crate::resource::Resource::private`]).
+    pub private: Attributes,
     /// Warnings found while decoding (errors are returned as `Err`).
     pub warnings: Vec<Diagnostic>,
 }
@@ -85,6 +87,7 @@ impl Decoded {
             force_new: Default::default(),
             natural_key: natural_key.into(),
             meta: Attributes::new(),
+            private: Attributes::new(),
             warnings: Vec::new(),
         }
     }
@@ -222,9 +225,32 @@ pub struct RemoteError {
     pub message: String,
     /// PowerShell error category or transport stage, when known.
     pub category: Option<String>,
+    /// Set when the connection itself could not be used (no Script ran on it): the plan then
+    /// reports it once for the connection instead of once per resource.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unreachable: Option<Box<crate::reach::Unreachable>>,
 }
 
 impl RemoteError {
+    /// The [`RemoteError::category`] of a failure to reach the host at all: its name did not
+    /// resolve, the connection was refused or timed out, or the logon was refused. Apply recaps
+    /// count such a host as unreachable, not failed (Ansible's distinction).
+    pub const UNREACHABLE: &'static str = "unreachable";
+
+    /// A failure to reach `host` ([`RemoteError::UNREACHABLE`]).
+    pub fn unreachable(host: impl Into<String>, message: impl Into<String>) -> Self {
+        RemoteError {
+            category: Some(Self::UNREACHABLE.into()),
+            ..RemoteError::new(host, message)
+        }
+    }
+
+    /// True when the host could not be reached ([`RemoteError::UNREACHABLE`]).
+    /// Also true for a connection-level failure ([`RemoteError::unreachable`] field set).
+    pub fn is_unreachable(&self) -> bool {
+        self.category.as_deref() == Some(Self::UNREACHABLE) || self.unreachable.is_some()
+    }
+
     /// A remote error without a cmdlet.
     pub fn new(host: impl Into<String>, message: impl Into<String>) -> Self {
         RemoteError {
@@ -232,6 +258,7 @@ impl RemoteError {
             cmdlet: None,
             message: message.into(),
             category: None,
+            unreachable: None,
         }
     }
 }
@@ -318,6 +345,24 @@ pub trait Kind: Send + Sync {
         _connection: &Connection,
     ) -> Result<Vec<crate::import::Imported>, RemoteError> {
         Ok(Vec::new())
+    }
+
+    /// The host this resource manages itself (a client computer, as the manifest names it), for
+    /// the per-host apply recap; `None` (the default) for objects held by a server (a boundary
+    /// on the site server, a GPO on a domain controller).
+    fn target_host(&self, _desired: &crate::resource::Resource) -> Option<String> {
+        None
+    }
+
+    /// The command lines a pending create, update or replace of `desired` runs on its target,
+    /// for the plan reader (`observed` is what the refresh read, `None` when absent). Secrets are
+    /// masked as `(sensitive)`: the lines go into plans, saved plan files and logs. Default: none.
+    fn planned_commands(
+        &self,
+        _desired: &crate::resource::Resource,
+        _observed: Option<&Observed>,
+    ) -> Vec<String> {
+        Vec::new()
     }
 
     /// Notes for the plan reader about a pending change (manual steps, retries, side effects).

@@ -21,6 +21,27 @@ pub struct Refreshed {
     pub batches: usize,
 }
 
+/// What a refresh reports while it reads, for a progress display. Connections are named by
+/// their label: the `[connection.NAME]` name, or the host of an inline connection.
+pub trait RefreshObserver: Send + Sync {
+    /// Before the first read: how many resources will be read through each connection.
+    fn planned(&self, _per_connection: &[(String, usize)]) {}
+    /// A batch of `resources` resources of `kind` is being read through `connection`.
+    fn batch_started(&self, _connection: &str, _kind: &str, _resources: usize) {}
+    /// That batch is done (read or failed).
+    fn batch_finished(&self, _connection: &str, _kind: &str, _resources: usize) {}
+}
+
+/// An observer that shows nothing.
+pub struct Quiet;
+
+impl RefreshObserver for Quiet {}
+
+/// The label of a connection key: `cm01` for a named connection, the host for an inline one.
+fn label(key: &str) -> String {
+    key.strip_prefix("host:").unwrap_or(key).to_string()
+}
+
 /// Reads every desired and every state resource (restricted to `only` when given).
 pub async fn refresh(
     registry: &Registry,
@@ -29,6 +50,28 @@ pub async fn refresh(
     state: &State,
     only: Option<&dyn Fn(&Address) -> bool>,
     parallelism: usize,
+) -> Refreshed {
+    refresh_observed(
+        registry,
+        ctx,
+        resources,
+        state,
+        only,
+        parallelism,
+        Arc::new(Quiet),
+    )
+    .await
+}
+
+/// [`refresh`], telling `observer` what it reads as it goes.
+pub async fn refresh_observed(
+    registry: &Registry,
+    ctx: &Context,
+    resources: &ResourceSet,
+    state: &State,
+    only: Option<&dyn Fn(&Address) -> bool>,
+    parallelism: usize,
+    observer: Arc<dyn RefreshObserver>,
 ) -> Refreshed {
     let mut batches: BTreeMap<(String, String), Vec<ReadRequest>> = BTreeMap::new();
     let mut outcomes = BTreeMap::new();
@@ -69,9 +112,14 @@ pub async fn refresh(
             });
     }
     let count = batches.len();
+    let mut per_connection: BTreeMap<String, usize> = BTreeMap::new();
+    for ((_, connection), requests) in &batches {
+        *per_connection.entry(label(connection)).or_default() += requests.len();
+    }
+    observer.planned(&per_connection.into_iter().collect::<Vec<_>>());
     let sem = Arc::new(Semaphore::new(parallelism.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
-    for ((kind_name, _), requests) in batches {
+    for ((kind_name, connection_key), requests) in batches {
         let Some(kind) = registry.get(&kind_name).cloned() else {
             for r in requests {
                 outcomes.insert(
@@ -89,13 +137,17 @@ pub async fn refresh(
             ..ctx.clone()
         };
         let sem = sem.clone();
+        let observer = observer.clone();
         tasks.spawn(async move {
             let _permit = sem.acquire_owned().await.expect("semaphore open");
             let addresses: Vec<(Address, String)> = requests
                 .iter()
                 .map(|r| (r.address.clone(), r.connection.host()))
                 .collect();
+            let connection = label(&connection_key);
+            observer.batch_started(&connection, &kind_name, addresses.len());
             let results = kind.read(&ctx, requests).await;
+            observer.batch_finished(&connection, &kind_name, addresses.len());
             (addresses, results)
         });
     }

@@ -108,6 +108,9 @@ pub struct Resource {
     /// Provider-private data carried with the resource and its state entry, never diffed (e.g.
     /// which site's drive a boundary is managed through).
     pub meta: Attributes,
+    /// Provider-private data kept in memory only: never written to state, plans or output (e.g.
+    /// a command line holding a credential, whose masked form is in `meta`).
+    pub private: Attributes,
     /// The object's natural key in the remote system (a name, a site code, a host name): how an
     /// object created by an interrupted apply is recognised instead of created twice.
     pub natural_key: String,

@@ -111,12 +111,14 @@ pub fn value_of<'a>(
             cmdlet,
             message: r.error.clone().unwrap_or_else(|| "failed".into()),
             category: r.category.clone(),
+            unreachable: None,
         }),
         None => Err(RemoteError {
             host: connection.host(),
             cmdlet,
             message: "did not run (an earlier call in the script failed)".into(),
             category: None,
+            unreachable: None,
         }),
     }
 }
@@ -313,23 +315,25 @@ pub async fn read_back(
     }
 }
 
-/// Turns CCMSetup findings into diagnostics at `span`, split into (errors, warnings).
+/// Turns CCMSetup findings into diagnostics, each at the span `locate` gives it (the value it
+/// concerns: see [`crate::ccmsetup_spans`]), split into (errors, warnings).
 pub fn finding_diagnostics(
     findings: Vec<crate::ccmsetup::Finding>,
     file: &Arc<cmdeploy_engine::diagnostics::SourceFile>,
-    span: std::ops::Range<usize>,
+    locate: impl Fn(&crate::ccmsetup::Finding) -> std::ops::Range<usize>,
     prefix: &str,
 ) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
     for f in findings {
         let message = format!("{prefix}{}", f.message);
+        let span = locate(&f);
         let mut d = if f.is_error() {
             Diagnostic::error(f.code, message)
         } else {
             Diagnostic::warning(f.code, message)
         }
-        .at_span(file, span.clone());
+        .at_span(file, span);
         if let Some(h) = f.help {
             d = d.with_help(h);
         }

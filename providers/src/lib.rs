@@ -17,6 +17,7 @@
 
 pub mod artifact;
 pub mod ccmsetup;
+pub mod ccmsetup_spans;
 pub mod client;
 pub mod configmgr;
 pub mod gpo;

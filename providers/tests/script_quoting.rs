@@ -55,6 +55,7 @@ fn input(dir: &std::path::Path) -> RenderInput {
         span: 0..0,
         project_dir: dir.to_path_buf(),
         address: "logon_script.netlogon".into(),
+        values: Default::default(),
     }
 }
 

@@ -10,9 +10,10 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use cmdeploy_engine::address::Address;
-use cmdeploy_engine::apply::{adopt, apply, ApplyInput, Observer};
-use cmdeploy_engine::plan::{render_human, Action, Plan};
+use cmdeploy_engine::apply::{adopt, apply, ApplyInput, Observer, Report};
+use cmdeploy_engine::plan::{render_with, Action, Plan, RenderOptions};
 
+use super::apply_outcome::{counts, finish, Human};
 use crate::cli::ApplyArgs;
 use crate::output::Output;
 use crate::session::Session;
@@ -20,8 +21,10 @@ use crate::Failure;
 
 /// Runs `apply`.
 pub async fn run(dir: &Path, args: ApplyArgs, out: Output) -> Result<i32, Failure> {
-    let s = Session::open(dir)?;
+    let human = Human { json: args.json };
+    let mut s = Session::open(dir)?;
     out.diagnostics(&s.warnings);
+    s.progress = crate::progress::refresh(out, true);
     let _lock = s
         .backend
         .lock("apply", Duration::from_secs(args.lock_timeout))
@@ -30,26 +33,46 @@ pub async fn run(dir: &Path, args: ApplyArgs, out: Output) -> Result<i32, Failur
     let targets = s.targets(&args.targets, &state)?;
     let planned = s.plan(&state, targets.as_deref(), args.parallelism).await?;
     let plan = &planned.plan;
+    let conclude = |report: &Report, ending: (&str, i32)| {
+        Ok(finish(
+            &s,
+            plan,
+            &planned.observed,
+            report,
+            ending,
+            human,
+            out,
+        ))
+    };
     // Objects that already match the manifest are recorded in state (adopted) only once the
     // operator agreed: a saved plan that is still current, --auto-approve, or "yes".
     let adoptable = adoptable(plan, &state, &planned.observed);
     match &args.plan_file {
         Some(file) => check_saved(file, plan)?,
         None => {
-            print!("{}", render_human(plan, out.color));
+            let options = RenderOptions {
+                color: out.color && !args.json,
+                width: super::plan::width(),
+                compact: false,
+            };
+            human.text(&render_with(plan, options));
             if !plan.has_changes() && !plan.has_read_failures() && adoptable == 0 {
-                return Ok(0);
+                return conclude(&Report::default(), ("no-changes", 0));
             }
             if adoptable > 0 {
-                println!(
+                human.line(&format!(
                     "\n{adoptable} existing object(s) already match the manifest and will be recorded in state."
-                );
+                ));
             }
-            if !args.auto_approve && !confirm()? {
-                println!("Apply cancelled.");
+            if !args.auto_approve && !confirm(human)? {
+                human.line("Apply cancelled.");
                 return Ok(1);
             }
         }
+    }
+    let moved = s.record_moves(&state)?;
+    if moved > 0 {
+        println!("Recorded {moved} moved address(es) in state.");
     }
     let adopted = adopt(
         plan,
@@ -69,8 +92,15 @@ pub async fn run(dir: &Path, args: ApplyArgs, out: Output) -> Result<i32, Failur
         super::plan::report_read_failures(plan, out);
     }
     if !plan.has_changes() {
-        println!("No changes.");
-        return Ok(if read_failed { 1 } else { 0 });
+        human.line("No changes.");
+        return conclude(
+            &Report::default(),
+            if read_failed {
+                ("read-failures", 1)
+            } else {
+                ("no-changes", 0)
+            },
+        );
     }
     let interrupt = Arc::new(AtomicBool::new(false));
     let flag = interrupt.clone();
@@ -85,7 +115,7 @@ pub async fn run(dir: &Path, args: ApplyArgs, out: Output) -> Result<i32, Failur
         .iter()
         .filter(|c| c.action().is_change())
         .count();
-    let observer = Progress::new(total as u64, out);
+    let observer = Progress::new(total as u64, out, human);
     let input = ApplyInput {
         plan,
         resources: s.resources(),
@@ -100,48 +130,38 @@ pub async fn run(dir: &Path, args: ApplyArgs, out: Output) -> Result<i32, Failur
         .await
         .map_err(|e| Failure::Message(format!("state could not be saved: {e}")))?;
     observer.finish();
-    let succeeded: std::collections::HashSet<String> =
-        report.succeeded.iter().map(ToString::to_string).collect();
-    let count = |a: Action| {
-        plan.resource_changes
-            .iter()
-            .filter(|c| c.action() == a && succeeded.contains(&c.address))
-            .count()
-    };
     for (address, message) in &report.failed {
         eprintln!("{} {address}: {message}", out.paint("\x1b[31;1m", "error:"));
     }
     for (address, root) in &report.skipped {
         eprintln!("skipped {address}: it depends on {root}, which failed");
     }
-    let added = count(Action::Create) + count(Action::Replace);
-    let changed = count(Action::Update);
-    let destroyed = count(Action::Delete) + count(Action::Forget) + count(Action::Replace);
+    let (added, changed, destroyed) = counts(plan, &report);
     if report.interrupted {
         eprintln!(
             "Interrupted: {} done and saved, {} not started. Run apply again to continue.",
             report.succeeded.len(),
             report.not_started.len()
         );
-        return Ok(130);
+        return conclude(&report, ("interrupted", 130));
     }
     if !report.failed.is_empty() || !report.skipped.is_empty() {
-        println!(
+        human.line(&format!(
             "Apply finished with errors. Resources: {added} added, {changed} changed, {destroyed} destroyed; {} failed, {} skipped.",
             report.failed.len(),
             report.skipped.len()
-        );
-        return Ok(1);
+        ));
+        return conclude(&report, ("errors", 1));
     }
     if read_failed {
-        println!("Apply finished, but some resources could not be read and were left alone. Resources: {added} added, {changed} changed, {destroyed} destroyed.");
-        return Ok(1);
+        human.line(&format!("Apply finished, but some resources could not be read and were left alone. Resources: {added} added, {changed} changed, {destroyed} destroyed."));
+        return conclude(&report, ("read-failures", 1));
     }
-    println!(
+    human.line(&format!(
         "{} Resources: {added} added, {changed} changed, {destroyed} destroyed.",
         out.paint("\x1b[32;1m", "Apply complete!")
-    );
-    Ok(0)
+    ));
+    conclude(&report, ("complete", 0))
 }
 
 /// How many no-op changes are of objects not in state yet (what [`adopt`] would record).
@@ -164,14 +184,15 @@ fn adoptable(
         .count()
 }
 
-fn confirm() -> Result<bool, Failure> {
+fn confirm(human: Human) -> Result<bool, Failure> {
     if !std::io::stdin().is_terminal() {
         return Err(Failure::Message(
             "apply needs confirmation: run it on a terminal, or pass --auto-approve (or apply a saved plan)".into(),
         ));
     }
-    print!("\nDo you want to perform these actions? Only 'yes' will be accepted: ");
+    human.text("\nDo you want to perform these actions? Only 'yes' will be accepted: ");
     let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
     let mut line = String::new();
     std::io::stdin()
         .lock()
@@ -233,10 +254,11 @@ fn check_saved(file: &Path, fresh: &Plan) -> Result<(), Failure> {
 struct Progress {
     bar: Option<ProgressBar>,
     lines: Mutex<()>,
+    human: Human,
 }
 
 impl Progress {
-    fn new(total: u64, out: Output) -> Progress {
+    fn new(total: u64, out: Output, human: Human) -> Progress {
         let bar = out.interactive.then(|| {
             let b = ProgressBar::new(total);
             b.set_style(
@@ -248,6 +270,7 @@ impl Progress {
         Progress {
             bar,
             lines: Mutex::new(()),
+            human,
         }
     }
 
@@ -261,7 +284,7 @@ impl Progress {
         let _g = self.lines.lock();
         match &self.bar {
             Some(b) => b.println(text),
-            None => println!("{text}"),
+            None => self.human.line(&text),
         }
     }
 }

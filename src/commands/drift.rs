@@ -16,15 +16,21 @@ pub async fn run(dir: &Path, args: DriftArgs, out: Output) -> Result<i32, Failur
     let s = Session::open(dir)?;
     let acks = ack::load(&s.project.dir).map_err(Failure::Diagnostics)?;
     let state = s.state()?;
-    let refreshed = cmdeploy_engine::refresh::refresh(
+    let progress = crate::progress::refresh(out, matches!(args.format, DriftFormat::Text));
+    let refreshed = cmdeploy_engine::refresh::refresh_observed(
         &s.registry,
         &s.ctx,
         &s.project.resources,
         &state,
         None,
         args.parallelism,
+        match &progress {
+            Some(p) => p.clone(),
+            None => std::sync::Arc::new(cmdeploy_engine::refresh::Quiet),
+        },
     )
     .await;
+    drop(progress);
     let mut report = detect(&s.project.resources, &state, &refreshed.outcomes);
     acknowledge(&mut report, &acks, chrono::Local::now().date_naive());
     let project = s
@@ -35,6 +41,7 @@ pub async fn run(dir: &Path, args: DriftArgs, out: Output) -> Result<i32, Failur
         .clone()
         .unwrap_or_else(|| "cmdeploy".into());
     out.diagnostics(&s.warnings);
+    super::plan::report_unreachable(&report.unreachable, out);
     for st in &report.stale_acks {
         let attr = st
             .attribute
@@ -49,16 +56,49 @@ pub async fn run(dir: &Path, args: DriftArgs, out: Output) -> Result<i32, Failur
             st.address
         );
     }
-    match args.format {
-        DriftFormat::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&report).unwrap_or_default()
-        ),
-        DriftFormat::Markdown => print!("{}", report::markdown::render(&report, &project)),
-        DriftFormat::Junit => print!("{}", report::junit::render(&report, &project)),
-        DriftFormat::Text => text(&report, out),
+    // Every report asked for comes from this one refresh: files first, so a file that cannot be
+    // written fails the run before anything reads the standard output as complete.
+    let files = [
+        (&args.junit, DriftFormat::Junit),
+        (&args.markdown, DriftFormat::Markdown),
+    ];
+    for (path, format) in files {
+        let Some(path) = path else { continue };
+        let body = render(&report, &project, format).unwrap_or_default();
+        let parent = path.parent().filter(|d| !d.as_os_str().is_empty());
+        parent
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| cmdeploy_engine::state::write_atomic(path, body.as_bytes()))
+            .map_err(|e| {
+                Failure::Message(format!(
+                    "cannot write the drift report {}: {e}",
+                    path.display()
+                ))
+            })?;
+    }
+    let format = if args.json {
+        DriftFormat::Json
+    } else {
+        args.format
+    };
+    match render(&report, &project, format) {
+        Some(body) => print!("{body}"),
+        None => text(&report, out),
     }
     Ok(report.exit_code())
+}
+
+/// A drift report in a machine format (`None` for text, which is printed with colour).
+fn render(report: &DriftReport, project: &str, format: DriftFormat) -> Option<String> {
+    match format {
+        DriftFormat::Json => Some(format!(
+            "{}\n",
+            serde_json::to_string_pretty(report).unwrap_or_default()
+        )),
+        DriftFormat::Markdown => Some(report::markdown::render(report, project)),
+        DriftFormat::Junit => Some(report::junit::render(report, project)),
+        DriftFormat::Text => None,
+    }
 }
 
 /// The report for people at a terminal.

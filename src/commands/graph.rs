@@ -31,16 +31,7 @@ pub fn run(dir: &Path, args: GraphArgs) -> Result<i32, Failure> {
             let svg = cmdeploy::graph_svg::render(&nodes, &edges).map_err(Failure::Message)?;
             print!("{svg}");
         }
-        GraphFormat::Dot => {
-            println!("digraph cmdeploy {{\n  rankdir = LR;\n  node [shape = box];");
-            for n in &nodes {
-                println!("  {n:?};");
-            }
-            for (from, to) in &edges {
-                println!("  {from:?} -> {to:?};");
-            }
-            println!("}}");
-        }
+        GraphFormat::Dot => print!("{}", g.to_dot()),
     }
     Ok(0)
 }

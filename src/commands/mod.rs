@@ -1,6 +1,7 @@
 //! One module per subcommand; each returns the process exit code.
 
 mod apply;
+mod apply_outcome;
 mod ccmsetup;
 mod docs;
 mod drift;
@@ -10,7 +11,10 @@ mod graph;
 mod import;
 mod lab;
 mod plan;
+mod show;
 mod state;
+mod state_mv;
+mod state_show;
 
 use crate::cli::{Cli, Command, LabCommand};
 use crate::output::Output;
@@ -46,7 +50,8 @@ pub async fn run(cli: Cli, out: Output) -> Result<i32, Failure> {
         Command::Lab(LabCommand::Generate(args)) => generate::run(&args),
         Command::Lab(cmd) => lab::run(&cli.dir, cmd, out).await,
         Command::Completions(args) => docs::completions(args.shell),
-        Command::Man => docs::man(),
+        Command::Show(args) => show::run(&args, out),
+        Command::Man(args) => docs::man(&args),
     }
 }
 
@@ -59,6 +64,18 @@ fn validate(
     let json = matches!(format, crate::cli::DiagnosticFormat::Json);
     match Session::open(dir) {
         Ok(s) => {
+            // A secret that plan could not read is a mistake of the manifests too: an unset
+            // variable or a missing file, at its reference. The values are dropped at once.
+            let (_, unreadable) = s.read_secrets();
+            if unreadable.has_errors() {
+                let mut all = s.warnings.clone();
+                all.extend(unreadable.iter().cloned());
+                if json {
+                    println!("{}", crate::output::diagnostics_json(&all, false));
+                    return Ok(1);
+                }
+                return Err(Failure::Diagnostics(all));
+            }
             let failed = strict && !s.warnings.is_empty();
             if json {
                 println!("{}", crate::output::diagnostics_json(&s.warnings, !failed));

@@ -9,8 +9,9 @@ use crate::Failure;
 
 /// Runs `plan`.
 pub async fn run(dir: &Path, args: PlanArgs, out: Output) -> Result<i32, Failure> {
-    let s = Session::open(dir)?;
+    let mut s = Session::open(dir)?;
     out.diagnostics(&s.warnings);
+    s.progress = crate::progress::refresh(out, !args.json);
     let state = s.state()?;
     let targets = s.targets(&args.targets, &state)?;
     let planned = s.plan(&state, targets.as_deref(), args.parallelism).await?;
@@ -18,7 +19,12 @@ pub async fn run(dir: &Path, args: PlanArgs, out: Output) -> Result<i32, Failure
     if args.json {
         println!("{}", serde_json::to_string_pretty(plan).unwrap_or_default());
     } else {
-        print!("{}", cmdeploy_engine::plan::render_human(plan, out.color));
+        let options = cmdeploy_engine::plan::RenderOptions {
+            color: out.color,
+            width: width(),
+            compact: args.compact,
+        };
+        print!("{}", cmdeploy_engine::plan::render_with(plan, options));
     }
     if let Some(path) = &args.out {
         let bytes = serde_json::to_vec_pretty(plan).unwrap_or_default();
@@ -44,18 +50,55 @@ pub async fn run(dir: &Path, args: PlanArgs, out: Output) -> Result<i32, Failure
     })
 }
 
-/// Prints each resource that could not be read (they are left alone, never taken for absent).
+/// Prints each unreachable connection once, with its likely causes, and each other resource
+/// that could not be read (they are left alone, never taken for absent).
 pub fn report_read_failures(plan: &cmdeploy_engine::plan::Plan, out: Output) {
-    let failed = plan
-        .resource_changes
-        .iter()
-        .filter(|c| c.action() == cmdeploy_engine::plan::Action::ReadFailed);
+    let error = out.paint("\x1b[31;1m", "error:");
+    let behind = report_unreachable(&plan.unreachable, out);
+    let failed = plan.resource_changes.iter().filter(|c| {
+        c.action() == cmdeploy_engine::plan::Action::ReadFailed
+            && !behind.contains(c.address.as_str())
+    });
     for c in failed {
+        eprintln!("{error} {}: {}", c.address, c.notes.join("; "));
+    }
+}
+
+/// Columns to wrap the plan at: the terminal's width when standard output is one, else
+/// [`cmdeploy_engine::plan::DEFAULT_WIDTH`] (logs, pipes, CI).
+pub fn width() -> usize {
+    terminal_size::terminal_size_of(std::io::stdout())
+        .map(|(w, _)| usize::from(w.0))
+        .filter(|w| *w >= 40)
+        .unwrap_or(cmdeploy_engine::plan::DEFAULT_WIDTH)
+}
+
+/// Prints each unreachable connection once on stderr: where it goes, the error, the likely
+/// causes and how many resources it left unread. Returns the addresses behind them.
+pub fn report_unreachable(
+    groups: &[cmdeploy_engine::reach::UnreachableConnection],
+    out: Output,
+) -> std::collections::HashSet<&str> {
+    let error = out.paint("\x1b[31;1m", "error:");
+    for g in groups {
+        let u = &g.unreachable;
         eprintln!(
-            "{} {}: {}",
-            out.paint("\x1b[31;1m", "error:"),
-            c.address,
-            c.notes.join("; ")
+            "{error} connection {} is unreachable: {}\n  {}: {}",
+            u.connection, u.endpoint, g.host, g.error
+        );
+        if !u.causes.is_empty() {
+            eprintln!("  likely causes:");
+            for c in &u.causes {
+                eprintln!("    - {c}");
+            }
+        }
+        eprintln!(
+            "  {} resource(s) behind it not read (left alone)",
+            g.resources.len()
         );
     }
+    groups
+        .iter()
+        .flat_map(|g| g.resources.iter().map(String::as_str))
+        .collect()
 }

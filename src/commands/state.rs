@@ -18,22 +18,39 @@ pub fn run(dir: &Path, cmd: StateCommand, _out: Output) -> Result<i32, Failure> 
                 println!("{a}");
             }
         }
-        StateCommand::Show { address } => {
+        StateCommand::Show { address, json } => {
             let state = load()?;
-            let entry = state
-                .resources
-                .get(&address)
-                .ok_or_else(|| Failure::Message(format!("{address} is not in state")))?;
-            println!(
-                "{}",
-                serde_json::to_string_pretty(entry).unwrap_or_default()
-            );
+            let entry = super::state_show::entry(&state, &address)?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(entry).unwrap_or_default()
+                );
+            } else {
+                print!("{}", super::state_show::render(&address, entry));
+            }
+        }
+        StateCommand::Mv {
+            from,
+            to,
+            dry_run,
+            lock_timeout,
+        } => {
+            return super::state_mv::run(
+                backend.as_ref(),
+                &from,
+                &to,
+                dry_run,
+                Duration::from_secs(lock_timeout),
+            )
         }
         StateCommand::Rm { address } => {
             let _lock = backend.lock("state rm", Duration::ZERO).map_err(msg)?;
             let mut state = load()?;
             if state.resources.remove(&address).is_none() {
-                return Err(Failure::Message(format!("{address} is not in state")));
+                return Err(Failure::Message(super::state_show::not_in_state(
+                    &state, &address,
+                )));
             }
             state.serial += 1;
             backend.persist(&state).map_err(msg)?;

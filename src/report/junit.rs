@@ -1,94 +1,34 @@
 //! The drift report as JUnit XML, for the test tabs of CI systems: one test suite, one test case
 //! per checked resource (name = address, classname = kind). Drift is a `<failure type="drift">`
-//! listing the attribute changes, a read failure an `<error>`, acknowledged drift `<skipped>`.
+//! listing the attribute changes, a read failure an `<error type="read-failed">`, acknowledged
+//! drift `<skipped>` with the details in the test case's `<system-out>`; stale acknowledgements
+//! go to the suite's `<system-err>`.
 //!
-//! Written with quick-xml, which escapes attribute values and text; characters XML 1.0 cannot
-//! carry at all (most control characters) are replaced first.
+//! Written with quick-junit, which escapes attribute values and text and drops what XML 1.0
+//! cannot carry (most control characters, ANSI escapes).
 
 use std::collections::BTreeMap;
-use std::io;
 
 use cmdeploy_engine::drift::{DriftEntry, DriftKind, DriftReport};
-use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
-use quick_xml::Writer;
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
 use super::{describe, describe_acks, expected_actual};
 
 /// Renders the report for project `project`.
 pub fn render(report: &DriftReport, project: &str) -> String {
-    let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
-    // Writing to a Vec cannot fail; an error would only lose output, never panic.
-    let _ = write(&mut w, report, project);
-    let mut out = String::from_utf8_lossy(&w.into_inner()).into_owned();
-    out.push('\n');
-    out
-}
-
-struct Counts {
-    tests: usize,
-    failures: usize,
-    errors: usize,
-    skipped: usize,
-}
-
-fn counts(report: &DriftReport) -> Counts {
-    let errors = report
-        .entries
-        .iter()
-        .filter(|e| e.drift == DriftKind::ReadFailed)
-        .count();
-    Counts {
-        tests: report.resources.len(),
-        failures: report.unacknowledged().count(),
-        errors,
-        skipped: report.entries.iter().filter(|e| e.acknowledged).count(),
-    }
-}
-
-fn start<'a>(name: &'a str, attrs: &[(&'a str, String)]) -> BytesStart<'a> {
-    let mut e = BytesStart::new(name);
-    for (k, v) in attrs {
-        e.push_attribute((*k, xml_safe(v).as_str()));
-    }
-    e
-}
-
-fn count_attrs(name: &str, c: &Counts) -> Vec<(&'static str, String)> {
-    vec![
-        ("name", name.to_string()),
-        ("tests", c.tests.to_string()),
-        ("failures", c.failures.to_string()),
-        ("errors", c.errors.to_string()),
-        ("skipped", c.skipped.to_string()),
-    ]
-}
-
-fn write(w: &mut Writer<Vec<u8>>, report: &DriftReport, project: &str) -> io::Result<()> {
-    let c = counts(report);
-    w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
-    w.write_event(Event::Start(start(
-        "testsuites",
-        &count_attrs("cmdeploy drift", &c),
-    )))?;
-    w.write_event(Event::Start(start(
-        "testsuite",
-        &count_attrs(&format!("drift: {project}"), &c),
-    )))?;
+    let mut suite = TestSuite::new(format!("drift: {project}"));
     let by_address: BTreeMap<&str, &DriftEntry> = report
         .entries
         .iter()
         .map(|e| (e.address.as_str(), e))
         .collect();
     for r in &report.resources {
-        let attrs = [("name", r.address.clone()), ("classname", r.kind.clone())];
-        match by_address.get(r.address.as_str()) {
-            None => w.write_event(Event::Empty(start("testcase", &attrs)))?,
-            Some(e) => {
-                w.write_event(Event::Start(start("testcase", &attrs)))?;
-                outcome(w, e)?;
-                w.write_event(Event::End(BytesEnd::new("testcase")))?;
-            }
-        }
+        let mut case = match by_address.get(r.address.as_str()) {
+            None => TestCase::new(r.address.as_str(), TestCaseStatus::success()),
+            Some(e) => outcome(e),
+        };
+        case.set_classname(r.kind.as_str());
+        suite.add_test_case(case);
     }
     if !report.stale_acks.is_empty() {
         let text: Vec<String> = report
@@ -106,22 +46,28 @@ fn write(w: &mut Writer<Vec<u8>>, report: &DriftReport, project: &str) -> io::Re
                 )
             })
             .collect();
-        text_element(w, start("system-err", &[]), &text.join("\n"))?;
+        suite.set_system_err(text.join("\n"));
     }
-    w.write_event(Event::End(BytesEnd::new("testsuite")))?;
-    w.write_event(Event::End(BytesEnd::new("testsuites")))?;
-    Ok(())
+    let mut junit = Report::new("cmdeploy drift");
+    junit.add_test_suite(suite);
+    // Serializing to memory fails only on a writer error, which a String has not.
+    let mut out = junit.to_string().unwrap_or_default();
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    out
 }
 
-fn outcome(w: &mut Writer<Vec<u8>>, e: &DriftEntry) -> io::Result<()> {
+/// The test case of a resource with drift, acknowledged drift or a read failure.
+fn outcome(e: &DriftEntry) -> TestCase {
     let what = format!("{} {}", e.address, describe(e.drift));
     if e.drift == DriftKind::ReadFailed {
-        let body = e.error.clone().unwrap_or_default();
-        let el = start(
-            "error",
-            &[("message", what), ("type", "read-failed".into())],
-        );
-        return text_element(w, el, &body);
+        let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+        status
+            .set_message(what)
+            .set_type("read-failed")
+            .set_description(e.error.clone().unwrap_or_default());
+        return TestCase::new(e.address.as_str(), status);
     }
     let mut lines: Vec<String> = e
         .changes
@@ -136,52 +82,67 @@ fn outcome(w: &mut Writer<Vec<u8>>, e: &DriftEntry) -> io::Result<()> {
     }
     let body = lines.join("\n");
     if e.acknowledged {
-        let message = format!("{what}; {}", describe_acks(e));
-        let el = start("skipped", &[("message", message)]);
-        if body.is_empty() {
-            return w.write_event(Event::Empty(el));
-        }
+        let mut status = TestCaseStatus::skipped();
+        status.set_message(format!("{what}; {}", describe_acks(e)));
+        let mut case = TestCase::new(e.address.as_str(), status);
         // <skipped> carries no text in every schema; the details go to system-out.
-        w.write_event(Event::Empty(el))?;
-        return text_element(w, start("system-out", &[]), &body);
+        if !body.is_empty() {
+            case.set_system_out(body);
+        }
+        return case;
     }
     let message = match e.changes.len() {
         0 => what,
         1 => format!("{what}: 1 attribute"),
         n => format!("{what}: {n} attributes"),
     };
-    let el = start("failure", &[("message", message), ("type", "drift".into())]);
-    text_element(w, el, &body)
-}
-
-fn text_element(w: &mut Writer<Vec<u8>>, el: BytesStart<'_>, text: &str) -> io::Result<()> {
-    let name = String::from_utf8_lossy(el.name().as_ref()).into_owned();
-    if text.is_empty() {
-        return w.write_event(Event::Empty(el));
+    let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+    status.set_message(message).set_type("drift");
+    if !body.is_empty() {
+        status.set_description(body);
     }
-    w.write_event(Event::Start(el))?;
-    w.write_event(Event::Text(BytesText::new(&xml_safe(text))))?;
-    w.write_event(Event::End(BytesEnd::new(name)))
-}
-
-/// Replaces characters that XML 1.0 cannot represent (even escaped) with U+FFFD.
-pub fn xml_safe(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            '\t' | '\n' | '\r' => c,
-            c if (c as u32) < 0x20 => '\u{FFFD}',
-            '\u{FFFE}' | '\u{FFFF}' => '\u{FFFD}',
-            c => c,
-        })
-        .collect()
+    TestCase::new(e.address.as_str(), status)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::xml_safe;
+    use cmdeploy_engine::drift::{CheckedResource, DriftEntry, DriftKind, DriftReport};
 
+    use super::render;
+
+    /// Text with characters XML 1.0 cannot carry (control characters, ANSI escapes) still gives
+    /// a well-formed document.
     #[test]
-    fn control_characters_are_replaced() {
-        assert_eq!(xml_safe("a\u{1}b\tc\n"), "a\u{FFFD}b\tc\n");
+    fn control_characters_do_not_break_the_document() {
+        let address = "boundary.b\u{1}".to_string();
+        let report = DriftReport {
+            format_version: "1.0".into(),
+            checked: 1,
+            entries: vec![DriftEntry {
+                address: address.clone(),
+                kind: "boundary".into(),
+                drift: DriftKind::ReadFailed,
+                changes: Vec::new(),
+                error: Some("bad \u{1b}[31mred\u{1b}[0m <&> \u{7}".into()),
+                acks: Vec::new(),
+                acknowledged: false,
+            }],
+            resources: vec![CheckedResource {
+                address,
+                kind: "boundary".into(),
+            }],
+            stale_acks: Vec::new(),
+            unreachable: Vec::new(),
+        };
+        let xml = render(&report, "p");
+        assert!(xml.contains("bad red &lt;&amp;&gt;"), "{xml}");
+        let mut reader = quick_xml::Reader::from_str(&xml);
+        loop {
+            match reader.read_event() {
+                Ok(quick_xml::events::Event::Eof) => break,
+                Ok(_) => {}
+                Err(e) => panic!("malformed XML ({e}):\n{xml}"),
+            }
+        }
     }
 }

@@ -170,6 +170,7 @@ mod tests {
             resources: Vec::new(),
             entries,
             stale_acks: Vec::new(),
+            unreachable: Vec::new(),
         }
     }
 

@@ -78,6 +78,10 @@ pub struct DriftReport {
     /// Acknowledgements that match no drift any more: remove them from `drift.ack.toml`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub stale_acks: Vec<acknowledge::StaleAck>,
+    /// Connections that could not be used, each once with its error, causes and the resources
+    /// behind it (their entries are `read-failed` with a note naming the connection).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unreachable: Vec<crate::reach::UnreachableConnection>,
 }
 
 impl DriftReport {
@@ -133,7 +137,10 @@ pub fn detect(
             (ReadOutcome::Failed(e), _, _) => entries.push(entry(
                 DriftKind::ReadFailed,
                 Vec::new(),
-                Some(e.to_string()),
+                Some(match &e.unreachable {
+                    Some(u) => crate::reach::note(&u.connection),
+                    None => e.to_string(),
+                }),
             )),
             (ReadOutcome::Absent | ReadOutcome::AbsentWith(_), Some(_), _) => {
                 entries.push(entry(DriftKind::DeletedOutside, Vec::new(), None))
@@ -161,12 +168,14 @@ pub fn detect(
             _ => {}
         }
     }
+    let unreachable = crate::reach::group(observed, checked.iter().map(|c| c.address.as_str()));
     DriftReport {
         format_version: "1.0".into(),
         checked: checked.len(),
         entries,
         resources: checked,
         stale_acks: Vec::new(),
+        unreachable,
     }
 }
 

@@ -59,6 +59,31 @@ pub struct StateSection {
     pub ca_file: Option<PathBuf>,
 }
 
+/// A `[[moved]]` table, as written: Terraform's `moved` block. The object known in state as
+/// `from` is known as `to` from now on; the next apply records the new address, and nothing is
+/// destroyed or created for the rename.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MovedSection {
+    /// The old address, e.g. `boundary.hq_lan` (or `client_group.kiosks` for every instance).
+    pub from: String,
+    /// The new address, declared in the manifests, of the same kind.
+    pub to: String,
+}
+
+/// A checked `[[moved]]` table.
+#[derive(Debug, Clone)]
+pub struct MovedBlock {
+    /// The old address.
+    pub from: crate::address::Address,
+    /// The new address.
+    pub to: crate::address::Address,
+    /// Where `from` is written.
+    pub from_loc: Loc,
+    /// Where `to` is written.
+    pub to_loc: Loc,
+}
+
 /// The merged project configuration.
 #[derive(Debug, Clone, Default)]
 pub struct ProjectConfig {
@@ -70,4 +95,6 @@ pub struct ProjectConfig {
     pub connections: BTreeMap<String, (Value, Loc)>,
     /// `[variables]`, available to templates as `var.NAME`.
     pub variables: BTreeMap<String, Value>,
+    /// `[[moved]]` tables, in file order.
+    pub moved: Vec<MovedBlock>,
 }

@@ -171,3 +171,97 @@ pub(super) fn read_config_table(
         _ => {}
     }
 }
+
+/// `[[moved]]` tables: each `from` and `to` an address of the same kind (and shape), `from`
+/// moved once. Read with the resources (not by [`super::load_config`]: a mistake in a move must
+/// not lock the `state` commands out); whether they are declared is checked once all are loaded.
+pub(super) fn read_moved(
+    value: toml::Spanned<DeValue<'_>>,
+    file: &Arc<SourceFile>,
+    config: &mut ProjectConfig,
+    diags: &mut Diagnostics,
+) {
+    use crate::address::Address;
+    let span = value.span();
+    let DeValue::Array(items) = value.into_inner() else {
+        diags.push(
+            Diagnostic::error(
+                "cmdeploy::moved::shape",
+                "moves are `[[moved]]` tables: `[[moved]]` then `from = \"kind.old\"` and `to = \"kind.new\"`",
+            )
+            .at_span(file, span),
+        );
+        return;
+    };
+    for item in items {
+        let item_span = item.span();
+        let spans: BTreeMap<String, std::ops::Range<usize>> = match item.get_ref() {
+            DeValue::Table(t) => t
+                .iter()
+                .map(|(k, v)| (k.get_ref().to_string(), v.span()))
+                .collect(),
+            _ => BTreeMap::new(),
+        };
+        let block = match super::MovedSection::deserialize(ValueDeserializer::from(item)) {
+            Ok(b) => b,
+            Err(e) => {
+                diags.push(crate::provider::decode_error(file, item_span, e, "moved"));
+                continue;
+            }
+        };
+        let loc = |field: &str| Loc {
+            file: file.clone(),
+            span: spans.get(field).cloned().unwrap_or(item_span.clone()),
+        };
+        let parse = |field: &str, text: &str, diags: &mut Diagnostics| match Address::parse(text) {
+            Ok(a) => Some(a),
+            Err(e) => {
+                diags.push(
+                    Diagnostic::error("cmdeploy::moved::address", e)
+                        .with_help("write an address as `kind.name`, or `kind.name[\"key\"]` for one instance")
+                        .at(loc(field)),
+                );
+                None
+            }
+        };
+        let (Some(from), Some(to)) = (
+            parse("from", &block.from, diags),
+            parse("to", &block.to, diags),
+        ) else {
+            continue;
+        };
+        let problem = if from.kind != to.kind {
+            Some(format!(
+                "`{from}` is a {} and `{to}` a {}: a move keeps the kind",
+                from.kind, to.kind
+            ))
+        } else if from == to {
+            Some(format!("`{from}` is moved to itself"))
+        } else if from.key.is_some() != to.key.is_some() {
+            Some(format!(
+                "`{from}` and `{to}` must both name a resource, or both one instance of it"
+            ))
+        } else {
+            config.moved.iter().find(|m| m.from == from).map(|prev| {
+                format!(
+                    "`{from}` is moved twice (also at {})",
+                    prev.from_loc.short()
+                )
+            })
+        };
+        if let Some(message) = problem {
+            diags.push(
+                Diagnostic::error("cmdeploy::moved::invalid", message)
+                    .with_help("a `[[moved]]` table renames one address to another of the same kind (Terraform's moved block)")
+                    .at(loc("to")),
+            );
+            continue;
+        }
+        config.moved.push(super::MovedBlock {
+            from,
+            to,
+            from_loc: loc("from"),
+            to_loc: loc("to"),
+        });
+    }
+}

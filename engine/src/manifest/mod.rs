@@ -20,7 +20,9 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 use toml::de::{DeTable, DeValue};
 
-pub use config::{BackendKind, ProjectConfig, ProjectSection, StateSection};
+pub use config::{
+    BackendKind, MovedBlock, MovedSection, ProjectConfig, ProjectSection, StateSection,
+};
 
 use crate::address::Address;
 use crate::diagnostics::{did_you_mean, Diagnostic, Diagnostics, Loc, SourceFile};
@@ -29,7 +31,7 @@ use crate::provider::{DecodeInput, Registry};
 use crate::resource::{Resource, ResourceSet};
 
 /// Top-level tables that configure the project rather than declare resources.
-pub const CONFIG_TABLES: [&str; 4] = ["project", "state", "connection", "variables"];
+pub const CONFIG_TABLES: [&str; 5] = ["project", "state", "connection", "variables", "moved"];
 
 /// Meta-fields the engine handles for every kind.
 pub const META_FIELDS: [&str; 3] = ["depends_on", "hosts", "hosts_file"];
@@ -161,7 +163,7 @@ pub fn load(dir: &Path, registry: &Registry) -> Result<(Project, Diagnostics), D
     let files = files::read_files(dir, &mut diags)?;
 
     // Pass 1: configuration from every file (variables are needed to template resources).
-    let (config, parsed) = read_config(&files, &mut diags);
+    let (mut config, parsed) = read_config(&files, &mut diags);
 
     // Pass 2: resources.
     let mut resources: BTreeMap<Address, Resource> = BTreeMap::new();
@@ -173,6 +175,10 @@ pub fn load(dir: &Path, registry: &Registry) -> Result<(Project, Diagnostics), D
         let file = &p.file;
         for (key, value) in p.root.into_inner() {
             let kind_name: String = key.get_ref().to_string();
+            if kind_name == "moved" {
+                files::read_moved(value, file, &mut config, &mut diags);
+                continue;
+            }
             if CONFIG_TABLES.contains(&kind_name.as_str()) {
                 continue;
             }
@@ -274,6 +280,7 @@ pub fn load(dir: &Path, registry: &Registry) -> Result<(Project, Diagnostics), D
                                     force_new: decoded.force_new,
                                     natural_key: decoded.natural_key,
                                     meta: decoded.meta,
+                                    private: decoded.private,
                                 },
                             );
                         }
@@ -289,7 +296,7 @@ pub fn load(dir: &Path, registry: &Registry) -> Result<(Project, Diagnostics), D
     }
 
     let mut set = ResourceSet::default();
-    resolve::resolve_references(&mut resources, &defined_at, &mut diags);
+    resolve::resolve_references(&mut resources, &defined_at, &failed, &mut diags);
     set.by_address = resources
         .into_iter()
         .map(|(a, r)| (a, Arc::new(r)))
@@ -322,6 +329,7 @@ pub fn load(dir: &Path, registry: &Registry) -> Result<(Project, Diagnostics), D
         }
         diags.push(d);
     }
+    check_moves(&config, &set, &defined_at, registry, &mut diags);
     for kind in registry.kinds() {
         kind.validate(&set, &mut diags);
     }
@@ -341,6 +349,69 @@ pub fn load(dir: &Path, registry: &Registry) -> Result<(Project, Diagnostics), D
         },
         diags,
     ))
+}
+
+/// A `[[moved]]` table renames a state address to one the manifests declare: its `from` must no
+/// longer be declared (both would be managed), and its `to` must be (else the moved object would
+/// be destroyed at its new address).
+fn check_moves(
+    config: &ProjectConfig,
+    set: &ResourceSet,
+    defined_at: &BTreeMap<Address, Loc>,
+    registry: &Registry,
+    diags: &mut Diagnostics,
+) {
+    let declared = |a: &Address| {
+        defined_at.contains_key(a)
+            || (a.key.is_none() && defined_at.keys().any(|d| d.base() == *a))
+            || set.by_address.contains_key(a)
+    };
+    for m in &config.moved {
+        if registry.get(&m.from.kind).is_none() {
+            diags.push(
+                Diagnostic::error(
+                    "cmdeploy::moved::invalid",
+                    format!("unknown resource kind `{}`", m.from.kind),
+                )
+                .at(m.from_loc.clone()),
+            );
+            continue;
+        }
+        if declared(&m.from) {
+            diags.push(
+                Diagnostic::error(
+                    "cmdeploy::moved::from_declared",
+                    format!("`{}` is moved to `{}` but is still declared", m.from, m.to),
+                )
+                .with_help(format!(
+                    "rename the table to `[{}.{}]`, or drop this [[moved]] table",
+                    m.to.kind, m.to.name
+                ))
+                .at(m.from_loc.clone()),
+            );
+        }
+        if !declared(&m.to) {
+            let names = defined_at
+                .keys()
+                .filter(|a| a.kind == m.to.kind)
+                .map(|a| a.name.as_str());
+            let help = match did_you_mean(&m.to.name, names) {
+                Some(best) => format!("did you mean `{}.{best}`?", m.to.kind),
+                None => {
+                    "declare it, or drop this [[moved]] table once the rename is applied everywhere"
+                        .into()
+                }
+            };
+            diags.push(
+                Diagnostic::error(
+                    "cmdeploy::moved::to_undeclared",
+                    format!("`{}` is moved to `{}`, which is not declared", m.from, m.to),
+                )
+                .with_help(help)
+                .at(m.to_loc.clone()),
+            );
+        }
+    }
 }
 
 fn valid_name(name: &str) -> bool {

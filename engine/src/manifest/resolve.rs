@@ -10,9 +10,19 @@ use crate::address::Address;
 use crate::diagnostics::{did_you_mean, Diagnostic, Diagnostics, Loc};
 use crate::resource::{Connection, ConnectionRef, Reference, Resource, ResourceSet};
 
+/// True when `target` names, but for letter case, a resource whose table failed to decode: a
+/// reference to it is a follow-on of that table's own diagnostic (e.g. `[site.abc]`, refused for
+/// its lower-case site code, and the `site = "ABC"` references that already use the fix).
+fn follows_failed(failed: &BTreeSet<Address>, target: &Address) -> bool {
+    failed.iter().any(|f| {
+        f.kind == target.kind && f.name.eq_ignore_ascii_case(&target.name) && f.key == target.key
+    })
+}
+
 pub(super) fn resolve_references(
     resources: &mut BTreeMap<Address, Resource>,
     defined: &BTreeMap<Address, Loc>,
+    failed: &BTreeSet<Address>,
     diags: &mut Diagnostics,
 ) {
     let bases: BTreeMap<Address, Vec<Address>> =
@@ -36,6 +46,8 @@ pub(super) fn resolve_references(
                     target: a.clone(),
                     span: r.span.clone(),
                 }));
+            } else if follows_failed(failed, &r.target) {
+                // Reported at the failed table.
             } else {
                 let candidates: &[&str] =
                     names.get(r.target.kind.as_str()).map_or(&[], Vec::as_slice);
@@ -48,7 +60,17 @@ pub(super) fn resolve_references(
                 )
                 .with_label("unknown reference")
                 .at_span(&resource.loc.file, r.span.clone());
+                let same_but_case = candidates
+                    .iter()
+                    .find(|c| c.eq_ignore_ascii_case(&r.target.name));
                 d = match did_you_mean(&r.target.name, candidates.iter().copied()) {
+                    _ if same_but_case.is_some() => {
+                        let best = same_but_case.copied().unwrap_or_default();
+                        d.with_help(format!(
+                            "names are case-sensitive: write `{best}` ({}.{best})",
+                            r.target.kind
+                        ))
+                    }
                     Some(best) => {
                         d.with_help(format!("did you mean `{best}` ({}.{best})?", r.target.kind))
                     }
@@ -162,7 +184,7 @@ pub(super) fn resolve_connections(
     let mut apply = BTreeMap::new();
     let mut read = BTreeMap::new();
     let inherits_failed =
-        |c: &ConnectionRef| matches!(c, ConnectionRef::Inherit(t) if failed.contains(t));
+        |c: &ConnectionRef| matches!(c, ConnectionRef::Inherit(t) if follows_failed(failed, t));
     for (address, r) in &set.by_address {
         if inherits_failed(&r.connection) || r.read_connection.as_ref().is_some_and(inherits_failed)
         {

@@ -4,7 +4,7 @@
 use schemars::{json_schema, Schema, SchemaGenerator};
 use serde_json::{Map, Value};
 
-use super::config::{ProjectSection, StateSection};
+use super::config::{MovedSection, ProjectSection, StateSection};
 use crate::provider::Registry;
 
 /// The schema's `$id`: where editors and validators know it by (the file in the repository).
@@ -33,6 +33,14 @@ pub fn project_schema(registry: &Registry) -> Value {
             "description": "Named connections: how cmdeploy reaches site servers, domain controllers and hosts.",
             "type": "object",
             "additionalProperties": connection.to_value(),
+        }),
+    );
+    properties.insert(
+        "moved".into(),
+        serde_json::json!({
+            "description": "[[moved]] tables: addresses renamed in state before planning (Terraform's moved blocks), so a rename neither destroys nor creates.",
+            "type": "array",
+            "items": generator.subschema_for::<MovedSection>().to_value(),
         }),
     );
     properties.insert(

@@ -84,7 +84,7 @@ pub fn build(input: &PlanInput<'_>) -> Plan {
             }
             Some(ReadOutcome::Failed(e)) => {
                 c.action = Some(Action::ReadFailed);
-                c.notes.push(format!("read failed: {e}"));
+                c.notes.push(read_failed_note(e));
             }
             None => {
                 c.action = Some(Action::ReadFailed);
@@ -98,6 +98,8 @@ pub fn build(input: &PlanInput<'_>) -> Plan {
         c.actions = c.action().as_list().into_iter().map(String::from).collect();
     }
     let summary = Plan::summarize(&changes);
+    let unreachable =
+        crate::reach::group(input.observed, changes.iter().map(|c| c.address.as_str()));
     Plan {
         format_version: FORMAT_VERSION.into(),
         project: input.project.clone(),
@@ -107,6 +109,16 @@ pub fn build(input: &PlanInput<'_>) -> Plan {
         resource_changes: changes,
         summary,
         refresh_scripts: input.refresh_scripts,
+        unreachable,
+    }
+}
+
+/// The note of a resource that could not be read: the error, or a pointer to its connection's
+/// one error when the connection was unreachable.
+fn read_failed_note(e: &crate::provider::RemoteError) -> String {
+    match &e.unreachable {
+        Some(u) => crate::reach::note(&u.connection),
+        None => format!("read failed: {e}"),
     }
 }
 
@@ -122,7 +134,9 @@ fn change_for(address: &Address, action: Action) -> ResourceChange {
         after: None,
         changes: Vec::new(),
         notes: Vec::new(),
+        commands: Vec::new(),
         id: None,
+        moved_from: None,
     }
 }
 
@@ -141,7 +155,7 @@ fn plan_desired(
     match input.observed.get(address) {
         Some(ReadOutcome::Failed(e)) => {
             c.action = Some(Action::ReadFailed);
-            c.notes.push(format!("read failed: {e}"));
+            c.notes.push(read_failed_note(e));
         }
         None => {
             c.action = Some(Action::ReadFailed);
@@ -171,6 +185,7 @@ fn plan_desired(
                 .collect();
             if let Some(k) = kind {
                 c.notes.extend(k.plan_notes(Some(desired), None));
+                c.commands = k.planned_commands(desired, None);
             }
         }
         Some(ReadOutcome::Present(obs)) => {
@@ -193,6 +208,7 @@ fn plan_desired(
             if c.action != Some(Action::NoOp) {
                 if let Some(k) = kind {
                     c.notes.extend(k.plan_notes(Some(desired), Some(obs)));
+                    c.commands = k.planned_commands(desired, Some(obs));
                 }
             }
         }

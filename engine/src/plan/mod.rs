@@ -4,11 +4,15 @@
 
 mod build;
 mod render;
+mod render_unreachable;
+mod summary;
+mod wrap;
 
 use serde::{Deserialize, Serialize};
 
+pub(crate) use build::natural_order;
 pub use build::{build, PlanInput};
-pub use render::render_human;
+pub use render::{render_human, render_with, RenderOptions, DEFAULT_WIDTH, SUMMARY_ABOVE};
 
 use crate::diff::AttrChange;
 use crate::resource::Attributes;
@@ -82,9 +86,21 @@ pub struct ResourceChange {
     /// Notes for the reader (manual steps, retries, why a read failed).
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub notes: Vec<String>,
+    /// The command lines the change runs on its target (e.g. a client's CCMSetup command line),
+    /// secrets masked as `(sensitive)`; empty for no-ops and kinds that run none.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub commands: Vec<String>,
     /// Remote identifier, when the object exists.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub id: Option<String>,
+    /// The address state knew the object by, when a `[[moved]]` table renamed it (Terraform's
+    /// `previous_address`): apply records the new address; nothing is destroyed or created.
+    #[serde(
+        rename = "previous_address",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
+    pub moved_from: Option<String>,
 }
 
 impl ResourceChange {
@@ -122,6 +138,13 @@ pub struct Summary {
     pub destroy: usize,
     /// Resources that could not be read.
     pub read_failed: usize,
+    /// Resources known by a new address (`[[moved]]`), whatever else changes.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub moved: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// A whole plan.
@@ -144,12 +167,34 @@ pub struct Plan {
     pub summary: Summary,
     /// Remote Scripts the refresh sent.
     pub refresh_scripts: usize,
+    /// Connections that could not be used, each once, with the resources left unread behind
+    /// it (their changes are `read-failed` with a note naming the connection).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unreachable: Vec<crate::reach::UnreachableConnection>,
 }
 
 impl Plan {
-    /// True when apply would change something.
+    /// True when apply would change something: an object, or the address state knows one by.
     pub fn has_changes(&self) -> bool {
-        self.resource_changes.iter().any(|c| c.action().is_change())
+        self.resource_changes
+            .iter()
+            .any(|c| c.action().is_change() || c.moved_from.is_some())
+    }
+
+    /// Records the moves state went through before this plan was made (`[[moved]]` tables):
+    /// each change at a new address names its previous one, and the summary counts them.
+    pub fn mark_moves(&mut self, moves: &[crate::state::Moved]) {
+        for c in &mut self.resource_changes {
+            if let Some(m) = moves.iter().find(|m| m.to == c.address) {
+                // A chain (a -> b -> c) shows where it started.
+                let mut from = m.from.clone();
+                while let Some(earlier) = moves.iter().find(|e| e.to == from) {
+                    from.clone_from(&earlier.from);
+                }
+                c.moved_from = Some(from);
+            }
+        }
+        self.summary = Plan::summarize(&self.resource_changes);
     }
 
     /// True when some resource could not be read.
@@ -163,6 +208,9 @@ impl Plan {
     pub fn summarize(changes: &[ResourceChange]) -> Summary {
         let mut s = Summary::default();
         for c in changes {
+            if c.moved_from.is_some() {
+                s.moved += 1;
+            }
             match c.action() {
                 Action::Create => s.add += 1,
                 Action::Update => s.change += 1,

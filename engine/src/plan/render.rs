@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use serde_json::Value;
 
-use super::{Action, Plan, ResourceChange};
+use super::{wrap, Action, Plan, ResourceChange};
 
 /// ANSI styles, empty when colour is off.
 struct Style {
@@ -40,14 +40,45 @@ impl Style {
     }
 }
 
-/// Renders a plan for a terminal (`color`) or a log.
+/// How a plan is rendered for people.
+#[derive(Debug, Clone, Copy)]
+pub struct RenderOptions {
+    /// ANSI colours (a terminal).
+    pub color: bool,
+    /// Columns to wrap long values at (the terminal's width, else [`DEFAULT_WIDTH`]).
+    pub width: usize,
+    /// Print the per-kind summary instead of every resource's body, whatever the plan's size.
+    pub compact: bool,
+}
+
+/// Columns to wrap at when the output is not a terminal.
+pub const DEFAULT_WIDTH: usize = 100;
+
+/// Above this many changes a plan prints the per-kind summary instead of every body.
+pub const SUMMARY_ABOVE: usize = 50;
+
+/// Renders a plan for a terminal (`color`) or a log, [`DEFAULT_WIDTH`] columns wide.
 pub fn render_human(plan: &Plan, color: bool) -> String {
-    let s = Style::new(color);
+    render_with(
+        plan,
+        RenderOptions {
+            color,
+            width: DEFAULT_WIDTH,
+            compact: false,
+        },
+    )
+}
+
+/// Renders a plan: one block per changed resource, long lists wrapped at `options.width`; or,
+/// above [`SUMMARY_ABOVE`] changes or with `options.compact`, one line per kind (`boundary: 200
+/// to add, 0 to change, 0 to destroy`) with the resources that could not be read still named.
+pub fn render_with(plan: &Plan, options: RenderOptions) -> String {
+    let s = Style::new(options.color);
     let mut out = String::new();
     let changed: Vec<&ResourceChange> = plan
         .resource_changes
         .iter()
-        .filter(|c| c.action() != Action::NoOp)
+        .filter(|c| c.action() != Action::NoOp || c.moved_from.is_some())
         .collect();
     if changed.is_empty() {
         let _ = writeln!(
@@ -59,16 +90,34 @@ pub fn render_human(plan: &Plan, color: bool) -> String {
         );
         return out;
     }
-    let _ = writeln!(out, "cmdeploy will perform the following actions:\n");
-    for c in changed {
-        render_change(&mut out, c, &s);
+    // Resources behind an unreachable connection are named once, under their connection.
+    let behind_unreachable: std::collections::HashSet<&str> = plan
+        .unreachable
+        .iter()
+        .flat_map(|g| g.resources.iter().map(String::as_str))
+        .collect();
+    let changed: Vec<&ResourceChange> = changed
+        .into_iter()
+        .filter(|c| !behind_unreachable.contains(c.address.as_str()))
+        .collect();
+    if options.compact || changed.len() > SUMMARY_ABOVE {
+        super::summary::render(&mut out, &changed, options.compact, s.bold, s.reset);
+    } else {
+        let _ = writeln!(out, "cmdeploy will perform the following actions:\n");
+        for c in changed {
+            render_change(&mut out, c, &s, options.width);
+        }
     }
+    super::render_unreachable::render(&mut out, &plan.unreachable, s.red, s.dim, s.reset);
     let sm = plan.summary;
     let _ = write!(
         out,
         "{}Plan:{} {} to add, {} to change, {} to destroy.",
         s.bold, s.reset, sm.add, sm.change, sm.destroy
     );
+    if sm.moved > 0 {
+        let _ = write!(out, " {} moved.", sm.moved);
+    }
     if sm.read_failed > 0 {
         let _ = write!(
             out,
@@ -80,7 +129,7 @@ pub fn render_human(plan: &Plan, color: bool) -> String {
     out
 }
 
-fn render_change(out: &mut String, c: &ResourceChange, s: &Style) {
+fn render_change(out: &mut String, c: &ResourceChange, s: &Style, columns: usize) {
     let (symbol, color, verb) = match c.action() {
         Action::Create => ("+", s.green, "will be created"),
         Action::Update => ("~", s.yellow, "will be updated in-place"),
@@ -90,9 +139,23 @@ fn render_change(out: &mut String, c: &ResourceChange, s: &Style) {
         Action::ReadFailed => ("!", s.red, "could not be read"),
         Action::NoOp => (" ", "", "is unchanged"),
     };
+    if let Some(from) = &c.moved_from {
+        let _ = writeln!(
+            out,
+            "  {}# {from} has moved to {}{}",
+            s.bold, c.address, s.reset
+        );
+        if c.action() == Action::NoOp {
+            let _ = writeln!(out, "    {}(no other change){}\n", s.dim, s.reset);
+            return;
+        }
+    }
     let _ = writeln!(out, "  {}# {} {}{}", s.bold, c.address, verb, s.reset);
     for note in &c.notes {
         let _ = writeln!(out, "  {}# ({note}){}", s.dim, s.reset);
+    }
+    for command in &c.commands {
+        let _ = writeln!(out, "  {}# runs: {command}{}", s.dim, s.reset);
     }
     let title = match &c.key {
         Some(k) => format!("{} \"{}\" [\"{}\"]", c.kind, c.name, k),
@@ -105,7 +168,9 @@ fn render_change(out: &mut String, c: &ResourceChange, s: &Style) {
             if let Some(before) = &c.before {
                 let width = before.keys().map(String::len).max().unwrap_or(0);
                 for (k, v) in before {
-                    let _ = writeln!(out, "      {color}-{} {k:<width$} = {}", s.reset, show(v));
+                    let head = format!("      {color}-{} {k:<width$} = ", s.reset);
+                    let value = wrap::value(v, 6 + 2 + width + 3, columns);
+                    let _ = writeln!(out, "{head}{value}");
                 }
             }
         }
@@ -123,13 +188,16 @@ fn render_change(out: &mut String, c: &ResourceChange, s: &Style) {
                 .collect();
             let width = lines.iter().map(|l| l.0.len()).max().unwrap_or(width);
             for (name, before, after, sensitive) in lines {
+                // Values start after `      ~ name = `; long lists wrap at `columns`.
+                let indent = 6 + 2 + width + 3;
                 let line = if sensitive {
                     "(sensitive)".to_string()
                 } else {
+                    let v = |x: &Value| wrap::value(x, indent, columns);
                     match (&before, &after) {
-                        (None, Some(a)) => show(a),
-                        (Some(b), Some(a)) => format!("{} -> {}", show(b), show(a)),
-                        (Some(b), None) => format!("{} -> null", show(b)),
+                        (None, Some(a)) => v(a),
+                        (Some(b), Some(a)) => format!("{} -> {}", v(b), v(a)),
+                        (Some(b), None) => format!("{} -> null", v(b)),
                         (None, None) => "null".into(),
                     }
                 };
@@ -181,7 +249,8 @@ fn leaves(
     }
 }
 
-fn show(v: &Value) -> String {
+/// A value on one line: strings quoted, the rest as compact JSON.
+pub(super) fn show(v: &Value) -> String {
     match v {
         Value::String(s) => format!("{s:?}"),
         other => other.to_string(),

@@ -6,6 +6,7 @@
 
 mod journal;
 mod local;
+mod moves;
 mod postgres;
 
 use std::collections::BTreeMap;
@@ -17,6 +18,7 @@ use serde_json::Value;
 
 pub use journal::Replay;
 pub use local::LocalBackend;
+pub use moves::{apply_moves, plan_move, MoveError, Moved};
 pub use postgres::PostgresBackend;
 
 use crate::resource::{Attributes, Connection};
@@ -49,11 +51,12 @@ impl Default for State {
 }
 
 impl State {
-    /// Gives a new state its lineage (done when it is first written, so that plans of a project
-    /// without state agree on it).
+    /// Gives a new state its lineage, a random (version 4) UUID as Terraform's (done when it is
+    /// first written, so that plans of a project without state agree on it). Lineages written
+    /// before, 32 hex digits, stay valid: a lineage is compared, never parsed.
     pub fn ensure_lineage(&mut self) {
         if self.lineage.is_empty() {
-            self.lineage = format!("{:032x}", rand::random::<u128>());
+            self.lineage = uuid::Uuid::new_v4().to_string();
         }
     }
 }
@@ -157,9 +160,7 @@ impl LockInfo {
         let user = std::env::var("USER")
             .or_else(|_| std::env::var("USERNAME"))
             .unwrap_or_else(|_| "unknown".into());
-        let host = std::fs::read_to_string("/etc/hostname")
-            .map(|h| h.trim().to_string())
-            .unwrap_or_else(|_| "localhost".into());
+        let host = host_name().unwrap_or_else(|| "localhost".into());
         LockInfo {
             who: format!("{user}@{host}"),
             when: chrono::Utc::now().to_rfc3339(),
@@ -167,6 +168,18 @@ impl LockInfo {
             pid: std::process::id(),
         }
     }
+}
+
+/// This machine's name, for lock records: `/etc/hostname` (or `HOSTNAME`) on Unix,
+/// `COMPUTERNAME` on Windows (a Windows CI agent has no /etc).
+fn host_name() -> Option<String> {
+    #[cfg(windows)]
+    let name = std::env::var("COMPUTERNAME").ok();
+    #[cfg(not(windows))]
+    let name = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok());
+    name.map(|h| h.trim().to_string()).filter(|h| !h.is_empty())
 }
 
 /// State errors.

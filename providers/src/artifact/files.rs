@@ -319,6 +319,7 @@ fn local_error(path: &Path, what: &str, e: &std::io::Error) -> RemoteError {
         cmdlet: None,
         message: format!("cannot {what} {}: {e}", path.display()),
         category: Some("file system".into()),
+        unreachable: None,
     }
 }
 

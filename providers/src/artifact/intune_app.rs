@@ -44,7 +44,7 @@ impl ArtifactSpec for IntuneAppSpec {
 
     fn render(self, at: &RenderInput) -> Result<Rendered, Vec<Diagnostic>> {
         let spec = self;
-        let (file, span) = (&at.file, at.span.clone());
+        let file = &at.file;
         let cmd = CommandLine {
             program: Program::Msi { path: None },
             ..ccmsetup::to_command_line(&spec.ccmsetup, &spec.properties)
@@ -52,7 +52,7 @@ impl ArtifactSpec for IntuneAppSpec {
         let (errors, warnings) = kit::finding_diagnostics(
             ccmsetup::check_command_line(&cmd, Some(CcmContext::Intune)),
             file,
-            span,
+            at.locate(&cmd),
             "Intune command line: ",
         );
         if !errors.is_empty() {

@@ -30,6 +30,23 @@ pub struct RenderInput {
     pub project_dir: PathBuf,
     /// The resource's address (`logon_script.netlogon`), for the "managed by" header.
     pub address: String,
+    /// Spans of the `properties` and `ccmsetup` values, where CCMSetup findings point.
+    pub values: crate::ccmsetup_spans::ValueSpans,
+}
+
+impl RenderInput {
+    /// Where a finding about `cmd` points: the value it concerns, else the table.
+    pub fn locate(
+        &self,
+        cmd: &crate::ccmsetup::CommandLine,
+    ) -> impl Fn(&crate::ccmsetup::Finding) -> Range<usize> + '_ {
+        let rendered = cmd.render();
+        move |f| {
+            self.values
+                .locate(&rendered, f)
+                .unwrap_or(self.span.clone())
+        }
+    }
 }
 
 /// What a table renders to.
@@ -94,6 +111,10 @@ impl<S: ArtifactSpec> Kind for ArtifactKind<S> {
             span: input.span.clone(),
             project_dir: input.project_dir.to_path_buf(),
             address: input.address.to_string(),
+            values: crate::ccmsetup_spans::ValueSpans::of(
+                &input.table,
+                &["properties", "ccmsetup"],
+            ),
         };
         let spec: S = kit::decode_typed(input, S::KIND)?;
         let rendered = spec.render(&at)?;

@@ -68,7 +68,7 @@ impl ArtifactSpec for LogonScriptSpec {
         let (mut errors, mut warnings) = kit::finding_diagnostics(
             ccmsetup::check_command_line(&cmd, Some(CcmContext::Manual)),
             file,
-            span.clone(),
+            at.locate(&cmd),
             "logon script command line: ",
         );
         let args = cmd.render_args();

@@ -119,7 +119,7 @@ impl ArtifactSpec for OfflineBundleSpec {
         let (mut errors, warnings) = kit::finding_diagnostics(
             ccmsetup::check_command_line(&cmd, Some(CcmContext::Internet)),
             file,
-            span.clone(),
+            at.locate(&cmd),
             "offline bundle command line: ",
         );
         let args = cmd.render_args();

@@ -64,7 +64,7 @@ pub const AUTO_WITH_CCMHOSTNAME: &str = "cmdeploy::ccmsetup::auto_with_ccmhostna
 pub const ALWAYSINF_REQUIRES: &str = "cmdeploy::ccmsetup::alwaysinf_requires";
 /// Error: `/` parameters on an `Install=INSTALL=ALL` tcf line (properties only).
 pub const TCF_PARAMETER: &str = "cmdeploy::ccmsetup::tcf_parameter";
-/// Error: parameter outside the client push subset (warning for `/forceinstall`).
+/// Error: parameter outside the client push subset.
 pub const PUSH_SUBSET: &str = "cmdeploy::ccmsetup::push_subset";
 /// Warning: a program token where only arguments are expected (push, GPO).
 pub const PROGRAM_IN_CONTEXT: &str = "cmdeploy::ccmsetup::program_in_context";

@@ -38,17 +38,13 @@ pub(crate) fn check(
                 let push = catalog::parameter(&p.name).map_or(Push::NotAllowed, |s| s.push);
                 let f = match push {
                     Push::Allowed => continue,
-                    Push::OlderDocOnly => Finding::warning(
-                        codes::PUSH_SUBSET,
-                        format!("`/{}` is only listed for push in the older AD-publishing doc", p.name),
-                    ),
                     Push::NotAllowed => Finding::error(
                         codes::PUSH_SUBSET,
                         format!("`/{}` is not allowed in client push installation properties", p.name),
                     )
                     .with_help(
                         "push allows /AllowMetered, /AlwaysExcludeUpgrade, /BITSPriority, /downloadtimeout, \
-                         /ExcludeFeatures, /forcereboot, /logon, /skipprereq, /UsePKICert and all properties",
+                         /ExcludeFeatures, /forceinstall, /forcereboot, /logon, /skipprereq, /UsePKICert and all properties",
                     ),
                 };
                 out.push(f.with_span(p.span.clone()));

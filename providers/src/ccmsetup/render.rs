@@ -44,7 +44,27 @@ impl Property {
     }
 }
 
+/// CCMSetup parameters whose value is a credential: `/regtoken` is a bulk registration token,
+/// with which a device authenticates to the site through a cloud management gateway
+/// (configmgr.md §2, `/regtoken`; memdocs `about-client-installation-properties.md`).
+pub const SENSITIVE_PARAMETERS: &[&str] = &["regtoken"];
+
 impl CommandLine {
+    /// The same command line with the value of every [`SENSITIVE_PARAMETERS`] entry replaced by
+    /// `(sensitive)`: what plans, logs and errors may show.
+    pub fn masked(&self) -> CommandLine {
+        let mut out = self.clone();
+        for p in &mut out.parameters {
+            let secret = SENSITIVE_PARAMETERS
+                .iter()
+                .any(|s| p.name.eq_ignore_ascii_case(s));
+            if secret && p.value.is_some() {
+                p.value = Some("(sensitive)".into());
+            }
+        }
+        out
+    }
+
     /// The arguments only (no program): parameters, then properties, space-separated.
     /// This is the shape of push installation properties and GPO `SetupParameters`.
     pub fn render_args(&self) -> String {

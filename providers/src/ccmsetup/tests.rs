@@ -278,11 +278,8 @@ fn context_rules() {
         Some(Context::Push),
         codes::PUSH_SUBSET
     ));
-    assert!(has_warning(
-        "/forceinstall",
-        Some(Context::Push),
-        codes::PUSH_SUBSET
-    ));
+    // Seed 000 lists /forceinstall among the CCMSetup properties client push accepts.
+    assert!(clean("/forceinstall SMSSITECODE=ABC", Some(Context::Push)));
     assert!(clean(
         "/UsePKICert /logon /BITSPriority:LOW SMSSITECODE=ABC",
         Some(Context::Push)

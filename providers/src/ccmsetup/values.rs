@@ -175,6 +175,20 @@ fn specific(
                     codes::SITE_CODE,
                     format!("site code `{v}` is reserved"),
                 ));
+            } else if v.bytes().any(|b| b.is_ascii_lowercase()) {
+                // CCMSetup compares site codes without regard to case, so the line works; the
+                // site shows and stores the code in upper case (rule 1).
+                out.push(
+                    Finding::warning(
+                        codes::SITE_CODE,
+                        format!("site code `{v}` is written in lower case"),
+                    )
+                    .with_span(span.clone())
+                    .with_help(format!(
+                        "write SMSSITECODE={}: site codes are case-insensitive and always shown in upper case",
+                        v.to_ascii_uppercase()
+                    )),
+                );
             }
         }
         "SMSCACHEFLAGS" => {

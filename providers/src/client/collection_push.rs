@@ -200,6 +200,7 @@ impl Kind for CollectionPushKind {
                         missing.join(", ")
                     ),
                     category: None,
+                    unreachable: None,
                 });
             }
             tokio::time::sleep(Duration::from_secs(15)).await;
@@ -237,6 +238,7 @@ async fn collection_id(
         cmdlet: Some("Get-CMDeviceCollection".into()),
         message,
         category: None,
+        unreachable: None,
     };
     let first = kit::items(v)
         .into_iter()

@@ -140,6 +140,9 @@ impl Kind for ImagingKind {
         let mut d = Decoded::new(attrs, connection, natural);
         d.meta.insert("source".into(), json!(spec.source));
         d.meta
+            .insert("command_line".into(), json!(cmd.masked().render_args()));
+        // The line as run, credentials included: in memory only, never in state.
+        d.private
             .insert("command_line".into(), json!(cmd.render_args()));
         d.meta.insert(
             "hierarchy".into(),
@@ -181,7 +184,7 @@ impl Kind for ImagingKind {
                 .unwrap_or_default()
                 .to_string();
             let cmd = d
-                .meta
+                .private
                 .get("command_line")
                 .and_then(Value::as_str)
                 .unwrap_or_default()
@@ -222,6 +225,21 @@ impl Kind for ImagingKind {
             id: o.id,
             attrs: o.attrs,
         })
+    }
+
+    fn target_host(&self, desired: &cmdeploy_engine::resource::Resource) -> Option<String> {
+        Some(desired.natural_key.clone())
+    }
+
+    fn planned_commands(&self, desired: &Resource, observed: Option<&Observed>) -> Vec<String> {
+        // CCMSetup runs only when the reference computer has no client yet (see apply).
+        let installed =
+            observed.and_then(|o| o.attrs.get("client_installed")) == Some(&json!(true));
+        if installed {
+            Vec::new()
+        } else {
+            vec![super::command_line::shown(desired, false)]
+        }
     }
 
     fn plan_notes(&self, desired: Option<&Resource>, observed: Option<&Observed>) -> Vec<String> {

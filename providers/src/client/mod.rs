@@ -7,6 +7,7 @@
 
 pub mod client_group;
 pub mod collection_push;
+pub mod command_line;
 pub mod imaging;
 pub mod probe;
 

@@ -138,6 +138,7 @@ pub async fn install(
                         result.log_tail
                     ),
                     category: None,
+                    unreachable: None,
                 }),
             };
         }
@@ -152,6 +153,7 @@ pub async fn install(
                     result.log_tail
                 ),
                 category: None,
+                unreachable: None,
             });
         }
         tokio::time::sleep(POLL).await;

@@ -86,6 +86,13 @@ impl Kind for BoundaryGroupKind {
                     Diagnostic::error("cmdeploy::site_code::format", p)
                         .at_span(&file, a.span.clone()),
                 );
+            } else {
+                errors.extend(super::site::site_code_case(
+                    &a.value,
+                    &file,
+                    a.span.clone(),
+                    None,
+                ));
             }
         }
         if !errors.is_empty() {

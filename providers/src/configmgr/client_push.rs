@@ -18,6 +18,7 @@ use cmdeploy_engine::spanned::Spanned;
 use cmdeploy_engine::Address;
 
 use crate::ccmsetup::{self, CcmsetupParameters, ClientMsiProperties, Context as CcmContext};
+use crate::ccmsetup_spans::ValueSpans;
 use crate::kit;
 use crate::powershell::{Call, Target};
 
@@ -33,6 +34,20 @@ pub enum SystemType {
     Workstations,
     /// ConfigMgr site system servers (`-EnableSystemTypeConfigurationManager`).
     SiteSystems,
+}
+
+/// The system types as a set: their names sorted and without repeats. ConfigMgr keeps them as
+/// bits (`SMS_DISCOVERY_DATA_MANAGER` "Filters" and "AutoInstallSiteSystem"), so the order
+/// written is never read back; both sides compare in this order.
+fn system_type_set(types: &[SystemType]) -> Vec<String> {
+    let mut names: Vec<String> = types
+        .iter()
+        .filter_map(|t| serde_json::to_value(t).ok())
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names
 }
 
 /// `[client_push.SITE]`: one per site.
@@ -92,30 +107,49 @@ impl Kind for ClientPushKind {
         let file = input.file.clone();
         let key = input.address.name.clone();
         let span = input.span.clone();
+        let values = ValueSpans::of(&input.table, &["properties", "ccmsetup"]);
         let spec: ClientPushSpec = kit::decode_typed(input, "client_push")?;
         let site = spec.site.clone().unwrap_or(Spanned {
             value: key,
             span: span.clone(),
         });
         let cmd = ccmsetup::to_command_line(&spec.ccmsetup, &spec.properties);
-        let (errors, mut warnings) = kit::finding_diagnostics(
+        let rendered = cmd.render();
+        let (mut errors, mut warnings) = kit::finding_diagnostics(
             ccmsetup::check_command_line(&cmd, Some(CcmContext::Push)),
             &file,
-            span.clone(),
+            |f| values.locate(&rendered, f).unwrap_or(span.clone()),
             "installation properties: ",
         );
+        if spec.site.is_none() {
+            // The table key is the site code: `[client_push.ABC]`.
+            let old = format!("client_push.{}", site.value);
+            errors.extend(super::site::site_code_case(
+                &site.value,
+                &file,
+                span.clone(),
+                Some(&old),
+            ));
+        }
         if !errors.is_empty() {
             return Err(errors);
+        }
+        if spec.automatic && spec.accounts.is_empty() {
+            warnings.push(
+                Diagnostic::warning(
+                    "cmdeploy::client_push::computer_account",
+                    "automatic client push with no client push installation account uses the site server's computer account",
+                )
+                .with_help("client push to another domain fails with it (seed 000, Accounts tab): add an `account` with local administrator rights on the targets to `accounts`")
+                .at_span(&file, span.clone()),
+            );
         }
         let mut attrs = serde_json::Map::new();
         attrs.insert("automatic".into(), json!(spec.automatic));
         if spec.automatic {
-            let mut types = spec.system_types.clone();
-            types.sort();
-            types.dedup();
             attrs.insert(
                 "system_types".into(),
-                serde_json::to_value(types).unwrap_or(Value::Null),
+                json!(system_type_set(&spec.system_types)),
             );
         } else if !spec.system_types.is_empty() {
             warnings.push(
@@ -251,6 +285,7 @@ impl Kind for ClientPushKind {
                         cmdlet: Some("Get-CMClientPushInstallation".into()),
                         message: m,
                         category: None,
+                        unreachable: None,
                     })?),
                     _ => None,
                 })
@@ -427,6 +462,7 @@ pub(crate) fn observe(ctx: &Context, ccm: &Value, ddm: &Value) -> Result<Observe
     if filters & 1 == 0 {
         types.push("workstations");
     }
+    types.sort_unstable();
     let mut attrs = serde_json::Map::new();
     attrs.insert("automatic".into(), json!(automatic));
     attrs.insert("system_types".into(), json!(types));

@@ -21,7 +21,8 @@ use cmdeploy_engine::provider::{
 use cmdeploy_engine::resource::Resource;
 use cmdeploy_engine::spanned::Spanned;
 
-use crate::ccmsetup::{self, Context as CcmContext};
+use crate::ccmsetup::{self, Context as CcmContext, Finding};
+use crate::ccmsetup_spans;
 use crate::kit;
 use crate::powershell::{Call, Target};
 
@@ -97,10 +98,21 @@ impl Kind for ClientUpgradePackageKind {
             .command_line
             .as_ref()
             .map_or(span.clone(), |c| super::span_or(&c.span, &span));
+        // Findings' ranges are in `full`; the manifest string starts after the executable.
+        let skip = full.len() - props.len();
         let (mut bad, warnings) = kit::finding_diagnostics(
             ccmsetup::check(&full, Some(CcmContext::Manual)).1,
             &file,
-            line_span,
+            |f| match (&spec.command_line, f.span.clone()) {
+                (Some(c), Some(at)) if at.start >= skip && c.value.trim() == c.value => {
+                    let shifted = Finding {
+                        span: Some((at.start - skip)..(at.end - skip)),
+                        ..f.clone()
+                    };
+                    ccmsetup_spans::in_string(&file.text, &line_span, &c.value, &shifted)
+                }
+                _ => line_span.clone(),
+            },
             "program command line: ",
         );
         errors.append(&mut bad);

@@ -261,6 +261,7 @@ pub async fn client_push(
             cmdlet: Some("Get-CMClientPushInstallation".into()),
             message: m,
             category: None,
+            unreachable: None,
         })?;
         let attrs = &observed.attrs;
         let mut table = Vec::new();

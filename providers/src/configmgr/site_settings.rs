@@ -142,6 +142,15 @@ impl Kind for SiteSettingsKind {
             value: key,
             span: span.clone(),
         });
+        if spec.site.is_none() {
+            // The table key is the site code: `[site_settings.ABC]`.
+            let old = format!("site_settings.{}", site.value);
+            if let Some(d) =
+                super::site::site_code_case(&site.value, &file, span.clone(), Some(&old))
+            {
+                return Err(vec![d]);
+            }
+        }
         let mut attrs = serde_json::Map::new();
         let mut d_spans = Vec::new();
         if let Some(u) = &spec.automatic_upgrade {
@@ -274,6 +283,7 @@ impl Kind for SiteSettingsKind {
                     cmdlet: Some("Get-CMHierarchySetting".into()),
                     message: m,
                     category: None,
+                    unreachable: None,
                 })?;
                 let known = match collection {
                     Some((name, id)) => kit::items(kit::value_of(connection, script, out, *id)?)

@@ -193,6 +193,7 @@ impl Kind for SoftwareUpdatePointKind {
                         cmdlet: Some("Get-CMSoftwareUpdatePoint".into()),
                         message: m,
                         category: None,
+                        unreachable: None,
                     })
             },
         )

@@ -86,6 +86,11 @@ impl Kind for GpoKind {
         let file = input.file.clone();
         let key = input.address.name.clone();
         let span = input.span.clone();
+        let values = crate::ccmsetup_spans::ValueSpans::within(
+            &input.table,
+            &["client_deployment"],
+            &["properties", "ccmsetup"],
+        );
         let spec: GpoSpec = kit::decode_typed(input, "gpo")?;
         let mut errors = Vec::new();
         let mut warnings = Vec::new();
@@ -154,10 +159,15 @@ impl Kind for GpoKind {
                     .as_ref()
                     .map(|s| s.span.clone())
                     .unwrap_or(cd.span.clone());
+                let rendered = text.clone();
+                let in_text = |f: &ccmsetup::Finding| match &cd.value.setup_parameters {
+                    Some(s) => crate::ccmsetup_spans::in_string(&file.text, &at, &s.value, f),
+                    None => values.locate(&rendered, f).unwrap_or(at.clone()),
+                };
                 let (e, w) = kit::finding_diagnostics(
                     ccmsetup::check(&text, Some(CcmContext::Gpo)).1,
                     &file,
-                    at,
+                    in_text,
                     "SetupParameters: ",
                 );
                 errors.extend(e);
@@ -177,6 +187,13 @@ impl Kind for GpoKind {
                     )
                     .at_span(&file, sa.site_code.span.clone()),
                 );
+            } else {
+                errors.extend(crate::configmgr::site::site_code_case(
+                    &sa.site_code.value,
+                    &file,
+                    sa.site_code.span.clone(),
+                    None,
+                ));
             }
             for (v, lo, hi, what, s) in [
                 (

@@ -52,6 +52,7 @@ pub async fn gpos(ctx: &Context, connection: &Connection) -> Result<Vec<Imported
             cmdlet: Some("Get-GPOReport".into()),
             message,
             category: Some("InvalidResult".into()),
+            unreachable: None,
         };
         for item in kit::items(kit::value_of(connection, &script, &out, 0)?) {
             let text = item

@@ -12,7 +12,8 @@
 use serde_json::{json, Value};
 
 use super::policy::{self, ASSIGNMENT_KEY, CCMSETUP_KEY, WU_AU_KEY, WU_KEY};
-use crate::lab::serve::xml::{self, Element};
+/// An element of the report's tree (roxmltree).
+type Element<'a, 'input> = roxmltree::Node<'a, 'input>;
 
 /// Namespace of the registry (administrative templates) extension's elements.
 const REGISTRY_NS: &str = "http://www.microsoft.com/GroupPolicy/Settings/Registry";
@@ -112,10 +113,11 @@ pub fn parse(text: &str) -> Result<Vec<ReportedGpo>, String> {
         t if t.starts_with("<?xml") => t.split_once("?>").map_or("", |(_, b)| b),
         t => t,
     };
-    let root = xml::parse(body).map_err(|e| format!("GPO report: {e}"))?;
-    let gpos: Vec<&Element> = match root.name.as_str() {
-        "GPO" => vec![&root],
-        "report" => root.children.iter().filter(|c| c.name == "GPO").collect(),
+    let doc = roxmltree::Document::parse(body).map_err(|e| format!("GPO report: {e}"))?;
+    let root = doc.root_element();
+    let gpos: Vec<Element<'_, '_>> = match root.tag_name().name() {
+        "GPO" => vec![root],
+        "report" => children(root, "GPO").collect(),
         other => {
             return Err(format!(
                 "GPO report: the root element is <{other}>, not <report> or <GPO>"
@@ -125,21 +127,37 @@ pub fn parse(text: &str) -> Result<Vec<ReportedGpo>, String> {
     gpos.into_iter().map(gpo).collect()
 }
 
-fn child<'a>(e: &'a Element, name: &str) -> Option<&'a Element> {
-    e.children.iter().find(|c| c.name == name)
+/// The first child element with this local name (any namespace).
+fn child<'a, 'i>(e: Element<'a, 'i>, name: &str) -> Option<Element<'a, 'i>> {
+    e.children()
+        .find(|c| c.is_element() && c.tag_name().name() == name)
 }
 
-fn children<'a>(e: &'a Element, name: &'a str) -> impl Iterator<Item = &'a Element> + 'a {
-    e.children.iter().filter(move |c| c.name == name)
+/// Every child element with this local name (any namespace).
+fn children<'a, 'i: 'a>(
+    e: Element<'a, 'i>,
+    name: &'a str,
+) -> impl Iterator<Item = Element<'a, 'i>> + 'a {
+    e.children()
+        .filter(move |c| c.is_element() && c.tag_name().name() == name)
 }
 
-fn text_of(e: &Element, name: &str) -> String {
+/// The element's own character data (its text children, CDATA included), concatenated.
+fn own_text(e: Element<'_, '_>) -> String {
+    e.children()
+        .filter(|c| c.is_text())
+        .filter_map(|c| c.text())
+        .collect()
+}
+
+/// The trimmed text of the child element `name`, or "".
+fn text_of(e: Element<'_, '_>, name: &str) -> String {
     child(e, name)
-        .map(|c| c.text.trim().to_string())
+        .map(|c| own_text(c).trim().to_string())
         .unwrap_or_default()
 }
 
-fn gpo(e: &Element) -> Result<ReportedGpo, String> {
+fn gpo(e: Element<'_, '_>) -> Result<ReportedGpo, String> {
     let identifier = child(e, "Identifier");
     let id = identifier
         .map(|i| text_of(i, "Identifier"))
@@ -164,11 +182,11 @@ fn gpo(e: &Element) -> Result<ReportedGpo, String> {
     let mut values = Vec::new();
     if let Some(computer) = child(e, "Computer") {
         for ext in children(computer, "ExtensionData").filter_map(|d| child(d, "Extension")) {
-            for setting in &ext.children {
-                if setting.ns != REGISTRY_NS {
+            for setting in ext.children().filter(|c| c.is_element()) {
+                if setting.tag_name().namespace() != Some(REGISTRY_NS) {
                     continue;
                 }
-                match setting.name.as_str() {
+                match setting.tag_name().name() {
                     "Policy" => policy_values(setting, &mut values),
                     "RegistrySetting" => registry_value(setting, &mut values),
                     _ => {}
@@ -186,12 +204,11 @@ fn gpo(e: &Element) -> Result<ReportedGpo, String> {
 }
 
 /// The value a named part of a policy holds (`<EditText>` or `<Numeric>` with that `<Name>`).
-fn part<'a>(p: &'a Element, name: &str) -> Option<&'a Element> {
-    p.children
-        .iter()
-        .filter(|c| c.name == "EditText" || c.name == "Numeric")
+fn part<'a, 'i>(p: Element<'a, 'i>, name: &str) -> Option<Element<'a, 'i>> {
+    p.children()
+        .filter(|c| c.is_element() && matches!(c.tag_name().name(), "EditText" | "Numeric"))
         .find(|c| {
-            text_of(c, "Name") == name && !text_of(c, "State").eq_ignore_ascii_case("Disabled")
+            text_of(*c, "Name") == name && !text_of(*c, "State").eq_ignore_ascii_case("Disabled")
         })
 }
 
@@ -204,11 +221,11 @@ fn push(values: &mut Vec<PolicyValue>, key: &str, name: &str, value: Value) {
 }
 
 /// An enabled ADM/ADMX policy of ours: the values enabling it writes.
-fn policy_values(p: &Element, values: &mut Vec<PolicyValue>) {
+fn policy_values(p: Element<'_, '_>, values: &mut Vec<PolicyValue>) {
     if !text_of(p, "State").eq_ignore_ascii_case("Enabled") {
         return;
     }
-    let string = |e: &Element| policy::value("String", json!(text_of(e, "Value")));
+    let string = |e: Element<'_, '_>| policy::value("String", json!(text_of(e, "Value")));
     match text_of(p, "Name").as_str() {
         INSTALLATION_POLICY => {
             push(
@@ -224,7 +241,7 @@ fn policy_values(p: &Element, values: &mut Vec<PolicyValue>) {
         ASSIGNMENT_POLICY => {
             for (label, value_name) in ASSIGNMENT_PARTS {
                 let Some(e) = part(p, label) else { continue };
-                let v = if e.name == "Numeric" {
+                let v = if e.tag_name().name() == "Numeric" {
                     match text_of(e, "Value").parse::<u32>() {
                         Ok(n) => policy::value("DWord", json!(n)),
                         Err(_) => string(e),
@@ -254,7 +271,7 @@ fn policy_values(p: &Element, values: &mut Vec<PolicyValue>) {
 
 /// A value no template describes ("Extra Registry Settings"): kept when it is under one of our
 /// keys. `<Value>` holds `<Name>` and one of `<String>`, `<Number>`, `<ExpandString>`.
-fn registry_value(s: &Element, values: &mut Vec<PolicyValue>) {
+fn registry_value(s: Element<'_, '_>, values: &mut Vec<PolicyValue>) {
     let path = text_of(s, "KeyPath");
     let key = format!("HKLM\\{path}");
     let Some(ours) = policy::KEYS.iter().find(|k| k.eq_ignore_ascii_case(&key)) else {
@@ -266,12 +283,12 @@ fn registry_value(s: &Element, values: &mut Vec<PolicyValue>) {
             continue;
         }
         let data = if let Some(n) = child(v, "Number") {
-            match n.text.trim().parse::<u64>() {
+            match own_text(n).trim().parse::<u64>() {
                 Ok(n) => policy::value("DWord", json!(n)),
                 Err(_) => continue,
             }
         } else if let Some(s) = child(v, "String").or_else(|| child(v, "ExpandString")) {
-            policy::value("String", json!(s.text))
+            policy::value("String", json!(own_text(s)))
         } else {
             continue;
         };

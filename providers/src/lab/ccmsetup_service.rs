@@ -56,14 +56,25 @@ pub fn start(estate: &mut Estate, host: &str, mut run: CcmsetupRun) -> bool {
         .push("==========[ ccmsetup started in process ]==========".into());
     h.ccmsetup_log
         .push("Running as the ccmsetup service; the bootstrap exits now.".into());
+    let finishes_at_ms = run.finishes_at_ms;
     h.ccmsetup = Some(run);
+    estate.ccmsetup_quiet_until_ms = estate
+        .ccmsetup_quiet_until_ms
+        .map(|t| t.min(finishes_at_ms));
     true
 }
 
 /// Completes every install whose time has come: the client appears (or goes), and the log ends
 /// with the outcome and the return code.
 pub fn settle(estate: &mut Estate, now: i64) {
+    if estate.ccmsetup_quiet_until_ms.is_some_and(|t| now < t) {
+        return;
+    }
+    let mut next = i64::MAX;
     for h in estate.hosts.iter_mut() {
+        if let Some(r) = h.ccmsetup.as_ref().filter(|r| r.finishes_at_ms > now) {
+            next = next.min(r.finishes_at_ms);
+        }
         let done = h.ccmsetup.as_ref().is_some_and(|r| r.finishes_at_ms <= now);
         if !done {
             continue;
@@ -81,9 +92,39 @@ pub fn settle(estate: &mut Estate, now: i64) {
         }
         h.ccmsetup_log.push(final_line(run.return_code));
     }
+    estate.ccmsetup_quiet_until_ms = Some(next);
 }
 
 /// The log as a file: lines ended with CRLF.
 pub fn log_text(lines: &[String]) -> String {
     lines.iter().map(|l| format!("{l}\r\n")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lab::model::Host;
+
+    #[test]
+    fn a_run_started_after_a_quiet_settle_still_completes() {
+        let mut estate = Estate {
+            hosts: vec![Host {
+                fqdn: "ws1.contoso.com".into(),
+                ..Host::default()
+            }],
+            ..Estate::default()
+        };
+        let now = now_ms();
+        settle(&mut estate, now);
+        assert_eq!(estate.ccmsetup_quiet_until_ms, Some(i64::MAX));
+        let run = CcmsetupRun {
+            client: Some(Client::default()),
+            ..CcmsetupRun::default()
+        };
+        assert!(start(&mut estate, "ws1", run));
+        settle(&mut estate, now_ms() + 1);
+        assert!(estate.hosts[0].client.is_some(), "the install completed");
+        assert!(estate.hosts[0].ccmsetup.is_none());
+        assert_eq!(estate.hosts[0].ccmsetup_log.last().unwrap(), &final_line(0));
+    }
 }

@@ -62,11 +62,13 @@ impl Session {
     /// # Errors
     /// The host is unknown or unreachable (WinRM's words), or lacks the module the target needs.
     pub fn open(estate: &Estate, host: &str, target: &Target) -> Result<Session, RemoteError> {
+        // Both are failures to reach the host, before anything ran: what a WinRM client reports
+        // as a connection failure (name resolution, connection refused or timed out).
         let h = estate.host(host).ok_or_else(|| {
-            RemoteError::new(host, "WinRM cannot process the request: the host name could not be resolved (not in the lab)")
+            RemoteError::unreachable(host, "WinRM cannot process the request: the host name could not be resolved (not in the lab)")
         })?;
         if !h.reachable {
-            return Err(RemoteError::new(
+            return Err(RemoteError::unreachable(
                 host,
                 "WinRM cannot complete the operation. Verify that the specified computer name is valid, that the computer is accessible over the network, and that a firewall exception for the WinRM service is enabled",
             ));

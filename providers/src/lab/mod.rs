@@ -23,6 +23,7 @@ pub mod gp_pol;
 pub mod gp_report;
 pub mod gpo_model;
 pub mod host;
+pub mod host_index;
 pub mod model;
 pub mod prereq;
 pub mod ps_value;

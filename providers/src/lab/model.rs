@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 use cmdeploy_engine::secret::SecretRef;
 
 pub use super::gpo_model::{Gpo, GpoLink, RegistrySetting};
+pub use super::host_index::HostIndex;
 pub use super::settings_model::{
     default_collections, HierarchySettings, Package, Program, SoftwareUpdatePoint,
 };
@@ -52,40 +53,12 @@ pub struct Estate {
     /// Host lookup by name (not persisted; rebuilt when stale).
     #[serde(skip)]
     pub host_index: HostIndex,
-}
-
-/// Positions of hosts by lower-case FQDN and short name, so that a Script for one of 40,000 hosts
-/// does not scan them all. Every hit is verified against the host list, and a miss rebuilds the
-/// index, so changes to `Estate::hosts` never give a wrong answer.
-#[derive(Debug, Default)]
-pub struct HostIndex(std::sync::Mutex<std::collections::HashMap<String, usize>>);
-
-impl Clone for HostIndex {
-    fn clone(&self) -> Self {
-        HostIndex::default()
-    }
-}
-
-impl HostIndex {
-    /// The position of the first host named `name` (FQDN or short name, case-insensitive).
-    fn find(&self, hosts: &[Host], name: &str) -> Option<usize> {
-        let key = name.to_ascii_lowercase();
-        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        let hit = |map: &std::collections::HashMap<String, usize>| {
-            map.get(&key)
-                .copied()
-                .filter(|&i| hosts.get(i).is_some_and(|h| host_matches(h, name)))
-        };
-        if let Some(i) = hit(&map) {
-            return Some(i);
-        }
-        map.clear();
-        for (i, h) in hosts.iter().enumerate() {
-            map.entry(h.fqdn.to_ascii_lowercase()).or_insert(i);
-            map.entry(short(&h.fqdn).to_ascii_lowercase()).or_insert(i);
-        }
-        hit(&map)
-    }
+    /// No `ccmsetup` service run finishes before this time (milliseconds since 1970), so
+    /// [`super::ccmsetup_service::settle`] has nothing to do until then; `None`: unknown (after a
+    /// load), the next settle scans the hosts. Not persisted. Kept by `ccmsetup_service`, the
+    /// only place that starts a run, so a Script does not scan 38,000 hosts twice.
+    #[serde(skip)]
+    pub ccmsetup_quiet_until_ms: Option<i64>,
 }
 
 pub(crate) fn first_id() -> u64 {
@@ -451,18 +424,9 @@ impl Estate {
         id
     }
 
-    /// A GPO-style GUID.
+    /// A GPO-style GUID: a random (version 4) UUID, hyphenated, lower case.
     pub fn new_guid(&mut self) -> String {
-        let n: u128 = rand::random();
-        let h = format!("{n:032x}");
-        format!(
-            "{}-{}-{}-{}-{}",
-            &h[0..8],
-            &h[8..12],
-            &h[12..16],
-            &h[16..20],
-            &h[20..32]
-        )
+        uuid::Uuid::new_v4().hyphenated().to_string()
     }
 
     /// Salted hash of a password.
@@ -535,6 +499,6 @@ pub fn short(fqdn: &str) -> &str {
     fqdn.split('.').next().unwrap_or(fqdn)
 }
 
-fn host_matches(h: &Host, name: &str) -> bool {
+pub(super) fn host_matches(h: &Host, name: &str) -> bool {
     h.fqdn.eq_ignore_ascii_case(name) || short(&h.fqdn).eq_ignore_ascii_case(name)
 }

@@ -2,12 +2,16 @@
 //! lab; every transport receives the same stdin document (runner + payload), so the lab checks
 //! exactly what a Windows host would receive.
 
+pub mod gate;
 pub mod kerberos;
 mod lab;
 pub mod ntlm;
 pub mod quota;
 pub mod relay;
+pub mod retry;
+mod script_log;
 pub mod tls_relay;
+pub mod unreachable;
 pub mod winrm;
 
 use std::collections::HashMap;
@@ -97,8 +101,9 @@ pub struct ConnectionSpec {
     /// WS-Management operation timeout in seconds (default 60).
     #[serde(default)]
     pub operation_timeout_seconds: Option<u64>,
-    /// Retries of transient failures (refused or reset connections, HTTP 5xx, WS-Man timeouts),
-    /// with exponential backoff; authentication failures are never retried (default 3).
+    /// At most this many retries of transient failures (refused or reset connections, HTTP 5xx,
+    /// WS-Man timeouts) within `retry_budget_seconds` (default: as many as the budget allows).
+    /// Authentication failures are never retried, nor a write that may have run.
     #[serde(default)]
     pub retries: Option<u32>,
     /// Requests in flight at once to one WinRM service as this user: at most the service's
@@ -107,6 +112,11 @@ pub struct ConnectionSpec {
     /// Windows ships (2008 R2; 2012 and later: 1500).
     #[serde(default)]
     pub max_concurrent_operations: Option<usize>,
+    /// Seconds, from the first attempt of a Script, during which transient failures are retried
+    /// with exponential backoff and jitter (default 60: a WinRM service restart fits in it).
+    /// Once spent, the connection is reported unreachable and not tried again in this run.
+    #[serde(default)]
+    pub retry_budget_seconds: Option<u64>,
     /// Name of a `[connection.NAME]` whose fields fill those an inline connection leaves out.
     #[serde(default)]
     pub base: Option<String>,
@@ -243,12 +253,19 @@ pub async fn run(
     connection: &Connection,
     script: &Script,
 ) -> Result<ScriptOutput, RemoteError> {
-    let t = for_connection(ctx, connection)?;
-    let script = Script {
-        host: Some(connection.host()),
-        ..script.clone()
+    let started = std::time::Instant::now();
+    let result = match for_connection(ctx, connection) {
+        Ok(t) => {
+            let script = Script {
+                host: Some(connection.host()),
+                ..script.clone()
+            };
+            run_split(t.as_ref(), &script, MAX_PAYLOAD_BYTES).await
+        }
+        Err(e) => Err(e),
     };
-    run_split(t.as_ref(), &script, MAX_PAYLOAD_BYTES).await
+    script_log::finished(connection, script, started.elapsed(), &result);
+    result
 }
 
 /// Runs `script` on `t` in parts whose payloads stay under `limit` bytes, renumbering results

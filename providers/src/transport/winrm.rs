@@ -11,8 +11,10 @@
 //! through [`super::tls_relay`]; both verify TLS against the connection's `ca_file`.
 //!
 //! Transient failures (refused or reset connections, HTTP 5xx, WS-Man timeouts) are retried with
-//! exponential backoff — but a Script that may already have run is retried only when it only
-//! reads. Authentication failures are never retried. Errors name the host, the stage (connect,
+//! exponential backoff and jitter within the connection's budget (see [`super::retry`]) — but a
+//! Script that may already have run is retried only when it only reads. Authentication failures
+//! are never retried. A connection that never ran a Script is reported once, with the likely
+//! causes (see [`super::unreachable`] and [`super::gate`]). Errors name the host, the stage (connect,
 //! auth, create shell, command, send, receive), the HTTP status and the WS-Man fault.
 
 use std::collections::HashMap;
@@ -20,15 +22,19 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use backon::Retryable;
 use cmdeploy_engine::provider::RemoteError;
 use tokio::sync::OnceCell;
 use winrm_rs::{
     AuthMethod, EncryptionMode, WinrmClient, WinrmConfig, WinrmCredentials, WinrmError,
 };
 
+use super::gate::Gate;
 use super::kerberos::KerberosCredentials;
 use super::relay::{AuthRelay, ClientIdentity, Logon, NtlmCredentials, RelayFailure, Upstream};
+use super::retry::{self, RetryPolicy};
 use super::tls_relay::{self, TlsRelay};
+use super::unreachable::Endpoint;
 use super::{AuthKind, ConnectionSpec, Transport};
 use crate::powershell::runner::{document, BOOTSTRAP};
 use crate::powershell::{Script, ScriptOutput};
@@ -51,7 +57,11 @@ pub struct WinrmTransport {
     config: WinrmConfig,
     credentials: WinrmCredentials,
     ca_file: Option<std::path::PathBuf>,
-    retries: u32,
+    policy: RetryPolicy,
+    /// Where the connection goes, for its errors.
+    endpoint: Endpoint,
+    /// Whether the connection was reached in this run (one probe and one error per connection).
+    gate: Gate,
     /// Shared by every connection to the same service as the same user: at most
     /// `max_concurrent_operations` Scripts (one request in flight each) at once.
     operations: Arc<tokio::sync::Semaphore>,
@@ -178,6 +188,13 @@ impl WinrmTransport {
             _ => WinrmCredentials::new(user.as_str(), password.expose(), ""),
         };
         let port = spec.port.unwrap_or(if spec.https { 5986 } else { 5985 });
+        if spec.auth == AuthKind::Basic && !spec.https {
+            // winrm-rs's own warning also fires for the loopback relays, so it is dropped (see
+            // the CLI's logging module) and said here, where it is true.
+            tracing::warn!(
+                "connection to {host}: auth = \"basic\" over HTTP sends the password unencrypted (base64) on every request; use https = true"
+            );
+        }
         // NTLM, Kerberos and certificate auth go through the relay (see relay: winrm-rs
         // 1.1.2's own NTLM sends its first body unencrypted and may switch connections, its
         // Kerberos neither seals nor binds, and its TLS trusts only the public roots); Basic
@@ -230,11 +247,43 @@ impl WinrmTransport {
             config,
             credentials,
             ca_file: spec.ca_file.as_ref().map(|p| project_dir.join(p)),
-            retries: spec.retries.unwrap_or(3),
+            policy: RetryPolicy::of(spec),
+            endpoint: Endpoint::of(spec),
+            gate: Gate::default(),
             operations,
             shared,
             state: OnceCell::new(),
         })
+    }
+
+    /// The error of a Script that did not succeed. A failure before anything ran on the
+    /// connection (connect, logon, shell creation) marks the connection unreachable: the error
+    /// names the endpoint and the likely causes, and later Scripts get it at once.
+    fn failed(&self, f: &Failure, attempts: u32, elapsed: Duration) -> (RemoteError, bool) {
+        let mut message = format!("{}: {}", f.stage, f.message);
+        if attempts > 1 {
+            message.push_str(&format!(
+                " (after {attempts} attempts in {:.1} s)",
+                elapsed.as_secs_f64()
+            ));
+        }
+        let connection_level =
+            matches!(f.stage, "connect" | "auth") || (f.stage == "create shell" && f.transient);
+        let error = RemoteError {
+            host: self.host.clone(),
+            cmdlet: None,
+            message,
+            // Not connected or not logged on: the host was never reached (the apply recap
+            // counts it as unreachable, not failed).
+            category: Some(if matches!(f.stage, "connect" | "auth") {
+                RemoteError::UNREACHABLE.into()
+            } else {
+                "winrm".into()
+            }),
+            unreachable: connection_level
+                .then(|| Box::new(self.endpoint.unreachable(f.stage, &f.message))),
+        };
+        (error, connection_level)
     }
 
     async fn ready(&self) -> Result<&Ready, RemoteError> {
@@ -321,6 +370,7 @@ impl WinrmTransport {
             .open_shell(&ready.connect_host)
             .await
             .map_err(|e| fail(Stage::CreateShell, e, false))?;
+        self.gate.reached();
         let encoded = winrm_rs::encode_powershell_command(BOOTSTRAP);
         let result = async {
             let id = shell
@@ -345,30 +395,30 @@ impl WinrmTransport {
                     .map_err(|e| fail(Stage::Send, e, i == last))?;
             }
             let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
-            let mut receive_retries = 0;
             let exit = loop {
-                match shell.receive_next(&id).await {
-                    Ok(chunk) => {
-                        stdout.extend_from_slice(&chunk.stdout);
-                        stderr.extend_from_slice(&chunk.stderr);
-                        if chunk.done {
-                            break chunk.exit_code.unwrap_or(-1);
+                // A lost Receive is asked again: the command keeps running on the far side, and a
+                // result document that came back incomplete fails to parse. An OperationTimeout
+                // fault only means "nothing yet": asked again without counting.
+                let next = (|| async {
+                    match shell.receive_next(&id).await {
+                        Ok(chunk) => Ok(Some(chunk)),
+                        Err(WinrmError::Soap(winrm_rs::SoapError::Fault { code, .. }))
+                            if code.contains("TimedOut") =>
+                        {
+                            Ok(None)
                         }
+                        Err(e) => Err(fail(Stage::Receive, e, true)),
                     }
-                    Err(WinrmError::Soap(winrm_rs::SoapError::Fault { code, .. }))
-                        if code.contains("TimedOut") =>
-                    {
-                        continue
-                    }
-                    Err(e) => {
-                        // A lost Receive is asked again: the command keeps running on the far
-                        // side, and a result document that came back incomplete fails to parse.
-                        let f = fail(Stage::Receive, e, true);
-                        if !f.transient || receive_retries >= self.retries {
-                            return Err(f);
-                        }
-                        receive_retries += 1;
-                        tokio::time::sleep(Duration::from_millis(100 << receive_retries)).await;
+                })
+                .retry(retry::receive_backoff())
+                .sleep(tokio::time::sleep)
+                .when(|f: &Failure| f.transient)
+                .await?;
+                if let Some(chunk) = next {
+                    stdout.extend_from_slice(&chunk.stdout);
+                    stderr.extend_from_slice(&chunk.stderr);
+                    if chunk.done {
+                        break chunk.exit_code.unwrap_or(-1);
                     }
                 }
             };
@@ -396,6 +446,7 @@ impl Transport for WinrmTransport {
 
     async fn run(&self, script: &Script, payload: &str) -> Result<ScriptOutput, RemoteError> {
         let ready = self.ready().await?;
+        let prober = self.gate.admit().await?;
         // Held for every attempt (shell to close): one request in flight per Script.
         let _operation =
             self.operations.acquire().await.map_err(|_| {
@@ -403,27 +454,37 @@ impl Transport for WinrmTransport {
             })?;
         let document = document(payload);
         let read_only = !script.stop_on_error;
-        let mut attempt = 0;
-        let stdout = loop {
-            match self.attempt(ready, &document).await {
-                Ok(out) => break out,
-                Err(f) => {
-                    let retry = f.transient && (!f.ran || read_only) && attempt < self.retries;
-                    if !retry {
-                        let mut message = format!("{}: {}", f.stage, f.message);
-                        if attempt > 0 {
-                            message.push_str(&format!(" (after {} attempts)", attempt + 1));
-                        }
-                        return Err(RemoteError {
-                            host: self.host.clone(),
-                            cmdlet: None,
-                            message,
-                            category: Some("winrm".into()),
-                        });
-                    }
-                    tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
-                    attempt += 1;
+        let started = std::time::Instant::now();
+        let mut attempts = 1u32;
+        let result = (|| self.attempt(ready, &document))
+            .retry(self.policy.backoff())
+            .sleep(tokio::time::sleep)
+            .when(|f: &Failure| {
+                f.transient && (!f.ran || read_only) && !retry::is_permanent(&f.message)
+            })
+            .adjust(|_, wait| self.policy.within_budget(started, wait))
+            .notify(|f: &Failure, wait: Duration| {
+                attempts += 1;
+                tracing::info!(
+                    target: "cmdeploy::retry",
+                    host = %self.host,
+                    stage = f.stage,
+                    error = %f.message,
+                    wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+                    "retrying"
+                );
+            })
+            .await;
+        let stdout = match result {
+            Ok(out) => out,
+            Err(f) => {
+                let (error, connection_level) = self.failed(&f, attempts, started.elapsed());
+                if connection_level {
+                    self.gate.dead(error.clone());
+                } else if prober {
+                    self.gate.give_up_probe();
                 }
+                return Err(error);
             }
         };
         let text = String::from_utf8_lossy(&stdout);

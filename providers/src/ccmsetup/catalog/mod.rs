@@ -59,8 +59,6 @@ pub enum Status {
 pub enum Push {
     /// In the documented push subset (all properties are).
     Allowed,
-    /// Only in the older AD-publishing doc (`/forceinstall`): warning.
-    OlderDocOnly,
     /// Not allowed in push.
     NotAllowed,
 }

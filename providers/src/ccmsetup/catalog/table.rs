@@ -53,7 +53,7 @@ pub static PARAMETERS: &[Spec] = &[
     p("config", V::Text, PN, "Text file with properties (tcf format, `Install=INSTALL=ALL ...`)."),
     p("downloadtimeout", INT1, PA, "Minutes before giving up downloading (default 1440)."),
     p("ExcludeFeatures", V::Enum(&["ClientUI"]), PA, "Don't install Software Center; ClientUI is the only supported value."),
-    p("forceinstall", V::None, Push::OlderDocOnly, "Uninstall any existing client, then install (push only per the older AD-publishing doc)."),
+    p("forceinstall", V::None, PA, "Uninstall any existing client, then install. Push: listed by seed 000 (\"How to Install Configuration Manager Clients by Using Client Push\", Installation Properties tab); newer client-push docs omit it."),
     p("forcereboot", V::None, PA, "Restart if needed to complete the install."),
     p("IgnoreSkipUpgrade", V::None, PN, "Manually upgrade a client excluded from auto-upgrade."),
     p("logon", V::None, PA, "Stop if any client version is already installed."),

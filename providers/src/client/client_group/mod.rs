@@ -57,6 +57,8 @@ impl Kind for ClientGroupKind {
         let file = input.file.clone();
         let span = input.span.clone();
         let host = input.address.key.clone().unwrap_or_default();
+        let values =
+            crate::ccmsetup_spans::ValueSpans::of(&input.table, &["properties", "ccmsetup"]);
         let mut spec: ClientGroupSpec = kit::decode_typed(input, "client_group")?;
         let mut errors: Vec<Diagnostic> = Vec::new();
         let mut warnings = Vec::new();
@@ -90,10 +92,11 @@ impl Kind for ClientGroupKind {
                 .into_iter()
                 .filter(|f| !covered(f.code))
                 .collect();
+            let rendered = cmd.render();
             let (e, w) = kit::finding_diagnostics(
                 findings,
                 &file,
-                span.clone(),
+                |f| values.locate(&rendered, f).unwrap_or(span.clone()),
                 &format!("{}: ", cmd.render()),
             );
             errors.extend(e);
@@ -136,6 +139,9 @@ impl Kind for ClientGroupKind {
         d.meta.insert("site".into(), json!(spec.site.value));
         d.meta.insert("source".into(), json!(spec.source));
         d.meta
+            .insert("command_line".into(), json!(cmd.masked().render_args()));
+        // The line as run, credentials included: in memory only, never in state.
+        d.private
             .insert("command_line".into(), json!(cmd.render_args()));
         d.meta.insert(
             "method".into(),
@@ -353,7 +359,7 @@ impl Kind for ClientGroupKind {
             .unwrap_or_default()
             .to_string();
         let mut cmd = d
-            .meta
+            .private
             .get("command_line")
             .and_then(Value::as_str)
             .unwrap_or_default()
@@ -394,15 +400,47 @@ impl Kind for ClientGroupKind {
                 host: op.connection.host(),
                 cmdlet: Some("Install-CmdeployClient".into()),
                 message: format!(
-                    "CCMSetup.exe {cmd} finished but the client is not working: {log}"
+                    "{} finished but the client is not working: {log}",
+                    super::command_line::shown(&d, installed)
                 ),
                 category: None,
+                unreachable: None,
             });
         }
         Ok(Applied {
             id: o.id,
             attrs: o.attrs,
         })
+    }
+
+    fn target_host(&self, desired: &cmdeploy_engine::resource::Resource) -> Option<String> {
+        Some(desired.natural_key.clone())
+    }
+
+    fn planned_commands(
+        &self,
+        desired: &cmdeploy_engine::resource::Resource,
+        observed: Option<&Observed>,
+    ) -> Vec<String> {
+        // Push targets run the site's client push installation properties (client_push), sent
+        // by the site server; the other methods run CCMSetup over the host's connection.
+        if desired.meta.get("method").and_then(Value::as_str) == Some("push") {
+            return Vec::new();
+        }
+        let attr = |name: &str| observed.and_then(|o| o.attrs.get(name));
+        let installed = attr("installed") == Some(&json!(true));
+        let differs: Vec<&String> = desired
+            .attrs
+            .iter()
+            .filter(|(k, v)| attr(k) != Some(*v))
+            .map(|(k, _)| k)
+            .collect();
+        // Only the internet management point differs on an installed client: changed in place
+        // (SetInternetManagementPointFQDN), no CCMSetup run (see apply).
+        if installed && differs.iter().all(|k| *k == "internet_management_point") {
+            return Vec::new();
+        }
+        vec![super::command_line::shown(desired, installed)]
     }
 
     fn plan_notes(

@@ -64,6 +64,7 @@ pub async fn push(
                     "the push to {device} was queued but the site reports no client yet; ConfigMgr retries failed pushes every hour for up to 7 days (see ccm.log on the site server); plan again later"
                 ),
                 category: None,
+                unreachable: None,
             });
         }
         tokio::time::sleep(Duration::from_secs(15)).await;

@@ -21,16 +21,10 @@ const STREAM_CHUNK: usize = 32 * 1024;
 
 /// A fresh random (version 4) UUID, upper case as Windows writes them.
 pub fn new_uuid() -> String {
-    let n: u128 = rand::random::<u128>() & !(0xF << 76) & !(0x3 << 62) | (0x4 << 76) | (0x2 << 62);
-    let h = format!("{n:032X}");
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
+    uuid::Uuid::new_v4()
+        .hyphenated()
+        .encode_upper(&mut uuid::Uuid::encode_buffer())
+        .to_owned()
 }
 
 /// A response envelope: header (Action, MessageID, To, RelatesTo) and `body` (XML, may be "").
