@@ -71,8 +71,8 @@ fn version_any_or_a_met_minimum_leaves_an_older_client_alone() {
     );
     p.edit(
         "clients.toml",
-        "[client_group.manual_explicit]\n",
-        "[client_group.manual_explicit]\nversion = \"5.00.8000.1000\"\n",
+        "version = \"site\"",
+        "version = \"5.00.8000.1000\"",
     );
     p.run(&["lab", "reset"]).code(0);
     let plan = p.run(&["plan"]).code(0);

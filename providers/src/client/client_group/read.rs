@@ -85,6 +85,9 @@ pub async fn read(ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> 
         .unwrap_or_default()
         .to_string();
     let push_accounts = prereq::push_accounts(ctx, &site_key);
+    if let Some(v) = &site_version {
+        remember_site_version(&site_connection.key, &code, v);
+    }
     let site_version = site_version.as_deref();
     let probes = requests.into_iter().map(|r| {
         let record = &record;
@@ -255,6 +258,9 @@ pub(super) async fn after_apply(
         desired.attrs.get("client_version").and_then(Value::as_str),
         ctx.resources.read_connections.get(&op.address),
     ) {
+        (Some("site"), Some(site)) if known_site_version(&site.key, &code).is_some() => {
+            known_site_version(&site.key, &code)
+        }
         (Some("site"), Some(site)) => {
             let mut script = Script::new(Target::SiteServer {
                 site_code: code.clone(),
@@ -279,6 +285,30 @@ pub(super) async fn after_apply(
         ));
     }
     Ok(o)
+}
+
+/// Site versions read by this run's refreshes, by (site connection key, site code): apply,
+/// which always refreshes first, reads the version it compares an installed client with from
+/// here instead of a `Get-CMSite` Script per host. A site's version does not change during a run.
+static SITE_VERSIONS: std::sync::LazyLock<
+    std::sync::Mutex<std::collections::HashMap<(String, String), String>>,
+> = std::sync::LazyLock::new(Default::default);
+
+fn remember_site_version(connection: &str, code: &str, version: &str) {
+    if let Ok(mut m) = SITE_VERSIONS.lock() {
+        m.insert(
+            (connection.to_string(), code.to_uppercase()),
+            version.to_string(),
+        );
+    }
+}
+
+fn known_site_version(connection: &str, code: &str) -> Option<String> {
+    SITE_VERSIONS
+        .lock()
+        .ok()?
+        .get(&(connection.to_string(), code.to_uppercase()))
+        .cloned()
 }
 
 /// True when a push target's wizard options reinstall a computer that has a client
