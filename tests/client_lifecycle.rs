@@ -265,3 +265,49 @@ fn uninstall_options_are_checked() {
         out.stderr
     );
 }
+
+#[test]
+fn allow_on_domain_controllers_decides_whether_a_domain_controller_is_pushed() {
+    let p = contoso(&[]);
+    p.edit(
+        "lab.toml",
+        "role = \"domain_controller\"\n",
+        "role = \"domain_controller\"\nlocal_admins = ['CONTOSO\\svc-cmpush']\n",
+    );
+    p.write(
+        "dcs.toml",
+        "[client_group.dcs]\nmethod = \"push\"\nsite = \"ABC\"\ndomain = \"contoso.com\"\nhosts = [\"dc01\"]\ndepends_on = [\"client_push.ABC\"]\n",
+    );
+    p.run(&["lab", "reset"]).code(0);
+    let refused = p.run(&["apply", "--auto-approve"]);
+    assert_ne!(refused.code, 0, "{}", refused.all());
+    assert!(
+        refused.all().contains("dc01 is a domain controller")
+            || refused.all().contains("DC01 is a domain controller"),
+        "{}",
+        refused.all()
+    );
+    p.edit(
+        "dcs.toml",
+        "hosts = [\"dc01\"]\n",
+        "hosts = [\"dc01\"]\npush = { include_domain_controllers = true }\n",
+    );
+    p.run(&["apply", "--auto-approve"]).code(0);
+    assert_eq!(client_state(&p, "dc01")["Installed"], true);
+    converged(&p);
+}
+
+#[test]
+fn the_lab_refuses_remove_cmdevice_without_force() {
+    let p = contoso(&[]);
+    p.run(&["lab", "reset"]).code(0);
+    let out = p.run(&[
+        "lab",
+        "console",
+        "--connection",
+        "cm01",
+        "Remove-CMDevice -Name WS10",
+    ]);
+    assert_ne!(out.code, 0, "{}", out.all());
+    assert!(out.all().contains("use -Force"), "{}", out.all());
+}
