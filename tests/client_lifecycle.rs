@@ -237,6 +237,8 @@ fn removing_a_client_target_plans_a_forget_not_a_destroy() {
         .find(|l| l.trim_start().starts_with("client_group:"))
         .unwrap_or_else(|| panic!("{compact}"));
     assert!(line.ends_with("0 to destroy, 2 to forget"), "{compact}");
+    let apply = p.run(&["apply", "--auto-approve"]).code(0).all();
+    assert!(apply.contains(" 0 destroyed, 2 forgotten."), "{apply}");
 }
 
 #[test]
