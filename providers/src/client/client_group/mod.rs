@@ -119,13 +119,18 @@ impl Kind for ClientGroupKind {
             errors.extend(e);
             warnings.extend(w);
         }
-        let wanted_version = match health::desired(spec.version.as_deref()) {
+        let wanted_version = match health::desired(spec.version.as_ref().map(|v| v.value.as_str()))
+        {
             Ok(v) => v,
             Err(message) => {
+                let at = spec
+                    .version
+                    .as_ref()
+                    .map_or(span.clone(), |v| v.span.clone());
                 errors.push(
                     Diagnostic::error("cmdeploy::client::version", message)
                         .with_help("version = \"site\" (the site's current client), \"any\", or a minimum like \"5.00.9128.1000\"")
-                        .at_span(&file, span.clone()),
+                        .at_span(&file, at),
                 );
                 None
             }

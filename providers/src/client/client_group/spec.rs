@@ -119,7 +119,7 @@ pub struct ClientGroupSpec {
     /// default), a minimum such as `"5.00.9128.1000"`, or `"any"`. An older client is upgraded
     /// by reinstalling it with the group's method (`/forceinstall`; push: `always_install`).
     #[serde(default)]
-    pub version: Option<String>,
+    pub version: Option<Spanned<String>>,
     /// `present` (default) or `absent` (uninstall the client; needs `on_destroy = "uninstall"`).
     #[serde(default)]
     pub ensure: Ensure,
