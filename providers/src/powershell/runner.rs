@@ -61,6 +61,7 @@ pub const ALLOWED: &[&str] = &[
     "Get-CMSoftwareUpdateBasedClientInstallation",
     "Set-CMSoftwareUpdateBasedClientInstallation",
     "Get-CMDevice",
+    "Remove-CMDevice",
     "Install-CMClient",
     "Get-CMDeviceCollection",
     "Get-CMHierarchySetting",
