@@ -13,6 +13,7 @@ mod script_log;
 pub mod tls_relay;
 pub mod unreachable;
 pub mod winrm;
+mod winrm_failure;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
