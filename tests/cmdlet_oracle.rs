@@ -237,6 +237,10 @@ fn upgrade_scenario() -> Project {
             ),
         ],
     );
+    // An import through the site server lists the settings, software update points and the
+    // client upgrade package, all managed already.
+    let run = p.run(&["import", "--connection", "cm01"]).code(0);
+    assert!(run.stdout.contains("Nothing to import"), "{}", run.stdout);
     // 4. A renamed package is replaced; then the package and the software update point go.
     step(
         &p,

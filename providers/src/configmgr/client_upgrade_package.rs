@@ -14,10 +14,12 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use cmdeploy_engine::diagnostics::Diagnostic;
+use cmdeploy_engine::import::Imported;
 use cmdeploy_engine::provider::{
     Applied, Context, DecodeInput, Decoded, Kind, Observed, OpAction, Operation, ReadRequest,
     ReadResult, RemoteError,
 };
+use cmdeploy_engine::resource::Connection;
 use cmdeploy_engine::resource::Resource;
 use cmdeploy_engine::spanned::Spanned;
 
@@ -145,6 +147,22 @@ impl Kind for ClientUpgradePackageKind {
             );
         }
         Ok(d)
+    }
+
+    fn importable(&self) -> bool {
+        true
+    }
+
+    fn imports_from(&self, ctx: &Context, connection: &Connection) -> bool {
+        super::listing::is_site_server(ctx, connection)
+    }
+
+    async fn list(
+        &self,
+        ctx: &Context,
+        connection: &Connection,
+    ) -> Result<Vec<Imported>, RemoteError> {
+        super::listing_settings::client_upgrade_packages(ctx, connection).await
     }
 
     async fn read(&self, ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> {
@@ -360,7 +378,7 @@ impl Kind for ClientUpgradePackageKind {
 }
 
 /// The installation properties of a program command line: what follows `CCMSETUP.EXE`.
-fn properties_of(command_line: &str) -> String {
+pub(super) fn properties_of(command_line: &str) -> String {
     let t = command_line.trim();
     match t.split_once(char::is_whitespace) {
         Some((exe, rest))

@@ -12,6 +12,7 @@ pub mod client_push;
 pub mod client_upgrade_package;
 pub mod hierarchy_read;
 pub mod listing;
+pub mod listing_settings;
 pub mod net;
 pub mod overlap;
 pub mod published;

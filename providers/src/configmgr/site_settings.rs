@@ -14,10 +14,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use cmdeploy_engine::diagnostics::{Diagnostic, Diagnostics};
+use cmdeploy_engine::import::Imported;
 use cmdeploy_engine::provider::{
     Applied, Context, DecodeInput, Decoded, Kind, Observed, Operation, ReadRequest, ReadResult,
     RemoteError,
 };
+use cmdeploy_engine::resource::Connection;
 use cmdeploy_engine::resource::{Resource, ResourceSet};
 use cmdeploy_engine::spanned::Spanned;
 use cmdeploy_engine::Address;
@@ -234,6 +236,22 @@ impl Kind for SiteSettingsKind {
         }
     }
 
+    fn importable(&self) -> bool {
+        true
+    }
+
+    fn imports_from(&self, ctx: &Context, connection: &Connection) -> bool {
+        super::listing::is_site_server(ctx, connection)
+    }
+
+    async fn list(
+        &self,
+        ctx: &Context,
+        connection: &Connection,
+    ) -> Result<Vec<Imported>, RemoteError> {
+        super::listing_settings::site_settings(ctx, connection).await
+    }
+
     async fn read(&self, ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> {
         kit::read_by_site(
             ctx,
@@ -423,7 +441,7 @@ fn upgrade_value(
 }
 
 /// The site code the hierarchy objects carry.
-fn code_of(hierarchy: &Value) -> String {
+pub(super) fn code_of(hierarchy: &Value) -> String {
     kit::items(hierarchy)
         .into_iter()
         .map(|o| kit::s(o, "SiteCode"))
@@ -452,7 +470,7 @@ fn pre_production_collection(r: &ReadRequest) -> Option<String> {
 /// -Name ActiveDirectorySystemDiscovery` (`discovery`: `Settings` `Value1` Active/Inactive,
 /// configmgr.md §2.10) and the devices `Get-CMDevice` reports `IsBlocked`. A pre-production
 /// collection that is not the one named shows as its ID.
-fn observe(
+pub(super) fn observe(
     code: &str,
     h: &hierarchy_read::HierarchyRead,
     known: Option<(String, String)>,
