@@ -220,6 +220,11 @@ fn upgrade_scenario() -> Project {
             ),
             ("settings.toml", "days = 7", "days = 14"),
             (
+                "upgrade.toml",
+                "collection = \"All Desktop and Server Clients\"",
+                "collection = \"All Systems\"\ndeploy_purpose = \"required\"",
+            ),
+            (
                 "software_updates.toml",
                 "http_port = 8530\nhttps_port = 8531",
                 "http_port = 80\nhttps_port = 443",

@@ -176,7 +176,12 @@ fn a_collection_push_whose_members_all_fail_does_not_hold_apply() {
     p.run(&["lab", "reset"]).code(0);
     let started = std::time::Instant::now();
     let apply = p
-        .run(&["apply", "--auto-approve", "--target", "collection_push.branch"])
+        .run(&[
+            "apply",
+            "--auto-approve",
+            "--target",
+            "collection_push.branch",
+        ])
         .code(1);
     let elapsed = started.elapsed();
     let all = apply.all();

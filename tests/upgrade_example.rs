@@ -19,7 +19,9 @@ fn plan_apply_converge_and_drift_after_console_changes() {
     for part in [
         "Later Version of Client Package Detected: the site's client is 5.00.9128.1000, the software update point holds client 5.00.9122.1000",
         "published_client_current = false -> true",
-        "documents no package deployment cmdlet",
+        "+ collection          = \"All Desktop and Server Clients\"",
+        "+ deploy_purpose      = \"available\"",
+        "is deployed to collection \"All Desktop and Server Clients\" (New-CMPackageDeployment)",
         "+ command_line        = \"/noservice SMSSITECODE=AUTO\"",
         "blocked_devices                             = [] -> [\"LAPTOP07\"]",
         "http_port  = 80 -> 8530",
@@ -28,8 +30,7 @@ fn plan_apply_converge_and_drift_after_console_changes() {
         assert!(plan.stdout.contains(part), "{part:?} in\n{}", plan.stdout);
     }
     assert!(
-        plan.stderr
-            .contains("cmdeploy::client_upgrade_package::deployment_manual"),
+        !plan.stderr.contains("deployment_manual"),
         "{}",
         plan.stderr
     );
@@ -54,6 +55,11 @@ fn plan_apply_converge_and_drift_after_console_changes() {
         &p,
         &format!("Remove-CMContentDistribution -PackageId {id} -DistributionPointName dp01.contoso.com -Force"),
     );
+    // ...and the deployment to the collection is deleted.
+    console(
+        &p,
+        &format!("Remove-CMPackageDeployment -PackageId {id} -CollectionName 'All Desktop and Server Clients' -Force"),
+    );
     let drift = p.run(&["drift"]).code(2);
     for part in [
         "client_upgrade_package.upgrade changed outside cmdeploy",
@@ -62,11 +68,52 @@ fn plan_apply_converge_and_drift_after_console_changes() {
         "blocked_devices: [\"LAPTOP07\"] (last applied) -> [] (estate)",
         "system_discovery: true (last applied) -> false (estate)",
         "distribution_points: [\"dp01.contoso.com\"] (last applied) -> [] (estate)",
+        "collection: \"All Desktop and Server Clients\" (last applied) -> null (estate)",
     ] {
         assert!(drift.stdout.contains(part), "{part:?} in\n{}", drift.stdout);
     }
     p.run(&["apply", "--auto-approve"]).code(0);
     p.run(&["drift"]).code(0);
+    let deployed = p.console_json("cm01", "Get-CMPackageDeployment | ConvertTo-Json");
+    assert_eq!(deployed["PackageID"], serde_json::json!(id), "{deployed}");
+    assert_eq!(
+        deployed["CollectionID"],
+        serde_json::json!("ABC00016"),
+        "{deployed}"
+    );
+
+    // A required deployment to another collection replaces the available one.
+    p.edit(
+        "upgrade.toml",
+        "collection = \"All Desktop and Server Clients\"",
+        "collection = \"All Systems\"\ndeploy_purpose = \"required\"",
+    );
+    p.run(&["apply", "--auto-approve"]).code(0);
+    p.run(&["plan", "--detailed-exitcode"]).code(0);
+    let deployed = p.console_json("cm01", "Get-CMPackageDeployment | ConvertTo-Json");
+    assert_eq!(
+        deployed["CollectionID"],
+        serde_json::json!("SMS00001"),
+        "{deployed}"
+    );
+    assert_eq!(deployed["OfferType"], serde_json::json!(0), "{deployed}");
+}
+
+/// The lab refuses a deployment to a collection that does not exist, as ConfigMgr does, and
+/// apply names it.
+#[test]
+fn a_deployment_to_an_unknown_collection_is_refused() {
+    let p = Project::example("upgrade");
+    p.run(&["lab", "reset"]).code(0);
+    p.edit(
+        "upgrade.toml",
+        "collection = \"All Desktop and Server Clients\"",
+        "collection = \"All Desktop Clients\"",
+    );
+    let apply = p.run(&["apply", "--auto-approve"]).code(1);
+    let all = apply.all();
+    assert!(all.contains("New-CMPackageDeployment"), "{all}");
+    assert!(all.contains("collection 'All Desktop Clients'"), "{all}");
 }
 
 #[test]

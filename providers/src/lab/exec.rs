@@ -234,6 +234,11 @@ pub fn execute(
             "start-cmcontentdistribution" => p::distribute(estate, &a, &site),
             "remove-cmcontentdistribution" => p::undistribute(estate, &a, &site),
             "get-cmdeploymentpackage" => p::deployment_packages(estate, &a, &site),
+            "new-cmpackagedeployment" => super::cm_deployment::new_deployment(estate, &a, &site),
+            "get-cmpackagedeployment" => super::cm_deployment::get_deployments(estate, &a, &site),
+            "remove-cmpackagedeployment" => {
+                super::cm_deployment::remove_deployments(estate, &a, &site)
+            }
             "get-cmdistributionpoint" => p::get_dp(estate, &a, &site),
             "get-cmmanagementpoint" => s::get_mp(estate, &a, &site),
             "get-cmdevice" if a.has("CollectionName") => {
