@@ -178,6 +178,17 @@ fn every_emitted_call_matches_the_documented_syntax() {
 /// replace and delete: client upgrade package and program, site settings, software update point.
 fn upgrade_scenario() -> Project {
     let p = Project::example("upgrade");
+    // The site approves computers by hand: the manifest approves LAPTOP07 (Approve-CMDevice).
+    p.edit(
+        "lab.toml",
+        "software_update_client_version = \"5.00.9122.1000\"",
+        "software_update_client_version = \"5.00.9122.1000\"\nhierarchy = { approval_method = \"ManuallyApproveEachComputer\" }",
+    );
+    p.edit(
+        "settings.toml",
+        "approval = \"trusted_domains\"",
+        "approval = \"manual\"\napproved_devices = [\"LAPTOP07\"]",
+    );
     p.run(&["lab", "reset"]).code(0);
     // 1. Creates and updates from the seed.
     step(&p, &[]);
@@ -205,8 +216,8 @@ fn upgrade_scenario() -> Project {
             ("upgrade.toml", "SMS_ABC\\Client'", "SMS_ABC\\Client\\x64'"),
             (
                 "settings.toml",
-                "approval = \"trusted_domains\"",
                 "approval = \"manual\"",
+                "approval = \"trusted_domains\"",
             ),
             (
                 "settings.toml",

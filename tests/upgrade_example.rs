@@ -269,3 +269,65 @@ fn software_update_based_installation_needs_a_primary_sites_software_update_poin
         ],
     );
 }
+
+/// Manual approval leaves a client waiting in Devices; `approved_devices` approves it
+/// (`Approve-CMDevice`), after which the plan is a no-op. A device without a client cannot be
+/// approved, and apply says so.
+#[test]
+fn approved_devices_are_approved_and_non_clients_are_refused() {
+    let p = Project::example("upgrade");
+    // The site approves each computer by hand already.
+    p.edit(
+        "lab.toml",
+        "software_update_client_version = \"5.00.9122.1000\"",
+        "software_update_client_version = \"5.00.9122.1000\"\nhierarchy = { approval_method = \"ManuallyApproveEachComputer\" }",
+    );
+    p.edit(
+        "settings.toml",
+        "approval = \"trusted_domains\"",
+        "approval = \"manual\"\napproved_devices = [\"laptop07\"]",
+    );
+    p.run(&["lab", "reset"]).code(0);
+    let record = p.console_json("cm01", "Get-CMDevice -Name LAPTOP07 -Fast | ConvertTo-Json");
+    assert_eq!(record["IsApproved"], serde_json::json!(0), "{record}");
+    let plan = p.run(&["plan"]).code(0);
+    assert!(
+        plan.stdout.contains("approved_devices") && plan.stdout.contains("[] -> [\"LAPTOP07\"]"),
+        "{}",
+        plan.stdout
+    );
+    p.run(&["apply", "--auto-approve"]).code(0);
+    p.run(&["plan", "--detailed-exitcode"]).code(0);
+    let record = p.console_json("cm01", "Get-CMDevice -Name LAPTOP07 -Fast | ConvertTo-Json");
+    assert_eq!(record["IsApproved"], serde_json::json!(1), "{record}");
+
+    p.edit(
+        "settings.toml",
+        "approved_devices = [\"laptop07\"]",
+        "approved_devices = [\"laptop07\", \"dp01\"]",
+    );
+    let apply = p.run(&["apply", "--auto-approve"]).code(1);
+    let all = apply.all();
+    assert!(all.contains("Approve-CMDevice"), "{all}");
+    assert!(all.contains("only client records can be approved"), "{all}");
+}
+
+/// Approval is decided when a client registers: switching the site to manual approval leaves a
+/// client approved under "trusted domains" approved.
+#[test]
+fn a_client_approved_before_manual_approval_stays_approved() {
+    let p = Project::example("upgrade");
+    p.run(&["lab", "reset"]).code(0);
+    p.run(&["apply", "--auto-approve"]).code(0);
+    p.edit(
+        "settings.toml",
+        "approval = \"trusted_domains\"",
+        "approval = \"manual\"\napproved_devices = [\"LAPTOP07\"]",
+    );
+    let plan = p.run(&["plan"]).code(0);
+    assert!(!plan.stdout.contains("[] -> [\"LAPTOP07\"]"), "{}", plan.stdout);
+    p.run(&["apply", "--auto-approve"]).code(0);
+    p.run(&["plan", "--detailed-exitcode"]).code(0);
+    let record = p.console_json("cm01", "Get-CMDevice -Name LAPTOP07 -Fast | ConvertTo-Json");
+    assert_eq!(record["IsApproved"], serde_json::json!(1), "{record}");
+}

@@ -113,6 +113,11 @@ pub struct SiteSettingsSpec {
     /// list is unblocked.
     #[serde(default)]
     pub blocked_devices: Option<Vec<String>>,
+    /// Clients that must be approved (`Approve-CMDevice -DeviceName`), e.g. workgroup clients,
+    /// which "approve computers in trusted domains" leaves waiting. ConfigMgr has no cmdlet that
+    /// revokes approval, so a device dropped from the list stays approved.
+    #[serde(default)]
+    pub approved_devices: Option<Vec<String>>,
 }
 
 /// The hierarchy-wide attributes (one `site_settings` resource may declare them).
@@ -180,6 +185,12 @@ impl Kind for SiteSettingsKind {
         if let Some(s) = &spec.system_discovery {
             attrs.insert("system_discovery".into(), json!(s.value));
             d_spans.push(("system_discovery", s.span.clone()));
+        }
+        if let Some(a) = &spec.approved_devices {
+            attrs.insert(
+                "approved_devices".into(),
+                kit::sorted(a.iter().map(|n| n.to_uppercase())),
+            );
         }
         if let Some(b) = &spec.blocked_devices {
             attrs.insert(
@@ -291,9 +302,23 @@ impl Kind for SiteSettingsKind {
                             (n, id)
                         })
                         .collect();
-                (h, p, collection, d, devices)
+                // Only the devices the manifest names: approval cannot be revoked, so a device
+                // dropped from the list is no longer looked at.
+                let approvals: Vec<(String, usize)> =
+                    kit::listed(r.desired.as_ref(), None, "approved_devices")
+                        .into_iter()
+                        .map(|n| {
+                            let id = script.push(
+                                Call::new("Get-CMDevice")
+                                    .arg("Name", n.as_str())
+                                    .switch("Fast"),
+                            );
+                            (n, id)
+                        })
+                        .collect();
+                (h, p, collection, d, devices, approvals)
             },
-            |connection, script, out, (h, p, collection, d, devices), _r| {
+            |connection, script, out, (h, p, collection, d, devices, approvals), r| {
                 let hierarchy = kit::value_of(connection, script, out, *h)?;
                 let properties = kit::value_of(connection, script, out, *p)?;
                 let h = hierarchy_read::parse(hierarchy, properties).map_err(|m| RemoteError {
@@ -321,13 +346,23 @@ impl Kind for SiteSettingsKind {
                         blocked.push(name.to_uppercase());
                     }
                 }
-                Ok(Some(observe(
-                    &code_of(hierarchy),
-                    &h,
-                    known,
-                    discovery,
-                    blocked,
-                )))
+                let mut o = observe(&code_of(hierarchy), &h, known, discovery, blocked);
+                if r.desired
+                    .as_ref()
+                    .is_some_and(|d| d.attrs.contains_key("approved_devices"))
+                {
+                    let mut approved = Vec::new();
+                    for (name, id) in approvals {
+                        let v = kit::value_of(connection, script, out, *id)?;
+                        // IsApproved is a UInt32 (windows-runtime.md §9): 1 approved.
+                        if kit::items(v).iter().any(|x| kit::n(x, "IsApproved") == 1) {
+                            approved.push(name.to_uppercase());
+                        }
+                    }
+                    o.attrs
+                        .insert("approved_devices".into(), kit::sorted(approved));
+                }
+                Ok(Some(o))
             },
         )
         .await
@@ -375,6 +410,19 @@ impl Kind for SiteSettingsKind {
                     .arg("SiteCode", code.as_str())
                     .arg("Enabled", d.attrs["system_discovery"].clone()),
             );
+        }
+        if changed("approved_devices") {
+            let have = op
+                .observed
+                .as_ref()
+                .and_then(|o| o.attrs.get("approved_devices"))
+                .map(names)
+                .unwrap_or_default();
+            for n in kit::listed(Some(&d), None, "approved_devices") {
+                if !have.iter().any(|x| x.eq_ignore_ascii_case(&n)) {
+                    calls.push(Call::new("Approve-CMDevice").arg("DeviceName", n.as_str()));
+                }
+            }
         }
         if changed("blocked_devices") {
             let want = kit::listed(Some(&d), None, "blocked_devices");

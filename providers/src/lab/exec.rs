@@ -223,6 +223,7 @@ pub fn execute(
             "set-cmdiscoverymethod" => t::set_discovery(estate, &a, &site),
             "block-cmdevice" => t::block_device(estate, &a, &site),
             "unblock-cmdevice" => t::unblock_device(estate, &a, &site),
+            "approve-cmdevice" => t::approve_device(estate, &a, &site),
             "get-cmpackage" => p::get_package(estate, &a, &site),
             "new-cmpackage" => p::new_package(estate, &a, &site),
             "set-cmpackage" => p::set_package(estate, &a, &site),

@@ -479,6 +479,8 @@ pub fn device_records(estate: &Estate, name: Option<&str>, session_site: &str) -
                 Some(json!({
                     "Name": short_name, "ResourceID": 16_777_000 + i, "IsClient": true, "SiteCode": c.site_code,
                     "ClientVersion": c.version, "IsBlocked": blocked, "DeviceOS": h.os, "Domain": h.domain,
+                    // IsApproved is a UInt32 (windows-runtime.md §9, 12).
+                    "IsApproved": u32::from(super::cm_settings::is_approved(estate, session_site, &short_name, h.domain.is_some())),
                     // SMS_CombinedDeviceResources.LastActiveTime is a DateTime
                     // (sms_combineddeviceresources-server-wmi-class.md): `\/Date(ms)\/` in 5.1.
                     "LastActiveTime": c.installed_at_ms.and_then(chrono::DateTime::from_timestamp_millis).map(super::ps_value::date),

@@ -153,6 +153,9 @@ pub struct Site {
     /// Blocked devices (names).
     #[serde(default)]
     pub blocked_devices: Vec<String>,
+    /// Devices an administrator approved (`Approve-CMDevice`; names).
+    #[serde(default)]
+    pub approved_devices: Vec<String>,
     /// Software update points.
     #[serde(default, rename = "software_update_point")]
     pub software_update_points: Vec<SoftwareUpdatePoint>,

@@ -70,6 +70,7 @@ pub const ALLOWED: &[&str] = &[
     "Set-CMPackage",
     "Remove-CMPackage",
     "New-CMPackageDeployment",
+    "Approve-CMDevice",
     "Get-CMPackageDeployment",
     "Remove-CMPackageDeployment",
     "Get-CMProgram",
