@@ -160,6 +160,10 @@ fn every_emitted_call_matches_the_documented_syntax() {
     check_audit(&oracle, &p, &mut seen, &mut problems);
     let upgrade = upgrade_scenario();
     check_audit(&oracle, &upgrade, &mut seen, &mut problems);
+    for action in ["merge", "block"] {
+        let conflicts = conflicts_scenario(action);
+        check_audit(&oracle, &conflicts, &mut seen, &mut problems);
+    }
     problems.sort();
     problems.dedup();
     assert!(
@@ -269,6 +273,22 @@ fn upgrade_scenario() -> Project {
     p.remove_table("software_updates.toml", "[software_update_point.server1]");
     p.remove_table("software_updates.toml", "[software_update_point.dp01]");
     p.write("upgrade.toml", "");
+    step(&p, &[]);
+    p
+}
+
+/// The upgrade example with a conflicting record pending, cleared with `action`.
+fn conflicts_scenario(action: &str) -> Project {
+    let p = Project::example("upgrade");
+    let seed = p.read("lab.toml")
+        + "\n[[site.conflicting_record]]\nsmsid = \"GUID:0A1B\"\nname = \"WS07\"\n";
+    p.write("lab.toml", &seed);
+    p.edit(
+        "settings.toml",
+        "conflicting_records = \"automatic\"",
+        &format!("conflicting_records = \"manual\"\nconflicting_record_action = \"{action}\""),
+    );
+    p.run(&["lab", "reset"]).code(0);
     step(&p, &[]);
     p
 }

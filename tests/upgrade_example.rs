@@ -325,9 +325,89 @@ fn a_client_approved_before_manual_approval_stays_approved() {
         "approval = \"manual\"\napproved_devices = [\"LAPTOP07\"]",
     );
     let plan = p.run(&["plan"]).code(0);
-    assert!(!plan.stdout.contains("[] -> [\"LAPTOP07\"]"), "{}", plan.stdout);
+    assert!(
+        !plan.stdout.contains("[] -> [\"LAPTOP07\"]"),
+        "{}",
+        plan.stdout
+    );
     p.run(&["apply", "--auto-approve"]).code(0);
     p.run(&["plan", "--detailed-exitcode"]).code(0);
     let record = p.console_json("cm01", "Get-CMDevice -Name LAPTOP07 -Fast | ConvertTo-Json");
     assert_eq!(record["IsApproved"], serde_json::json!(1), "{record}");
+}
+
+/// Conflicting records waiting for an administrator: `merge` and `block` clear them with
+/// Merge-/Block-CMConflictingRecord, and `new`, which no cmdlet does, makes the plan name the
+/// console step for each.
+#[test]
+fn pending_conflicting_records_are_merged_blocked_or_named() {
+    let p = Project::example("upgrade");
+    let seed = p.read("lab.toml")
+        + "\n[[site.conflicting_record]]\nsmsid = \"GUID:0A1B\"\nname = \"WS07\"\n\n[[site.conflicting_record]]\nsmsid = \"GUID:0C2D\"\nname = \"WS08\"\n";
+    p.write("lab.toml", &seed);
+    p.edit(
+        "settings.toml",
+        "conflicting_records = \"automatic\"",
+        "conflicting_records = \"manual\"\nconflicting_record_action = \"new\"",
+    );
+    p.run(&["lab", "reset"]).code(0);
+    let plan = p.run(&["plan", "--detailed-exitcode"]).code(2);
+    assert!(
+        plan.stdout
+            .contains("select WS07 and choose Create New Record"),
+        "{}",
+        plan.stdout
+    );
+    let apply = p.run(&["apply", "--auto-approve"]).code(1);
+    assert!(
+        apply
+            .all()
+            .contains("select WS08 and choose Create New Record"),
+        "{}",
+        apply.all()
+    );
+
+    p.edit(
+        "settings.toml",
+        "conflicting_record_action = \"new\"",
+        "conflicting_record_action = \"merge\"",
+    );
+    let plan = p.run(&["plan"]).code(0);
+    assert!(
+        plan.stdout
+            .contains("conflicting_records_pending = [\"WS07\",\"WS08\"] -> []"),
+        "{}",
+        plan.stdout
+    );
+    p.run(&["apply", "--auto-approve"]).code(0);
+    p.run(&["plan", "--detailed-exitcode"]).code(0);
+    let none_left = |p: &Project| {
+        let out = p
+            .run(&[
+                "lab",
+                "console",
+                "--connection",
+                "cm01",
+                "Get-CMConflictingRecord | ConvertTo-Json",
+            ])
+            .code(0)
+            .stdout;
+        assert!(out.trim().is_empty(), "{out}");
+    };
+    none_left(&p);
+
+    // The conflicts again (a fresh lab); `block` creates blocked records for them.
+    p.edit(
+        "settings.toml",
+        "conflicting_record_action = \"merge\"",
+        "conflicting_record_action = \"block\"",
+    );
+    p.run(&["lab", "reset"]).code(0);
+    p.run(&["apply", "--auto-approve"]).code(0);
+    p.run(&["plan", "--detailed-exitcode"]).code(0);
+    none_left(&p);
+    let audit = p.read(".cmdeploy/lab/audit.jsonl");
+    assert!(audit.contains("Block-CMConflictingRecord"), "no block call");
+    let show = p.run(&["lab", "show"]).code(0).stdout;
+    assert!(show.contains("WS07"), "{show}");
 }

@@ -10,6 +10,7 @@ pub mod boundary;
 pub mod boundary_group;
 pub mod client_push;
 pub mod client_upgrade_package;
+pub mod conflicts;
 pub mod hierarchy_read;
 pub mod listing;
 pub mod listing_settings;

@@ -118,6 +118,11 @@ pub struct SiteSettingsSpec {
     /// revokes approval, so a device dropped from the list stays approved.
     #[serde(default)]
     pub approved_devices: Option<Vec<String>>,
+    /// What to do with conflicting records waiting for an administrator (with
+    /// `conflicting_records = "manual"`): `merge`, `block`, or `new` (a console step the plan
+    /// names). See [`super::conflicts`].
+    #[serde(default)]
+    pub conflicting_record_action: Option<super::conflicts::ConflictAction>,
 }
 
 /// The hierarchy-wide attributes (one `site_settings` resource may declare them).
@@ -198,7 +203,14 @@ impl Kind for SiteSettingsKind {
                 kit::sorted(b.iter().map(|n| n.to_uppercase())),
             );
         }
-        let (connection, reference, meta) = super::site_binding(&site, true);
+        let (connection, reference, mut meta) = super::site_binding(&site, true);
+        if let Some(a) = spec.conflicting_record_action {
+            meta.insert(
+                "conflicting_record_action".into(),
+                super::conflicts::meta_value(a),
+            );
+            attrs.insert(super::conflicts::PENDING.into(), json!([]));
+        }
         let mut d = Decoded::new(attrs, connection, site.value.to_uppercase());
         d.references.extend(reference);
         d.meta = meta;
@@ -316,9 +328,14 @@ impl Kind for SiteSettingsKind {
                             (n, id)
                         })
                         .collect();
-                (h, p, collection, d, devices, approvals)
+                let conflicts = r
+                    .desired
+                    .as_ref()
+                    .and_then(|d| super::conflicts::action_of(&d.meta))
+                    .map(|a| (a, script.push(super::conflicts::read_call())));
+                (h, p, collection, d, devices, approvals, conflicts)
             },
-            |connection, script, out, (h, p, collection, d, devices, approvals), r| {
+            |connection, script, out, (h, p, collection, d, devices, approvals, conflicts), r| {
                 let hierarchy = kit::value_of(connection, script, out, *h)?;
                 let properties = kit::value_of(connection, script, out, *p)?;
                 let h = hierarchy_read::parse(hierarchy, properties).map_err(|m| RemoteError {
@@ -361,6 +378,12 @@ impl Kind for SiteSettingsKind {
                     }
                     o.attrs
                         .insert("approved_devices".into(), kit::sorted(approved));
+                }
+                if let Some((action, id)) = conflicts {
+                    let pending =
+                        super::conflicts::pending(kit::value_of(connection, script, out, *id)?);
+                    o.notes.extend(super::conflicts::notes(*action, &pending));
+                    o.attrs.insert(super::conflicts::PENDING.into(), pending);
                 }
                 Ok(Some(o))
             },
@@ -439,10 +462,35 @@ impl Kind for SiteSettingsKind {
                 calls.push(Call::new("Unblock-CMDevice").arg("DeviceName", n.as_str()));
             }
         }
+        // With `new`, no cmdlet can act: the other settings are written, then apply stops with
+        // the console step for each pending record.
+        let mut console_steps = Vec::new();
+        if changed(super::conflicts::PENDING) {
+            if let (Some(action), Some(o)) = (super::conflicts::action_of(&d.meta), &op.observed) {
+                let have = o
+                    .attrs
+                    .get(super::conflicts::PENDING)
+                    .cloned()
+                    .unwrap_or_default();
+                calls.extend(super::conflicts::calls(action, &have));
+                console_steps = super::conflicts::notes(action, &have);
+            }
+        }
         let target = Target::SiteServer {
             site_code: code.clone(),
         };
-        kit::run_writes(ctx, &op.connection, target, calls).await?;
+        if !calls.is_empty() {
+            kit::run_writes(ctx, &op.connection, target, calls).await?;
+        }
+        if !console_steps.is_empty() {
+            return Err(RemoteError {
+                host: op.connection.host(),
+                cmdlet: Some("Get-CMConflictingRecord".into()),
+                message: console_steps.join("; "),
+                category: None,
+                unreachable: None,
+            });
+        }
         kit::read_back(
             &SiteSettingsKind,
             ctx,

@@ -9,6 +9,7 @@
 pub mod args;
 pub mod ccmsetup_service;
 pub mod cm_boundary;
+pub mod cm_conflict;
 pub mod cm_deployment;
 pub mod cm_package;
 pub mod cm_settings;

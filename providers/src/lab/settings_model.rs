@@ -151,3 +151,13 @@ pub const CLIENT_UPGRADE_DEFINITION: &str = "Configuration Manager Client Upgrad
 pub const CLIENT_UPGRADE_PROGRAM: &str = "Configuration Manager agent silent upgrade";
 /// Its default command line.
 pub const CLIENT_UPGRADE_COMMAND_LINE: &str = "CCMSETUP.EXE /noservice SMSSITECODE=AUTO";
+
+/// A conflicting record (SMS_PendingRegistrationRecord; PSRef Get-CMConflictingRecord).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ConflictingRecord {
+    /// `SMSID` (the cmdlets' `-Id`, alias `Smsid`), e.g. `GUID:...`.
+    pub smsid: String,
+    /// `AgentName` (the cmdlets' `-Name`, alias `AgentName`): the computer name.
+    pub name: String,
+}
