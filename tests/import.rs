@@ -135,6 +135,12 @@ distributed_to = ["cm01.contoso.com"]
 name = "Configuration Manager agent silent upgrade"
 command_line = "CCMSETUP.EXE /noservice SMSSITECODE=AUTO"
 
+[[site.package.deployment]]
+id = "ABC20042"
+program = "Configuration Manager agent silent upgrade"
+collection_id = "SMS00001"
+required = true
+
 # Not cmdeploy's business: never imported.
 [[gpo]]
 id = "0c0ffee0-0000-4000-8000-000000000001"
@@ -440,6 +446,8 @@ fn client_settings_sups_and_upgrade_package_are_imported_back() {
         "approval = \"trusted_domains\"",
         "system_discovery = true",
         "https_port = 8531",
+        "collection = \"All Desktop and Server Clients\"",
+        "deploy_purpose = \"available\"",
     ] {
         assert!(toml.contains(line), "`{line}` missing:\n{toml}");
     }

@@ -17,7 +17,7 @@ use super::hierarchy_read;
 use super::listing::{per_site, put, sites_on};
 use super::site_settings::HIERARCHY_ATTRS;
 use crate::kit;
-use crate::powershell::{Call, Script, ScriptOutput, Target};
+use crate::powershell::{Call, Script, Target};
 
 fn failure(connection: &Connection, cmdlet: &str, message: String) -> RemoteError {
     RemoteError {
@@ -182,7 +182,9 @@ pub async fn software_update_points(
 /// "Configuration Manager agent silent upgrade" (`Get-CMPackage -Fast`, `Get-CMProgram
 /// -ProgramName`), with the distribution points that hold their content
 /// (`Get-CMDistributionPoint -SiteCode`, then `Get-CMDeploymentPackage -DistributionPointName`
-/// per distribution point). Packages belong to the site whose drive the Script runs on: they
+/// per distribution point) and the program's deployment to a collection
+/// (`Get-CMPackageDeployment -PackageId -ProgramName`, the collection named with
+/// `Get-CMDeviceCollection`; several deployments are named in a comment, not imported). Packages belong to the site whose drive the Script runs on: they
 /// are written for the first site on the connection.
 ///
 /// # Errors
@@ -235,21 +237,33 @@ pub async fn client_upgrade_packages(
         })
         .filter(|d| !d.is_empty())
         .collect();
+    // One Script: the collections (to name deployments' CollectionIDs), each package's
+    // deployments of the program, and each distribution point's packages.
     let mut content = Script::new(target);
+    content.push(Call::new("Get-CMDeviceCollection"));
+    for (p, _) in &upgrades {
+        content.push(
+            Call::new("Get-CMPackageDeployment")
+                .arg("PackageId", kit::s(p, "PackageID"))
+                .arg("ProgramName", PROGRAM),
+        );
+    }
+    let first_dp = 1 + upgrades.len();
     for dp in &dps {
         content
             .push(Call::new("Get-CMDeploymentPackage").arg("DistributionPointName", dp.as_str()));
     }
-    let held = if dps.is_empty() {
-        ScriptOutput {
-            results: Vec::new(),
-        }
-    } else {
-        kit::run(ctx, connection, &content).await?
+    let held = kit::run(ctx, connection, &content).await?;
+    let collections = kit::value_of(connection, &content, &held, 0)?;
+    let collection_name = |id: &str| {
+        kit::items(collections)
+            .into_iter()
+            .find(|c| kit::s(c, "CollectionID").eq_ignore_ascii_case(id))
+            .map(|c| kit::s(c, "Name").to_string())
     };
     let mut on: Vec<Vec<String>> = vec![Vec::new(); upgrades.len()];
     for (k, dp) in dps.iter().enumerate() {
-        for x in kit::items(kit::value_of(connection, &content, &held, k)?) {
+        for x in kit::items(kit::value_of(connection, &content, &held, first_dp + k)?) {
             for (j, (p, _)) in upgrades.iter().enumerate() {
                 if kit::s(x, "PackageID").eq_ignore_ascii_case(kit::s(p, "PackageID")) {
                     on[j].push(dp.clone());
@@ -258,7 +272,8 @@ pub async fn client_upgrade_packages(
         }
     }
     let mut listed = Vec::new();
-    for ((p, props), dps) in upgrades.into_iter().zip(on) {
+    for (j, ((p, props), dps)) in upgrades.into_iter().zip(on).enumerate() {
+        let deployments = kit::items(kit::value_of(connection, &content, &held, 1 + j)?);
         let id = kit::s(&p, "PackageID").to_string();
         let name = kit::s(&p, "Name").to_string();
         let mut table = Vec::new();
@@ -271,6 +286,33 @@ pub async fn client_upgrade_packages(
             put(&mut table, "command_line", json!(props));
         }
         put(&mut table, "distribution_points", kit::sorted(dps));
+        let mut notes = Vec::new();
+        match deployments.as_slice() {
+            [] => {}
+            [d] => match collection_name(kit::s(d, "CollectionID")) {
+                Some(c) => {
+                    put(&mut table, "collection", json!(c));
+                    let purpose = if kit::n(d, "OfferType") == 0 {
+                        "required"
+                    } else {
+                        "available"
+                    };
+                    put(&mut table, "deploy_purpose", json!(purpose));
+                }
+                None => notes.push(format!(
+                    "the program is deployed to collection {}, which is not a device collection: not imported",
+                    kit::s(d, "CollectionID")
+                )),
+            },
+            several => {
+                let ids: Vec<&str> = several.iter().map(|d| kit::s(d, "CollectionID")).collect();
+                notes.push(format!(
+                    "the program is deployed to {} collections ({}); cmdeploy manages one: add collection = \"...\" to choose it",
+                    ids.len(),
+                    ids.join(", ")
+                ));
+            }
+        }
         listed.push(Imported {
             kind: "client_upgrade_package".into(),
             key_hint: if name == DEFINITION {
@@ -283,10 +325,7 @@ pub async fn client_upgrade_packages(
             id,
             table,
             references: Vec::new(),
-            notes: vec![
-                "the deployment of this package to a collection is not imported: add".into(),
-                "collection = \"...\" to have the plan name it.".into(),
-            ],
+            notes,
         });
     }
     Ok(listed)
