@@ -235,6 +235,11 @@ fn upgrade_scenario() -> Project {
             ),
             ("settings.toml", "days = 7", "days = 14"),
             (
+                "site.toml",
+                "connection = \"cm01\"\nsoftware_update_installation",
+                "connection = \"cm01\"\npublish_to_forests = [\"contoso.com\"]\nsoftware_update_installation",
+            ),
+            (
                 "upgrade.toml",
                 "collection = \"All Desktop and Server Clients\"",
                 "collection = \"All Systems\"\ndeploy_purpose = \"required\"",

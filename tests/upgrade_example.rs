@@ -411,3 +411,57 @@ fn pending_conflicting_records_are_merged_blocked_or_named() {
     let show = p.run(&["lab", "show"]).code(0).stdout;
     assert!(show.contains("WS07"), "{show}");
 }
+
+/// Publishing the site to Active Directory (Site Properties, Publishing): `publish_to_forests`
+/// adds the forest with Set-CMSite -AddActiveDirectoryForest (through the runner, which passes
+/// Get-CMActiveDirectoryForest's object), a forest dropped from the list is removed, and a forest
+/// ConfigMgr does not know is refused with what to do.
+#[test]
+fn the_site_is_published_to_the_forests_the_manifest_names() {
+    let p = Project::example("upgrade");
+    p.edit(
+        "site.toml",
+        "connection = \"cm01\"\nsoftware_update_installation",
+        "connection = \"cm01\"\npublish_to_forests = [\"Contoso.com\"]\nsoftware_update_installation",
+    );
+    p.run(&["lab", "reset"]).code(0);
+    let plan = p.run(&["plan"]).code(0);
+    assert!(
+        plan.stdout
+            .contains("~ publish_to_forests       = [] -> [\"contoso.com\"]"),
+        "{}",
+        plan.stdout
+    );
+    p.run(&["apply", "--auto-approve"]).code(0);
+    p.run(&["plan", "--detailed-exitcode"]).code(0);
+    let published = p.console_json(
+        "cm01",
+        "Get-CmdeploySitePublishing -SiteCode ABC | ConvertTo-Json",
+    );
+    assert_eq!(
+        published["ForestFQDN"],
+        serde_json::json!("contoso.com"),
+        "{published}"
+    );
+
+    p.edit(
+        "site.toml",
+        "publish_to_forests = [\"Contoso.com\"]",
+        "publish_to_forests = []",
+    );
+    p.run(&["apply", "--auto-approve"]).code(0);
+    p.run(&["plan", "--detailed-exitcode"]).code(0);
+
+    p.edit(
+        "site.toml",
+        "publish_to_forests = []",
+        "publish_to_forests = [\"fabrikam.com\"]",
+    );
+    let apply = p.run(&["apply", "--auto-approve"]).code(1);
+    let all = apply.all();
+    assert!(all.contains("Set-CmdeploySitePublishing"), "{all}");
+    assert!(
+        all.contains("fabrikam.com is not among the site's Active Directory Forests"),
+        "{all}"
+    );
+}

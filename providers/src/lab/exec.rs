@@ -295,6 +295,12 @@ fn runner_function(
         "remove-cmdeploytrustedrootkey" => h::remove_trusted_root_key(estate, &session.host, a),
         "set-cmdeployinternetmanagementpoint" => h::set_internet_mp(estate, &session.host, a),
         "test-cmdeploypushprerequisites" => super::prereq::push_prerequisites(estate, a),
+        "get-cmdeploysitepublishing" if session.site.is_some() => {
+            super::cm_publishing::get(estate, a)
+        }
+        "set-cmdeploysitepublishing" if session.site.is_some() => {
+            super::cm_publishing::set(estate, a)
+        }
         "get-cmdeploysitecontrolproperty" => match &session.site {
             Some(site) => super::cm_settings::site_control_properties(estate, a, site),
             None => Err(not_recognized("Get-CmdeploySiteControlProperty")),

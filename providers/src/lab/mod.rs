@@ -12,6 +12,7 @@ pub mod cm_boundary;
 pub mod cm_conflict;
 pub mod cm_deployment;
 pub mod cm_package;
+pub mod cm_publishing;
 pub mod cm_settings;
 pub mod cm_site;
 pub mod cm_sup;

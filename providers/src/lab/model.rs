@@ -162,6 +162,9 @@ pub struct Site {
     /// resolves conflicts manually.
     #[serde(default, rename = "conflicting_record")]
     pub conflicting_records: Vec<ConflictingRecord>,
+    /// Active Directory forests the site publishes to (FQDNs; Site Properties, Publishing tab).
+    #[serde(default)]
+    pub published_forests: Vec<String>,
     /// Software update points.
     #[serde(default, rename = "software_update_point")]
     pub software_update_points: Vec<SoftwareUpdatePoint>,

@@ -107,6 +107,8 @@ pub const ALLOWED: &[&str] = &[
     "Set-CmdeployInternetManagementPoint",
     "Test-CmdeployPushPrerequisites",
     "Get-CmdeploySiteControlProperty",
+    "Get-CmdeploySitePublishing",
+    "Set-CmdeploySitePublishing",
 ];
 
 /// The runner template source.
