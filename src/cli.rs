@@ -336,8 +336,9 @@ pub enum LabCommand {
     ///
     /// Prints `listening on http(s)://ADDR/wsman` (and `ca file: PATH` with --https). It answers
     /// as a WinRM service configured as Windows ships it: clients log in with Negotiate (NTLM)
-    /// as a lab domain user (e.g. CONTOSO\cmadmin), with message encryption over HTTP; Basic is
-    /// refused unless --allow-basic (and, over HTTP, --allow-unencrypted).
+    /// as a lab domain user (e.g. CONTOSO\cmadmin), or with Kerberos given --keytab, with message
+    /// encryption over HTTP; Basic is refused unless --allow-basic (and, over HTTP,
+    /// --allow-unencrypted).
     Serve {
         /// Loopback address to listen on (port 0 picks a free port).
         #[arg(long, default_value = "127.0.0.1:5985")]
@@ -373,6 +374,11 @@ pub enum LabCommand {
         /// the schema and some hosts say 30).
         #[arg(long, default_value_t = 2_147_483_647)]
         max_shells_per_user: usize,
+        /// MaxConcurrentOperationsPerUser: requests of one user processed at once (a waiting
+        /// Receive counts); one more gets the w:QuotaLimit fault 2150859174 (2012+: 1500;
+        /// 2008 R2: 15).
+        #[arg(long, default_value_t = 1500)]
+        max_concurrent_operations_per_user: usize,
         /// IdleTimeout in milliseconds: a shell without requests for this long is deleted
         /// (Windows' minimum 60000; 2012+ default 7200000).
         #[arg(long, default_value_t = 7_200_000)]
@@ -387,6 +393,18 @@ pub enum LabCommand {
         /// if sent) or `strict` (required over HTTPS).
         #[arg(long, default_value = "relaxed", value_parser = ["relaxed", "strict"])]
         cbt_hardening: String,
+        /// A keytab with the HTTP/<host> keys of the lab's hosts (what `kadmin ktadd` writes):
+        /// the service then accepts Kerberos (`Authorization: Kerberos`, or a Kerberos token
+        /// under Negotiate) as a domain member does, with message encryption over HTTP and the
+        /// channel binding checked over HTTPS. The realm's KDC is only needed by clients.
+        #[arg(long, value_name = "FILE")]
+        keytab: Option<std::path::PathBuf>,
+        /// With --https: accept certificate authentication, as `winrm set
+        /// winrm/config/service/auth @{Certificate="true"}` with a client-certificate mapping
+        /// does: a client certificate issued by this CA (PEM), with the Client Authentication
+        /// usage and a lab user's UPN in its Subject Alternative Name, logs on as that user.
+        #[arg(long, value_name = "FILE", requires = "https")]
+        client_ca: Option<std::path::PathBuf>,
     },
     /// Write a synthetic project (manifests and lab seed) for scale tests.
     Generate(GenerateArgs),

@@ -142,6 +142,8 @@ fn every_emitted_call_matches_the_documented_syntax() {
             ("gpo.toml", "[gpo.client_settings.client_deployment]\nproperties = { SMSSITECODE = \"ABC\", FSP = \"fspserver.contoso.com\" }\n", ""),
             ("imaging.toml", "hierarchy = \"same\"", "hierarchy = \"different\""),
             ("clients.toml", "{ CCMHOSTNAME = \"server1.contoso.com\", SMSSIGNCERT", "{ CCMHOSTNAME = \"server3.contoso.com\", SMSSIGNCERT"),
+            // A client uninstalled, its device record deleted (Remove-CMDevice).
+            ("clients.toml", "[client_group.manual_auto]\n", "[client_group.manual_auto]\nensure = \"absent\"\non_destroy = \"uninstall\"\nremove_device_record = true\n"),
         ],
     );
     // 3. The fallback status point moves; a group and a GPO go.

@@ -220,18 +220,31 @@ fn devices_and_links_to_them_are_not_read_as_input() {
     assert!(out.stderr.contains("not a regular file"), "{}", out.stderr);
 }
 
-/// `auth = "kerberos"` cannot work against a WinRM service as Windows ships it with this build:
-/// `validate` says so, instead of a stub failing at the first connection.
+/// `auth = "kerberos"` validates (it works: message encryption over HTTP, channel binding over
+/// HTTPS, a private CA); what truly cannot work is said at validate time: a host without a DNS
+/// domain and a user without a realm give Kerberos no realm to ask.
 #[test]
-fn kerberos_is_refused_at_validate_with_the_reason() {
+fn kerberos_validates_and_a_missing_realm_is_refused_with_the_reason() {
     let p = Project::example("contoso");
     p.edit(
         "cmdeploy.toml",
         "transport = \"lab\"\nhost = \"cm01.contoso.com\"",
-        "transport = \"winrm\"\nauth = \"kerberos\"\nuser = 'CONTOSO\\cmadmin'\npassword = { file = \"lab-secrets/admin.txt\" }\nhost = \"cm01.contoso.com\"",
+        "transport = \"winrm\"\nauth = \"kerberos\"\nhttps = true\nca_file = \"ca.pem\"\nuser = 'CONTOSO\\cmadmin'\npassword = { file = \"lab-secrets/admin.txt\" }\nhost = \"cm01.contoso.com\"",
+    );
+    p.run(&["validate"]).code(0);
+    p.edit(
+        "cmdeploy.toml",
+        "host = \"cm01.contoso.com\"",
+        "host = \"cm01\"",
     );
     let out = p.run(&["validate"]).code(1);
-    assert!(out.stderr.contains("no Kerberos"), "{}", out.stderr);
+    assert!(out.stderr.contains("needs a realm"), "{}", out.stderr);
+    p.edit(
+        "cmdeploy.toml",
+        "'CONTOSO\\cmadmin'",
+        "'cmadmin@CONTOSO.COM'",
+    );
+    p.run(&["validate"]).code(0);
 }
 
 /// One type error in a table no longer hides the later mistakes in it, and an unknown field is

@@ -213,3 +213,82 @@ fn the_upgrade_example_converges_over_winrm() {
         plan.stdout, plan.stderr
     );
 }
+
+/// A client CA and a client certificate for `CONTOSO\cmadmin` (UPN in the Subject Alternative
+/// Name, Client Authentication usage), as an estate's AD CS issues them for WinRM's certificate
+/// mapping; written to the project as PEM. Returns the CA file's path.
+fn client_certificate(p: &Project) -> String {
+    use rcgen::{
+        BasicConstraints, CertificateParams, CertifiedIssuer, ExtendedKeyUsagePurpose, IsCa,
+        KeyPair, OtherNameValue, SanType,
+    };
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = CertifiedIssuer::self_signed(ca, KeyPair::generate().unwrap()).unwrap();
+    let mut leaf = CertificateParams::new(Vec::<String>::new()).unwrap();
+    leaf.subject_alt_names = vec![SanType::OtherName((
+        vec![1, 3, 6, 1, 4, 1, 311, 20, 2, 3],
+        OtherNameValue::Utf8String("cmadmin@contoso.com".into()),
+    ))];
+    leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    let key = KeyPair::generate().unwrap();
+    let cert = leaf.signed_by(&key, &ca).unwrap();
+    p.write("client.pem", &cert.pem());
+    p.write("client.key", &key.serialize_pem());
+    p.write("client-ca.pem", &ca.pem());
+    p.path().join("client-ca.pem").display().to_string()
+}
+
+/// Certificate authentication through the relay, over HTTPS verified with lab serve's private
+/// CA: the TLS client certificate is the credential, mapped to CONTOSO\cmadmin by its UPN.
+#[test]
+fn main_job_over_certificate_auth_with_a_private_ca_converges() {
+    let p = Project::example("contoso");
+    p.run(&["lab", "reset"]).code(0);
+    let client_ca = client_certificate(&p);
+    let s = serve(&p, &["--https", "--client-ca", &client_ca]);
+    let ca = s.ca_file.clone().expect("--https writes a CA file");
+    switch_to_winrm(&p, s.port, Some(&ca), "lab-secrets/admin.txt");
+    let text = p.read("cmdeploy.toml").replace(
+        "auth = \"ntlm\"\nuser = 'CONTOSO\\cmadmin'\npassword = { file = \"lab-secrets/admin.txt\" }",
+        "auth = \"certificate\"\ncert_file = \"client.pem\"\nkey_file = \"client.key\"",
+    );
+    p.write("cmdeploy.toml", &text);
+    p.run(&["plan", "--detailed-exitcode"]).code(2);
+    p.run(&["apply", "--auto-approve"]).code(0);
+    p.run(&["plan", "--detailed-exitcode"]).code(0);
+    // A certificate the service's mapping does not trust fails the TLS handshake.
+    let other = Project::example("contoso");
+    client_certificate(&other);
+    std::fs::copy(other.path().join("client.pem"), p.path().join("client.pem")).unwrap();
+    std::fs::copy(other.path().join("client.key"), p.path().join("client.key")).unwrap();
+    let out = p.run(&["plan"]);
+    assert_ne!(out.code, 0, "{}", out.all());
+    assert!(
+        out.all().contains("cm01.contoso.com") && out.all().contains("fatal alert"),
+        "the TLS refusal is named: {}",
+        out.all()
+    );
+}
+
+/// MaxConcurrentOperationsPerUser as Server 2008 R2 ships it is 15 ([MS-WSMV] note <19>), and
+/// each of cmdeploy's Scripts keeps one Receive waiting: with the quota at 3 the service
+/// answers the fourth concurrent request with the w:QuotaLimit fault 2150859174. cmdeploy keeps
+/// at most `max_concurrent_operations` requests in flight per service and user, so the main job
+/// converges without a fault.
+#[test]
+fn main_job_stays_within_max_concurrent_operations_per_user() {
+    let p = Project::example("contoso");
+    p.run(&["lab", "reset"]).code(0);
+    let s = serve(&p, &["--max-concurrent-operations-per-user", "3"]);
+    switch_to_winrm(&p, s.port, None, "lab-secrets/admin.txt");
+    let text = p.read("cmdeploy.toml").replace(
+        "retries = 2\n",
+        "retries = 0\nmax_concurrent_operations = 3\n",
+    );
+    p.write("cmdeploy.toml", &text);
+    let plan = p.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 2, "{}", plan.all());
+    p.run(&["apply", "--auto-approve"]).code(0);
+    p.run(&["plan", "--detailed-exitcode"]).code(0);
+}

@@ -299,6 +299,19 @@ pub trait Kind: Send + Sync {
         DeleteMode::Destroy
     }
 
+    /// What happens to one object of this kind when its resource leaves the manifest, from the
+    /// provider-private data its state entry kept (`meta`), e.g. a client target's `on_destroy`.
+    /// Default: [`Kind::delete_mode`].
+    fn delete_mode_of(&self, _meta: &Attributes) -> DeleteMode {
+        self.delete_mode()
+    }
+
+    /// Notes for the plan reader about deleting one object whose state entry kept `meta`
+    /// (what the delete runs). Default: none.
+    fn delete_notes(&self, _meta: &Attributes) -> Vec<String> {
+        Vec::new()
+    }
+
     /// Decodes and normalises one table.
     ///
     /// # Errors

@@ -1,6 +1,6 @@
 //! `lab serve` end to end over real HTTP: each test starts the server in-process on
 //! 127.0.0.1:0 against a temporary copy of the Contoso example and speaks raw WS-Management,
-//! over NTLM with message encryption (the product's [`NtlmConnection`]) as a Windows client
+//! over NTLM with message encryption (the product's [`RelayConnection`]) as a Windows client
 //! does, or with Basic where a test switches Basic on.
 
 mod serve_support;
@@ -14,7 +14,7 @@ use cmdeploy_providers::lab::serve::{serve, ServeOptions};
 use cmdeploy_providers::lab::Lab;
 use cmdeploy_providers::powershell::runner::{stdin_document, BOOTSTRAP};
 use cmdeploy_providers::powershell::{Call, Script, ScriptOutput, Target};
-use cmdeploy_providers::transport::ntlm_relay::{NtlmConnection, Refusal};
+use cmdeploy_providers::transport::relay::{Refusal, RelayConnection};
 use serve_support::*;
 
 #[tokio::test]
@@ -105,10 +105,10 @@ async fn the_bootstrap_runs_the_stdin_document_and_cmdlet_errors_are_clixml() {
 async fn bad_credentials_get_401_and_unknown_shells_invalid_selectors() {
     let s = start(windows()).await;
     let wrong =
-        NtlmConnection::open(&s.upstream(), &s.credentials("cmadmin", "CONTOSO", "wrong")).await;
+        RelayConnection::open(&s.upstream(), &s.credentials("cmadmin", "CONTOSO", "wrong")).await;
     assert_eq!(wrong.err(), Some(Refusal::Credentials));
     let stranger =
-        NtlmConnection::open(&s.upstream(), &s.credentials("nobody", "CONTOSO", "x")).await;
+        RelayConnection::open(&s.upstream(), &s.credentials("nobody", "CONTOSO", "x")).await;
     assert_eq!(stranger.err(), Some(Refusal::Credentials));
     let body = request(
         &format!("{TRANSFER}/Create"),
@@ -151,7 +151,7 @@ async fn a_receive_that_waits_past_the_operation_timeout_times_out() {
     let body = format!(
         r#"<rsp:Receive><rsp:DesiredStream CommandId="{command}">stdout stderr</rsp:DesiredStream></rsp:Receive>"#
     );
-    let mut upn = NtlmConnection::open(
+    let mut upn = RelayConnection::open(
         &s.upstream(),
         &s.credentials("cmadmin@contoso.com", "", &s.password),
     )

@@ -5,7 +5,7 @@
 mod serve_support;
 
 use cmdeploy_providers::lab::serve::{ServeOptions, ServiceConfig};
-use cmdeploy_providers::transport::ntlm_relay::{NtlmConnection, Refusal, Upstream};
+use cmdeploy_providers::transport::relay::{Refusal, RelayConnection, Upstream};
 use serve_support::*;
 
 #[tokio::test]
@@ -203,7 +203,7 @@ async fn a_handshake_lost_on_its_connection_is_retried_once_on_a_fresh_one() {
     };
     // The first connection dies during the NEGOTIATE: nothing ran, the second one logs on.
     let once = flaky_forwarder(s.listening.addr, 1).await;
-    let mut c = NtlmConnection::open(&via(once), &creds).await.unwrap();
+    let mut c = RelayConnection::open(&via(once), &creds).await.unwrap();
     let create = request(
         &format!("{TRANSFER}/Create"),
         "uuid:retry",
@@ -215,7 +215,7 @@ async fn a_handshake_lost_on_its_connection_is_retried_once_on_a_fresh_one() {
     assert_eq!(status.as_u16(), 200, "{text:?}");
     // Twice in a row: one retry only, and the failure says where.
     let twice = flaky_forwarder(s.listening.addr, 2).await;
-    match NtlmConnection::open(&via(twice), &creds).await {
+    match RelayConnection::open(&via(twice), &creds).await {
         Err(Refusal::Other(m)) => assert!(m.contains(&format!("127.0.0.1:{twice}")), "{m}"),
         Err(other) => panic!("{other:?}"),
         Ok(_) => panic!("logged on through two lost handshakes"),

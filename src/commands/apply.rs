@@ -136,7 +136,8 @@ pub async fn run(dir: &Path, args: ApplyArgs, out: Output) -> Result<i32, Failur
     for (address, root) in &report.skipped {
         eprintln!("skipped {address}: it depends on {root}, which failed");
     }
-    let (added, changed, destroyed) = counts(plan, &report);
+    let (added, changed, destroyed, forgotten) = counts(plan, &report);
+    let forgotten = super::apply_outcome::forgotten_text(forgotten);
     if report.interrupted {
         eprintln!(
             "Interrupted: {} done and saved, {} not started. Run apply again to continue.",
@@ -147,18 +148,18 @@ pub async fn run(dir: &Path, args: ApplyArgs, out: Output) -> Result<i32, Failur
     }
     if !report.failed.is_empty() || !report.skipped.is_empty() {
         human.line(&format!(
-            "Apply finished with errors. Resources: {added} added, {changed} changed, {destroyed} destroyed; {} failed, {} skipped.",
+            "Apply finished with errors. Resources: {added} added, {changed} changed, {destroyed} destroyed{forgotten}; {} failed, {} skipped.",
             report.failed.len(),
             report.skipped.len()
         ));
         return conclude(&report, ("errors", 1));
     }
     if read_failed {
-        human.line(&format!("Apply finished, but some resources could not be read and were left alone. Resources: {added} added, {changed} changed, {destroyed} destroyed."));
+        human.line(&format!("Apply finished, but some resources could not be read and were left alone. Resources: {added} added, {changed} changed, {destroyed} destroyed{forgotten}."));
         return conclude(&report, ("read-failures", 1));
     }
     human.line(&format!(
-        "{} Resources: {added} added, {changed} changed, {destroyed} destroyed.",
+        "{} Resources: {added} added, {changed} changed, {destroyed} destroyed{forgotten}.",
         out.paint("\x1b[32;1m", "Apply complete!")
     ));
     conclude(&report, ("complete", 0))

@@ -52,8 +52,9 @@ impl Human {
     }
 }
 
-/// Resources added, changed and destroyed by the successful operations of `report`.
-pub fn counts(plan: &Plan, report: &Report) -> (usize, usize, usize) {
+/// Resources added, changed, destroyed and forgotten (left in place, dropped from state) by the
+/// successful operations of `report`.
+pub fn counts(plan: &Plan, report: &Report) -> (usize, usize, usize, usize) {
     let succeeded: std::collections::HashSet<String> =
         report.succeeded.iter().map(ToString::to_string).collect();
     let count = |a: Action| {
@@ -64,8 +65,17 @@ pub fn counts(plan: &Plan, report: &Report) -> (usize, usize, usize) {
     };
     let added = count(Action::Create) + count(Action::Replace);
     let changed = count(Action::Update);
-    let destroyed = count(Action::Delete) + count(Action::Forget) + count(Action::Replace);
-    (added, changed, destroyed)
+    let destroyed = count(Action::Delete) + count(Action::Replace);
+    (added, changed, destroyed, count(Action::Forget))
+}
+
+/// `, N forgotten` when an apply forgot objects (left in place), else nothing.
+pub fn forgotten_text(n: usize) -> String {
+    if n == 0 {
+        String::new()
+    } else {
+        format!(", {n} forgotten")
+    }
 }
 
 /// Prints the recap (text for people; the JSON document under `--json`) and returns `code`.
@@ -83,7 +93,7 @@ pub fn finish(
     let r = recap(plan, report, observed, s.resources(), &s.registry);
     human.text(&render_text(&r, out.color && !human.json));
     if human.json {
-        let (added, changed, destroyed) = counts(plan, report);
+        let (added, changed, destroyed, forgotten) = counts(plan, report);
         let errors: Vec<serde_json::Value> = report
             .failed
             .iter()
@@ -97,6 +107,7 @@ pub fn finish(
                 "added": added,
                 "changed": changed,
                 "destroyed": destroyed,
+                "forgotten": forgotten,
                 "failed": report.failed.len(),
                 "skipped": report.skipped.len() + report.not_started.len(),
             },

@@ -98,10 +98,13 @@ pub async fn run(dir: &Path, cmd: LabCommand, out: Output) -> Result<i32, Failur
             allow_basic,
             allow_unencrypted,
             max_shells_per_user,
+            max_concurrent_operations_per_user,
             idle_timeout_ms,
             max_envelope_kb,
             oem_codepage,
             cbt_hardening,
+            keytab,
+            client_ca,
         } => {
             if let Some(seconds) = ccmsetup_seconds {
                 if !(seconds.is_finite() && seconds >= 0.0) {
@@ -118,6 +121,7 @@ pub async fn run(dir: &Path, cmd: LabCommand, out: Output) -> Result<i32, Failur
                     allow_unencrypted,
                     max_envelope_kb,
                     max_shells_per_user,
+                    max_concurrent_operations_per_user,
                     idle_timeout: Duration::from_millis(idle_timeout_ms),
                     oem_codepage,
                     cbt_strict: cbt_hardening == "strict",
@@ -130,6 +134,8 @@ pub async fn run(dir: &Path, cmd: LabCommand, out: Output) -> Result<i32, Failur
                     drop_rate,
                 },
                 default_host,
+                keytab,
+                client_ca,
             };
             let ctrl_c = async {
                 let _ = tokio::signal::ctrl_c().await;

@@ -111,3 +111,45 @@ pub fn switch_site_connections_to_winrm(
     let text = p.read("cmdeploy.toml");
     p.write("cmdeploy.toml", &format!("{text}\n# Defaults for per-host connections.\n[connection.hosts]\n{common}host = \"localhost\"\n"));
 }
+
+/// Switches the example's connections to winrm against `lab serve` (started with `--keytab`) the
+/// way a domain estate is reached: `cm01`, `dc01` and the domain clients (the `hosts` base) with
+/// Kerberos as `CONTOSO\cmadmin`, tickets from the test KDC of `KRB5_CONFIG`; the workgroup
+/// kiosks and the reference computer (no domain, so no Kerberos) with NTLM.
+pub fn switch_to_kerberos(p: &Project, port: u16, ca_file: Option<&str>, password_file: &str) {
+    switch_to_winrm(p, port, ca_file, password_file);
+    let text = p
+        .read("cmdeploy.toml")
+        .replace("auth = \"ntlm\"", "auth = \"kerberos\"");
+    // The base's placeholder host has no domain: its user names the realm (UPN form).
+    let (site, base) = text.split_at(text.find("[connection.hosts]").unwrap());
+    let text = format!(
+        "{site}{}",
+        base.replace("'CONTOSO\\cmadmin'", "'cmadmin@CONTOSO.COM'")
+    );
+    let tls = match ca_file {
+        Some(ca) => format!("https = true\nca_file = {ca:?}\n"),
+        None => String::new(),
+    };
+    p.write(
+        "cmdeploy.toml",
+        &format!("{text}\n# Workgroup hosts: NTLM.\n[connection.workgroup]\ntransport = \"winrm\"\naddress = \"127.0.0.1\"\nport = {port}\n{tls}auth = \"ntlm\"\nuser = 'CONTOSO\\cmadmin'\npassword = {{ file = \"{password_file}\" }}\nretries = 2\nconnect_timeout_seconds = 5\nhost = \"localhost\"\n"),
+    );
+    p.edit(
+        "clients.toml",
+        "connection = { host = \"{{ host }}\", base = \"hosts\" }",
+        "connection = { host = \"{{ host }}\", base = \"workgroup\" }",
+    );
+    p.edit(
+        "imaging.toml",
+        "connection = { host = \"ref01\", base = \"hosts\" }",
+        "connection = { host = \"ref01\", base = \"workgroup\" }",
+    );
+}
+
+/// The keytab of the test KDC (tests/support/kdc.sh); fails, never skips, without it.
+pub fn test_keytab() -> String {
+    std::env::var("CMDEPLOY_TEST_KRB5_KEYTAB").expect(
+        "the test KDC is missing: run `bash tests/run.sh` (tests/support/kdc.sh starts one and sets CMDEPLOY_TEST_KRB5_KEYTAB and KRB5_CONFIG)",
+    )
+}

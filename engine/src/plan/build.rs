@@ -61,10 +61,8 @@ pub fn build(input: &PlanInput<'_>) -> Plan {
         if input.resources.by_address.contains_key(&address) || !targeted(&address) {
             continue;
         }
-        let forget = input
-            .registry
-            .get(&entry.kind)
-            .is_some_and(|k| k.delete_mode() == DeleteMode::Forget);
+        let kind = input.registry.get(&entry.kind);
+        let forget = kind.is_some_and(|k| k.delete_mode_of(&entry.meta) == DeleteMode::Forget);
         let mut c = change_for(&address, Action::Delete);
         c.before = Some(entry.attributes.clone());
         c.id = Some(entry.id.clone());
@@ -74,6 +72,8 @@ pub fn build(input: &PlanInput<'_>) -> Plan {
                 if forget {
                     c.action = Some(Action::Forget);
                     c.notes.push("removed from the manifest: cmdeploy stops managing it and leaves it in place".into());
+                } else if let Some(k) = kind {
+                    c.notes.extend(k.delete_notes(&entry.meta));
                 }
             }
             Some(ReadOutcome::Absent | ReadOutcome::AbsentWith(_)) => {

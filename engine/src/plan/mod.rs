@@ -134,8 +134,12 @@ pub struct Summary {
     pub add: usize,
     /// In-place updates.
     pub change: usize,
-    /// Deletes (and the delete half of replaces) and forgets.
+    /// Deletes (and the delete half of replaces).
     pub destroy: usize,
+    /// Forgets: objects dropped from state and left in place (as Terraform's `removed` blocks
+    /// with `destroy = false`), never counted as destroys.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub forget: usize,
     /// Resources that could not be read.
     pub read_failed: usize,
     /// Resources known by a new address (`[[moved]]`), whatever else changes.
@@ -218,7 +222,8 @@ impl Plan {
                     s.add += 1;
                     s.destroy += 1
                 }
-                Action::Delete | Action::Forget => s.destroy += 1,
+                Action::Delete => s.destroy += 1,
+                Action::Forget => s.forget += 1,
                 Action::ReadFailed => s.read_failed += 1,
                 Action::NoOp => {}
             }

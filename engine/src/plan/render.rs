@@ -112,8 +112,13 @@ pub fn render_with(plan: &Plan, options: RenderOptions) -> String {
     let sm = plan.summary;
     let _ = write!(
         out,
-        "{}Plan:{} {} to add, {} to change, {} to destroy.",
-        s.bold, s.reset, sm.add, sm.change, sm.destroy
+        "{}Plan:{} {} to add, {} to change, {} to destroy{}.",
+        s.bold,
+        s.reset,
+        sm.add,
+        sm.change,
+        sm.destroy,
+        forgets(sm.forget)
     );
     if sm.moved > 0 {
         let _ = write!(out, " {} moved.", sm.moved);
@@ -254,5 +259,14 @@ pub(super) fn show(v: &Value) -> String {
     match v {
         Value::String(s) => format!("{s:?}"),
         other => other.to_string(),
+    }
+}
+
+/// `, N to forget` when a plan forgets objects (left in place), as Terraform's plan says it.
+pub(super) fn forgets(n: usize) -> String {
+    if n == 0 {
+        String::new()
+    } else {
+        format!(", {n} to forget")
     }
 }

@@ -36,12 +36,14 @@ pub fn render(
             add,
             change,
             destroy,
+            forget,
             read_failed,
             moved,
         } = Plan::summarize(changes);
         let mut line = format!(
-            "  {bold}{:<width$}{reset} {add} to add, {change} to change, {destroy} to destroy",
-            format!("{kind}:")
+            "  {bold}{:<width$}{reset} {add} to add, {change} to change, {destroy} to destroy{}",
+            format!("{kind}:"),
+            super::render::forgets(forget)
         );
         if moved > 0 {
             line.push_str(&format!(", {moved} moved"));

@@ -71,6 +71,7 @@ pub fn settle(estate: &mut Estate, now: i64) {
         return;
     }
     let mut next = i64::MAX;
+    let mut registered = Vec::new();
     for h in estate.hosts.iter_mut() {
         if let Some(r) = h.ccmsetup.as_ref().filter(|r| r.finishes_at_ms > now) {
             next = next.min(r.finishes_at_ms);
@@ -85,12 +86,25 @@ pub fn settle(estate: &mut Estate, now: i64) {
         if run.uninstall {
             h.client = None;
         } else if let Some(c) = run.client {
+            if c.registered {
+                registered.push((
+                    c.site_code.clone(),
+                    super::model::short(&h.fqdn).to_string(),
+                ));
+            }
             h.client = Some(c);
         }
         if !run.outcome.is_empty() {
             h.ccmsetup_log.push(run.outcome);
         }
         h.ccmsetup_log.push(final_line(run.return_code));
+    }
+    // A client that registers creates a new device record where one was removed.
+    for (code, name) in registered {
+        if let Some(site) = estate.site_mut(&code) {
+            site.removed_devices
+                .retain(|d| !d.eq_ignore_ascii_case(&name));
+        }
     }
     estate.ccmsetup_quiet_until_ms = Some(next);
 }

@@ -249,6 +249,7 @@ pub fn execute(
                 super::collection::get_members(estate, &a, &site)
             }
             "get-cmdevice" => h::get_device(estate, &a, &site),
+            "remove-cmdevice" => super::cm_device::remove_device(estate, &a, &site),
             "get-cmdevicecollection" => super::collection::get_collection(estate, &a, &site),
             "install-cmclient" if a.has("CollectionId") => {
                 super::collection::push_collection(estate, &a, &site)

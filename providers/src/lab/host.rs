@@ -5,7 +5,9 @@
 //! ADMIN$, and hosts where no push account is a local administrator; `SMSSITECODE=AUTO` assigns
 //! only through a site-assignment boundary group matching the host's address; an internet client
 //! without a PKI certificate installs but cannot reach its management point; `/logon` stops when
-//! any client is installed; reinstalls keep the existing client's settings unless `/forceinstall`.
+//! any client is installed; reinstalls keep the existing client's settings unless `/forceinstall`;
+//! a command line without installation properties takes the host's GPO-provisioned
+//! `SetupParameters` (ConfigMgrInstallation.adm), one with any property ignores them.
 
 use serde_json::{json, Value};
 
@@ -165,12 +167,34 @@ fn do_install(
             "An existing client is installed; its local policy and stored command line take precedence over the new properties (use /forceinstall to change them).",
         ));
     }
+    let mut log = Vec::new();
+    // Without installation properties on its command line, CCMSetup uses those the
+    // ConfigMgrInstallation.adm policy provisioned on the computer; any property on the command
+    // line means the provisioned ones are not used (seed 000, "How to Provision Client
+    // Installation Properties").
+    let provisioned = h
+        .setup_parameters
+        .as_deref()
+        .filter(|_| cmd.properties.is_empty())
+        .map(|p| ccmsetup::parse(p).command_line);
+    if let Some(p) = &provisioned {
+        log.push(format!(
+            "Using the installation properties provisioned by Group Policy: {}.",
+            p.render()
+        ));
+    }
+    let cmd = match provisioned {
+        Some(p) => ccmsetup::CommandLine {
+            properties: p.properties,
+            ..cmd
+        },
+        None => cmd,
+    };
     let explicit = cmd
         .property_value("SMSSITECODE")
         .map(str::to_uppercase)
         .filter(|c| c != "AUTO");
     let internet = cmd.property_value("CCMALWAYSINF") == Some("1");
-    let mut log = Vec::new();
     let site_code = match &explicit {
         Some(code) => match estate.site(code) {
             Some(s) if s.site_type == "primary" => code.clone(),
@@ -396,7 +420,10 @@ pub fn push_install(estate: &mut Estate, a: &Args, session_site: &str) -> CmdRes
         return Ok(json!({"DeviceName": device, "Result": "a client is already installed"}));
     }
     let mut text = site.push.installation_properties.clone();
-    if force {
+    // "Always install the client software": the site runs CCMSetup on a computer that has a
+    // client, which reinstalls, upgrades or repairs it (seed 000, the Install Client Wizard's
+    // installation options); ForceReinstall uninstalls it first.
+    if force || (always && h.client.is_some()) {
         text = format!("/forceinstall {text}");
     }
     if !text.to_uppercase().contains("SMSSITECODE=") {
@@ -481,11 +508,15 @@ pub fn device_records(estate: &Estate, name: Option<&str>, session_site: &str) -
                     "ClientVersion": c.version, "IsBlocked": blocked, "DeviceOS": h.os, "Domain": h.domain,
                     // IsApproved is a UInt32 (windows-runtime.md §9, 12).
                     "IsApproved": u32::from(super::cm_settings::is_approved(estate, session_site, &short_name, h.domain.is_some())),
+                    // SMS_CombinedDeviceResources.ClientActiveStatus: 1 active, 0 inactive (the
+                    // lab's client is inactive while its CcmExec service is stopped).
+                    "ClientActiveStatus": i32::from(c.ccmexec_running),
                     // SMS_CombinedDeviceResources.LastActiveTime is a DateTime
                     // (sms_combineddeviceresources-server-wmi-class.md): `\/Date(ms)\/` in 5.1.
                     "LastActiveTime": c.installed_at_ms.and_then(chrono::DateTime::from_timestamp_millis).map(super::ps_value::date),
                 }))
             }
+            _ if super::cm_device::is_removed(estate, session_site, &short_name) => None,
             _ if h.domain.is_some() && h.domain == site_domain => Some(json!({
                 "Name": short_name, "ResourceID": 16_777_000 + i, "IsClient": false, "SiteCode": null,
                 "ClientVersion": null, "IsBlocked": blocked, "DeviceOS": h.os, "Domain": h.domain,

@@ -165,6 +165,9 @@ pub struct Site {
     /// Active Directory forests the site publishes to (FQDNs; Site Properties, Publishing tab).
     #[serde(default)]
     pub published_forests: Vec<String>,
+    /// Device records deleted with `Remove-CMDevice` (short names, upper case); not a seed field.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub removed_devices: Vec<String>,
     /// Software update points.
     #[serde(default, rename = "software_update_point")]
     pub software_update_points: Vec<SoftwareUpdatePoint>,
@@ -361,6 +364,12 @@ pub struct Host {
     /// A restart is pending (an update or a servicing operation waits for it).
     #[serde(default)]
     pub pending_reboot: bool,
+    /// `SetupParameters` that the ConfigMgrInstallation.adm policy provisioned on this host
+    /// (`HKLM\Software\Policies\Microsoft\ccmsetup`). CCMSetup reads them only when its
+    /// command line has no installation properties (seed 000, "How to Provision Client
+    /// Installation Properties").
+    #[serde(default)]
+    pub setup_parameters: Option<String>,
     /// Fault injection: the `ccmsetup` service's installs on this host end with this return
     /// code (e.g. 9, prerequisite evaluation failure) and install nothing.
     #[serde(default)]

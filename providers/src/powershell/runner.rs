@@ -57,6 +57,7 @@ pub const ALLOWED: &[&str] = &[
     "Get-CMSoftwareUpdateBasedClientInstallation",
     "Set-CMSoftwareUpdateBasedClientInstallation",
     "Get-CMDevice",
+    "Remove-CMDevice",
     "Install-CMClient",
     "Get-CMDeviceCollection",
     "Get-CMHierarchySetting",

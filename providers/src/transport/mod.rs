@@ -3,9 +3,11 @@
 //! exactly what a Windows host would receive.
 
 pub mod gate;
+pub mod kerberos;
 mod lab;
 pub mod ntlm;
-pub mod ntlm_relay;
+pub mod quota;
+pub mod relay;
 pub mod retry;
 mod script_log;
 pub mod tls_relay;
@@ -45,12 +47,27 @@ pub enum AuthKind {
     /// NTLMv2 (the WinRM default for domain accounts).
     #[default]
     Ntlm,
-    /// Kerberos (needs a ticket from `kinit`; the SPN is HTTP/<host>).
+    /// Kerberos: `user` and `password` get tickets from the realm's KDC (named in `KRB5_CONFIG`
+    /// or /etc/krb5.conf); the service is `HTTP/<host>`, so `host` is the FQDN. Message
+    /// encryption over HTTP, channel binding over HTTPS.
     Kerberos,
     /// Basic: the password on every request; only over HTTPS in production.
     Basic,
-    /// A TLS client certificate mapped to a local account (HTTPS only).
+    /// A TLS client certificate (`cert_file`, `key_file`) that the service maps to an account
+    /// by the UPN in its Subject Alternative Name (HTTPS only; `ca_file` verifies the service).
     Certificate,
+}
+
+impl AuthKind {
+    /// The manifest's spelling: `ntlm`, `kerberos`, `basic` or `certificate`.
+    pub fn name(self) -> &'static str {
+        match self {
+            AuthKind::Ntlm => "ntlm",
+            AuthKind::Kerberos => "kerberos",
+            AuthKind::Basic => "basic",
+            AuthKind::Certificate => "certificate",
+        }
+    }
 }
 
 /// A `[connection.NAME]` table (or an inline `connection = { host = ... }`).
@@ -101,6 +118,12 @@ pub struct ConnectionSpec {
     /// Authentication failures are never retried, nor a write that may have run.
     #[serde(default)]
     pub retries: Option<u32>,
+    /// Requests in flight at once to one WinRM service as this user: at most the service's
+    /// MaxConcurrentOperationsPerUser, over which Windows answers with the `w:QuotaLimit` fault
+    /// 2150859174. Each running Script keeps one request in flight. Default 15, the lowest value
+    /// Windows ships (2008 R2; 2012 and later: 1500).
+    #[serde(default)]
+    pub max_concurrent_operations: Option<usize>,
     /// Seconds, from the first attempt of a Script, during which transient failures are retried
     /// with exponential backoff and jitter (default 60: a WinRM service restart fits in it).
     /// Once spent, the connection is reported unreachable and not tried again in this run.
@@ -147,28 +170,24 @@ impl ConnectionSpec {
                 }
             }
         }
-        if self.auth == AuthKind::Kerberos {
-            // Said at validate time rather than failing at the first connection: winrm-rs
-            // 1.1.2's Kerberos has neither message encryption nor channel binding, which a
-            // WinRM service as Windows ships it requires (windows-runtime.md §3).
-            out.push("this build of cmdeploy has no Kerberos: a WinRM service as Windows ships it needs Kerberos with message encryption or channel binding, which cmdeploy does not do yet; use auth = \"ntlm\" (sealed over HTTP, channel-bound over HTTPS)".into());
+        if self.max_concurrent_operations == Some(0) {
+            out.push("max_concurrent_operations must be at least 1".into());
         }
-        if self.https
-            && self.ca_file.is_some()
-            && matches!(self.auth, AuthKind::Kerberos | AuthKind::Certificate)
-        {
-            out.push("ca_file works with auth = \"basic\" or \"ntlm\"; with kerberos or certificate the HTTPS certificate must chain to a public root (a limit of winrm-rs 1.1.2)".into());
+        if self.auth == AuthKind::Kerberos {
+            let user = self.user.as_deref().unwrap_or_default();
+            let creds = kerberos::KerberosCredentials::new(user, &self.host, "");
+            if creds.realm.is_empty() {
+                out.push(format!(
+                    "auth = \"kerberos\" needs a realm: host `{}` has no DNS domain and user `{user}` names none; write the host's FQDN (Kerberos asks for HTTP/<FQDN>) or the user as user@REALM",
+                    self.host
+                ));
+            }
         }
         out
     }
 
     fn auth_name(&self) -> &'static str {
-        match self.auth {
-            AuthKind::Ntlm => "ntlm",
-            AuthKind::Kerberos => "kerberos",
-            AuthKind::Basic => "basic",
-            AuthKind::Certificate => "certificate",
-        }
+        self.auth.name()
     }
 }
 

@@ -39,7 +39,7 @@ pub(super) fn finished(
     };
     let cmdlets = counted(script.calls.iter().map(|c| c.cmdlet.as_str()));
     let duration_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
-    match result {
+    let outcome = match result {
         Ok(out) => {
             let failed: Vec<&str> = out
                 .results
@@ -47,24 +47,11 @@ pub(super) fn finished(
                 .filter(|r| !r.ok)
                 .filter_map(|r| script.calls.get(r.id).map(|c| c.cmdlet.as_str()))
                 .collect();
-            let outcome = if failed.is_empty() {
+            if failed.is_empty() {
                 "ok".to_string()
             } else {
                 format!("ok, {} call(s) failed: {}", failed.len(), counted(failed))
-            };
-            tracing::info!(
-                target: "cmdeploy::script",
-                connection = label,
-                host = %connection.host(),
-                transport,
-                access,
-                on = %target,
-                calls = script.calls.len(),
-                cmdlets = %cmdlets,
-                duration_ms,
-                result = %outcome,
-                "script run"
-            );
+            }
         }
         Err(e) => {
             let kind = match (&e.unreachable, e.category.as_deref()) {
@@ -72,21 +59,22 @@ pub(super) fn finished(
                 (None, Some(c)) => c,
                 (None, None) => "error",
             };
-            tracing::info!(
-                target: "cmdeploy::script",
-                connection = label,
-                host = %connection.host(),
-                transport,
-                access,
-                on = %target,
-                calls = script.calls.len(),
-                cmdlets = %cmdlets,
-                duration_ms,
-                result = %format!("error: {kind}"),
-                "script run"
-            );
+            format!("error: {kind}")
         }
-    }
+    };
+    tracing::info!(
+        target: "cmdeploy::script",
+        connection = label,
+        host = %connection.host(),
+        transport,
+        access,
+        on = %target,
+        calls = script.calls.len(),
+        cmdlets = %cmdlets,
+        duration_ms,
+        result = %outcome,
+        "script run"
+    );
 }
 
 /// Cmdlet names in first-seen order, a repeated one counted: `Get-CMBoundary, New-CMBoundary x3`.

@@ -49,12 +49,7 @@ impl Endpoint {
     }
 
     fn auth_name(&self) -> &'static str {
-        match self.auth {
-            AuthKind::Ntlm => "ntlm",
-            AuthKind::Kerberos => "kerberos",
-            AuthKind::Basic => "basic",
-            AuthKind::Certificate => "certificate",
-        }
+        self.auth.name()
     }
 
     /// `cm01.contoso.com at 127.0.0.1:5985, winrm over HTTP, ntlm as CONTOSO\cmadmin`.

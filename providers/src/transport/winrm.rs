@@ -5,8 +5,9 @@
 //! payload — secrets included — are sent on the command's stdin (WS-Man `Send`), so they appear
 //! in no process-creation log. One client per connection is shared by all tasks.
 //!
-//! NTLM goes through [`super::ntlm_relay`] (one authenticated connection per winrm-rs
-//! connection, every request sealed over HTTP or bound to TLS over HTTPS), Basic over HTTPS
+//! NTLM, Kerberos and certificate auth go through [`super::relay`] (one authenticated
+//! connection per winrm-rs connection, every request sealed over HTTP or channel-bound inside
+//! TLS over HTTPS; the client certificate presented in the TLS handshake), Basic over HTTPS
 //! through [`super::tls_relay`]; both verify TLS against the connection's `ca_file`.
 //!
 //! Transient failures (refused or reset connections, HTTP 5xx, WS-Man timeouts) are retried with
@@ -29,7 +30,8 @@ use winrm_rs::{
 };
 
 use super::gate::Gate;
-use super::ntlm_relay::{NtlmCredentials, NtlmRelay, RelayFailure, Upstream};
+use super::kerberos::KerberosCredentials;
+use super::relay::{AuthRelay, ClientIdentity, Logon, NtlmCredentials, RelayFailure, Upstream};
 use super::retry::{self, RetryPolicy};
 use super::tls_relay::{self, TlsRelay};
 use super::unreachable::Endpoint;
@@ -50,8 +52,8 @@ pub struct WinrmTransport {
     /// Where winrm-rs connects: the host, its `address`, or the TLS relay on loopback.
     connect: Option<(String, u16)>,
     https_via_relay: bool,
-    /// NTLM goes through the [`NtlmRelay`] (HTTP and HTTPS), with these credentials.
-    ntlm: Option<NtlmCredentials>,
+    /// NTLM and Kerberos go through the [`AuthRelay`] (HTTP and HTTPS), logging on so.
+    logon: Option<Logon>,
     config: WinrmConfig,
     credentials: WinrmCredentials,
     ca_file: Option<std::path::PathBuf>,
@@ -60,6 +62,9 @@ pub struct WinrmTransport {
     endpoint: Endpoint,
     /// Whether the connection was reached in this run (one probe and one error per connection).
     gate: Gate,
+    /// Shared by every connection to the same service as the same user: at most
+    /// `max_concurrent_operations` Scripts (one request in flight each) at once.
+    operations: Arc<tokio::sync::Semaphore>,
     /// Connections with the same settings (everything but the host) share one winrm-rs client:
     /// building one loads the system's root certificates (~5 ms of CPU), which made an apply
     /// over thousands of hosts CPU-bound. `None` through the TLS relay, which is per host.
@@ -85,7 +90,7 @@ enum Relay {
     /// Basic over HTTPS: TLS verified against the connection's CA.
     Tls(TlsRelay),
     /// NTLM with message encryption (HTTP) or inside verified TLS with channel binding (HTTPS).
-    Ntlm(NtlmRelay),
+    Ntlm(AuthRelay),
 }
 
 impl Relay {
@@ -147,14 +152,34 @@ impl WinrmTransport {
             None => cmdeploy_engine::secret::SecretValue::new(String::new()),
         };
         let user = spec.user.clone().unwrap_or_default();
-        let ntlm = (spec.auth == AuthKind::Ntlm).then(|| {
-            let (domain, name) = user.split_once('\\').unwrap_or(("", user.as_str()));
-            NtlmCredentials {
-                user: name.to_string(),
-                domain: domain.to_string(),
-                password: zeroize::Zeroizing::new(password.expose().to_string()),
+        let logon = match spec.auth {
+            AuthKind::Ntlm => {
+                let (domain, name) = user.split_once('\\').unwrap_or(("", user.as_str()));
+                Some(Logon::Ntlm(NtlmCredentials {
+                    user: name.to_string(),
+                    domain: domain.to_string(),
+                    password: zeroize::Zeroizing::new(password.expose().to_string()),
+                }))
             }
-        });
+            AuthKind::Kerberos => Some(Logon::Kerberos(KerberosCredentials::new(
+                &user,
+                &host,
+                password.expose(),
+            ))),
+            AuthKind::Certificate => {
+                let (Some(cert), Some(key)) = (&spec.cert_file, &spec.key_file) else {
+                    return Err(RemoteError::new(
+                        host,
+                        "auth = \"certificate\" needs cert_file and key_file",
+                    ));
+                };
+                let identity =
+                    ClientIdentity::from_pem_files(&project_dir.join(cert), &project_dir.join(key))
+                        .map_err(|e| RemoteError::new(host.clone(), e))?;
+                Some(Logon::Certificate(identity))
+            }
+            AuthKind::Basic => None,
+        };
         let credentials = match spec.auth {
             AuthKind::Ntlm | AuthKind::Kerberos => match user.split_once('\\') {
                 Some((domain, name)) => WinrmCredentials::new(name, password.expose(), domain),
@@ -170,12 +195,12 @@ impl WinrmTransport {
                 "connection to {host}: auth = \"basic\" over HTTP sends the password unencrypted (base64) on every request; use https = true"
             );
         }
-        // NTLM goes through the NTLM relay (see ntlm_relay: winrm-rs 1.1.2's own NTLM sends its
-        // first body unencrypted and may switch connections); Basic over HTTPS through the
-        // verifying TLS relay (see tls_relay); Kerberos and certificate auth need winrm-rs's own
-        // TLS (server name and client certificate).
+        // NTLM, Kerberos and certificate auth go through the relay (see relay: winrm-rs
+        // 1.1.2's own NTLM sends its first body unencrypted and may switch connections, its
+        // Kerberos neither seals nor binds, and its TLS trusts only the public roots); Basic
+        // over HTTPS through the verifying TLS relay (see tls_relay).
         let https_via_relay = spec.https && spec.auth == AuthKind::Basic;
-        let via_relay = https_via_relay || ntlm.is_some();
+        let via_relay = https_via_relay || logon.is_some();
         let mut config = WinrmConfig {
             port,
             use_tls: spec.https && !https_via_relay,
@@ -188,20 +213,17 @@ impl WinrmTransport {
             connect_timeout_secs: spec.connect_timeout_seconds.unwrap_or(30),
             operation_timeout_secs: spec.operation_timeout_seconds.unwrap_or(60),
             env_vars: vec![(HOST_VARIABLE.to_string(), host.clone())],
-            client_cert_pem: spec
-                .cert_file
-                .as_ref()
-                .map(|p| project_dir.join(p).display().to_string()),
-            client_key_pem: spec
-                .key_file
-                .as_ref()
-                .map(|p| project_dir.join(p).display().to_string()),
             ..WinrmConfig::default()
         };
         if spec.auth == AuthKind::Basic {
             config.encryption = EncryptionMode::Never;
         }
         let connect = (spec.address.clone().unwrap_or_else(|| host.clone()), port);
+        let operations = super::quota::operations(
+            &format!("{}:{port}|{user}", connect.0),
+            spec.max_concurrent_operations
+                .unwrap_or(super::quota::DEFAULT_OPERATIONS),
+        );
         // A shared client names no host in its shells' environment: each Script's payload says
         // which host it is for (Windows ignores both).
         let shared = (!via_relay).then(|| {
@@ -209,12 +231,10 @@ impl WinrmTransport {
             use sha2::Digest;
             let secret = sha2::Sha256::digest(password.expose().as_bytes());
             format!(
-                "{port}|{}|{:?}|{user}|{}|{:?}|{:?}|{}|{}",
+                "{port}|{}|{:?}|{user}|{}|{}|{}",
                 config.use_tls,
                 spec.auth,
                 hex::encode(secret),
-                config.client_cert_pem,
-                config.client_key_pem,
                 config.connect_timeout_secs,
                 config.operation_timeout_secs,
             )
@@ -223,13 +243,14 @@ impl WinrmTransport {
             connect: Some(connect),
             host,
             https_via_relay,
-            ntlm,
+            logon,
             config,
             credentials,
             ca_file: spec.ca_file.as_ref().map(|p| project_dir.join(p)),
             policy: RetryPolicy::of(spec),
             endpoint: Endpoint::of(spec),
             gate: Gate::default(),
+            operations,
             shared,
             state: OnceCell::new(),
         })
@@ -275,15 +296,15 @@ impl WinrmTransport {
                 let mut config = self.config.clone();
                 let mut credentials = self.credentials.clone();
                 let fail = |m: String| RemoteError::new(self.host.clone(), m);
-                let (connect_host, relay) = if let Some(ntlm) = &self.ntlm {
-                    // For NTLM, `use_tls` says the connection is HTTPS (winrm-rs itself then
-                    // speaks plain HTTP to the relay).
+                let (connect_host, relay) = if let Some(logon) = &self.logon {
+                    // For NTLM and Kerberos, `use_tls` says the connection is HTTPS (winrm-rs
+                    // itself then speaks plain HTTP to the relay).
                     let tls = if self.config.use_tls {
                         Some(tls_relay::roots(self.ca_file.as_deref()).map_err(fail)?)
                     } else {
                         None
                     };
-                    let relay = NtlmRelay::start(
+                    let relay = AuthRelay::start(
                         Upstream {
                             address,
                             port,
@@ -291,7 +312,7 @@ impl WinrmTransport {
                             tls,
                             connect_timeout: Duration::from_secs(self.config.connect_timeout_secs),
                         },
-                        ntlm.clone(),
+                        logon.clone(),
                     )
                     .await
                     .map_err(fail)?;
@@ -426,6 +447,11 @@ impl Transport for WinrmTransport {
     async fn run(&self, script: &Script, payload: &str) -> Result<ScriptOutput, RemoteError> {
         let ready = self.ready().await?;
         let prober = self.gate.admit().await?;
+        // Held for every attempt (shell to close): one request in flight per Script.
+        let _operation =
+            self.operations.acquire().await.map_err(|_| {
+                RemoteError::new(self.host.clone(), "the operations quota was closed")
+            })?;
         let document = document(payload);
         let read_only = !script.stop_on_error;
         let started = std::time::Instant::now();
@@ -537,10 +563,12 @@ fn classify(stage: Stage, e: WinrmError, ran: bool, relay: Option<&Relay>) -> Fa
             let server_error = m.contains("HTTP 5");
             Failure {
                 stage: if server_error { stage.name() } else { "auth" },
-                message: if server_error {
-                    m
-                } else {
-                    format!("authentication failed: {m}")
+                // The relay's own words (a Kerberos refusal names the principal, the SPN and
+                // the KDC's reason) say more than winrm-rs's 401.
+                message: match (server_error, relay_detail) {
+                    (true, _) => m,
+                    (false, Some(d)) => format!("authentication failed: {d}"),
+                    (false, None) => format!("authentication failed: {m}"),
                 },
                 transient: server_error,
                 ran,
@@ -554,7 +582,11 @@ fn classify(stage: Stage, e: WinrmError, ran: bool, relay: Option<&Relay>) -> Fa
         },
         WinrmError::Soap(winrm_rs::SoapError::Fault { code, reason }) => Failure {
             stage: stage.name(),
-            transient: code.contains("TimedOut") || code.contains("InternalError"),
+            // A quota fault (another client of the same user holds the operations or shells)
+            // is worth a later try; the run loop re-runs only what did not run, or reads.
+            transient: code.contains("TimedOut")
+                || code.contains("InternalError")
+                || code.contains("QuotaLimit"),
             message: format!("HTTP 500: WS-Man fault {code}: {reason}"),
             ran,
         },

@@ -1,6 +1,6 @@
 //! Shared helpers of the `lab serve` tests: a server started in-process on 127.0.0.1:0 against
 //! a temporary copy of the Contoso example, and clients that speak raw WS-Management to it over
-//! NTLM with message encryption (the product's `NtlmConnection`) or with Basic.
+//! NTLM with message encryption (the product's `RelayConnection`) or with Basic.
 
 #![allow(dead_code)]
 
@@ -14,7 +14,7 @@ use tokio::sync::oneshot;
 use cmdeploy_providers::lab::serve::program::encode_script;
 use cmdeploy_providers::lab::serve::{serve, Listening, ServeOptions, ServiceConfig};
 use cmdeploy_providers::lab::Lab;
-use cmdeploy_providers::transport::ntlm_relay::{NtlmConnection, NtlmCredentials, Upstream};
+use cmdeploy_providers::transport::relay::{NtlmCredentials, RelayConnection, Upstream};
 
 pub const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/contoso");
 pub const SHELL: &str = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell";
@@ -40,7 +40,7 @@ pub struct Served {
     pub listening: Listening,
     pub client: reqwest::Client,
     pub password: String,
-    pub ntlm: tokio::sync::Mutex<Option<NtlmConnection>>,
+    pub ntlm: tokio::sync::Mutex<Option<RelayConnection>>,
 }
 
 pub async fn start(opts: ServeOptions) -> Served {
@@ -173,8 +173,8 @@ impl Served {
     }
 
     /// A new NTLM connection as CONTOSO\cmadmin.
-    pub async fn logon(&self) -> NtlmConnection {
-        NtlmConnection::open(
+    pub async fn logon(&self) -> RelayConnection {
+        RelayConnection::open(
             &self.upstream(),
             &self.credentials("cmadmin", "CONTOSO", &self.password),
         )

@@ -7,26 +7,27 @@
 //! hosts); a host is probed directly only when the site has no healthy record of it (never for
 //! push targets, which the site reaches itself).
 
+mod health;
 pub(crate) mod prereq;
 mod push;
+mod read;
 pub mod spec;
+mod uninstall;
 
 use serde_json::{json, Map, Value};
 
 use cmdeploy_engine::diagnostics::{Diagnostic, Diagnostics};
 use cmdeploy_engine::provider::{
-    Applied, Context, DecodeInput, Decoded, DeleteMode, Kind, Observed, Operation, ReadOutcome,
-    ReadRequest, ReadResult, RemoteError,
+    Applied, Context, DecodeInput, Decoded, DeleteMode, Kind, Observed, Operation, ReadRequest,
+    ReadResult, RemoteError,
 };
-use cmdeploy_engine::resource::{Connection, ConnectionRef, ResourceSet};
-use futures::StreamExt;
+use cmdeploy_engine::resource::{ConnectionRef, ResourceSet};
 
 use super::probe;
 use crate::ccmsetup::{self, Program};
 use crate::kit;
-use crate::powershell::{Call, Script, Target};
 
-pub use spec::{ClientGroupSpec, Method, PushOptions};
+pub use spec::{ClientGroupSpec, Ensure, Method, OnDestroy, PushOptions};
 
 /// The `client_group` kind.
 pub struct ClientGroupKind;
@@ -53,6 +54,18 @@ impl Kind for ClientGroupKind {
         DeleteMode::Forget
     }
 
+    fn delete_mode_of(&self, meta: &Map<String, Value>) -> DeleteMode {
+        if uninstall::opted_in(meta) {
+            DeleteMode::Destroy
+        } else {
+            DeleteMode::Forget
+        }
+    }
+
+    fn delete_notes(&self, meta: &Map<String, Value>) -> Vec<String> {
+        uninstall::notes(meta)
+    }
+
     fn decode(&self, input: DecodeInput<'_>) -> Result<Decoded, Vec<Diagnostic>> {
         let file = input.file.clone();
         let span = input.span.clone();
@@ -69,9 +82,9 @@ impl Kind for ClientGroupKind {
                 warnings.push(d);
             }
         }
-        if spec.properties.sms_site_code.is_none() {
-            spec.properties.sms_site_code = Some(spec.site.value.to_uppercase());
-        }
+        // No SMSSITECODE is added: a line without one takes its site from the properties the
+        // ConfigMgrInstallation.adm policy provisioned or AD publishes, or from a site-assignment
+        // boundary group (seed 000, manual example 1); the linter sees the same line.
         if let (None, Some(source)) = (&spec.ccmsetup.source, &spec.source) {
             spec.ccmsetup.source = Some(vec![source.clone()]);
         }
@@ -81,16 +94,20 @@ impl Kind for ClientGroupKind {
                 path: "CCMSetup.exe".into(),
             };
             // Findings the method rules already reported under their own codes are not repeated.
-            let covered = |code: &str| {
-                errors
-                    .iter()
-                    .any(|e| e.code.starts_with("cmdeploy::client::internet"))
-                    && (code == ccmsetup::codes::INTERNET_REQUIRES
-                        || code == ccmsetup::codes::AUTO_WITH_CCMHOSTNAME)
+            let reported = |code: &str| errors.iter().any(|e| e.code == code);
+            let auto = reported("cmdeploy::client::internet_auto_site");
+            let pki = reported("cmdeploy::client::internet_missing_pki");
+            let covered = |f: &ccmsetup::Finding| match f.code {
+                ccmsetup::codes::INTERNET_REQUIRES => {
+                    (auto && f.message.contains("AUTO"))
+                        || (pki && f.message.contains("/UsePKICert"))
+                }
+                ccmsetup::codes::AUTO_WITH_CCMHOSTNAME => auto,
+                _ => false,
             };
             let findings = ccmsetup::check_command_line(&cmd, Some(spec.method.context()))
                 .into_iter()
-                .filter(|f| !covered(f.code))
+                .filter(|f| !covered(f))
                 .collect();
             let rendered = cmd.render();
             let (e, w) = kit::finding_diagnostics(
@@ -102,7 +119,25 @@ impl Kind for ClientGroupKind {
             errors.extend(e);
             warnings.extend(w);
         }
+        let wanted_version = match health::desired(spec.version.as_ref().map(|v| v.value.as_str()))
+        {
+            Ok(v) => v,
+            Err(message) => {
+                let at = spec
+                    .version
+                    .as_ref()
+                    .map_or(span.clone(), |v| v.span.clone());
+                errors.push(
+                    Diagnostic::error("cmdeploy::client::version", message)
+                        .with_help("version = \"site\" (the site's current client), \"any\", or a minimum like \"5.00.9128.1000\"")
+                        .at_span(&file, at),
+                );
+                None
+            }
+        };
         if !errors.is_empty() {
+            // Every finding at once: the warnings too, as `ccmsetup check` shows them.
+            errors.append(&mut warnings);
             return Err(errors);
         }
         let site_ref = ConnectionRef::Inherit(cmdeploy_engine::Address::new(
@@ -114,8 +149,9 @@ impl Kind for ClientGroupKind {
             (Some(c), _) => c.to_ref(),
             (None, _) => ConnectionRef::Inline(json!({"host": host})),
         };
+        let absent = spec.ensure == Ensure::Absent;
         let mut attrs = Map::new();
-        attrs.insert("installed".into(), json!(true));
+        attrs.insert("installed".into(), json!(!absent));
         // With SMSSITECODE=AUTO the client finds its site (AD, boundary groups); it must end up
         // assigned to the group's site.
         let assigned = spec
@@ -124,9 +160,16 @@ impl Kind for ClientGroupKind {
             .clone()
             .filter(|c| !c.eq_ignore_ascii_case("AUTO"))
             .unwrap_or_else(|| spec.site.value.clone());
-        attrs.insert("site_code".into(), json!(assigned.to_uppercase()));
-        attrs.insert("registered".into(), json!(true));
-        if spec.method == Method::Internet {
+        if !absent {
+            attrs.insert("site_code".into(), json!(assigned.to_uppercase()));
+            attrs.insert("registered".into(), json!(true));
+            // Health and version are state: CcmExec running, and the version the target wants.
+            attrs.insert("ccmexec_running".into(), json!(true));
+            if let Some(v) = wanted_version {
+                attrs.insert("client_version".into(), json!(v));
+            }
+        }
+        if spec.method == Method::Internet && !absent {
             if let Some(mp) = &spec.properties.ccm_host_name {
                 // Updatable on an installed client: SetInternetManagementPointFQDN (see apply).
                 attrs.insert("internet_management_point".into(), json!(mp.to_lowercase()));
@@ -151,6 +194,13 @@ impl Kind for ClientGroupKind {
             "push".into(),
             serde_json::to_value(spec.push.clone().unwrap_or_default()).unwrap_or(Value::Null),
         );
+        for (key, value) in [
+            ("ensure", serde_json::to_value(spec.ensure)),
+            ("on_destroy", serde_json::to_value(spec.on_destroy)),
+            ("remove_device_record", Ok(json!(spec.remove_device_record))),
+        ] {
+            d.meta.insert(key.into(), value.unwrap_or(Value::Null));
+        }
         d.warnings = warnings;
         Ok(d)
     }
@@ -210,137 +260,41 @@ impl Kind for ClientGroupKind {
     }
 
     async fn read(&self, ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> {
-        let Some(site_connection) = requests.first().map(|r| r.connection.clone()) else {
-            return Vec::new();
-        };
-        let code = kit::site_code(
-            ctx,
-            &kit::meta_of(requests[0].desired.as_ref(), requests[0].prior.as_ref()),
-        );
-        let mut names: Vec<String> = requests
-            .iter()
-            .map(|r| short(&host_of(r)).to_uppercase())
-            .collect();
-        names.sort();
-        names.dedup();
-        let devices = device_records(ctx, &site_connection, &code, &names).await;
-        let devices = match devices {
-            Ok(d) => d,
-            Err(e) => {
-                return requests
-                    .into_iter()
-                    .map(|r| ReadResult {
-                        address: r.address,
-                        outcome: ReadOutcome::Failed(e.clone()),
-                    })
-                    .collect()
-            }
-        };
-        // Healthy device records by (short name, site code), both lower-case: one lookup per
-        // host instead of a scan of every record (quadratic with tens of thousands of clients).
-        let healthy_records: std::collections::HashSet<(String, String)> = kit::items(&devices)
-            .into_iter()
-            .filter(|d| d.get("IsClient").and_then(Value::as_bool) == Some(true))
-            .map(|d| {
-                (
-                    short(kit::s(d, "Name")).to_lowercase(),
-                    kit::s(d, "SiteCode").to_lowercase(),
-                )
-            })
-            .collect();
-        let healthy = |host: &str, site: &str| {
-            healthy_records.contains(&(short(host).to_lowercase(), site.to_lowercase()))
-        };
-        // Push targets without a client: their prerequisites, checked from the site server in one
-        // Script and shown in the plan (a failed check is a note, never a failed read).
-        let push_hosts: Vec<String> = requests
-            .iter()
-            .filter(|r| r.desired.is_some() && is_push(r))
-            .filter(|r| !healthy(&host_of(r), &want_site(r, &code)))
-            .map(host_of)
-            .collect();
-        let prerequisites = if push_hosts.is_empty() {
-            Ok(Default::default())
-        } else {
-            prereq::probe(ctx, &site_connection, &code, &push_hosts).await
-        };
-        let site_key = kit::meta_of(requests[0].desired.as_ref(), requests[0].prior.as_ref())
-            .get("site")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
-        let push_accounts = prereq::push_accounts(ctx, &site_key);
-        let probes = requests.into_iter().map(|r| {
-            let healthy = &healthy;
-            let prerequisites = &prerequisites;
-            let push_accounts = &push_accounts;
-            let code = &code;
-            async move {
-                let host = host_of(&r);
-                let want_site = want_site(&r, code);
-                let healthy = healthy(&host, &want_site);
-                let push = is_push(&r);
-                let wants_internet_mp = r
-                    .desired
-                    .as_ref()
-                    .is_some_and(|d| d.attrs.contains_key("internet_management_point"));
-                let outcome = if healthy && !wants_internet_mp {
-                    let mut attrs = Map::new();
-                    attrs.insert("installed".into(), json!(true));
-                    attrs.insert("site_code".into(), json!(want_site.to_uppercase()));
-                    attrs.insert("registered".into(), json!(true));
-                    ReadOutcome::Present(Observed {
-                        id: host.to_lowercase(),
-                        attrs,
-                        notes: Vec::new(),
-                    })
-                } else if push {
-                    // The site has no client record; push targets are only reached by the site.
-                    let notes = match prerequisites {
-                        Ok(found) => found
-                            .get(&host.to_lowercase())
-                            .map(|t| prereq::notes(&host, t, push_accounts))
-                            .unwrap_or_default(),
-                        Err(e) => vec![format!("prerequisites not checked: {e}")],
-                    };
-                    if notes.is_empty() {
-                        ReadOutcome::Absent
-                    } else {
-                        ReadOutcome::AbsentWith(notes)
-                    }
-                } else {
-                    // No healthy record: ask the host itself.
-                    match probe::probe(ctx, &host_connection(ctx, &r)).await {
-                        Ok(state) if !state.installed && state.pending_reboot => {
-                            ReadOutcome::AbsentWith(vec![format!("prerequisite: a restart is pending on {host}; installing the client may restart it")])
-                        }
-                        Ok(state) if !state.installed => ReadOutcome::Absent,
-                        Ok(state) => {
-                            ReadOutcome::Present(observed(&state, &host, wants_internet_mp))
-                        }
-                        Err(e) => ReadOutcome::Failed(e),
-                    }
-                };
-                ReadResult {
-                    address: r.address,
-                    outcome,
-                }
-            }
-        });
-        futures::stream::iter(probes)
-            .buffer_unordered(ctx.parallelism.max(1))
-            .collect()
-            .await
+        read::read(ctx, requests).await
     }
 
     async fn apply(&self, ctx: &Context, op: Operation) -> Result<Applied, RemoteError> {
+        let host = op.address.key.clone().unwrap_or_default();
         let Some(d) = op.desired.clone() else {
+            // Removed from the manifests: uninstalled only when its state entry opted in.
+            if let Some(prior) = op.prior.as_ref().filter(|p| uninstall::opted_in(&p.meta)) {
+                uninstall::uninstall(
+                    ctx,
+                    &op.connection,
+                    &prior.read_connection,
+                    &prior.meta,
+                    &host,
+                )
+                .await?;
+            }
             return Ok(Applied {
                 id: String::new(),
                 attrs: Map::new(),
             });
         };
-        let host = op.address.key.clone().unwrap_or_default();
+        if d.attrs.get("installed") == Some(&json!(false)) {
+            let site = ctx
+                .resources
+                .read_connections
+                .get(&op.address)
+                .cloned()
+                .unwrap_or_else(|| op.connection.clone());
+            uninstall::uninstall(ctx, &op.connection, &site, &d.meta, &host).await?;
+            return Ok(Applied {
+                id: host.to_lowercase(),
+                attrs: Map::from_iter([("installed".into(), json!(false))]),
+            });
+        }
         if d.meta.get("method").and_then(Value::as_str) == Some("push") {
             let options: PushOptions = d
                 .meta
@@ -348,7 +302,8 @@ impl Kind for ClientGroupKind {
                 .and_then(|v| serde_json::from_value(v.clone()).ok())
                 .unwrap_or_default();
             let code = kit::site_code(ctx, &d.meta);
-            push::push(ctx, &op, &code, &host, &options).await?;
+            let want = d.attrs.get("client_version").and_then(Value::as_str);
+            push::push(ctx, &op, &code, &host, &options, want).await?;
             return kit::read_back(&ClientGroupKind, ctx, &op, &format!("the client on {host}"))
                 .await;
         }
@@ -380,7 +335,7 @@ impl Kind for ClientGroupKind {
                 // Only the internet MP differs: the documented in-place change, no reinstall.
                 probe::set_internet_management_point(ctx, &op.connection, mp).await?;
                 let after = probe::probe(ctx, &op.connection).await?;
-                let o = observed(&after, &host, true);
+                let o = read::after_apply(ctx, &op, &d, &after, &host, true).await?;
                 return Ok(Applied {
                     id: o.id,
                     attrs: o.attrs,
@@ -392,7 +347,7 @@ impl Kind for ClientGroupKind {
             cmd = format!("/forceinstall {cmd}");
         }
         let (log, after) = probe::install_and_probe(ctx, &op.connection, &source, &cmd).await?;
-        let o = observed(&after, &host, internet_mp.is_some());
+        let o = read::after_apply(ctx, &op, &d, &after, &host, internet_mp.is_some()).await?;
         if o.attrs.get("registered") != Some(&json!(true))
             || o.attrs.get("site_code") != d.attrs.get("site_code")
         {
@@ -427,6 +382,9 @@ impl Kind for ClientGroupKind {
         if desired.meta.get("method").and_then(Value::as_str) == Some("push") {
             return Vec::new();
         }
+        if desired.attrs.get("installed") == Some(&json!(false)) {
+            return vec![uninstall::command_line(&desired.meta)];
+        }
         let attr = |name: &str| observed.and_then(|o| o.attrs.get(name));
         let installed = attr("installed") == Some(&json!(true));
         let differs: Vec<&String> = desired
@@ -448,113 +406,12 @@ impl Kind for ClientGroupKind {
         desired: Option<&cmdeploy_engine::resource::Resource>,
         _observed: Option<&Observed>,
     ) -> Vec<String> {
+        if let Some(d) = desired.filter(|d| d.attrs.get("installed") == Some(&json!(false))) {
+            return uninstall::notes(&d.meta);
+        }
         match desired.and_then(|d| d.meta.get("method")).and_then(Value::as_str) {
             Some("push") => vec!["client push from the site server (Install-CMClient); a failed push retries every hour for up to 7 days, and a later plan pushes again".into()],
             _ => Vec::new(),
         }
-    }
-}
-
-/// Names per Script when reading device records.
-const DEVICE_BATCH: usize = 250;
-
-/// The site's device records of `names` (short names): `Get-CMDevice -Name <name> -Fast`, one
-/// call per name, [`DEVICE_BATCH`] calls per Script. Never an unfiltered `Get-CMDevice`, which
-/// returns every device of the site (PSRef Get-CMDevice.md; windows-runtime.md §9).
-///
-/// # Errors
-/// The first failed Script or call, naming the site server and the cmdlet.
-async fn device_records(
-    ctx: &Context,
-    site_connection: &cmdeploy_engine::resource::Connection,
-    code: &str,
-    names: &[String],
-) -> Result<Value, RemoteError> {
-    let mut all = Vec::new();
-    for batch in names.chunks(DEVICE_BATCH) {
-        let mut script = Script::new(Target::SiteServer {
-            site_code: code.to_string(),
-        });
-        for name in batch {
-            script.push(
-                Call::new("Get-CMDevice")
-                    .arg("Name", name.as_str())
-                    .switch("Fast"),
-            );
-        }
-        let out = kit::run(ctx, site_connection, &script).await?;
-        for id in 0..script.calls.len() {
-            let v = kit::value_of(site_connection, &script, &out, id)?;
-            all.extend(kit::items(v).into_iter().cloned());
-        }
-    }
-    Ok(Value::Array(all))
-}
-
-/// The host of a client_group instance (its instance key).
-fn host_of(r: &ReadRequest) -> String {
-    r.address.key.clone().unwrap_or_default()
-}
-
-/// The site code the instance's client should be assigned to (`code`: the site's).
-fn want_site(r: &ReadRequest, code: &str) -> String {
-    r.desired
-        .as_ref()
-        .and_then(|d| d.str_attr("site_code"))
-        .unwrap_or(code)
-        .to_string()
-}
-
-fn is_push(r: &ReadRequest) -> bool {
-    kit::meta_of(r.desired.as_ref(), r.prior.as_ref())
-        .get("method")
-        .and_then(Value::as_str)
-        == Some("push")
-}
-
-fn short(name: &str) -> &str {
-    name.split('.').next().unwrap_or(name)
-}
-
-fn host_connection(ctx: &Context, r: &ReadRequest) -> Connection {
-    ctx.resources
-        .connections
-        .get(&r.address)
-        .cloned()
-        .or_else(|| r.prior.as_ref().map(|p| p.connection.clone()))
-        .unwrap_or_else(|| Connection {
-            key: format!("host:{}", r.address.key.clone().unwrap_or_default()),
-            spec: json!({"host": r.address.key.clone().unwrap_or_default()}),
-        })
-}
-
-/// The observed attributes of a probed host; `internet_mp` adds the internet management point
-/// (internet-based clients only).
-fn observed(state: &probe::ClientState, host: &str, internet_mp: bool) -> Observed {
-    let mut attrs = Map::new();
-    if internet_mp {
-        attrs.insert(
-            "internet_management_point".into(),
-            json!(state
-                .internet_management_point
-                .clone()
-                .unwrap_or_default()
-                .to_lowercase()),
-        );
-    }
-    attrs.insert("installed".into(), json!(state.installed));
-    attrs.insert(
-        "site_code".into(),
-        json!(state.site_code.clone().unwrap_or_default().to_uppercase()),
-    );
-    attrs.insert("registered".into(), json!(state.management_point_reachable));
-    let mut notes = Vec::new();
-    if state.installed && !state.management_point_reachable {
-        notes.push("the client is installed but has not reached its management point".into());
-    }
-    Observed {
-        id: host.to_lowercase(),
-        attrs,
-        notes,
     }
 }

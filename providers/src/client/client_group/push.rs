@@ -11,7 +11,10 @@ use super::spec::PushOptions;
 use crate::kit;
 use crate::powershell::{Call, Script, Target};
 
-/// Requests the push and waits up to `wait_minutes` for a client record assigned to the site.
+/// Requests the push and waits up to `wait_minutes` for a client record assigned to the site,
+/// active (`ClientActiveStatus`), and at least the version `want` asks (`"site"`: the site's
+/// version from `Get-CMSite`; `">= X"`: X), so that an upgrade is not taken for done while the
+/// old record still shows.
 ///
 /// # Errors
 /// The site refused the push (ConfigMgr's words), or no client appeared in time.
@@ -21,6 +24,7 @@ pub async fn push(
     site_code: &str,
     host: &str,
     options: &PushOptions,
+    want: Option<&str>,
 ) -> Result<(), RemoteError> {
     let target = Target::SiteServer {
         site_code: site_code.to_string(),
@@ -40,6 +44,19 @@ pub async fn push(
     }
     kit::run_writes(ctx, &op.connection, target.clone(), vec![call]).await?;
     let deadline = Instant::now() + Duration::from_secs(options.wait_minutes.unwrap_or(10) * 60);
+    let minimum = match want {
+        Some("site") => {
+            let mut script = Script::new(target.clone());
+            script.push(Call::new("Get-CMSite").arg("SiteCode", site_code));
+            let out = kit::run(ctx, &op.connection, &script).await?;
+            let v = kit::value_of(&op.connection, &script, &out, 0)?;
+            kit::items(v)
+                .first()
+                .map(|s| kit::s(s, "Version").to_string())
+        }
+        Some(w) => w.strip_prefix(">= ").map(str::to_string),
+        None => None,
+    };
     loop {
         let mut script = Script::new(target.clone());
         script.push(
@@ -52,6 +69,10 @@ pub async fn push(
         let installed = kit::items(records).into_iter().any(|d| {
             d.get("IsClient").and_then(Value::as_bool) == Some(true)
                 && kit::s(d, "SiteCode").eq_ignore_ascii_case(site_code)
+                && d.get("ClientActiveStatus").and_then(Value::as_i64) != Some(0)
+                && minimum
+                    .as_deref()
+                    .is_none_or(|m| !super::health::older(kit::s(d, "ClientVersion"), m))
         });
         if installed {
             return Ok(());

@@ -55,6 +55,35 @@ pub struct PushOptions {
     pub wait_minutes: Option<u64>,
 }
 
+/// Whether the group's hosts should have a client.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Ensure {
+    /// Installed, assigned to the site and registered (the default).
+    #[default]
+    Present,
+    /// Not installed: an installed client is uninstalled (`ccmsetup.exe /uninstall`); needs
+    /// `on_destroy = "uninstall"`.
+    Absent,
+}
+
+/// What happens to a host's client when its target leaves the manifests or says
+/// `ensure = "absent"`; kept in state, so that a removed target is still uninstalled.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum OnDestroy {
+    /// cmdeploy stops managing the client and leaves it installed (the plan says "forget").
+    #[default]
+    Forget,
+    /// `ccmsetup.exe /uninstall` over the host's connection (through the ccmsetup service,
+    /// windows-runtime.md §8), then `Remove-CMDevice` when `remove_device_record` is set.
+    Uninstall,
+}
+
 /// `[client_group.NAME]`.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -78,12 +107,28 @@ pub struct ClientGroupSpec {
     /// Push wizard options (`method = "push"`).
     #[serde(default)]
     pub push: Option<PushOptions>,
-    /// client.msi properties; `SMSSITECODE` defaults to the site's code.
+    /// client.msi properties, on the command line as given: no `SMSSITECODE` is added, so a bare
+    /// `CCMSetup.exe` takes its properties from the ConfigMgrInstallation.adm policy or AD
+    /// (seed 000, manual example 1).
     #[serde(default)]
     pub properties: ClientMsiProperties,
     /// CCMSetup parameters (`UsePKICert`, `NoCRLCheck`, `mp`, ...).
     #[serde(default)]
     pub ccmsetup: CcmsetupParameters,
+    /// The client version the hosts must run: `"site"` (the site's current client, the
+    /// default), a minimum such as `"5.00.9128.1000"`, or `"any"`. An older client is upgraded
+    /// by reinstalling it with the group's method (`/forceinstall`; push: `always_install`).
+    #[serde(default)]
+    pub version: Option<Spanned<String>>,
+    /// `present` (default) or `absent` (uninstall the client; needs `on_destroy = "uninstall"`).
+    #[serde(default)]
+    pub ensure: Ensure,
+    /// `forget` (default: a removed target leaves its client installed) or `uninstall`.
+    #[serde(default)]
+    pub on_destroy: OnDestroy,
+    /// After an uninstall, also delete the site's device record (`Remove-CMDevice`).
+    #[serde(default)]
+    pub remove_device_record: bool,
 }
 
 /// The method-specific rules, as diagnostics at the table.
@@ -157,6 +202,7 @@ pub fn method_rules(
             .with_help("a WinRM session has no network credentials (the double hop): drop /noservice so the ccmsetup service reads the share as the computer account, or give a local /source")));
         }
     }
+    out.extend(lifecycle_rules(spec).into_iter().map(at));
     if spec.method == Method::Push && spec.push.is_none() && spec.source.is_some() {
         out.push(at(Diagnostic::warning(
             "cmdeploy::client::push_source",
@@ -179,4 +225,36 @@ pub fn unc_source(source: &str) -> Diagnostic {
         format!("`source = {source:?}` is a UNC path, which a WinRM session cannot read"),
     )
     .with_help("a WinRM session has no network credentials for a second computer (the double hop): copy the Client folder to a local folder on each host and give that path")
+}
+
+/// The uninstall options' rules: `ensure = "absent"` opts in with `on_destroy = "uninstall"`,
+/// an uninstall runs CCMSetup over the host's connection (which push targets have not), and
+/// `remove_device_record` follows an uninstall.
+fn lifecycle_rules(spec: &ClientGroupSpec) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    if spec.ensure == Ensure::Absent && spec.on_destroy != OnDestroy::Uninstall {
+        out.push(
+            Diagnostic::error(
+                "cmdeploy::client::absent_without_uninstall",
+                "`ensure = \"absent\"` uninstalls the client, but `on_destroy` is not \"uninstall\"",
+            )
+            .with_help("opt in with on_destroy = \"uninstall\" (or remove the target to forget its hosts, leaving their clients installed)"),
+        );
+    }
+    if spec.method == Method::Push && spec.on_destroy == OnDestroy::Uninstall {
+        out.push(
+            Diagnostic::error(
+                "cmdeploy::client::push_uninstall",
+                "client push targets cannot be uninstalled: cmdeploy has no connection to their hosts",
+            )
+            .with_help("CCMSetup /uninstall runs on the host: give the hosts a connection with method = \"manual\", or uninstall from the console"),
+        );
+    }
+    if spec.remove_device_record && spec.on_destroy != OnDestroy::Uninstall {
+        out.push(Diagnostic::warning(
+            "cmdeploy::client::remove_device_record",
+            "`remove_device_record` has no effect unless on_destroy = \"uninstall\"",
+        ));
+    }
+    out
 }

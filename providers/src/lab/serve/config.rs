@@ -24,6 +24,11 @@ pub struct ServiceConfig {
     /// ([MS-WSMV] 2.2.4.42) and in hashicorp/vagrant#7489. Default here: 2147483647; tests use
     /// the strict profile 30.
     pub max_shells_per_user: usize,
+    /// `winrm/config/service MaxConcurrentOperationsPerUser`: 1500 on Server 2012+ (15 on
+    /// 2008 R2 and earlier; [MS-WSMV] note <19>; ansible `windows_winrm.rst` dumps). Requests of
+    /// one user being processed at once (a long-polling Receive counts until it answers); one
+    /// more is answered with the `w:QuotaLimit` fault 2150859174.
+    pub max_concurrent_operations_per_user: usize,
     /// `winrm/config/winrs IdleTimeout`: 7200000 ms on Server 2012+ ([MS-WSMV] 2.2.4.42 note
     /// <28>; ansible dumps); a shell idle that long is deleted by the service.
     pub idle_timeout: Duration,
@@ -43,6 +48,7 @@ impl Default for ServiceConfig {
             allow_unencrypted: false,
             max_envelope_kb: 500,
             max_shells_per_user: 2_147_483_647,
+            max_concurrent_operations_per_user: 1500,
             idle_timeout: Duration::from_millis(7_200_000),
             oem_codepage: 437,
             cbt_strict: false,
@@ -67,6 +73,9 @@ impl ServiceConfig {
         }
         if self.idle_timeout < Duration::from_millis(60_000) {
             return Err("--idle-timeout-ms must be at least 60000 (Windows' minimum)".into());
+        }
+        if self.max_concurrent_operations_per_user == 0 {
+            return Err("--max-concurrent-operations-per-user must be at least 1".into());
         }
         if self.max_shells_per_user == 0 {
             return Err("--max-shells-per-user must be at least 1".into());

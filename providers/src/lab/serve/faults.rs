@@ -21,6 +21,8 @@ pub enum FaultKind {
     SchemaValidation,
     /// `w:QuotaLimit`: a Create over the user's MaxShellsPerUser ([MS-WSMV] 3.1.4.5.2.1).
     QuotaLimit,
+    /// `w:QuotaLimit`: a request over the user's MaxConcurrentOperationsPerUser.
+    OperationsQuota,
 }
 
 impl FaultKind {
@@ -32,7 +34,7 @@ impl FaultKind {
             FaultKind::TimedOut => "w:TimedOut",
             FaultKind::ActionNotSupported => "w:ActionNotSupported",
             FaultKind::SchemaValidation => "w:SchemaValidationError",
-            FaultKind::QuotaLimit => "w:QuotaLimit",
+            FaultKind::QuotaLimit | FaultKind::OperationsQuota => "w:QuotaLimit",
         }
     }
 
@@ -43,7 +45,10 @@ impl FaultKind {
             | FaultKind::ActionNotSupported
             | FaultKind::SchemaValidation => "s:Sender",
             // Sender or Receiver for QuotaLimit is unverified (windows-runtime.md §1).
-            FaultKind::InternalError | FaultKind::TimedOut | FaultKind::QuotaLimit => "s:Receiver",
+            FaultKind::InternalError
+            | FaultKind::TimedOut
+            | FaultKind::QuotaLimit
+            | FaultKind::OperationsQuota => "s:Receiver",
         }
     }
 
@@ -59,6 +64,9 @@ impl FaultKind {
             // 0x803381A5: ERROR_WSMAN_QUOTA_MAX_SHELLS_PPQ (hashicorp/vagrant#7489,
             // test-kitchen/test-kitchen#656).
             FaultKind::QuotaLimit => 2_150_859_173,
+            // 0x803381A6: the concurrent-operations quota (dmitry-zaets/
+            // vagrantfile-windows-iis-mssql#7; masterzen/winrm#129).
+            FaultKind::OperationsQuota => 2_150_859_174,
         }
     }
 }
@@ -79,6 +87,15 @@ impl Fault {
         Fault::new(
             FaultKind::QuotaLimit,
             format!("The WS-Management service cannot process the request. This user is allowed a maximum number of {max} concurrent shells, which has been exceeded. Close existing shells or raise the quota for this user. "),
+        )
+    }
+
+    /// The fault Windows answers a request over MaxConcurrentOperationsPerUser with, in its
+    /// words (dmitry-zaets/vagrantfile-windows-iis-mssql#7; masterzen/winrm#129).
+    pub fn operations_quota(max: usize) -> Fault {
+        Fault::new(
+            FaultKind::OperationsQuota,
+            format!("The WS-Management service cannot process the request. This user is allowed a maximum number of {max} concurrent operations, which has been exceeded. Close existing operations for this user, or raise the quota for this user."),
         )
     }
 
@@ -150,5 +167,21 @@ impl FaultInjection {
         if !self.latency.is_zero() {
             tokio::time::sleep(self.latency).await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_operations_quota_is_a_quota_limit_with_its_own_code() {
+        let f = Fault::operations_quota(15);
+        assert_eq!(f.kind.subcode(), "w:QuotaLimit");
+        assert_eq!(f.kind.wsman_code(), 2_150_859_174);
+        assert!(f
+            .message
+            .contains("maximum number of 15 concurrent operations"));
+        assert_eq!(Fault::shell_quota(30).kind.wsman_code(), 2_150_859_173);
     }
 }

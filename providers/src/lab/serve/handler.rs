@@ -20,8 +20,10 @@ use hyper::body::{Bytes, Incoming};
 use hyper::{Method, Request, Response, StatusCode};
 
 use super::auth::{self, CHALLENGE};
+use super::certmap;
 use super::codepage::{CodePage, ConsoleIo};
 use super::faults::{Fault, FaultKind, Injected};
+use super::kerberos::KerberosAuth;
 use super::negotiate::{ConnectionAuth, Step};
 use super::program::{script_output, statement_output, Program};
 use super::shells::{Command, Missing, Opening, Outcome};
@@ -48,10 +50,16 @@ impl std::error::Error for Dropped {}
 
 type Reply = Response<Full<Bytes>>;
 
-/// One client connection: its Negotiate state and whether it is TLS.
+/// One client connection: its Negotiate and Kerberos state and whether it is TLS.
 pub struct Conn {
     /// The Negotiate (NTLM) context of this connection.
     pub auth: ConnectionAuth,
+    /// The Kerberos context of this connection.
+    pub kerberos: KerberosAuth,
+    /// The TLS channel-binding hash (HTTPS).
+    pub binding: Option<[u8; 16]>,
+    /// The UPN of the verified TLS client certificate, if one was presented.
+    pub certificate: Option<String>,
     /// The connection is HTTPS.
     pub tls: bool,
 }
@@ -93,6 +101,12 @@ fn unauthorized(server: &Server, token: Option<&str>) -> Reply {
     if let Ok(v) = hyper::header::HeaderValue::from_str(&negotiate) {
         h.append(hyper::header::WWW_AUTHENTICATE, v);
     }
+    if server.kerberos.is_some() && token.is_none() {
+        h.append(
+            hyper::header::WWW_AUTHENTICATE,
+            hyper::header::HeaderValue::from_static("Kerberos"),
+        );
+    }
     if server.config.basic && token.is_none() {
         h.append(
             hyper::header::WWW_AUTHENTICATE,
@@ -121,7 +135,10 @@ fn missing(m: Missing) -> Fault {
 enum Login {
     /// Negotiate on this connection (its context seals).
     Negotiate(String),
-    /// Basic (never encrypted).
+    /// Kerberos on this connection (its context seals).
+    Kerberos(String),
+    /// Basic or a client certificate (never encrypted: inside TLS, or Basic with
+    /// AllowUnencrypted).
     Basic(String),
 }
 
@@ -180,9 +197,32 @@ pub async fn handle(
     let login = match authorization.as_deref().map(str::trim) {
         Some(a) => {
             let (scheme, token) = a.split_once(' ').unwrap_or((a, ""));
-            if scheme.eq_ignore_ascii_case("negotiate") {
-                let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(token.trim())
-                else {
+            let is_negotiate = scheme.eq_ignore_ascii_case("negotiate");
+            let decoded = base64::engine::general_purpose::STANDARD.decode(token.trim());
+            let kerberos_token = match &decoded {
+                Ok(bytes) => super::kerberos::offered(scheme, bytes),
+                Err(_) => None,
+            };
+            if let Some((token, spnego_mech)) = kerberos_token {
+                let scheme = if is_negotiate {
+                    "Negotiate"
+                } else {
+                    "Kerberos"
+                };
+                match super::kerberos::logon(&server, &conn, token).await {
+                    Ok((_, answer)) if body.is_empty() => {
+                        let mut r = empty(StatusCode::OK);
+                        let value = super::kerberos::answer(scheme, spnego_mech, answer);
+                        if let Ok(v) = hyper::header::HeaderValue::from_str(&value) {
+                            r.headers_mut().insert(hyper::header::WWW_AUTHENTICATE, v);
+                        }
+                        return Ok(r);
+                    }
+                    Ok((user, _)) => Login::Kerberos(user),
+                    Err(()) => return Ok(unauthorized(&server, None)),
+                }
+            } else if is_negotiate {
+                let Ok(bytes) = decoded else {
                     conn.auth.reset();
                     return Ok(unauthorized(&server, None));
                 };
@@ -193,6 +233,11 @@ pub async fn handle(
                     // and cmdeploy's relay log on so, then seal every request).
                     Step::Authenticated(_) if body.is_empty() => return Ok(empty(StatusCode::OK)),
                     Step::Authenticated(user) => Login::Negotiate(user),
+                }
+            } else if a.eq_ignore_ascii_case(certmap::MUTUAL) {
+                match certmap::logon(&server, &conn).await {
+                    Some(user) => Login::Basic(user),
+                    None => return Ok(unauthorized(&server, None)),
                 }
             } else if scheme.eq_ignore_ascii_case("basic") {
                 // Basic=false refuses Basic; AllowUnencrypted=false refuses it over HTTP.
@@ -207,18 +252,31 @@ pub async fn handle(
                 return Ok(unauthorized(&server, None));
             }
         }
-        None => match conn.auth.user() {
-            Some(user) => Login::Negotiate(user),
-            None => return Ok(unauthorized(&server, None)),
+        None => match (conn.kerberos.user(), conn.auth.user()) {
+            (Some(user), _) => Login::Kerberos(user),
+            (None, Some(user)) => Login::Negotiate(user),
+            (None, None) => return Ok(unauthorized(&server, None)),
         },
     };
-    let encrypted = wsmv::is_encrypted(&content_type);
+    let protocol = wsmv::encrypted_protocol(&content_type);
+    let encrypted = protocol.is_some();
+    let kerberos_sealed = matches!(login, Login::Kerberos(_));
     let (user, plaintext) = match login {
-        Login::Negotiate(user) if encrypted => match conn.auth.unwrap(&body) {
+        Login::Negotiate(user) if protocol == Some(wsmv::SPNEGO) => match conn.auth.unwrap(&body) {
             Ok(p) => (user, p),
             Err(_) => return Ok(empty(StatusCode::BAD_REQUEST)),
         },
-        Login::Negotiate(user) => {
+        // Under `Kerberos` the protocol is HTTP-Kerberos-session-encrypted; under `Negotiate`
+        // it is HTTP-SPNEGO-session-encrypted whichever mechanism logged on ([MS-WSMV]
+        // 2.2.9.1.1; pywinrm seals Kerberos so).
+        Login::Kerberos(user) if encrypted => match conn.kerberos.unwrap(&body) {
+            Ok(p) => (user, p),
+            Err(_) => return Ok(empty(StatusCode::BAD_REQUEST)),
+        },
+        Login::Negotiate(_) | Login::Kerberos(_) if encrypted => {
+            return Ok(empty(StatusCode::BAD_REQUEST))
+        }
+        Login::Negotiate(user) | Login::Kerberos(user) => {
             // AllowUnencrypted=false: a plain SOAP body over HTTP is refused (pywinrm#129).
             if !conn.tls && !server.config.allow_unencrypted {
                 return Ok(empty(StatusCode::INTERNAL_SERVER_ERROR));
@@ -240,14 +298,24 @@ pub async fn handle(
             .await
             .map(|c| c.to_bytes())
             .unwrap_or_default();
-        let Some(sealed) = conn.auth.wrap(&bytes) else {
+        let sealed = if kerberos_sealed {
+            conn.kerberos.wrap(&bytes)
+        } else {
+            conn.auth.wrap(&bytes)
+        };
+        let content_type = if protocol == Some(wsmv::KERBEROS) {
+            wsmv::KERBEROS_CONTENT_TYPE
+        } else {
+            wsmv::CONTENT_TYPE
+        };
+        let Some(sealed) = sealed else {
             return Ok(empty(StatusCode::INTERNAL_SERVER_ERROR));
         };
         let mut r = Response::new(Full::new(Bytes::from(sealed)));
         *r.status_mut() = status;
         r.headers_mut().insert(
             hyper::header::CONTENT_TYPE,
-            hyper::header::HeaderValue::from_static(wsmv::CONTENT_TYPE),
+            hyper::header::HeaderValue::from_static(content_type),
         );
         return Ok(r);
     }
@@ -333,6 +401,10 @@ async fn process(server: &Arc<Server>, user: &str, body: &[u8], injected: Inject
         .as_deref()
         .and_then(|id| server.shells.host(id).ok())
         .unwrap_or_else(|| server.default_host.clone());
+    let Some(_operation) = server.begin_operation(user) else {
+        let f = Fault::operations_quota(server.config.max_concurrent_operations_per_user);
+        return fault_reply(relates.as_deref(), &f, &machine);
+    };
     match operate(server, request, user).await {
         Ok(body) => soap(StatusCode::OK, body),
         Err(f) => fault_reply(relates.as_deref(), &f, &machine),

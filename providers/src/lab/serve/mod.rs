@@ -1,7 +1,8 @@
 //! `cmdeploy lab serve`: the lab behind a real WS-Management (WinRS) endpoint on loopback.
 //!
 //! It answers as a WinRM service configured as Windows ships it ([`config`]): Negotiate (NTLMv2,
-//! verified against the lab users' NT hashes) with MS-WSMV message encryption over HTTP, or over
+//! verified against the lab users' NT hashes) and, with a keytab, Kerberos, each with MS-WSMV
+//! message encryption over HTTP, or over
 //! HTTPS with `--https`; Basic refused unless switched on; per-user shell quotas, an idle
 //! timeout, the envelope size limit, and the OEM code page of a WinRS shell ([`codepage`]). Any
 //! WinRM client (cmdeploy's own transport, pywinrm, pypsrp's WinRS layer) can talk to it as one of
@@ -13,7 +14,8 @@
 //! * [`shells`] keeps shell and command state, [`program`] decides what a command line runs:
 //!   cmdeploy's bootstrap (the stdin document goes to [`Lab::run_document`]) or one console
 //!   statement ([`Lab::console`]);
-//! * [`negotiate`] runs the NTLM acceptor of a connection, [`auth`] checks Basic credentials,
+//! * [`negotiate`] runs the NTLM acceptor of a connection, [`kerberos`] the Kerberos acceptor
+//!   (with `--keytab`), [`auth`] checks Basic credentials,
 //!   [`tls`] makes the certificates, [`faults`] holds the WS-Man faults and the injected ones;
 //! * [`handler`] answers one HTTP request; [`serve`] runs the listener.
 //!
@@ -22,15 +24,18 @@
 //! else the first site's server.
 
 pub mod auth;
+pub mod certmap;
 pub mod codepage;
 pub mod config;
 pub mod faults;
 pub mod handler;
+pub mod kerberos;
 pub mod negotiate;
 pub mod program;
 pub mod response;
 pub mod shells;
 pub mod soap;
+pub mod spnego;
 pub mod tls;
 pub mod xml;
 
@@ -73,6 +78,14 @@ pub struct ServeOptions {
     pub default_host: Option<String>,
     /// The WinRM service configuration (Windows' defaults unless changed).
     pub service: ServiceConfig,
+    /// A keytab with the `HTTP/<host>` keys of the lab's hosts: the service then accepts
+    /// Kerberos, as a domain member does ([`kerberos`]). Without one, only Negotiate (NTLM).
+    pub keytab: Option<PathBuf>,
+    /// With `https`: the CA (PEM) whose client certificates the service maps to users by the
+    /// UPN in their Subject Alternative Name, as `Certificate=true` with a client-certificate
+    /// mapping does ([`certmap`]). Without one, certificate authentication is refused
+    /// (Windows' default `Certificate=false`).
+    pub client_ca: Option<PathBuf>,
 }
 
 impl Default for ServeOptions {
@@ -83,6 +96,8 @@ impl Default for ServeOptions {
             faults: FaultInjection::default(),
             default_host: None,
             service: ServiceConfig::default(),
+            keytab: None,
+            client_ca: None,
         }
     }
 }
@@ -132,6 +147,44 @@ pub struct Server {
     address: String,
     config: ServiceConfig,
     names: ServerNames,
+    kerberos: Option<kerberos::ServiceKeys>,
+    /// Requests being processed, per user (MaxConcurrentOperationsPerUser).
+    operations: std::sync::Mutex<std::collections::HashMap<String, usize>>,
+}
+
+/// One request counted against its user's MaxConcurrentOperationsPerUser; uncounted on drop.
+pub struct Operation<'a> {
+    server: &'a Server,
+    user: String,
+}
+
+impl Server {
+    /// Counts a request of `user`; `None` when the user is at the quota already.
+    pub fn begin_operation(&self, user: &str) -> Option<Operation<'_>> {
+        let mut ops = self.operations.lock().unwrap_or_else(|p| p.into_inner());
+        let n = ops.entry(user.to_string()).or_insert(0);
+        if *n >= self.config.max_concurrent_operations_per_user {
+            return None;
+        }
+        *n += 1;
+        Some(Operation {
+            server: self,
+            user: user.to_string(),
+        })
+    }
+}
+
+impl Drop for Operation<'_> {
+    fn drop(&mut self) {
+        let mut ops = self
+            .server
+            .operations
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = ops.get_mut(&self.user) {
+            *n = n.saturating_sub(1);
+        }
+    }
 }
 
 /// Serves the lab until `shutdown` completes. `ready` is called once, when the listener is
@@ -172,6 +225,10 @@ pub async fn serve(
             })?,
     };
     let names = server_names(&estate, &default_host);
+    let service_keys = match &opts.keytab {
+        Some(path) => Some(kerberos::ServiceKeys::load(path).map_err(ServeError::Options)?),
+        None => None,
+    };
     let mut ca_file = None;
     let mut binding = None;
     let acceptor = if opts.https {
@@ -185,10 +242,19 @@ pub async fn serve(
             .chain
             .first()
             .map(|leaf| crate::transport::ntlm::keys::channel_binding_hash(leaf));
+        let clients = match &opts.client_ca {
+            Some(ca) => Some(certmap::client_verifier(ca).map_err(ServeError::Options)?),
+            None => None,
+        };
         Some(tokio_rustls::TlsAcceptor::from(
-            tls::server_config(&certs).map_err(ServeError::Tls)?,
+            tls::server_config(&certs, clients).map_err(ServeError::Tls)?,
         ))
     } else {
+        if opts.client_ca.is_some() {
+            return Err(ServeError::Options(
+                "--client-ca needs --https: certificate authentication is TLS client authentication".into(),
+            ));
+        }
         None
     };
     let listener = TcpListener::bind(opts.listen)
@@ -214,6 +280,8 @@ pub async fn serve(
         address: url.clone(),
         config: opts.service,
         names,
+        kerberos: service_keys,
+        operations: Default::default(),
     });
     ready(&Listening { addr, url, ca_file });
     tokio::pin!(shutdown);
@@ -238,23 +306,37 @@ pub async fn serve(
                     let handshake =
                         tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream));
                     if let Ok(Ok(tls)) = handshake.await {
-                        connection(server, tls, binding).await;
+                        let upn = tls
+                            .get_ref()
+                            .1
+                            .peer_certificates()
+                            .and_then(|c| c.first())
+                            .and_then(|leaf| certmap::upn(leaf));
+                        connection(server, tls, binding, upn).await;
                     }
                 }
-                None => connection(server, stream, None).await,
+                None => connection(server, stream, None, None).await,
             }
         });
     }
 }
 
 /// Serves HTTP/1.1 (keep-alive) on one connection until it closes; the connection has its own
-/// Negotiate context (`binding`: the TLS channel-binding hash with HTTPS).
-async fn connection<S>(server: Arc<Server>, stream: S, binding: Option<[u8; 16]>)
-where
+/// Negotiate context (`binding`: the TLS channel-binding hash with HTTPS) and, with a verified
+/// client certificate, that certificate's UPN.
+async fn connection<S>(
+    server: Arc<Server>,
+    stream: S,
+    binding: Option<[u8; 16]>,
+    certificate: Option<String>,
+) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let conn = Arc::new(Conn {
         auth: ConnectionAuth::new(binding, server.config.cbt_strict),
+        kerberos: kerberos::KerberosAuth::default(),
+        binding,
+        certificate,
         tls: binding.is_some(),
     });
     let service = service_fn(move |req| handler::handle(server.clone(), conn.clone(), req));

@@ -101,16 +101,24 @@ pub fn generate(names: Vec<String>) -> Result<ServerCertificates, String> {
     })
 }
 
-/// A rustls server configuration (ring provider, TLS 1.2 and 1.3, HTTP/1.1 by ALPN) for `certs`.
+/// A rustls server configuration (ring provider, TLS 1.2 and 1.3, HTTP/1.1 by ALPN) for `certs`;
+/// with `clients`, client certificates are asked for and verified ([`super::certmap`]).
 ///
 /// # Errors
 /// rustls's message when the key or the chain is refused.
-pub fn server_config(certs: &ServerCertificates) -> Result<Arc<rustls::ServerConfig>, String> {
+pub fn server_config(
+    certs: &ServerCertificates,
+    clients: Option<Arc<dyn rustls::server::danger::ClientCertVerifier>>,
+) -> Result<Arc<rustls::ServerConfig>, String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+    let builder = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| format!("TLS: {e}"))?
-        .with_no_client_auth()
+        .map_err(|e| format!("TLS: {e}"))?;
+    let builder = match clients {
+        Some(v) => builder.with_client_cert_verifier(v),
+        None => builder.with_no_client_auth(),
+    };
+    let mut config = builder
         .with_single_cert(
             certs.chain.clone(),
             PrivateKeyDer::Pkcs8(certs.key.clone_key()),

@@ -16,6 +16,7 @@
 //! * [`seal`] signs and seals messages once the context is established;
 //! * [`wsmv`] wraps a sealed SOAP body as `multipart/encrypted` and back.
 
+pub mod handshake;
 pub mod keys;
 pub mod message;
 pub mod seal;

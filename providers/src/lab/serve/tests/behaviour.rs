@@ -178,7 +178,7 @@ fn the_leaf_certificate_names_every_host() {
     let certs = super::super::tls::generate(names).unwrap();
     assert!(certs.ca_pem.starts_with("-----BEGIN CERTIFICATE-----"));
     assert_eq!(certs.chain.len(), 2);
-    assert!(super::super::tls::server_config(&certs).is_ok());
+    assert!(super::super::tls::server_config(&certs, None).is_ok());
 }
 
 #[tokio::test]

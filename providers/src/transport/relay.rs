@@ -1,23 +1,27 @@
-//! A loopback relay that carries the `winrm` transport's requests to a WinRM service with NTLM
-//! and message encryption, one authenticated TCP connection per client connection.
+//! A loopback relay that carries the `winrm` transport's requests to a WinRM service with NTLM,
+//! Kerberos or a client certificate, one authenticated TCP connection per client connection.
 //!
 //! winrm-rs 1.1.2 (the newest release whose declared rust-version this toolchain meets) cannot
-//! talk NTLM to a WinRM service configured as Windows ships it:
-//! * in sealed mode its first request carries the SOAP body *unencrypted* on the AUTHENTICATE
+//! talk to a WinRM service configured as Windows ships it:
+//! * in sealed mode its NTLM sends the first SOAP body *unencrypted* on the AUTHENTICATE
 //!   request (`src/transport.rs` `send_ntlm_sealed` → `handshake_and_send`), which a service
 //!   with `AllowUnencrypted=false` answers with HTTP 500 (diyan/pywinrm#129);
 //! * it sends sealed requests through a shared connection pool, so the AUTHENTICATE or a sealed
 //!   request can leave on another TCP connection than the one the context was made on, which a
 //!   service binds NTLM to (winrm.md §2.1: 11 of 30 clients failed);
+//! * its Kerberos (a C library through cross-krb5) has neither message encryption nor channel
+//!   binding (windows-runtime.md §3);
 //! * over HTTPS it verifies only against the public roots, so no private CA.
 //!
 //! So winrm-rs speaks Basic over plain HTTP to this relay on 127.0.0.1, with credentials made up
 //! per relay (nothing else can use it), and the relay speaks to the service as Windows expects:
-//! for each client connection it opens one connection (TLS verified against the connection's CA
-//! file or the public roots, with the channel binding in the NTLM proof), authenticates with an
-//! empty body (NEGOTIATE → CHALLENGE → AUTHENTICATE → 200), then sends each request on that same
-//! connection — sealed ([MS-WSMV] 2.2.9.1) over HTTP, plain inside TLS — and hands the unsealed
-//! answer back with the service's status.
+//! for each client connection it opens one connection ([`connect`]: TLS verified against the
+//! connection's CA file or the public roots, presenting the client certificate with certificate
+//! auth) and logs on with an empty body — NTLM ([`super::ntlm::handshake`]: NEGOTIATE →
+//! CHALLENGE → AUTHENTICATE → 200, the channel binding in the proof) or Kerberos
+//! ([`super::kerberos::handshake`]: AP-REQ → 200 with the AP-REP, the channel binding in the
+//! authenticator) — then sends each request on that same connection, sealed ([MS-WSMV] 2.2.9.1)
+//! over HTTP, plain inside TLS, and hands the unsealed answer back with the service's status.
 //!
 //! A handshake that fails is retried once on a fresh connection: it carried no body, so nothing
 //! ran. A request already sent is never re-sent by the relay; the transport above decides, and it
@@ -38,9 +42,11 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use zeroize::Zeroizing;
 
-use super::ntlm::keys::{self, ClientInput};
-use super::ntlm::seal::{Role, Session};
-use super::ntlm::{flags, message, wsmv};
+use super::kerberos::client::ClientContext;
+use super::kerberos::KerberosCredentials;
+use super::ntlm::keys;
+use super::ntlm::seal::Session;
+use super::ntlm::wsmv;
 
 /// The largest answer the relay reads from the service, in bytes (winrm-rs caps its own at
 /// the envelope size; Receive answers are a few hundred KiB at most).
@@ -82,14 +88,14 @@ pub struct RelayFailure {
 }
 
 /// A running relay; stops when dropped.
-pub struct NtlmRelay {
+pub struct AuthRelay {
     local: SocketAddr,
     basic: (String, Zeroizing<String>),
     last_error: Arc<Mutex<Option<RelayFailure>>>,
     task: tokio::task::JoinHandle<()>,
 }
 
-impl Drop for NtlmRelay {
+impl Drop for AuthRelay {
     fn drop(&mut self) {
         self.task.abort();
     }
@@ -98,12 +104,105 @@ impl Drop for NtlmRelay {
 trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
-/// One TCP (or TLS) connection to a WinRM service, authenticated with NTLM: what the relay keeps
-/// per client connection, and what tests use to speak to `lab serve` as Windows clients do.
-pub struct NtlmConnection {
-    sender: SendRequest<Full<Bytes>>,
+/// The HTTP/1.1 sender of one upstream connection.
+pub(crate) type Sender = SendRequest<Full<Bytes>>;
+
+/// The `Authorization` value of certificate authentication ([MS-WSMV] 2.2.4.1 security
+/// profiles: `wsman:secprofile/https/mutual`), sent with every request; the TLS client
+/// certificate is the credential.
+pub const CERTIFICATE_AUTHORIZATION: &str =
+    "http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/https/mutual";
+
+/// A TLS client certificate chain and its key, for certificate authentication.
+#[derive(Clone)]
+pub struct ClientIdentity {
+    /// The client certificate, then any intermediates (DER).
+    pub chain: Vec<rustls::pki_types::CertificateDer<'static>>,
+    /// The certificate's private key; kept in memory only.
+    pub key: Arc<rustls::pki_types::PrivateKeyDer<'static>>,
+}
+
+impl ClientIdentity {
+    /// Reads a PEM certificate file and a PEM key file (PKCS#8, PKCS#1 or SEC1).
+    ///
+    /// # Errors
+    /// A message naming the file that cannot be read or holds no certificate or key.
+    pub fn from_pem_files(
+        cert: &std::path::Path,
+        key: &std::path::Path,
+    ) -> Result<ClientIdentity, String> {
+        use rustls::pki_types::pem::PemObject;
+        let chain: Vec<rustls::pki_types::CertificateDer<'static>> =
+            rustls::pki_types::CertificateDer::pem_file_iter(cert)
+                .map_err(|e| format!("cert_file {}: {e}", cert.display()))?
+                .collect::<Result<_, _>>()
+                .map_err(|e| format!("cert_file {}: {e}", cert.display()))?;
+        if chain.is_empty() {
+            return Err(format!("cert_file {} holds no certificate", cert.display()));
+        }
+        let key = rustls::pki_types::PrivateKeyDer::from_pem_file(key)
+            .map_err(|e| format!("key_file {}: {e}", key.display()))?;
+        Ok(ClientIdentity {
+            chain,
+            key: Arc::new(key),
+        })
+    }
+}
+
+/// How the relay logs on to the service.
+#[derive(Clone)]
+pub enum Logon {
+    /// NTLMv2 under `Negotiate` ([`super::ntlm`]).
+    Ntlm(NtlmCredentials),
+    /// Kerberos under `Kerberos` ([`super::kerberos`]).
+    Kerberos(KerberosCredentials),
+    /// A TLS client certificate (HTTPS only), mapped to a user by the service.
+    Certificate(ClientIdentity),
+}
+
+impl From<&NtlmCredentials> for Logon {
+    fn from(c: &NtlmCredentials) -> Logon {
+        Logon::Ntlm(c.clone())
+    }
+}
+
+impl From<&KerberosCredentials> for Logon {
+    fn from(c: &KerberosCredentials) -> Logon {
+        Logon::Kerberos(c.clone())
+    }
+}
+
+/// The sealing context of a connection over HTTP.
+enum Sealing {
+    Ntlm(Box<Session>),
+    Kerberos(Box<ClientContext>),
+}
+
+impl Sealing {
+    fn wrap(&mut self, body: &[u8]) -> Result<(&'static str, Vec<u8>), String> {
+        match self {
+            Sealing::Ntlm(s) => Ok((wsmv::CONTENT_TYPE, wsmv::wrap(s, body))),
+            Sealing::Kerberos(c) => Ok((wsmv::KERBEROS_CONTENT_TYPE, c.wrap(body)?)),
+        }
+    }
+
+    fn unwrap(&mut self, body: &[u8]) -> Result<Vec<u8>, String> {
+        match self {
+            Sealing::Ntlm(s) => wsmv::unwrap(s, body).map_err(|e| e.to_string()),
+            Sealing::Kerberos(c) => c.unwrap(body),
+        }
+    }
+}
+
+/// One TCP (or TLS) connection to a WinRM service, authenticated with NTLM or Kerberos: what the
+/// relay keeps per client connection, and what tests use to speak to `lab serve` as Windows
+/// clients do.
+pub struct RelayConnection {
+    sender: Sender,
     /// The sealing context over HTTP; `None` inside TLS.
-    session: Option<Session>,
+    session: Option<Sealing>,
+    /// Sent with every request (certificate authentication).
+    authorization: Option<&'static str>,
     upstream: Upstream,
 }
 
@@ -112,13 +211,16 @@ pub struct NtlmConnection {
 pub enum Refusal {
     /// The service refused the credentials (401 to the AUTHENTICATE).
     Credentials,
+    /// The realm's KDC or the service refused a Kerberos logon: why (a wrong password, an
+    /// unknown principal, no ticket for the service's SPN), never worth another try.
+    Kerberos(String),
     /// Anything else (connect, TLS, protocol): worth one more try.
     Other(String),
 }
 
 struct Shared {
     upstream: Upstream,
-    credentials: NtlmCredentials,
+    logon: Logon,
     expected_basic: String,
     last_error: Arc<Mutex<Option<RelayFailure>>>,
 }
@@ -134,15 +236,12 @@ impl Shared {
     }
 }
 
-impl NtlmRelay {
-    /// Starts a relay to `upstream` that logs on with `credentials`.
+impl AuthRelay {
+    /// Starts a relay to `upstream` that logs on as `logon` says.
     ///
     /// # Errors
     /// When the loopback listener cannot be bound.
-    pub async fn start(
-        upstream: Upstream,
-        credentials: NtlmCredentials,
-    ) -> Result<NtlmRelay, String> {
+    pub async fn start(upstream: Upstream, logon: Logon) -> Result<AuthRelay, String> {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .map_err(|e| format!("NTLM relay: {e}"))?;
@@ -157,7 +256,7 @@ impl NtlmRelay {
         let last_error = Arc::new(Mutex::new(None));
         let shared = Arc::new(Shared {
             upstream,
-            credentials,
+            logon,
             expected_basic,
             last_error: last_error.clone(),
         });
@@ -170,7 +269,7 @@ impl NtlmRelay {
                 let _ = inbound.set_nodelay(true);
                 let shared = shared.clone();
                 tokio::spawn(async move {
-                    let channel: Arc<tokio::sync::Mutex<Option<NtlmConnection>>> = Arc::default();
+                    let channel: Arc<tokio::sync::Mutex<Option<RelayConnection>>> = Arc::default();
                     let service = hyper::service::service_fn(move |req| {
                         let shared = shared.clone();
                         let channel = channel.clone();
@@ -185,7 +284,7 @@ impl NtlmRelay {
                 });
             }
         });
-        Ok(NtlmRelay {
+        Ok(AuthRelay {
             local,
             basic: (user, password),
             last_error,
@@ -222,7 +321,7 @@ fn answer(status: StatusCode, body: Bytes) -> Response<Full<Bytes>> {
 /// Relays one request of winrm-rs.
 async fn relay(
     shared: &Shared,
-    channel: &tokio::sync::Mutex<Option<NtlmConnection>>,
+    channel: &tokio::sync::Mutex<Option<RelayConnection>>,
     req: Request<Incoming>,
 ) -> Response<Full<Bytes>> {
     let authorized = req
@@ -248,9 +347,13 @@ async fn relay(
         }
     }
     if guard.is_none() {
-        match establish_with_retry(&shared.upstream, &shared.credentials).await {
+        match establish_with_retry(&shared.upstream, &shared.logon).await {
             Ok(c) => *guard = Some(c),
             Err(Refusal::Credentials) => return answer(StatusCode::UNAUTHORIZED, Bytes::new()),
+            Err(Refusal::Kerberos(message)) => {
+                shared.record(message, true);
+                return answer(StatusCode::UNAUTHORIZED, Bytes::new());
+            }
             Err(Refusal::Other(message)) => {
                 shared.record(message.clone(), true);
                 return answer(StatusCode::BAD_GATEWAY, Bytes::from(message));
@@ -270,7 +373,7 @@ async fn relay(
     }
 }
 
-impl NtlmConnection {
+impl RelayConnection {
     /// Connects and logs on, trying once more on a fresh connection when the handshake fails
     /// for another reason than refused credentials (it carried no body: nothing ran).
     ///
@@ -278,9 +381,9 @@ impl NtlmConnection {
     /// [`Refusal`].
     pub async fn open(
         upstream: &Upstream,
-        credentials: &NtlmCredentials,
-    ) -> Result<NtlmConnection, Refusal> {
-        establish_with_retry(upstream, credentials).await
+        logon: impl Into<Logon>,
+    ) -> Result<RelayConnection, Refusal> {
+        establish_with_retry(upstream, &logon.into()).await
     }
 
     /// Sends one SOAP body (sealed over HTTP, plain inside TLS) and returns the status and the
@@ -290,7 +393,7 @@ impl NtlmConnection {
     /// A message naming the service when the connection fails or the answer does not unseal.
     pub async fn send(&mut self, body: &[u8]) -> Result<(StatusCode, Bytes), String> {
         let (content_type, payload) = match self.session.as_mut() {
-            Some(session) => (wsmv::CONTENT_TYPE, wsmv::wrap(session, body)),
+            Some(session) => session.wrap(body)?,
             None => ("application/soap+xml;charset=UTF-8", body.to_vec()),
         };
         self.exchange(content_type, payload).await
@@ -300,7 +403,7 @@ impl NtlmConnection {
     /// (for tests of the service's refusal).
     ///
     /// # Errors
-    /// As [`NtlmConnection::send`].
+    /// As [`RelayConnection::send`].
     pub async fn send_unsealed(&mut self, body: &[u8]) -> Result<(StatusCode, Bytes), String> {
         self.exchange("application/soap+xml;charset=UTF-8", body.to_vec())
             .await
@@ -311,13 +414,13 @@ impl NtlmConnection {
         content_type: &str,
         payload: Vec<u8>,
     ) -> Result<(StatusCode, Bytes), String> {
-        let req = post(&self.upstream, content_type, None, payload)?;
+        let req = post(&self.upstream, content_type, self.authorization, payload)?;
         let where_ = target(&self.upstream);
         let resp = self
             .sender
             .send_request(req)
             .await
-            .map_err(|e| format!("{where_}: {e}"))?;
+            .map_err(|e| format!("{where_}: {}", with_causes(&e)))?;
         let status = resp.status();
         let encrypted = resp
             .headers()
@@ -336,16 +439,33 @@ impl NtlmConnection {
             .session
             .as_mut()
             .ok_or_else(|| format!("{where_}: an encrypted answer inside TLS"))?;
-        let plain = wsmv::unwrap(session, &bytes).map_err(|e| format!("{where_}: {e}"))?;
+        let plain = session
+            .unwrap(&bytes)
+            .map_err(|e| format!("{where_}: {e}"))?;
         Ok((status, Bytes::from(plain)))
     }
 }
 
-fn target(u: &Upstream) -> String {
+/// An error and its causes (hyper's "connection error" hides a TLS alert such as a refused
+/// client certificate).
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let more = cause.to_string();
+        if !text.contains(&more) {
+            text.push_str(&format!(": {more}"));
+        }
+        source = cause.source();
+    }
+    text
+}
+
+pub(crate) fn target(u: &Upstream) -> String {
     format!("{}:{}", u.address, u.port)
 }
 
-fn post(
+pub(crate) fn post(
     u: &Upstream,
     content_type: &str,
     authorization: Option<&str>,
@@ -369,19 +489,22 @@ fn post(
 
 /// Establishes a channel; a failure other than refused credentials is tried once more on a
 /// fresh connection (the handshake carries no body: nothing ran).
-async fn establish_with_retry(
-    u: &Upstream,
-    credentials: &NtlmCredentials,
-) -> Result<NtlmConnection, Refusal> {
-    match establish(u, credentials).await {
-        Err(Refusal::Other(_)) => establish(u, credentials).await,
+async fn establish_with_retry(u: &Upstream, logon: &Logon) -> Result<RelayConnection, Refusal> {
+    match establish(u, logon).await {
+        Err(Refusal::Other(_)) => establish(u, logon).await,
         other => other,
     }
 }
 
-/// Connects (TLS when configured) and runs NEGOTIATE → CHALLENGE → AUTHENTICATE with empty
-/// bodies on that one connection.
-async fn establish(u: &Upstream, creds: &NtlmCredentials) -> Result<NtlmConnection, Refusal> {
+/// Connects (TLS when configured, verified against the upstream's roots) and returns the HTTP
+/// sender and, over TLS, the service's leaf certificate (for the channel binding).
+///
+/// # Errors
+/// [`Refusal::Other`] naming the address: connect, TLS or HTTP handshake failures.
+pub(crate) async fn connect(
+    u: &Upstream,
+    identity: Option<&ClientIdentity>,
+) -> Result<(Sender, Option<Vec<u8>>), Refusal> {
     let where_ = target(u);
     let other = |m: String| Refusal::Other(m);
     let tcp = tokio::time::timeout(
@@ -392,14 +515,19 @@ async fn establish(u: &Upstream, creds: &NtlmCredentials) -> Result<NtlmConnecti
     .map_err(|_| other(format!("connect to {where_}: timed out")))?
     .map_err(|e| other(format!("connect to {where_}: {e}")))?;
     let _ = tcp.set_nodelay(true);
-    let (io, binding): (Box<dyn Io>, Option<[u8; 16]>) = match &u.tls {
+    let (io, leaf): (Box<dyn Io>, Option<Vec<u8>>) = match &u.tls {
         Some(roots) => {
             let provider = Arc::new(rustls::crypto::ring::default_provider());
-            let config = rustls::ClientConfig::builder_with_provider(provider)
+            let builder = rustls::ClientConfig::builder_with_provider(provider)
                 .with_safe_default_protocol_versions()
                 .map_err(|e| other(e.to_string()))?
-                .with_root_certificates(roots.clone())
-                .with_no_client_auth();
+                .with_root_certificates(roots.clone());
+            let config = match identity {
+                Some(id) => builder
+                    .with_client_auth_cert(id.chain.clone(), id.key.clone_key())
+                    .map_err(|e| other(format!("the client certificate: {e}")))?,
+                None => builder.with_no_client_auth(),
+            };
             let name = ServerName::try_from(u.host.clone())
                 .map_err(|e| other(format!("invalid TLS server name `{}`: {e}", u.host)))?;
             let tls = tokio::time::timeout(
@@ -409,104 +537,52 @@ async fn establish(u: &Upstream, creds: &NtlmCredentials) -> Result<NtlmConnecti
             .await
             .map_err(|_| other(format!("TLS handshake with {where_}: timed out")))?
             .map_err(|e| other(format!("TLS handshake with {where_}: {e}")))?;
-            let binding = tls
+            let leaf = tls
                 .get_ref()
                 .1
                 .peer_certificates()
                 .and_then(|c| c.first())
-                .map(|leaf| keys::channel_binding_hash(leaf));
-            (Box::new(tls), binding)
+                .map(|leaf| leaf.to_vec());
+            (Box::new(tls), leaf)
         }
         None => (Box::new(tcp), None),
     };
-    let (mut sender, conn) =
-        hyper::client::conn::http1::handshake::<_, Full<Bytes>>(TokioIo::new(io))
-            .await
-            .map_err(|e| other(format!("{where_}: {e}")))?;
+    let (sender, conn) = hyper::client::conn::http1::handshake::<_, Full<Bytes>>(TokioIo::new(io))
+        .await
+        .map_err(|e| other(format!("{where_}: {e}")))?;
     tokio::spawn(async move {
         let _ = conn.await;
     });
-    let want = flags::CLIENT;
-    let negotiate = message::negotiate(want);
-    let step = |token: &[u8]| {
-        format!(
-            "Negotiate {}",
-            base64::engine::general_purpose::STANDARD.encode(token)
-        )
+    Ok((sender, leaf))
+}
+
+/// Connects and logs on with the connection's mechanism.
+async fn establish(u: &Upstream, logon: &Logon) -> Result<RelayConnection, Refusal> {
+    let identity = match logon {
+        Logon::Certificate(id) => Some(id),
+        _ => None,
     };
-    let soap = "application/soap+xml;charset=UTF-8";
-    let first = post(u, soap, Some(&step(&negotiate)), Vec::new()).map_err(other)?;
-    let resp = tokio::time::timeout(u.connect_timeout, sender.send_request(first))
-        .await
-        .map_err(|_| other(format!("{where_}: no answer to the NTLM NEGOTIATE")))?
-        .map_err(|e| other(format!("{where_}: {e}")))?;
-    let status = resp.status();
-    let token = resp
-        .headers()
-        .get_all(hyper::header::WWW_AUTHENTICATE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|v| v.strip_prefix("Negotiate ").map(|t| t.trim().to_string()));
-    let _ = resp.into_body().collect().await;
-    let challenge_raw = match (status, token) {
-        (StatusCode::UNAUTHORIZED, Some(t)) => base64::engine::general_purpose::STANDARD
-            .decode(t)
-            .map_err(|_| other(format!("{where_}: the NTLM CHALLENGE is not base64")))?,
-        (StatusCode::UNAUTHORIZED, None) => {
-            return Err(other(format!(
-                "{where_}: HTTP 401 without a Negotiate challenge: the service does not offer Negotiate"
-            )))
+    let (mut sender, leaf) = connect(u, identity).await?;
+    let session = match logon {
+        Logon::Certificate(_) if u.tls.is_none() => {
+            return Err(Refusal::Other(
+                "certificate authentication needs HTTPS".to_string(),
+            ))
         }
-        (s, _) => return Err(other(format!("{where_}: HTTP {s} to the NTLM NEGOTIATE"))),
-    };
-    let challenge =
-        message::parse_challenge(&challenge_raw).map_err(|e| other(format!("{where_}: {e}")))?;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_nanos() / 100).unwrap_or(0) + 116_444_736_000_000_000)
-        .unwrap_or(0);
-    let auth = keys::client_authenticate(
-        &negotiate,
-        &challenge_raw,
-        &challenge,
-        &ClientInput {
-            user: &creds.user,
-            domain: &creds.domain,
-            password: &creds.password,
-            target_name: &format!("HTTP/{}", u.host),
-            channel_binding: binding,
-            client_challenge: rand::random(),
-            random_session_key: rand::random(),
-            now_filetime: now,
-        },
-    )
-    .map_err(|e| other(format!("{where_}: {e}")))?;
-    let second = post(u, soap, Some(&step(&auth.message)), Vec::new()).map_err(other)?;
-    let resp = tokio::time::timeout(u.connect_timeout, sender.send_request(second))
-        .await
-        .map_err(|_| other(format!("{where_}: no answer to the NTLM AUTHENTICATE")))?
-        .map_err(|e| other(format!("{where_}: {e}")))?;
-    let status = resp.status();
-    let _ = resp.into_body().collect().await;
-    match status {
-        s if s.is_success() => {}
-        StatusCode::UNAUTHORIZED => return Err(Refusal::Credentials),
-        s => {
-            return Err(other(format!(
-                "{where_}: HTTP {s} to the NTLM AUTHENTICATE"
-            )))
+        Logon::Certificate(_) => None,
+        Logon::Ntlm(creds) => super::ntlm::handshake::run(&mut sender, u, creds, leaf.as_deref())
+            .await?
+            .map(|s| Sealing::Ntlm(Box::new(s))),
+        Logon::Kerberos(creds) => {
+            super::kerberos::handshake::run(&mut sender, u, creds, leaf.as_deref())
+                .await?
+                .map(|c| Sealing::Kerberos(Box::new(c)))
         }
-    }
-    let session = match u.tls {
-        Some(_) => None,
-        None => Some(
-            Session::new(&auth.exported, auth.flags, Role::Client)
-                .map_err(|e| other(format!("{where_}: {e}")))?,
-        ),
     };
-    Ok(NtlmConnection {
+    Ok(RelayConnection {
         sender,
         session,
+        authorization: identity.map(|_| CERTIFICATE_AUTHORIZATION),
         upstream: u.clone(),
     })
 }
