@@ -163,6 +163,10 @@ fn every_emitted_call_matches_the_documented_syntax() {
     check_audit(&oracle, &p, &mut seen, &mut problems);
     let upgrade = upgrade_scenario();
     check_audit(&oracle, &upgrade, &mut seen, &mut problems);
+    for action in ["merge", "block"] {
+        let conflicts = conflicts_scenario(action);
+        check_audit(&oracle, &conflicts, &mut seen, &mut problems);
+    }
     problems.sort();
     problems.dedup();
     assert!(
@@ -181,6 +185,17 @@ fn every_emitted_call_matches_the_documented_syntax() {
 /// replace and delete: client upgrade package and program, site settings, software update point.
 fn upgrade_scenario() -> Project {
     let p = Project::example("upgrade");
+    // The site approves computers by hand: the manifest approves LAPTOP07 (Approve-CMDevice).
+    p.edit(
+        "lab.toml",
+        "software_update_client_version = \"5.00.9122.1000\"",
+        "software_update_client_version = \"5.00.9122.1000\"\nhierarchy = { approval_method = \"ManuallyApproveEachComputer\" }",
+    );
+    p.edit(
+        "settings.toml",
+        "approval = \"trusted_domains\"",
+        "approval = \"manual\"\napproved_devices = [\"LAPTOP07\"]",
+    );
     p.run(&["lab", "reset"]).code(0);
     // 1. Creates and updates from the seed.
     step(&p, &[]);
@@ -208,8 +223,8 @@ fn upgrade_scenario() -> Project {
             ("upgrade.toml", "SMS_ABC\\Client'", "SMS_ABC\\Client\\x64'"),
             (
                 "settings.toml",
-                "approval = \"trusted_domains\"",
                 "approval = \"manual\"",
+                "approval = \"trusted_domains\"",
             ),
             (
                 "settings.toml",
@@ -222,6 +237,16 @@ fn upgrade_scenario() -> Project {
                 "blocked_devices = []",
             ),
             ("settings.toml", "days = 7", "days = 14"),
+            (
+                "site.toml",
+                "connection = \"cm01\"\nsoftware_update_installation",
+                "connection = \"cm01\"\npublish_to_forests = [\"contoso.com\"]\nsoftware_update_installation",
+            ),
+            (
+                "upgrade.toml",
+                "collection = \"All Desktop and Server Clients\"",
+                "collection = \"All Systems\"\ndeploy_purpose = \"required\"",
+            ),
             (
                 "software_updates.toml",
                 "http_port = 8530\nhttps_port = 8531",
@@ -240,6 +265,10 @@ fn upgrade_scenario() -> Project {
             ),
         ],
     );
+    // An import through the site server lists the settings, software update points and the
+    // client upgrade package, all managed already.
+    let run = p.run(&["import", "--connection", "cm01"]).code(0);
+    assert!(run.stdout.contains("Nothing to import"), "{}", run.stdout);
     // 4. A renamed package is replaced; then the package and the software update point go.
     step(
         &p,
@@ -252,6 +281,22 @@ fn upgrade_scenario() -> Project {
     p.remove_table("software_updates.toml", "[software_update_point.server1]");
     p.remove_table("software_updates.toml", "[software_update_point.dp01]");
     p.write("upgrade.toml", "");
+    step(&p, &[]);
+    p
+}
+
+/// The upgrade example with a conflicting record pending, cleared with `action`.
+fn conflicts_scenario(action: &str) -> Project {
+    let p = Project::example("upgrade");
+    let seed = p.read("lab.toml")
+        + "\n[[site.conflicting_record]]\nsmsid = \"GUID:0A1B\"\nname = \"WS07\"\n";
+    p.write("lab.toml", &seed);
+    p.edit(
+        "settings.toml",
+        "conflicting_records = \"automatic\"",
+        &format!("conflicting_records = \"manual\"\nconflicting_record_action = \"{action}\""),
+    );
+    p.run(&["lab", "reset"]).code(0);
     step(&p, &[]);
     p
 }

@@ -115,6 +115,32 @@ value = 1
 [[gpo.link]]
 target = "OU=Workstations,DC=contoso,DC=com"
 
+# Client settings nobody manages yet: hierarchy settings and the client upgrade package.
+[site.hierarchy]
+auto_upgrade = true
+auto_upgrade_days = 14
+pre_production = true
+pre_production_collection = "Branch Workstations"
+approval_method = "ManuallyApproveEachComputer"
+auto_resolve_conflicts = false
+
+[[site.package]]
+id = "ABC00042"
+name = "Configuration Manager Client Upgrade"
+manufacturer = "Microsoft"
+source = '\\cm01.contoso.com\SMS_ABC\Client'
+distributed_to = ["cm01.contoso.com"]
+
+[[site.package.program]]
+name = "Configuration Manager agent silent upgrade"
+command_line = "CCMSETUP.EXE /noservice SMSSITECODE=AUTO"
+
+[[site.package.deployment]]
+id = "ABC20042"
+program = "Configuration Manager agent silent upgrade"
+collection_id = "SMS00001"
+required = true
+
 # Not cmdeploy's business: never imported.
 [[gpo]]
 id = "0c0ffee0-0000-4000-8000-000000000001"
@@ -144,6 +170,11 @@ fn seeded() -> Project {
         "installation_properties = \"\"",
         "installation_properties = \"SMSSITECODE=ABC FSP=fspserver.contoso.com\"\naccounts = ['CONTOSO\\svc-lab']",
     );
+    p.edit(
+        "lab.toml",
+        "software_update_installation = false",
+        "software_update_installation = false\nsystem_discovery = true\ndistribution_points = [\"cm01.contoso.com\"]",
+    );
     let seed = p.read("lab.toml") + SEED;
     p.write("lab.toml", &seed);
     p.run(&["lab", "reset"]).code(0);
@@ -162,8 +193,8 @@ fn import_then_plan_is_a_no_op_and_the_file_validates() {
     let p = seeded();
     p.run(&["plan", "--detailed-exitcode"]).code(0);
     let run = import(&p, &[]).code(0);
-    assert!(run.stdout.contains("Imported 6 objects"), "{}", run.stdout);
-    assert!(run.stdout.contains("6 bound in state"), "{}", run.stdout);
+    assert!(run.stdout.contains("Imported 9 objects"), "{}", run.stdout);
+    assert!(run.stdout.contains("9 bound in state"), "{}", run.stdout);
     p.run(&["validate"]).code(0);
     p.run(&["plan", "--detailed-exitcode"]).code(0);
     p.run(&["drift"]).code(0);
@@ -176,6 +207,9 @@ fn import_then_plan_is_a_no_op_and_the_file_validates() {
         "boundary_group.lab_clients",
         "boundary_group.lab_content",
         "client_push.ABC",
+        "site_settings.ABC",
+        "software_update_point.server1",
+        "client_upgrade_package.client_upgrade",
     ] {
         assert!(
             state.contains(&format!("\"{address}\"")),
@@ -370,8 +404,54 @@ fn import_over_winrm_against_lab_serve() {
     let s = serve(&p, &[]);
     switch_site_connections_to_winrm(&p, s.port, None, "lab-secrets/admin.txt");
     let run = import(&p, &[]).code(0);
-    assert!(run.stdout.contains("Imported 6 objects"), "{}", run.stdout);
+    assert!(run.stdout.contains("Imported 9 objects"), "{}", run.stdout);
     p.run(&["validate"]).code(0);
     p.run(&["plan", "--detailed-exitcode"]).code(0);
     assert!(!p.read("imported.toml").contains(CANARY));
+}
+
+/// The upgrade example's site-side settings, applied, then dropped from the manifests and from
+/// state (as if cmdeploy had never managed them): import writes the client upgrade package, the
+/// site's client settings and the software update point back, and the plan is a no-op.
+#[test]
+fn client_settings_sups_and_upgrade_package_are_imported_back() {
+    let p = Project::example("upgrade");
+    p.run(&["lab", "reset"]).code(0);
+    p.run(&["apply", "--auto-approve"]).code(0);
+    let addresses = [
+        "client_upgrade_package.upgrade",
+        "site_settings.ABC",
+        "software_update_point.server1",
+    ];
+    for a in addresses {
+        p.run(&["state", "rm", a]).code(0);
+    }
+    p.write("upgrade.toml", "");
+    p.write("settings.toml", "");
+    p.remove_table("software_updates.toml", "[software_update_point.server1]");
+    let run = import(&p, &[]).code(0);
+    for a in [
+        "client_upgrade_package.client_upgrade",
+        "site_settings.ABC",
+        "software_update_point.server1",
+    ] {
+        assert!(run.stdout.contains(a), "{a} not imported: {}", run.stdout);
+    }
+    assert!(run.stdout.contains("3 bound in state"), "{}", run.stdout);
+    let toml = p.read("imported.toml");
+    for line in [
+        "distribution_points = [\"dp01.contoso.com\"]",
+        "pre_production_collection = \"Pre-production clients\"",
+        "exclude_servers = true",
+        "approval = \"trusted_domains\"",
+        "system_discovery = true",
+        "https_port = 8531",
+        "collection = \"All Desktop and Server Clients\"",
+        "deploy_purpose = \"available\"",
+    ] {
+        assert!(toml.contains(line), "`{line}` missing:\n{toml}");
+    }
+    p.run(&["validate"]).code(0);
+    p.run(&["plan", "--detailed-exitcode"]).code(0);
+    p.run(&["drift"]).code(0);
 }

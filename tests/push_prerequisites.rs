@@ -160,3 +160,47 @@ fn push_to_a_collection_installs_its_members_and_names_the_one_that_fails() {
     assert!(plan.all().contains("Get-CMDevice"), "{}", plan.all());
     assert!(plan.all().contains("Branch Workstatons"), "{}", plan.all());
 }
+
+/// A collection push whose only member without a client cannot be reached over SMB does not hold
+/// apply for the default 10 minutes: the site server's own probe proves the push cannot succeed,
+/// so apply stops at once and names the member and why.
+#[test]
+fn a_collection_push_whose_members_all_fail_does_not_hold_apply() {
+    let p = Project::example("contoso");
+    // ws21 has its ADMIN$ share (File and Printer Sharing) turned off; the wait is the default.
+    p.edit(
+        "lab.toml",
+        "os = \"Windows 10 Enterprise\"\nlocal_admins",
+        "os = \"Windows 10 Enterprise\"\nadmin_share = false\nlocal_admins",
+    );
+    p.run(&["lab", "reset"]).code(0);
+    let started = std::time::Instant::now();
+    let apply = p
+        .run(&[
+            "apply",
+            "--auto-approve",
+            "--target",
+            "collection_push.branch",
+        ])
+        .code(1);
+    let elapsed = started.elapsed();
+    let all = apply.all();
+    assert!(
+        elapsed < std::time::Duration::from_secs(60),
+        "apply held for {elapsed:?}: {all}"
+    );
+    assert!(
+        all.contains("1 of its members report no client yet (ws21)"),
+        "{all}"
+    );
+    assert!(
+        all.contains("ws21: SMB (TCP 445) on ws21 does not answer the site server"),
+        "{all}"
+    );
+    assert!(all.contains("apply stops now"), "{all}");
+    let show = p.run(&["lab", "show"]).code(0).stdout;
+    assert!(
+        show.contains("host ws20.contoso.com (contoso.com, 10.2.0.40/16) client"),
+        "{show}"
+    );
+}

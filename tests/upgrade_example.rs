@@ -19,7 +19,9 @@ fn plan_apply_converge_and_drift_after_console_changes() {
     for part in [
         "Later Version of Client Package Detected: the site's client is 5.00.9128.1000, the software update point holds client 5.00.9122.1000",
         "published_client_current = false -> true",
-        "documents no package deployment cmdlet",
+        "+ collection          = \"All Desktop and Server Clients\"",
+        "+ deploy_purpose      = \"available\"",
+        "is deployed to collection \"All Desktop and Server Clients\" (New-CMPackageDeployment)",
         "+ command_line        = \"/noservice SMSSITECODE=AUTO\"",
         "blocked_devices                             = [] -> [\"LAPTOP07\"]",
         "http_port  = 80 -> 8530",
@@ -28,8 +30,7 @@ fn plan_apply_converge_and_drift_after_console_changes() {
         assert!(plan.stdout.contains(part), "{part:?} in\n{}", plan.stdout);
     }
     assert!(
-        plan.stderr
-            .contains("cmdeploy::client_upgrade_package::deployment_manual"),
+        !plan.stderr.contains("deployment_manual"),
         "{}",
         plan.stderr
     );
@@ -54,6 +55,11 @@ fn plan_apply_converge_and_drift_after_console_changes() {
         &p,
         &format!("Remove-CMContentDistribution -PackageId {id} -DistributionPointName dp01.contoso.com -Force"),
     );
+    // ...and the deployment to the collection is deleted.
+    console(
+        &p,
+        &format!("Remove-CMPackageDeployment -PackageId {id} -CollectionName 'All Desktop and Server Clients' -Force"),
+    );
     let drift = p.run(&["drift"]).code(2);
     for part in [
         "client_upgrade_package.upgrade changed outside cmdeploy",
@@ -62,11 +68,52 @@ fn plan_apply_converge_and_drift_after_console_changes() {
         "blocked_devices: [\"LAPTOP07\"] (last applied) -> [] (estate)",
         "system_discovery: true (last applied) -> false (estate)",
         "distribution_points: [\"dp01.contoso.com\"] (last applied) -> [] (estate)",
+        "collection: \"All Desktop and Server Clients\" (last applied) -> null (estate)",
     ] {
         assert!(drift.stdout.contains(part), "{part:?} in\n{}", drift.stdout);
     }
     p.run(&["apply", "--auto-approve"]).code(0);
     p.run(&["drift"]).code(0);
+    let deployed = p.console_json("cm01", "Get-CMPackageDeployment | ConvertTo-Json");
+    assert_eq!(deployed["PackageID"], serde_json::json!(id), "{deployed}");
+    assert_eq!(
+        deployed["CollectionID"],
+        serde_json::json!("ABC00016"),
+        "{deployed}"
+    );
+
+    // A required deployment to another collection replaces the available one.
+    p.edit(
+        "upgrade.toml",
+        "collection = \"All Desktop and Server Clients\"",
+        "collection = \"All Systems\"\ndeploy_purpose = \"required\"",
+    );
+    p.run(&["apply", "--auto-approve"]).code(0);
+    p.run(&["plan", "--detailed-exitcode"]).code(0);
+    let deployed = p.console_json("cm01", "Get-CMPackageDeployment | ConvertTo-Json");
+    assert_eq!(
+        deployed["CollectionID"],
+        serde_json::json!("SMS00001"),
+        "{deployed}"
+    );
+    assert_eq!(deployed["OfferType"], serde_json::json!(0), "{deployed}");
+}
+
+/// The lab refuses a deployment to a collection that does not exist, as ConfigMgr does, and
+/// apply names it.
+#[test]
+fn a_deployment_to_an_unknown_collection_is_refused() {
+    let p = Project::example("upgrade");
+    p.run(&["lab", "reset"]).code(0);
+    p.edit(
+        "upgrade.toml",
+        "collection = \"All Desktop and Server Clients\"",
+        "collection = \"All Desktop Clients\"",
+    );
+    let apply = p.run(&["apply", "--auto-approve"]).code(1);
+    let all = apply.all();
+    assert!(all.contains("New-CMPackageDeployment"), "{all}");
+    assert!(all.contains("collection 'All Desktop Clients'"), "{all}");
 }
 
 #[test]
@@ -220,5 +267,201 @@ fn software_update_based_installation_needs_a_primary_sites_software_update_poin
             "site.ABC has no software update point in the manifest",
             "site.toml:9",
         ],
+    );
+}
+
+/// Manual approval leaves a client waiting in Devices; `approved_devices` approves it
+/// (`Approve-CMDevice`), after which the plan is a no-op. A device without a client cannot be
+/// approved, and apply says so.
+#[test]
+fn approved_devices_are_approved_and_non_clients_are_refused() {
+    let p = Project::example("upgrade");
+    // The site approves each computer by hand already.
+    p.edit(
+        "lab.toml",
+        "software_update_client_version = \"5.00.9122.1000\"",
+        "software_update_client_version = \"5.00.9122.1000\"\nhierarchy = { approval_method = \"ManuallyApproveEachComputer\" }",
+    );
+    p.edit(
+        "settings.toml",
+        "approval = \"trusted_domains\"",
+        "approval = \"manual\"\napproved_devices = [\"laptop07\"]",
+    );
+    p.run(&["lab", "reset"]).code(0);
+    let record = p.console_json("cm01", "Get-CMDevice -Name LAPTOP07 -Fast | ConvertTo-Json");
+    assert_eq!(record["IsApproved"], serde_json::json!(0), "{record}");
+    let plan = p.run(&["plan"]).code(0);
+    assert!(
+        plan.stdout.contains("approved_devices") && plan.stdout.contains("[] -> [\"LAPTOP07\"]"),
+        "{}",
+        plan.stdout
+    );
+    p.run(&["apply", "--auto-approve"]).code(0);
+    p.run(&["plan", "--detailed-exitcode"]).code(0);
+    let record = p.console_json("cm01", "Get-CMDevice -Name LAPTOP07 -Fast | ConvertTo-Json");
+    assert_eq!(record["IsApproved"], serde_json::json!(1), "{record}");
+
+    p.edit(
+        "settings.toml",
+        "approved_devices = [\"laptop07\"]",
+        "approved_devices = [\"laptop07\", \"dp01\"]",
+    );
+    let apply = p.run(&["apply", "--auto-approve"]).code(1);
+    let all = apply.all();
+    assert!(all.contains("Approve-CMDevice"), "{all}");
+    assert!(all.contains("only client records can be approved"), "{all}");
+}
+
+/// Approval is decided when a client registers: switching the site to manual approval leaves a
+/// client approved under "trusted domains" approved.
+#[test]
+fn a_client_approved_before_manual_approval_stays_approved() {
+    let p = Project::example("upgrade");
+    p.run(&["lab", "reset"]).code(0);
+    p.run(&["apply", "--auto-approve"]).code(0);
+    p.edit(
+        "settings.toml",
+        "approval = \"trusted_domains\"",
+        "approval = \"manual\"\napproved_devices = [\"LAPTOP07\"]",
+    );
+    let plan = p.run(&["plan"]).code(0);
+    assert!(
+        !plan.stdout.contains("[] -> [\"LAPTOP07\"]"),
+        "{}",
+        plan.stdout
+    );
+    p.run(&["apply", "--auto-approve"]).code(0);
+    p.run(&["plan", "--detailed-exitcode"]).code(0);
+    let record = p.console_json("cm01", "Get-CMDevice -Name LAPTOP07 -Fast | ConvertTo-Json");
+    assert_eq!(record["IsApproved"], serde_json::json!(1), "{record}");
+}
+
+/// Conflicting records waiting for an administrator: `merge` and `block` clear them with
+/// Merge-/Block-CMConflictingRecord, and `new`, which no cmdlet does, makes the plan name the
+/// console step for each.
+#[test]
+fn pending_conflicting_records_are_merged_blocked_or_named() {
+    let p = Project::example("upgrade");
+    let seed = p.read("lab.toml")
+        + "\n[[site.conflicting_record]]\nsmsid = \"GUID:0A1B\"\nname = \"WS07\"\n\n[[site.conflicting_record]]\nsmsid = \"GUID:0C2D\"\nname = \"WS08\"\n";
+    p.write("lab.toml", &seed);
+    p.edit(
+        "settings.toml",
+        "conflicting_records = \"automatic\"",
+        "conflicting_records = \"manual\"\nconflicting_record_action = \"new\"",
+    );
+    p.run(&["lab", "reset"]).code(0);
+    let plan = p.run(&["plan", "--detailed-exitcode"]).code(2);
+    assert!(
+        plan.stdout
+            .contains("select WS07 and choose Create New Record"),
+        "{}",
+        plan.stdout
+    );
+    let apply = p.run(&["apply", "--auto-approve"]).code(1);
+    assert!(
+        apply
+            .all()
+            .contains("select WS08 and choose Create New Record"),
+        "{}",
+        apply.all()
+    );
+
+    p.edit(
+        "settings.toml",
+        "conflicting_record_action = \"new\"",
+        "conflicting_record_action = \"merge\"",
+    );
+    let plan = p.run(&["plan"]).code(0);
+    assert!(
+        plan.stdout
+            .contains("conflicting_records_pending = [\"WS07\",\"WS08\"] -> []"),
+        "{}",
+        plan.stdout
+    );
+    p.run(&["apply", "--auto-approve"]).code(0);
+    p.run(&["plan", "--detailed-exitcode"]).code(0);
+    let none_left = |p: &Project| {
+        let out = p
+            .run(&[
+                "lab",
+                "console",
+                "--connection",
+                "cm01",
+                "Get-CMConflictingRecord | ConvertTo-Json",
+            ])
+            .code(0)
+            .stdout;
+        assert!(out.trim().is_empty(), "{out}");
+    };
+    none_left(&p);
+
+    // The conflicts again (a fresh lab); `block` creates blocked records for them.
+    p.edit(
+        "settings.toml",
+        "conflicting_record_action = \"merge\"",
+        "conflicting_record_action = \"block\"",
+    );
+    p.run(&["lab", "reset"]).code(0);
+    p.run(&["apply", "--auto-approve"]).code(0);
+    p.run(&["plan", "--detailed-exitcode"]).code(0);
+    none_left(&p);
+    let audit = p.read(".cmdeploy/lab/audit.jsonl");
+    assert!(audit.contains("Block-CMConflictingRecord"), "no block call");
+    let show = p.run(&["lab", "show"]).code(0).stdout;
+    assert!(show.contains("WS07"), "{show}");
+}
+
+/// Publishing the site to Active Directory (Site Properties, Publishing): `publish_to_forests`
+/// adds the forest with Set-CMSite -AddActiveDirectoryForest (through the runner, which passes
+/// Get-CMActiveDirectoryForest's object), a forest dropped from the list is removed, and a forest
+/// ConfigMgr does not know is refused with what to do.
+#[test]
+fn the_site_is_published_to_the_forests_the_manifest_names() {
+    let p = Project::example("upgrade");
+    p.edit(
+        "site.toml",
+        "connection = \"cm01\"\nsoftware_update_installation",
+        "connection = \"cm01\"\npublish_to_forests = [\"Contoso.com\"]\nsoftware_update_installation",
+    );
+    p.run(&["lab", "reset"]).code(0);
+    let plan = p.run(&["plan"]).code(0);
+    assert!(
+        plan.stdout
+            .contains("~ publish_to_forests       = [] -> [\"contoso.com\"]"),
+        "{}",
+        plan.stdout
+    );
+    p.run(&["apply", "--auto-approve"]).code(0);
+    p.run(&["plan", "--detailed-exitcode"]).code(0);
+    let published = p.console_json(
+        "cm01",
+        "Get-CmdeploySitePublishing -SiteCode ABC | ConvertTo-Json",
+    );
+    assert_eq!(
+        published["ForestFQDN"],
+        serde_json::json!("contoso.com"),
+        "{published}"
+    );
+
+    p.edit(
+        "site.toml",
+        "publish_to_forests = [\"Contoso.com\"]",
+        "publish_to_forests = []",
+    );
+    p.run(&["apply", "--auto-approve"]).code(0);
+    p.run(&["plan", "--detailed-exitcode"]).code(0);
+
+    p.edit(
+        "site.toml",
+        "publish_to_forests = []",
+        "publish_to_forests = [\"fabrikam.com\"]",
+    );
+    let apply = p.run(&["apply", "--auto-approve"]).code(1);
+    let all = apply.all();
+    assert!(all.contains("Set-CmdeploySitePublishing"), "{all}");
+    assert!(
+        all.contains("fabrikam.com is not among the site's Active Directory Forests"),
+        "{all}"
     );
 }

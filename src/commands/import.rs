@@ -23,7 +23,7 @@ use cmdeploy_engine::address::Address;
 use cmdeploy_engine::apply::adopt;
 use cmdeploy_engine::import::{self, Imported, RenderInput, Selected};
 use cmdeploy_engine::plan::Action;
-use cmdeploy_engine::provider::Kind;
+use cmdeploy_engine::provider::{Context, Kind};
 use cmdeploy_engine::resource::Connection;
 use cmdeploy_engine::state::{write_atomic, State};
 
@@ -64,7 +64,11 @@ pub async fn run(dir: &Path, args: ImportArgs, out: Output) -> Result<i32, Failu
     state
         .resources
         .retain(|a, _| Address::parse(a).map_or(true, |a| !replaced.contains(&a)));
-    let listed = list(&s, &connection, &kinds).await?;
+    // Kinds see the project without the replaced file, so a listing that depends on what is
+    // managed (hierarchy-wide settings are declared once) treats its objects as unmanaged.
+    let mut ctx = s.ctx.clone();
+    ctx.resources = Arc::new(resources.clone());
+    let listed = list(&ctx, &connection, &kinds).await?;
     let needed: BTreeSet<String> = listed
         .iter()
         .flat_map(|o| o.references.iter().map(|r| r.kind.clone()))
@@ -75,7 +79,7 @@ pub async fn run(dir: &Path, args: ImportArgs, out: Output) -> Result<i32, Failu
         .filter_map(|k| s.registry.get(k).cloned())
         .filter(|k| k.importable() && k.imports_from(&s.ctx, &connection))
         .collect();
-    let extra = list(&s, &connection, &extra_kinds).await?;
+    let extra = list(&ctx, &connection, &extra_kinds).await?;
     let mut selected = import::select(listed, extra, &resources, &state).map_err(|e| {
         Failure::Message(format!("{e}; import its kind too (--kinds), or declare it"))
     })?;
@@ -221,14 +225,14 @@ fn out_path(s: &Session, out: &Path) -> Result<PathBuf, Failure> {
 }
 
 async fn list(
-    s: &Session,
+    ctx: &Context,
     connection: &Connection,
     kinds: &[Arc<dyn Kind>],
 ) -> Result<Vec<Imported>, Failure> {
     let mut all = Vec::new();
     for k in kinds {
         let objects = k
-            .list(&s.ctx, connection)
+            .list(ctx, connection)
             .await
             .map_err(|e| Failure::Message(format!("cannot list {} objects: {e}", k.name())))?;
         all.extend(objects.into_iter().map(|mut o| {

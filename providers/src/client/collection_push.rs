@@ -3,7 +3,10 @@
 //! collection"). The desired state is that every member of the collection has a client assigned
 //! to the site; the plan lists the members without one (`clients_missing`), with the push
 //! prerequisites the site server finds on them, and apply pushes to the collection
-//! (`Install-CMClient -CollectionId`), then waits for the site to report the clients.
+//! (`Install-CMClient -CollectionId`), then waits for the site to report the clients. The wait
+//! ends as soon as every member has an outcome: a client, or a failure the site server's own
+//! probe proves (no ping, SMB 445 or RPC 135: [`prereq::blocker`]); apply then fails at once with
+//! each member's reason instead of holding for `wait_minutes`.
 
 use std::time::{Duration, Instant};
 
@@ -190,15 +193,30 @@ impl Kind for CollectionPushKind {
             if missing.is_empty() {
                 return Ok(back);
             }
-            if Instant::now() >= deadline {
+            // Each member without a client either is still installing or cannot be pushed to;
+            // when every one of them has a failure the site server itself proves, waiting
+            // longer changes nothing.
+            let blocked = blockers(ctx, &op.connection, &code, &missing).await;
+            let all_blocked = blocked.len() == missing.len();
+            if all_blocked || Instant::now() >= deadline {
+                let mut message = format!(
+                    "the push to collection '{collection}' was queued but {} of its members report no client yet ({})",
+                    missing.len(),
+                    missing.join(", ")
+                );
+                for reason in &blocked {
+                    message.push_str("; ");
+                    message.push_str(reason);
+                }
+                message.push_str(if all_blocked {
+                    "; none of them can be pushed to until that is fixed (ConfigMgr retries failed pushes every hour for up to 7 days), so apply stops now: fix it and plan again"
+                } else {
+                    "; ConfigMgr retries failed pushes every hour for up to 7 days (see ccm.log on the site server); plan again later"
+                });
                 return Err(RemoteError {
                     host: op.connection.host(),
                     cmdlet: Some("Install-CMClient".into()),
-                    message: format!(
-                        "the push to collection '{collection}' was queued but {} of its members report no client yet ({}); ConfigMgr retries failed pushes every hour for up to 7 days (see ccm.log on the site server); plan again later",
-                        missing.len(),
-                        missing.join(", ")
-                    ),
+                    message,
                     category: None,
                     unreachable: None,
                 });
@@ -217,6 +235,26 @@ impl Kind for CollectionPushKind {
         }
         vec!["client push to the collection from the site server (Install-CMClient -CollectionId); ConfigMgr retries a failed push hourly for up to 7 days, and a later plan pushes again".into()]
     }
+}
+
+/// The members of `missing` that the site server proves cannot be pushed to, each as
+/// `name: reason` ([`prereq::blocker`]). A failed probe proves nothing: apply keeps waiting.
+async fn blockers(
+    ctx: &Context,
+    connection: &cmdeploy_engine::resource::Connection,
+    code: &str,
+    missing: &[String],
+) -> Vec<String> {
+    let Ok(found) = prereq::probe(ctx, connection, code, missing).await else {
+        return Vec::new();
+    };
+    missing
+        .iter()
+        .filter_map(|m| {
+            let t = found.get(&m.to_lowercase())?;
+            prereq::blocker(m, t).map(|r| format!("{m}: {r}"))
+        })
+        .collect()
 }
 
 /// The `CollectionID` of the device collection named `name` (`Get-CMDeviceCollection -Name`).

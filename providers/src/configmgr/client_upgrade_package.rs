@@ -5,19 +5,21 @@
 //! `New-CMProgram` when it went missing), and its content on distribution points
 //! (`Start-CMContentDistribution`, read back with `Get-CMDeploymentPackage`).
 //!
-//! Deploying the package to a collection is not done by cmdeploy: the cmdlet reference
-//! (cmdlets.json) documents no package deployment cmdlet, so the plan names the step for the
-//! administrator. Source: seed 000 "How to Install Configuration Manager Clients by Using a
+//! With `collection`, the program is deployed to that collection (`New-CMPackageDeployment
+//! -StandardProgram`, read back with `Get-CMPackageDeployment -CollectionName -ProgramName`,
+//! moved with `Remove-CMPackageDeployment`), available or required. Source: seed 000 "How to Install Configuration Manager Clients by Using a
 //! Package and Program" (deploy-clients-to-windows-computers.md), PSRef of each cmdlet.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use cmdeploy_engine::diagnostics::Diagnostic;
+use cmdeploy_engine::import::Imported;
 use cmdeploy_engine::provider::{
     Applied, Context, DecodeInput, Decoded, Kind, Observed, OpAction, Operation, ReadRequest,
     ReadResult, RemoteError,
 };
+use cmdeploy_engine::resource::Connection;
 use cmdeploy_engine::resource::Resource;
 use cmdeploy_engine::spanned::Spanned;
 
@@ -55,9 +57,24 @@ pub struct ClientUpgradePackageSpec {
     /// Distribution points (FQDNs) that must hold the content.
     #[serde(default)]
     pub distribution_points: Vec<String>,
-    /// Collection the package is meant to be deployed to (a manual step: see the plan).
+    /// Collection the program is deployed to (`New-CMPackageDeployment -CollectionName`); a
+    /// deployment made to another collection is removed when this one changes.
     #[serde(default)]
     pub collection: Option<Spanned<String>>,
+    /// Purpose of that deployment: `available` (the default: users start the upgrade from
+    /// Software Center) or `required` (it runs as soon as possible).
+    #[serde(default)]
+    pub deploy_purpose: Option<DeployPurpose>,
+}
+
+/// `New-CMPackageDeployment -DeployPurpose` (`DeployPurposeType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeployPurpose {
+    /// `Available` (SMS_Advertisement OfferType 2).
+    Available,
+    /// `Required` (OfferType 0), scheduled `AsSoonAsPossible`.
+    Required,
 }
 
 /// The `client_upgrade_package` kind.
@@ -128,23 +145,36 @@ impl Kind for ClientUpgradePackageKind {
             "distribution_points".into(),
             kit::sorted(spec.distribution_points.iter().map(|d| d.to_lowercase())),
         );
-        let (connection, reference, mut meta) = super::site_binding(&spec.site, true);
         if let Some(c) = &spec.collection {
-            meta.insert("collection".into(), json!(c.value));
+            attrs.insert("collection".into(), json!(c.value));
+            attrs.insert(
+                "deploy_purpose".into(),
+                json!(spec.deploy_purpose.unwrap_or(DeployPurpose::Available)),
+            );
         }
+        let (connection, reference, meta) = super::site_binding(&spec.site, true);
         let mut d = Decoded::new(attrs, connection, name.to_lowercase());
         d.references.extend(reference);
         d.force_new.insert("name".into());
         d.meta = meta;
         d.warnings = warnings;
-        if let Some(c) = &spec.collection {
-            d.warnings.push(
-                Diagnostic::warning("cmdeploy::client_upgrade_package::deployment_manual", format!("the package is not deployed to `{}` by cmdeploy", c.value))
-                    .with_help("the cmdlet reference documents no package deployment cmdlet: deploy the program to the collection in the console (Deploy, Software Deployment Wizard) after apply")
-                    .at_span(&file, super::span_or(&c.span, &span)),
-            );
-        }
         Ok(d)
+    }
+
+    fn importable(&self) -> bool {
+        true
+    }
+
+    fn imports_from(&self, ctx: &Context, connection: &Connection) -> bool {
+        super::listing::is_site_server(ctx, connection)
+    }
+
+    async fn list(
+        &self,
+        ctx: &Context,
+        connection: &Connection,
+    ) -> Result<Vec<Imported>, RemoteError> {
+        super::listing_settings::client_upgrade_packages(ctx, connection).await
     }
 
     async fn read(&self, ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> {
@@ -182,9 +212,37 @@ impl Kind for ClientUpgradePackageKind {
                             (dp, id)
                         })
                         .collect();
-                (package, program, dps)
+                // The collection the manifest names, then the one last applied: a deployment
+                // that moved is found where it is, so apply can remove it.
+                let mut names: Vec<String> = Vec::new();
+                for c in [
+                    r.desired.as_ref().and_then(|d| d.attrs.get("collection")),
+                    r.prior
+                        .as_ref()
+                        .and_then(|p| p.attributes.get("collection")),
+                ]
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                {
+                    if !names.iter().any(|n| n.eq_ignore_ascii_case(c)) {
+                        names.push(c.to_string());
+                    }
+                }
+                let collections: Vec<(String, usize)> = names
+                    .into_iter()
+                    .map(|c| {
+                        let id = script.push(
+                            Call::new("Get-CMPackageDeployment")
+                                .arg("CollectionName", c.as_str())
+                                .arg("ProgramName", PROGRAM),
+                        );
+                        (c, id)
+                    })
+                    .collect();
+                (package, program, dps, collections)
             },
-            |connection, script, out, (package, program, dps), _r| {
+            |connection, script, out, (package, program, dps, collections), _r| {
                 let Some(p) = kit::items(kit::value_of(connection, script, out, *package)?)
                     .into_iter()
                     .next()
@@ -212,6 +270,32 @@ impl Kind for ClientUpgradePackageKind {
                 attrs.insert("source".into(), json!(kit::s(&p, "PkgSourcePath")));
                 attrs.insert("command_line".into(), json!(command_line));
                 attrs.insert("distribution_points".into(), kit::sorted(on));
+                if !collections.is_empty() {
+                    let mut found = None;
+                    for (name, call) in collections {
+                        let v = kit::value_of(connection, script, out, *call)?;
+                        if let Some(x) = kit::items(v)
+                            .into_iter()
+                            .find(|x| kit::s(x, "PackageID").eq_ignore_ascii_case(&id))
+                        {
+                            found = Some((name.clone(), x.clone()));
+                            break;
+                        }
+                    }
+                    attrs.insert(
+                        "collection".into(),
+                        json!(found.as_ref().map(|(n, _)| n.clone())),
+                    );
+                    let found = found.as_ref().map(|(_, x)| x);
+                    attrs.insert(
+                        "deploy_purpose".into(),
+                        json!(found.map(|x| if kit::n(x, "OfferType") == 0 {
+                            DeployPurpose::Required
+                        } else {
+                            DeployPurpose::Available
+                        })),
+                    );
+                }
                 let mut notes = Vec::new();
                 if command_line.is_none() {
                     notes.push(format!(
@@ -333,6 +417,9 @@ impl Kind for ClientUpgradePackageKind {
                     .arg("DistributionPointName", json!(missing)),
             );
         }
+        if differs("collection") || differs("deploy_purpose") {
+            calls.extend(deployment_calls(&id, &have, &d.attrs));
+        }
         kit::run_writes(ctx, &op.connection, target(), calls).await?;
         // A replacement's state entry names the package it replaced: read the new one by name.
         let mut back = op.clone();
@@ -350,17 +437,52 @@ impl Kind for ClientUpgradePackageKind {
 
     fn plan_notes(&self, desired: Option<&Resource>, _observed: Option<&Observed>) -> Vec<String> {
         let Some(c) = desired
-            .and_then(|d| d.meta.get("collection"))
+            .and_then(|d| d.attrs.get("collection"))
             .and_then(Value::as_str)
         else {
             return Vec::new();
         };
-        vec![format!("deploy \"{PROGRAM}\" to collection \"{c}\" in the console after apply: the cmdlet reference (cmdlets.json) documents no package deployment cmdlet, so cmdeploy neither creates nor checks the deployment")]
+        vec![format!("\"{PROGRAM}\" is deployed to collection \"{c}\" (New-CMPackageDeployment); its members run it from the distribution points listed")]
     }
 }
 
+/// The calls that make the program's deployment what `want` says: the deployment to the
+/// collection `have` names goes first (`Remove-CMPackageDeployment`), then the new one is made
+/// (`New-CMPackageDeployment -StandardProgram`, set DeployStandardProgramByPackageId; a required
+/// one is scheduled `-ScheduleEvent AsSoonAsPossible`).
+fn deployment_calls(id: &str, have: &Value, want: &serde_json::Map<String, Value>) -> Vec<Call> {
+    let mut calls = Vec::new();
+    if let Some(old) = have.get("collection").and_then(Value::as_str) {
+        calls.push(
+            Call::new("Remove-CMPackageDeployment")
+                .arg("PackageId", id)
+                .arg("ProgramName", PROGRAM)
+                .arg("CollectionName", old)
+                .switch("Force"),
+        );
+    }
+    let Some(collection) = want.get("collection").and_then(Value::as_str) else {
+        return calls;
+    };
+    let required = want.get("deploy_purpose") == Some(&json!(DeployPurpose::Required));
+    let mut create = Call::new("New-CMPackageDeployment")
+        .switch("StandardProgram")
+        .arg("PackageId", id)
+        .arg("ProgramName", PROGRAM)
+        .arg("CollectionName", collection)
+        .arg(
+            "DeployPurpose",
+            if required { "Required" } else { "Available" },
+        );
+    if required {
+        create = create.arg("ScheduleEvent", "AsSoonAsPossible");
+    }
+    calls.push(create);
+    calls
+}
+
 /// The installation properties of a program command line: what follows `CCMSETUP.EXE`.
-fn properties_of(command_line: &str) -> String {
+pub(super) fn properties_of(command_line: &str) -> String {
     let t = command_line.trim();
     match t.split_once(char::is_whitespace) {
         Some((exe, rest))

@@ -341,13 +341,13 @@ pub fn is_site_server(ctx: &Context, connection: &Connection) -> bool {
     !sites_on(ctx, connection).is_empty()
 }
 
-fn put(table: &mut Vec<(String, Value)>, field: &str, value: Value) {
+pub(super) fn put(table: &mut Vec<(String, Value)>, field: &str, value: Value) {
     table.push((field.to_string(), value));
 }
 
 /// Runs one Script (on the first site's drive) holding `calls(site)` for every site on the
 /// connection, in site order; call `k` of site `i` has id `i * calls.len() + k`.
-async fn per_site(
+pub(super) async fn per_site(
     ctx: &Context,
     connection: &Connection,
     calls: impl Fn(&SiteOn) -> Vec<Call>,

@@ -84,6 +84,12 @@ pub struct SiteSpec {
     /// version (attribute `published_client_current`; "Later Version of Client Package Detected").
     #[serde(default)]
     pub software_update_installation: Option<Spanned<bool>>,
+    /// Active Directory forests the site publishes to (FQDNs; exactly this list; Site
+    /// Properties, Publishing tab): `Set-CMSite -AddActiveDirectoryForest` with the forest from
+    /// `Get-CMActiveDirectoryForest`, read back from SMS_ADForestDiscoveryStatus. Each forest
+    /// must already be among the hierarchy's Active Directory Forests.
+    #[serde(default)]
+    pub publish_to_forests: Option<Vec<String>>,
 }
 
 /// The name of a named connection.
@@ -235,6 +241,12 @@ impl Kind for SiteKind {
                 attrs.insert("published_client_current".into(), json!(true));
             }
         }
+        if let Some(f) = &spec.publish_to_forests {
+            attrs.insert(
+                "publish_to_forests".into(),
+                kit::sorted(f.iter().map(|x| x.to_lowercase())),
+            );
+        }
         let mut d = Decoded::new(
             attrs,
             ConnectionRef::Named(spec.connection.clone()),
@@ -298,8 +310,15 @@ impl Kind for SiteKind {
         kit::read_by_site(
             ctx,
             requests,
-            |script, code, _r| {
-                [
+            |script, code, r| {
+                let declared =
+                    |a: &serde_json::Map<String, Value>| a.contains_key("publish_to_forests");
+                let publishing = (r.desired.as_ref().is_some_and(|d| declared(&d.attrs))
+                    || r.prior.as_ref().is_some_and(|p| declared(&p.attributes)))
+                .then(|| {
+                    script.push(Call::new("Get-CmdeploySitePublishing").arg("SiteCode", code))
+                });
+                let ids = [
                     script.push(Call::new("Get-CMSite").arg("SiteCode", code)),
                     script.push(Call::new("Get-CMFallbackStatusPoint").arg("SiteCode", code)),
                     script.push(Call::new("Get-CMAccount").arg("SiteCode", code)),
@@ -307,9 +326,24 @@ impl Kind for SiteKind {
                         Call::new("Get-CMSoftwareUpdateBasedClientInstallation")
                             .arg("SiteCode", code),
                     ),
-                ]
+                ];
+                (ids, publishing)
             },
-            |connection, script, out, id, _r| observe(ctx, connection, script, out, *id),
+            |connection, script, out, (id, publishing), _r| {
+                let mut o = observe(ctx, connection, script, out, *id)?;
+                if let (Some(o), Some(p)) = (o.as_mut(), publishing) {
+                    let v = kit::value_of(connection, script, out, *p)?;
+                    o.attrs.insert(
+                        "publish_to_forests".into(),
+                        kit::sorted(
+                            kit::items(v)
+                                .into_iter()
+                                .map(|f| kit::s(f, "ForestFQDN").to_lowercase()),
+                        ),
+                    );
+                }
+                Ok(o)
+            },
         )
         .await
     }
@@ -415,6 +449,28 @@ impl Kind for SiteKind {
                         desired.attrs["software_update_installation"].clone(),
                     ),
             );
+        }
+        if op.changed.iter().any(|c| c == "publish_to_forests") {
+            let want = kit::listed(Some(&desired), None, "publish_to_forests");
+            let have: Vec<String> = observed
+                .get("publish_to_forests")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect();
+            let has = |l: &[String], f: &str| l.iter().any(|x| x.eq_ignore_ascii_case(f));
+            for (list, other, action) in [(&want, &have, "Add"), (&have, &want, "Remove")] {
+                for f in list.iter().filter(|f| !has(other, f)) {
+                    calls.push(
+                        Call::new("Set-CmdeploySitePublishing")
+                            .arg("SiteCode", code.as_str())
+                            .arg("ForestFqdn", f.as_str())
+                            .arg("Action", action),
+                    );
+                }
+            }
         }
         kit::run_writes(
             ctx,

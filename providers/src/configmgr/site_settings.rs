@@ -14,10 +14,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use cmdeploy_engine::diagnostics::{Diagnostic, Diagnostics};
+use cmdeploy_engine::import::Imported;
 use cmdeploy_engine::provider::{
     Applied, Context, DecodeInput, Decoded, Kind, Observed, Operation, ReadRequest, ReadResult,
     RemoteError,
 };
+use cmdeploy_engine::resource::Connection;
 use cmdeploy_engine::resource::{Resource, ResourceSet};
 use cmdeploy_engine::spanned::Spanned;
 use cmdeploy_engine::Address;
@@ -111,6 +113,16 @@ pub struct SiteSettingsSpec {
     /// list is unblocked.
     #[serde(default)]
     pub blocked_devices: Option<Vec<String>>,
+    /// Clients that must be approved (`Approve-CMDevice -DeviceName`), e.g. workgroup clients,
+    /// which "approve computers in trusted domains" leaves waiting. ConfigMgr has no cmdlet that
+    /// revokes approval, so a device dropped from the list stays approved.
+    #[serde(default)]
+    pub approved_devices: Option<Vec<String>>,
+    /// What to do with conflicting records waiting for an administrator (with
+    /// `conflicting_records = "manual"`): `merge`, `block`, or `new` (a console step the plan
+    /// names). See [`super::conflicts`].
+    #[serde(default)]
+    pub conflicting_record_action: Option<super::conflicts::ConflictAction>,
 }
 
 /// The hierarchy-wide attributes (one `site_settings` resource may declare them).
@@ -179,13 +191,26 @@ impl Kind for SiteSettingsKind {
             attrs.insert("system_discovery".into(), json!(s.value));
             d_spans.push(("system_discovery", s.span.clone()));
         }
+        if let Some(a) = &spec.approved_devices {
+            attrs.insert(
+                "approved_devices".into(),
+                kit::sorted(a.iter().map(|n| n.to_uppercase())),
+            );
+        }
         if let Some(b) = &spec.blocked_devices {
             attrs.insert(
                 "blocked_devices".into(),
                 kit::sorted(b.iter().map(|n| n.to_uppercase())),
             );
         }
-        let (connection, reference, meta) = super::site_binding(&site, true);
+        let (connection, reference, mut meta) = super::site_binding(&site, true);
+        if let Some(a) = spec.conflicting_record_action {
+            meta.insert(
+                "conflicting_record_action".into(),
+                super::conflicts::meta_value(a),
+            );
+            attrs.insert(super::conflicts::PENDING.into(), json!([]));
+        }
         let mut d = Decoded::new(attrs, connection, site.value.to_uppercase());
         d.references.extend(reference);
         d.meta = meta;
@@ -234,6 +259,22 @@ impl Kind for SiteSettingsKind {
         }
     }
 
+    fn importable(&self) -> bool {
+        true
+    }
+
+    fn imports_from(&self, ctx: &Context, connection: &Connection) -> bool {
+        super::listing::is_site_server(ctx, connection)
+    }
+
+    async fn list(
+        &self,
+        ctx: &Context,
+        connection: &Connection,
+    ) -> Result<Vec<Imported>, RemoteError> {
+        super::listing_settings::site_settings(ctx, connection).await
+    }
+
     async fn read(&self, ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> {
         kit::read_by_site(
             ctx,
@@ -273,9 +314,28 @@ impl Kind for SiteSettingsKind {
                             (n, id)
                         })
                         .collect();
-                (h, p, collection, d, devices)
+                // Only the devices the manifest names: approval cannot be revoked, so a device
+                // dropped from the list is no longer looked at.
+                let approvals: Vec<(String, usize)> =
+                    kit::listed(r.desired.as_ref(), None, "approved_devices")
+                        .into_iter()
+                        .map(|n| {
+                            let id = script.push(
+                                Call::new("Get-CMDevice")
+                                    .arg("Name", n.as_str())
+                                    .switch("Fast"),
+                            );
+                            (n, id)
+                        })
+                        .collect();
+                let conflicts = r
+                    .desired
+                    .as_ref()
+                    .and_then(|d| super::conflicts::action_of(&d.meta))
+                    .map(|a| (a, script.push(super::conflicts::read_call())));
+                (h, p, collection, d, devices, approvals, conflicts)
             },
-            |connection, script, out, (h, p, collection, d, devices), _r| {
+            |connection, script, out, (h, p, collection, d, devices, approvals, conflicts), r| {
                 let hierarchy = kit::value_of(connection, script, out, *h)?;
                 let properties = kit::value_of(connection, script, out, *p)?;
                 let h = hierarchy_read::parse(hierarchy, properties).map_err(|m| RemoteError {
@@ -303,13 +363,29 @@ impl Kind for SiteSettingsKind {
                         blocked.push(name.to_uppercase());
                     }
                 }
-                Ok(Some(observe(
-                    &code_of(hierarchy),
-                    &h,
-                    known,
-                    discovery,
-                    blocked,
-                )))
+                let mut o = observe(&code_of(hierarchy), &h, known, discovery, blocked);
+                if r.desired
+                    .as_ref()
+                    .is_some_and(|d| d.attrs.contains_key("approved_devices"))
+                {
+                    let mut approved = Vec::new();
+                    for (name, id) in approvals {
+                        let v = kit::value_of(connection, script, out, *id)?;
+                        // IsApproved is a UInt32 (windows-runtime.md §9): 1 approved.
+                        if kit::items(v).iter().any(|x| kit::n(x, "IsApproved") == 1) {
+                            approved.push(name.to_uppercase());
+                        }
+                    }
+                    o.attrs
+                        .insert("approved_devices".into(), kit::sorted(approved));
+                }
+                if let Some((action, id)) = conflicts {
+                    let pending =
+                        super::conflicts::pending(kit::value_of(connection, script, out, *id)?);
+                    o.notes.extend(super::conflicts::notes(*action, &pending));
+                    o.attrs.insert(super::conflicts::PENDING.into(), pending);
+                }
+                Ok(Some(o))
             },
         )
         .await
@@ -358,6 +434,19 @@ impl Kind for SiteSettingsKind {
                     .arg("Enabled", d.attrs["system_discovery"].clone()),
             );
         }
+        if changed("approved_devices") {
+            let have = op
+                .observed
+                .as_ref()
+                .and_then(|o| o.attrs.get("approved_devices"))
+                .map(names)
+                .unwrap_or_default();
+            for n in kit::listed(Some(&d), None, "approved_devices") {
+                if !have.iter().any(|x| x.eq_ignore_ascii_case(&n)) {
+                    calls.push(Call::new("Approve-CMDevice").arg("DeviceName", n.as_str()));
+                }
+            }
+        }
         if changed("blocked_devices") {
             let want = kit::listed(Some(&d), None, "blocked_devices");
             let have = op
@@ -373,10 +462,35 @@ impl Kind for SiteSettingsKind {
                 calls.push(Call::new("Unblock-CMDevice").arg("DeviceName", n.as_str()));
             }
         }
+        // With `new`, no cmdlet can act: the other settings are written, then apply stops with
+        // the console step for each pending record.
+        let mut console_steps = Vec::new();
+        if changed(super::conflicts::PENDING) {
+            if let (Some(action), Some(o)) = (super::conflicts::action_of(&d.meta), &op.observed) {
+                let have = o
+                    .attrs
+                    .get(super::conflicts::PENDING)
+                    .cloned()
+                    .unwrap_or_default();
+                calls.extend(super::conflicts::calls(action, &have));
+                console_steps = super::conflicts::notes(action, &have);
+            }
+        }
         let target = Target::SiteServer {
             site_code: code.clone(),
         };
-        kit::run_writes(ctx, &op.connection, target, calls).await?;
+        if !calls.is_empty() {
+            kit::run_writes(ctx, &op.connection, target, calls).await?;
+        }
+        if !console_steps.is_empty() {
+            return Err(RemoteError {
+                host: op.connection.host(),
+                cmdlet: Some("Get-CMConflictingRecord".into()),
+                message: console_steps.join("; "),
+                category: None,
+                unreachable: None,
+            });
+        }
         kit::read_back(
             &SiteSettingsKind,
             ctx,
@@ -423,7 +537,7 @@ fn upgrade_value(
 }
 
 /// The site code the hierarchy objects carry.
-fn code_of(hierarchy: &Value) -> String {
+pub(super) fn code_of(hierarchy: &Value) -> String {
     kit::items(hierarchy)
         .into_iter()
         .map(|o| kit::s(o, "SiteCode"))
@@ -452,7 +566,7 @@ fn pre_production_collection(r: &ReadRequest) -> Option<String> {
 /// -Name ActiveDirectorySystemDiscovery` (`discovery`: `Settings` `Value1` Active/Inactive,
 /// configmgr.md §2.10) and the devices `Get-CMDevice` reports `IsBlocked`. A pre-production
 /// collection that is not the one named shows as its ID.
-fn observe(
+pub(super) fn observe(
     code: &str,
     h: &hierarchy_read::HierarchyRead,
     known: Option<(String, String)>,

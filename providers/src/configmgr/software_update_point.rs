@@ -10,10 +10,12 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use cmdeploy_engine::diagnostics::{Diagnostic, Diagnostics};
+use cmdeploy_engine::import::Imported;
 use cmdeploy_engine::provider::{
     Applied, Context, DecodeInput, Decoded, Kind, Observed, OpAction, Operation, ReadRequest,
     ReadResult, RemoteError,
 };
+use cmdeploy_engine::resource::Connection;
 use cmdeploy_engine::resource::{Resource, ResourceSet};
 use cmdeploy_engine::spanned::Spanned;
 
@@ -164,6 +166,22 @@ impl Kind for SoftwareUpdatePointKind {
         }
     }
 
+    fn importable(&self) -> bool {
+        true
+    }
+
+    fn imports_from(&self, ctx: &Context, connection: &Connection) -> bool {
+        super::listing::is_site_server(ctx, connection)
+    }
+
+    async fn list(
+        &self,
+        ctx: &Context,
+        connection: &Connection,
+    ) -> Result<Vec<Imported>, RemoteError> {
+        super::listing_settings::software_update_points(ctx, connection).await
+    }
+
     async fn read(&self, ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> {
         kit::read_by_site(
             ctx,
@@ -289,7 +307,7 @@ fn check_installation_sites(
 ///
 /// # Errors
 /// A message naming a missing property: never a port of 0 or SSL off by default.
-fn observe(v: &Value) -> Result<Observed, String> {
+pub(super) fn observe(v: &Value) -> Result<Observed, String> {
     let server = kit::required_str(v, "NetworkOSPath")?
         .trim_start_matches('\\')
         .to_lowercase();

@@ -101,6 +101,7 @@ pub fn new_package(estate: &mut Estate, a: &Args, session_site: &str) -> CmdResu
                 command_line: CLIENT_UPGRADE_COMMAND_LINE.into(),
             }],
             distributed_to: Vec::new(),
+            deployments: Vec::new(),
         }
     } else {
         Package {

@@ -1,7 +1,8 @@
 //! Lab cmdlets for hierarchy-wide client settings and the discovery automatic push relies on:
 //! `Get-/Set-CMHierarchySetting` (automatic client upgrade, pre-production client, approval,
 //! conflicting records), `Get-/Set-CMDiscoveryMethod -ActiveDirectorySystemDiscovery`, and
-//! `Block-/Unblock-CMDevice` (PSRef of each; configmgr.md §2.10; seed 003 "Blocking Clients").
+//! `Block-/Unblock-CMDevice` and `Approve-CMDevice` (PSRef of each; configmgr.md §2.10; seed 003
+//! "Blocking Clients", "Approval").
 
 use serde_json::{json, Value};
 
@@ -115,7 +116,33 @@ pub fn set_hierarchy(estate: &mut Estate, a: &Args, session_site: &str) -> CmdRe
     let conflicts = a.opt_bool("AutoResolveClientConflict")?;
     a.accept(&["Force", "PassThru"]);
     a.finish()?;
+    // Approval is decided when a client registers: a new method applies to clients that register
+    // later, so the clients approved now stay approved (seed 003 "Approval").
+    let frozen: Vec<String> = if approval.is_some() {
+        estate
+            .hosts
+            .iter()
+            .filter(|h| {
+                h.client
+                    .as_ref()
+                    .is_some_and(|c| c.registered && c.site_code.eq_ignore_ascii_case(session_site))
+            })
+            .filter(|h| is_approved(estate, session_site, &h.fqdn, h.domain.is_some()))
+            .map(|h| short(&h.fqdn).to_uppercase())
+            .collect()
+    } else {
+        Vec::new()
+    };
     let site = site_of(estate, session_site)?;
+    for name in frozen {
+        if !site
+            .approved_devices
+            .iter()
+            .any(|d| d.eq_ignore_ascii_case(&name))
+        {
+            site.approved_devices.push(name);
+        }
+    }
     if let Some(d) = days.filter(|d| !(1..=31).contains(d)) {
         return Err(CmdError::new(
             "InvalidArgument",
@@ -275,5 +302,50 @@ pub fn is_blocked(estate: &Estate, site: &str, name: &str) -> bool {
         s.blocked_devices
             .iter()
             .any(|d| d.eq_ignore_ascii_case(short(name)))
+    })
+}
+
+/// `Approve-CMDevice -DeviceName`: approval applies to a client record of the site; a device
+/// without a client is refused, as the console offers Approve only on clients (seed 003
+/// "Approval"; PSRef Approve-CMDevice).
+pub fn approve_device(estate: &mut Estate, a: &Args, session_site: &str) -> CmdResult {
+    let name = device_arg(estate, a, session_site)?;
+    let client = estate.host(&name).is_some_and(|h| {
+        h.client
+            .as_ref()
+            .is_some_and(|c| c.site_code.eq_ignore_ascii_case(session_site))
+    });
+    if !client {
+        return Err(CmdError::new(
+            "InvalidOperation",
+            format!("{name} is not a client of site {session_site}: only client records can be approved."),
+        ));
+    }
+    let site = site_of(estate, session_site)?;
+    if !site
+        .approved_devices
+        .iter()
+        .any(|d| d.eq_ignore_ascii_case(&name))
+    {
+        site.approved_devices.push(name);
+    }
+    Ok(Value::Null)
+}
+
+/// Whether the client `name` is approved at `site` (`IsApproved`): approved by an administrator
+/// (or approved when the approval method last changed, see `set_hierarchy`), or automatically by
+/// the site's approval method — every computer, or (ConfigMgr's default)
+/// computers in trusted domains, so a workgroup client waits for an administrator (seed 003
+/// "Approval": "...unless they are from a separate Active Directory forest or a workgroup").
+pub fn is_approved(estate: &Estate, site: &str, name: &str, in_domain: bool) -> bool {
+    estate.site(site).is_some_and(|s| {
+        s.approved_devices
+            .iter()
+            .any(|d| d.eq_ignore_ascii_case(short(name)))
+            || match s.hierarchy.approval_method.as_str() {
+                "AutomaticallyApproveAllComputers" => true,
+                "AutomaticallyApproveComputersInTrustedDomains" => in_domain,
+                _ => false,
+            }
     })
 }

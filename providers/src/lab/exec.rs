@@ -227,6 +227,10 @@ pub fn execute(
             "set-cmdiscoverymethod" => t::set_discovery(estate, &a, &site),
             "block-cmdevice" => t::block_device(estate, &a, &site),
             "unblock-cmdevice" => t::unblock_device(estate, &a, &site),
+            "approve-cmdevice" => t::approve_device(estate, &a, &site),
+            "get-cmconflictingrecord" => super::cm_conflict::get(estate, &a, &site),
+            "merge-cmconflictingrecord" => super::cm_conflict::merge(estate, &a, &site),
+            "block-cmconflictingrecord" => super::cm_conflict::block(estate, &a, &site),
             "get-cmpackage" => p::get_package(estate, &a, &site),
             "new-cmpackage" => p::new_package(estate, &a, &site),
             "set-cmpackage" => p::set_package(estate, &a, &site),
@@ -238,6 +242,11 @@ pub fn execute(
             "start-cmcontentdistribution" => p::distribute(estate, &a, &site),
             "remove-cmcontentdistribution" => p::undistribute(estate, &a, &site),
             "get-cmdeploymentpackage" => p::deployment_packages(estate, &a, &site),
+            "new-cmpackagedeployment" => super::cm_deployment::new_deployment(estate, &a, &site),
+            "get-cmpackagedeployment" => super::cm_deployment::get_deployments(estate, &a, &site),
+            "remove-cmpackagedeployment" => {
+                super::cm_deployment::remove_deployments(estate, &a, &site)
+            }
             "get-cmdistributionpoint" => p::get_dp(estate, &a, &site),
             "get-cmmanagementpoint" => s::get_mp(estate, &a, &site),
             "get-cmdevice" if a.has("CollectionName") => {
@@ -291,6 +300,12 @@ fn runner_function(
         "remove-cmdeploytrustedrootkey" => h::remove_trusted_root_key(estate, &session.host, a),
         "set-cmdeployinternetmanagementpoint" => h::set_internet_mp(estate, &session.host, a),
         "test-cmdeploypushprerequisites" => super::prereq::push_prerequisites(estate, a),
+        "get-cmdeploysitepublishing" if session.site.is_some() => {
+            super::cm_publishing::get(estate, a)
+        }
+        "set-cmdeploysitepublishing" if session.site.is_some() => {
+            super::cm_publishing::set(estate, a)
+        }
         "get-cmdeploysitecontrolproperty" => match &session.site {
             Some(site) => super::cm_settings::site_control_properties(estate, a, site),
             None => Err(not_recognized("Get-CmdeploySiteControlProperty")),

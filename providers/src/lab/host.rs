@@ -506,6 +506,8 @@ pub fn device_records(estate: &Estate, name: Option<&str>, session_site: &str) -
                 Some(json!({
                     "Name": short_name, "ResourceID": 16_777_000 + i, "IsClient": true, "SiteCode": c.site_code,
                     "ClientVersion": c.version, "IsBlocked": blocked, "DeviceOS": h.os, "Domain": h.domain,
+                    // IsApproved is a UInt32 (windows-runtime.md §9, 12).
+                    "IsApproved": u32::from(super::cm_settings::is_approved(estate, session_site, &short_name, h.domain.is_some())),
                     // SMS_CombinedDeviceResources.ClientActiveStatus: 1 active, 0 inactive (the
                     // lab's client is inactive while its CcmExec service is stopped).
                     "ClientActiveStatus": i32::from(c.ccmexec_running),

@@ -9,8 +9,11 @@
 pub mod args;
 pub mod ccmsetup_service;
 pub mod cm_boundary;
+pub mod cm_conflict;
+pub mod cm_deployment;
 pub mod cm_device;
 pub mod cm_package;
+pub mod cm_publishing;
 pub mod cm_relationship;
 pub mod cm_settings;
 pub mod cm_site;

@@ -10,7 +10,8 @@ use cmdeploy_engine::secret::SecretRef;
 pub use super::gpo_model::{Gpo, GpoLink, RegistrySetting};
 pub use super::host_index::HostIndex;
 pub use super::settings_model::{
-    default_collections, HierarchySettings, Package, Program, SoftwareUpdatePoint,
+    default_collections, ConflictingRecord, HierarchySettings, Package, Program,
+    SoftwareUpdatePoint,
 };
 
 /// The whole estate.
@@ -156,6 +157,17 @@ pub struct Site {
     /// Blocked devices (names).
     #[serde(default)]
     pub blocked_devices: Vec<String>,
+    /// Devices an administrator approved (`Approve-CMDevice`; names).
+    #[serde(default)]
+    pub approved_devices: Vec<String>,
+    /// Conflicting records waiting for an administrator (SMS_PendingRegistrationRecord): a
+    /// client re-registered with the same hardware ID and a new certificate while the site
+    /// resolves conflicts manually.
+    #[serde(default, rename = "conflicting_record")]
+    pub conflicting_records: Vec<ConflictingRecord>,
+    /// Active Directory forests the site publishes to (FQDNs; Site Properties, Publishing tab).
+    #[serde(default)]
+    pub published_forests: Vec<String>,
     /// Device records deleted with `Remove-CMDevice` (short names, upper case); not a seed field.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub removed_devices: Vec<String>,

@@ -113,6 +113,25 @@ pub struct Package {
     /// Distribution points (FQDNs) holding the content.
     #[serde(default)]
     pub distributed_to: Vec<String>,
+    /// Deployments of its programs to collections (SMS_Advertisement).
+    #[serde(default, rename = "deployment")]
+    pub deployments: Vec<PackageDeployment>,
+}
+
+/// A deployment of a package's program to a collection (SMS_Advertisement; PSRef
+/// New-CMPackageDeployment).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PackageDeployment {
+    /// AdvertisementID (`<site code><5 hex digits>`).
+    pub id: String,
+    /// ProgramName.
+    pub program: String,
+    /// CollectionID.
+    pub collection_id: String,
+    /// `DeployPurpose Required` (OfferType 0); otherwise Available (OfferType 2).
+    #[serde(default)]
+    pub required: bool,
 }
 
 /// Built-in collections every site has.
@@ -132,3 +151,13 @@ pub const CLIENT_UPGRADE_DEFINITION: &str = "Configuration Manager Client Upgrad
 pub const CLIENT_UPGRADE_PROGRAM: &str = "Configuration Manager agent silent upgrade";
 /// Its default command line.
 pub const CLIENT_UPGRADE_COMMAND_LINE: &str = "CCMSETUP.EXE /noservice SMSSITECODE=AUTO";
+
+/// A conflicting record (SMS_PendingRegistrationRecord; PSRef Get-CMConflictingRecord).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ConflictingRecord {
+    /// `SMSID` (the cmdlets' `-Id`, alias `Smsid`), e.g. `GUID:...`.
+    pub smsid: String,
+    /// `AgentName` (the cmdlets' `-Name`, alias `AgentName`): the computer name.
+    pub name: String,
+}

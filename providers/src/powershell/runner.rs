@@ -74,6 +74,13 @@ pub const ALLOWED: &[&str] = &[
     "New-CMPackage",
     "Set-CMPackage",
     "Remove-CMPackage",
+    "New-CMPackageDeployment",
+    "Approve-CMDevice",
+    "Get-CMConflictingRecord",
+    "Merge-CMConflictingRecord",
+    "Block-CMConflictingRecord",
+    "Get-CMPackageDeployment",
+    "Remove-CMPackageDeployment",
     "Get-CMProgram",
     "New-CMProgram",
     "Set-CMProgram",
@@ -105,6 +112,8 @@ pub const ALLOWED: &[&str] = &[
     "Set-CmdeployInternetManagementPoint",
     "Test-CmdeployPushPrerequisites",
     "Get-CmdeploySiteControlProperty",
+    "Get-CmdeploySitePublishing",
+    "Set-CmdeploySitePublishing",
 ];
 
 /// The runner template source.

@@ -147,6 +147,27 @@ pub fn notes(host: &str, t: &PushTarget, push_accounts: &[String]) -> Vec<String
     out
 }
 
+/// Why a push to `host` cannot succeed, when the site server's own probe proves it: the target
+/// does not answer ping, SMB (TCP 445, for `ADMIN$`) or RPC (TCP 135) from the site server, all
+/// of which push needs (configmgr.md §6 rule 9). These checks need no network credentials, so a
+/// `false` is an answer, not the double hop. `None` when nothing the probe saw rules the push out
+/// (the push may still be running, or fail on what the probe cannot see).
+pub fn blocker(host: &str, t: &PushTarget) -> Option<String> {
+    if !t.reachable {
+        Some(format!(
+            "{host} does not answer the site server (ping, SMB 445 and RPC 135)"
+        ))
+    } else if t.smb == Some(false) {
+        Some(format!("SMB (TCP 445) on {host} does not answer the site server, so push cannot use its ADMIN$ share (File and Printer Sharing)"))
+    } else if t.rpc == Some(false) {
+        Some(format!(
+            "RPC (TCP 135) on {host} does not answer the site server (WMI-In)"
+        ))
+    } else {
+        None
+    }
+}
+
 /// The client push installation accounts of the site `site` in the manifests (`DOMAIN\user`).
 pub fn push_accounts(ctx: &Context, site: &str) -> Vec<String> {
     ctx.resources
