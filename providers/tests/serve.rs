@@ -35,8 +35,14 @@ async fn create_command_receive_delete_lists_the_boundary_groups() {
     let (out, err, code) = s.receive(&shell, &command).await;
     assert_eq!((err.as_str(), code), ("", 0));
     let groups: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(groups["Name"], "HQ Clients", "{out}");
-    assert!(out.ends_with("}\r\n"));
+    // The site's own Default-Site-Boundary-Group<ABC> is listed beside the estate's groups.
+    let names: Vec<&str> = groups
+        .as_array()
+        .map(|a| a.iter().filter_map(|g| g["Name"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(names.contains(&"HQ Clients"), "{out}");
+    assert!(names.contains(&"Default-Site-Boundary-Group<ABC>"), "{out}");
+    assert!(out.ends_with("]\r\n"));
     let signal = format!(
         r#"<rsp:Signal CommandId="{command}"><rsp:Code>{SHELL}/signal/terminate</rsp:Code></rsp:Signal>"#
     );
