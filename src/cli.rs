@@ -368,6 +368,13 @@ pub enum LabCommand {
         /// Milliseconds to wait before answering each Command and each completing Receive.
         #[arg(long, default_value_t = 0)]
         latency_ms: u64,
+        /// Milliseconds each Script costs before its first call, as a site's WinRM shell,
+        /// powershell.exe start and ConfigurationManager module import do (an estimate: seconds).
+        #[arg(long, default_value_t = 0)]
+        script_startup_ms: u64,
+        /// Milliseconds each cmdlet a Script runs costs (an estimate: 200-1300 ms on a site).
+        #[arg(long, default_value_t = 0)]
+        cmdlet_ms: u64,
         /// Fraction (0-1) of requests answered with HTTP 500 and a w:InternalError fault.
         #[arg(long, default_value_t = 0.0)]
         fail_rate: f64,

@@ -132,6 +132,15 @@ const LAB_LATENCY: EnvVar = (
     "CMDEPLOY_LAB_LATENCY_MS",
     "Milliseconds the lab transport waits before each Script (to try parallelism and timeouts).",
 );
+const LAB_SCRIPT_STARTUP: EnvVar = (
+    "CMDEPLOY_LAB_SCRIPT_STARTUP_MS",
+    "Milliseconds the lab transport sleeps per Script, as a site pays for a WinRM shell, \
+     powershell.exe and the ConfigurationManager module import (benchmarks; default 0).",
+);
+const LAB_CMDLET: EnvVar = (
+    "CMDEPLOY_LAB_CMDLET_MS",
+    "Milliseconds the lab transport sleeps per cmdlet a Script ran (benchmarks; default 0).",
+);
 const SOURCE_DATE_EPOCH: EnvVar = (
     "SOURCE_DATE_EPOCH",
     "Seconds since 1970: the date written in the comments of imported tables (for reproducible files).",
@@ -143,18 +152,26 @@ pub fn environment(path: &str) -> Vec<EnvVar> {
     let first = path.split(' ').next().unwrap_or_default();
     match first {
         "plan" | "apply" | "drift" | "import" => {
-            vars.extend([FINGERPRINT_KEY, MANIFEST_ENV, LAB_LATENCY]);
+            vars.extend([
+                FINGERPRINT_KEY,
+                MANIFEST_ENV,
+                LAB_LATENCY,
+                LAB_SCRIPT_STARTUP,
+                LAB_CMDLET,
+            ]);
             if first == "import" {
                 vars.push(SOURCE_DATE_EPOCH);
             }
         }
         "validate" | "graph" => vars.push(MANIFEST_ENV),
         "state" | "show" => vars.push(MANIFEST_ENV),
-        "lab" => vars.push(LAB_LATENCY),
+        "lab" => vars.extend([LAB_LATENCY, LAB_SCRIPT_STARTUP, LAB_CMDLET]),
         "" => vars.extend([
             FINGERPRINT_KEY,
             MANIFEST_ENV,
             LAB_LATENCY,
+            LAB_SCRIPT_STARTUP,
+            LAB_CMDLET,
             SOURCE_DATE_EPOCH,
         ]),
         _ => {}

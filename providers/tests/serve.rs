@@ -6,10 +6,12 @@
 mod serve_support;
 
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use tempfile::TempDir;
 
+use cmdeploy_providers::lab::cost::CostModel;
 use cmdeploy_providers::lab::serve::{serve, ServeOptions};
 use cmdeploy_providers::lab::Lab;
 use cmdeploy_providers::powershell::runner::{stdin_document, BOOTSTRAP};
@@ -105,6 +107,34 @@ async fn the_bootstrap_runs_the_stdin_document_and_cmdlet_errors_are_clixml() {
         err.starts_with("#< CLIXML\r\n") && err.contains("Bogus"),
         "{err}"
     );
+}
+
+#[tokio::test]
+async fn a_script_pays_its_startup_and_each_cmdlet_it_ran() {
+    let s = start(ServeOptions {
+        cost: CostModel::from_millis(300, 100),
+        ..windows()
+    })
+    .await;
+    let shell = s.create("cm01.contoso.com").await;
+    let command = s.command(&shell, BOOTSTRAP, None).await;
+    let mut script = Script::new(Target::Host);
+    script.push(Call::new("Get-CMBoundaryGroup"));
+    script.push(Call::new("Get-CMBoundary"));
+    let stdin = base64::engine::general_purpose::STANDARD.encode(stdin_document(&script));
+    let send = format!(
+        r#"<rsp:Send><rsp:Stream Name="stdin" CommandId="{command}" End="true">{stdin}</rsp:Stream></rsp:Send>"#
+    );
+    let start = Instant::now();
+    s.call(&format!("{SHELL}/Send"), "uuid:send-c", Some(&shell), &send)
+        .await;
+    let (out, _, code) = s.receive(&shell, &command).await;
+    let took = start.elapsed();
+    assert_eq!(code, 0, "{out}");
+    let output: ScriptOutput = serde_json::from_str(out.trim_end()).unwrap();
+    assert_eq!(output.results.len(), 2, "{out}");
+    // A lower bound only: 300 ms of startup and 100 ms for each of the 2 cmdlets.
+    assert!(took >= Duration::from_millis(500), "{took:?}");
 }
 
 #[tokio::test]

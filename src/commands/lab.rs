@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use cmdeploy_providers::lab::cost::CostModel;
 use cmdeploy_providers::lab::serve::faults::FaultInjection;
 use cmdeploy_providers::lab::serve::{serve, ServeOptions, ServiceConfig};
 use cmdeploy_providers::lab::Lab;
@@ -91,6 +92,8 @@ pub async fn run(dir: &Path, cmd: LabCommand, out: Output) -> Result<i32, Failur
             listen,
             https,
             latency_ms,
+            script_startup_ms,
+            cmdlet_ms,
             fail_rate,
             drop_rate,
             default_host,
@@ -133,6 +136,7 @@ pub async fn run(dir: &Path, cmd: LabCommand, out: Output) -> Result<i32, Failur
                     fail_rate,
                     drop_rate,
                 },
+                cost: CostModel::from_millis(script_startup_ms, cmdlet_ms),
                 default_host,
                 keytab,
                 client_ca,

@@ -3,10 +3,10 @@
 
 serve_pid=""
 
-# serve_start DIR LATENCY_MS: starts `lab serve` on a free loopback port for DIR's lab, sets
-# $serve_pid and $serve_port.
+# serve_start DIR LATENCY_MS [FLAG...]: starts `lab serve` on a free loopback port for DIR's lab
+# (with any further flags, e.g. the cost model's), sets $serve_pid and $serve_port.
 serve_start() {
-  "$bin" -C "$1" lab serve --listen 127.0.0.1:0 --latency-ms "$2" >"$1/serve.out" 2>&1 &
+  "$bin" -C "$1" lab serve --listen 127.0.0.1:0 --latency-ms "$2" "${@:3}" >"$1/serve.out" 2>&1 &
   serve_pid=$!
   for _ in $(seq 100); do grep -q listening "$1/serve.out" 2>/dev/null && break; sleep 0.1; done
   serve_port=$(head -1 "$1/serve.out" | sed -E 's#.*:([0-9]+)/wsman#\1#')
@@ -42,3 +42,6 @@ PY
 
 # scripts DIR: Scripts the lab ran since its reset.
 scripts() { "$bin" -C "$1" lab show | sed -n 's/^scripts run since reset: //p'; }
+
+# audited_cmdlets DIR: cmdlets run by Scripts since the lab's reset, as its audit log counts them.
+audited_cmdlets() { grep -c '"source":"script"' "$1/.cmdeploy/lab/audit.jsonl" 2>/dev/null || echo 0; }

@@ -20,6 +20,7 @@ pub mod cm_site;
 pub mod cm_sup;
 pub mod collection;
 pub mod console;
+pub mod cost;
 pub mod double_hop;
 pub mod exec;
 pub mod generate;

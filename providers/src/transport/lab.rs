@@ -3,6 +3,7 @@
 use cmdeploy_engine::provider::RemoteError;
 
 use super::Transport;
+use crate::lab::cost::CostModel;
 use crate::lab::Lab;
 use crate::powershell::runner::document;
 use crate::powershell::{Script, ScriptOutput};
@@ -33,9 +34,13 @@ impl Transport for LabTransport {
         let document = document(payload);
         let lab = self.lab.clone();
         let host = self.host.clone();
-        tokio::task::spawn_blocking(move || lab.run_document(&host, &document))
+        let output = tokio::task::spawn_blocking(move || lab.run_document(&host, &document))
             .await
-            .map_err(|e| RemoteError::new(self.host.clone(), format!("lab task failed: {e}")))?
+            .map_err(|e| RemoteError::new(self.host.clone(), format!("lab task failed: {e}")))?;
+        // What a real site pays for this Script: its startup, and each call it ran.
+        let ran = output.as_ref().map_or(0, |o| o.results.len());
+        CostModel::from_env().pay(ran).await;
+        output
     }
 }
 

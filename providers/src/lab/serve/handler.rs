@@ -551,8 +551,11 @@ fn spawn_statement(
     codepage: CodePage,
 ) {
     let lab = server.lab.clone();
+    let cost = server.cost;
     tokio::spawn(async move {
         let ran = tokio::task::spawn_blocking(move || lab.console(&host, statement.trim())).await;
+        // A console statement is a Script of one cmdlet.
+        cost.pay(1).await;
         let outcome = match ran {
             Ok(Ok(value)) => statement_output(value),
             Ok(Err(message)) => Outcome::failed_clixml(&message),
@@ -574,6 +577,7 @@ fn spawn_document(
 ) {
     let lab = server.lab.clone();
     let fallback = server.default_host.clone();
+    let cost = server.cost;
     tokio::spawn(async move {
         let ran = tokio::task::spawn_blocking(move || {
             // What the child reads: stdin decoded as its console input encoding says.
@@ -581,6 +585,12 @@ fn spawn_document(
             lab.run_document_for(host.as_deref(), &fallback, &text)
         })
         .await;
+        // What a real site pays for this Script: its startup, and each call it ran.
+        let calls = match &ran {
+            Ok(Ok(output)) => output.results.len(),
+            _ => 0,
+        };
+        cost.pay(calls).await;
         let outcome = match ran {
             Ok(Ok(output)) => script_output(&output),
             Ok(Err(e)) => Outcome::failed_clixml(&e.message),

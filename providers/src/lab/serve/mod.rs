@@ -54,6 +54,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 
+use super::cost::CostModel;
 use super::Lab;
 pub use config::ServiceConfig;
 use faults::FaultInjection;
@@ -73,6 +74,8 @@ pub struct ServeOptions {
     pub https: bool,
     /// Injected latency and failures.
     pub faults: FaultInjection,
+    /// What each Script and each cmdlet costs ([`super::cost`]); zero by default.
+    pub cost: CostModel,
     /// The host a shell acts as when its Create names none (FQDN); default: the first site's
     /// server.
     pub default_host: Option<String>,
@@ -94,6 +97,7 @@ impl Default for ServeOptions {
             listen: SocketAddr::from(([127, 0, 0, 1], 5985)),
             https: false,
             faults: FaultInjection::default(),
+            cost: CostModel::default(),
             default_host: None,
             service: ServiceConfig::default(),
             keytab: None,
@@ -143,6 +147,7 @@ pub struct Server {
     lab: Lab,
     shells: Shells,
     faults: FaultInjection,
+    cost: CostModel,
     default_host: String,
     address: String,
     config: ServiceConfig,
@@ -276,6 +281,7 @@ pub async fn serve(
             idle: opts.service.idle_timeout,
         }),
         faults: opts.faults,
+        cost: opts.cost,
         default_host,
         address: url.clone(),
         config: opts.service,
