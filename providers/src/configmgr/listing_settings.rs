@@ -77,7 +77,8 @@ pub async fn site_settings(
                 .find(|c| kit::s(c, "CollectionID").eq_ignore_ascii_case(id))
                 .map(|c| (kit::s(c, "Name").to_string(), id.clone()))
         });
-        let observed = super::site_settings::observe(&s.code, &h, known, discovery, Vec::new());
+        let observed =
+            super::site_settings_observe::observe(&s.code, &h, known, discovery, Vec::new());
         let attrs = &observed.attrs;
         let mut table = Vec::new();
         put(&mut table, "site", json!(s.key));

@@ -22,7 +22,9 @@ pub mod published;
 pub mod resolve;
 pub mod resolve_estate;
 pub mod site;
+pub mod site_code;
 pub mod site_settings;
+mod site_settings_observe;
 pub mod software_update_point;
 
 use std::ops::Range;

@@ -19,7 +19,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Method, Request, Response, StatusCode};
 
-use super::auth::{self, CHALLENGE};
+use super::auth;
 use super::certmap;
 use super::codepage::{CodePage, ConsoleIo};
 use super::faults::{Fault, FaultKind, Injected};
@@ -48,7 +48,7 @@ impl std::fmt::Display for Dropped {
 
 impl std::error::Error for Dropped {}
 
-type Reply = Response<Full<Bytes>>;
+use super::reply::{empty, fault_reply, plain, soap, unauthorized, Reply};
 
 /// One client connection: its Negotiate and Kerberos state and whether it is TLS.
 pub struct Conn {
@@ -62,65 +62,6 @@ pub struct Conn {
     pub certificate: Option<String>,
     /// The connection is HTTPS.
     pub tls: bool,
-}
-
-fn plain(status: StatusCode, text: &str) -> Reply {
-    let mut r = Response::new(Full::new(Bytes::from(text.to_string())));
-    *r.status_mut() = status;
-    r.headers_mut().insert(
-        hyper::header::CONTENT_TYPE,
-        hyper::header::HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    r
-}
-
-fn empty(status: StatusCode) -> Reply {
-    let mut r = Response::new(Full::new(Bytes::new()));
-    *r.status_mut() = status;
-    r
-}
-
-fn soap(status: StatusCode, body: String) -> Reply {
-    let mut r = Response::new(Full::new(Bytes::from(body)));
-    *r.status_mut() = status;
-    r.headers_mut().insert(
-        hyper::header::CONTENT_TYPE,
-        hyper::header::HeaderValue::from_static("application/soap+xml;charset=UTF-8"),
-    );
-    r
-}
-
-/// 401 with an empty body, offering what the service accepts (with a token: the CHALLENGE).
-fn unauthorized(server: &Server, token: Option<&str>) -> Reply {
-    let mut r = empty(StatusCode::UNAUTHORIZED);
-    let h = r.headers_mut();
-    let negotiate = match token {
-        Some(t) => format!("Negotiate {t}"),
-        None => "Negotiate".to_string(),
-    };
-    if let Ok(v) = hyper::header::HeaderValue::from_str(&negotiate) {
-        h.append(hyper::header::WWW_AUTHENTICATE, v);
-    }
-    if server.kerberos.is_some() && token.is_none() {
-        h.append(
-            hyper::header::WWW_AUTHENTICATE,
-            hyper::header::HeaderValue::from_static("Kerberos"),
-        );
-    }
-    if server.config.basic && token.is_none() {
-        h.append(
-            hyper::header::WWW_AUTHENTICATE,
-            hyper::header::HeaderValue::from_static(CHALLENGE),
-        );
-    }
-    r
-}
-
-fn fault_reply(relates_to: Option<&str>, fault: &Fault, machine: &str) -> Reply {
-    soap(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        response::fault(relates_to, fault, machine),
-    )
 }
 
 fn missing(m: Missing) -> Fault {

@@ -32,6 +32,7 @@ pub mod handler;
 pub mod kerberos;
 pub mod negotiate;
 pub mod program;
+mod reply;
 pub mod response;
 pub mod shells;
 pub mod soap;
