@@ -16,6 +16,7 @@
 #![deny(missing_docs)]
 
 pub mod artifact;
+pub mod batch;
 pub mod ccmsetup;
 pub mod ccmsetup_spans;
 pub mod client;
@@ -38,6 +39,7 @@ pub fn registry() -> Registry {
     gpo::register(&mut r);
     client::register(&mut r);
     artifact::register(&mut r);
+    r.set_executor(Arc::new(batch::ScriptExecutor));
     r.set_connections(
         Arc::new(transport::validate_connection),
         transport::connection_schema,

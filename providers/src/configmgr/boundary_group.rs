@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use cmdeploy_engine::batch::{Described, WorkOutput};
 use cmdeploy_engine::diagnostics::{Diagnostic, Diagnostics};
 use cmdeploy_engine::import::Imported;
 use cmdeploy_engine::provider::{
@@ -18,6 +19,7 @@ use cmdeploy_engine::spanned::Spanned;
 use cmdeploy_engine::Address;
 
 use super::boundary::{self, BoundaryType};
+use crate::batch::ScriptWork;
 use crate::kit;
 use crate::powershell::{Call, Script, Target};
 
@@ -293,142 +295,192 @@ impl Kind for BoundaryGroupKind {
     }
 
     async fn apply(&self, ctx: &Context, op: Operation) -> Result<Applied, RemoteError> {
+        kit::apply_described(self, ctx, op).await
+    }
+
+    fn describe(&self, ctx: &Context, op: &Operation) -> Option<Result<Described, RemoteError>> {
         let code = kit::site_code(ctx, &kit::meta_of(op.desired.as_ref(), op.prior.as_ref()));
         let target = Target::SiteServer { site_code: code };
-        let host = op.connection.host();
-        let current_name = kit::current_attr(&op, "name");
-        let Some(d) = op.desired.clone() else {
-            let name = current_name.unwrap_or_default();
-            kit::run_writes(
-                ctx,
-                &op.connection,
-                target,
-                vec![Call::new("Remove-CMBoundaryGroup")
-                    .arg("Name", name.as_str())
-                    .switch("Force")],
-            )
-            .await?;
+        Some(writes(op).map(|calls| ScriptWork::described(target, calls)))
+    }
+
+    fn finish(
+        &self,
+        ctx: &Context,
+        op: &Operation,
+        output: WorkOutput,
+    ) -> Result<Applied, RemoteError> {
+        let values = crate::batch::values_of(&op.connection, output)?;
+        if op.desired.is_none() {
             return Ok(Applied {
                 id: String::new(),
                 attrs: Default::default(),
             });
-        };
-        let name = d.str_attr("name").unwrap_or_default().to_string();
-        let strs = |v: Option<&Value>| -> Vec<String> {
-            v.and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_string)
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        let want_b = strs(d.attrs.get("boundaries"));
-        let want_s = strs(d.attrs.get("site_systems"));
-        let have = op
-            .observed
+        }
+        // The last three calls are the read-back: the group, its boundaries, its site systems.
+        let name = op
+            .desired
             .as_ref()
-            .map(|o| o.attrs.clone())
+            .and_then(|d| d.str_attr("name"))
             .unwrap_or_default();
-        let have_b = strs(have.get("boundaries"));
-        let have_s = strs(have.get("site_systems"));
-        let additive = |a: &str| d.additive.contains(a);
-        let mut calls = Vec::new();
-        let site = d.str_attr("assignment_site").unwrap_or("").to_string();
-        if op.action == OpAction::Create {
-            let mut c = Call::new("New-CMBoundaryGroup").arg("Name", name.as_str());
-            if let Some(desc) = d.str_attr("description") {
-                c = c.arg("Description", desc);
-            }
-            if !site.is_empty() {
-                c = c.arg("DefaultSiteCode", site.as_str());
-            }
-            if !want_s.is_empty() {
-                c = c.arg("AddSiteSystemServerName", json!(want_s));
-            }
-            calls.push(c);
-        } else {
-            let old = current_name.clone().unwrap_or_else(|| name.clone());
-            let mut c = Call::new("Set-CMBoundaryGroup").arg("Name", old.as_str());
-            let mut any = false;
-            if old != name {
-                c = c.arg("NewName", name.as_str());
-                any = true;
-            }
-            if op.changed.iter().any(|x| x == "description") {
-                c = c.arg("Description", d.attrs["description"].clone());
-                any = true;
-            }
-            if op.changed.iter().any(|x| x == "assignment_site") {
-                c = c.arg(
-                    "DefaultSiteCode",
-                    if site.is_empty() {
-                        Value::Null
-                    } else {
-                        json!(site)
-                    },
-                );
-                any = true;
-            }
-            let add_s: Vec<&String> = want_s.iter().filter(|s| !have_s.contains(s)).collect();
-            let remove_s: Vec<&String> = have_s
-                .iter()
-                .filter(|s| !want_s.contains(s) && !additive("site_systems"))
-                .collect();
-            if !add_s.is_empty() {
-                c = c.arg("AddSiteSystemServerName", json!(add_s));
-                any = true;
-            }
-            if !remove_s.is_empty() {
-                c = c.arg("RemoveSiteSystemServerName", json!(remove_s));
-                any = true;
-            }
-            if any {
-                calls.push(c);
-            }
+        let n = values.len();
+        let read = (n >= 3).then(|| (&values[n - 3], &values[n - 2], &values[n - 1]));
+        let found = read.and_then(|(g, members, systems)| {
+            kit::items(g)
+                .into_iter()
+                .find(|g| kit::s(g, "Name").eq_ignore_ascii_case(name))
+                .map(|g| observe(ctx, g, Some(members), Some(systems)))
+        });
+        match found {
+            Some(ReadOutcome::Present(o)) => Ok(Applied {
+                id: o.id,
+                attrs: o.attrs,
+            }),
+            _ => Err(RemoteError::new(
+                op.connection.host(),
+                format!("boundary group {name} is not found after apply"),
+            )),
         }
-        let to_add: Vec<&String> = want_b.iter().filter(|b| !have_b.contains(b)).collect();
-        let to_remove: Vec<&String> = have_b
-            .iter()
-            .filter(|b| !want_b.contains(b) && !additive("boundaries"))
-            .collect();
-        if !to_add.is_empty() || !to_remove.is_empty() {
-            let ids = boundary_ids(ctx, &op, &target).await?;
-            for b in to_add {
-                let id = ids.get(&natural_of(ctx, b)).ok_or_else(|| {
-                    RemoteError::new(
-                        host.clone(),
-                        format!("boundary {b} does not exist in ConfigMgr"),
-                    )
-                })?;
-                calls.push(
-                    Call::new("Add-CMBoundaryToGroup")
-                        .arg("BoundaryGroupName", name.as_str())
-                        .arg("BoundaryId", *id),
-                );
-            }
-            for b in to_remove {
-                if let Some(id) = ids.get(&natural_of(ctx, b)) {
-                    calls.push(
-                        Call::new("Remove-CMBoundaryFromGroup")
-                            .arg("BoundaryGroupName", name.as_str())
-                            .arg("BoundaryId", *id)
-                            .switch("Force"),
-                    );
-                }
-            }
-        }
-        kit::run_writes(ctx, &op.connection, target, calls).await?;
-        kit::read_back(
-            &BoundaryGroupKind,
-            ctx,
-            &op,
-            &format!("boundary group {name}"),
-        )
-        .await
     }
 }
+
+/// The calls an operation needs: the writes, then (unless it deletes) the reads that verify them.
+fn writes(op: &Operation) -> Result<Vec<Call>, RemoteError> {
+    let host = op.connection.host();
+    let current_name = kit::current_attr(op, "name");
+    let Some(d) = op.desired.clone() else {
+        let name = current_name.unwrap_or_default();
+        return Ok(vec![Call::new("Remove-CMBoundaryGroup")
+            .arg("Name", name.as_str())
+            .switch("Force")]);
+    };
+    let name = d.str_attr("name").unwrap_or_default().to_string();
+    let strs = |v: Option<&Value>| -> Vec<String> {
+        v.and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let want_b = strs(d.attrs.get("boundaries"));
+    let want_s = strs(d.attrs.get("site_systems"));
+    let have = op
+        .observed
+        .as_ref()
+        .map(|o| o.attrs.clone())
+        .unwrap_or_default();
+    let have_b = strs(have.get("boundaries"));
+    let have_s = strs(have.get("site_systems"));
+    let additive = |a: &str| d.additive.contains(a);
+    let mut calls = Vec::new();
+    let site = d.str_attr("assignment_site").unwrap_or("").to_string();
+    if op.action == OpAction::Create {
+        let mut c = Call::new("New-CMBoundaryGroup").arg("Name", name.as_str());
+        if let Some(desc) = d.str_attr("description") {
+            c = c.arg("Description", desc);
+        }
+        if !site.is_empty() {
+            c = c.arg("DefaultSiteCode", site.as_str());
+        }
+        if !want_s.is_empty() {
+            c = c.arg("AddSiteSystemServerName", json!(want_s));
+        }
+        calls.push(c);
+    } else {
+        let old = current_name.clone().unwrap_or_else(|| name.clone());
+        let mut c = Call::new("Set-CMBoundaryGroup").arg("Name", old.as_str());
+        let mut any = false;
+        if old != name {
+            c = c.arg("NewName", name.as_str());
+            any = true;
+        }
+        if op.changed.iter().any(|x| x == "description") {
+            c = c.arg("Description", d.attrs["description"].clone());
+            any = true;
+        }
+        if op.changed.iter().any(|x| x == "assignment_site") {
+            c = c.arg(
+                "DefaultSiteCode",
+                if site.is_empty() {
+                    Value::Null
+                } else {
+                    json!(site)
+                },
+            );
+            any = true;
+        }
+        let add_s: Vec<&String> = want_s.iter().filter(|s| !have_s.contains(s)).collect();
+        let remove_s: Vec<&String> = have_s
+            .iter()
+            .filter(|s| !want_s.contains(s) && !additive("site_systems"))
+            .collect();
+        if !add_s.is_empty() {
+            c = c.arg("AddSiteSystemServerName", json!(add_s));
+            any = true;
+        }
+        if !remove_s.is_empty() {
+            c = c.arg("RemoveSiteSystemServerName", json!(remove_s));
+            any = true;
+        }
+        if any {
+            calls.push(c);
+        }
+    }
+    // Members are added by BoundaryId: the engine passes the IDs of the referenced boundaries
+    // (created by an earlier level or read by the refresh); members to remove carry the IDs
+    // the refresh read with them.
+    for b in want_b.iter().filter(|b| !have_b.contains(b)) {
+        let id = op
+            .reference_ids
+            .get(&Address::new("boundary", b.as_str()))
+            .ok_or_else(|| {
+                RemoteError::new(
+                    host.clone(),
+                    format!("boundary {b} does not exist in ConfigMgr"),
+                )
+            })?;
+        calls.push(
+            Call::new("Add-CMBoundaryToGroup")
+                .arg("BoundaryGroupName", name.as_str())
+                .arg("BoundaryId", boundary_id(id)),
+        );
+    }
+    let member_ids = op
+        .observed
+        .as_ref()
+        .and_then(|o| o.private.get(MEMBER_IDS))
+        .and_then(Value::as_object);
+    for b in have_b
+        .iter()
+        .filter(|b| !want_b.contains(b) && !additive("boundaries"))
+    {
+        if let Some(id) = member_ids.and_then(|m| m.get(b.as_str())) {
+            calls.push(
+                Call::new("Remove-CMBoundaryFromGroup")
+                    .arg("BoundaryGroupName", name.as_str())
+                    .arg("BoundaryId", id.clone())
+                    .switch("Force"),
+            );
+        }
+    }
+    calls.push(Call::new("Get-CMBoundaryGroup").arg("Name", name.as_str()));
+    calls.push(Call::new("Get-CMBoundary").arg("BoundaryGroupName", name.as_str()));
+    calls.push(Call::new("Get-CMBoundaryGroupSiteSystem").arg("GroupName", name.as_str()));
+    Ok(calls)
+}
+
+/// A BoundaryID as the cmdlet takes it (a number), from its text in state.
+fn boundary_id(id: &str) -> Value {
+    id.parse::<i64>()
+        .map(Value::from)
+        .unwrap_or_else(|_| json!(id))
+}
+
+/// Key of [`Observed::private`] holding the refresh's `{member key: BoundaryID}`.
+const MEMBER_IDS: &str = "member_ids";
 
 fn candidate_names(r: &ReadRequest) -> Vec<String> {
     let mut v = Vec::new();
@@ -447,14 +499,6 @@ fn candidate_names(r: &ReadRequest) -> Vec<String> {
     v
 }
 
-/// The natural key (`type:value`) of a boundary member written as a manifest key or as a natural key.
-fn natural_of(ctx: &Context, member: &str) -> String {
-    ctx.resources
-        .get(&Address::new("boundary", member))
-        .map(|r| r.natural_key.clone())
-        .unwrap_or_else(|| member.to_string())
-}
-
 /// The manifest key of the boundary with this natural key, or the natural key itself.
 fn member_key(ctx: &Context, natural: &str) -> String {
     ctx.resources
@@ -462,27 +506,6 @@ fn member_key(ctx: &Context, natural: &str) -> String {
         .find(|b| b.natural_key == natural)
         .map(|b| b.address.name.clone())
         .unwrap_or_else(|| natural.to_string())
-}
-
-async fn boundary_ids(
-    ctx: &Context,
-    op: &Operation,
-    target: &Target,
-) -> Result<BTreeMap<String, i64>, RemoteError> {
-    let mut script = Script::new(target.clone());
-    script.push(Call::new("Get-CMBoundary"));
-    let out = kit::run(ctx, &op.connection, &script).await?;
-    let all = kit::value_of(&op.connection, &script, &out, 0)?;
-    Ok(kit::items(all)
-        .into_iter()
-        .filter_map(|b| {
-            let t = BoundaryType::from_number(kit::n(b, "BoundaryType"))?;
-            Some((
-                boundary::natural_key(t, kit::s(b, "Value")),
-                kit::n(b, "BoundaryID"),
-            ))
-        })
-        .collect())
 }
 
 fn observe(
@@ -498,18 +521,23 @@ fn observe(
         "assignment_site".into(),
         json!(kit::s(g, "DefaultSiteCode").to_uppercase()),
     );
-    let boundaries = members
-        .map(member_naturals)
-        .unwrap_or_default()
-        .into_iter()
-        .map(|natural| member_key(ctx, &natural));
-    attrs.insert("boundaries".into(), kit::sorted(boundaries));
+    let mut member_ids = serde_json::Map::new();
+    for b in members.map(kit::items).unwrap_or_default() {
+        if let Some(t) = BoundaryType::from_number(kit::n(b, "BoundaryType")) {
+            let key = member_key(ctx, &boundary::natural_key(t, kit::s(b, "Value")));
+            member_ids.insert(key, json!(kit::n(b, "BoundaryID")));
+        }
+    }
+    attrs.insert("boundaries".into(), kit::sorted(member_ids.keys().cloned()));
     let servers = systems.map(site_system_names).unwrap_or_default();
     attrs.insert("site_systems".into(), kit::sorted(servers));
     ReadOutcome::Present(Observed {
         id: kit::n(g, "GroupID").to_string(),
         attrs,
         notes: Vec::new(),
+        private: [(MEMBER_IDS.to_string(), Value::Object(member_ids))]
+            .into_iter()
+            .collect(),
     })
 }
 

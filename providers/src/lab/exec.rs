@@ -43,6 +43,10 @@ pub struct PayloadCall {
     /// Secret argument names.
     #[serde(default)]
     pub secret: Vec<String>,
+    /// The operation the call belongs to in a batched write: a failure skips the rest of its
+    /// group only (see [`crate::powershell::Call::group`]).
+    #[serde(default)]
+    pub group: Option<usize>,
 }
 
 /// What the host offers: the ConfigurationManager drive of a site, the GroupPolicy module.
@@ -128,7 +132,11 @@ pub fn run_payload(estate: &mut Estate, session: &Session, payload: &Payload) ->
     let mut results = Vec::new();
     super::ccmsetup_service::settle(estate, super::ccmsetup_service::now_ms());
     let rendering = super::runner_model::result_rendering();
+    let mut failed_groups = std::collections::BTreeSet::new();
     for call in &payload.calls {
+        if call.group.is_some_and(|g| failed_groups.contains(&g)) {
+            continue;
+        }
         let outcome = execute(estate, session, &call.cmdlet, &call.args)
             .map(|v| super::ps_value::render(v, rendering));
         let ok = outcome.is_ok();
@@ -152,8 +160,12 @@ pub fn run_payload(estate: &mut Estate, session: &Session, payload: &Payload) ->
                 category: Some(e.category),
             },
         });
-        if !ok && payload.stop_on_error {
-            break;
+        match call.group {
+            Some(g) if !ok => {
+                failed_groups.insert(g);
+            }
+            None if !ok && payload.stop_on_error => break,
+            _ => {}
         }
     }
     super::ccmsetup_service::settle(estate, super::ccmsetup_service::now_ms());
