@@ -372,7 +372,6 @@ fn writes(op: &Operation) -> Result<Vec<Call>, RemoteError> {
         .as_ref()
         .map(|o| o.attrs.clone())
         .unwrap_or_default();
-    let have_b = strs(have.get("boundaries"));
     let have_s = strs(have.get("site_systems"));
     let additive = |a: &str| d.additive.contains(a);
     let mut calls = Vec::new();
@@ -429,10 +428,19 @@ fn writes(op: &Operation) -> Result<Vec<Call>, RemoteError> {
             calls.push(c);
         }
     }
-    // Members are added by BoundaryId: the engine passes the IDs of the referenced boundaries
-    // (created by an earlier level or read by the refresh); members to remove carry the IDs
-    // the refresh read with them.
-    for b in want_b.iter().filter(|b| !have_b.contains(b)) {
+    // Members are added and removed by BoundaryId: the engine passes the IDs of the referenced
+    // boundaries (created by an earlier level or read by the refresh), and the refresh read the
+    // members' IDs. Comparing IDs, not keys, keeps a member whose value changed (its key as read
+    // differs, the object is the same).
+    let member_ids: BTreeMap<&str, &Value> = op
+        .observed
+        .as_ref()
+        .and_then(|o| o.private.get(MEMBER_IDS))
+        .and_then(Value::as_object)
+        .map(|m| m.iter().map(|(k, v)| (k.as_str(), v)).collect())
+        .unwrap_or_default();
+    let mut wanted_ids = Vec::new();
+    for b in &want_b {
         let id = op
             .reference_ids
             .get(&Address::new("boundary", b.as_str()))
@@ -442,28 +450,26 @@ fn writes(op: &Operation) -> Result<Vec<Call>, RemoteError> {
                     format!("boundary {b} does not exist in ConfigMgr"),
                 )
             })?;
-        calls.push(
-            Call::new("Add-CMBoundaryToGroup")
-                .arg("BoundaryGroupName", name.as_str())
-                .arg("BoundaryId", boundary_id(id)),
-        );
-    }
-    let member_ids = op
-        .observed
-        .as_ref()
-        .and_then(|o| o.private.get(MEMBER_IDS))
-        .and_then(Value::as_object);
-    for b in have_b
-        .iter()
-        .filter(|b| !want_b.contains(b) && !additive("boundaries"))
-    {
-        if let Some(id) = member_ids.and_then(|m| m.get(b.as_str())) {
+        let id = boundary_id(id);
+        if !member_ids.values().any(|m| **m == id) {
             calls.push(
-                Call::new("Remove-CMBoundaryFromGroup")
+                Call::new("Add-CMBoundaryToGroup")
                     .arg("BoundaryGroupName", name.as_str())
-                    .arg("BoundaryId", id.clone())
-                    .switch("Force"),
+                    .arg("BoundaryId", id.clone()),
             );
+        }
+        wanted_ids.push(id);
+    }
+    if !additive("boundaries") {
+        for (b, id) in &member_ids {
+            if !want_b.iter().any(|w| w == b) && !wanted_ids.contains(id) {
+                calls.push(
+                    Call::new("Remove-CMBoundaryFromGroup")
+                        .arg("BoundaryGroupName", name.as_str())
+                        .arg("BoundaryId", (*id).clone())
+                        .switch("Force"),
+                );
+            }
         }
     }
     calls.push(Call::new("Get-CMBoundaryGroup").arg("Name", name.as_str()));
