@@ -325,27 +325,28 @@ async fn each_level_is_batched_per_connection_within_the_parallelism() {
         failed.is_empty() && skipped.is_empty(),
         "{failed:?} {skipped:?}"
     );
-    let remote = run.remote.lock().unwrap();
-    // Level 0: 7 creates on a in 2 chunks, 3 on b in 2 chunks; level 1: `top` alone.
-    let mut batches = remote.batches.clone();
-    batches.sort();
-    assert_eq!(
-        batches,
-        vec![
-            ("a".to_string(), 1),
-            ("a".to_string(), 3),
-            ("a".to_string(), 4),
-            ("b".to_string(), 1),
-            ("b".to_string(), 2),
-        ]
-    );
-    assert_eq!(
-        remote.batches.last(),
-        Some(&("a".to_string(), 1)),
-        "top runs last"
-    );
-    assert_eq!(remote.objects.len(), 11);
-    drop(remote);
+    {
+        let remote = run.remote.lock().unwrap();
+        // Level 0: 7 creates on a in 2 chunks, 3 on b in 2 chunks; level 1: `top` alone.
+        let mut batches = remote.batches.clone();
+        batches.sort();
+        assert_eq!(
+            batches,
+            vec![
+                ("a".to_string(), 1),
+                ("a".to_string(), 3),
+                ("a".to_string(), 4),
+                ("b".to_string(), 1),
+                ("b".to_string(), 2),
+            ]
+        );
+        assert_eq!(
+            remote.batches.last(),
+            Some(&("a".to_string(), 1)),
+            "top runs last"
+        );
+        assert_eq!(remote.objects.len(), 11);
+    }
     // The journal and state hold every object: the next plan has nothing to do.
     let (actions, _, _) = run.apply(dir.path(), 2).await;
     assert!(actions.values().all(|a| *a == Action::NoOp), "{actions:?}");
@@ -364,15 +365,16 @@ async fn a_refused_operation_fails_alone_and_skips_only_its_dependents() {
     let (_, failed, skipped) = run.apply(dir.path(), 10).await;
     assert_eq!(failed, vec!["thing.bad"]);
     assert_eq!(skipped, vec!["thing.after_bad"]);
-    let remote = run.remote.lock().unwrap();
-    // `bad` shared its batch with the other creates on `a`, which all went through.
-    assert!(remote.objects.contains_key("a6") && !remote.objects.contains_key("bad"));
-    assert!(remote.objects.contains_key("own") && remote.objects.contains_key("top"));
-    assert_eq!(
-        remote.singles, 1,
-        "the kind applies what it does not describe"
-    );
-    drop(remote);
+    {
+        let remote = run.remote.lock().unwrap();
+        // `bad` shared its batch with the other creates on `a`, which all went through.
+        assert!(remote.objects.contains_key("a6") && !remote.objects.contains_key("bad"));
+        assert!(remote.objects.contains_key("own") && remote.objects.contains_key("top"));
+        assert_eq!(
+            remote.singles, 1,
+            "the kind applies what it does not describe"
+        );
+    }
     // State records what succeeded: only the failed one and its dependent are planned again.
     let (actions, _, _) = run.apply(dir.path(), 10).await;
     let pending: Vec<&String> = actions
