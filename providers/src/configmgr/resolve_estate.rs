@@ -1,6 +1,7 @@
 //! The [`super::resolve::Model`] a site holds, for `cmdeploy resolve --estate`: every boundary,
 //! boundary group (with its members and site systems) and relationship, read through the site
-//! server's connection in two Scripts (the lists, then each group's members and site systems).
+//! server's connection in two Scripts (the lists, then each group's members and site systems);
+//! for `resolve HOST --estate` the first Script also reads the computer's discovery record.
 //!
 //! ConfigMgr keeps an IP subnet boundary's ID, not its mask, so an address matches a subnet
 //! boundary here when it lies in the widest block the ID allows
@@ -18,7 +19,9 @@ use super::resolve::{Boundary, Group, Model, Relationship};
 use crate::kit;
 use crate::powershell::{Call, Script, Target};
 
-/// Reads the model through `connection`, the server of the site `site_code`.
+/// Reads the model through `connection`, the server of the site `site_code`, and with `device`
+/// the discovery records (`SMS_R_System`, [`super::resolve_host`]) of that computer in the same
+/// Script (empty when there is none or no `device` is given).
 ///
 /// # Errors
 /// The remote failure.
@@ -26,7 +29,8 @@ pub async fn read_model(
     ctx: &Context,
     connection: &Connection,
     site_code: &str,
-) -> Result<Model, RemoteError> {
+    device: Option<&str>,
+) -> Result<(Model, Vec<Value>), RemoteError> {
     let target = Target::SiteServer {
         site_code: site_code.to_string(),
     };
@@ -34,7 +38,17 @@ pub async fn read_model(
     lists.push(Call::new("Get-CMBoundary"));
     lists.push(Call::new("Get-CMBoundaryGroup"));
     lists.push(Call::new("Get-CMBoundaryGroupRelationship"));
+    if let Some(name) = device {
+        lists.push(super::resolve_host::device_call(name));
+    }
     let out = kit::run(ctx, connection, &lists).await?;
+    let records: Vec<Value> = match device {
+        Some(_) => kit::items(kit::value_of(connection, &lists, &out, 3)?)
+            .into_iter()
+            .cloned()
+            .collect(),
+        None => Vec::new(),
+    };
     let all_boundaries: Vec<Value> = kit::items(kit::value_of(connection, &lists, &out, 0)?)
         .into_iter()
         .cloned()
@@ -130,5 +144,5 @@ pub async fn read_model(
             minutes,
         });
     }
-    Ok(model)
+    Ok((model, records))
 }
