@@ -1,5 +1,5 @@
 //! The Fabrikam hierarchy example (examples/fabrikam): primary site FB1 and its secondary site
-//! FB2, 286 boundaries in three regions, fallback between their groups, workgroup, internet,
+//! FB2, a software update point, 286 boundaries in three regions, fallback between their groups, workgroup, internet,
 //! upgraded and retired clients. It validates clean; the first apply upgrades the lab seed's
 //! older clients and uninstalls the retired one, the next plan is empty, and drift finds a
 //! relationship changed in the console. `resolve` answers for its addresses, ranges and AD
@@ -33,7 +33,7 @@ fn fabrikam_validates_clean() {
     let p = Project::example("fabrikam");
     let run = p.run(&["validate", "--strict"]).code(0);
     assert!(
-        run.stdout.contains("Valid: 309 resources in 7 files."),
+        run.stdout.contains("Valid: 310 resources in 7 files."),
         "{}",
         run.all()
     );
@@ -49,7 +49,7 @@ fn the_first_apply_upgrades_and_uninstalls_then_converges_and_drift_finds_a_cons
         &[
             "  boundary:                    284 to add, 0 to change, 0 to destroy",
             "  boundary_group_relationship: 3 to add, 0 to change, 0 to destroy",
-            "Plan: 296 to add, 9 to change, 0 to destroy.",
+            "Plan: 297 to add, 9 to change, 0 to destroy.",
         ],
     );
     let clients = p.run(&["plan", "--target", "client_group"]).code(0).stdout;
@@ -90,7 +90,7 @@ fn the_first_apply_upgrades_and_uninstalls_then_converges_and_drift_finds_a_cons
     assert!(retired.stdout.trim().is_empty(), "{}", retired.stdout);
     let plan = p.run(&["plan", "--detailed-exitcode"]).code(0).stdout;
     assert!(
-        plan.contains("No changes. The estate matches the manifests (309 resources checked)."),
+        plan.contains("No changes. The estate matches the manifests (310 resources checked)."),
         "{plan}"
     );
 
@@ -120,8 +120,10 @@ fn resolve_answers_for_a_subnet_a_range_and_an_ad_site_now_and_after_fallback() 
             "    boundary.eu_042 (ip_subnet 10.20.42.0)",
             "    boundary_group.emea \"EMEA Clients\", site assignment FB1",
             "  assigned site: FB1",
-            "  distribution point:\n    now            EMEA Clients: dp02.fabrikam.com, mp01.fabrikam.com\n    after 30 min   Americas Clients: dp01.fabrikam.com, mp01.fabrikam.com\n    after 120 min  Default-Site-Boundary-Group<FB1>",
-            "  management point:\n    now            EMEA Clients: dp02.fabrikam.com, mp01.fabrikam.com\n    after 10 min   Americas Clients",
+            // The manifests do not say which site system holds which role: each role lists the
+            // group's site systems.
+            "  distribution point:\n    now            EMEA Clients: dp02.fabrikam.com, mp01.fabrikam.com, sup01.fabrikam.com\n    after 30 min   Americas Clients: dp01.fabrikam.com, mp01.fabrikam.com, sup01.fabrikam.com\n    after 120 min  Default-Site-Boundary-Group<FB1>",
+            "  management point:\n    now            EMEA Clients: dp02.fabrikam.com, mp01.fabrikam.com, sup01.fabrikam.com\n    after 10 min   Americas Clients",
             "    never          Americas Clients",
         ],
     );
@@ -142,8 +144,8 @@ fn resolve_answers_for_a_subnet_a_range_and_an_ad_site_now_and_after_fallback() 
             "    boundary.ap_ad_site (ad_site Singapore)",
             "  assigned site: FB1",
             "  distribution point:\n    now            APAC Clients: cm02.fabrikam.com\n    after 120 min  Default-Site-Boundary-Group<FB1>: no site system\n    never          Americas Clients",
-            "    after 20 min   Americas Clients: dp01.fabrikam.com, mp01.fabrikam.com",
-            "    after 60 min   Americas Clients: dp01.fabrikam.com, mp01.fabrikam.com",
+            "  management point:\n    now            APAC Clients: cm02.fabrikam.com\n    after 20 min   Americas Clients",
+            "  software update point:\n    now            APAC Clients: cm02.fabrikam.com\n    after 60 min   Americas Clients",
         ],
     );
     let json = p.run(&["resolve", "Redmond", "--json"]).code(0).stdout;

@@ -67,7 +67,10 @@ fn a_host_with_estate_resolves_from_its_device_record_by_subnet_id() {
             "\"EMEA subnet 10.20.42.0\" (BoundaryID",
             "\"Munich AD site\" (BoundaryID",
             "\"EMEA Clients\", site assignment FB1",
-            "    after 30 min   Americas Clients: dp01.fabrikam.com, mp01.fabrikam.com",
+            // From the site, each role lists only the servers holding it.
+            "  distribution point:\n    now            EMEA Clients: dp02.fabrikam.com\n    after 30 min   Americas Clients: dp01.fabrikam.com\n",
+            "  management point:\n    now            EMEA Clients: mp01.fabrikam.com\n    after 10 min   Americas Clients: mp01.fabrikam.com\n",
+            "  software update point:\n    now            EMEA Clients: sup01.fabrikam.com\n",
         ],
     );
     // The client's own subnet ID decides: 10.20.40.0, whose widest block holds the address, is

@@ -78,6 +78,10 @@ pub struct Model {
     pub relationships: Vec<Relationship>,
     /// Codes of the primary sites.
     pub primary_sites: Vec<String>,
+    /// The servers (lower-case FQDNs) holding each role, in [`ROLES`] order, when known: the
+    /// site says which site system is a distribution, management or software update point; the
+    /// manifests do not, so from them every site system of a group is listed for every role.
+    pub role_servers: Option<[Vec<String>; 3]>,
 }
 
 fn strs(v: Option<&Value>) -> Vec<String> {
@@ -215,6 +219,7 @@ pub struct Step {
     /// Groups added at this time (names).
     pub groups: Vec<String>,
     /// Their site systems (FQDNs), as declared; a default site group's are not in manifests.
+    /// Only those holding the role when [`Model::role_servers`] is known.
     pub site_systems: Vec<String>,
 }
 
@@ -386,6 +391,13 @@ fn timeline(
             .iter()
             .filter(|g| names.iter().any(|n| n.eq_ignore_ascii_case(&g.name)))
             .flat_map(|g| g.site_systems.clone())
+            .filter(|server| {
+                model.role_servers.as_ref().is_none_or(|r| {
+                    r[role]
+                        .iter()
+                        .any(|holder| holder.eq_ignore_ascii_case(server))
+                })
+            })
             .collect();
         v.sort();
         v.dedup();
@@ -535,6 +547,7 @@ mod tests {
                 minutes: [Some(5), None, Some(0)],
             }],
             primary_sites: Vec::new(),
+            role_servers: None,
         };
         let r = resolve(&model, "10.1.5.7");
         assert_eq!(r.assigned_sites, ["ABC", "DEF"]);
