@@ -4,13 +4,14 @@
 //! AD site from the domain controller that answers it, and no client deployment cmdlet takes
 //! them. What the site knows is the computer's discovery record, `SMS_R_System`, which
 //! heartbeat and Active Directory System Discovery keep: `IPAddresses` (every network card),
-//! `IPSubnets` (the subnet ID of each, which an IP subnet boundary must equal: boundaries.md)
+//! `IPSubnets` (the subnet ID of each, computed with the client's own mask, which an IP subnet
+//! boundary must equal: "the client's subnet mask is used to determine if the client resides
+//! within the site boundaries", KB Q200344; ConfigMgr keeps a subnet boundary's ID, not a mask)
 //! and `ADSiteName` (memdocs `configmgr/develop/reference/core/clients/manage/
 //! sms_r_system-server-wmi-class.md`). `Get-CMDevice -Name NAME -Resource` returns it (PSRef
 //! Get-CMResource.md: "If you use Get-CMDevice -Resource the output is the same as
-//! Get-CMResource", which "queries the SMS_R_System class"); the console shows the same
-//! columns for a device. So a host is resolved against the estate only (`--estate`), from that
-//! record; without `--estate` the answer is a diagnostic at the table that declares the host,
+//! Get-CMResource", which "queries the SMS_R_System class"). So a host is resolved against the
+//! estate only (`--estate`), from that record; without `--estate` the answer is a diagnostic at the table that declares the host,
 //! saying so.
 
 use std::net::{IpAddr, Ipv4Addr};
