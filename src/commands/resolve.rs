@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use cmdeploy_engine::diagnostics::Diagnostics;
+use cmdeploy_engine::diagnostics::{Diagnostic, Diagnostics};
 use cmdeploy_providers::configmgr::{resolve, resolve_estate, resolve_host};
 
 use crate::cli::ResolveArgs;
@@ -33,7 +33,7 @@ pub async fn run(dir: &Path, args: &ResolveArgs, out: Output) -> Result<i32, Fai
             }
             None if !declared.is_empty() => {
                 return Err(Failure::Message(format!(
-                    "{target} ({}) has no device record at the site: it has not been discovered and no client of it has registered (Get-CMDevice -Name {} -Resource returned nothing)",
+                    "{target} ({}) has no device record at the site: it has not been discovered and no client of it has registered (Get-CMDevice -Name {} -Resource returned nothing); resolve one of its addresses or its AD site instead",
                     declared.join(", "),
                     device.unwrap_or_default()
                 )))
@@ -42,13 +42,7 @@ pub async fn run(dir: &Path, args: &ResolveArgs, out: Output) -> Result<i32, Fai
         }
     } else {
         if !declared.is_empty() {
-            let mut d = Diagnostics::new();
-            d.push(resolve_host::needs_estate(
-                &s.ctx.resources,
-                target,
-                &declared,
-            ));
-            return Err(Failure::Diagnostics(d));
+            return Err(Failure::Diagnostics(needs_estate(&s, target, &declared)));
         }
         resolve::resolve(&resolve::Model::from_resources(&s.ctx.resources), target)
     };
@@ -61,6 +55,32 @@ pub async fn run(dir: &Path, args: &ResolveArgs, out: Output) -> Result<i32, Fai
         print!("{}", resolve::render(&answer));
     }
     Ok(if answer.warnings.is_empty() { 0 } else { 2 })
+}
+
+/// The error for a host of the manifests resolved without `--estate`, at the table that
+/// declares it: the manifests hold no address for it (not a manifest rule, so not a `validate`
+/// code).
+fn needs_estate(s: &Session, target: &str, declared: &[String]) -> Diagnostics {
+    let resources = &s.ctx.resources;
+    let d = Diagnostic::error(
+        "cmdeploy::resolve::host_without_address",
+        format!(
+            "{} declares host {target}, but the manifests hold no address or AD site for it",
+            declared.join(", ")
+        ),
+    )
+    .with_help(resolve_host::needs_estate_help(target));
+    let loc = resources
+        .by_address
+        .values()
+        .find(|r| declared.first() == Some(&r.address.to_string()))
+        .map(|r| r.loc.clone());
+    let mut out = Diagnostics::new();
+    out.push(match loc {
+        Some(l) => d.at(l),
+        None => d,
+    });
+    out
 }
 
 /// The site's model, read through the connection of the first `site` resource (boundaries,

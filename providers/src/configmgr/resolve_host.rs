@@ -19,7 +19,6 @@ use std::net::{IpAddr, Ipv4Addr};
 use serde::Serialize;
 use serde_json::Value;
 
-use cmdeploy_engine::diagnostics::Diagnostic;
 use cmdeploy_engine::resource::ResourceSet;
 
 use super::resolve::Location;
@@ -92,32 +91,12 @@ pub fn declared_by(resources: &ResourceSet, text: &str) -> Vec<String> {
     out
 }
 
-/// The error for a host of the manifests resolved without `--estate`: at the table that
-/// declares it, with what to run instead.
-pub fn needs_estate(resources: &ResourceSet, text: &str, declared: &[String]) -> Diagnostic {
-    let loc = resources
-        .by_address
-        .values()
-        .find(|r| {
-            declared
-                .first()
-                .is_some_and(|d| *d == r.address.to_string())
-        })
-        .map(|r| r.loc.clone());
-    let d = Diagnostic::error(
-        "cmdeploy::resolve::host_without_address",
-        format!(
-            "{} declares host {text}, but the manifests hold no address or AD site for it",
-            declared.join(", ")
-        ),
-    )
-    .with_help(format!(
+/// The help for a host of the manifests resolved without `--estate`: where its location is
+/// kept and what to run instead.
+pub fn needs_estate_help(text: &str) -> String {
+    format!(
         "a computer's IP addresses, subnets and AD site are what it last reported to the site, kept in its discovery record (SMS_R_System IPAddresses, IPSubnets, ADSiteName); read them with `cmdeploy resolve {text} --estate`, or resolve one of its addresses (`cmdeploy resolve 10.1.2.3`) or its AD site"
-    ));
-    match loc {
-        Some(l) => d.at(l),
-        None => d,
-    }
+    )
 }
 
 /// The host's location from the `SMS_R_System` records `records` read for it (several when the
