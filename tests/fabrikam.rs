@@ -3,7 +3,8 @@
 //! upgraded and retired clients. It validates clean; the first apply upgrades the lab seed's
 //! older clients and uninstalls the retired one, the next plan is empty, and drift finds a
 //! relationship changed in the console. `resolve` answers for its addresses, ranges and AD
-//! sites from the manifests (its hosts: tests/resolve_host.rs).
+//! sites from the manifests, and from the site after apply with each role's own servers (its
+//! hosts: tests/resolve_host.rs).
 
 mod common;
 
@@ -92,6 +93,28 @@ fn the_first_apply_upgrades_and_uninstalls_then_converges_and_drift_finds_a_cons
     assert!(
         plan.contains("No changes. The estate matches the manifests (310 resources checked)."),
         "{plan}"
+    );
+    // The site now answers as the manifests do, and says which server holds which role:
+    // Singapore gets content and management from the secondary site's server, software updates
+    // only from Redmond's software update point after an hour.
+    let site = p.run(&["resolve", "Singapore", "--estate"]).code(0).stdout;
+    contains_all(
+        &site,
+        &[
+            "\"Singapore AD site\" (BoundaryID",
+            "  assigned site: FB1",
+            "  distribution point:\n    now            APAC Clients: cm02.fabrikam.com\n    after 120 min  Default-Site-Boundary-Group<FB1>: no site system\n    never          Americas Clients\n",
+            "  management point:\n    now            APAC Clients: cm02.fabrikam.com\n    after 20 min   Americas Clients: mp01.fabrikam.com\n",
+            "  software update point:\n    now            APAC Clients: no site system\n    after 60 min   Americas Clients: sup01.fabrikam.com\n",
+        ],
+    );
+    let range = p.run(&["resolve", "172.20.5.9", "--estate"]).code(0).stdout;
+    contains_all(
+        &range,
+        &[
+            "\"EMEA VPN address pool\" (BoundaryID",
+            "  distribution point:\n    now            EMEA Clients: dp02.fabrikam.com\n    after 30 min   Americas Clients: dp01.fabrikam.com\n",
+        ],
     );
 
     p.run(&[
