@@ -15,8 +15,19 @@
 
 use serde_json::{json, Value};
 
+use super::args::Args;
 use super::model::{short, Estate, Host};
 use crate::configmgr::net;
+
+/// The device records `records` as `Get-CMDevice` returns them: their `SMS_R_System` objects
+/// with `-Resource`, else unchanged.
+pub fn as_asked(estate: &Estate, a: &Args, records: Vec<Value>) -> Vec<Value> {
+    if a.has("Resource") {
+        system_resources(estate, &records)
+    } else {
+        records
+    }
+}
 
 /// The `SMS_R_System` objects of the device records `records` (`Get-CMDevice` rows of the lab's
 /// hosts, each with its `Name` and `ResourceID`).
