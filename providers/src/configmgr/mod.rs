@@ -21,6 +21,7 @@ pub mod overlap;
 pub mod published;
 pub mod resolve;
 pub mod resolve_estate;
+pub mod resolve_host;
 pub mod site;
 pub mod site_code;
 pub mod site_settings;

@@ -127,6 +127,24 @@ impl Session {
     }
 }
 
+/// The runner's own check before each call (runner.ps1.j2: `$allowed -notcontains
+/// $call.cmdlet`, case-insensitive, a `throw` whose category is `OperationStopped`): a payload
+/// naming a cmdlet off the allow-list fails that call, as it would on Windows. The console,
+/// where an administrator types, has no such list.
+fn allowed(cmdlet: &str) -> Result<(), CmdError> {
+    if crate::powershell::runner::ALLOWED
+        .iter()
+        .any(|n| n.eq_ignore_ascii_case(cmdlet))
+    {
+        Ok(())
+    } else {
+        Err(CmdError::new(
+            "OperationStopped",
+            format!("cmdlet {cmdlet} is not on the runner's allow-list"),
+        ))
+    }
+}
+
 /// Runs every call of a payload, stopping early when the payload asks.
 pub fn run_payload(estate: &mut Estate, session: &Session, payload: &Payload) -> Vec<CallResult> {
     let mut results = Vec::new();
@@ -137,7 +155,8 @@ pub fn run_payload(estate: &mut Estate, session: &Session, payload: &Payload) ->
         if call.group.is_some_and(|g| failed_groups.contains(&g)) {
             continue;
         }
-        let outcome = execute(estate, session, &call.cmdlet, &call.args)
+        let outcome = allowed(&call.cmdlet)
+            .and_then(|()| execute(estate, session, &call.cmdlet, &call.args))
             .map(|v| super::ps_value::render(v, rendering));
         let ok = outcome.is_ok();
         results.push(match outcome {
