@@ -26,6 +26,7 @@ pub mod kit;
 pub mod lab;
 pub mod powershell;
 pub mod quote;
+pub mod sdk;
 pub mod transport;
 
 use std::sync::Arc;

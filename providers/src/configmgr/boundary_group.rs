@@ -4,24 +4,22 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use cmdeploy_engine::batch::{Described, WorkOutput};
 use cmdeploy_engine::diagnostics::{Diagnostic, Diagnostics};
 use cmdeploy_engine::import::Imported;
 use cmdeploy_engine::provider::{
-    Applied, Context, DecodeInput, Decoded, Kind, Observed, OpAction, Operation, ReadOutcome,
-    ReadRequest, ReadResult, RemoteError,
+    Context, Observed, OpAction, ReadOutcome, ReadRequest, ReadResult, RemoteError,
 };
 use cmdeploy_engine::resource::{Connection, Ownership, ResourceSet};
 use cmdeploy_engine::spanned::Spanned;
 use cmdeploy_engine::Address;
 
 use super::boundary::{self, BoundaryType};
-use crate::batch::ScriptWork;
 use crate::kit;
 use crate::powershell::{Call, Script, Target};
+use crate::sdk::{self, Change, CrossValidate, Declared, DecodeCx, Import, TypedKind};
 
 /// `[boundary_group.NAME]`.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
@@ -51,34 +49,49 @@ pub struct BoundaryGroupSpec {
     pub members: Ownership,
 }
 
+/// A boundary group's attributes, desired and observed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BoundaryGroupModel {
+    /// SMS_BoundaryGroup.Name (unique in the hierarchy).
+    pub name: String,
+    /// SMS_BoundaryGroup.Description; unmanaged when the manifest leaves it out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// SMS_BoundaryGroup.DefaultSiteCode, upper case; empty for a content-only group.
+    #[serde(default)]
+    pub assignment_site: String,
+    /// Member boundaries by manifest key (or `type:value` for unmanaged ones), sorted.
+    #[serde(default)]
+    pub boundaries: Vec<String>,
+    /// Site system server FQDNs, lower case, sorted.
+    #[serde(default)]
+    pub site_systems: Vec<String>,
+}
+
 /// The `boundary_group` kind.
 pub struct BoundaryGroupKind;
 
 #[async_trait::async_trait]
-impl Kind for BoundaryGroupKind {
-    fn name(&self) -> &'static str {
-        "boundary_group"
-    }
+impl TypedKind for BoundaryGroupKind {
+    type Spec = BoundaryGroupSpec;
+    type Model = BoundaryGroupModel;
+    const KIND: &'static str = "boundary_group";
+    const DESCRIPTION: &'static str =
+        "A boundary group: boundaries, site systems and the site used for site assignment.";
 
-    fn description(&self) -> &'static str {
-        "A boundary group: boundaries, site systems and the site used for site assignment."
-    }
-
-    fn schema(&self, generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        generator.subschema_for::<BoundaryGroupSpec>()
-    }
-
-    fn decode(&self, input: DecodeInput<'_>) -> Result<Decoded, Vec<Diagnostic>> {
-        let file = input.file.clone();
-        let key = input.address.name.clone();
-        let spec: BoundaryGroupSpec = kit::decode_typed(input, "boundary_group")?;
+    fn decode(
+        &self,
+        spec: BoundaryGroupSpec,
+        cx: &DecodeCx,
+    ) -> Result<Declared<BoundaryGroupModel>, Vec<Diagnostic>> {
+        let file = &cx.file;
         let mut errors = Vec::new();
         for s in &spec.site_systems {
             if !s.value.contains('.') {
                 errors.push(
                     Diagnostic::error("cmdeploy::boundary_group::site_system_fqdn", format!("site system `{}` is not a fully qualified domain name", s.value))
                         .with_help("Set-CMBoundaryGroup -AddSiteSystemServerName requires the FQDN, e.g. mp1.contoso.com")
-                        .at_span(&file, s.span.clone()),
+                        .at_span(file, s.span.clone()),
                 );
             }
         }
@@ -86,12 +99,12 @@ impl Kind for BoundaryGroupKind {
             if let Some(p) = super::site::site_code_problem(&a.value) {
                 errors.push(
                     Diagnostic::error("cmdeploy::site_code::format", p)
-                        .at_span(&file, a.span.clone()),
+                        .at_span(file, a.span.clone()),
                 );
             } else {
                 errors.extend(super::site::site_code_case(
                     &a.value,
-                    &file,
+                    file,
                     a.span.clone(),
                     None,
                 ));
@@ -100,122 +113,37 @@ impl Kind for BoundaryGroupKind {
         if !errors.is_empty() {
             return Err(errors);
         }
-        let name = spec.name.clone().unwrap_or(key);
-        let mut attrs = serde_json::Map::new();
-        attrs.insert("name".into(), json!(name));
-        if let Some(d) = &spec.description {
-            attrs.insert("description".into(), json!(d));
-        }
-        attrs.insert(
-            "assignment_site".into(),
-            json!(spec
+        let model = BoundaryGroupModel {
+            name: spec.name.clone().unwrap_or_else(|| cx.key.clone()),
+            description: spec.description.clone(),
+            assignment_site: spec
                 .assignment_site
                 .as_ref()
                 .map(|s| s.value.to_uppercase())
-                .unwrap_or_default()),
-        );
-        attrs.insert(
-            "boundaries".into(),
-            kit::sorted(spec.boundaries.iter().map(|b| b.value.clone())),
-        );
-        attrs.insert(
-            "site_systems".into(),
-            kit::sorted(spec.site_systems.iter().map(|s| s.value.to_lowercase())),
-        );
+                .unwrap_or_default(),
+            boundaries: sorted(spec.boundaries.iter().map(|b| b.value.clone())),
+            site_systems: sorted(spec.site_systems.iter().map(|s| s.value.to_lowercase())),
+        };
         let (connection, reference, meta) = super::site_binding(&spec.site, true);
-        let mut d = Decoded::new(attrs, connection, name.to_lowercase());
+        let natural_key = model.name.to_lowercase();
+        let mut d = Declared::new(model, connection, natural_key);
         d.references.extend(reference);
         d.references.extend(
             spec.boundaries
                 .iter()
                 .map(|b| super::reference("boundary", b)),
         );
-        if let Some(a) = &spec.assignment_site {
-            d.attr_spans
-                .insert("assignment_site".into(), a.span.clone());
-        }
-        if let Some(b) = spec.boundaries.first() {
-            d.attr_spans.insert("boundaries".into(), b.span.clone());
-        }
         d.meta = meta;
-        if spec.members == Ownership::Additive {
-            d.additive.insert("boundaries".into());
-            d.additive.insert("site_systems".into());
-        }
+        d.additive_lists = spec.members == Ownership::Additive;
         Ok(d)
     }
 
-    fn validate(&self, resources: &ResourceSet, out: &mut Diagnostics) {
-        // Rule 4: a boundary in two site-assignment groups for different sites assigns at random.
-        let mut assigned: BTreeMap<String, (String, String)> = BTreeMap::new();
-        let mut names: BTreeMap<String, String> = BTreeMap::new();
-        for g in resources.of_kind("boundary_group") {
-            if let Some(name) = g.str_attr("name") {
-                if let Some(prev) = names.insert(name.to_lowercase(), g.address.to_string()) {
-                    out.push(
-                        Diagnostic::error("cmdeploy::boundary_group::duplicate_name", format!("{} and {prev} are both named `{name}`", g.address))
-                            .with_help("boundary group names are unique in the hierarchy (SMS_BoundaryGroup.Name)")
-                            .at(g.loc.clone()),
-                    );
-                }
-            }
-            let site = g.str_attr("assignment_site").unwrap_or("");
-            if site.is_empty() {
-                continue;
-            }
-            if let Some(s) = resources.get(&Address::new("site", site)).or_else(|| {
-                resources
-                    .of_kind("site")
-                    .find(|s| s.str_attr("code") == Some(site))
-            }) {
-                if s.str_attr("type") != Some("primary") {
-                    out.push(
-                        Diagnostic::error("cmdeploy::boundary_group::assignment_not_primary", format!("{} assigns clients to {site}, which is not a primary site", g.address))
-                            .with_help("clients can be assigned only to a primary site (assign-clients-to-a-site.md; configmgr.md §6 rule 2)")
-                            .at(g.attr_loc("assignment_site")),
-                    );
-                }
-            }
-            for b in g
-                .attrs
-                .get("boundaries")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-            {
-                match assigned.get(b) {
-                    Some((other_site, other_group)) if other_site != site => out.push(
-                        Diagnostic::error(
-                            "cmdeploy::boundary::assignment_overlap",
-                            format!("boundary.{b} is in {other_group} (site {other_site}) and {} (site {site}), both used for site assignment", g.address),
-                        )
-                        .with_help("clients in overlapping assignment boundaries pick a site at random; keep each boundary in one site-assignment group (define-site-boundaries-and-boundary-groups.md; configmgr.md §6 rule 4)")
-                        .at(g.attr_loc("boundaries")),
-                    ),
-                    _ => {
-                        assigned.insert(b.to_string(), (site.to_string(), g.address.to_string()));
-                    }
-                }
-            }
-        }
-        super::overlap::check(resources, out);
+    fn cross_validate(&self) -> Option<&dyn CrossValidate> {
+        Some(self)
     }
 
-    fn importable(&self) -> bool {
-        true
-    }
-
-    fn imports_from(&self, ctx: &Context, connection: &Connection) -> bool {
-        super::listing::is_site_server(ctx, connection)
-    }
-
-    async fn list(
-        &self,
-        ctx: &Context,
-        connection: &Connection,
-    ) -> Result<Vec<Imported>, RemoteError> {
-        super::listing::boundary_groups(ctx, connection).await
+    fn import(&self) -> Option<&dyn Import> {
+        Some(self)
     }
 
     async fn read(&self, ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> {
@@ -272,15 +200,14 @@ impl Kind for BoundaryGroupKind {
                                 None => ReadOutcome::Absent,
                                 Some(g) => {
                                     let name = kit::s(g, "Name").to_lowercase();
-                                    match per_name.get(&name) {
-                                        Some(&(bid, sid)) => observe(
-                                            ctx,
-                                            g,
+                                    let (members, systems) = match per_name.get(&name) {
+                                        Some(&(bid, sid)) => (
                                             out.get(bid).map(|x| &x.value),
                                             out.get(sid).map(|x| &x.value),
                                         ),
-                                        None => observe(ctx, g, None, None),
-                                    }
+                                        None => (None, None),
+                                    };
+                                    ReadOutcome::Present(observe(ctx, g, members, systems))
                                 }
                             }
                         }
@@ -294,113 +221,194 @@ impl Kind for BoundaryGroupKind {
             .collect()
     }
 
-    async fn apply(&self, ctx: &Context, op: Operation) -> Result<Applied, RemoteError> {
-        kit::apply_described(self, ctx, op).await
+    fn calls(
+        &self,
+        _ctx: &Context,
+        change: &Change<'_, BoundaryGroupModel>,
+    ) -> Result<Vec<Call>, RemoteError> {
+        writes(change)
     }
 
-    fn describe(&self, ctx: &Context, op: &Operation) -> Option<Result<Described, RemoteError>> {
-        let code = kit::site_code(ctx, &kit::meta_of(op.desired.as_ref(), op.prior.as_ref()));
-        let target = Target::SiteServer { site_code: code };
-        Some(writes(op).map(|calls| ScriptWork::described(target, calls)))
-    }
-
-    fn finish(
+    fn read_back(
         &self,
         ctx: &Context,
-        op: &Operation,
-        output: WorkOutput,
-    ) -> Result<Applied, RemoteError> {
-        let values = crate::batch::values_of(&op.connection, output)?;
-        if op.desired.is_none() {
-            return Ok(Applied {
-                id: String::new(),
-                attrs: Default::default(),
-            });
-        }
+        change: &Change<'_, BoundaryGroupModel>,
+        values: &[Value],
+    ) -> Result<(String, BoundaryGroupModel), RemoteError> {
         // The last three calls are the read-back: the group, its boundaries, its site systems.
-        let name = op
+        let name = change
             .desired
             .as_ref()
-            .and_then(|d| d.str_attr("name"))
+            .map(|d| d.name.as_str())
             .unwrap_or_default();
         let n = values.len();
         let read = (n >= 3).then(|| (&values[n - 3], &values[n - 2], &values[n - 1]));
-        let found = read.and_then(|(g, members, systems)| {
+        read.and_then(|(g, members, systems)| {
             kit::items(g)
                 .into_iter()
                 .find(|g| kit::s(g, "Name").eq_ignore_ascii_case(name))
                 .map(|g| observe(ctx, g, Some(members), Some(systems)))
-        });
-        match found {
-            Some(ReadOutcome::Present(o)) => Ok(Applied {
-                id: o.id,
-                attrs: o.attrs,
-            }),
-            _ => Err(RemoteError::new(
-                op.connection.host(),
+        })
+        .and_then(|o| Some((o.id, serde_json::from_value(Value::Object(o.attrs)).ok()?)))
+        .ok_or_else(|| {
+            RemoteError::new(
+                change.op.connection.host(),
                 format!("boundary group {name} is not found after apply"),
-            )),
-        }
+            )
+        })
     }
 }
 
-/// The calls an operation needs: the writes, then (unless it deletes) the reads that verify them.
-fn writes(op: &Operation) -> Result<Vec<Call>, RemoteError> {
+impl CrossValidate for BoundaryGroupKind {
+    fn validate(&self, resources: &ResourceSet, out: &mut Diagnostics) {
+        // Rule 4: a boundary in two site-assignment groups for different sites assigns at random.
+        let mut assigned: BTreeMap<String, (String, String)> = BTreeMap::new();
+        let mut names: BTreeMap<String, String> = BTreeMap::new();
+        for (g, m) in sdk::models::<BoundaryGroupModel>(resources, Self::KIND) {
+            if let Some(prev) = names.insert(m.name.to_lowercase(), g.address.to_string()) {
+                out.push(
+                    Diagnostic::error(
+                        "cmdeploy::boundary_group::duplicate_name",
+                        format!("{} and {prev} are both named `{}`", g.address, m.name),
+                    )
+                    .with_help(
+                        "boundary group names are unique in the hierarchy (SMS_BoundaryGroup.Name)",
+                    )
+                    .at(g.loc.clone()),
+                );
+            }
+            let site = m.assignment_site.as_str();
+            if site.is_empty() {
+                continue;
+            }
+            if let Some(s) = resources.get(&Address::new("site", site)).or_else(|| {
+                resources
+                    .of_kind("site")
+                    .find(|s| s.str_attr("code") == Some(site))
+            }) {
+                if s.str_attr("type") != Some("primary") {
+                    out.push(
+                        Diagnostic::error("cmdeploy::boundary_group::assignment_not_primary", format!("{} assigns clients to {site}, which is not a primary site", g.address))
+                            .with_help("clients can be assigned only to a primary site (assign-clients-to-a-site.md; configmgr.md §6 rule 2)")
+                            .at(g.attr_loc("assignment_site")),
+                    );
+                }
+            }
+            for b in &m.boundaries {
+                match assigned.get(b) {
+                    Some((other_site, other_group)) if other_site != site => out.push(
+                        Diagnostic::error(
+                            "cmdeploy::boundary::assignment_overlap",
+                            format!("boundary.{b} is in {other_group} (site {other_site}) and {} (site {site}), both used for site assignment", g.address),
+                        )
+                        .with_help("clients in overlapping assignment boundaries pick a site at random; keep each boundary in one site-assignment group (define-site-boundaries-and-boundary-groups.md; configmgr.md §6 rule 4)")
+                        .at(g.attr_loc("boundaries")),
+                    ),
+                    _ => {
+                        assigned.insert(b.clone(), (site.to_string(), g.address.to_string()));
+                    }
+                }
+            }
+        }
+        super::overlap::check(resources, out);
+    }
+}
+
+#[async_trait::async_trait]
+impl Import for BoundaryGroupKind {
+    fn imports_from(&self, ctx: &Context, connection: &Connection) -> bool {
+        super::listing::is_site_server(ctx, connection)
+    }
+
+    async fn list(
+        &self,
+        ctx: &Context,
+        connection: &Connection,
+    ) -> Result<Vec<Imported>, RemoteError> {
+        super::listing::boundary_groups(ctx, connection).await
+    }
+}
+
+/// Names a request may be found under: the desired one, and the one state recorded (a rename).
+fn candidate_names(r: &ReadRequest) -> Vec<String> {
+    let desired = r
+        .desired
+        .as_ref()
+        .and_then(|d| sdk::model::<BoundaryGroupModel>(&d.attrs));
+    let prior = r
+        .prior
+        .as_ref()
+        .and_then(|p| sdk::model::<BoundaryGroupModel>(&p.attributes));
+    let mut v: Vec<String> = Vec::new();
+    for m in desired.into_iter().chain(prior) {
+        if !v.iter().any(|x| x.eq_ignore_ascii_case(&m.name)) {
+            v.push(m.name);
+        }
+    }
+    v
+}
+
+fn sorted(items: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut v: Vec<String> = items.into_iter().collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// The calls a change needs: the writes, then (unless it deletes) the reads that verify them.
+fn writes(change: &Change<'_, BoundaryGroupModel>) -> Result<Vec<Call>, RemoteError> {
+    let op = change.op;
     let host = op.connection.host();
-    let current_name = kit::current_attr(op, "name");
-    let Some(d) = op.desired.clone() else {
-        let name = current_name.unwrap_or_default();
-        return Ok(vec![Call::new("Remove-CMBoundaryGroup")
-            .arg("Name", name.as_str())
-            .switch("Force")]);
-    };
-    let name = d.str_attr("name").unwrap_or_default().to_string();
-    let strs = |v: Option<&Value>| -> Vec<String> {
-        v.and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let want_b = strs(d.attrs.get("boundaries"));
-    let want_s = strs(d.attrs.get("site_systems"));
-    let have = op
+    let current = change
         .observed
         .as_ref()
-        .map(|o| o.attrs.clone())
-        .unwrap_or_default();
-    let have_s = strs(have.get("site_systems"));
-    let additive = |a: &str| d.additive.contains(a);
+        .map(|o| o.name.clone())
+        .or_else(|| {
+            op.prior
+                .as_ref()
+                .and_then(|p| sdk::model::<BoundaryGroupModel>(&p.attributes))
+                .map(|m| m.name)
+        });
+    let Some(d) = &change.desired else {
+        return Ok(vec![Call::new("Remove-CMBoundaryGroup")
+            .arg("Name", current.unwrap_or_default().as_str())
+            .switch("Force")]);
+    };
+    let name = d.name.as_str();
+    let empty = BoundaryGroupModel {
+        name: String::new(),
+        description: None,
+        assignment_site: String::new(),
+        boundaries: Vec::new(),
+        site_systems: Vec::new(),
+    };
+    let have = change.observed.as_ref().unwrap_or(&empty);
+    let additive = op.desired.as_ref().is_some_and(|r| !r.additive.is_empty());
     let mut calls = Vec::new();
-    let site = d.str_attr("assignment_site").unwrap_or("").to_string();
+    let site = d.assignment_site.as_str();
     if op.action == OpAction::Create {
-        let mut c = Call::new("New-CMBoundaryGroup").arg("Name", name.as_str());
-        if let Some(desc) = d.str_attr("description") {
-            c = c.arg("Description", desc);
-        }
+        let mut c = Call::new("New-CMBoundaryGroup").arg("Name", name);
+        c = c.opt("Description", d.description.as_deref());
         if !site.is_empty() {
-            c = c.arg("DefaultSiteCode", site.as_str());
+            c = c.arg("DefaultSiteCode", site);
         }
-        if !want_s.is_empty() {
-            c = c.arg("AddSiteSystemServerName", json!(want_s));
+        if !d.site_systems.is_empty() {
+            c = c.arg("AddSiteSystemServerName", json!(d.site_systems));
         }
         calls.push(c);
     } else {
-        let old = current_name.clone().unwrap_or_else(|| name.clone());
+        let old = current.clone().unwrap_or_else(|| name.to_string());
         let mut c = Call::new("Set-CMBoundaryGroup").arg("Name", old.as_str());
         let mut any = false;
         if old != name {
-            c = c.arg("NewName", name.as_str());
+            c = c.arg("NewName", name);
             any = true;
         }
-        if op.changed.iter().any(|x| x == "description") {
-            c = c.arg("Description", d.attrs["description"].clone());
+        if d.description.is_some() && d.description != have.description {
+            c = c.opt("Description", d.description.as_deref());
             any = true;
         }
-        if op.changed.iter().any(|x| x == "assignment_site") {
+        if d.assignment_site != have.assignment_site {
             c = c.arg(
                 "DefaultSiteCode",
                 if site.is_empty() {
@@ -411,10 +419,15 @@ fn writes(op: &Operation) -> Result<Vec<Call>, RemoteError> {
             );
             any = true;
         }
-        let add_s: Vec<&String> = want_s.iter().filter(|s| !have_s.contains(s)).collect();
-        let remove_s: Vec<&String> = have_s
+        let add_s: Vec<&String> = d
+            .site_systems
             .iter()
-            .filter(|s| !want_s.contains(s) && !additive("site_systems"))
+            .filter(|s| !have.site_systems.contains(s))
+            .collect();
+        let remove_s: Vec<&String> = have
+            .site_systems
+            .iter()
+            .filter(|s| !d.site_systems.contains(s) && !additive)
             .collect();
         if !add_s.is_empty() {
             c = c.arg("AddSiteSystemServerName", json!(add_s));
@@ -432,15 +445,13 @@ fn writes(op: &Operation) -> Result<Vec<Call>, RemoteError> {
     // boundaries (created by an earlier level or read by the refresh), and the refresh read the
     // members' IDs. Comparing IDs, not keys, keeps a member whose value changed (its key as read
     // differs, the object is the same).
-    let member_ids: BTreeMap<&str, &Value> = op
-        .observed
-        .as_ref()
-        .and_then(|o| o.private.get(MEMBER_IDS))
+    let member_ids: BTreeMap<&str, &Value> = change
+        .private(MEMBER_IDS)
         .and_then(Value::as_object)
         .map(|m| m.iter().map(|(k, v)| (k.as_str(), v)).collect())
         .unwrap_or_default();
     let mut wanted_ids = Vec::new();
-    for b in &want_b {
+    for b in &d.boundaries {
         let id = op
             .reference_ids
             .get(&Address::new("boundary", b.as_str()))
@@ -454,27 +465,27 @@ fn writes(op: &Operation) -> Result<Vec<Call>, RemoteError> {
         if !member_ids.values().any(|m| **m == id) {
             calls.push(
                 Call::new("Add-CMBoundaryToGroup")
-                    .arg("BoundaryGroupName", name.as_str())
+                    .arg("BoundaryGroupName", name)
                     .arg("BoundaryId", id.clone()),
             );
         }
         wanted_ids.push(id);
     }
-    if !additive("boundaries") {
+    if !additive {
         for (b, id) in &member_ids {
-            if !want_b.iter().any(|w| w == b) && !wanted_ids.contains(id) {
+            if !d.boundaries.iter().any(|w| w == b) && !wanted_ids.contains(id) {
                 calls.push(
                     Call::new("Remove-CMBoundaryFromGroup")
-                        .arg("BoundaryGroupName", name.as_str())
+                        .arg("BoundaryGroupName", name)
                         .arg("BoundaryId", (*id).clone())
                         .switch("Force"),
                 );
             }
         }
     }
-    calls.push(Call::new("Get-CMBoundaryGroup").arg("Name", name.as_str()));
-    calls.push(Call::new("Get-CMBoundary").arg("BoundaryGroupName", name.as_str()));
-    calls.push(Call::new("Get-CMBoundaryGroupSiteSystem").arg("GroupName", name.as_str()));
+    calls.push(Call::new("Get-CMBoundaryGroup").arg("Name", name));
+    calls.push(Call::new("Get-CMBoundary").arg("BoundaryGroupName", name));
+    calls.push(Call::new("Get-CMBoundaryGroupSiteSystem").arg("GroupName", name));
     Ok(calls)
 }
 
@@ -488,23 +499,6 @@ fn boundary_id(id: &str) -> Value {
 /// Key of [`Observed::private`] holding the refresh's `{member key: BoundaryID}`.
 const MEMBER_IDS: &str = "member_ids";
 
-fn candidate_names(r: &ReadRequest) -> Vec<String> {
-    let mut v = Vec::new();
-    if let Some(n) = r.desired.as_ref().and_then(|d| d.str_attr("name")) {
-        v.push(n.to_string());
-    }
-    if let Some(n) = r
-        .prior
-        .as_ref()
-        .and_then(|p| p.attributes.get("name").and_then(Value::as_str))
-    {
-        if !v.iter().any(|x| x.eq_ignore_ascii_case(n)) {
-            v.push(n.to_string());
-        }
-    }
-    v
-}
-
 /// The manifest key of the boundary with this natural key, or the natural key itself.
 fn member_key(ctx: &Context, natural: &str) -> String {
     ctx.resources
@@ -514,19 +508,8 @@ fn member_key(ctx: &Context, natural: &str) -> String {
         .unwrap_or_else(|| natural.to_string())
 }
 
-fn observe(
-    ctx: &Context,
-    g: &Value,
-    members: Option<&Value>,
-    systems: Option<&Value>,
-) -> ReadOutcome {
-    let mut attrs = serde_json::Map::new();
-    attrs.insert("name".into(), json!(kit::s(g, "Name")));
-    attrs.insert("description".into(), json!(kit::s(g, "Description")));
-    attrs.insert(
-        "assignment_site".into(),
-        json!(kit::s(g, "DefaultSiteCode").to_uppercase()),
-    );
+/// The observed group: its model, and the members' BoundaryIDs for later removals.
+fn observe(ctx: &Context, g: &Value, members: Option<&Value>, systems: Option<&Value>) -> Observed {
     let mut member_ids = serde_json::Map::new();
     for b in members.map(kit::items).unwrap_or_default() {
         if let Some(t) = BoundaryType::from_number(kit::n(b, "BoundaryType")) {
@@ -534,17 +517,17 @@ fn observe(
             member_ids.insert(key, json!(kit::n(b, "BoundaryID")));
         }
     }
-    attrs.insert("boundaries".into(), kit::sorted(member_ids.keys().cloned()));
-    let servers = systems.map(site_system_names).unwrap_or_default();
-    attrs.insert("site_systems".into(), kit::sorted(servers));
-    ReadOutcome::Present(Observed {
-        id: kit::n(g, "GroupID").to_string(),
-        attrs,
-        notes: Vec::new(),
-        private: [(MEMBER_IDS.to_string(), Value::Object(member_ids))]
-            .into_iter()
-            .collect(),
-    })
+    let model = BoundaryGroupModel {
+        name: kit::s(g, "Name").to_string(),
+        description: Some(kit::s(g, "Description").to_string()),
+        assignment_site: kit::s(g, "DefaultSiteCode").to_uppercase(),
+        boundaries: member_ids.keys().cloned().collect(),
+        site_systems: sorted(systems.map(site_system_names).unwrap_or_default()),
+    };
+    let mut o = sdk::observed(kit::n(g, "GroupID").to_string(), &model);
+    o.private
+        .insert(MEMBER_IDS.into(), Value::Object(member_ids));
+    o
 }
 
 /// Natural keys (`ip_subnet:10.1.0.0`) of the boundaries in a `Get-CMBoundary
