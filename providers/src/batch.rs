@@ -81,11 +81,7 @@ impl Executor for ScriptExecutor {
                 )));
                 continue;
             };
-            let bytes: usize = item
-                .calls
-                .iter()
-                .map(|c| c.payload_entry(0).to_string().len() + 16)
-                .sum();
+            let bytes: usize = item.calls.iter().map(|c| c.payload_len(0) + 16).sum();
             if size + bytes > MAX_PAYLOAD_BYTES * 9 / 10 && !parts.last().is_some_and(Vec::is_empty)
             {
                 parts.push(Vec::new());
