@@ -86,6 +86,55 @@ impl Session {
         })
     }
 
+    /// Loads the project in `dir` and reads its data sources, then declares the resources that
+    /// expand over their items (`for_each`): what plan, apply, drift and import work on.
+    ///
+    /// # Errors
+    /// Diagnostics when the manifests are invalid (also with the items); a message naming each
+    /// data source that could not be read: the run stops there, since taking a failed read for
+    /// "no items" would plan the deletion of every instance.
+    pub async fn open_read(dir: &Path) -> Result<Session, Failure> {
+        let mut s = Session::open(dir)?;
+        s.read_data().await?;
+        Ok(s)
+    }
+
+    /// Reads the project's data sources and reloads the manifests with their items (nothing to
+    /// do without data sources).
+    ///
+    /// # Errors
+    /// See [`Session::open_read`].
+    pub async fn read_data(&mut self) -> Result<(), Failure> {
+        if self.project.data_sources.is_empty() {
+            return Ok(());
+        }
+        let items = cmdeploy_engine::data::read(
+            self.registry.data_kinds(),
+            &self.ctx,
+            &self.project.data_sources,
+        )
+        .await
+        .map_err(|failures| {
+            let lines: Vec<String> = failures.iter().map(|f| format!("  {f}")).collect();
+            Failure::Message(format!(
+                "{} data source(s) could not be read, so nothing was planned:\n{}\n\
+                 A data source that cannot be read is never taken for an empty one (every \
+                 resource expanded over it would be planned for deletion). Check the connection \
+                 and run again.",
+                failures.len(),
+                lines.join("\n")
+            ))
+        })?;
+        let (project, warnings) =
+            manifest::load_with(&self.project.dir, &self.registry, Some(&items))
+                .map_err(Failure::Diagnostics)?;
+        self.ctx.resources = project.resources.clone();
+        self.warnings = warnings;
+        // The offline project is never freed, like the session's (see `Session::project`).
+        let _offline = std::mem::replace(&mut self.project, ManuallyDrop::new(project));
+        Ok(())
+    }
+
     /// Loads state.
     ///
     /// # Errors

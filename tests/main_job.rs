@@ -43,7 +43,7 @@ fn first_plan_shows_creates_and_updates_for_every_kind() {
     );
     assert!(
         plan.stdout
-            .contains("Plan: 13 to add, 8 to change, 0 to destroy."),
+            .contains("Plan: 16 to add, 8 to change, 0 to destroy."),
         "{}",
         plan.stdout
     );

@@ -22,7 +22,7 @@ use crate::Failure;
 /// Runs `apply`.
 pub async fn run(dir: &Path, args: ApplyArgs, out: Output) -> Result<i32, Failure> {
     let human = Human { json: args.json };
-    let mut s = Session::open(dir)?;
+    let mut s = Session::open_read(dir).await?;
     out.diagnostics(&s.warnings);
     s.progress = crate::progress::refresh(out, true);
     let _lock = s

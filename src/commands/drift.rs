@@ -13,7 +13,7 @@ use crate::Failure;
 
 /// Runs `drift`.
 pub async fn run(dir: &Path, args: DriftArgs, out: Output) -> Result<i32, Failure> {
-    let s = Session::open(dir)?;
+    let s = Session::open_read(dir).await?;
     let acks = ack::load(&s.project.dir).map_err(Failure::Diagnostics)?;
     let state = s.state()?;
     let progress = crate::progress::refresh(out, matches!(args.format, DriftFormat::Text));

@@ -34,7 +34,8 @@ use crate::Failure;
 
 /// Runs `import`.
 pub async fn run(dir: &Path, args: ImportArgs, out: Output) -> Result<i32, Failure> {
-    let s = Session::open(dir)?;
+    // With the data sources read: the boundaries declared from AD are managed, not offered.
+    let s = Session::open_read(dir).await?;
     out.diagnostics(&s.warnings);
     let connection = s
         .project
@@ -251,7 +252,7 @@ async fn bind(
     state: &mut State,
     replaced: &BTreeSet<Address>,
 ) -> Result<BTreeMap<Address, Vec<String>>, Failure> {
-    let s = Session::open(dir)?;
+    let s = Session::open_read(dir).await?;
     for a in replaced {
         state.resources.remove(&a.to_string());
     }

@@ -9,7 +9,7 @@ use crate::Failure;
 
 /// Runs `plan`.
 pub async fn run(dir: &Path, args: PlanArgs, out: Output) -> Result<i32, Failure> {
-    let mut s = Session::open(dir)?;
+    let mut s = Session::open_read(dir).await?;
     out.diagnostics(&s.warnings);
     s.progress = crate::progress::refresh(out, !args.json);
     let state = s.state()?;

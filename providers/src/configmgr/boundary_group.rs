@@ -143,6 +143,33 @@ impl Kind for BoundaryGroupKind {
         Ok(d)
     }
 
+    /// A member that names a boundary table expanded over a data source (`boundaries = ["ad"]`
+    /// with `[boundary.ad] for_each = ...`) stands for every instance of it (`ad["10.1.0.0/16"]`),
+    /// none when the source has no item.
+    fn instances_resolved(
+        &self,
+        resource: &mut cmdeploy_engine::resource::Resource,
+        expanded: &BTreeMap<Address, Vec<Address>>,
+    ) {
+        let Some(Value::Array(members)) = resource.attrs.get("boundaries") else {
+            return;
+        };
+        let mut out: Vec<String> = Vec::new();
+        let mut changed = false;
+        for m in members.iter().filter_map(Value::as_str) {
+            match expanded.get(&Address::new("boundary", m)) {
+                Some(instances) => {
+                    changed = true;
+                    out.extend(instances.iter().map(boundary::member_name));
+                }
+                None => out.push(m.to_string()),
+            }
+        }
+        if changed {
+            resource.attrs.insert("boundaries".into(), kit::sorted(out));
+        }
+    }
+
     fn validate(&self, resources: &ResourceSet, out: &mut Diagnostics) {
         // Rule 4: a boundary in two site-assignment groups for different sites assigns at random.
         let mut assigned: BTreeMap<String, (String, String)> = BTreeMap::new();
@@ -450,7 +477,7 @@ fn candidate_names(r: &ReadRequest) -> Vec<String> {
 /// The natural key (`type:value`) of a boundary member written as a manifest key or as a natural key.
 fn natural_of(ctx: &Context, member: &str) -> String {
     ctx.resources
-        .get(&Address::new("boundary", member))
+        .get(&boundary::member_address(member))
         .map(|r| r.natural_key.clone())
         .unwrap_or_else(|| member.to_string())
 }
@@ -460,7 +487,7 @@ fn member_key(ctx: &Context, natural: &str) -> String {
     ctx.resources
         .of_kind("boundary")
         .find(|b| b.natural_key == natural)
-        .map(|b| b.address.name.clone())
+        .map(|b| boundary::member_name(&b.address))
         .unwrap_or_else(|| natural.to_string())
 }
 
