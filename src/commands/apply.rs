@@ -222,7 +222,9 @@ fn check_saved(file: &Path, fresh: &Plan) -> Result<(), Failure> {
         return Err(stale("it was written by another plan format version"));
     }
     if saved.manifest_hash != fresh.manifest_hash {
-        return Err(stale("the manifests changed since it was made"));
+        return Err(stale(
+            "the manifests, or what their data sources read, changed since it was made",
+        ));
     }
     if saved.state_lineage != fresh.state_lineage || saved.state_serial != fresh.state_serial {
         return Err(stale(&format!(

@@ -1,7 +1,7 @@
 //! `[data.KIND.NAME]` tables: decoded by their data kind before the resource tables (whose
 //! `for_each` names them), their connections resolved with the resources'.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use toml::de::DeValue;
@@ -23,13 +23,15 @@ pub(super) struct Declared {
 
 /// Decodes every `[data.KIND.NAME]` table of every file, reporting unknown kinds, invalid names,
 /// duplicates and the kinds' own diagnostics.
+/// Also returns the references of the sources that failed to decode.
 pub(super) fn decode(
     parsed: &[Parsed<'_>],
     registry: &Registry,
     config: &ProjectConfig,
     dir: &Path,
     diags: &mut Diagnostics,
-) -> Vec<Declared> {
+) -> (Vec<Declared>, BTreeSet<String>) {
+    let mut failed = BTreeSet::new();
     let mut out: Vec<Declared> = Vec::new();
     let mut seen: BTreeMap<String, Loc> = BTreeMap::new();
     for p in parsed {
@@ -106,13 +108,14 @@ pub(super) fn decode(
                         );
                         continue;
                     }
-                    seen.insert(reference, loc.clone());
+                    seen.insert(reference.clone(), loc.clone());
                     let mut table = table.clone();
                     let ctx = template::context(&config.variables, name, None, None);
                     let mut tdiags = Vec::new();
                     template::render_in_place(&mut table, &ctx, file, &mut tdiags);
                     if !tdiags.is_empty() {
                         diags.extend(tdiags);
+                        failed.insert(reference);
                         continue;
                     }
                     let input = DecodeInput {
@@ -130,13 +133,16 @@ pub(super) fn decode(
                             loc,
                             decoded,
                         }),
-                        Err(errors) => diags.extend(errors),
+                        Err(errors) => {
+                            diags.extend(errors);
+                            failed.insert(reference);
+                        }
                     }
                 }
             }
         }
     }
-    out
+    (out, failed)
 }
 
 /// Resolves each source's connection as resources' are resolved.

@@ -20,6 +20,9 @@ pub(super) struct Sources<'s> {
     pub items: BTreeMap<String, &'s [Item]>,
     /// True when the items were read from the estate.
     pub read: bool,
+    /// Sources whose own table failed to decode (reported there; their `for_each` tables are
+    /// not reported again).
+    pub failed: BTreeSet<String>,
 }
 
 /// Removes `for_each` from a resource table, when it is a table that has one.
@@ -83,6 +86,9 @@ pub(super) fn expand<'i>(
         );
         return None;
     };
+    if sources.failed.contains(reference) {
+        return None;
+    }
     let Some(items) = sources.items.get(reference) else {
         let known: Vec<&str> = sources.items.keys().map(String::as_str).collect();
         let help = match did_you_mean(reference, known.iter().copied()) {

@@ -36,7 +36,7 @@ use crate::resource::{Resource, ResourceSet};
 pub const CONFIG_TABLES: [&str; 5] = ["project", "state", "connection", "variables", "moved"];
 
 /// Meta-fields the engine handles for every kind.
-pub const META_FIELDS: [&str; 3] = ["depends_on", "hosts", "hosts_file"];
+pub const META_FIELDS: [&str; 4] = ["depends_on", "hosts", "hosts_file", "for_each"];
 
 /// A loaded, validated project.
 #[derive(Debug, Clone)]
@@ -184,7 +184,8 @@ pub fn load_with(
     // Pass 1: configuration from every file (variables are needed to template resources).
     let (mut config, parsed) = read_config(&files, &mut diags);
     // Then the data sources, which `for_each` tables of any file name.
-    let declared = data_sources::decode(&parsed, registry, &config, dir, &mut diags);
+    let (declared, failed_sources) =
+        data_sources::decode(&parsed, registry, &config, dir, &mut diags);
     let samples: BTreeMap<String, Vec<crate::data::Item>> = declared
         .iter()
         .filter_map(|d| {
@@ -209,6 +210,7 @@ pub fn load_with(
                 .collect(),
         },
         read: items.is_some(),
+        failed: failed_sources,
     };
     let mut for_each_bases: BTreeSet<Address> = BTreeSet::new();
 
