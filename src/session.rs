@@ -105,26 +105,36 @@ impl Session {
     /// # Errors
     /// See [`Session::open_read`].
     pub async fn read_data(&mut self) -> Result<(), Failure> {
-        if self.project.data_sources.is_empty() {
-            return Ok(());
+        let failures = self.try_read_data().await?;
+        if failures.is_empty() {
+            Ok(())
+        } else {
+            Err(data_failure(&failures))
         }
-        let items = cmdeploy_engine::data::read(
+    }
+
+    /// [`Session::read_data`] for `drift`, which never writes: when a source cannot be read, the
+    /// project stays as loaded offline (no instance of its `for_each` tables is declared) and
+    /// the failures are returned, for drift to report each instance in state as a read failure.
+    ///
+    /// # Errors
+    /// Diagnostics of the manifests with the items.
+    pub async fn try_read_data(
+        &mut self,
+    ) -> Result<Vec<cmdeploy_engine::data::ReadFailure>, Failure> {
+        if self.project.data_sources.is_empty() {
+            return Ok(Vec::new());
+        }
+        let read = cmdeploy_engine::data::read(
             self.registry.data_kinds(),
             &self.ctx,
             &self.project.data_sources,
         )
-        .await
-        .map_err(|failures| {
-            let lines: Vec<String> = failures.iter().map(|f| format!("  {f}")).collect();
-            Failure::Message(format!(
-                "{} data source(s) could not be read, so nothing was planned:\n{}\n\
-                 A data source that cannot be read is never taken for an empty one (every \
-                 resource expanded over it would be planned for deletion). Check the connection \
-                 and run again.",
-                failures.len(),
-                lines.join("\n")
-            ))
-        })?;
+        .await;
+        let items = match read {
+            Ok(items) => items,
+            Err(failures) => return Ok(failures),
+        };
         let (project, warnings) =
             manifest::load_with(&self.project.dir, &self.registry, Some(&items))
                 .map_err(Failure::Diagnostics)?;
@@ -132,7 +142,7 @@ impl Session {
         self.warnings = warnings;
         // The offline project is never freed, like the session's (see `Session::project`).
         let _offline = std::mem::replace(&mut self.project, ManuallyDrop::new(project));
-        Ok(())
+        Ok(Vec::new())
     }
 
     /// Loads state.
@@ -381,6 +391,18 @@ impl Session {
     pub fn resources(&self) -> &Arc<cmdeploy_engine::resource::ResourceSet> {
         &self.project.resources
     }
+}
+
+/// The error of data sources that could not be read: plan and apply stop there.
+fn data_failure(failures: &[cmdeploy_engine::data::ReadFailure]) -> Failure {
+    let lines: Vec<String> = failures.iter().map(|f| format!("  {f}")).collect();
+    Failure::Message(format!(
+        "{} data source(s) could not be read, so nothing was planned:\n{}\n\
+         A data source that cannot be read is never taken for an empty one (every resource \
+         expanded over it would be planned for deletion). Check the connection and run again.",
+        failures.len(),
+        lines.join("\n")
+    ))
 }
 
 /// The state backend of a project whose configuration is `config`.

@@ -156,7 +156,7 @@ fn an_unreachable_domain_controller_stops_the_plan_and_deletes_nothing() {
         "cmdeploy.toml",
         &format!("{config}\n[connection.dc02]\ntransport = \"lab\"\nhost = \"dc02.contoso.com\"\n"),
     );
-    for cmd in [&["plan"][..], &["apply", "--auto-approve"], &["drift"]] {
+    for cmd in [&["plan"][..], &["apply", "--auto-approve"]] {
         let r = p.run(cmd).code(1);
         assert!(
             r.stderr
@@ -171,6 +171,24 @@ fn an_unreachable_domain_controller_stops_the_plan_and_deletes_nothing() {
         );
         assert!(!r.stdout.contains("destroy"), "{cmd:?}: {}", r.stdout);
     }
+    // drift never writes: it goes on, and what depends on the items is a read failure (exit 3),
+    // not drift.
+    let r = p.run(&["drift"]).code(3);
+    for want in [
+        "boundary.ad_branch[\"10.3.0.0/24\"] could not be read",
+        "boundary.ad_branch[\"10.4.0.0/24\"] could not be read",
+        "boundary_group.ad_branches could not be read",
+        "not compared: it refers to boundary.ad_branch",
+    ] {
+        assert!(r.stdout.contains(want), "missing {want:?}:\n{}", r.stdout);
+    }
+    assert!(!r.stdout.contains("changed outside"), "{}", r.stdout);
+    assert!(
+        r.stderr
+            .contains("data.ad_subnets.branches could not be read: dc02.contoso.com"),
+        "{}",
+        r.stderr
+    );
     assert_eq!(p.read(".cmdeploy/state.json"), state, "state changed");
     // A controller whose read fails (not a domain controller: no ActiveDirectory module) is
     // the same error, never "no subnets".

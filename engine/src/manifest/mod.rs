@@ -56,6 +56,12 @@ pub struct Project {
     pub hash: String,
     /// The `[data.KIND.NAME]` sources, resolved.
     pub data_sources: Vec<crate::data::DataSource>,
+    /// The resources expanded over a data source (`for_each`), with the source's
+    /// `data.KIND.NAME`.
+    pub for_each: BTreeMap<Address, String>,
+    /// For each `for_each` resource that declared no instance (its source had no item, or was
+    /// not read), the resources that refer to it: what they hold depends on items not known.
+    pub refers_to_for_each: BTreeMap<Address, BTreeSet<Address>>,
 }
 
 impl Project {
@@ -213,6 +219,7 @@ pub fn load_with(
         failed: failed_sources,
     };
     let mut for_each_bases: BTreeSet<Address> = BTreeSet::new();
+    let mut for_each_sources: BTreeMap<Address, String> = BTreeMap::new();
 
     // Pass 2: resources.
     let mut resources: BTreeMap<Address, Resource> = BTreeMap::new();
@@ -281,8 +288,14 @@ pub fn load_with(
                 }
                 let over = for_each::take(&mut table);
                 let declare = over.is_none() || sources.read;
-                if over.is_some() {
+                if let Some(over) = &over {
                     for_each_bases.insert(Address::new(&kind_name, &name_str));
+                    if let Some(reference) = over.get_ref().as_str() {
+                        for_each_sources.insert(
+                            Address::new(&kind_name, &name_str),
+                            reference.trim().to_string(),
+                        );
+                    }
                 }
                 let instances = match over {
                     Some(over) => for_each::expand(
@@ -374,11 +387,13 @@ pub fn load_with(
     }
 
     let mut set = ResourceSet::default();
+    let mut refers_to_for_each = BTreeMap::new();
     resolve::resolve_references(
         &mut resources,
         &defined_at,
         &failed,
         &for_each_bases,
+        &mut refers_to_for_each,
         &mut diags,
     );
     let mut expanded: BTreeMap<Address, Vec<Address>> = for_each_bases
@@ -452,6 +467,8 @@ pub fn load_with(
             files,
             hash,
             data_sources,
+            for_each: for_each_sources,
+            refers_to_for_each,
         },
         diags,
     ))
