@@ -40,6 +40,8 @@ pub struct Session {
     moves: std::sync::Mutex<Vec<Moved>>,
     /// Refresh progress display, when the command shows one (see [`crate::progress`]).
     pub progress: Option<Arc<crate::progress::RefreshProgress>>,
+    /// The data sources that could not be read (see [`crate::data_sources`]).
+    pub unread: Vec<cmdeploy_engine::data::ReadFailure>,
 }
 
 /// A refresh and the plan built from it.
@@ -83,66 +85,20 @@ impl Session {
             warnings,
             moves: std::sync::Mutex::default(),
             progress: None,
+            unread: Vec::new(),
         })
     }
 
     /// Loads the project in `dir` and reads its data sources, then declares the resources that
-    /// expand over their items (`for_each`): what plan, apply, drift and import work on.
+    /// expand over their items (`for_each`): what plan, apply, drift and import work on. A source
+    /// that cannot be read is recorded in [`Session::unread`] (see [`crate::data_sources`]).
     ///
     /// # Errors
-    /// Diagnostics when the manifests are invalid (also with the items); a message naming each
-    /// data source that could not be read: the run stops there, since taking a failed read for
-    /// "no items" would plan the deletion of every instance.
+    /// Diagnostics when the manifests are invalid (also with the items).
     pub async fn open_read(dir: &Path) -> Result<Session, Failure> {
         let mut s = Session::open(dir)?;
         s.read_data().await?;
         Ok(s)
-    }
-
-    /// Reads the project's data sources and reloads the manifests with their items (nothing to
-    /// do without data sources).
-    ///
-    /// # Errors
-    /// See [`Session::open_read`].
-    pub async fn read_data(&mut self) -> Result<(), Failure> {
-        let failures = self.try_read_data().await?;
-        if failures.is_empty() {
-            Ok(())
-        } else {
-            Err(data_failure(&failures))
-        }
-    }
-
-    /// [`Session::read_data`] for `drift`, which never writes: when a source cannot be read, the
-    /// project stays as loaded offline (no instance of its `for_each` tables is declared) and
-    /// the failures are returned, for drift to report each instance in state as a read failure.
-    ///
-    /// # Errors
-    /// Diagnostics of the manifests with the items.
-    pub async fn try_read_data(
-        &mut self,
-    ) -> Result<Vec<cmdeploy_engine::data::ReadFailure>, Failure> {
-        if self.project.data_sources.is_empty() {
-            return Ok(Vec::new());
-        }
-        let read = cmdeploy_engine::data::read(
-            self.registry.data_kinds(),
-            &self.ctx,
-            &self.project.data_sources,
-        )
-        .await;
-        let items = match read {
-            Ok(items) => items,
-            Err(failures) => return Ok(failures),
-        };
-        let (project, warnings) =
-            manifest::load_with(&self.project.dir, &self.registry, Some(&items))
-                .map_err(Failure::Diagnostics)?;
-        self.ctx.resources = project.resources.clone();
-        self.warnings = warnings;
-        // The offline project is never freed, like the session's (see `Session::project`).
-        let _offline = std::mem::replace(&mut self.project, ManuallyDrop::new(project));
-        Ok(Vec::new())
     }
 
     /// Loads state.
@@ -333,7 +289,7 @@ impl Session {
             Some(p) => p.clone(),
             None => Arc::new(Quiet),
         };
-        let refreshed: Refreshed = match &only {
+        let mut refreshed: Refreshed = match &only {
             Some(f) => {
                 refresh_observed(
                     &self.registry,
@@ -362,6 +318,7 @@ impl Session {
         if let Some(p) = &self.progress {
             p.finish();
         }
+        self.mark_unread(state, &mut refreshed.outcomes);
         let input = PlanInput {
             resources: &self.project.resources,
             registry: &self.registry,
@@ -391,18 +348,6 @@ impl Session {
     pub fn resources(&self) -> &Arc<cmdeploy_engine::resource::ResourceSet> {
         &self.project.resources
     }
-}
-
-/// The error of data sources that could not be read: plan and apply stop there.
-fn data_failure(failures: &[cmdeploy_engine::data::ReadFailure]) -> Failure {
-    let lines: Vec<String> = failures.iter().map(|f| format!("  {f}")).collect();
-    Failure::Message(format!(
-        "{} data source(s) could not be read, so nothing was planned:\n{}\n\
-         A data source that cannot be read is never taken for an empty one (every resource \
-         expanded over it would be planned for deletion). Check the connection and run again.",
-        failures.len(),
-        lines.join("\n")
-    ))
 }
 
 /// The state backend of a project whose configuration is `config`.

@@ -95,7 +95,7 @@ fn apply_converges_and_drift_catches_a_console_change() {
     assert!(
         apply
             .stdout
-            .contains("Apply complete! Resources: 13 added, 8 changed, 0 destroyed."),
+            .contains("Apply complete! Resources: 16 added, 8 changed, 0 destroyed."),
         "{}",
         apply.stdout
     );

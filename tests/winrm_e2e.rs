@@ -21,7 +21,7 @@ fn main_job(p: &Project) {
     assert!(
         apply
             .stdout
-            .contains("Apply complete! Resources: 13 added, 8 changed, 0 destroyed."),
+            .contains("Apply complete! Resources: 16 added, 8 changed, 0 destroyed."),
         "{}",
         apply.stdout
     );

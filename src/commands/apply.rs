@@ -24,6 +24,7 @@ pub async fn run(dir: &Path, args: ApplyArgs, out: Output) -> Result<i32, Failur
     let human = Human { json: args.json };
     let mut s = Session::open_read(dir).await?;
     out.diagnostics(&s.warnings);
+    s.report_unread(out);
     s.progress = crate::progress::refresh(out, true);
     let _lock = s
         .backend
@@ -56,7 +57,11 @@ pub async fn run(dir: &Path, args: ApplyArgs, out: Output) -> Result<i32, Failur
                 compact: false,
             };
             human.text(&render_with(plan, options));
-            if !plan.has_changes() && !plan.has_read_failures() && adoptable == 0 {
+            if !plan.has_changes()
+                && !plan.has_read_failures()
+                && s.unread.is_empty()
+                && adoptable == 0
+            {
                 return conclude(&Report::default(), ("no-changes", 0));
             }
             if adoptable > 0 {
@@ -87,7 +92,7 @@ pub async fn run(dir: &Path, args: ApplyArgs, out: Output) -> Result<i32, Failur
             .persist(&state)
             .map_err(|e| Failure::Message(format!("state could not be saved: {e}")))?;
     }
-    let read_failed = plan.has_read_failures();
+    let read_failed = plan.has_read_failures() || !s.unread.is_empty();
     if read_failed {
         super::plan::report_read_failures(plan, out);
     }

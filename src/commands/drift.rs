@@ -6,9 +6,6 @@ use std::path::Path;
 use cmdeploy::report::{self, describe, describe_acks};
 use cmdeploy_engine::drift::{ack, acknowledge::acknowledge, detect, DriftKind, DriftReport};
 
-use cmdeploy_engine::provider::ReadOutcome;
-use cmdeploy_engine::Address;
-
 use crate::cli::{DriftArgs, DriftFormat};
 use crate::output::Output;
 use crate::session::Session;
@@ -16,8 +13,8 @@ use crate::Failure;
 
 /// Runs `drift`.
 pub async fn run(dir: &Path, args: DriftArgs, out: Output) -> Result<i32, Failure> {
-    let mut s = Session::open(dir)?;
-    let unread = s.try_read_data().await?;
+    let s = Session::open_read(dir).await?;
+    s.report_unread(out);
     let acks = ack::load(&s.project.dir).map_err(Failure::Diagnostics)?;
     let state = s.state()?;
     let progress = crate::progress::refresh(out, matches!(args.format, DriftFormat::Text));
@@ -36,37 +33,8 @@ pub async fn run(dir: &Path, args: DriftArgs, out: Output) -> Result<i32, Failur
     .await;
     drop(progress);
     let mut outcomes = refreshed.outcomes;
-    // What a data source that could not be read would have declared is unknown: each instance
-    // in state of a table expanded over it is a read failure, never "no longer declared".
-    for f in &unread {
-        eprintln!(
-            "{} {f}; the resources expanded over it are reported as not read",
-            out.paint("\x1b[31;1m", "error:")
-        );
-        for address in state
-            .resources
-            .keys()
-            .filter_map(|a| Address::parse(a).ok())
-        {
-            if s.project.for_each.get(&address.base()) == Some(&f.reference) {
-                outcomes.insert(address, ReadOutcome::Failed(f.error.clone()));
-            }
-        }
-        // And what refers to them (a group's members) cannot be compared either.
-        for (base, reference) in &s.project.for_each {
-            if reference != &f.reference {
-                continue;
-            }
-            for dependent in s.project.refers_to_for_each.get(base).into_iter().flatten() {
-                let mut error = f.error.clone();
-                error.message = format!(
-                    "not compared: it refers to {base}, whose data source {reference} could not be read ({})",
-                    f.error.message
-                );
-                outcomes.insert(dependent.clone(), ReadOutcome::Failed(error));
-            }
-        }
-    }
+    // What depends on the items of a data source that could not be read is a read failure.
+    s.mark_unread(&state, &mut outcomes);
     let mut report = detect(&s.project.resources, &state, &outcomes);
     acknowledge(&mut report, &acks, chrono::Local::now().date_naive());
     let project = s

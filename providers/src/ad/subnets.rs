@@ -6,7 +6,7 @@
 //! `each.location`, `each.description`, `each.family` (`ipv4`, `ipv6`), and the boundary that
 //! covers it as ConfigMgr takes it: `each.boundary_type` and `each.boundary_value` — an IP subnet,
 //! an IP range for a supernet (ConfigMgr refuses supernets as IP subnets; forest discovery makes
-//! them IP ranges, configmgr.md §6 rule 5 and §3), an IPv6 prefix as the cmdlet example writes it
+//! them IP ranges, configmgr.md §6 rule 5 and §2 "Forest discovery"), an IPv6 prefix as the cmdlet example writes it
 //! (`FE80::/64`, PSRef New-CMBoundary).
 
 use ipnet::IpNet;
