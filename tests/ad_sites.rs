@@ -288,7 +288,8 @@ fn a_saved_plan_is_refused_when_ad_changed_since() {
         .code(0);
     let r = p.run(&["apply", "ad.plan"]).code(1);
     assert!(
-        r.stderr.contains("what their data sources read, changed"),
+        r.stderr
+            .contains("manifests changed since it was made (or what their data sources read)"),
         "{}",
         r.stderr
     );

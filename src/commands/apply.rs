@@ -228,7 +228,7 @@ fn check_saved(file: &Path, fresh: &Plan) -> Result<(), Failure> {
     }
     if saved.manifest_hash != fresh.manifest_hash {
         return Err(stale(
-            "the manifests, or what their data sources read, changed since it was made",
+            "the manifests changed since it was made (or what their data sources read)",
         ));
     }
     if saved.state_lineage != fresh.state_lineage || saved.state_serial != fresh.state_serial {
