@@ -294,3 +294,27 @@ fn a_saved_plan_is_refused_when_ad_changed_since() {
         r.stderr
     );
 }
+
+#[test]
+fn resolve_answers_from_the_boundaries_ad_declares() {
+    let p = Project::example("contoso");
+    p.run(&["lab", "reset"]).code(0);
+    let r = p.run(&["resolve", "10.3.0.7"]).code(0);
+    assert!(
+        r.stdout
+            .contains("boundary.ad_branch[\"10.3.0.0/24\"] (ip_subnet 10.3.0.0)"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("\"AD Branch Offices\", site assignment ABC"),
+        "{}",
+        r.stdout
+    );
+    // Gone from AD: no boundary covers the address any more.
+    p.run(&["lab", "ad-subnet", "remove", "10.3.0.0/24"])
+        .code(0);
+    let r = p.run(&["resolve", "10.3.0.7"]).code(2);
+    assert!(!r.stdout.contains("ad_branch"), "{}", r.stdout);
+}

@@ -13,8 +13,10 @@ use crate::Failure;
 /// Runs `resolve`: 0 when covered by a boundary and one site at most, 2 with a warning, 1 when
 /// the manifests are invalid or the site cannot be read.
 pub async fn run(dir: &Path, args: &ResolveArgs, out: Output) -> Result<i32, Failure> {
-    let s = Session::open(dir)?;
+    // The manifests' boundaries include those declared from data sources (AD subnets).
+    let s = Session::open_read(dir).await?;
     out.diagnostics(&s.warnings);
+    s.report_unread(out);
     let model = if args.estate {
         estate_model(&s).await?
     } else {
@@ -29,7 +31,13 @@ pub async fn run(dir: &Path, args: &ResolveArgs, out: Output) -> Result<i32, Fai
     } else {
         print!("{}", resolve::render(&answer));
     }
-    Ok(if answer.warnings.is_empty() { 0 } else { 2 })
+    Ok(if !s.unread.is_empty() {
+        1
+    } else if answer.warnings.is_empty() {
+        0
+    } else {
+        2
+    })
 }
 
 /// The site's model, read through the connection of the first `site` resource (boundaries,
