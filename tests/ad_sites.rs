@@ -318,3 +318,41 @@ fn resolve_answers_from_the_boundaries_ad_declares() {
     let r = p.run(&["resolve", "10.3.0.7"]).code(2);
     assert!(!r.stdout.contains("ad_branch"), "{}", r.stdout);
 }
+
+/// Regression: after the site was rebuilt (here: the lab reset), a GroupID that state holds for
+/// one group can be handed out to another; the group state knows is the one with its name, not
+/// the one with its old id (seen as a flaky "did not converge" when contoso's two new groups were
+/// created in the other order after a reset).
+#[test]
+fn a_group_id_handed_out_again_is_not_taken_for_the_group_state_knows() {
+    let p = applied();
+    let state: serde_json::Value = serde_json::from_str(&p.read(".cmdeploy/state.json")).unwrap();
+    let id: u64 = state["resources"]["boundary_group.ad_branches"]["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    p.run(&["lab", "reset"]).code(0);
+    // Hand out ids until the next one is the AD group's, then give it to another group.
+    let mut i = 0;
+    loop {
+        let created = p.console_json("cm01", &format!("New-CMBoundaryGroup -Name 'Filler {i}'"));
+        let got = created["GroupID"].as_u64().unwrap();
+        if got + 1 == id {
+            break;
+        }
+        assert!(got + 1 < id, "ids passed {id}: {created}");
+        i += 1;
+    }
+    // The two groups come back in the other order: Branch 1 Clients gets the AD group's id.
+    let branch = p.console_json("cm01", "New-CMBoundaryGroup -Name 'Branch 1 Clients'");
+    assert_eq!(branch["GroupID"].as_u64(), Some(id));
+    p.console_json("cm01", "New-CMBoundaryGroup -Name 'AD Branch Offices'");
+    let plan = p.run(&["plan"]).code(0).stdout;
+    assert!(
+        !plan.contains("\"Branch 1 Clients\" -> \"AD Branch Offices\""),
+        "{plan}"
+    );
+    p.run(&["apply", "--auto-approve"]).code(0);
+    p.run(&["plan", "--detailed-exitcode"]).code(0);
+}

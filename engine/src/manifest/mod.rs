@@ -1,6 +1,7 @@
 //! Loading a project: every `*.toml` in a directory, merged. `cmdeploy.toml` (or any file) holds
-//! `[project]`, `[state]`, `[connection.NAME]` and `[variables]`; every other top-level table is a
-//! resource kind whose sub-tables are resources, addressed `kind.name`.
+//! `[project]`, `[state]`, `[connection.NAME]` and `[variables]`; `[data.KIND.NAME]` tables declare
+//! data sources (see [`crate::data`]); every other top-level table is a resource kind whose
+//! sub-tables are resources, addressed `kind.name`.
 //!
 //! Loading never stops at the first problem: syntax errors, unknown kinds, invalid tables, unknown
 //! references and cycles are all collected as [`Diagnostic`]s with file and span.

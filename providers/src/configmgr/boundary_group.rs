@@ -280,19 +280,24 @@ impl Kind for BoundaryGroupKind {
                         Ok(groups) => {
                             let groups = kit::items(groups);
                             let prior_id = r.prior.as_ref().map(|p| p.id.clone());
+                            let by_id = |g: &&Value| {
+                                prior_id.as_deref()
+                                    == Some(kit::n(g, "GroupID").to_string().as_str())
+                            };
+                            let by_name = |g: &&Value| {
+                                candidate_names(&r)
+                                    .iter()
+                                    .any(|n| n.eq_ignore_ascii_case(kit::s(g, "Name")))
+                            };
+                            // The group state knows by id and name; else one by name; else the
+                            // one with its id, renamed in the console. A group whose id is
+                            // state's but whose name is another's (ids handed out again after
+                            // the site was rebuilt) is not taken when one has the name.
                             let found = groups
                                 .iter()
-                                .find(|g| {
-                                    prior_id.as_deref()
-                                        == Some(kit::n(g, "GroupID").to_string().as_str())
-                                })
-                                .or_else(|| {
-                                    groups.iter().find(|g| {
-                                        candidate_names(&r)
-                                            .iter()
-                                            .any(|n| n.eq_ignore_ascii_case(kit::s(g, "Name")))
-                                    })
-                                });
+                                .find(|g| by_id(g) && by_name(g))
+                                .or_else(|| groups.iter().find(|g| by_name(g)))
+                                .or_else(|| groups.iter().find(|g| by_id(g)));
                             match found {
                                 None => ReadOutcome::Absent,
                                 Some(g) => {
