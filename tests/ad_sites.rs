@@ -283,10 +283,12 @@ fn a_saved_plan_is_refused_when_ad_changed_since() {
         "Branch2",
     ])
     .code(0);
-    p.run(&["plan", "--out", "ad.plan"]).code(0);
+    let file = p.path().join("ad.plan");
+    let file = file.to_str().unwrap();
+    p.run(&["plan", "--out", file]).code(0);
     p.run(&["lab", "ad-subnet", "remove", "10.7.0.0/24"])
         .code(0);
-    let r = p.run(&["apply", "ad.plan"]).code(1);
+    let r = p.run(&["apply", file]).code(1);
     assert!(
         r.stderr
             .contains("manifests changed since it was made (or what their data sources read)"),
