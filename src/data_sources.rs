@@ -45,7 +45,7 @@ impl Session {
                 .map_err(Failure::Diagnostics)?;
         self.ctx.resources = project.resources.clone();
         self.warnings = warnings;
-        // The offline project is never freed, like the session's (see `Session::project`).
+        // The offline project is never freed either (see `Session::project`).
         let _offline = std::mem::replace(&mut self.project, ManuallyDrop::new(project));
         Ok(())
     }

@@ -22,7 +22,7 @@ pub(super) struct Declared {
 }
 
 /// Decodes every `[data.KIND.NAME]` table of every file, reporting unknown kinds, invalid names,
-/// duplicates and the kinds' own diagnostics.
+/// names defined twice, and the kinds' own diagnostics.
 /// Also returns the references of the sources that failed to decode.
 pub(super) fn decode(
     parsed: &[Parsed<'_>],

@@ -50,8 +50,8 @@ pub fn script(source: &DataSource) -> Script {
         .to_string();
     let server = source.connection.host();
     let mut script = Script::new(Target::DomainController { domain });
-    // -Server: the controller the session runs on, so the module never looks for another one
-    // (a second hop from a WinRM session has no network credentials; windows-runtime.md §6).
+    // -Server: the controller the Script runs on, so the module never looks for another one
+    // (a second hop from WinRM has no network credentials; windows-runtime.md §6).
     script.push(
         Call::new("Get-ADReplicationSite")
             .arg("Filter", "*")

@@ -95,13 +95,13 @@ fn domain<'e>(estate: &'e Estate, name: &str) -> Result<&'e Domain, CmdError> {
 
 /// The common parameters of both cmdlets: `-Filter` (only `*`) or `-Identity`, `-Properties`
 /// (whether `Description` is asked for), `-Server` (must be this controller).
-fn bind(a: &Args, session_host: &str) -> Result<(Option<String>, bool), CmdError> {
+fn bind(a: &Args, controller: &str) -> Result<(Option<String>, bool), CmdError> {
     if let Some(server) = a.opt_str("Server")? {
-        let same = server.eq_ignore_ascii_case(session_host)
-            || super::model::short(&server).eq_ignore_ascii_case(super::model::short(session_host));
+        let same = server.eq_ignore_ascii_case(controller)
+            || super::model::short(&server).eq_ignore_ascii_case(super::model::short(controller));
         if !same {
             return Err(super::double_hop::refused(&format!(
-                "Contacting Active Directory Web Services on {server} from {session_host}"
+                "Contacting Active Directory Web Services on {server} from {controller}"
             )));
         }
     }
@@ -142,8 +142,8 @@ fn not_found(kind: &str, identity: &str, domain: &str) -> CmdError {
 ///
 /// # Errors
 /// Binding errors, the double hop, an identity that matches no site.
-pub fn get_sites(estate: &Estate, session_host: &str, dom: &str, a: &Args) -> CmdResult {
-    let (identity, description) = bind(a, session_host)?;
+pub fn get_sites(estate: &Estate, controller: &str, dom: &str, a: &Args) -> CmdResult {
+    let (identity, description) = bind(a, controller)?;
     let d = domain(estate, dom)?;
     let sites: Vec<&AdSite> = match &identity {
         Some(id) => {
@@ -179,8 +179,8 @@ pub fn get_sites(estate: &Estate, session_host: &str, dom: &str, a: &Args) -> Cm
 ///
 /// # Errors
 /// Binding errors, the double hop, an identity that matches no subnet.
-pub fn get_subnets(estate: &Estate, session_host: &str, dom: &str, a: &Args) -> CmdResult {
-    let (identity, description) = bind(a, session_host)?;
+pub fn get_subnets(estate: &Estate, controller: &str, dom: &str, a: &Args) -> CmdResult {
+    let (identity, description) = bind(a, controller)?;
     let d = domain(estate, dom)?;
     let subnets: Vec<&AdSubnet> = match &identity {
         Some(id) => {
