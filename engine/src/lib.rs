@@ -22,6 +22,8 @@
 
 pub mod address;
 pub mod apply;
+mod atomic_file;
+pub mod batch;
 pub mod data;
 mod decode;
 pub mod diagnostics;

@@ -142,6 +142,11 @@ pub struct Observed {
     /// A note that starts with [`WARNING`] is a warning: the plan lists it whatever the action,
     /// a no-op included.
     pub notes: Vec<String>,
+    /// What the read found that only the kind needs later, in memory only (never in plans or
+    /// state): e.g. the remote IDs of a boundary group's members, so that removing one needs no
+    /// second read.
+    #[serde(skip)]
+    pub private: Attributes,
 }
 
 /// The prefix of a read note that is a plan-time warning (`"warning: "`): something the reader
@@ -162,6 +167,15 @@ pub enum ReadOutcome {
     AbsentWith(Vec<String>),
     /// It could not be read.
     Failed(RemoteError),
+}
+
+impl crate::reach::Unreachability for ReadOutcome {
+    fn unreachable(&self) -> Option<(&str, &str, &crate::reach::Unreachable)> {
+        match self {
+            ReadOutcome::Failed(e) => Some((&e.host, &e.message, e.unreachable.as_deref()?)),
+            _ => None,
+        }
+    }
 }
 
 impl ReadOutcome {
@@ -211,6 +225,11 @@ pub struct Operation {
     pub secrets: BTreeMap<String, SecretValue>,
     /// Connection to write through.
     pub connection: Connection,
+    /// Remote IDs of the resources this one references, as known when the operation starts:
+    /// from state (including what earlier graph levels of this apply created) or else from the
+    /// refresh. A kind that describes its writes ([`Kind::describe`]) uses them instead of a
+    /// lookup of its own (a boundary group adds members by `BoundaryId`).
+    pub reference_ids: BTreeMap<Address, String>,
 }
 
 /// What a kind reports after a successful operation: the object as read back.
@@ -345,11 +364,45 @@ pub trait Kind: Send + Sync {
     /// script for the whole batch.
     async fn read(&self, ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult>;
 
-    /// Applies one operation and reads the object back.
+    /// Applies one operation and reads the object back. Used for the operations a kind does not
+    /// [`Kind::describe`].
     ///
     /// # Errors
     /// The remote failure, naming host, cmdlet and message.
     async fn apply(&self, ctx: &Context, op: Operation) -> Result<Applied, RemoteError>;
+
+    /// The remote work `op` needs, writes and the read that verifies them, for the registry's
+    /// [`Executor`] to run together with the other operations of the same graph
+    /// level on the same connection; `None` when the kind runs `op` itself ([`Kind::apply`]).
+    /// Default: `None`.
+    ///
+    /// # Errors
+    /// When the work cannot be described (a reference without a remote ID): the operation fails
+    /// without running anything.
+    fn describe(
+        &self,
+        _ctx: &Context,
+        _op: &Operation,
+    ) -> Option<Result<crate::batch::Described, RemoteError>> {
+        None
+    }
+
+    /// The object as read back, from the output of the work [`Kind::describe`] gave for `op`.
+    ///
+    /// # Errors
+    /// When the output does not show the promised object (the engine then reports the failure,
+    /// and the next refresh reads the truth).
+    fn finish(
+        &self,
+        _ctx: &Context,
+        op: &Operation,
+        _output: crate::batch::WorkOutput,
+    ) -> Result<Applied, RemoteError> {
+        Err(RemoteError::new(
+            op.connection.host(),
+            format!("{}: the kind described work it cannot finish", op.address),
+        ))
+    }
 
     /// True when `cmdeploy import` can list objects of this kind at all (see [`Kind::list`]).
     /// Default: not importable.
@@ -408,6 +461,22 @@ pub trait Kind: Send + Sync {
     }
 }
 
+/// Runs batches of described work on a connection.
+#[async_trait::async_trait]
+pub trait Executor: Send + Sync {
+    /// Runs `work` (of operations with the same `batch_key`, in order) as one unit on
+    /// `connection`, and returns exactly one outcome per item, in the same order. A failure of
+    /// one item never stops the others; a failure of the unit as a whole (the host could not be
+    /// reached) is every item's outcome.
+    async fn execute(
+        &self,
+        ctx: &Context,
+        connection: &Connection,
+        batch_key: &str,
+        work: Vec<crate::batch::Work>,
+    ) -> Vec<Result<crate::batch::WorkOutput, RemoteError>>;
+}
+
 /// All kinds known to a run, by name.
 #[derive(Clone, Default)]
 pub struct Registry {
@@ -415,6 +484,7 @@ pub struct Registry {
     data_kinds: BTreeMap<&'static str, Arc<dyn crate::data::DataKind>>,
     connection_validator: Option<ConnectionValidator>,
     connection_schema: Option<fn(&mut schemars::SchemaGenerator) -> schemars::Schema>,
+    executor: Option<Arc<dyn Executor>>,
 }
 
 /// Checks one `[connection.NAME]` table and returns its problems.
@@ -454,6 +524,17 @@ impl Registry {
     ) {
         self.connection_validator = Some(validator);
         self.connection_schema = Some(schema);
+    }
+
+    /// Sets what runs the work kinds describe ([`Kind::describe`]).
+    pub fn set_executor(&mut self, executor: Arc<dyn Executor>) {
+        self.executor = Some(executor);
+    }
+
+    /// The executor of described work, if a provider set one (without one, every operation goes
+    /// through [`Kind::apply`]).
+    pub fn executor(&self) -> Option<&Arc<dyn Executor>> {
+        self.executor.as_ref()
     }
 
     /// The connection validator, if a provider set one.

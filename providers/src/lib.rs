@@ -18,6 +18,7 @@
 
 pub mod ad;
 pub mod artifact;
+pub mod batch;
 pub mod ccmsetup;
 pub mod ccmsetup_spans;
 pub mod client;
@@ -27,6 +28,7 @@ pub mod kit;
 pub mod lab;
 pub mod powershell;
 pub mod quote;
+pub mod sdk;
 pub mod transport;
 
 use std::sync::Arc;
@@ -41,6 +43,7 @@ pub fn registry() -> Registry {
     client::register(&mut r);
     artifact::register(&mut r);
     ad::register(&mut r);
+    r.set_executor(Arc::new(batch::ScriptExecutor));
     r.set_connections(
         Arc::new(transport::validate_connection),
         transport::connection_schema,

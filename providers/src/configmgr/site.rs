@@ -561,5 +561,6 @@ pub(super) fn observe(
         id: code,
         attrs,
         notes,
+        private: Default::default(),
     }))
 }

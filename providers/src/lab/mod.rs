@@ -16,6 +16,7 @@ pub mod cm_device;
 pub mod cm_package;
 pub mod cm_publishing;
 pub mod cm_relationship;
+pub mod cm_resource;
 pub mod cm_settings;
 pub mod cm_site;
 pub mod cm_sup;

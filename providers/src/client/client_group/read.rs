@@ -127,6 +127,7 @@ pub async fn read(ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> 
                     id: host.to_lowercase(),
                     attrs,
                     notes,
+                    private: Default::default(),
                 })
             } else if push {
                 // The site has no client record; push targets are only reached by the site.
@@ -177,6 +178,7 @@ pub async fn read(ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> 
                         id: host.to_lowercase(),
                         attrs: Map::from_iter([("installed".into(), json!(false))]),
                         notes: Vec::new(),
+                        private: Default::default(),
                     })
                 }
                 other => other,
@@ -401,5 +403,6 @@ pub(super) fn observed(state: &probe::ClientState, host: &str, internet_mp: bool
         id: host.to_lowercase(),
         attrs,
         notes,
+        private: Default::default(),
     }
 }
