@@ -345,6 +345,18 @@ pub trait Kind: Send + Sync {
     /// All problems found in the table, each with a span.
     fn decode(&self, input: DecodeInput<'_>) -> Result<Decoded, Vec<Diagnostic>>;
 
+    /// Called once references are resolved, for each resource of this kind: `expanded` maps every
+    /// resource that expands into instances (`hosts`, `for_each`) to its instances' addresses
+    /// (none when its data source has no item). A kind whose attributes name other resources by
+    /// key (a boundary group's `boundaries = ["ad"]`) rewrites them here to name the instances.
+    /// Default: nothing.
+    fn instances_resolved(
+        &self,
+        _resource: &mut crate::resource::Resource,
+        _expanded: &BTreeMap<Address, Vec<Address>>,
+    ) {
+    }
+
     /// Rules that involve several resources (overlapping boundaries, one push setting per site).
     fn validate(&self, _resources: &ResourceSet, _out: &mut Diagnostics) {}
 
@@ -469,6 +481,7 @@ pub trait Executor: Send + Sync {
 #[derive(Clone, Default)]
 pub struct Registry {
     kinds: BTreeMap<&'static str, Arc<dyn Kind>>,
+    data_kinds: BTreeMap<&'static str, Arc<dyn crate::data::DataKind>>,
     connection_validator: Option<ConnectionValidator>,
     connection_schema: Option<fn(&mut schemars::SchemaGenerator) -> schemars::Schema>,
     executor: Option<Arc<dyn Executor>>,
@@ -486,6 +499,21 @@ impl Registry {
     /// Registers a kind. A later registration of the same name replaces the earlier one.
     pub fn register(&mut self, kind: Arc<dyn Kind>) {
         self.kinds.insert(kind.name(), kind);
+    }
+
+    /// Registers a data source kind (`[data.KIND.NAME]`).
+    pub fn register_data(&mut self, kind: Arc<dyn crate::data::DataKind>) {
+        self.data_kinds.insert(kind.name(), kind);
+    }
+
+    /// A data source kind by name.
+    pub fn data_kind(&self, name: &str) -> Option<&Arc<dyn crate::data::DataKind>> {
+        self.data_kinds.get(name)
+    }
+
+    /// Every data source kind, by name.
+    pub fn data_kinds(&self) -> &BTreeMap<&'static str, Arc<dyn crate::data::DataKind>> {
+        &self.data_kinds
     }
 
     /// Sets how connection tables are checked and described (they belong to the transports).

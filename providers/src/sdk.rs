@@ -170,6 +170,18 @@ pub trait TypedKind: Send + Sync + Sized + 'static {
         None
     }
 
+    /// See [`Kind::instances_resolved`]: rewrites attributes that name a resource expanded into
+    /// instances (a `for_each` table) to name its instances. Default: nothing.
+    fn instances_resolved(
+        &self,
+        _resource: &mut cmdeploy_engine::resource::Resource,
+        _expanded: &std::collections::BTreeMap<
+            cmdeploy_engine::Address,
+            Vec<cmdeploy_engine::Address>,
+        >,
+    ) {
+    }
+
     /// Listing of existing objects for `cmdeploy import`, when the kind is importable.
     fn import(&self) -> Option<&dyn Import> {
         None
@@ -294,6 +306,17 @@ impl<K: TypedKind> Kind for Typed<K> {
         if let Some(v) = self.0.cross_validate() {
             v.validate(resources, out);
         }
+    }
+
+    fn instances_resolved(
+        &self,
+        resource: &mut cmdeploy_engine::resource::Resource,
+        expanded: &std::collections::BTreeMap<
+            cmdeploy_engine::Address,
+            Vec<cmdeploy_engine::Address>,
+        >,
+    ) {
+        self.0.instances_resolved(resource, expanded);
     }
 
     async fn read(&self, ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> {

@@ -9,8 +9,9 @@ use crate::Failure;
 
 /// Runs `plan`.
 pub async fn run(dir: &Path, args: PlanArgs, out: Output) -> Result<i32, Failure> {
-    let mut s = Session::open(dir)?;
+    let mut s = Session::open_read(dir).await?;
     out.diagnostics(&s.warnings);
+    s.report_unread(out);
     s.progress = crate::progress::refresh(out, !args.json);
     let state = s.state()?;
     let targets = s.targets(&args.targets, &state)?;
@@ -39,7 +40,7 @@ pub async fn run(dir: &Path, args: PlanArgs, out: Output) -> Result<i32, Failure
             );
         }
     }
-    if plan.has_read_failures() {
+    if plan.has_read_failures() || !s.unread.is_empty() {
         report_read_failures(plan, out);
         return Ok(1);
     }

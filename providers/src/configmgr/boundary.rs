@@ -87,6 +87,20 @@ pub struct BoundarySpec {
     pub name: Option<String>,
 }
 
+/// The address of a boundary group member as `boundaries` lists it: a table key (`hq_lan`) or
+/// an instance of a table expanded over a data source (`ad["10.1.0.0/16"]`).
+pub fn member_address(member: &str) -> cmdeploy_engine::Address {
+    cmdeploy_engine::Address::parse(&format!("boundary.{member}"))
+        .unwrap_or_else(|_| cmdeploy_engine::Address::new("boundary", member))
+}
+
+/// How a boundary group's `boundaries` names the boundary at `address` (the inverse of
+/// [`member_address`]).
+pub fn member_name(address: &cmdeploy_engine::Address) -> String {
+    let text = address.to_string();
+    text.strip_prefix("boundary.").unwrap_or(&text).to_string()
+}
+
 /// The natural key of a boundary: `type:value` (what ConfigMgr keeps unique).
 pub fn natural_key(t: BoundaryType, value: &str) -> String {
     format!("{}:{}", t.key(), value.to_lowercase())

@@ -16,6 +16,7 @@ pub mod estate_overlap;
 pub mod hierarchy_read;
 pub mod listing;
 pub mod listing_settings;
+pub mod listing_site;
 pub mod net;
 pub mod overlap;
 pub mod published;

@@ -258,6 +258,22 @@ pub fn execute(
             _ => Err(not_recognized(cmdlet)),
         };
     }
+    if lower.contains("-adreplication") {
+        // The ActiveDirectory module is on domain controllers (and RSAT hosts, which the lab
+        // does not model).
+        let Some(domain) = session.domain.clone() else {
+            return Err(not_recognized(cmdlet));
+        };
+        return match lower.as_str() {
+            "get-adreplicationsite" => {
+                super::ad_replication::get_sites(estate, &session.host, &domain, &a)
+            }
+            "get-adreplicationsubnet" => {
+                super::ad_replication::get_subnets(estate, &session.host, &domain, &a)
+            }
+            _ => Err(not_recognized(cmdlet)),
+        };
+    }
     if lower.contains("-gp") {
         let Some(domain) = session.domain.clone() else {
             return Err(not_recognized(cmdlet));
