@@ -7,6 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use cmdeploy_engine::diagnostics::{Diagnostic, Diagnostics};
+use cmdeploy_engine::extensions::Extensions;
 use cmdeploy_engine::manifest::{self, BackendKind, Project, ProjectConfig};
 use cmdeploy_engine::plan::{self, Plan, PlanInput};
 use cmdeploy_engine::provider::{Context, ReadOutcome, Registry};
@@ -16,6 +17,7 @@ use cmdeploy_engine::state::{
     apply_moves, plan_move, Backend, LocalBackend, MoveError, Moved, PostgresBackend, State,
 };
 use cmdeploy_engine::Address;
+use cmdeploy_providers::transport::{self, LabTransport, Transports};
 
 use crate::Failure;
 
@@ -40,6 +42,14 @@ pub struct Session {
     moves: std::sync::Mutex<Vec<Moved>>,
     /// Refresh progress display, when the command shows one (see [`crate::progress`]).
     pub progress: Option<Arc<crate::progress::RefreshProgress>>,
+}
+
+/// The transports this program offers: `winrm` to reach Windows hosts, and the lab's.
+pub fn transports() -> Transports {
+    let mut t = Transports::new();
+    transport::winrm::register(&mut t);
+    LabTransport::register(&mut t);
+    t
 }
 
 /// A refresh and the plan built from it.
@@ -74,6 +84,7 @@ impl Session {
             fingerprints,
             // Refresh sets the run's --parallelism; this is the CLI's default.
             parallelism: 10,
+            extensions: Extensions::new().with(transports()),
         };
         Ok(Session {
             project: ManuallyDrop::new(project),

@@ -17,6 +17,7 @@ pub use crate::decode::{decode_error, decode_table};
 
 use crate::address::Address;
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceFile};
+use crate::extensions::Extensions;
 use crate::resource::{Attributes, Connection, ResourceSet};
 use crate::secret::{FingerprintKey, SecretValue};
 use crate::spanned::Spanned;
@@ -116,6 +117,35 @@ pub struct Context {
     /// How many remote operations a kind may keep in flight when one read fans out over many
     /// hosts (direct probes): the run's `--parallelism`, set by refresh (at least 1).
     pub parallelism: usize,
+    /// What the program hands the providers (how they reach hosts), by type; the engine never
+    /// reads it (see [`crate::extensions`]).
+    pub extensions: Extensions,
+}
+
+impl Context {
+    /// The context of a project: its directories, desired resources and fingerprint key, with no
+    /// extensions and a parallelism of 1 (refresh sets the run's).
+    pub fn new(
+        project_dir: PathBuf,
+        work_dir: PathBuf,
+        resources: Arc<ResourceSet>,
+        fingerprints: FingerprintKey,
+    ) -> Context {
+        Context {
+            project_dir,
+            work_dir,
+            resources,
+            fingerprints,
+            parallelism: 1,
+            extensions: Extensions::new(),
+        }
+    }
+
+    /// This context with `extensions`.
+    #[must_use]
+    pub fn with_extensions(self, extensions: Extensions) -> Context {
+        Context { extensions, ..self }
+    }
 }
 
 /// One resource to read: desired, previously applied, or both.

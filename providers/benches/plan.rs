@@ -7,6 +7,7 @@ use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 
+use cmdeploy_engine::extensions::Extensions;
 use cmdeploy_engine::manifest;
 use cmdeploy_engine::plan::{self, PlanInput};
 use cmdeploy_engine::provider::Context;
@@ -15,6 +16,7 @@ use cmdeploy_engine::secret::FingerprintKey;
 use cmdeploy_engine::state::{Backend, LocalBackend, State};
 use cmdeploy_providers::lab::generate::{generate, GenerateSpec};
 use cmdeploy_providers::lab::Lab;
+use cmdeploy_providers::transport::{LabTransport, Transports};
 
 /// 1,000 resources: 600 boundaries, 20 groups, 379 hosts and the site.
 const SPEC_1K: GenerateSpec = GenerateSpec {
@@ -28,6 +30,12 @@ fn estate(dir: &Path) {
     Lab::open(dir, &dir.join(".cmdeploy"))
         .reset()
         .expect("lab reset");
+}
+
+fn lab_transport() -> Transports {
+    let mut t = Transports::new();
+    LabTransport::register(&mut t);
+    t
 }
 
 fn validate_and_plan(c: &mut Criterion) {
@@ -46,6 +54,7 @@ fn validate_and_plan(c: &mut Criterion) {
         resources: project.resources.clone(),
         fingerprints: FingerprintKey::load_or_create(&work_dir).expect("key"),
         parallelism: 16,
+        extensions: Extensions::new().with(lab_transport()),
     };
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let state = State::default();

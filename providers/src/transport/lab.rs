@@ -1,8 +1,10 @@
 //! The `lab` transport: Scripts run in-process against the lab on disk.
 
+use std::sync::Arc;
+
 use cmdeploy_engine::provider::RemoteError;
 
-use super::Transport;
+use super::{Transport, TransportKind, Transports};
 use crate::lab::cost::CostModel;
 use crate::lab::Lab;
 use crate::powershell::runner::document;
@@ -18,6 +20,17 @@ impl LabTransport {
     /// A transport to `host` in `lab`.
     pub fn new(lab: Lab, host: String) -> LabTransport {
         LabTransport { lab, host }
+    }
+
+    /// Registers the `lab` transport: each connection runs its Scripts against the lab of the
+    /// run's project (`<work_dir>/lab`, seeded from `<project_dir>/lab.toml`) as its `host`.
+    pub fn register(transports: &mut Transports) {
+        transports.register(TransportKind::Lab, |ctx, spec| {
+            Ok(Arc::new(LabTransport::new(
+                Lab::open(&ctx.project_dir, &ctx.work_dir),
+                spec.host.clone(),
+            )))
+        });
     }
 }
 
