@@ -17,7 +17,8 @@ use cmdeploy_engine::state::{
     apply_moves, plan_move, Backend, LocalBackend, MoveError, Moved, PostgresBackend, State,
 };
 use cmdeploy_engine::Address;
-use cmdeploy_providers::transport::{self, LabTransport, Transports};
+use cmdeploy_lab::transport::LabTransport;
+use cmdeploy_providers::transport::{self, Transports};
 
 use crate::Failure;
 

@@ -22,7 +22,6 @@ pub mod client;
 pub mod configmgr;
 pub mod gpo;
 pub mod kit;
-pub mod lab;
 pub mod powershell;
 pub mod quote;
 pub mod transport;

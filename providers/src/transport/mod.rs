@@ -6,7 +6,6 @@
 
 pub mod gate;
 pub mod kerberos;
-mod lab;
 pub mod ntlm;
 pub mod quota;
 mod registry;
@@ -27,7 +26,6 @@ use cmdeploy_engine::provider::{Context, RemoteError};
 use cmdeploy_engine::resource::Connection;
 use cmdeploy_engine::secret::SecretRef;
 
-pub use lab::LabTransport;
 pub use registry::{Factory, Transports};
 
 use crate::powershell::{Script, ScriptOutput};

@@ -1,0 +1,21 @@
+//! What tests and benchmarks run the product with in process: the providers' kinds, and context
+//! extensions holding the transports the CLI offers (`winrm`, and the lab's), so none of them
+//! spells the registration.
+
+use cmdeploy_engine::extensions::Extensions;
+use cmdeploy_providers::transport::{self, Transports};
+
+use crate::transport::LabTransport;
+
+/// The transports of the CLI: `winrm` and the lab's.
+pub fn transports() -> Transports {
+    let mut t = Transports::new();
+    transport::winrm::register(&mut t);
+    LabTransport::register(&mut t);
+    t
+}
+
+/// Context extensions with [`transports`], for [`cmdeploy_engine::provider::Context::with_extensions`].
+pub fn extensions() -> Extensions {
+    Extensions::new().with(transports())
+}
