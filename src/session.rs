@@ -45,6 +45,13 @@ pub struct Session {
     pub progress: Option<Arc<crate::progress::RefreshProgress>>,
 }
 
+/// Every kind of the providers, with the lab's seed (`lab.toml`) left out of the manifests.
+pub fn registry() -> Registry {
+    let mut r = cmdeploy_providers::registry();
+    r.ignore_file(cmdeploy_lab::SEED_FILE);
+    r
+}
+
 /// The transports this program offers: `winrm` to reach Windows hosts, and the lab's.
 pub fn transports() -> Transports {
     let mut t = Transports::new();
@@ -69,7 +76,7 @@ impl Session {
     /// # Errors
     /// Diagnostics when the manifests are invalid; other setup errors.
     pub fn open(dir: &Path) -> Result<Session, Failure> {
-        let registry = cmdeploy_providers::registry();
+        let registry = registry();
         let dir = dir
             .canonicalize()
             .map_err(|e| Failure::Message(format!("project directory {}: {e}", dir.display())))?;
@@ -367,7 +374,7 @@ pub fn state_backend(dir: &Path) -> Result<Box<dyn Backend>, Failure> {
     let dir = dir
         .canonicalize()
         .map_err(|e| Failure::Message(format!("project directory {}: {e}", dir.display())))?;
-    let (config, _) = manifest::load_config(&dir).map_err(Failure::Diagnostics)?;
+    let (config, _) = manifest::load_config(&dir, &registry()).map_err(Failure::Diagnostics)?;
     backend(&dir, &config)
 }
 

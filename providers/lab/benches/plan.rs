@@ -34,7 +34,7 @@ fn validate_and_plan(c: &mut Criterion) {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().join("estate");
     estate(&dir);
-    let registry = cmdeploy_providers::registry();
+    let registry = harness::registry();
     c.bench_function("validate 1k resources", |b| {
         b.iter(|| manifest::load(&dir, &registry).expect("valid"))
     });

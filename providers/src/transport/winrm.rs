@@ -231,7 +231,7 @@ impl WinrmTransport {
             matches!(f.stage, "connect" | "auth") || (f.stage == "create shell" && f.transient);
         let error = RemoteError {
             host: self.host.clone(),
-            cmdlet: None,
+            operation: None,
             message,
             // Not connected or not logged on: the host was never reached (the apply recap
             // counts it as unreachable, not failed).

@@ -353,7 +353,7 @@ impl Kind for ClientGroupKind {
         {
             return Err(RemoteError {
                 host: op.connection.host(),
-                cmdlet: Some("Install-CmdeployClient".into()),
+                operation: Some("Install-CmdeployClient".into()),
                 message: format!(
                     "{} finished but the client is not working: {log}",
                     super::command_line::shown(&d, installed)
