@@ -4,8 +4,8 @@
 //! `reference/docs-conceptual/security/remoting/PS-remoting-second-hop.md`).
 //!
 //! Modelled: GroupPolicy cmdlets that reach a domain controller other than the session's host
-//! (without `-Server` they go to the PDC emulator), UNC paths, and `Get-CimInstance
-//! -ComputerName` to another host.
+//! (without `-Server` they go to the PDC emulator) and UNC paths; `Get-CimInstance -ComputerName`
+//! to another host is modelled where the runner uses it, in the push prerequisites (`prereq`).
 
 use super::args::{Args, CmdError};
 use super::model::{short, Estate};
@@ -16,15 +16,6 @@ pub fn refused(what: &str) -> CmdError {
     CmdError::new(
         "PermissionDenied",
         format!("Access is denied. (Exception from HRESULT: 0x80070005 (E_ACCESSDENIED)) {what}: a WinRM session has no network credentials to pass to another computer (the double hop)."),
-    )
-}
-
-/// The WSMan CIM session error users report for `Get-CimInstance -ComputerName` inside a
-/// session (github.com/microsoft/diskspd/issues/171, PowerShell/Win32-OpenSSH#2100).
-pub fn remote_cim_refused(computer: &str) -> CmdError {
-    CmdError::new(
-        "AuthenticationError",
-        format!("WinRM cannot process the request. The following error with errorcode 0x8009030e occurred while using Kerberos authentication: A specified logon session does not exist. It may already have been terminated. (Get-CimInstance -ComputerName {computer})"),
     )
 }
 

@@ -15,57 +15,57 @@
 //! * [`transport`] — the `lab` transport, registered by the CLI beside `winrm`;
 //! * [`harness`] — the registry and context extensions tests and benchmarks run with;
 //! * [`exec`] — executing a payload as a host (site server, domain controller, client), with
-//!   [`runner_model`] (what the lab knows of the reviewed runner), [`args`] (PowerShell's
-//!   parameter binding errors) and [`ps_value`] (values as Windows PowerShell 5.1 prints them);
-//! * the estate: [`model`] (the enterprise), [`settings_model`] (a site's settings),
-//!   [`gpo_model`] (GPOs and their Registry.pol files), [`host_index`] (hosts by name), [`seed`]
-//!   (`lab.toml` into an estate), [`generate`] (synthetic estates for scale);
-//! * ConfigurationManager cmdlets: [`cm_site`], [`cm_boundary`], [`cm_relationship`],
-//!   [`cm_settings`], [`cm_sup`], [`cm_conflict`], [`cm_device`], [`cm_package`],
-//!   [`cm_deployment`], [`cm_publishing`], [`collection`];
-//! * GroupPolicy cmdlets: [`gp`], [`gp_pol`], [`gp_report`];
-//! * hosts: [`host`] (CCMSetup installs, client probes), [`ccmsetup_service`] (the asynchronous
-//!   CCMSetup service), [`prereq`] (client push prerequisites), [`double_hop`] (a WinRM session
-//!   has no network credentials);
+//!   `runner_model` (what the lab knows of the reviewed runner), `args` (PowerShell's parameter
+//!   binding errors) and `ps_value` (values as Windows PowerShell 5.1 prints them);
+//! * the estate: [`model`] (the enterprise), `settings_model` (a site's settings), `gpo_model`
+//!   (GPOs and their Registry.pol files), `host_index` (hosts by name), `seed` (`lab.toml` into
+//!   an estate), [`generate`] (synthetic estates for scale);
+//! * ConfigurationManager cmdlets: `cm_site`, `cm_boundary`, `cm_relationship`, `cm_settings`,
+//!   `cm_sup`, `cm_conflict`, `cm_device`, `cm_package`, `cm_deployment`, `cm_publishing`,
+//!   `collection`;
+//! * GroupPolicy cmdlets: `gp`, `gp_pol`, `gp_report`;
+//! * hosts: `host` (CCMSetup installs, client probes), `ccmsetup_service` (the asynchronous
+//!   CCMSetup service), `prereq` (client push prerequisites), `double_hop` (a WinRM session has
+//!   no network credentials);
 //! * [`cost`] — what a real site pays per Script and per cmdlet;
 //! * [`serve`] — `cmdeploy lab serve`: the lab behind a WS-Management endpoint (NTLM, Kerberos,
-//!   Basic, certificates; HTTP and HTTPS); [`console`] — `cmdeploy lab console`; [`show`] —
+//!   Basic, certificates; HTTP and HTTPS); `console` — `cmdeploy lab console`; [`show`] —
 //!   `cmdeploy lab show`.
 #![deny(missing_docs)]
 
-pub mod args;
-pub mod ccmsetup_service;
-pub mod cm_boundary;
-pub mod cm_conflict;
-pub mod cm_deployment;
-pub mod cm_device;
-pub mod cm_package;
-pub mod cm_publishing;
-pub mod cm_relationship;
-pub mod cm_settings;
-pub mod cm_site;
-pub mod cm_sup;
-pub mod collection;
-pub mod console;
+pub(crate) mod args;
+pub(crate) mod ccmsetup_service;
+pub(crate) mod cm_boundary;
+pub(crate) mod cm_conflict;
+pub(crate) mod cm_deployment;
+pub(crate) mod cm_device;
+pub(crate) mod cm_package;
+pub(crate) mod cm_publishing;
+pub(crate) mod cm_relationship;
+pub(crate) mod cm_settings;
+pub(crate) mod cm_site;
+pub(crate) mod cm_sup;
+pub(crate) mod collection;
+pub(crate) mod console;
 pub mod cost;
-pub mod double_hop;
+pub(crate) mod double_hop;
 pub mod exec;
 pub mod generate;
-pub mod gp;
-pub mod gp_pol;
-pub mod gp_report;
-pub mod gpo_model;
+pub(crate) mod gp;
+pub(crate) mod gp_pol;
+pub(crate) mod gp_report;
+pub(crate) mod gpo_model;
 pub mod harness;
-pub mod host;
-pub mod host_index;
+pub(crate) mod host;
+pub(crate) mod host_index;
 mod lab;
 pub mod model;
-pub mod prereq;
-pub mod ps_value;
-pub mod runner_model;
-pub mod seed;
+pub(crate) mod prereq;
+pub(crate) mod ps_value;
+pub(crate) mod runner_model;
+pub(crate) mod seed;
 pub mod serve;
-pub mod settings_model;
+pub(crate) mod settings_model;
 pub mod show;
 pub mod transport;
 

@@ -184,6 +184,24 @@ mod tests {
     }
 
     #[test]
+    fn a_context_without_transports_is_a_remote_error_not_a_panic() {
+        let c = connection("site", serde_json::json!({"host": "cm01"}));
+        let Err(e) = super::super::for_connection(&ctx(), &c) else {
+            panic!("the context carries no transports");
+        };
+        assert_eq!(e.host, "cm01");
+        assert!(e.message.contains("registered no transports"), "{e}");
+        let mut transports = Transports::new();
+        transports.register(TransportKind::Lab, |_, spec| {
+            Ok(Arc::new(Fake(spec.host.clone())))
+        });
+        let ctx =
+            ctx().with_extensions(cmdeploy_engine::extensions::Extensions::new().with(transports));
+        let t = super::super::for_connection(&ctx, &c).unwrap();
+        assert_eq!(t.host(), "cm01");
+    }
+
+    #[test]
     fn an_invalid_connection_table_is_a_remote_error() {
         let c = connection("x", serde_json::json!({"host": "h", "transport": "ssh"}));
         let Err(e) = Transports::new().for_connection(&ctx(), &c) else {

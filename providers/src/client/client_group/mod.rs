@@ -27,7 +27,7 @@ use super::probe;
 use crate::ccmsetup::{self, Program};
 use crate::kit;
 
-pub use spec::{ClientGroupSpec, Ensure, Method, OnDestroy, PushOptions};
+pub use spec::{ClientGroupSpec, Ensure, Method, PushOptions};
 
 /// The `client_group` kind.
 pub struct ClientGroupKind;
