@@ -69,8 +69,8 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Show a plan saved with `plan --out`, as text or JSON, without reading the estate.
     Show(ShowArgs),
-    /// Where a client lands: the boundaries, boundary groups and site an address or AD site
-    /// resolves to, and the site systems per role now and after each fallback time
+    /// Where a client lands: the boundaries, boundary groups and site an address, an AD site
+    /// or a host resolves to, and the site systems per role now and after each fallback time
     /// (exit 0; 2 with a warning: no boundary covers it, or groups assign it to different
     /// sites). From the manifests, or from the site with `--estate`.
     Resolve(ResolveArgs),
@@ -82,7 +82,9 @@ pub enum Command {
 /// `resolve` arguments.
 #[derive(Debug, clap::Args)]
 pub struct ResolveArgs {
-    /// An IPv4 or IPv6 address (`10.2.0.15`), or an AD site name (`HQ`).
+    /// An IPv4 or IPv6 address (`10.2.0.15`), a host of the manifests (a client target such as
+    /// `kiosk01`, an imaging host; needs `--estate`, which reads its IP addresses, subnets and
+    /// AD site from its device record), or an AD site name (`HQ`).
     pub target: String,
     /// Print the answer as JSON.
     #[arg(long)]

@@ -123,6 +123,9 @@ fn every_emitted_call_matches_the_documented_syntax() {
     step(&p, &[]);
     let run = p.run(&["import", "--connection", "dc01"]).code(0);
     assert!(run.stdout.contains("Nothing to import"), "{}", run.stdout);
+    // `resolve --estate` reads the site: for a host, its device record (Get-CMDevice -Resource),
+    // and each site's distribution, management and software update points.
+    p.run(&["resolve", "ws01", "--estate"]).code(0);
     // 2. Updates of every kind, and the first deletes. Workgroup clients need a network access
     // account: the kiosks go with it.
     p.remove_table("clients.toml", "[client_group.kiosks]");

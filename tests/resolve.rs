@@ -67,10 +67,13 @@ fn estate_reads_what_the_site_holds_not_what_the_manifests_declare() {
     p.run(&["resolve", "10.2.0.15"]).code(0);
     p.run(&["apply", "--auto-approve"]).code(0);
     let run = p.run(&["resolve", "10.2.0.15", "--estate"]).code(0);
+    // The site says which site system holds which role: mpserver is a management point only,
+    // and Contoso's lab has no distribution point.
     for line in [
         "\"Branch 1 LAN\" (BoundaryID",
         "\"Branch 1 Clients\", site assignment ABC",
-        "    after 20 min   HQ Clients: mpserver.contoso.com",
+        "    after 20 min   HQ Clients: no site system",
+        "    after 10 min   HQ Clients: mpserver.contoso.com",
         "    never          HQ Clients",
     ] {
         assert!(run.stdout.contains(line), "{line}\n{}", run.stdout);

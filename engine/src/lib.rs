@@ -21,6 +21,7 @@
 
 pub mod address;
 pub mod apply;
+pub mod batch;
 mod decode;
 pub mod diagnostics;
 pub mod diff;

@@ -172,6 +172,11 @@ pub struct Observed {
     /// A note that starts with [`WARNING`] is a warning: the plan lists it whatever the action,
     /// a no-op included.
     pub notes: Vec<String>,
+    /// What the read found that only the kind needs later, in memory only (never in plans or
+    /// state): e.g. the remote IDs of a boundary group's members, so that removing one needs no
+    /// second read.
+    #[serde(skip)]
+    pub private: Attributes,
 }
 
 /// The prefix of a read note that is a plan-time warning (`"warning: "`): something the reader
@@ -241,6 +246,11 @@ pub struct Operation {
     pub secrets: BTreeMap<String, SecretValue>,
     /// Connection to write through.
     pub connection: Connection,
+    /// Remote IDs of the resources this one references, as known when the operation starts:
+    /// from state (including what earlier graph levels of this apply created) or else from the
+    /// refresh. A kind that describes its writes ([`Kind::describe`]) uses them instead of a
+    /// lookup of its own (a boundary group adds members by `BoundaryId`).
+    pub reference_ids: BTreeMap<Address, String>,
 }
 
 /// What a kind reports after a successful operation: the object as read back.
@@ -364,11 +374,45 @@ pub trait Kind: Send + Sync {
     /// script for the whole batch.
     async fn read(&self, ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult>;
 
-    /// Applies one operation and reads the object back.
+    /// Applies one operation and reads the object back. Used for the operations a kind does not
+    /// [`Kind::describe`].
     ///
     /// # Errors
     /// The remote failure, naming host, operation and message.
     async fn apply(&self, ctx: &Context, op: Operation) -> Result<Applied, RemoteError>;
+
+    /// The remote work `op` needs, writes and the read that verifies them, for the registry's
+    /// [`crate::batch::Executor`] to run together with the other operations of the same graph
+    /// level on the same connection; `None` when the kind runs `op` itself ([`Kind::apply`]).
+    /// Default: `None`.
+    ///
+    /// # Errors
+    /// When the work cannot be described (a reference without a remote ID): the operation fails
+    /// without running anything.
+    fn describe(
+        &self,
+        _ctx: &Context,
+        _op: &Operation,
+    ) -> Option<Result<crate::batch::Described, RemoteError>> {
+        None
+    }
+
+    /// The object as read back, from the output of the work [`Kind::describe`] gave for `op`.
+    ///
+    /// # Errors
+    /// When the output does not show the promised object (the engine then reports the failure,
+    /// and the next refresh reads the truth).
+    fn finish(
+        &self,
+        _ctx: &Context,
+        op: &Operation,
+        _output: crate::batch::WorkOutput,
+    ) -> Result<Applied, RemoteError> {
+        Err(RemoteError::new(
+            op.connection.host(),
+            format!("{}: the kind described work it cannot finish", op.address),
+        ))
+    }
 
     /// True when `cmdeploy import` can list objects of this kind at all (see [`Kind::list`]).
     /// Default: not importable.
@@ -434,6 +478,7 @@ pub struct Registry {
     connection_validator: Option<ConnectionValidator>,
     connection_schema: Option<fn(&mut schemars::SchemaGenerator) -> schemars::Schema>,
     ignored_files: Vec<String>,
+    executor: Option<Arc<dyn crate::batch::Executor>>,
 }
 
 /// Checks one `[connection.NAME]` table and returns its problems.
@@ -474,6 +519,17 @@ impl Registry {
     /// engine's own `drift.ack.toml` (see [`Registry::ignore_file`]).
     pub fn ignored_files(&self) -> &[String] {
         &self.ignored_files
+    }
+
+    /// Sets what runs the work kinds describe ([`Kind::describe`]).
+    pub fn set_executor(&mut self, executor: Arc<dyn crate::batch::Executor>) {
+        self.executor = Some(executor);
+    }
+
+    /// The executor of described work, if a provider set one (without one, every operation goes
+    /// through [`Kind::apply`]).
+    pub fn executor(&self) -> Option<&Arc<dyn crate::batch::Executor>> {
+        self.executor.as_ref()
     }
 
     /// The connection validator, if a provider set one.

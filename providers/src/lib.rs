@@ -34,6 +34,7 @@
 #![deny(missing_docs)]
 
 pub mod artifact;
+pub mod batch;
 pub mod ccmsetup;
 pub(crate) mod ccmsetup_spans;
 pub(crate) mod client;
@@ -42,6 +43,7 @@ pub mod gpo;
 pub(crate) mod kit;
 pub mod powershell;
 pub mod quote;
+pub mod sdk;
 pub mod transport;
 
 use std::sync::Arc;
@@ -55,6 +57,7 @@ pub fn registry() -> Registry {
     gpo::register(&mut r);
     client::register(&mut r);
     artifact::register(&mut r);
+    r.set_executor(Arc::new(batch::ScriptExecutor));
     r.set_connections(
         Arc::new(transport::validate_connection),
         transport::connection_schema,

@@ -43,6 +43,10 @@ pub struct PayloadCall {
     /// Secret argument names.
     #[serde(default)]
     pub secret: Vec<String>,
+    /// The operation the call belongs to in a batched write: a failure skips the rest of its
+    /// group only (see [`cmdeploy_providers::powershell::Call::group`]).
+    #[serde(default)]
+    pub group: Option<usize>,
 }
 
 /// What the host offers: the ConfigurationManager drive of a site, the GroupPolicy module.
@@ -123,13 +127,36 @@ impl Session {
     }
 }
 
+/// The runner's own check before each call (runner.ps1.j2: `$allowed -notcontains
+/// $call.cmdlet`, case-insensitive, a `throw` whose category is `OperationStopped`): a payload
+/// naming a cmdlet off the allow-list fails that call, as it would on Windows. The console,
+/// where an administrator types, has no such list.
+fn allowed(cmdlet: &str) -> Result<(), CmdError> {
+    if cmdeploy_providers::powershell::runner::ALLOWED
+        .iter()
+        .any(|n| n.eq_ignore_ascii_case(cmdlet))
+    {
+        Ok(())
+    } else {
+        Err(CmdError::new(
+            "OperationStopped",
+            format!("cmdlet {cmdlet} is not on the runner's allow-list"),
+        ))
+    }
+}
+
 /// Runs every call of a payload, stopping early when the payload asks.
 pub fn run_payload(estate: &mut Estate, session: &Session, payload: &Payload) -> Vec<CallResult> {
     let mut results = Vec::new();
     super::ccmsetup_service::settle(estate, super::ccmsetup_service::now_ms());
     let rendering = super::runner_model::result_rendering();
+    let mut failed_groups = std::collections::BTreeSet::new();
     for call in &payload.calls {
-        let outcome = execute(estate, session, &call.cmdlet, &call.args)
+        if call.group.is_some_and(|g| failed_groups.contains(&g)) {
+            continue;
+        }
+        let outcome = allowed(&call.cmdlet)
+            .and_then(|()| execute(estate, session, &call.cmdlet, &call.args))
             .map(|v| super::ps_value::render(v, rendering));
         let ok = outcome.is_ok();
         results.push(match outcome {
@@ -152,8 +179,12 @@ pub fn run_payload(estate: &mut Estate, session: &Session, payload: &Payload) ->
                 category: Some(e.category),
             },
         });
-        if !ok && payload.stop_on_error {
-            break;
+        match call.group {
+            Some(g) if !ok => {
+                failed_groups.insert(g);
+            }
+            None if !ok && payload.stop_on_error => break,
+            _ => {}
         }
     }
     super::ccmsetup_service::settle(estate, super::ccmsetup_service::now_ms());

@@ -457,8 +457,8 @@ pub fn push_install(estate: &mut Estate, a: &Args, session_site: &str) -> CmdRes
     Ok(json!({"DeviceName": device, "Result": "ccmsetup started on the target"}))
 }
 
-/// `Get-CMDevice [-Name] [-Fast]`: the site's device records (clients assigned to the site that
-/// registered, and discovered domain computers without a client).
+/// `Get-CMDevice [-Name] [-Fast] [-Resource]`: the site's device records (clients assigned to
+/// the site that registered, and discovered domain computers without a client).
 ///
 /// Without `-Name` the real cmdlet returns every device of the site (PSRef Get-CMDevice.md;
 /// windows-runtime.md §9), which on a large site takes minutes and floods the runner's JSON. The
@@ -479,6 +479,7 @@ pub fn get_device(estate: &mut Estate, a: &Args, session_site: &str) -> CmdResul
             format!("Get-CMDevice without -Name would return all {} device records of site {session_site}; filter by the names you need (the lab refuses unfiltered reads of sites with more than {limit} devices).", records.len()),
         ));
     }
+    let records = super::cm_resource::as_asked(estate, a, records);
     Ok(Value::Array(records))
 }
 

@@ -21,7 +21,7 @@
 //!   (GPOs and their Registry.pol files), `host_index` (hosts by name), `seed` (`lab.toml` into
 //!   an estate), [`generate`] (synthetic estates for scale);
 //! * ConfigurationManager cmdlets: `cm_site`, `cm_boundary`, `cm_relationship`, `cm_settings`,
-//!   `cm_sup`, `cm_conflict`, `cm_device`, `cm_package`, `cm_deployment`, `cm_publishing`,
+//!   `cm_sup`, `cm_conflict`, `cm_device`, `cm_resource`, `cm_package`, `cm_deployment`, `cm_publishing`,
 //!   `collection`;
 //! * GroupPolicy cmdlets: `gp`, `gp_pol`, `gp_report`;
 //! * hosts: `host` (CCMSetup installs, client probes), `ccmsetup_service` (the asynchronous
@@ -42,6 +42,7 @@ pub(crate) mod cm_device;
 pub(crate) mod cm_package;
 pub(crate) mod cm_publishing;
 pub(crate) mod cm_relationship;
+pub(crate) mod cm_resource;
 pub(crate) mod cm_settings;
 pub(crate) mod cm_site;
 pub(crate) mod cm_sup;

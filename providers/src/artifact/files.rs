@@ -182,6 +182,7 @@ pub async fn read(ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> 
                         id: artifact_id(&dir, &attrs),
                         attrs: observed,
                         notes: Vec::new(),
+                        private: Default::default(),
                     })
                 }
             };

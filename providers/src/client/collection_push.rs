@@ -318,6 +318,7 @@ fn observed(collection: &str, members: &Value) -> Observed {
         id: collection.to_string(),
         attrs,
         notes: Vec::new(),
+        private: Default::default(),
     }
 }
 

@@ -292,5 +292,6 @@ fn observed(state: &ClientState, host: &str) -> Observed {
         id: host.to_lowercase(),
         attrs,
         notes: Vec::new(),
+        private: Default::default(),
     }
 }

@@ -147,6 +147,7 @@ impl Kind for AccountKind {
                                 .into_iter()
                                 .collect(),
                             notes: Vec::new(),
+                            private: Default::default(),
                         }),
                         None => ReadOutcome::Absent,
                     },

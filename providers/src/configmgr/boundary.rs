@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use cmdeploy_engine::batch::{Described, WorkOutput};
 use cmdeploy_engine::diagnostics::{Diagnostic, Diagnostics};
 use cmdeploy_engine::import::Imported;
 use cmdeploy_engine::provider::{
@@ -16,6 +17,7 @@ use cmdeploy_engine::resource::{Connection, ResourceSet};
 use cmdeploy_engine::spanned::Spanned;
 
 use super::net;
+use crate::batch::ScriptWork;
 use crate::kit;
 use crate::powershell::{Call, Script, Target};
 
@@ -243,56 +245,22 @@ impl Kind for BoundaryKind {
     }
 
     async fn apply(&self, ctx: &Context, op: Operation) -> Result<Applied, RemoteError> {
+        kit::apply_described(self, ctx, op).await
+    }
+
+    fn describe(&self, ctx: &Context, op: &Operation) -> Option<Result<Described, RemoteError>> {
         let code = kit::site_code(ctx, &kit::meta_of(op.desired.as_ref(), op.prior.as_ref()));
         let target = Target::SiteServer { site_code: code };
-        let id = op.observed.as_ref().map(|o| o.id.clone());
-        match (op.action, &op.desired) {
-            (OpAction::Delete, _) => {
-                let id = id
-                    .or_else(|| op.prior.as_ref().map(|p| p.id.clone()))
-                    .unwrap_or_default();
-                kit::run_writes(
-                    ctx,
-                    &op.connection,
-                    target,
-                    vec![Call::new("Remove-CMBoundary")
-                        .arg("Id", id.as_str())
-                        .switch("Force")],
-                )
-                .await?;
-                Ok(Applied {
-                    id,
-                    attrs: Default::default(),
-                })
-            }
-            (OpAction::Create, Some(d)) => {
-                let t = boundary_type(d);
-                let call = Call::new("New-CMBoundary")
-                    .arg("Type", t.cmdlet_name())
-                    .arg("Value", d.attrs["value"].clone())
-                    .arg("Name", d.attrs["name"].clone());
-                let out = kit::run_writes(ctx, &op.connection, target, vec![call]).await?;
-                let created = out
-                    .results
-                    .first()
-                    .map(|r| kit::items(&r.value))
-                    .unwrap_or_default();
-                let obj = created.first().ok_or_else(|| {
-                    RemoteError::new(op.connection.host(), "New-CMBoundary returned no object")
-                })?;
-                Ok(observed_of(obj)
-                    .map(|o| Applied {
-                        id: o.id,
-                        attrs: o.attrs,
-                    })
-                    .unwrap_or(Applied {
-                        id: String::new(),
-                        attrs: Default::default(),
-                    }))
-            }
+        let call = match (op.action, &op.desired) {
+            (OpAction::Delete, _) => Call::new("Remove-CMBoundary")
+                .arg("Id", existing_id(op).as_str())
+                .switch("Force"),
+            (OpAction::Create, Some(d)) => Call::new("New-CMBoundary")
+                .arg("Type", boundary_type(d).cmdlet_name())
+                .arg("Value", d.attrs["value"].clone())
+                .arg("Name", d.attrs["name"].clone()),
             (OpAction::Update, Some(d)) => {
-                let id = id.unwrap_or_default();
-                let mut call = Call::new("Set-CMBoundary").arg("Id", id.as_str());
+                let mut call = Call::new("Set-CMBoundary").arg("Id", existing_id(op).as_str());
                 if op.changed.iter().any(|c| c == "name") {
                     call = call.arg("NewName", d.attrs["name"].clone());
                 }
@@ -302,33 +270,61 @@ impl Kind for BoundaryKind {
                 if op.changed.iter().any(|c| c == "value" || c == "type") {
                     call = call.arg("NewValue", d.attrs["value"].clone());
                 }
-                let out =
-                    kit::run_writes(ctx, &op.connection, target, vec![call.switch("PassThru")])
-                        .await?;
-                let obj = out
-                    .results
-                    .first()
-                    .map(|r| kit::items(&r.value))
-                    .unwrap_or_default();
-                obj.first()
-                    .and_then(|o| observed_of(o))
-                    .map(|o| Applied {
-                        id: o.id,
-                        attrs: o.attrs,
-                    })
-                    .ok_or_else(|| {
-                        RemoteError::new(
-                            op.connection.host(),
-                            "Set-CMBoundary -PassThru returned no object",
-                        )
-                    })
+                call.switch("PassThru")
             }
-            _ => Err(RemoteError::new(
-                op.connection.host(),
-                "provider bug: boundary operation without a desired resource",
-            )),
-        }
+            _ => {
+                return Some(Err(RemoteError::new(
+                    op.connection.host(),
+                    "provider bug: boundary operation without a desired resource",
+                )))
+            }
+        };
+        Some(Ok(ScriptWork::described(target, vec![call])))
     }
+
+    fn finish(
+        &self,
+        _ctx: &Context,
+        op: &Operation,
+        output: WorkOutput,
+    ) -> Result<Applied, RemoteError> {
+        let values = crate::batch::values_of(&op.connection, output)?;
+        if op.action == OpAction::Delete {
+            return Ok(Applied {
+                id: existing_id(op),
+                attrs: Default::default(),
+            });
+        }
+        // New-CMBoundary and Set-CMBoundary -PassThru return the SMS_Boundary as written.
+        let cmdlet = if op.action == OpAction::Create {
+            "New-CMBoundary"
+        } else {
+            "Set-CMBoundary -PassThru"
+        };
+        values
+            .first()
+            .and_then(|v| kit::items(v).first().and_then(|o| observed_of(o)))
+            .map(|o| Applied {
+                id: o.id,
+                attrs: o.attrs,
+            })
+            .ok_or_else(|| {
+                RemoteError::new(
+                    op.connection.host(),
+                    format!("{cmdlet} returned no boundary"),
+                )
+            })
+    }
+}
+
+/// The BoundaryID of the object an update or delete changes: as the refresh found it, else as
+/// state recorded it.
+fn existing_id(op: &Operation) -> String {
+    op.observed
+        .as_ref()
+        .map(|o| o.id.clone())
+        .or_else(|| op.prior.as_ref().map(|p| p.id.clone()))
+        .unwrap_or_default()
 }
 
 fn boundary_type(d: &cmdeploy_engine::resource::Resource) -> BoundaryType {
@@ -346,6 +342,7 @@ pub fn observed_of(obj: &Value) -> Option<Observed> {
         id: kit::n(obj, "BoundaryID").to_string(),
         attrs,
         notes: Vec::new(),
+        private: Default::default(),
     })
 }
 

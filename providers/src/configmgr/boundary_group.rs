@@ -4,14 +4,13 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use cmdeploy_engine::diagnostics::{Diagnostic, Diagnostics};
 use cmdeploy_engine::import::Imported;
 use cmdeploy_engine::provider::{
-    Applied, Context, DecodeInput, Decoded, Kind, Observed, OpAction, Operation, ReadOutcome,
-    ReadRequest, ReadResult, RemoteError,
+    Context, Observed, OpAction, ReadOutcome, ReadRequest, ReadResult, RemoteError,
 };
 use cmdeploy_engine::resource::{Connection, Ownership, ResourceSet};
 use cmdeploy_engine::spanned::Spanned;
@@ -20,6 +19,7 @@ use cmdeploy_engine::Address;
 use super::boundary::{self, BoundaryType};
 use crate::kit;
 use crate::powershell::{Call, Script, Target};
+use crate::sdk::{self, Change, CrossValidate, Declared, DecodeCx, Import, TypedKind};
 
 /// `[boundary_group.NAME]`.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
@@ -49,34 +49,49 @@ pub struct BoundaryGroupSpec {
     pub members: Ownership,
 }
 
+/// A boundary group's attributes, desired and observed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BoundaryGroupModel {
+    /// SMS_BoundaryGroup.Name (unique in the hierarchy).
+    pub name: String,
+    /// SMS_BoundaryGroup.Description; unmanaged when the manifest leaves it out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// SMS_BoundaryGroup.DefaultSiteCode, upper case; empty for a content-only group.
+    #[serde(default)]
+    pub assignment_site: String,
+    /// Member boundaries by manifest key (or `type:value` for unmanaged ones), sorted.
+    #[serde(default)]
+    pub boundaries: Vec<String>,
+    /// Site system server FQDNs, lower case, sorted.
+    #[serde(default)]
+    pub site_systems: Vec<String>,
+}
+
 /// The `boundary_group` kind.
 pub struct BoundaryGroupKind;
 
 #[async_trait::async_trait]
-impl Kind for BoundaryGroupKind {
-    fn name(&self) -> &'static str {
-        "boundary_group"
-    }
+impl TypedKind for BoundaryGroupKind {
+    type Spec = BoundaryGroupSpec;
+    type Model = BoundaryGroupModel;
+    const KIND: &'static str = "boundary_group";
+    const DESCRIPTION: &'static str =
+        "A boundary group: boundaries, site systems and the site used for site assignment.";
 
-    fn description(&self) -> &'static str {
-        "A boundary group: boundaries, site systems and the site used for site assignment."
-    }
-
-    fn schema(&self, generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        generator.subschema_for::<BoundaryGroupSpec>()
-    }
-
-    fn decode(&self, input: DecodeInput<'_>) -> Result<Decoded, Vec<Diagnostic>> {
-        let file = input.file.clone();
-        let key = input.address.name.clone();
-        let spec: BoundaryGroupSpec = kit::decode_typed(input, "boundary_group")?;
+    fn decode(
+        &self,
+        spec: BoundaryGroupSpec,
+        cx: &DecodeCx,
+    ) -> Result<Declared<BoundaryGroupModel>, Vec<Diagnostic>> {
+        let file = &cx.file;
         let mut errors = Vec::new();
         for s in &spec.site_systems {
             if !s.value.contains('.') {
                 errors.push(
                     Diagnostic::error("cmdeploy::boundary_group::site_system_fqdn", format!("site system `{}` is not a fully qualified domain name", s.value))
                         .with_help("Set-CMBoundaryGroup -AddSiteSystemServerName requires the FQDN, e.g. mp1.contoso.com")
-                        .at_span(&file, s.span.clone()),
+                        .at_span(file, s.span.clone()),
                 );
             }
         }
@@ -84,12 +99,12 @@ impl Kind for BoundaryGroupKind {
             if let Some(p) = super::site::site_code_problem(&a.value) {
                 errors.push(
                     Diagnostic::error("cmdeploy::site_code::format", p)
-                        .at_span(&file, a.span.clone()),
+                        .at_span(file, a.span.clone()),
                 );
             } else {
                 errors.extend(super::site::site_code_case(
                     &a.value,
-                    &file,
+                    file,
                     a.span.clone(),
                     None,
                 ));
@@ -98,122 +113,37 @@ impl Kind for BoundaryGroupKind {
         if !errors.is_empty() {
             return Err(errors);
         }
-        let name = spec.name.clone().unwrap_or(key);
-        let mut attrs = serde_json::Map::new();
-        attrs.insert("name".into(), json!(name));
-        if let Some(d) = &spec.description {
-            attrs.insert("description".into(), json!(d));
-        }
-        attrs.insert(
-            "assignment_site".into(),
-            json!(spec
+        let model = BoundaryGroupModel {
+            name: spec.name.clone().unwrap_or_else(|| cx.key.clone()),
+            description: spec.description.clone(),
+            assignment_site: spec
                 .assignment_site
                 .as_ref()
                 .map(|s| s.value.to_uppercase())
-                .unwrap_or_default()),
-        );
-        attrs.insert(
-            "boundaries".into(),
-            kit::sorted(spec.boundaries.iter().map(|b| b.value.clone())),
-        );
-        attrs.insert(
-            "site_systems".into(),
-            kit::sorted(spec.site_systems.iter().map(|s| s.value.to_lowercase())),
-        );
+                .unwrap_or_default(),
+            boundaries: sorted(spec.boundaries.iter().map(|b| b.value.clone())),
+            site_systems: sorted(spec.site_systems.iter().map(|s| s.value.to_lowercase())),
+        };
         let (connection, reference, meta) = super::site_binding(&spec.site, true);
-        let mut d = Decoded::new(attrs, connection, name.to_lowercase());
+        let natural_key = model.name.to_lowercase();
+        let mut d = Declared::new(model, connection, natural_key);
         d.references.extend(reference);
         d.references.extend(
             spec.boundaries
                 .iter()
                 .map(|b| super::reference("boundary", b)),
         );
-        if let Some(a) = &spec.assignment_site {
-            d.attr_spans
-                .insert("assignment_site".into(), a.span.clone());
-        }
-        if let Some(b) = spec.boundaries.first() {
-            d.attr_spans.insert("boundaries".into(), b.span.clone());
-        }
         d.meta = meta;
-        if spec.members == Ownership::Additive {
-            d.additive.insert("boundaries".into());
-            d.additive.insert("site_systems".into());
-        }
+        d.additive_lists = spec.members == Ownership::Additive;
         Ok(d)
     }
 
-    fn validate(&self, resources: &ResourceSet, out: &mut Diagnostics) {
-        // Rule 4: a boundary in two site-assignment groups for different sites assigns at random.
-        let mut assigned: BTreeMap<String, (String, String)> = BTreeMap::new();
-        let mut names: BTreeMap<String, String> = BTreeMap::new();
-        for g in resources.of_kind("boundary_group") {
-            if let Some(name) = g.str_attr("name") {
-                if let Some(prev) = names.insert(name.to_lowercase(), g.address.to_string()) {
-                    out.push(
-                        Diagnostic::error("cmdeploy::boundary_group::duplicate_name", format!("{} and {prev} are both named `{name}`", g.address))
-                            .with_help("boundary group names are unique in the hierarchy (SMS_BoundaryGroup.Name)")
-                            .at(g.loc.clone()),
-                    );
-                }
-            }
-            let site = g.str_attr("assignment_site").unwrap_or("");
-            if site.is_empty() {
-                continue;
-            }
-            if let Some(s) = resources.get(&Address::new("site", site)).or_else(|| {
-                resources
-                    .of_kind("site")
-                    .find(|s| s.str_attr("code") == Some(site))
-            }) {
-                if s.str_attr("type") != Some("primary") {
-                    out.push(
-                        Diagnostic::error("cmdeploy::boundary_group::assignment_not_primary", format!("{} assigns clients to {site}, which is not a primary site", g.address))
-                            .with_help("clients can be assigned only to a primary site (assign-clients-to-a-site.md; configmgr.md §6 rule 2)")
-                            .at(g.attr_loc("assignment_site")),
-                    );
-                }
-            }
-            for b in g
-                .attrs
-                .get("boundaries")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-            {
-                match assigned.get(b) {
-                    Some((other_site, other_group)) if other_site != site => out.push(
-                        Diagnostic::error(
-                            "cmdeploy::boundary::assignment_overlap",
-                            format!("boundary.{b} is in {other_group} (site {other_site}) and {} (site {site}), both used for site assignment", g.address),
-                        )
-                        .with_help("clients in overlapping assignment boundaries pick a site at random; keep each boundary in one site-assignment group (define-site-boundaries-and-boundary-groups.md; configmgr.md §6 rule 4)")
-                        .at(g.attr_loc("boundaries")),
-                    ),
-                    _ => {
-                        assigned.insert(b.to_string(), (site.to_string(), g.address.to_string()));
-                    }
-                }
-            }
-        }
-        super::overlap::check(resources, out);
+    fn cross_validate(&self) -> Option<&dyn CrossValidate> {
+        Some(self)
     }
 
-    fn importable(&self) -> bool {
-        true
-    }
-
-    fn imports_from(&self, ctx: &Context, connection: &Connection) -> bool {
-        super::listing::is_site_server(ctx, connection)
-    }
-
-    async fn list(
-        &self,
-        ctx: &Context,
-        connection: &Connection,
-    ) -> Result<Vec<Imported>, RemoteError> {
-        super::listing::boundary_groups(ctx, connection).await
+    fn import(&self) -> Option<&dyn Import> {
+        Some(self)
     }
 
     async fn read(&self, ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> {
@@ -270,15 +200,14 @@ impl Kind for BoundaryGroupKind {
                                 None => ReadOutcome::Absent,
                                 Some(g) => {
                                     let name = kit::s(g, "Name").to_lowercase();
-                                    match per_name.get(&name) {
-                                        Some(&(bid, sid)) => observe(
-                                            ctx,
-                                            g,
+                                    let (members, systems) = match per_name.get(&name) {
+                                        Some(&(bid, sid)) => (
                                             out.get(bid).map(|x| &x.value),
                                             out.get(sid).map(|x| &x.value),
                                         ),
-                                        None => observe(ctx, g, None, None),
-                                    }
+                                        None => (None, None),
+                                    };
+                                    ReadOutcome::Present(observe(ctx, g, members, systems))
                                 }
                             }
                         }
@@ -292,168 +221,283 @@ impl Kind for BoundaryGroupKind {
             .collect()
     }
 
-    async fn apply(&self, ctx: &Context, op: Operation) -> Result<Applied, RemoteError> {
-        let code = kit::site_code(ctx, &kit::meta_of(op.desired.as_ref(), op.prior.as_ref()));
-        let target = Target::SiteServer { site_code: code };
-        let host = op.connection.host();
-        let current_name = kit::current_attr(&op, "name");
-        let Some(d) = op.desired.clone() else {
-            let name = current_name.unwrap_or_default();
-            kit::run_writes(
-                ctx,
-                &op.connection,
-                target,
-                vec![Call::new("Remove-CMBoundaryGroup")
-                    .arg("Name", name.as_str())
-                    .switch("Force")],
-            )
-            .await?;
-            return Ok(Applied {
-                id: String::new(),
-                attrs: Default::default(),
-            });
-        };
-        let name = d.str_attr("name").unwrap_or_default().to_string();
-        let strs = |v: Option<&Value>| -> Vec<String> {
-            v.and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_string)
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        let want_b = strs(d.attrs.get("boundaries"));
-        let want_s = strs(d.attrs.get("site_systems"));
-        let have = op
-            .observed
+    fn calls(
+        &self,
+        _ctx: &Context,
+        change: &Change<'_, BoundaryGroupModel>,
+    ) -> Result<Vec<Call>, RemoteError> {
+        writes(change)
+    }
+
+    fn read_back(
+        &self,
+        ctx: &Context,
+        change: &Change<'_, BoundaryGroupModel>,
+        values: &[Value],
+    ) -> Result<(String, BoundaryGroupModel), RemoteError> {
+        // The last three calls are the read-back: the group, its boundaries, its site systems.
+        let name = change
+            .desired
             .as_ref()
-            .map(|o| o.attrs.clone())
+            .map(|d| d.name.as_str())
             .unwrap_or_default();
-        let have_b = strs(have.get("boundaries"));
-        let have_s = strs(have.get("site_systems"));
-        let additive = |a: &str| d.additive.contains(a);
-        let mut calls = Vec::new();
-        let site = d.str_attr("assignment_site").unwrap_or("").to_string();
-        if op.action == OpAction::Create {
-            let mut c = Call::new("New-CMBoundaryGroup").arg("Name", name.as_str());
-            if let Some(desc) = d.str_attr("description") {
-                c = c.arg("Description", desc);
-            }
-            if !site.is_empty() {
-                c = c.arg("DefaultSiteCode", site.as_str());
-            }
-            if !want_s.is_empty() {
-                c = c.arg("AddSiteSystemServerName", json!(want_s));
-            }
-            calls.push(c);
-        } else {
-            let old = current_name.clone().unwrap_or_else(|| name.clone());
-            let mut c = Call::new("Set-CMBoundaryGroup").arg("Name", old.as_str());
-            let mut any = false;
-            if old != name {
-                c = c.arg("NewName", name.as_str());
-                any = true;
-            }
-            if op.changed.iter().any(|x| x == "description") {
-                c = c.arg("Description", d.attrs["description"].clone());
-                any = true;
-            }
-            if op.changed.iter().any(|x| x == "assignment_site") {
-                c = c.arg(
-                    "DefaultSiteCode",
-                    if site.is_empty() {
-                        Value::Null
-                    } else {
-                        json!(site)
-                    },
-                );
-                any = true;
-            }
-            let add_s: Vec<&String> = want_s.iter().filter(|s| !have_s.contains(s)).collect();
-            let remove_s: Vec<&String> = have_s
-                .iter()
-                .filter(|s| !want_s.contains(s) && !additive("site_systems"))
-                .collect();
-            if !add_s.is_empty() {
-                c = c.arg("AddSiteSystemServerName", json!(add_s));
-                any = true;
-            }
-            if !remove_s.is_empty() {
-                c = c.arg("RemoveSiteSystemServerName", json!(remove_s));
-                any = true;
-            }
-            if any {
-                calls.push(c);
-            }
-        }
-        let to_add: Vec<&String> = want_b.iter().filter(|b| !have_b.contains(b)).collect();
-        let to_remove: Vec<&String> = have_b
-            .iter()
-            .filter(|b| !want_b.contains(b) && !additive("boundaries"))
-            .collect();
-        if !to_add.is_empty() || !to_remove.is_empty() {
-            let ids = boundary_ids(ctx, &op, &target).await?;
-            for b in to_add {
-                let id = ids.get(&natural_of(ctx, b)).ok_or_else(|| {
-                    RemoteError::new(
-                        host.clone(),
-                        format!("boundary {b} does not exist in ConfigMgr"),
-                    )
-                })?;
-                calls.push(
-                    Call::new("Add-CMBoundaryToGroup")
-                        .arg("BoundaryGroupName", name.as_str())
-                        .arg("BoundaryId", *id),
-                );
-            }
-            for b in to_remove {
-                if let Some(id) = ids.get(&natural_of(ctx, b)) {
-                    calls.push(
-                        Call::new("Remove-CMBoundaryFromGroup")
-                            .arg("BoundaryGroupName", name.as_str())
-                            .arg("BoundaryId", *id)
-                            .switch("Force"),
-                    );
-                }
-            }
-        }
-        kit::run_writes(ctx, &op.connection, target, calls).await?;
-        kit::read_back(
-            &BoundaryGroupKind,
-            ctx,
-            &op,
-            &format!("boundary group {name}"),
-        )
-        .await
+        let n = values.len();
+        let read = (n >= 3).then(|| (&values[n - 3], &values[n - 2], &values[n - 1]));
+        read.and_then(|(g, members, systems)| {
+            kit::items(g)
+                .into_iter()
+                .find(|g| kit::s(g, "Name").eq_ignore_ascii_case(name))
+                .map(|g| observe(ctx, g, Some(members), Some(systems)))
+        })
+        .and_then(|o| Some((o.id, serde_json::from_value(Value::Object(o.attrs)).ok()?)))
+        .ok_or_else(|| {
+            RemoteError::new(
+                change.op.connection.host(),
+                format!("boundary group {name} is not found after apply"),
+            )
+        })
     }
 }
 
-fn candidate_names(r: &ReadRequest) -> Vec<String> {
-    let mut v = Vec::new();
-    if let Some(n) = r.desired.as_ref().and_then(|d| d.str_attr("name")) {
-        v.push(n.to_string());
+impl CrossValidate for BoundaryGroupKind {
+    fn validate(&self, resources: &ResourceSet, out: &mut Diagnostics) {
+        // Rule 4: a boundary in two site-assignment groups for different sites assigns at random.
+        let mut assigned: BTreeMap<String, (String, String)> = BTreeMap::new();
+        let mut names: BTreeMap<String, String> = BTreeMap::new();
+        for (g, m) in sdk::models::<BoundaryGroupModel>(resources, Self::KIND) {
+            if let Some(prev) = names.insert(m.name.to_lowercase(), g.address.to_string()) {
+                out.push(
+                    Diagnostic::error(
+                        "cmdeploy::boundary_group::duplicate_name",
+                        format!("{} and {prev} are both named `{}`", g.address, m.name),
+                    )
+                    .with_help(
+                        "boundary group names are unique in the hierarchy (SMS_BoundaryGroup.Name)",
+                    )
+                    .at(g.loc.clone()),
+                );
+            }
+            let site = m.assignment_site.as_str();
+            if site.is_empty() {
+                continue;
+            }
+            if let Some(s) = resources.get(&Address::new("site", site)).or_else(|| {
+                resources
+                    .of_kind("site")
+                    .find(|s| s.str_attr("code") == Some(site))
+            }) {
+                if s.str_attr("type") != Some("primary") {
+                    out.push(
+                        Diagnostic::error("cmdeploy::boundary_group::assignment_not_primary", format!("{} assigns clients to {site}, which is not a primary site", g.address))
+                            .with_help("clients can be assigned only to a primary site (assign-clients-to-a-site.md; configmgr.md §6 rule 2)")
+                            .at(g.attr_loc("assignment_site")),
+                    );
+                }
+            }
+            for b in &m.boundaries {
+                match assigned.get(b) {
+                    Some((other_site, other_group)) if other_site != site => out.push(
+                        Diagnostic::error(
+                            "cmdeploy::boundary::assignment_overlap",
+                            format!("boundary.{b} is in {other_group} (site {other_site}) and {} (site {site}), both used for site assignment", g.address),
+                        )
+                        .with_help("clients in overlapping assignment boundaries pick a site at random; keep each boundary in one site-assignment group (define-site-boundaries-and-boundary-groups.md; configmgr.md §6 rule 4)")
+                        .at(g.attr_loc("boundaries")),
+                    ),
+                    _ => {
+                        assigned.insert(b.clone(), (site.to_string(), g.address.to_string()));
+                    }
+                }
+            }
+        }
+        super::overlap::check(resources, out);
     }
-    if let Some(n) = r
+}
+
+#[async_trait::async_trait]
+impl Import for BoundaryGroupKind {
+    fn imports_from(&self, ctx: &Context, connection: &Connection) -> bool {
+        super::listing::is_site_server(ctx, connection)
+    }
+
+    async fn list(
+        &self,
+        ctx: &Context,
+        connection: &Connection,
+    ) -> Result<Vec<Imported>, RemoteError> {
+        super::listing::boundary_groups(ctx, connection).await
+    }
+}
+
+/// Names a request may be found under: the desired one, and the one state recorded (a rename).
+fn candidate_names(r: &ReadRequest) -> Vec<String> {
+    let desired = r
+        .desired
+        .as_ref()
+        .and_then(|d| sdk::model::<BoundaryGroupModel>(&d.attrs));
+    let prior = r
         .prior
         .as_ref()
-        .and_then(|p| p.attributes.get("name").and_then(Value::as_str))
-    {
-        if !v.iter().any(|x| x.eq_ignore_ascii_case(n)) {
-            v.push(n.to_string());
+        .and_then(|p| sdk::model::<BoundaryGroupModel>(&p.attributes));
+    let mut v: Vec<String> = Vec::new();
+    for m in desired.into_iter().chain(prior) {
+        if !v.iter().any(|x| x.eq_ignore_ascii_case(&m.name)) {
+            v.push(m.name);
         }
     }
     v
 }
 
-/// The natural key (`type:value`) of a boundary member written as a manifest key or as a natural key.
-fn natural_of(ctx: &Context, member: &str) -> String {
-    ctx.resources
-        .get(&Address::new("boundary", member))
-        .map(|r| r.natural_key.clone())
-        .unwrap_or_else(|| member.to_string())
+fn sorted(items: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut v: Vec<String> = items.into_iter().collect();
+    v.sort();
+    v.dedup();
+    v
 }
+
+/// The calls a change needs: the writes, then (unless it deletes) the reads that verify them.
+fn writes(change: &Change<'_, BoundaryGroupModel>) -> Result<Vec<Call>, RemoteError> {
+    let op = change.op;
+    let host = op.connection.host();
+    let current = change
+        .observed
+        .as_ref()
+        .map(|o| o.name.clone())
+        .or_else(|| {
+            op.prior
+                .as_ref()
+                .and_then(|p| sdk::model::<BoundaryGroupModel>(&p.attributes))
+                .map(|m| m.name)
+        });
+    let Some(d) = &change.desired else {
+        return Ok(vec![Call::new("Remove-CMBoundaryGroup")
+            .arg("Name", current.unwrap_or_default().as_str())
+            .switch("Force")]);
+    };
+    let name = d.name.as_str();
+    let empty = BoundaryGroupModel {
+        name: String::new(),
+        description: None,
+        assignment_site: String::new(),
+        boundaries: Vec::new(),
+        site_systems: Vec::new(),
+    };
+    let have = change.observed.as_ref().unwrap_or(&empty);
+    let additive = op.desired.as_ref().is_some_and(|r| !r.additive.is_empty());
+    let mut calls = Vec::new();
+    let site = d.assignment_site.as_str();
+    if op.action == OpAction::Create {
+        let mut c = Call::new("New-CMBoundaryGroup").arg("Name", name);
+        c = c.opt("Description", d.description.as_deref());
+        if !site.is_empty() {
+            c = c.arg("DefaultSiteCode", site);
+        }
+        if !d.site_systems.is_empty() {
+            c = c.arg("AddSiteSystemServerName", json!(d.site_systems));
+        }
+        calls.push(c);
+    } else {
+        let old = current.clone().unwrap_or_else(|| name.to_string());
+        let mut c = Call::new("Set-CMBoundaryGroup").arg("Name", old.as_str());
+        let mut any = false;
+        if old != name {
+            c = c.arg("NewName", name);
+            any = true;
+        }
+        if d.description.is_some() && d.description != have.description {
+            c = c.opt("Description", d.description.as_deref());
+            any = true;
+        }
+        if d.assignment_site != have.assignment_site {
+            c = c.arg(
+                "DefaultSiteCode",
+                if site.is_empty() {
+                    Value::Null
+                } else {
+                    json!(site)
+                },
+            );
+            any = true;
+        }
+        let add_s: Vec<&String> = d
+            .site_systems
+            .iter()
+            .filter(|s| !have.site_systems.contains(s))
+            .collect();
+        let remove_s: Vec<&String> = have
+            .site_systems
+            .iter()
+            .filter(|s| !d.site_systems.contains(s) && !additive)
+            .collect();
+        if !add_s.is_empty() {
+            c = c.arg("AddSiteSystemServerName", json!(add_s));
+            any = true;
+        }
+        if !remove_s.is_empty() {
+            c = c.arg("RemoveSiteSystemServerName", json!(remove_s));
+            any = true;
+        }
+        if any {
+            calls.push(c);
+        }
+    }
+    // Members are added and removed by BoundaryId: the engine passes the IDs of the referenced
+    // boundaries (created by an earlier level or read by the refresh), and the refresh read the
+    // members' IDs. Comparing IDs, not keys, keeps a member whose value changed (its key as read
+    // differs, the object is the same).
+    let member_ids: BTreeMap<&str, &Value> = change
+        .private(MEMBER_IDS)
+        .and_then(Value::as_object)
+        .map(|m| m.iter().map(|(k, v)| (k.as_str(), v)).collect())
+        .unwrap_or_default();
+    let mut wanted_ids = Vec::new();
+    for b in &d.boundaries {
+        let id = op
+            .reference_ids
+            .get(&Address::new("boundary", b.as_str()))
+            .ok_or_else(|| {
+                RemoteError::new(
+                    host.clone(),
+                    format!("boundary {b} does not exist in ConfigMgr"),
+                )
+            })?;
+        let id = boundary_id(id);
+        if !member_ids.values().any(|m| **m == id) {
+            calls.push(
+                Call::new("Add-CMBoundaryToGroup")
+                    .arg("BoundaryGroupName", name)
+                    .arg("BoundaryId", id.clone()),
+            );
+        }
+        wanted_ids.push(id);
+    }
+    if !additive {
+        for (b, id) in &member_ids {
+            if !d.boundaries.iter().any(|w| w == b) && !wanted_ids.contains(id) {
+                calls.push(
+                    Call::new("Remove-CMBoundaryFromGroup")
+                        .arg("BoundaryGroupName", name)
+                        .arg("BoundaryId", (*id).clone())
+                        .switch("Force"),
+                );
+            }
+        }
+    }
+    calls.push(Call::new("Get-CMBoundaryGroup").arg("Name", name));
+    calls.push(Call::new("Get-CMBoundary").arg("BoundaryGroupName", name));
+    calls.push(Call::new("Get-CMBoundaryGroupSiteSystem").arg("GroupName", name));
+    Ok(calls)
+}
+
+/// A BoundaryID as the cmdlet takes it (a number), from its text in state.
+fn boundary_id(id: &str) -> Value {
+    id.parse::<i64>()
+        .map(Value::from)
+        .unwrap_or_else(|_| json!(id))
+}
+
+/// Key of [`Observed::private`] holding the refresh's `{member key: BoundaryID}`.
+const MEMBER_IDS: &str = "member_ids";
 
 /// The manifest key of the boundary with this natural key, or the natural key itself.
 fn member_key(ctx: &Context, natural: &str) -> String {
@@ -464,53 +508,26 @@ fn member_key(ctx: &Context, natural: &str) -> String {
         .unwrap_or_else(|| natural.to_string())
 }
 
-async fn boundary_ids(
-    ctx: &Context,
-    op: &Operation,
-    target: &Target,
-) -> Result<BTreeMap<String, i64>, RemoteError> {
-    let mut script = Script::new(target.clone());
-    script.push(Call::new("Get-CMBoundary"));
-    let out = kit::run(ctx, &op.connection, &script).await?;
-    let all = kit::value_of(&op.connection, &script, &out, 0)?;
-    Ok(kit::items(all)
-        .into_iter()
-        .filter_map(|b| {
-            let t = BoundaryType::from_number(kit::n(b, "BoundaryType"))?;
-            Some((
-                boundary::natural_key(t, kit::s(b, "Value")),
-                kit::n(b, "BoundaryID"),
-            ))
-        })
-        .collect())
-}
-
-fn observe(
-    ctx: &Context,
-    g: &Value,
-    members: Option<&Value>,
-    systems: Option<&Value>,
-) -> ReadOutcome {
-    let mut attrs = serde_json::Map::new();
-    attrs.insert("name".into(), json!(kit::s(g, "Name")));
-    attrs.insert("description".into(), json!(kit::s(g, "Description")));
-    attrs.insert(
-        "assignment_site".into(),
-        json!(kit::s(g, "DefaultSiteCode").to_uppercase()),
-    );
-    let boundaries = members
-        .map(member_naturals)
-        .unwrap_or_default()
-        .into_iter()
-        .map(|natural| member_key(ctx, &natural));
-    attrs.insert("boundaries".into(), kit::sorted(boundaries));
-    let servers = systems.map(site_system_names).unwrap_or_default();
-    attrs.insert("site_systems".into(), kit::sorted(servers));
-    ReadOutcome::Present(Observed {
-        id: kit::n(g, "GroupID").to_string(),
-        attrs,
-        notes: Vec::new(),
-    })
+/// The observed group: its model, and the members' BoundaryIDs for later removals.
+fn observe(ctx: &Context, g: &Value, members: Option<&Value>, systems: Option<&Value>) -> Observed {
+    let mut member_ids = serde_json::Map::new();
+    for b in members.map(kit::items).unwrap_or_default() {
+        if let Some(t) = BoundaryType::from_number(kit::n(b, "BoundaryType")) {
+            let key = member_key(ctx, &boundary::natural_key(t, kit::s(b, "Value")));
+            member_ids.insert(key, json!(kit::n(b, "BoundaryID")));
+        }
+    }
+    let model = BoundaryGroupModel {
+        name: kit::s(g, "Name").to_string(),
+        description: Some(kit::s(g, "Description").to_string()),
+        assignment_site: kit::s(g, "DefaultSiteCode").to_uppercase(),
+        boundaries: member_ids.keys().cloned().collect(),
+        site_systems: sorted(systems.map(site_system_names).unwrap_or_default()),
+    };
+    let mut o = sdk::observed(kit::n(g, "GroupID").to_string(), &model);
+    o.private
+        .insert(MEMBER_IDS.into(), Value::Object(member_ids));
+    o
 }
 
 /// Natural keys (`ip_subnet:10.1.0.0`) of the boundaries in a `Get-CMBoundary

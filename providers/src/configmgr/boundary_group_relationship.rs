@@ -431,6 +431,7 @@ pub fn observed_of(
         id,
         attrs,
         notes: Vec::new(),
+        private: Default::default(),
     }
 }
 

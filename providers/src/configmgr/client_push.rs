@@ -492,6 +492,7 @@ pub(crate) fn observe(ctx: &Context, ccm: &Value, ddm: &Value) -> Result<Observe
         id: kit::s(ccm, "SiteCode").to_uppercase(),
         attrs,
         notes: Vec::new(),
+        private: Default::default(),
     })
 }
 

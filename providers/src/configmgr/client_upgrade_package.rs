@@ -302,7 +302,12 @@ impl Kind for ClientUpgradePackageKind {
                         "package {id} has no program \"{PROGRAM}\": it is created again"
                     ));
                 }
-                Ok(Some(Observed { id, attrs, notes }))
+                Ok(Some(Observed {
+                    id,
+                    attrs,
+                    notes,
+                    private: Default::default(),
+                }))
             },
         )
         .await

@@ -21,6 +21,7 @@ pub mod overlap;
 pub mod published;
 pub mod resolve;
 pub mod resolve_estate;
+pub mod resolve_host;
 pub mod site;
 pub mod site_code;
 pub mod site_settings;
@@ -40,7 +41,9 @@ use serde_json::{Map, Value};
 pub fn register(r: &mut Registry) {
     r.register(Arc::new(site::SiteKind));
     r.register(Arc::new(boundary::BoundaryKind));
-    r.register(Arc::new(boundary_group::BoundaryGroupKind));
+    r.register(Arc::new(crate::sdk::Typed(
+        boundary_group::BoundaryGroupKind,
+    )));
     r.register(Arc::new(boundary_group_relationship::RelationshipKind));
     r.register(Arc::new(account::AccountKind));
     r.register(Arc::new(client_push::ClientPushKind));

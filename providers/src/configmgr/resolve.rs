@@ -78,6 +78,10 @@ pub struct Model {
     pub relationships: Vec<Relationship>,
     /// Codes of the primary sites.
     pub primary_sites: Vec<String>,
+    /// The servers (lower-case FQDNs) holding each role, in [`ROLES`] order, when known: the
+    /// site says which site system is a distribution, management or software update point; the
+    /// manifests do not, so from them every site system of a group is listed for every role.
+    pub role_servers: Option<[Vec<String>; 3]>,
 }
 
 fn strs(v: Option<&Value>) -> Vec<String> {
@@ -176,6 +180,35 @@ impl Query {
             .parse::<IpAddr>()
             .map_or_else(|_| Query::AdSite(text.trim().to_string()), Query::Address)
     }
+
+    /// The location the query describes.
+    pub fn location(&self) -> Location {
+        match self {
+            Query::Address(a) => Location {
+                addresses: vec![*a],
+                ..Location::default()
+            },
+            Query::AdSite(s) => Location {
+                ad_site: Some(s.clone()),
+                ..Location::default()
+            },
+        }
+    }
+}
+
+/// Where a client is on the network, as ConfigMgr matches it against boundaries: its IP
+/// addresses (every network card), the subnet IDs it computed from them, and its AD site
+/// (boundaries.md; SMS_R_System `IPAddresses`, `IPSubnets`, `ADSiteName`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Location {
+    /// IPv4 and IPv6 addresses.
+    pub addresses: Vec<IpAddr>,
+    /// IPv4 subnet IDs (`10.20.42.0`). When given, an IP subnet boundary matches only its own
+    /// subnet ID, as the client's network mask decides it; when empty, it matches every address
+    /// its block holds.
+    pub subnet_ids: Vec<std::net::Ipv4Addr>,
+    /// AD site name.
+    pub ad_site: Option<String>,
 }
 
 /// One step of a role's fallback: from `minutes` on, the servers of `groups` are used too.
@@ -186,6 +219,7 @@ pub struct Step {
     /// Groups added at this time (names).
     pub groups: Vec<String>,
     /// Their site systems (FQDNs), as declared; a default site group's are not in manifests.
+    /// Only those holding the role when [`Model::role_servers`] is known.
     pub site_systems: Vec<String>,
 }
 
@@ -215,32 +249,54 @@ pub struct Resolution {
     pub roles: Vec<RoleTimeline>,
     /// Warnings: no boundary covers the location; groups assign it to different sites.
     pub warnings: Vec<String>,
+    /// For a host: where the site's device record places it (absent for an address or AD site).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<super::resolve_host::HostLocation>,
 }
 
-fn matches(b: &Boundary, q: &Query) -> bool {
-    match (q, b.boundary_type.as_str()) {
-        (Query::Address(IpAddr::V4(a)), "ip_subnet" | "ip_range") => b
-            .interval
-            .is_some_and(|(s, e)| (s..=e).contains(&u32::from(*a))),
-        (Query::Address(IpAddr::V6(a)), "ipv6_prefix") => {
+fn matches(b: &Boundary, at: &Location) -> bool {
+    let v4 = || {
+        at.addresses.iter().filter_map(|a| match a {
+            IpAddr::V4(a) => Some(u32::from(*a)),
+            IpAddr::V6(_) => None,
+        })
+    };
+    let within = |a: u32| b.interval.is_some_and(|(s, e)| (s..=e).contains(&a));
+    match b.boundary_type.as_str() {
+        "ip_subnet" if !at.subnet_ids.is_empty() => at
+            .subnet_ids
+            .iter()
+            .any(|id| b.interval.is_some_and(|(s, _)| s == u32::from(*id))),
+        "ip_subnet" | "ip_range" => v4().any(within),
+        "ipv6_prefix" => {
             let prefix = b.value.split('/').next().unwrap_or("");
             prefix.parse::<std::net::Ipv6Addr>().is_ok_and(|p| {
                 // A ConfigMgr IPv6 prefix is the first 64 bits (a client's prefix).
-                p.segments()[..4] == a.segments()[..4]
+                at.addresses.iter().any(|a| match a {
+                    IpAddr::V6(a) => p.segments()[..4] == a.segments()[..4],
+                    IpAddr::V4(_) => false,
+                })
             })
         }
-        (Query::AdSite(s), "ad_site") => b.value.eq_ignore_ascii_case(s),
+        "ad_site" => at
+            .ad_site
+            .as_ref()
+            .is_some_and(|s| b.value.eq_ignore_ascii_case(s)),
         _ => false,
     }
 }
 
-/// Resolves a query against a model.
+/// Resolves a query (an address or an AD site name) against a model.
 pub fn resolve(model: &Model, query_text: &str) -> Resolution {
-    let query = Query::parse(query_text);
+    resolve_location(model, query_text, &Query::parse(query_text).location())
+}
+
+/// Resolves a location (`query_text` names it in the answer and its warnings).
+pub fn resolve_location(model: &Model, query_text: &str, at: &Location) -> Resolution {
     let boundaries: Vec<Boundary> = model
         .boundaries
         .iter()
-        .filter(|b| matches(b, &query))
+        .filter(|b| matches(b, at))
         .cloned()
         .collect();
     let mut warnings = Vec::new();
@@ -287,6 +343,7 @@ pub fn resolve(model: &Model, query_text: &str) -> Resolution {
         assigned_sites,
         roles,
         warnings,
+        host: None,
     }
 }
 
@@ -334,6 +391,13 @@ fn timeline(
             .iter()
             .filter(|g| names.iter().any(|n| n.eq_ignore_ascii_case(&g.name)))
             .flat_map(|g| g.site_systems.clone())
+            .filter(|server| {
+                model.role_servers.as_ref().is_none_or(|r| {
+                    r[role]
+                        .iter()
+                        .any(|holder| holder.eq_ignore_ascii_case(server))
+                })
+            })
             .collect();
         v.sort();
         v.dedup();
@@ -377,6 +441,9 @@ pub fn render(r: &Resolution) -> String {
     use std::fmt::Write;
     let mut out = String::new();
     let _ = writeln!(out, "{}", r.query);
+    if let Some(h) = &r.host {
+        let _ = writeln!(out, "  {}", super::resolve_host::describe(h));
+    }
     let _ = writeln!(out, "  boundaries:");
     if r.boundaries.is_empty() {
         let _ = writeln!(out, "    (none)");
@@ -480,6 +547,7 @@ mod tests {
                 minutes: [Some(5), None, Some(0)],
             }],
             primary_sites: Vec::new(),
+            role_servers: None,
         };
         let r = resolve(&model, "10.1.5.7");
         assert_eq!(r.assigned_sites, ["ABC", "DEF"]);

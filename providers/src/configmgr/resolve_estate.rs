@@ -1,6 +1,9 @@
 //! The [`super::resolve::Model`] a site holds, for `cmdeploy resolve --estate`: every boundary,
 //! boundary group (with its members and site systems) and relationship, read through the site
-//! server's connection in two Scripts (the lists, then each group's members and site systems).
+//! server's connection in two Scripts (the lists and the sites, then each group's members and
+//! site systems and each site's distribution, management and software update points, so that
+//! each role lists only the servers holding it);
+//! for `resolve HOST --estate` the first Script also reads the computer's discovery record.
 //!
 //! ConfigMgr keeps an IP subnet boundary's ID, not its mask, so an address matches a subnet
 //! boundary here when it lies in the widest block the ID allows
@@ -18,7 +21,18 @@ use super::resolve::{Boundary, Group, Model, Relationship};
 use crate::kit;
 use crate::powershell::{Call, Script, Target};
 
-/// Reads the model through `connection`, the server of the site `site_code`.
+/// The cmdlets listing each role's servers of a site, in [`ROLES`] order: distribution,
+/// management and software update points (PSRef Get-CMDistributionPoint,
+/// Get-CMManagementPoint, Get-CMSoftwareUpdatePoint; `NetworkOSPath` is `\\SERVER`).
+const ROLE_CMDLETS: [&str; 3] = [
+    "Get-CMDistributionPoint",
+    "Get-CMManagementPoint",
+    "Get-CMSoftwareUpdatePoint",
+];
+
+/// Reads the model through `connection`, the server of the site `site_code`, and with `device`
+/// the discovery records (`SMS_R_System`, [`super::resolve_host`]) of that computer in the same
+/// Script (empty when there is none or no `device` is given).
 ///
 /// # Errors
 /// The remote failure.
@@ -26,7 +40,8 @@ pub async fn read_model(
     ctx: &Context,
     connection: &Connection,
     site_code: &str,
-) -> Result<Model, RemoteError> {
+    device: Option<&str>,
+) -> Result<(Model, Vec<Value>), RemoteError> {
     let target = Target::SiteServer {
         site_code: site_code.to_string(),
     };
@@ -34,7 +49,23 @@ pub async fn read_model(
     lists.push(Call::new("Get-CMBoundary"));
     lists.push(Call::new("Get-CMBoundaryGroup"));
     lists.push(Call::new("Get-CMBoundaryGroupRelationship"));
+    lists.push(Call::new("Get-CMSite"));
+    if let Some(name) = device {
+        lists.push(super::resolve_host::device_call(name));
+    }
     let out = kit::run(ctx, connection, &lists).await?;
+    let records: Vec<Value> = match device {
+        Some(_) => kit::items(kit::value_of(connection, &lists, &out, 4)?)
+            .into_iter()
+            .cloned()
+            .collect(),
+        None => Vec::new(),
+    };
+    let sites: Vec<String> = kit::items(kit::value_of(connection, &lists, &out, 3)?)
+        .into_iter()
+        .map(|s| kit::s(s, "SiteCode").to_string())
+        .filter(|c| !c.is_empty())
+        .collect();
     let all_boundaries: Vec<Value> = kit::items(kit::value_of(connection, &lists, &out, 0)?)
         .into_iter()
         .cloned()
@@ -80,11 +111,33 @@ pub async fn read_model(
         details.push(Call::new("Get-CMBoundary").arg("BoundaryGroupName", name));
         details.push(Call::new("Get-CMBoundaryGroupSiteSystem").arg("GroupName", name));
     }
-    let detail_out = if groups.is_empty() {
+    // Which site system holds which role, per site (SMS_SCI_SysResUse rows).
+    let role_calls = details.calls.len();
+    for code in &sites {
+        for cmdlet in ROLE_CMDLETS {
+            details.push(Call::new(cmdlet).arg("SiteCode", code.as_str()));
+        }
+    }
+    let detail_out = if details.calls.is_empty() {
         None
     } else {
         Some(kit::run(ctx, connection, &details).await?)
     };
+    if let Some(out) = &detail_out {
+        let mut holders: [Vec<String>; 3] = Default::default();
+        for id in role_calls..details.calls.len() {
+            let role = (id - role_calls) % ROLE_CMDLETS.len();
+            for row in kit::items(kit::value_of(connection, &details, out, id)?) {
+                let server = kit::s(row, "NetworkOSPath")
+                    .trim_start_matches('\\')
+                    .to_lowercase();
+                if !server.is_empty() && !holders[role].contains(&server) {
+                    holders[role].push(server);
+                }
+            }
+        }
+        model.role_servers = Some(holders);
+    }
     for (i, g) in groups.iter().enumerate() {
         let name = kit::s(g, "Name").to_string();
         let (members, systems) = match &detail_out {
@@ -130,5 +183,5 @@ pub async fn read_model(
             minutes,
         });
     }
-    Ok(model)
+    Ok((model, records))
 }

@@ -541,5 +541,6 @@ fn observe(
         id: code,
         attrs,
         notes,
+        private: Default::default(),
     }))
 }

@@ -98,5 +98,6 @@ pub(super) fn observe(
         id: code.to_string(),
         attrs,
         notes: Vec::new(),
+        private: Default::default(),
     }
 }

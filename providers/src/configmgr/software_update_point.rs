@@ -330,6 +330,7 @@ pub(super) fn observe(v: &Value) -> Result<Observed, String> {
         id: server,
         attrs,
         notes: Vec::new(),
+        private: Default::default(),
     })
 }
 

@@ -152,5 +152,6 @@ pub(super) fn observe(
         id,
         attrs,
         notes: Vec::new(),
+        private: Default::default(),
     })
 }

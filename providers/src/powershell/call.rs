@@ -19,18 +19,28 @@ pub struct Call {
     /// `ConvertTo-SecureString -AsPlainText -Force`. Their values never leave the payload.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub secret: Vec<String>,
+    /// The operation this call belongs to in a batched write Script: when a call with a group
+    /// fails, the runner skips the later calls of the same group and goes on with the others
+    /// (one operation's failure never stops its independent siblings). `None`: a failure of a
+    /// write Script (`stop_on_error`) stops the whole Script.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<usize>,
 }
 
 impl Call {
     /// This call as entry `id` of a payload's `calls` array:
-    /// `{"id", "cmdlet", "args", "secret"}`.
+    /// `{"id", "cmdlet", "args", "secret"}`, plus `"group"` when it has one.
     pub fn payload_entry(&self, id: usize) -> Value {
-        serde_json::json!({
+        let mut entry = serde_json::json!({
             "id": id,
             "cmdlet": self.cmdlet,
             "args": self.args,
             "secret": self.secret,
-        })
+        });
+        if let Some(group) = self.group {
+            entry["group"] = Value::from(group);
+        }
+        entry
     }
 
     /// A call without arguments.
@@ -39,6 +49,7 @@ impl Call {
             cmdlet: cmdlet.to_string(),
             args: Map::new(),
             secret: Vec::new(),
+            group: None,
         }
     }
 
@@ -186,7 +197,11 @@ pub struct ScriptOutput {
 impl ScriptOutput {
     /// The result of call `id`.
     pub fn get(&self, id: usize) -> Option<&CallResult> {
-        self.results.iter().find(|r| r.id == id)
+        // Results usually sit at their id; a batch whose group failed skipped some calls.
+        self.results
+            .get(id)
+            .filter(|r| r.id == id)
+            .or_else(|| self.results.iter().find(|r| r.id == id))
     }
 }
 

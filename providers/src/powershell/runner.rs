@@ -87,6 +87,8 @@ pub const ALLOWED: &[&str] = &[
     "Start-CMContentDistribution",
     "Get-CMDeploymentPackage",
     "Get-CMSoftwareUpdatePoint",
+    "Get-CMDistributionPoint",
+    "Get-CMManagementPoint",
     "Add-CMSoftwareUpdatePoint",
     "Set-CMSoftwareUpdatePoint",
     "Remove-CMSoftwareUpdatePoint",

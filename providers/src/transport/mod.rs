@@ -332,7 +332,11 @@ pub async fn run_split(
         if out.results.len() > n {
             return Err(more_results(t));
         }
-        let failed = out.results.iter().any(|r| !r.ok);
+        // A failed call of a group (one operation of a batch) stops only its group.
+        let failed = out
+            .results
+            .iter()
+            .any(|r| !r.ok && part.calls.get(r.id).is_some_and(|c| c.group.is_none()));
         results.extend(out.results.into_iter().map(|mut r| {
             r.id += offset;
             r

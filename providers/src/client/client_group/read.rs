@@ -124,6 +124,7 @@ pub async fn read(ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> 
                     id: host.to_lowercase(),
                     attrs,
                     notes,
+                    private: Default::default(),
                 })
             } else if push {
                 // The site has no client record; push targets are only reached by the site.
@@ -174,6 +175,7 @@ pub async fn read(ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> 
                         id: host.to_lowercase(),
                         attrs: Map::from_iter([("installed".into(), json!(false))]),
                         notes: Vec::new(),
+                        private: Default::default(),
                     })
                 }
                 other => other,
@@ -398,5 +400,6 @@ pub(super) fn observed(state: &probe::ClientState, host: &str, internet_mp: bool
         id: host.to_lowercase(),
         attrs,
         notes,
+        private: Default::default(),
     }
 }

@@ -1,0 +1,154 @@
+//! Running described writes in batches: the calls of several operations (each [`ScriptWork`]) go
+//! into one write Script, each operation's calls tagged with its own group, so that a failure
+//! skips the rest of that operation only ([`crate::powershell::Call::group`]); each operation gets
+//! the values of its calls back ([`CallValues`]) or the failure that names host, cmdlet and
+//! Windows' message. Scripts are split at operation boundaries to stay under the transport's
+//! payload limit.
+
+use serde_json::Value;
+
+use cmdeploy_engine::batch::{Described, Executor, Work, WorkOutput};
+use cmdeploy_engine::provider::{Context, RemoteError};
+use cmdeploy_engine::resource::Connection;
+
+use crate::kit;
+use crate::powershell::{Call, Script, ScriptOutput, Target};
+use crate::transport::MAX_PAYLOAD_BYTES;
+
+/// One operation's calls, writes first and then the reads that verify them, for one target.
+#[derive(Debug, Clone)]
+pub struct ScriptWork {
+    /// What the runner prepares (operations share a Script only with the same target).
+    pub target: Target,
+    /// The calls, in order.
+    pub calls: Vec<Call>,
+}
+
+/// The values of one operation's calls, in the order of its [`ScriptWork::calls`] (each the
+/// runner's array of output objects).
+#[derive(Debug, Clone)]
+pub struct CallValues(pub Vec<Value>);
+
+impl ScriptWork {
+    /// The work as the engine batches it: keyed by target, costed by its number of calls.
+    pub fn described(target: Target, calls: Vec<Call>) -> Described {
+        let batch_key = serde_json::to_string(&target).unwrap_or_default();
+        let cost = calls.len();
+        Described {
+            batch_key,
+            work: Work::new(ScriptWork { target, calls }),
+            cost,
+        }
+    }
+}
+
+/// The values of a finished operation's calls.
+///
+/// # Errors
+/// When the output is not [`CallValues`] (a kind finishing work it did not describe).
+pub fn values_of(connection: &Connection, output: WorkOutput) -> Result<Vec<Value>, RemoteError> {
+    output.downcast::<CallValues>().map(|v| v.0).ok_or_else(|| {
+        RemoteError::new(
+            connection.host(),
+            "the batch returned an output of another kind",
+        )
+    })
+}
+
+/// Runs batches of [`ScriptWork`] as write Scripts on their connection.
+pub struct ScriptExecutor;
+
+#[async_trait::async_trait]
+impl Executor for ScriptExecutor {
+    async fn execute(
+        &self,
+        ctx: &Context,
+        connection: &Connection,
+        _batch_key: &str,
+        work: Vec<Work>,
+    ) -> Vec<Result<WorkOutput, RemoteError>> {
+        let host = connection.host();
+        let items: Vec<Option<ScriptWork>> = work.into_iter().map(|w| w.downcast()).collect();
+        let mut outcomes: Vec<Option<Result<WorkOutput, RemoteError>>> =
+            items.iter().map(|_| None).collect();
+        let mut parts: Vec<Vec<usize>> = vec![Vec::new()];
+        let mut size = 0usize;
+        for (i, item) in items.iter().enumerate() {
+            let Some(item) = item else {
+                outcomes[i] = Some(Err(RemoteError::new(
+                    host.clone(),
+                    "a batch item is not a Script's calls",
+                )));
+                continue;
+            };
+            let bytes: usize = item
+                .calls
+                .iter()
+                .map(|c| c.payload_entry(0).to_string().len() + 16)
+                .sum();
+            if size + bytes > MAX_PAYLOAD_BYTES * 9 / 10 && !parts.last().is_some_and(Vec::is_empty)
+            {
+                parts.push(Vec::new());
+                size = 0;
+            }
+            parts.last_mut().expect("one part").push(i);
+            size += bytes;
+        }
+        let mut unreachable: Option<RemoteError> = None;
+        for part in parts.into_iter().filter(|p| !p.is_empty()) {
+            if let Some(e) = &unreachable {
+                for i in part {
+                    outcomes[i] = Some(Err(e.clone()));
+                }
+                continue;
+            }
+            let target = items[part[0]].as_ref().expect("valid item").target.clone();
+            let mut script = Script::new(target);
+            script.stop_on_error = true;
+            let mut ranges = Vec::new();
+            for (group, &i) in part.iter().enumerate() {
+                let item = items[i].as_ref().expect("valid item");
+                let start = script.calls.len();
+                for c in &item.calls {
+                    let mut c = c.clone();
+                    c.group = Some(group);
+                    script.calls.push(c);
+                }
+                ranges.push((i, start..script.calls.len()));
+            }
+            match kit::run(ctx, connection, &script).await {
+                Err(e) => {
+                    if e.is_unreachable() {
+                        unreachable = Some(e.clone());
+                    }
+                    for (i, _) in ranges {
+                        outcomes[i] = Some(Err(e.clone()));
+                    }
+                }
+                Ok(out) => {
+                    for (i, range) in ranges {
+                        outcomes[i] = Some(values(connection, &script, &out, range));
+                    }
+                }
+            }
+        }
+        outcomes
+            .into_iter()
+            .map(|o| o.unwrap_or_else(|| Err(RemoteError::new(host.clone(), "did not run"))))
+            .collect()
+    }
+}
+
+/// The values of the calls in `range`, or the first failure among them.
+fn values(
+    connection: &Connection,
+    script: &Script,
+    out: &ScriptOutput,
+    range: std::ops::Range<usize>,
+) -> Result<WorkOutput, RemoteError> {
+    let mut values = Vec::with_capacity(range.len());
+    for id in range {
+        values.push(kit::value_of(connection, script, out, id)?.clone());
+    }
+    Ok(Work::new(CallValues(values)))
+}

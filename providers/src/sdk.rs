@@ -1,0 +1,367 @@
+//! The typed provider SDK: a kind declares its manifest table ([`TypedKind::Spec`]) and its
+//! normalised attributes ([`TypedKind::Model`]) as Rust types, and works on them in decode, read,
+//! describe and read-back; the adapter [`Typed`] turns them into the engine's attribute form and
+//! back, collects attribute spans from the table, and owns the read-back. A kind describes its
+//! calls and never runs a write itself: the engine batches them ([`crate::batch`]).
+//!
+//! Optional capabilities are separate traits the kind hands out, as terraform-plugin-framework's
+//! `ResourceWith*` interfaces: [`CrossValidate`] (rules over several resources) and [`Import`]
+//! (listing existing objects). Adding an attribute is adding a field to `Model` (and reading and
+//! writing it); its name is spelled once.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+
+use cmdeploy_engine::batch::{Described, WorkOutput};
+use cmdeploy_engine::diagnostics::{Diagnostic, Diagnostics, SourceFile};
+use cmdeploy_engine::import::Imported;
+use cmdeploy_engine::provider::{
+    to_attributes, Applied, Context, DecodeInput, Decoded, Kind, Observed, OpAction, Operation,
+    ReadRequest, ReadResult, RemoteError,
+};
+use cmdeploy_engine::resource::{
+    Attributes, Connection, ConnectionRef, Reference, Resource, ResourceSet,
+};
+
+use crate::batch::ScriptWork;
+use crate::kit;
+use crate::powershell::{Call, Target};
+
+/// What [`TypedKind::decode`] sees besides the typed table.
+pub struct DecodeCx {
+    /// The file the table is in (for diagnostics at a span).
+    pub file: Arc<SourceFile>,
+    /// The table's key (`hq` in `[boundary_group.hq]`), the default display name of most kinds.
+    pub key: String,
+}
+
+/// A decoded resource: its model and how the engine handles it.
+pub struct Declared<M> {
+    /// Desired attributes.
+    pub model: M,
+    /// How to reach the object.
+    pub connection: ConnectionRef,
+    /// The object's natural key in the remote system.
+    pub natural_key: String,
+    /// References to other resources (graph edges).
+    pub references: Vec<Reference>,
+    /// Provider-private data kept with the resource and its state entry (never diffed).
+    pub meta: Attributes,
+    /// List attributes under `additive` ownership.
+    pub additive: BTreeSet<String>,
+    /// Every list attribute is under `additive` ownership (`members = "additive"`).
+    pub additive_lists: bool,
+    /// Spans the kind sets itself (a list's first item); the others come from the table.
+    pub spans: BTreeMap<String, Range<usize>>,
+    /// Warnings found while decoding.
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl<M> Declared<M> {
+    /// A declared resource with nothing else yet.
+    pub fn new(model: M, connection: ConnectionRef, natural_key: impl Into<String>) -> Self {
+        Declared {
+            model,
+            connection,
+            natural_key: natural_key.into(),
+            references: Vec::new(),
+            meta: Attributes::new(),
+            additive: BTreeSet::new(),
+            additive_lists: false,
+            spans: BTreeMap::new(),
+            warnings: Vec::new(),
+        }
+    }
+}
+
+/// One operation, typed: what the manifest wants and what the refresh found.
+pub struct Change<'a, M> {
+    /// The engine's operation (action, prior state entry, connection, reference IDs).
+    pub op: &'a Operation,
+    /// The desired model (absent for a delete).
+    pub desired: Option<M>,
+    /// The observed model (absent for a create).
+    pub observed: Option<M>,
+}
+
+impl<M> Change<'_, M> {
+    /// The remote ID of the object an update or delete changes: as the refresh found it, else
+    /// as state recorded it (empty for a create).
+    pub fn id(&self) -> String {
+        self.op
+            .observed
+            .as_ref()
+            .map(|o| o.id.clone())
+            .or_else(|| self.op.prior.as_ref().map(|p| p.id.clone()))
+            .unwrap_or_default()
+    }
+
+    /// What the refresh read that only the kind needs ([`Observed::private`]).
+    pub fn private(&self, key: &str) -> Option<&Value> {
+        self.op.observed.as_ref()?.private.get(key)
+    }
+}
+
+/// A resource kind written against typed Spec and Model (see the module docs).
+#[async_trait::async_trait]
+pub trait TypedKind: Send + Sync + Sized + 'static {
+    /// The manifest table, `[KIND.NAME]`, as serde decodes it (with its JSON Schema).
+    type Spec: DeserializeOwned + schemars::JsonSchema;
+    /// The normalised attributes: the desired side and the observed side share this shape, and
+    /// the plan compares them field by field (serialised; `None` fields are left out).
+    type Model: Serialize + DeserializeOwned + Clone + Send + Sync;
+
+    /// The kind's name: the TOML top-level key and the first part of addresses.
+    const KIND: &'static str;
+    /// One line for the schema and `--help`.
+    const DESCRIPTION: &'static str;
+
+    /// Checks and normalises one table.
+    ///
+    /// # Errors
+    /// Every problem in it, each at its span.
+    fn decode(
+        &self,
+        spec: Self::Spec,
+        cx: &DecodeCx,
+    ) -> Result<Declared<Self::Model>, Vec<Diagnostic>>;
+
+    /// Reads every requested object in one Script (see [`Kind::read`]); build each present one
+    /// with [`observed`].
+    async fn read(&self, ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult>;
+
+    /// Where a change's calls run.
+    fn target(&self, ctx: &Context, op: &Operation) -> Target {
+        Target::SiteServer {
+            site_code: kit::site_code(ctx, &kit::meta_of(op.desired.as_ref(), op.prior.as_ref())),
+        }
+    }
+
+    /// The calls a change needs: the writes, then (unless it deletes) the reads that verify
+    /// them, all run in one batched Script.
+    ///
+    /// # Errors
+    /// When the change cannot be expressed (a reference without a remote ID): nothing runs.
+    fn calls(
+        &self,
+        ctx: &Context,
+        change: &Change<'_, Self::Model>,
+    ) -> Result<Vec<Call>, RemoteError>;
+
+    /// The object's ID and model as read back, from the values of [`TypedKind::calls`] (in the
+    /// same order). Not called for deletes.
+    ///
+    /// # Errors
+    /// When the values do not show the object.
+    fn read_back(
+        &self,
+        ctx: &Context,
+        change: &Change<'_, Self::Model>,
+        values: &[Value],
+    ) -> Result<(String, Self::Model), RemoteError>;
+
+    /// Rules over several resources, when the kind has any.
+    fn cross_validate(&self) -> Option<&dyn CrossValidate> {
+        None
+    }
+
+    /// Listing of existing objects for `cmdeploy import`, when the kind is importable.
+    fn import(&self) -> Option<&dyn Import> {
+        None
+    }
+}
+
+/// Rules that involve several resources (overlapping boundaries, duplicate names).
+pub trait CrossValidate: Send + Sync {
+    /// Adds a diagnostic per problem.
+    fn validate(&self, resources: &ResourceSet, out: &mut Diagnostics);
+}
+
+/// Listing existing objects as manifest tables (see [`Kind::list`]).
+#[async_trait::async_trait]
+pub trait Import: Send + Sync {
+    /// True when objects are listed through `connection`.
+    fn imports_from(&self, ctx: &Context, connection: &Connection) -> bool;
+
+    /// Every object `connection` holds, as manifest tables.
+    ///
+    /// # Errors
+    /// The remote failure.
+    async fn list(
+        &self,
+        ctx: &Context,
+        connection: &Connection,
+    ) -> Result<Vec<Imported>, RemoteError>;
+}
+
+/// A present object with its model as attributes.
+pub fn observed<M: Serialize>(id: impl Into<String>, model: &M) -> Observed {
+    Observed {
+        id: id.into(),
+        attrs: to_attributes(model),
+        notes: Vec::new(),
+        private: Attributes::new(),
+    }
+}
+
+/// A model from attributes (a resource's, a state entry's or an observed object's), or `None` when
+/// they do not fit it.
+pub fn model<M: DeserializeOwned>(attrs: &Attributes) -> Option<M> {
+    serde_json::from_value(Value::Object(attrs.clone())).ok()
+}
+
+/// The desired resources of `kind` with their models, for rules over several resources.
+pub fn models<'a, M: DeserializeOwned + 'a>(
+    resources: &'a ResourceSet,
+    kind: &'a str,
+) -> impl Iterator<Item = (&'a Arc<Resource>, M)> + 'a {
+    resources
+        .of_kind(kind)
+        .filter_map(|r| Some((r, model::<M>(&r.attrs)?)))
+}
+
+/// The engine's [`Kind`] for a [`TypedKind`].
+pub struct Typed<K>(pub K);
+
+impl<K: TypedKind> Typed<K> {
+    fn change<'a>(&self, op: &'a Operation) -> Result<Change<'a, K::Model>, RemoteError> {
+        let model = |attrs: &Attributes| {
+            serde_json::from_value::<K::Model>(Value::Object(attrs.clone())).map_err(|e| {
+                RemoteError::new(
+                    op.connection.host(),
+                    format!(
+                        "{}: attributes do not fit the {} model: {e}",
+                        op.address,
+                        K::KIND
+                    ),
+                )
+            })
+        };
+        Ok(Change {
+            op,
+            desired: op.desired.as_ref().map(|d| model(&d.attrs)).transpose()?,
+            observed: op.observed.as_ref().map(|o| model(&o.attrs)).transpose()?,
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl<K: TypedKind> Kind for Typed<K> {
+    fn name(&self) -> &'static str {
+        K::KIND
+    }
+
+    fn description(&self) -> &'static str {
+        K::DESCRIPTION
+    }
+
+    fn schema(&self, generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        generator.subschema_for::<K::Spec>()
+    }
+
+    fn decode(&self, input: DecodeInput<'_>) -> Result<Decoded, Vec<Diagnostic>> {
+        let cx = DecodeCx {
+            file: input.file.clone(),
+            key: input.address.name.clone(),
+        };
+        let table_spans = top_level_spans(&input.table);
+        let spec: K::Spec = kit::decode_typed(input, K::KIND)?;
+        let declared = self.0.decode(spec, &cx)?;
+        let mut d = Decoded::new(
+            to_attributes(&declared.model),
+            declared.connection,
+            declared.natural_key,
+        );
+        d.attr_spans = table_spans;
+        d.attr_spans.extend(declared.spans);
+        d.references = declared.references;
+        d.meta = declared.meta;
+        d.additive = declared.additive;
+        if declared.additive_lists {
+            let lists = d.attrs.iter().filter(|(_, v)| v.is_array());
+            d.additive.extend(lists.map(|(k, _)| k.clone()));
+        }
+        d.warnings = declared.warnings;
+        Ok(d)
+    }
+
+    fn validate(&self, resources: &ResourceSet, out: &mut Diagnostics) {
+        if let Some(v) = self.0.cross_validate() {
+            v.validate(resources, out);
+        }
+    }
+
+    async fn read(&self, ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> {
+        self.0.read(ctx, requests).await
+    }
+
+    async fn apply(&self, ctx: &Context, op: Operation) -> Result<Applied, RemoteError> {
+        kit::apply_described(self, ctx, op).await
+    }
+
+    fn describe(&self, ctx: &Context, op: &Operation) -> Option<Result<Described, RemoteError>> {
+        let described = self.change(op).and_then(|change| {
+            let calls = self.0.calls(ctx, &change)?;
+            Ok(ScriptWork::described(self.0.target(ctx, op), calls))
+        });
+        Some(described)
+    }
+
+    fn finish(
+        &self,
+        ctx: &Context,
+        op: &Operation,
+        output: WorkOutput,
+    ) -> Result<Applied, RemoteError> {
+        let values = crate::batch::values_of(&op.connection, output)?;
+        let change = self.change(op)?;
+        if op.action == OpAction::Delete {
+            return Ok(Applied {
+                id: change.id(),
+                attrs: Attributes::new(),
+            });
+        }
+        let (id, model) = self.0.read_back(ctx, &change, &values)?;
+        Ok(Applied {
+            id,
+            attrs: to_attributes(&model),
+        })
+    }
+
+    fn importable(&self) -> bool {
+        self.0.import().is_some()
+    }
+
+    fn imports_from(&self, ctx: &Context, connection: &Connection) -> bool {
+        self.0
+            .import()
+            .is_some_and(|i| i.imports_from(ctx, connection))
+    }
+
+    async fn list(
+        &self,
+        ctx: &Context,
+        connection: &Connection,
+    ) -> Result<Vec<Imported>, RemoteError> {
+        match self.0.import() {
+            Some(i) => i.list(ctx, connection).await,
+            None => Ok(Vec::new()),
+        }
+    }
+}
+
+/// The span of each top-level value of a table, by key.
+fn top_level_spans(table: &toml::Spanned<toml::de::DeValue<'_>>) -> BTreeMap<String, Range<usize>> {
+    match table.get_ref() {
+        toml::de::DeValue::Table(fields) => fields
+            .iter()
+            .map(|(k, v)| (k.get_ref().to_string(), v.span()))
+            .collect(),
+        _ => BTreeMap::new(),
+    }
+}
