@@ -16,7 +16,10 @@
 //!   location) through the GroupPolicy module on a domain controller, with the Registry.pol codec
 //!   and the gpreport.xml reader;
 //! * `client` — host kinds: `imaging`, `client_group`, `collection_push`;
-//! * [`artifact`] — files rendered locally: `logon_script`, `offline_bundle`, `intune_app`.
+//! * [`artifact`] — files rendered locally: `logon_script`, `offline_bundle`, `intune_app`;
+//! * [`sdk`] — the typed kind SDK (a Spec and a Model per kind, the adapter to the engine's
+//!   attributes, optional capabilities), and [`batch`] — the executor that runs the writes kinds
+//!   describe, batched per graph level and connection.
 //!
 //! Below the kinds, the Windows formats and the wire:
 //!
