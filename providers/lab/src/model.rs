@@ -58,7 +58,7 @@ pub struct Estate {
     #[serde(skip)]
     pub host_index: HostIndex,
     /// No `ccmsetup` service run finishes before this time (milliseconds since 1970), so
-    /// [`super::ccmsetup_service::settle`] has nothing to do until then; `None`: unknown (after a
+    /// `ccmsetup_service::settle` has nothing to do until then; `None`: unknown (after a
     /// load), the next settle scans the hosts. Not persisted. Kept by `ccmsetup_service`, the
     /// only place that starts a run, so a Script does not scan 38,000 hosts twice.
     #[serde(skip)]
