@@ -21,6 +21,7 @@
 
 pub mod address;
 pub mod apply;
+mod atomic_file;
 pub mod batch;
 mod decode;
 pub mod diagnostics;

@@ -199,6 +199,15 @@ pub enum ReadOutcome {
     Failed(RemoteError),
 }
 
+impl crate::reach::Unreachability for ReadOutcome {
+    fn unreachable(&self) -> Option<(&str, &str, &crate::reach::Unreachable)> {
+        match self {
+            ReadOutcome::Failed(e) => Some((&e.host, &e.message, e.unreachable.as_deref()?)),
+            _ => None,
+        }
+    }
+}
+
 impl ReadOutcome {
     /// Whether the object does not exist (with or without notes).
     pub fn is_absent(&self) -> bool {
@@ -382,7 +391,7 @@ pub trait Kind: Send + Sync {
     async fn apply(&self, ctx: &Context, op: Operation) -> Result<Applied, RemoteError>;
 
     /// The remote work `op` needs, writes and the read that verifies them, for the registry's
-    /// [`crate::batch::Executor`] to run together with the other operations of the same graph
+    /// [`Executor`] to run together with the other operations of the same graph
     /// level on the same connection; `None` when the kind runs `op` itself ([`Kind::apply`]).
     /// Default: `None`.
     ///
@@ -471,6 +480,22 @@ pub trait Kind: Send + Sync {
     }
 }
 
+/// Runs batches of described work on a connection.
+#[async_trait::async_trait]
+pub trait Executor: Send + Sync {
+    /// Runs `work` (of operations with the same `batch_key`, in order) as one unit on
+    /// `connection`, and returns exactly one outcome per item, in the same order. A failure of
+    /// one item never stops the others; a failure of the unit as a whole (the host could not be
+    /// reached) is every item's outcome.
+    async fn execute(
+        &self,
+        ctx: &Context,
+        connection: &Connection,
+        batch_key: &str,
+        work: Vec<crate::batch::Work>,
+    ) -> Vec<Result<crate::batch::WorkOutput, RemoteError>>;
+}
+
 /// All kinds known to a run, by name.
 #[derive(Clone, Default)]
 pub struct Registry {
@@ -478,7 +503,7 @@ pub struct Registry {
     connection_validator: Option<ConnectionValidator>,
     connection_schema: Option<fn(&mut schemars::SchemaGenerator) -> schemars::Schema>,
     ignored_files: Vec<String>,
-    executor: Option<Arc<dyn crate::batch::Executor>>,
+    executor: Option<Arc<dyn Executor>>,
 }
 
 /// Checks one `[connection.NAME]` table and returns its problems.
@@ -522,13 +547,13 @@ impl Registry {
     }
 
     /// Sets what runs the work kinds describe ([`Kind::describe`]).
-    pub fn set_executor(&mut self, executor: Arc<dyn crate::batch::Executor>) {
+    pub fn set_executor(&mut self, executor: Arc<dyn Executor>) {
         self.executor = Some(executor);
     }
 
     /// The executor of described work, if a provider set one (without one, every operation goes
     /// through [`Kind::apply`]).
-    pub fn executor(&self) -> Option<&Arc<dyn crate::batch::Executor>> {
+    pub fn executor(&self) -> Option<&Arc<dyn Executor>> {
         self.executor.as_ref()
     }
 

@@ -301,7 +301,7 @@ impl<K: TypedKind> Kind for Typed<K> {
     }
 
     async fn apply(&self, ctx: &Context, op: Operation) -> Result<Applied, RemoteError> {
-        kit::apply_described(self, ctx, op).await
+        crate::batch::apply_alone(self, ctx, op).await
     }
 
     fn describe(&self, ctx: &Context, op: &Operation) -> Option<Result<Described, RemoteError>> {

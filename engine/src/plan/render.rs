@@ -4,6 +4,7 @@ use std::fmt::Write;
 
 use serde_json::Value;
 
+use super::summary::forgets;
 use super::{wrap, Action, Plan, ResourceChange};
 
 /// ANSI styles, empty when colour is off.
@@ -264,22 +265,5 @@ fn leaves(
             after.filter(|v| !v.is_null()).cloned(),
             false,
         )],
-    }
-}
-
-/// A value on one line: strings quoted, the rest as compact JSON.
-pub(super) fn show(v: &Value) -> String {
-    match v {
-        Value::String(s) => format!("{s:?}"),
-        other => other.to_string(),
-    }
-}
-
-/// `, N to forget` when a plan forgets objects (left in place), as Terraform's plan says it.
-pub(super) fn forgets(n: usize) -> String {
-    if n == 0 {
-        String::new()
-    } else {
-        format!(", {n} to forget")
     }
 }

@@ -43,7 +43,7 @@ pub fn render(
         let mut line = format!(
             "  {bold}{:<width$}{reset} {add} to add, {change} to change, {destroy} to destroy{}",
             format!("{kind}:"),
-            super::render::forgets(forget)
+            forgets(forget)
         );
         if moved > 0 {
             line.push_str(&format!(", {moved} moved"));
@@ -64,4 +64,13 @@ pub fn render(
         }
     }
     out.push('\n');
+}
+
+/// `, N to forget` when a plan forgets objects (left in place), as Terraform's plan says it.
+pub(super) fn forgets(n: usize) -> String {
+    if n == 0 {
+        String::new()
+    } else {
+        format!(", {n} to forget")
+    }
 }
