@@ -21,12 +21,12 @@
 //!   (GPOs and their Registry.pol files), `host_index` (hosts by name), `seed` (`lab.toml` into
 //!   an estate), [`generate`] (synthetic estates for scale);
 //! * ConfigurationManager cmdlets: `cm_site`, `cm_boundary`, `cm_relationship`, `cm_settings`,
-//!   `cm_sup`, `cm_conflict`, `cm_device`, `cm_resource`, `cm_package`, `cm_deployment`, `cm_publishing`,
-//!   `collection`;
+//!   `cm_sup`, `cm_conflict`, `cm_device`, `cm_resource`, `cm_package`, `cm_deployment`,
+//!   `cm_publishing`, `collection`;
 //! * GroupPolicy cmdlets: `gp`, `gp_pol`, `gp_report`;
 //! * hosts: `host` (CCMSetup installs, client probes), `ccmsetup_service` (the asynchronous
-//!   CCMSetup service), `prereq` (client push prerequisites), `double_hop` (a WinRM session has
-//!   no network credentials);
+//!   CCMSetup service), `prereq` (client push prerequisites), `double_hop` (no network
+//!   credentials for a second hop);
 //! * [`cost`] — what a real site pays per Script and per cmdlet;
 //! * [`serve`] — `cmdeploy lab serve`: the lab behind a WS-Management endpoint (NTLM, Kerberos,
 //!   Basic, certificates; HTTP and HTTPS); `console` — `cmdeploy lab console`; [`show`] —
