@@ -24,7 +24,8 @@ pub fn transports() -> Transports {
     t
 }
 
-/// Context extensions with [`transports`], for [`cmdeploy_engine::provider::Context::with_extensions`].
+/// Context extensions holding [`transports`], for
+/// [`Context::with_extensions`](cmdeploy_engine::provider::Context::with_extensions).
 pub fn extensions() -> Extensions {
     Extensions::new().with(transports())
 }
