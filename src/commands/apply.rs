@@ -9,9 +9,10 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
+use cmdeploy::plan_text::{render_with, RenderOptions};
 use cmdeploy_engine::address::Address;
 use cmdeploy_engine::apply::{adopt, apply, ApplyInput, Observer, Report};
-use cmdeploy_engine::plan::{render_with, Action, Plan, RenderOptions};
+use cmdeploy_engine::plan::{Action, Plan};
 
 use super::apply_outcome::{counts, finish, Human};
 use crate::cli::ApplyArgs;

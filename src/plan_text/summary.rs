@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use super::{Action, Plan, ResourceChange, Summary};
+use cmdeploy_engine::plan::{Action, Plan, ResourceChange, Summary};
 
 /// Writes the summary of `changed` (every resource whose action is not no-op) to `out`.
 /// `compact` says the user asked for it (else the plan's size chose it).
