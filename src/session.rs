@@ -7,6 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use cmdeploy_engine::diagnostics::{Diagnostic, Diagnostics};
+use cmdeploy_engine::extensions::Extensions;
 use cmdeploy_engine::manifest::{self, BackendKind, Project, ProjectConfig};
 use cmdeploy_engine::plan::{self, Plan, PlanInput};
 use cmdeploy_engine::provider::{Context, ReadOutcome, Registry};
@@ -16,6 +17,8 @@ use cmdeploy_engine::state::{
     apply_moves, plan_move, Backend, LocalBackend, MoveError, Moved, PostgresBackend, State,
 };
 use cmdeploy_engine::Address;
+use cmdeploy_lab::transport::LabTransport;
+use cmdeploy_providers::transport::{self, Transports};
 
 use crate::Failure;
 
@@ -44,6 +47,21 @@ pub struct Session {
     pub unread: Vec<cmdeploy_engine::data::ReadFailure>,
 }
 
+/// Every kind of the providers, with the lab's seed (`lab.toml`) left out of the manifests.
+pub fn registry() -> Registry {
+    let mut r = cmdeploy_providers::registry();
+    r.ignore_file(cmdeploy_lab::SEED_FILE);
+    r
+}
+
+/// The transports this program offers: `winrm` to reach Windows hosts, and the lab's.
+pub fn transports() -> Transports {
+    let mut t = Transports::new();
+    transport::winrm::register(&mut t);
+    LabTransport::register(&mut t);
+    t
+}
+
 /// A refresh and the plan built from it.
 pub struct Planned {
     /// The plan.
@@ -60,7 +78,7 @@ impl Session {
     /// # Errors
     /// Diagnostics when the manifests are invalid; other setup errors.
     pub fn open(dir: &Path) -> Result<Session, Failure> {
-        let registry = cmdeploy_providers::registry();
+        let registry = registry();
         let dir = dir
             .canonicalize()
             .map_err(|e| Failure::Message(format!("project directory {}: {e}", dir.display())))?;
@@ -76,6 +94,7 @@ impl Session {
             fingerprints,
             // Refresh sets the run's --parallelism; this is the CLI's default.
             parallelism: 10,
+            extensions: Extensions::new().with(transports()),
         };
         Ok(Session {
             project: ManuallyDrop::new(project),
@@ -371,7 +390,7 @@ pub fn state_backend(dir: &Path) -> Result<Box<dyn Backend>, Failure> {
     let dir = dir
         .canonicalize()
         .map_err(|e| Failure::Message(format!("project directory {}: {e}", dir.display())))?;
-    let (config, _) = manifest::load_config(&dir).map_err(Failure::Diagnostics)?;
+    let (config, _) = manifest::load_config(&dir, &registry()).map_err(Failure::Diagnostics)?;
     backend(&dir, &config)
 }
 

@@ -29,6 +29,7 @@ mod decode;
 pub mod diagnostics;
 pub mod diff;
 pub mod drift;
+pub mod extensions;
 pub mod graph;
 pub mod import;
 pub mod input;

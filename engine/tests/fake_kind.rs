@@ -229,11 +229,13 @@ impl Run {
         let backend = LocalBackend::new(dir.join(".cmdeploy"));
         let mut state = backend.load().unwrap_or_default();
         let ctx = Context {
-            project_dir: dir.to_path_buf(),
-            work_dir: dir.join(".cmdeploy"),
-            resources: project.resources.clone(),
-            fingerprints: FingerprintKey::load_or_create(&dir.join(".cmdeploy")).unwrap(),
             parallelism,
+            ..Context::new(
+                dir.to_path_buf(),
+                dir.join(".cmdeploy"),
+                project.resources.clone(),
+                FingerprintKey::load_or_create(&dir.join(".cmdeploy")).unwrap(),
+            )
         };
         let refreshed = refresh(
             &self.registry,

@@ -108,14 +108,14 @@ pub fn value_of<'a>(
         Some(r) if r.ok => Ok(&r.value),
         Some(r) => Err(RemoteError {
             host: connection.host(),
-            cmdlet,
+            operation: cmdlet,
             message: r.error.clone().unwrap_or_else(|| "failed".into()),
             category: r.category.clone(),
             unreachable: None,
         }),
         None => Err(RemoteError {
             host: connection.host(),
-            cmdlet,
+            operation: cmdlet,
             message: "did not run (an earlier call in the script failed)".into(),
             category: None,
             unreachable: None,

@@ -211,13 +211,7 @@ fn out_path(s: &Session, out: &Path) -> Result<PathBuf, Failure> {
         .and_then(|p| p.canonicalize().ok())
         .is_some_and(|p| &p == dir);
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    let ignored = s
-        .project
-        .config
-        .project
-        .ignore
-        .clone()
-        .unwrap_or_else(|| vec!["lab.toml".into(), "drift.ack.toml".into()]);
+    let ignored = s.project.config.project.ignore.clone().unwrap_or_default();
     if !parent_ok
         || !name.ends_with(".toml")
         || name == "cmdeploy.toml"

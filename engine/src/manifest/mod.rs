@@ -106,10 +106,14 @@ struct Parsed<'t> {
 ///
 /// # Errors
 /// All diagnostics when a file cannot be read or parsed, or a configuration table is invalid.
-pub fn load_config(dir: &Path) -> Result<(ProjectConfig, Diagnostics), Diagnostics> {
+pub fn load_config(
+    dir: &Path,
+    registry: &Registry,
+) -> Result<(ProjectConfig, Diagnostics), Diagnostics> {
     let mut diags = Diagnostics::new();
-    let files = files::read_files(dir, &mut diags)?;
-    let (config, _) = read_config(&files, &mut diags);
+    let ignored = files::default_ignored(registry);
+    let files = files::read_files(dir, &ignored, &mut diags)?;
+    let (config, _) = read_config(&files, &ignored, &mut diags);
     if diags.has_errors() {
         return Err(diags);
     }
@@ -120,6 +124,7 @@ pub fn load_config(dir: &Path) -> Result<(ProjectConfig, Diagnostics), Diagnosti
 /// configuration tables.
 fn read_config<'t>(
     files: &'t [Arc<SourceFile>],
+    ignored: &[String],
     diags: &mut Diagnostics,
 ) -> (ProjectConfig, Vec<Parsed<'t>>) {
     let mut config = ProjectConfig::default();
@@ -158,7 +163,7 @@ fn read_config<'t>(
         });
     }
     if config.project.ignore.is_none() {
-        config.project.ignore = Some(vec!["lab.toml".into(), "drift.ack.toml".into()]);
+        config.project.ignore = Some(ignored.to_vec());
     }
 
     (config, parsed)
@@ -186,10 +191,11 @@ pub fn load_with(
     items: Option<&crate::data::DataItems>,
 ) -> Result<(Project, Diagnostics), Diagnostics> {
     let mut diags = Diagnostics::new();
-    let files = files::read_files(dir, &mut diags)?;
+    let ignored = files::default_ignored(registry);
+    let files = files::read_files(dir, &ignored, &mut diags)?;
 
     // Pass 1: configuration from every file (variables are needed to template resources).
-    let (mut config, parsed) = read_config(&files, &mut diags);
+    let (mut config, parsed) = read_config(&files, &ignored, &mut diags);
     // Then the data sources, which `for_each` tables of any file name.
     let (declared, failed_sources) =
         data_sources::decode(&parsed, registry, &config, dir, &mut diags);
@@ -282,7 +288,7 @@ pub fn load_with(
                 if !valid_name(&name_str) {
                     diags.push(
                         Diagnostic::error("cmdeploy::manifest::name", format!("`{name_str}` is not a valid resource name"))
-                            .with_help("names use letters, digits, `_` and `-` and start with a letter or digit; the ConfigMgr display name goes in `name = \"...\"`")
+                            .with_help("names use letters, digits, `_` and `-` and start with a letter or digit; an object's display name goes in `name = \"...\"`")
                             .at(header.clone()),
                     );
                     continue;

@@ -81,7 +81,7 @@ pub struct ResourceChange {
     /// Notes for the reader (manual steps, retries, why a read failed).
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub notes: Vec<String>,
-    /// The command lines the change runs on its target (e.g. a client's CCMSetup command line),
+    /// The command lines the change runs on its target (e.g. an installer's command line),
     /// secrets masked as `(sensitive)`; empty for no-ops and kinds that run none.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub commands: Vec<String>,

@@ -282,7 +282,7 @@ impl Kind for ClientPushKind {
                 Ok(match (kit::items(c).first(), kit::items(d).first()) {
                     (Some(c), Some(d)) => Some(observe(ctx, c, d).map_err(|m| RemoteError {
                         host: connection.host(),
-                        cmdlet: Some("Get-CMClientPushInstallation".into()),
+                        operation: Some("Get-CMClientPushInstallation".into()),
                         message: m,
                         category: None,
                         unreachable: None,

@@ -22,7 +22,7 @@ use crate::powershell::{Call, Script, Target};
 fn failure(connection: &Connection, cmdlet: &str, message: String) -> RemoteError {
     RemoteError {
         host: connection.host(),
-        cmdlet: Some(cmdlet.into()),
+        operation: Some(cmdlet.into()),
         message,
         category: None,
         unreachable: None,

@@ -1,6 +1,6 @@
 //! Site-side kinds, managed through the ConfigurationManager module on the site server:
-//! `site`, `boundary`, `boundary_group`, `account`, `client_push`, `site_settings`,
-//! `client_upgrade_package`, `software_update_point`.
+//! `site`, `boundary`, `boundary_group`, `boundary_group_relationship`, `account`,
+//! `client_push`, `site_settings`, `client_upgrade_package`, `software_update_point`.
 //!
 //! Each kind reads all its objects on a connection with one Script, and writes one resource per
 //! Script. Names and rules follow configmgr.md §2 and §6.

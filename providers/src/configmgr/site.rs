@@ -533,7 +533,7 @@ pub(super) fn observe(
         // A missing one fails the read, naming it, instead of reading as "off" or "current".
         let missing = |name: &str| RemoteError {
             host: connection.host(),
-            cmdlet: Some("Get-CMSoftwareUpdateBasedClientInstallation".into()),
+            operation: Some("Get-CMSoftwareUpdateBasedClientInstallation".into()),
             message: format!("the component has no embedded property '{name}'"),
             category: None,
             unreachable: None,

@@ -341,7 +341,7 @@ impl Kind for SiteSettingsKind {
                 let properties = kit::value_of(connection, script, out, *p)?;
                 let h = hierarchy_read::parse(hierarchy, properties).map_err(|m| RemoteError {
                     host: connection.host(),
-                    cmdlet: Some("Get-CMHierarchySetting".into()),
+                    operation: Some("Get-CMHierarchySetting".into()),
                     message: m,
                     category: None,
                     unreachable: None,
@@ -486,7 +486,7 @@ impl Kind for SiteSettingsKind {
         if !console_steps.is_empty() {
             return Err(RemoteError {
                 host: op.connection.host(),
-                cmdlet: Some("Get-CMConflictingRecord".into()),
+                operation: Some("Get-CMConflictingRecord".into()),
                 message: console_steps.join("; "),
                 category: None,
                 unreachable: None,
