@@ -51,7 +51,9 @@ pub fn register(r: &mut Registry) {
     r.register(Arc::new(client_push::ClientPushKind));
     r.register(Arc::new(site_settings::SiteSettingsKind));
     r.register(Arc::new(client_upgrade_package::ClientUpgradePackageKind));
-    r.register(Arc::new(software_update_point::SoftwareUpdatePointKind));
+    r.register(Arc::new(crate::sdk::Typed(
+        software_update_point::SoftwareUpdatePointKind,
+    )));
 }
 
 /// The common part of a site-side resource: which site's server it is managed through.
