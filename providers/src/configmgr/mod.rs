@@ -2,8 +2,11 @@
 //! `site`, `boundary`, `boundary_group`, `account`, `client_push`, `site_settings`,
 //! `client_upgrade_package`, `software_update_point`.
 //!
-//! Each kind reads all its objects on a connection with one Script, and writes one resource per
-//! Script. Names and rules follow configmgr.md §2 and §6.
+//! Each kind reads all its objects on a connection with one Script. The kinds written on the typed
+//! SDK ([`crate::sdk`]: boundary_group, boundary_group_relationship, account,
+//! software_update_point) describe their writes and verifying reads, which the engine batches per
+//! graph level and connection; the others write one resource per Script. Names and rules follow
+//! configmgr.md §2 and §6.
 
 pub mod account;
 pub mod boundary;
