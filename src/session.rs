@@ -40,6 +40,8 @@ pub struct Session {
     moves: std::sync::Mutex<Vec<Moved>>,
     /// Refresh progress display, when the command shows one (see [`crate::progress`]).
     pub progress: Option<Arc<crate::progress::RefreshProgress>>,
+    /// The data sources that could not be read (see [`crate::data_sources`]).
+    pub unread: Vec<cmdeploy_engine::data::ReadFailure>,
 }
 
 /// A refresh and the plan built from it.
@@ -83,7 +85,20 @@ impl Session {
             warnings,
             moves: std::sync::Mutex::default(),
             progress: None,
+            unread: Vec::new(),
         })
+    }
+
+    /// Loads the project in `dir` and reads its data sources, then declares the resources that
+    /// expand over their items (`for_each`): what plan, apply, drift and import work on. A source
+    /// that cannot be read is recorded in [`Session::unread`] (see [`crate::data_sources`]).
+    ///
+    /// # Errors
+    /// Diagnostics when the manifests are invalid (also with the items).
+    pub async fn open_read(dir: &Path) -> Result<Session, Failure> {
+        let mut s = Session::open(dir)?;
+        s.read_data().await?;
+        Ok(s)
     }
 
     /// Loads state.
@@ -274,7 +289,7 @@ impl Session {
             Some(p) => p.clone(),
             None => Arc::new(Quiet),
         };
-        let refreshed: Refreshed = match &only {
+        let mut refreshed: Refreshed = match &only {
             Some(f) => {
                 refresh_observed(
                     &self.registry,
@@ -303,6 +318,7 @@ impl Session {
         if let Some(p) = &self.progress {
             p.finish();
         }
+        self.mark_unread(state, &mut refreshed.outcomes);
         let input = PlanInput {
             resources: &self.project.resources,
             registry: &self.registry,

@@ -169,6 +169,15 @@ pub enum ReadOutcome {
     Failed(RemoteError),
 }
 
+impl crate::reach::Unreachability for ReadOutcome {
+    fn unreachable(&self) -> Option<(&str, &str, &crate::reach::Unreachable)> {
+        match self {
+            ReadOutcome::Failed(e) => Some((&e.host, &e.message, e.unreachable.as_deref()?)),
+            _ => None,
+        }
+    }
+}
+
 impl ReadOutcome {
     /// Whether the object does not exist (with or without notes).
     pub fn is_absent(&self) -> bool {
@@ -336,6 +345,18 @@ pub trait Kind: Send + Sync {
     /// All problems found in the table, each with a span.
     fn decode(&self, input: DecodeInput<'_>) -> Result<Decoded, Vec<Diagnostic>>;
 
+    /// Called once references are resolved, for each resource of this kind: `expanded` maps every
+    /// resource that expands into instances (`hosts`, `for_each`) to its instances' addresses
+    /// (none when its data source has no item). A kind whose attributes name other resources by
+    /// key (a boundary group's `boundaries = ["ad"]`) rewrites them here to name the instances.
+    /// Default: nothing.
+    fn instances_resolved(
+        &self,
+        _resource: &mut crate::resource::Resource,
+        _expanded: &BTreeMap<Address, Vec<Address>>,
+    ) {
+    }
+
     /// Rules that involve several resources (overlapping boundaries, one push setting per site).
     fn validate(&self, _resources: &ResourceSet, _out: &mut Diagnostics) {}
 
@@ -351,7 +372,7 @@ pub trait Kind: Send + Sync {
     async fn apply(&self, ctx: &Context, op: Operation) -> Result<Applied, RemoteError>;
 
     /// The remote work `op` needs, writes and the read that verifies them, for the registry's
-    /// [`crate::batch::Executor`] to run together with the other operations of the same graph
+    /// [`Executor`] to run together with the other operations of the same graph
     /// level on the same connection; `None` when the kind runs `op` itself ([`Kind::apply`]).
     /// Default: `None`.
     ///
@@ -440,13 +461,30 @@ pub trait Kind: Send + Sync {
     }
 }
 
+/// Runs batches of described work on a connection.
+#[async_trait::async_trait]
+pub trait Executor: Send + Sync {
+    /// Runs `work` (of operations with the same `batch_key`, in order) as one unit on
+    /// `connection`, and returns exactly one outcome per item, in the same order. A failure of
+    /// one item never stops the others; a failure of the unit as a whole (the host could not be
+    /// reached) is every item's outcome.
+    async fn execute(
+        &self,
+        ctx: &Context,
+        connection: &Connection,
+        batch_key: &str,
+        work: Vec<crate::batch::Work>,
+    ) -> Vec<Result<crate::batch::WorkOutput, RemoteError>>;
+}
+
 /// All kinds known to a run, by name.
 #[derive(Clone, Default)]
 pub struct Registry {
     kinds: BTreeMap<&'static str, Arc<dyn Kind>>,
+    data_kinds: BTreeMap<&'static str, Arc<dyn crate::data::DataKind>>,
     connection_validator: Option<ConnectionValidator>,
     connection_schema: Option<fn(&mut schemars::SchemaGenerator) -> schemars::Schema>,
-    executor: Option<Arc<dyn crate::batch::Executor>>,
+    executor: Option<Arc<dyn Executor>>,
 }
 
 /// Checks one `[connection.NAME]` table and returns its problems.
@@ -463,6 +501,21 @@ impl Registry {
         self.kinds.insert(kind.name(), kind);
     }
 
+    /// Registers a data source kind (`[data.KIND.NAME]`).
+    pub fn register_data(&mut self, kind: Arc<dyn crate::data::DataKind>) {
+        self.data_kinds.insert(kind.name(), kind);
+    }
+
+    /// A data source kind by name.
+    pub fn data_kind(&self, name: &str) -> Option<&Arc<dyn crate::data::DataKind>> {
+        self.data_kinds.get(name)
+    }
+
+    /// Every data source kind, by name.
+    pub fn data_kinds(&self) -> &BTreeMap<&'static str, Arc<dyn crate::data::DataKind>> {
+        &self.data_kinds
+    }
+
     /// Sets how connection tables are checked and described (they belong to the transports).
     pub fn set_connections(
         &mut self,
@@ -474,13 +527,13 @@ impl Registry {
     }
 
     /// Sets what runs the work kinds describe ([`Kind::describe`]).
-    pub fn set_executor(&mut self, executor: Arc<dyn crate::batch::Executor>) {
+    pub fn set_executor(&mut self, executor: Arc<dyn Executor>) {
         self.executor = Some(executor);
     }
 
     /// The executor of described work, if a provider set one (without one, every operation goes
     /// through [`Kind::apply`]).
-    pub fn executor(&self) -> Option<&Arc<dyn crate::batch::Executor>> {
+    pub fn executor(&self) -> Option<&Arc<dyn Executor>> {
         self.executor.as_ref()
     }
 

@@ -12,13 +12,13 @@ use serde_json::json;
 
 use cmdeploy_engine::address::Address;
 use cmdeploy_engine::apply::{apply, ApplyInput, Silent};
-use cmdeploy_engine::batch::{Described, Executor, Work, WorkOutput};
+use cmdeploy_engine::batch::{Described, Work, WorkOutput};
 use cmdeploy_engine::diagnostics::Diagnostic;
 use cmdeploy_engine::manifest;
 use cmdeploy_engine::plan::{self, Action, PlanInput};
 use cmdeploy_engine::provider::{
-    decode_table, Applied, Context, DecodeInput, Decoded, Kind, Observed, Operation, ReadOutcome,
-    ReadRequest, ReadResult, Registry, RemoteError,
+    decode_table, Applied, Context, DecodeInput, Decoded, Executor, Kind, Observed, Operation,
+    ReadOutcome, ReadRequest, ReadResult, Registry, RemoteError,
 };
 use cmdeploy_engine::refresh::refresh;
 use cmdeploy_engine::resource::{Connection, ConnectionRef, Reference, ResourceSet};

@@ -8,6 +8,7 @@
 //!   `client_push`;
 //! * [`gpo`] — the `gpo` kind (ConfigMgrInstallation.adm, ConfigMgrAssignment.adm, WSUS location);
 //! * [`client`] — host kinds: `imaging`, `client_group`;
+//! * [`ad`] — Active Directory replication sites and subnets as data sources;
 //! * [`artifact`] — local files: `logon_script`, `offline_bundle`, `intune_app`;
 //! * [`ccmsetup`] — the one model of a CCMSetup command line;
 //! * [`quote`] — quoting per target language (PowerShell, cmd, msiexec), refusing what cannot be
@@ -15,6 +16,7 @@
 //! * [`transport`] — how Scripts reach a host; [`lab`] — the simulated estate.
 #![deny(missing_docs)]
 
+pub mod ad;
 pub mod artifact;
 pub mod batch;
 pub mod ccmsetup;
@@ -40,6 +42,7 @@ pub fn registry() -> Registry {
     gpo::register(&mut r);
     client::register(&mut r);
     artifact::register(&mut r);
+    ad::register(&mut r);
     r.set_executor(Arc::new(batch::ScriptExecutor));
     r.set_connections(
         Arc::new(transport::validate_connection),

@@ -34,8 +34,16 @@ use crate::Failure;
 
 /// Runs `import`.
 pub async fn run(dir: &Path, args: ImportArgs, out: Output) -> Result<i32, Failure> {
-    let s = Session::open(dir)?;
+    // With the data sources read: the boundaries declared from AD are managed, not offered.
+    let s = Session::open_read(dir).await?;
     out.diagnostics(&s.warnings);
+    if !s.unread.is_empty() {
+        // What they declare is unknown: it would be offered as unmanaged and imported twice.
+        s.report_unread(out);
+        return Err(Failure::Message(
+            "nothing was imported: a data source could not be read".into(),
+        ));
+    }
     let connection = s
         .project
         .connection(&args.connection)
@@ -251,7 +259,7 @@ async fn bind(
     state: &mut State,
     replaced: &BTreeSet<Address>,
 ) -> Result<BTreeMap<Address, Vec<String>>, Failure> {
-    let s = Session::open(dir)?;
+    let s = Session::open_read(dir).await?;
     for a in replaced {
         state.resources.remove(&a.to_string());
     }

@@ -1,4 +1,4 @@
-//! `cmdeploy lab reset | show | console | serve`.
+//! `cmdeploy lab reset | show | ad-subnet | console | serve`.
 
 use std::io::Write;
 use std::path::Path;
@@ -11,7 +11,7 @@ use cmdeploy_providers::lab::serve::faults::FaultInjection;
 use cmdeploy_providers::lab::serve::{serve, ServeOptions, ServiceConfig};
 use cmdeploy_providers::lab::Lab;
 
-use crate::cli::LabCommand;
+use crate::cli::{AdSubnetCommand, LabCommand};
 use crate::output::Output;
 use crate::session::Session;
 use crate::Failure;
@@ -33,6 +33,36 @@ pub async fn run(dir: &Path, cmd: LabCommand, out: Output) -> Result<i32, Failur
                 estate.gpos.len(),
                 estate.hosts.len()
             );
+        }
+        LabCommand::AdSubnet(change) => {
+            use cmdeploy_providers::lab::ad_replication as ad;
+            let done = lab
+                .with_estate(|e| match change {
+                    AdSubnetCommand::Add {
+                        name,
+                        site,
+                        location,
+                        description,
+                    } => ad::add_subnet(
+                        e,
+                        ad::AdSubnet {
+                            name,
+                            site,
+                            location,
+                            description,
+                        },
+                    ),
+                    AdSubnetCommand::SetSite { name, site } => ad::set_subnet_site(e, &name, &site),
+                    AdSubnetCommand::Remove { name } => ad::remove_subnet(e, &name),
+                })
+                .map_err(msg)?;
+            match done {
+                Ok(line) => println!("{line}"),
+                Err(e) => {
+                    eprintln!("{} {e}", out.paint("\x1b[31;1m", "error:"));
+                    return Ok(1);
+                }
+            }
         }
         LabCommand::Show { json } => {
             let estate =

@@ -198,7 +198,7 @@ pub fn render_in_place(
                     };
                     out.push(
                         Diagnostic::error("cmdeploy::template::render", message)
-                            .with_help("templates see `var.NAME` (project variables), `name`, and for per-host instances `host` and `row.COLUMN`; write `{{ '{{' }}` for literal braces")
+                            .with_help("templates see `var.NAME` (project variables), `name`, for per-host instances `host` and `row.COLUMN`, and for `for_each` instances `each.key` and the item's fields; write `{{ '{{' }}` for literal braces")
                             .at_span(file, at_span),
                     );
                 }

@@ -3,16 +3,11 @@
 //! state serial it was made from (a saved plan is refused when either has moved).
 
 mod build;
-mod render;
-mod render_unreachable;
-mod summary;
-mod wrap;
 
 use serde::{Deserialize, Serialize};
 
 pub(crate) use build::natural_order;
 pub use build::{build, PlanInput};
-pub use render::{render_human, render_with, RenderOptions, DEFAULT_WIDTH, SUMMARY_ABOVE};
 
 use crate::diff::AttrChange;
 use crate::resource::Attributes;

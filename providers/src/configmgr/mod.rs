@@ -19,6 +19,7 @@ pub mod estate_overlap;
 pub mod hierarchy_read;
 pub mod listing;
 pub mod listing_settings;
+pub mod listing_site;
 pub mod net;
 pub mod overlap;
 pub mod published;
@@ -43,7 +44,7 @@ use serde_json::{Map, Value};
 /// Registers the site-side kinds.
 pub fn register(r: &mut Registry) {
     r.register(Arc::new(site::SiteKind));
-    r.register(Arc::new(boundary::BoundaryKind));
+    r.register(Arc::new(crate::sdk::Typed(boundary::BoundaryKind)));
     r.register(Arc::new(crate::sdk::Typed(
         boundary_group::BoundaryGroupKind,
     )));

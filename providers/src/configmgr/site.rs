@@ -248,6 +248,26 @@ impl Kind for SiteKind {
         }
     }
 
+    fn importable(&self) -> bool {
+        true
+    }
+
+    fn imports_from(
+        &self,
+        ctx: &Context,
+        connection: &cmdeploy_engine::resource::Connection,
+    ) -> bool {
+        super::listing::is_site_server(ctx, connection)
+    }
+
+    async fn list(
+        &self,
+        ctx: &Context,
+        connection: &cmdeploy_engine::resource::Connection,
+    ) -> Result<Vec<cmdeploy_engine::import::Imported>, RemoteError> {
+        super::listing_site::sites(ctx, connection).await
+    }
+
     async fn read(&self, ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> {
         kit::read_by_site(
             ctx,
@@ -437,7 +457,7 @@ impl Kind for SiteKind {
     }
 }
 
-fn observe(
+pub(super) fn observe(
     ctx: &Context,
     connection: &cmdeploy_engine::resource::Connection,
     script: &Script,

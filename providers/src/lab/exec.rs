@@ -1,7 +1,6 @@
 //! Executing a payload: who the lab is on this host (site server, domain controller, client),
 //! and which cmdlet implementation each call goes to.
 
-use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use cmdeploy_engine::provider::RemoteError;
@@ -13,41 +12,7 @@ use super::{
 };
 use crate::powershell::{CallResult, Target};
 
-/// A payload as the runner receives it.
-#[derive(Debug, Deserialize)]
-pub struct Payload {
-    /// Format version (1).
-    pub version: u32,
-    /// What the runner prepares.
-    pub target: Target,
-    /// Stop at the first failure.
-    #[serde(default)]
-    pub stop_on_error: bool,
-    /// The calls.
-    pub calls: Vec<PayloadCall>,
-    /// The host the Script is for, when the sender said (see [`crate::powershell::Script`]).
-    #[serde(default)]
-    pub host: Option<String>,
-}
-
-/// One call of a payload.
-#[derive(Debug, Deserialize)]
-pub struct PayloadCall {
-    /// Result id.
-    pub id: usize,
-    /// Cmdlet.
-    pub cmdlet: String,
-    /// Arguments.
-    #[serde(default)]
-    pub args: Map<String, Value>,
-    /// Secret argument names.
-    #[serde(default)]
-    pub secret: Vec<String>,
-    /// The operation the call belongs to in a batched write: a failure skips the rest of its
-    /// group only (see [`crate::powershell::Call::group`]).
-    #[serde(default)]
-    pub group: Option<usize>,
-}
+pub use crate::powershell::{Payload, PayloadCall};
 
 /// What the host offers: the ConfigurationManager drive of a site, the GroupPolicy module.
 #[derive(Debug, Clone)]
@@ -290,6 +255,22 @@ pub fn execute(
                 super::collection::push_collection(estate, &a, &site)
             }
             "install-cmclient" => h::push_install(estate, &a, &site),
+            _ => Err(not_recognized(cmdlet)),
+        };
+    }
+    if lower.contains("-adreplication") {
+        // The ActiveDirectory module is on domain controllers (and RSAT hosts, which the lab
+        // does not model).
+        let Some(domain) = session.domain.clone() else {
+            return Err(not_recognized(cmdlet));
+        };
+        return match lower.as_str() {
+            "get-adreplicationsite" => {
+                super::ad_replication::get_sites(estate, &session.host, &domain, &a)
+            }
+            "get-adreplicationsubnet" => {
+                super::ad_replication::get_subnets(estate, &session.host, &domain, &a)
+            }
             _ => Err(not_recognized(cmdlet)),
         };
     }

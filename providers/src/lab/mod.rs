@@ -6,6 +6,7 @@
 //! estate under a lock (a process mutex and an exclusive file lock, so `lab serve` and in-process
 //! runs share one estate), and answers with the runner's JSON result document.
 
+pub mod ad_replication;
 pub mod args;
 pub mod ccmsetup_service;
 pub mod cm_boundary;

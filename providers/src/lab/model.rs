@@ -86,6 +86,12 @@ pub struct Domain {
     /// Users (`DOMAIN\user`).
     #[serde(default, rename = "user")]
     pub users: Vec<User>,
+    /// AD replication sites of the forest (`[[domain.ad_site]]`).
+    #[serde(default, rename = "ad_site")]
+    pub ad_sites: Vec<super::ad_replication::AdSite>,
+    /// AD replication subnets of the forest (`[[domain.ad_subnet]]`).
+    #[serde(default, rename = "ad_subnet")]
+    pub ad_subnets: Vec<super::ad_replication::AdSubnet>,
 }
 
 /// An AD user.

@@ -311,7 +311,7 @@ pub async fn run_split(
     let empty = current.payload().len();
     let mut size = empty;
     for (id, call) in script.calls.iter().enumerate() {
-        let entry = call.payload_entry(id).to_string().len() + 1;
+        let entry = call.payload_len(id) + 1;
         if empty + entry > limit {
             return Err(too_big(&call.cmdlet));
         }

@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use crate::reach::UnreachableConnection;
+use cmdeploy_engine::reach::UnreachableConnection;
 
 /// Width the lists of addresses are wrapped at.
 const WIDTH: usize = 100;

@@ -4,8 +4,6 @@
 
 use serde_json::Value;
 
-use super::render::show;
-
 /// `v` as shown in a plan whose value starts at column `indent`: on one line when it fits in
 /// `width` columns (or is not a list); else the list's elements filled over lines of at most
 /// `width` columns, indented by 12 (under the plan's `      ~ name` prefix), the closing bracket
@@ -54,6 +52,14 @@ pub fn value(v: &Value, indent: usize, width: usize) -> String {
 
 /// Columns before a wrapped list's elements.
 const ELEMENT_INDENT: usize = 12;
+
+/// A value on one line: strings quoted, the rest as compact JSON.
+pub(super) fn show(v: &Value) -> String {
+    match v {
+        Value::String(s) => format!("{s:?}"),
+        other => other.to_string(),
+    }
+}
 
 #[cfg(test)]
 mod tests {

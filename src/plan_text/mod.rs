@@ -4,7 +4,12 @@ use std::fmt::Write;
 
 use serde_json::Value;
 
-use super::{wrap, Action, Plan, ResourceChange};
+mod summary;
+mod unreachable;
+mod wrap;
+
+use cmdeploy_engine::plan::{Action, Plan, ResourceChange};
+use summary::forgets;
 
 /// ANSI styles, empty when colour is off.
 struct Style {
@@ -102,14 +107,14 @@ pub fn render_with(plan: &Plan, options: RenderOptions) -> String {
         .filter(|c| !behind_unreachable.contains(c.address.as_str()))
         .collect();
     if options.compact || changed.len() > SUMMARY_ABOVE {
-        super::summary::render(&mut out, &changed, options.compact, s.bold, s.reset);
+        summary::render(&mut out, &changed, options.compact, s.bold, s.reset);
     } else {
         let _ = writeln!(out, "cmdeploy will perform the following actions:\n");
         for c in changed {
             render_change(&mut out, c, &s, options.width);
         }
     }
-    super::render_unreachable::render(&mut out, &plan.unreachable, s.red, s.dim, s.reset);
+    unreachable::render(&mut out, &plan.unreachable, s.red, s.dim, s.reset);
     render_warnings(&mut out, plan, &s);
     let sm = plan.summary;
     let _ = write!(
@@ -264,22 +269,5 @@ fn leaves(
             after.filter(|v| !v.is_null()).cloned(),
             false,
         )],
-    }
-}
-
-/// A value on one line: strings quoted, the rest as compact JSON.
-pub(super) fn show(v: &Value) -> String {
-    match v {
-        Value::String(s) => format!("{s:?}"),
-        other => other.to_string(),
-    }
-}
-
-/// `, N to forget` when a plan forgets objects (left in place), as Terraform's plan says it.
-pub(super) fn forgets(n: usize) -> String {
-    if n == 0 {
-        String::new()
-    } else {
-        format!(", {n} to forget")
     }
 }

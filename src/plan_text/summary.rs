@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use super::{Action, Plan, ResourceChange, Summary};
+use cmdeploy_engine::plan::{Action, Plan, ResourceChange, Summary};
 
 /// Writes the summary of `changed` (every resource whose action is not no-op) to `out`.
 /// `compact` says the user asked for it (else the plan's size chose it).
@@ -43,7 +43,7 @@ pub fn render(
         let mut line = format!(
             "  {bold}{:<width$}{reset} {add} to add, {change} to change, {destroy} to destroy{}",
             format!("{kind}:"),
-            super::render::forgets(forget)
+            forgets(forget)
         );
         if moved > 0 {
             line.push_str(&format!(", {moved} moved"));
@@ -64,4 +64,13 @@ pub fn render(
         }
     }
     out.push('\n');
+}
+
+/// `, N to forget` when a plan forgets objects (left in place), as Terraform's plan says it.
+pub(super) fn forgets(n: usize) -> String {
+    if n == 0 {
+        String::new()
+    } else {
+        format!(", {n} to forget")
+    }
 }
