@@ -71,9 +71,8 @@ fn a_write_script_appends_one_journal_line_and_another_process_replays_it() {
     let before = std::fs::read(root.join(ESTATE)).unwrap();
     new_boundary(&lab, 1);
     new_boundary(&lab, 2);
-    assert_eq!(
-        std::fs::read(root.join(ESTATE)).unwrap(),
-        before,
+    assert!(
+        std::fs::read(root.join(ESTATE)).unwrap() == before,
         "a write Script rewrote the whole estate file"
     );
     let journal = std::fs::read_to_string(root.join(JOURNAL)).unwrap();
