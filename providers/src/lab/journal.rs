@@ -43,7 +43,7 @@ pub const FILE: &str = "estate.journal";
 pub struct Record<'a> {
     /// When the Script started (milliseconds since 1970, UTC): the lab's clock while it ran.
     pub at_ms: i64,
-    /// The host it ran on (the name the session was opened with).
+    /// The host it ran on (the name its Script was run as).
     #[serde(borrow)]
     pub host: Cow<'a, str>,
     /// The payload exactly as received (JSON text).
@@ -66,9 +66,9 @@ struct Header {
 pub fn replay(estate: &mut Estate, record: &Record<'_>) -> Result<(), String> {
     let payload: Payload = serde_json::from_str(&record.payload).map_err(|e| e.to_string())?;
     super::ccmsetup_service::at(record.at_ms, || {
-        // A Script whose session could not open changed nothing when it ran either.
-        if let Ok(session) = exec::Session::open(estate, &record.host, &payload.target) {
-            exec::run_payload(estate, &session, &payload);
+        // A Script that could not reach its host changed nothing when it ran either.
+        if let Ok(on) = exec::Session::open(estate, &record.host, &payload.target) {
+            exec::run_payload(estate, &on, &payload);
         }
     });
     Ok(())
