@@ -9,14 +9,17 @@
 #
 # Usage: bash tests/bench_apply.sh [HOSTS] [HOSTS_AT_P1]   (defaults 1000 and 100: parallelism 1
 # over 1,000 hosts would take minutes, so it runs over a subset unless told otherwise)
+# Env: CMDEPLOY_BIN=PATH measures that binary (no build); PARALLELISM="64" runs only those rows.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 hosts=${1:-1000}
 p1_hosts=${2:-100}
 latency=${LATENCY_MS:-50}
-cargo build --release --quiet
-bin=$PWD/target/release/cmdeploy
-root=$PWD/target/bench/apply
+if [ -z "${CMDEPLOY_BIN:-}" ]; then
+  cargo build --release --quiet
+fi
+bin=${CMDEPLOY_BIN:-$PWD/target/release/cmdeploy}
+root=${BENCH_DIR:-$PWD/target/bench}/apply
 mkdir -p "$root"
 source tests/support/serve_estate.sh
 trap serve_stop EXIT
@@ -51,6 +54,6 @@ run_one() {
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "apply over lab serve --latency-ms $latency (winrm, NTLM with message encryption over HTTP on loopback)"
 printf '%-12s %12s %10s %10s  %6s\n' parallelism estate wall ideal ratio
-run_one 1 "$p1_hosts"
-run_one 16 "$hosts"
-run_one 64 "$hosts"
+for p in ${PARALLELISM:-1 16 64}; do
+  if [ "$p" = 1 ]; then run_one 1 "$p1_hosts"; else run_one "$p" "$hosts"; fi
+done

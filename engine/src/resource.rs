@@ -146,11 +146,13 @@ pub struct ResourceSet {
 }
 
 impl ResourceSet {
-    /// Resources of one kind.
+    /// Resources of one kind, in address order. Addresses order by kind first, so this is one
+    /// range of the map: its length, not the project's (kinds look up their site per Script).
     pub fn of_kind<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a Arc<Resource>> + 'a {
         self.by_address
-            .values()
-            .filter(move |r| r.address.kind == kind)
+            .range(Address::new(kind, "")..)
+            .take_while(move |(a, _)| a.kind == kind)
+            .map(|(_, r)| r)
     }
 
     /// A resource by address.
@@ -166,5 +168,66 @@ impl ResourceSet {
     /// True when there are no resources.
     pub fn is_empty(&self) -> bool {
         self.by_address.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostics::SourceFile;
+
+    fn resource(kind: &str, name: &str, key: Option<&str>) -> Resource {
+        let address = match key {
+            Some(k) => Address::instance(kind, name, k),
+            None => Address::new(kind, name),
+        };
+        let file = SourceFile::new(std::path::Path::new("t.toml"), String::new());
+        Resource {
+            address,
+            loc: Loc { file, span: 0..0 },
+            attrs: Attributes::new(),
+            attr_spans: BTreeMap::new(),
+            secrets: BTreeMap::new(),
+            references: Vec::new(),
+            connection: ConnectionRef::Local,
+            read_connection: None,
+            additive: BTreeSet::new(),
+            force_new: BTreeSet::new(),
+            meta: Attributes::new(),
+            private: Attributes::new(),
+            natural_key: String::new(),
+        }
+    }
+
+    #[test]
+    fn of_kind_is_every_resource_of_that_kind_and_no_other() {
+        let mut set = ResourceSet::default();
+        for r in [
+            resource("account", "a", None),
+            resource("boundary", "", None),
+            resource("boundary", "b2", None),
+            resource("boundary", "b10", None),
+            resource("boundary_group", "g", None),
+            resource("client_group", "c", Some("h1")),
+            resource("client_group", "c", Some("h2")),
+            resource("site", "ABC", None),
+        ] {
+            set.by_address.insert(r.address.clone(), Arc::new(r));
+        }
+        let names = |kind: &str| -> Vec<String> {
+            set.of_kind(kind).map(|r| r.address.to_string()).collect()
+        };
+        assert_eq!(
+            names("boundary"),
+            ["boundary.", "boundary.b10", "boundary.b2"]
+        );
+        assert_eq!(names("boundary_group"), ["boundary_group.g"]);
+        assert_eq!(
+            names("client_group"),
+            ["client_group.c[\"h1\"]", "client_group.c[\"h2\"]"]
+        );
+        assert_eq!(names("site"), ["site.ABC"]);
+        assert!(names("gpo").is_empty());
+        assert!(names("bound").is_empty());
     }
 }

@@ -16,9 +16,9 @@ pub fn render(
     bold: &str,
     reset: &str,
 ) {
-    let mut kinds: BTreeMap<&str, Vec<ResourceChange>> = BTreeMap::new();
+    let mut kinds: BTreeMap<&str, Vec<&ResourceChange>> = BTreeMap::new();
     for c in changed {
-        kinds.entry(c.kind.as_str()).or_default().push((*c).clone());
+        kinds.entry(c.kind.as_str()).or_default().push(c);
     }
     let why = if compact {
         "--compact".to_string()
@@ -39,7 +39,7 @@ pub fn render(
             forget,
             read_failed,
             moved,
-        } = Plan::summarize(changes);
+        } = Plan::summarize(changes.iter().copied());
         let mut line = format!(
             "  {bold}{:<width$}{reset} {add} to add, {change} to change, {destroy} to destroy{}",
             format!("{kind}:"),

@@ -109,11 +109,12 @@ pub(super) fn operations(
             key: "unknown".into(),
             spec: serde_json::Value::Null,
         });
+    let text = a.to_string();
     let changed: Vec<String> = input
         .plan
         .resource_changes
         .iter()
-        .find(|c| c.address == a.to_string())
+        .find(|c| c.address == text)
         .map(|c| c.changes.iter().map(|ch| ch.name.clone()).collect())
         .unwrap_or_default();
     let secrets = input.secrets.get(a).cloned().unwrap_or_default();

@@ -217,7 +217,7 @@ impl Plan {
     }
 
     /// Recomputes [`Summary`].
-    pub fn summarize(changes: &[ResourceChange]) -> Summary {
+    pub fn summarize<'a>(changes: impl IntoIterator<Item = &'a ResourceChange>) -> Summary {
         let mut s = Summary::default();
         for c in changes {
             if c.moved_from.is_some() {

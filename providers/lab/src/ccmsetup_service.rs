@@ -31,9 +31,30 @@ pub struct CcmsetupRun {
     pub uninstall: bool,
 }
 
-/// Milliseconds since 1970 now.
+thread_local! {
+    /// The time every [`now_ms`] of the Script running on this thread reads, when frozen.
+    static FROZEN_MS: std::cell::Cell<Option<i64>> = const { std::cell::Cell::new(None) };
+}
+
+/// Milliseconds since 1970 now, or the Script's time while [`at`] runs one.
 pub fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
+    FROZEN_MS
+        .get()
+        .unwrap_or_else(|| chrono::Utc::now().timestamp_millis())
+}
+
+/// Runs `f` (one Script) with the clock stopped at `at_ms` (milliseconds since 1970): every
+/// time the Script reads is the time it started, so replaying it from the lab's journal
+/// (`super::journal`) at the same time gives the same estate.
+pub fn at<R>(at_ms: i64, f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<i64>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            FROZEN_MS.set(self.0);
+        }
+    }
+    let _restore = Restore(FROZEN_MS.replace(Some(at_ms)));
+    f()
 }
 
 /// The log line CCMSetup ends with (community scripts poll for it; configmgr.md §1.2).

@@ -1,6 +1,8 @@
 //! Lab cmdlets for boundaries and boundary groups, with ConfigMgr's rules: unique group names,
 //! subnet IDs stored for IP subnets, supernets refused, FQDNs required for site systems.
 
+use std::collections::HashMap;
+
 use serde_json::{json, Value};
 
 use super::args::{Args, CmdError, CmdResult};
@@ -44,6 +46,11 @@ pub fn boundary_json(estate: &Estate, b: &Boundary) -> Value {
         .iter()
         .filter(|g| g.boundaries.contains(&b.id))
         .collect();
+    boundary_json_in(b, &groups)
+}
+
+/// [`boundary_json`] given the groups `b` is a member of, in group order.
+fn boundary_json_in(b: &Boundary, groups: &[&BoundaryGroup]) -> Value {
     let site_codes: Vec<&str> = groups
         .iter()
         .filter(|g| !g.default_site_code.is_empty())
@@ -57,6 +64,23 @@ pub fn boundary_json(estate: &Estate, b: &Boundary) -> Value {
         "GroupCount": groups.len(),
         "DefaultSiteCode": site_codes,
     })
+}
+
+/// The groups of every boundary (by boundary ID, each list in group order), from one pass over
+/// the groups: what a listing of 60,000 boundaries needs instead of a scan of every group per
+/// boundary.
+fn groups_by_boundary(estate: &Estate) -> HashMap<u64, Vec<&BoundaryGroup>> {
+    let mut by: HashMap<u64, Vec<&BoundaryGroup>> = HashMap::new();
+    for g in &estate.boundary_groups {
+        for id in &g.boundaries {
+            let of = by.entry(*id).or_default();
+            // A group lists a boundary once; a repeated ID still counts the group once.
+            if !of.last().is_some_and(|last| std::ptr::eq(*last, g)) {
+                of.push(g);
+            }
+        }
+    }
+    by
 }
 
 fn group_json(g: &BoundaryGroup) -> Value {
@@ -87,14 +111,25 @@ pub fn get_boundary(estate: &mut Estate, a: &Args) -> CmdResult {
         ),
         None => None,
     };
-    let out: Vec<Value> = estate
+    let found: Vec<&Boundary> = estate
         .boundaries
         .iter()
         .filter(|b| name.as_ref().is_none_or(|n| b.name.eq_ignore_ascii_case(n)))
         .filter(|b| id.is_none_or(|i| b.id as i64 == i))
         .filter(|b| members.as_ref().is_none_or(|m| m.contains(&b.id)))
-        .map(|b| boundary_json(estate, b))
         .collect();
+    let out: Vec<Value> = if found.len() > 1 {
+        let groups = groups_by_boundary(estate);
+        found
+            .into_iter()
+            .map(|b| boundary_json_in(b, groups.get(&b.id).map_or(&[][..], Vec::as_slice)))
+            .collect()
+    } else {
+        found
+            .into_iter()
+            .map(|b| boundary_json(estate, b))
+            .collect()
+    };
     Ok(Value::Array(out))
 }
 

@@ -1,6 +1,7 @@
 //! A lab on disk: the estate a project's Scripts run against.
 //!
-//! Seeded from the project's `lab.toml`, persisted as `.cmdeploy/lab/estate.json`. Each Script
+//! Seeded from the project's `lab.toml`, persisted as `.cmdeploy/lab/estate.json` and the
+//! journal of the write Scripts run since that file was written ([`journal`]). Each Script
 //! arrives as the stdin document a Windows host would receive (runner + payload); the lab checks
 //! that the runner is exactly cmdeploy's, then executes the payload's calls one by one against the
 //! estate under a lock (a process mutex and an exclusive file lock, so `lab serve` and in-process
@@ -15,6 +16,7 @@ use cmdeploy_engine::provider::RemoteError;
 use cmdeploy_engine::state::replace_atomic as write_atomic;
 
 use crate::model::Estate;
+use crate::{ccmsetup_service, journal};
 use cmdeploy_providers::powershell::runner::split_stdin;
 use cmdeploy_providers::powershell::{CallResult, ScriptOutput};
 
@@ -27,6 +29,18 @@ pub struct Lab {
     dir: PathBuf,
     project_dir: PathBuf,
     guard: Guard,
+    handles: Arc<Mutex<Handles>>,
+}
+
+/// The lab's small files, kept open between Scripts (opening three files per Script was most
+/// of a read-only Script's cost). Closed whenever the estate is read from disk again, so a lab
+/// directory made anew is not written through handles of the old one.
+#[derive(Default)]
+struct Handles {
+    /// `scripts_run`, read and written in place.
+    counter: Option<std::fs::File>,
+    /// `audit.jsonl`, opened for appending.
+    audit: Option<std::fs::File>,
 }
 
 /// Lab errors: seed and storage problems.
@@ -64,7 +78,23 @@ pub enum LabError {
 pub(crate) struct Cached {
     stamp: Stamp,
     estate: Estate,
+    /// Where the complete lines of the journal replayed into `estate` end (0: no journal yet).
+    journal_len: u64,
 }
+
+/// How a run on the estate persists what it changed.
+enum Persist<'a> {
+    /// Not at all: the run only reads.
+    No,
+    /// One line in the journal: a write Script, replayable from the record.
+    Journal(journal::Record<'a>),
+    /// The whole estate file (a change no record describes: the console, options, a reset).
+    Whole,
+}
+
+/// The journal is folded into the estate file once it is longer than the file, but not below
+/// this many bytes.
+const COMPACT_AT_LEAST: u64 = 64 << 10;
 
 /// Length, modification time and inode of the estate file (a write replaces the file).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,9 +111,10 @@ fn stamp(path: &Path) -> Option<Stamp> {
 
 type Guard = Arc<Mutex<Option<Cached>>>;
 
-fn guards() -> &'static Mutex<std::collections::HashMap<PathBuf, Guard>> {
-    static G: std::sync::OnceLock<Mutex<std::collections::HashMap<PathBuf, Guard>>> =
-        std::sync::OnceLock::new();
+type Guards = std::collections::HashMap<PathBuf, (Guard, Arc<Mutex<Handles>>)>;
+
+fn guards() -> &'static Mutex<Guards> {
+    static G: std::sync::OnceLock<Mutex<Guards>> = std::sync::OnceLock::new();
     G.get_or_init(Default::default)
 }
 
@@ -91,7 +122,7 @@ impl Lab {
     /// The lab of a project (`<work_dir>/lab`, seeded from `<project_dir>/lab.toml`).
     pub fn open(project_dir: &Path, work_dir: &Path) -> Lab {
         let dir = work_dir.join("lab");
-        let guard = guards()
+        let (guard, handles) = guards()
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .entry(dir.clone())
@@ -101,6 +132,7 @@ impl Lab {
             dir,
             project_dir: project_dir.to_path_buf(),
             guard,
+            handles,
         }
     }
 
@@ -111,6 +143,10 @@ impl Lab {
 
     fn estate_path(&self) -> PathBuf {
         self.dir.join("estate.json")
+    }
+
+    fn journal_path(&self) -> PathBuf {
+        self.dir.join(journal::FILE)
     }
 
     fn io(&self, path: &Path, source: std::io::Error) -> LabError {
@@ -144,7 +180,7 @@ impl Lab {
         let _f = self.file_lock()?;
         let estate = self.read_seed()?;
         self.write_counter(0)?;
-        self.save(&estate, &mut cache)?;
+        self.save(estate.clone(), &mut cache)?;
         Ok(estate)
     }
 
@@ -179,36 +215,75 @@ impl Lab {
     /// Scripts run since the reset, kept in a small file of its own so that a read-only Script
     /// does not rewrite the estate.
     fn read_counter(&self) -> Option<u64> {
-        std::fs::read_to_string(self.counter_path())
-            .ok()?
-            .trim()
-            .parse()
-            .ok()
+        let mut handles = self.handles.lock().unwrap_or_else(|p| p.into_inner());
+        if handles.counter.is_none() {
+            handles.counter = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(self.counter_path())
+                .ok();
+        }
+        let mut buf = [0u8; 32];
+        let n = read_at(handles.counter.as_ref()?, &mut buf).ok()?;
+        std::str::from_utf8(&buf[..n]).ok()?.trim().parse().ok()
+    }
+
+    /// Closes the kept handles (the next use opens the files again).
+    fn close_handles(&self) {
+        *self.handles.lock().unwrap_or_else(|p| p.into_inner()) = Handles::default();
     }
 
     /// Writes the counter in place, zero-padded to a fixed width: no truncation, so the file
     /// system does not flush the file on close (ext4 does after a truncate), which made this
     /// write the dearest part of a Script.
     fn write_counter(&self, n: u64) -> Result<(), LabError> {
-        use std::io::Write;
         let path = self.counter_path();
-        OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .and_then(|mut f| f.write_all(format!("{n:020}").as_bytes()))
-            .map_err(|e| self.io(&path, e))
+        let mut handles = self.handles.lock().unwrap_or_else(|p| p.into_inner());
+        let written = match handles.counter.take() {
+            Some(f) => Ok(f),
+            None => OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .read(true)
+                .write(true)
+                .open(&path),
+        }
+        .and_then(|f| write_at(&f, format!("{n:020}").as_bytes()).map(|()| f));
+        match written {
+            Ok(f) => {
+                handles.counter = Some(f);
+                Ok(())
+            }
+            Err(e) => Err(self.io(&path, e)),
+        }
     }
 
     /// The estate, from the cache when the file is unchanged since this process last read or
-    /// wrote it. Call with both locks held.
+    /// wrote it (with the journal lines another process appended since replayed onto it). Call
+    /// with both locks held.
     fn load<'c>(&self, cache: &'c mut Option<Cached>) -> Result<&'c mut Estate, LabError> {
         let path = self.estate_path();
         let current = stamp(&path);
-        let fresh = matches!((cache.as_ref(), &current), (Some(c), Some(s)) if c.stamp == *s);
+        let mut fresh = matches!((cache.as_ref(), &current), (Some(c), Some(s)) if c.stamp == *s);
+        if let (true, Some(c)) = (fresh, cache.as_mut()) {
+            let journal = self.journal_path();
+            let len = std::fs::metadata(&journal).map(|m| m.len()).unwrap_or(0);
+            if len < c.journal_len {
+                // Replaced under an unchanged estate file: only a crash does that; read both.
+                fresh = false;
+            } else if len > c.journal_len {
+                match journal::catch_up(&journal, &mut c.estate, c.journal_len) {
+                    Ok(end) => c.journal_len = end,
+                    Err(message) => {
+                        *cache = None;
+                        return Err(self.corrupt_journal(message));
+                    }
+                }
+            }
+        }
         if !fresh {
             *cache = None;
+            self.close_handles();
             let mut estate = match std::fs::read_to_string(&path) {
                 Ok(text) => serde_json::from_str(&text).map_err(|e| LabError::Corrupt {
                     path: path.display().to_string(),
@@ -217,15 +292,26 @@ impl Lab {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                     let estate = self.read_seed()?;
                     self.write_counter(0)?;
-                    self.save(&estate, cache)?;
-                    estate
+                    self.save(estate, cache)?;
+                    return match cache {
+                        Some(c) => Ok(&mut c.estate),
+                        None => {
+                            Err(self.io(&path, std::io::Error::other("the estate file vanished")))
+                        }
+                    };
                 }
                 Err(e) => return Err(self.io(&path, e)),
             };
+            let journal_len = journal::catch_up(&self.journal_path(), &mut estate, 0)
+                .map_err(|m| self.corrupt_journal(m))?;
             if let Some(n) = self.read_counter() {
                 estate.scripts_run = n;
             }
-            *cache = stamp(&path).map(|stamp| Cached { stamp, estate });
+            *cache = stamp(&path).map(|stamp| Cached {
+                stamp,
+                estate,
+                journal_len,
+            });
         }
         match cache {
             Some(c) => Ok(&mut c.estate),
@@ -265,28 +351,45 @@ impl Lab {
             text.push_str(&line.to_string());
             text.push('\n');
         }
-        if let Ok(mut f) = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.audit_path())
-        {
-            let _ = f.write_all(text.as_bytes());
+        let mut handles = self.handles.lock().unwrap_or_else(|p| p.into_inner());
+        if handles.audit.is_none() {
+            handles.audit = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(self.audit_path())
+                .ok();
+        }
+        if let Some(f) = handles.audit.as_mut() {
+            if f.write_all(text.as_bytes()).is_err() {
+                handles.audit = None;
+            }
         }
     }
 
-    /// Writes the cached estate (after a change made in place) and records the new file's stamp.
-    /// On failure the cache is dropped, so that the next Script reads what is on disk.
+    fn corrupt_journal(&self, message: String) -> LabError {
+        LabError::Corrupt {
+            path: self.journal_path().display().to_string(),
+            message,
+        }
+    }
+
+    /// Writes the cached estate whole (after a change made in place), under a new journal id,
+    /// and records the new file's stamp; the journal it folds in is then removed. On failure the
+    /// cache is dropped, so that the next Script reads what is on disk.
     fn flush(&self, cache: &mut Option<Cached>) -> Result<(), LabError> {
         let path = self.estate_path();
         let Some(c) = cache.as_mut() else {
             return Ok(());
         };
+        c.estate.journal = journal::new_id();
         let bytes = serde_json::to_vec(&c.estate).expect("estate serializes");
         let written = write_atomic(&path, &bytes).map_err(|e| self.io(&path, e));
         match (written, stamp(&path)) {
             (Ok(()), Some(s)) => {
                 c.stamp = s;
-                Ok(())
+                c.journal_len = 0;
+                // A crash before this leaves a journal whose header names the old id: stale.
+                self.remove_journal()
             }
             (result, _) => {
                 *cache = None;
@@ -295,15 +398,50 @@ impl Lab {
         }
     }
 
-    fn save(&self, estate: &Estate, cache: &mut Option<Cached>) -> Result<(), LabError> {
-        let path = self.estate_path();
-        let bytes = serde_json::to_vec(estate).expect("estate serializes");
-        write_atomic(&path, &bytes).map_err(|e| self.io(&path, e))?;
-        *cache = stamp(&path).map(|stamp| Cached {
-            stamp,
-            estate: estate.clone(),
+    fn remove_journal(&self) -> Result<(), LabError> {
+        let path = self.journal_path();
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(self.io(&path, e)),
+            _ => Ok(()),
+        }
+    }
+
+    fn save(&self, estate: Estate, cache: &mut Option<Cached>) -> Result<(), LabError> {
+        *cache = Some(Cached {
+            stamp: Stamp(0, None, 0),
+            estate,
+            journal_len: 0,
         });
-        Ok(())
+        self.flush(cache)
+    }
+
+    /// Appends a write Script's record to the journal, or folds the journal into the estate
+    /// file when it has grown longer than the file. On failure the cache is dropped.
+    fn append(
+        &self,
+        cache: &mut Option<Cached>,
+        record: &journal::Record<'_>,
+    ) -> Result<(), LabError> {
+        let path = self.journal_path();
+        let Some(c) = cache.as_mut() else {
+            return Ok(());
+        };
+        if c.estate.journal == 0 {
+            // An estate file no journal can name (written before journals existed): write it
+            // whole, under an id.
+            return self.flush(cache);
+        }
+        match journal::append(&path, &c.estate, c.journal_len, record) {
+            Ok(end) if end > c.stamp.0.max(COMPACT_AT_LEAST) => self.flush(cache),
+            Ok(end) => {
+                c.journal_len = end;
+                Ok(())
+            }
+            Err(e) => {
+                *cache = None;
+                Err(self.io(&path, e))
+            }
+        }
     }
 
     /// Runs `f` on the estate under the lab's locks and saves the result.
@@ -311,14 +449,15 @@ impl Lab {
     /// # Errors
     /// Seed or I/O errors.
     pub fn with_estate<R>(&self, f: impl FnOnce(&mut Estate) -> R) -> Result<R, LabError> {
-        self.with_estate_mode(true, f)
+        self.with_estate_mode(Persist::Whole, f)
     }
 
-    /// Runs `f` under the lab's locks; saves the estate only when `writes` (a read-only `f` must
-    /// leave it unchanged, except for `scripts_run`, which is kept in its own file).
+    /// Runs `f` under the lab's locks and persists what it changed as `persist` says (a
+    /// read-only `f` must leave the estate unchanged, except for `scripts_run`, which is kept in
+    /// its own file).
     fn with_estate_mode<R>(
         &self,
-        writes: bool,
+        persist: Persist<'_>,
         f: impl FnOnce(&mut Estate) -> R,
     ) -> Result<R, LabError> {
         let mut cache = self.guard.lock().unwrap_or_else(|p| p.into_inner());
@@ -330,8 +469,10 @@ impl Lab {
         if after != before {
             self.write_counter(after)?;
         }
-        if writes {
-            self.flush(&mut cache)?;
+        match persist {
+            Persist::No => {}
+            Persist::Journal(record) => self.append(&mut cache, &record)?,
+            Persist::Whole => self.flush(&mut cache)?,
         }
         Ok(r)
     }
@@ -387,6 +528,7 @@ impl Lab {
                 "the runner on stdin is not cmdeploy's reviewed runner; refusing to execute",
             ));
         }
+        let payload_text = payload;
         let payload: serde_json::Value = serde_json::from_str(payload)
             .map_err(|e| RemoteError::new(named, format!("malformed payload: {e}")))?;
         // The runner reads the payload with Windows PowerShell 5.1's ConvertFrom-Json.
@@ -400,12 +542,34 @@ impl Lab {
             .map_err(|e| RemoteError::new(named, format!("malformed payload: {e}")))?;
         let host = host.or(payload.host.as_deref()).unwrap_or(fallback);
         // Reads (every call a Get- cmdlet) leave the estate as it is: no rewrite of the file.
-        let writes = !payload.calls.iter().all(|c| c.cmdlet.starts_with("Get-"));
+        // A write is journaled: replaying its payload on this host at this time redoes it.
+        let at_ms = ccmsetup_service::now_ms();
+        // A payload holding a secret (a password to hash) is never written to disk: that write
+        // is persisted by writing the estate whole, which holds only the salted hash.
+        let secret = payload.calls.iter().any(|c| {
+            !c.secret.is_empty()
+                || c.args.keys().any(|k| {
+                    cmdeploy_providers::powershell::secret_parameters::is_secret(&c.cmdlet, k)
+                })
+        });
+        let persist = if payload.calls.iter().all(|c| c.cmdlet.starts_with("Get-")) {
+            Persist::No
+        } else if secret {
+            Persist::Whole
+        } else {
+            Persist::Journal(journal::Record {
+                at_ms,
+                host: host.into(),
+                payload: payload_text.into(),
+            })
+        };
         let outcome = self
-            .with_estate_mode(writes, |estate| -> Result<Vec<CallResult>, RemoteError> {
+            .with_estate_mode(persist, |estate| -> Result<Vec<CallResult>, RemoteError> {
                 estate.scripts_run = self.read_counter().unwrap_or(estate.scripts_run) + 1;
                 let session = crate::exec::Session::open(estate, host, &payload.target)?;
-                let results = crate::exec::run_payload(estate, &session, &payload);
+                let results = crate::ccmsetup_service::at(at_ms, || {
+                    crate::exec::run_payload(estate, &session, &payload)
+                });
                 let ran: Vec<_> = payload
                     .calls
                     .iter()
@@ -417,5 +581,27 @@ impl Lab {
             })
             .map_err(|e| RemoteError::new(host, e.to_string()))??;
         Ok(ScriptOutput { results: outcome })
+    }
+}
+
+/// Reads from the start of `f` (without moving a cursor other users of the handle rely on).
+fn read_at(f: &std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
+    #[cfg(unix)]
+    return std::os::unix::fs::FileExt::read_at(f, buf, 0);
+    #[cfg(windows)]
+    return std::os::windows::fs::FileExt::seek_read(f, buf, 0);
+}
+
+/// Writes `bytes` at the start of `f`, in place.
+fn write_at(f: &std::fs::File, bytes: &[u8]) -> std::io::Result<()> {
+    #[cfg(unix)]
+    return std::os::unix::fs::FileExt::write_all_at(f, bytes, 0);
+    #[cfg(windows)]
+    {
+        let mut done = 0;
+        while done < bytes.len() {
+            done += std::os::windows::fs::FileExt::seek_write(f, &bytes[done..], done as u64)?;
+        }
+        Ok(())
     }
 }

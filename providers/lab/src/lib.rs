@@ -60,6 +60,7 @@ pub(crate) mod gpo_model;
 pub mod harness;
 pub(crate) mod host;
 pub(crate) mod host_index;
+pub(crate) mod journal;
 mod lab;
 pub mod model;
 pub(crate) mod prereq;

@@ -54,6 +54,11 @@ pub struct Estate {
     /// when the Script that started it ends.
     #[serde(default)]
     pub ccmsetup_seconds: f64,
+    /// Which journal continues this estate file: the id on the first line of
+    /// `estate.journal` (see [`super::journal`]); a new random id at every full write, so a
+    /// journal left from an older estate file is never replayed onto this one. 0 in a seed.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub journal: u64,
     /// Host lookup by name (not persisted; rebuilt when stale).
     #[serde(skip)]
     pub host_index: HostIndex,
@@ -63,6 +68,10 @@ pub struct Estate {
     /// only place that starts a run, so a Script does not scan 38,000 hosts twice.
     #[serde(skip)]
     pub ccmsetup_quiet_until_ms: Option<i64>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 pub(crate) fn first_id() -> u64 {
