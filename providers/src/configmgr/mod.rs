@@ -39,7 +39,7 @@ use serde_json::{Map, Value};
 
 /// Registers the site-side kinds.
 pub fn register(r: &mut Registry) {
-    r.register(Arc::new(site::SiteKind));
+    r.register(Arc::new(crate::sdk::Typed(site::SiteKind)));
     r.register(Arc::new(boundary::BoundaryKind));
     r.register(Arc::new(crate::sdk::Typed(
         boundary_group::BoundaryGroupKind,
