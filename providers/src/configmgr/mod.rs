@@ -47,7 +47,7 @@ pub fn register(r: &mut Registry) {
     r.register(Arc::new(boundary_group_relationship::RelationshipKind));
     r.register(Arc::new(account::AccountKind));
     r.register(Arc::new(crate::sdk::Typed(client_push::ClientPushKind)));
-    r.register(Arc::new(site_settings::SiteSettingsKind));
+    r.register(Arc::new(crate::sdk::Typed(site_settings::SiteSettingsKind)));
     r.register(Arc::new(client_upgrade_package::ClientUpgradePackageKind));
     r.register(Arc::new(software_update_point::SoftwareUpdatePointKind));
 }
