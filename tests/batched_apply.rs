@@ -97,3 +97,24 @@ fn a_refused_write_fails_alone_and_its_batch_goes_on() {
     let g0 = run_in(dir.path(), &["state", "show", "boundary_group.g0"], &[]).code(0);
     assert!(g0.stdout.contains("b9"), "{}", g0.stdout);
 }
+
+/// site, site_settings and client_push read back in the Script of their writes: the upgrade
+/// example's apply (all three change) sent 21 Scripts when each wrote, then read in a second one.
+#[test]
+fn site_settings_and_push_are_read_back_in_the_script_of_their_writes() {
+    let p = common::Project::example("upgrade");
+    p.run(&["lab", "reset"]).code(0);
+    let before = scripts(p.path());
+    let out = p.run(&["apply", "--auto-approve"]).code(0);
+    for changed in [
+        "site.ABC: Modification",
+        "site_settings.ABC: Modification",
+        "client_push.ABC: Modification",
+    ] {
+        assert!(out.stdout.contains(changed), "{changed}:\n{}", out.stdout);
+    }
+    let sent = scripts(p.path()) - before;
+    assert!(sent <= 18, "apply sent {sent} Scripts, refresh included");
+    let again = p.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "the estate converges:\n{}", again.all());
+}
