@@ -334,6 +334,37 @@ pub enum StateCommand {
     Unlock,
 }
 
+/// `lab ad-subnet` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AdSubnetCommand {
+    /// Add a subnet (New-ADReplicationSubnet): `lab ad-subnet add 10.5.0.0/24 --site Branch4`.
+    Add {
+        /// The prefix, e.g. 10.5.0.0/24.
+        name: String,
+        /// The AD site it belongs to (an existing site).
+        #[arg(long)]
+        site: String,
+        /// Location text.
+        #[arg(long, default_value = "")]
+        location: String,
+        /// Description.
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+    /// Move a subnet to another site (Set-ADReplicationSubnet -Site).
+    SetSite {
+        /// The prefix.
+        name: String,
+        /// The new site.
+        site: String,
+    },
+    /// Remove a subnet (Remove-ADReplicationSubnet).
+    Remove {
+        /// The prefix.
+        name: String,
+    },
+}
+
 /// `lab` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum LabCommand {
@@ -345,6 +376,10 @@ pub enum LabCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Change the lab's Active Directory replication subnets, as an administrator in Active
+    /// Directory Sites and Services would (what `[data.ad_subnets.NAME]` reads).
+    #[command(subcommand)]
+    AdSubnet(AdSubnetCommand),
     /// Run one ConfigMgr or GroupPolicy cmdlet statement, as an administrator at the console.
     Console {
         /// The connection whose host runs the statement (e.g. cm01).

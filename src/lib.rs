@@ -4,4 +4,5 @@
 pub mod cli;
 pub mod graph_svg;
 pub mod man;
+pub mod plan_text;
 pub mod report;

@@ -1,6 +1,7 @@
 //! The `cmdeploy` binary: parse arguments, run the command, map the result to an exit code.
 
 mod commands;
+mod data_sources;
 mod logging;
 mod output;
 mod progress;

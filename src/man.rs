@@ -98,6 +98,14 @@ pub fn exit_status(path: &str) -> Option<&'static [(&'static str, &'static str)]
                  locked, or a usage error.",
             ),
         ],
+        "lab ad-subnet" | "lab ad-subnet add" | "lab ad-subnet set-site" | "lab ad-subnet remove" => &[
+            ("0", "AD changed as asked."),
+            (
+                "1",
+                "The subnet exists already (add) or does not (set-site, remove), the prefix is \
+                 not one, the site does not exist, or another error.",
+            ),
+        ],
         "" | "ccmsetup" | "gpo" | "graph" | "import" | "state" | "state list" | "state lock"
         | "state unlock" | "schema" | "lab" | "lab reset" | "lab show" | "lab console"
         | "lab serve" | "lab generate" | "completions" | "man" => PLAIN,

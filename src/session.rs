@@ -7,6 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use cmdeploy_engine::diagnostics::{Diagnostic, Diagnostics};
+use cmdeploy_engine::extensions::Extensions;
 use cmdeploy_engine::manifest::{self, BackendKind, Project, ProjectConfig};
 use cmdeploy_engine::plan::{self, Plan, PlanInput};
 use cmdeploy_engine::provider::{Context, ReadOutcome, Registry};
@@ -16,6 +17,8 @@ use cmdeploy_engine::state::{
     apply_moves, plan_move, Backend, LocalBackend, MoveError, Moved, PostgresBackend, State,
 };
 use cmdeploy_engine::Address;
+use cmdeploy_lab::transport::LabTransport;
+use cmdeploy_providers::transport::{self, Transports};
 
 use crate::Failure;
 
@@ -40,6 +43,23 @@ pub struct Session {
     moves: std::sync::Mutex<Vec<Moved>>,
     /// Refresh progress display, when the command shows one (see [`crate::progress`]).
     pub progress: Option<Arc<crate::progress::RefreshProgress>>,
+    /// The data sources that could not be read (see [`crate::data_sources`]).
+    pub unread: Vec<cmdeploy_engine::data::ReadFailure>,
+}
+
+/// Every kind of the providers, with the lab's seed (`lab.toml`) left out of the manifests.
+pub fn registry() -> Registry {
+    let mut r = cmdeploy_providers::registry();
+    r.ignore_file(cmdeploy_lab::SEED_FILE);
+    r
+}
+
+/// The transports this program offers: `winrm` to reach Windows hosts, and the lab's.
+pub fn transports() -> Transports {
+    let mut t = Transports::new();
+    transport::winrm::register(&mut t);
+    LabTransport::register(&mut t);
+    t
 }
 
 /// A refresh and the plan built from it.
@@ -58,7 +78,7 @@ impl Session {
     /// # Errors
     /// Diagnostics when the manifests are invalid; other setup errors.
     pub fn open(dir: &Path) -> Result<Session, Failure> {
-        let registry = cmdeploy_providers::registry();
+        let registry = registry();
         let dir = dir
             .canonicalize()
             .map_err(|e| Failure::Message(format!("project directory {}: {e}", dir.display())))?;
@@ -74,6 +94,7 @@ impl Session {
             fingerprints,
             // Refresh sets the run's --parallelism; this is the CLI's default.
             parallelism: 10,
+            extensions: Extensions::new().with(transports()),
         };
         Ok(Session {
             project: ManuallyDrop::new(project),
@@ -83,7 +104,20 @@ impl Session {
             warnings,
             moves: std::sync::Mutex::default(),
             progress: None,
+            unread: Vec::new(),
         })
+    }
+
+    /// Loads the project in `dir` and reads its data sources, then declares the resources that
+    /// expand over their items (`for_each`): what plan, apply, drift and import work on. A source
+    /// that cannot be read is recorded in [`Session::unread`] (see [`crate::data_sources`]).
+    ///
+    /// # Errors
+    /// Diagnostics when the manifests are invalid (also with the items).
+    pub async fn open_read(dir: &Path) -> Result<Session, Failure> {
+        let mut s = Session::open(dir)?;
+        s.read_data().await?;
+        Ok(s)
     }
 
     /// Loads state.
@@ -274,7 +308,7 @@ impl Session {
             Some(p) => p.clone(),
             None => Arc::new(Quiet),
         };
-        let refreshed: Refreshed = match &only {
+        let mut refreshed: Refreshed = match &only {
             Some(f) => {
                 refresh_observed(
                     &self.registry,
@@ -303,6 +337,7 @@ impl Session {
         if let Some(p) = &self.progress {
             p.finish();
         }
+        self.mark_unread(state, &mut refreshed.outcomes);
         let input = PlanInput {
             resources: &self.project.resources,
             registry: &self.registry,
@@ -355,7 +390,7 @@ pub fn state_backend(dir: &Path) -> Result<Box<dyn Backend>, Failure> {
     let dir = dir
         .canonicalize()
         .map_err(|e| Failure::Message(format!("project directory {}: {e}", dir.display())))?;
-    let (config, _) = manifest::load_config(&dir).map_err(Failure::Diagnostics)?;
+    let (config, _) = manifest::load_config(&dir, &registry()).map_err(Failure::Diagnostics)?;
     backend(&dir, &config)
 }
 

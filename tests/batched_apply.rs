@@ -99,7 +99,7 @@ fn a_refused_write_fails_alone_and_its_batch_goes_on() {
 }
 
 /// site, site_settings and client_push read back in the Script of their writes: the upgrade
-/// example's apply (all three change) sent 21 Scripts when each wrote, then read in a second one.
+/// example's apply (all three change) sent 20 Scripts when each wrote, then read in a second one.
 #[test]
 fn site_settings_and_push_are_read_back_in_the_script_of_their_writes() {
     let p = common::Project::example("upgrade");

@@ -138,9 +138,22 @@ fn always_install_lets_the_push_wizard_repair_a_pushed_client() {
         "Stop-CmdeployClientService",
     ])
     .code(0);
-    // Without "always install" the wizard skips a computer that has a client: nothing to plan.
+    // Without "always install" the wizard skips a computer that has a client: nothing to plan,
+    // but the plan warns that the unhealthy client is left alone, and says how to repair it.
     let plan = p.run(&["plan", "--detailed-exitcode"]);
     assert_eq!(plan.code, 0, "{}", plan.all());
+    assert!(
+        plan.stdout
+            .contains("Warning: client_group.pushed[\"ws01\"]"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("not planned: set push = { always_install = true }"),
+        "{}",
+        plan.stdout
+    );
     p.edit(
         "clients.toml",
         "hosts = [\"ws01\"]\n",

@@ -77,7 +77,15 @@ fn unmanaged_overlapping_boundaries_are_plan_warnings_naming_both() {
         .iter()
         .map(|w| w["address"].as_str().unwrap())
         .collect();
-    assert_eq!(addresses, ["boundary.branch_lan", "boundary.hq_lan"]);
+    // The AD branch subnet 10.3.0.0/24 is inside the /15 too.
+    assert_eq!(
+        addresses,
+        [
+            "boundary.ad_branch[\"10.3.0.0/24\"]",
+            "boundary.branch_lan",
+            "boundary.hq_lan"
+        ]
+    );
 }
 
 #[test]

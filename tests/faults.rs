@@ -31,8 +31,8 @@ fn assert_no_duplicates(p: &Project) {
         v.dedup();
         assert_eq!(v.len(), n, "duplicate {list} objects: {v:?}");
     }
-    // HQ, Branch 1 and the site's Default-Site-Boundary-Group<ABC>.
-    assert_eq!(estate["boundary_group"].as_array().unwrap().len(), 3);
+    // HQ, Branch 1, AD Branch Offices and the site's Default-Site-Boundary-Group<ABC>.
+    assert_eq!(estate["boundary_group"].as_array().unwrap().len(), 4);
     assert_eq!(
         estate["boundary_group_relationship"]
             .as_array()

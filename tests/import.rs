@@ -339,9 +339,9 @@ fn unknown_or_misplaced_kinds_are_refused_with_the_valid_ones() {
         "{}",
         run.stderr
     );
-    let run = import(&p, &["--kinds", "site"]).code(1);
+    let run = import(&p, &["--kinds", "imaging"]).code(1);
     assert!(
-        run.stderr.contains("`site` cannot be imported"),
+        run.stderr.contains("`imaging` cannot be imported"),
         "{}",
         run.stderr
     );

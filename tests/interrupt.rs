@@ -74,8 +74,8 @@ fn assert_converges_without_duplicates(p: &Project) {
     }
     let accounts = estate["site"][0]["account"].as_array().unwrap().len();
     assert_eq!(accounts, 2, "push and network access accounts, once each");
-    // HQ, Branch 1 and the site's Default-Site-Boundary-Group<ABC>.
-    assert_eq!(estate["boundary_group"].as_array().unwrap().len(), 3);
+    // HQ, Branch 1, AD Branch Offices and the site's Default-Site-Boundary-Group<ABC>.
+    assert_eq!(estate["boundary_group"].as_array().unwrap().len(), 4);
 }
 
 #[test]

@@ -13,7 +13,7 @@ fn converges(p: &Project) {
     let plan = p.run(&["plan", "--detailed-exitcode"]).code(2);
     assert!(
         plan.stdout
-            .contains("Plan: 13 to add, 8 to change, 0 to destroy."),
+            .contains("Plan: 16 to add, 8 to change, 0 to destroy."),
         "{}",
         plan.stdout
     );

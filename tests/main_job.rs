@@ -43,7 +43,7 @@ fn first_plan_shows_creates_and_updates_for_every_kind() {
     );
     assert!(
         plan.stdout
-            .contains("Plan: 13 to add, 8 to change, 0 to destroy."),
+            .contains("Plan: 16 to add, 8 to change, 0 to destroy."),
         "{}",
         plan.stdout
     );
@@ -95,7 +95,7 @@ fn apply_converges_and_drift_catches_a_console_change() {
     assert!(
         apply
             .stdout
-            .contains("Apply complete! Resources: 13 added, 8 changed, 0 destroyed."),
+            .contains("Apply complete! Resources: 16 added, 8 changed, 0 destroyed."),
         "{}",
         apply.stdout
     );

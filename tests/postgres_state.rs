@@ -57,7 +57,7 @@ fn contoso_converges_with_postgres_state() {
     assert_no_secret(&apply);
     let plan = p.run(&["plan", "--detailed-exitcode"]).code(0);
     assert!(plan.stdout.contains("No changes"), "{}", plan.stdout);
-    assert_eq!(p.run(&["state", "list"]).code(0).stdout.lines().count(), 22);
+    assert_eq!(p.run(&["state", "list"]).code(0).stdout.lines().count(), 25);
     assert!(
         !p.path().join(".cmdeploy/state.json").exists(),
         "no local state file"

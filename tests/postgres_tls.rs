@@ -50,7 +50,7 @@ fn state_goes_over_verified_tls_and_an_untrusted_server_is_refused() {
     let plan = p.run_env(&["plan", "--detailed-exitcode"], &[("PG_URL", &url)]);
     plan.code(0);
     let list = p.run_env(&["state", "list"], &[("PG_URL", &url)]).code(0);
-    assert_eq!(list.stdout.lines().count(), 22);
+    assert_eq!(list.stdout.lines().count(), 25);
 
     // Without it, sslmode=require verifies against the public roots, which do not know the test
     // CA: refused, with the fix in the message and no password.

@@ -8,7 +8,7 @@ use common::Project;
 fn the_example_is_valid() {
     let p = Project::example("contoso");
     let out = p.run(&["validate"]).code(0);
-    assert!(out.stdout.contains("Valid: 22 resources"), "{}", out.stdout);
+    assert!(out.stdout.contains("Valid: 23 resources"), "{}", out.stdout);
 }
 
 #[test]

@@ -13,7 +13,7 @@ fn main_job(p: &Project) {
     let plan = p.run(&["plan", "--detailed-exitcode"]).code(2);
     assert!(
         plan.stdout
-            .contains("Plan: 13 to add, 8 to change, 0 to destroy."),
+            .contains("Plan: 16 to add, 8 to change, 0 to destroy."),
         "{}",
         plan.stdout
     );
@@ -21,7 +21,7 @@ fn main_job(p: &Project) {
     assert!(
         apply
             .stdout
-            .contains("Apply complete! Resources: 13 added, 8 changed, 0 destroyed."),
+            .contains("Apply complete! Resources: 16 added, 8 changed, 0 destroyed."),
         "{}",
         apply.stdout
     );

@@ -1,14 +1,11 @@
 //! Described work and its batches: kinds say what an operation needs ([`crate::provider::Kind::describe`]),
 //! the engine groups the operations of one graph level that share a connection and a batch key,
 //! splits each group into at most `--parallelism` chunks of similar cost, and hands each chunk to
-//! the provider's [`Executor`] as one unit (one remote Script), getting one outcome per operation.
+//! the provider's [`crate::provider::Executor`] as one unit (one remote Script), getting one outcome per operation.
 //!
 //! The engine never looks inside the work: it is the provider's own type behind [`Work`].
 
 use std::any::Any;
-
-use crate::provider::{Context, RemoteError};
-use crate::resource::Connection;
 
 /// A provider's description of one operation's remote work (e.g. its calls), opaque to the engine.
 pub struct Work(Box<dyn Any + Send + Sync>);
@@ -50,22 +47,6 @@ pub struct Described {
     pub work: Work,
     /// Its relative cost (remote calls, reads included), used to balance the chunks.
     pub cost: usize,
-}
-
-/// Runs batches of described work on a connection.
-#[async_trait::async_trait]
-pub trait Executor: Send + Sync {
-    /// Runs `work` (of operations with the same `batch_key`, in order) as one unit on
-    /// `connection`, and returns exactly one outcome per item, in the same order. A failure of
-    /// one item never stops the others; a failure of the unit as a whole (the host could not be
-    /// reached) is every item's outcome.
-    async fn execute(
-        &self,
-        ctx: &Context,
-        connection: &Connection,
-        batch_key: &str,
-        work: Vec<Work>,
-    ) -> Vec<Result<WorkOutput, RemoteError>>;
 }
 
 /// Splits items of the given costs, in order, into at most `parts` contiguous chunks of similar

@@ -15,17 +15,21 @@
 //! ```
 //!
 //! Layers point one way: [`diagnostics`], [`address`] and [`spanned`] at the bottom; then
-//! [`manifest`], [`graph`], [`state`], [`plan`]; then [`provider`] (the trait providers implement);
-//! and [`refresh`], [`apply`], [`drift`] on top.
+//! [`manifest`], [`graph`], [`state`], [`plan`]; then [`provider`] (the trait providers implement)
+//! and [`data`] (data sources, read before the refresh, that resource tables expand over with
+//! `for_each`); and [`refresh`], [`apply`], [`drift`] on top.
 #![deny(missing_docs)]
 
 pub mod address;
 pub mod apply;
+mod atomic_file;
 pub mod batch;
+pub mod data;
 mod decode;
 pub mod diagnostics;
 pub mod diff;
 pub mod drift;
+pub mod extensions;
 pub mod graph;
 pub mod import;
 pub mod input;

@@ -17,6 +17,7 @@ pub use crate::decode::{decode_error, decode_table};
 
 use crate::address::Address;
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceFile};
+use crate::extensions::Extensions;
 use crate::resource::{Attributes, Connection, ResourceSet};
 use crate::secret::{FingerprintKey, SecretValue};
 use crate::spanned::Spanned;
@@ -96,7 +97,7 @@ impl Decoded {
 /// What happens to the remote object when its resource leaves the manifest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeleteMode {
-    /// The object is removed (`Remove-CMBoundary`).
+    /// The object is removed.
     Destroy,
     /// The object stays; cmdeploy stops managing it (an installed client is not uninstalled).
     Forget,
@@ -116,6 +117,35 @@ pub struct Context {
     /// How many remote operations a kind may keep in flight when one read fans out over many
     /// hosts (direct probes): the run's `--parallelism`, set by refresh (at least 1).
     pub parallelism: usize,
+    /// What the program hands the providers (how they reach hosts), by type; the engine never
+    /// reads it (see [`crate::extensions`]).
+    pub extensions: Extensions,
+}
+
+impl Context {
+    /// The context of a project: its directories, desired resources and fingerprint key, with no
+    /// extensions and a parallelism of 1 (refresh sets the run's).
+    pub fn new(
+        project_dir: PathBuf,
+        work_dir: PathBuf,
+        resources: Arc<ResourceSet>,
+        fingerprints: FingerprintKey,
+    ) -> Context {
+        Context {
+            project_dir,
+            work_dir,
+            resources,
+            fingerprints,
+            parallelism: 1,
+            extensions: Extensions::new(),
+        }
+    }
+
+    /// This context with `extensions`.
+    #[must_use]
+    pub fn with_extensions(self, extensions: Extensions) -> Context {
+        Context { extensions, ..self }
+    }
 }
 
 /// One resource to read: desired, previously applied, or both.
@@ -134,7 +164,7 @@ pub struct ReadRequest {
 /// What the remote side holds for a resource.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Observed {
-    /// Remote identifier (a BoundaryID, a GPO GUID, a host name).
+    /// Remote identifier (a numeric ID, a GUID, a host name).
     pub id: String,
     /// Normalised attributes, in the same shape as the desired ones.
     pub attrs: Attributes,
@@ -150,8 +180,8 @@ pub struct Observed {
 }
 
 /// The prefix of a read note that is a plan-time warning (`"warning: "`): something the reader
-/// should act on even when the resource itself is unchanged (a managed boundary overlapping
-/// one that exists in ConfigMgr but is in no manifest). Put it on [`Observed::notes`] or on the
+/// should act on even when the resource itself is unchanged (a managed object overlapping one
+/// that exists remotely but is in no manifest). Put it on [`Observed::notes`] or on the
 /// notes of [`ReadOutcome::AbsentWith`]; the plan moves it to [`crate::plan::Plan::warnings`].
 pub const WARNING: &str = "warning: ";
 
@@ -167,6 +197,15 @@ pub enum ReadOutcome {
     AbsentWith(Vec<String>),
     /// It could not be read.
     Failed(RemoteError),
+}
+
+impl crate::reach::Unreachability for ReadOutcome {
+    fn unreachable(&self) -> Option<(&str, &str, &crate::reach::Unreachable)> {
+        match self {
+            ReadOutcome::Failed(e) => Some((&e.host, &e.message, e.unreachable.as_deref()?)),
+            _ => None,
+        }
+    }
 }
 
 impl ReadOutcome {
@@ -232,16 +271,17 @@ pub struct Applied {
     pub attrs: Attributes,
 }
 
-/// A failure on the remote side: the host, the cmdlet and ConfigMgr's (or Windows') own message.
+/// A failure on the remote side: the host, the operation that failed and the remote system's own
+/// message.
 #[derive(Debug, Clone, thiserror::Error, serde::Serialize)]
 pub struct RemoteError {
     /// Host the script ran on.
     pub host: String,
-    /// Cmdlet that failed, when known.
-    pub cmdlet: Option<String>,
+    /// What failed on the host, when known, in the provider's words (the command it ran).
+    pub operation: Option<String>,
     /// The remote message, verbatim.
     pub message: String,
-    /// PowerShell error category or transport stage, when known.
+    /// The remote error's category (an exception category, a transport stage), when known.
     pub category: Option<String>,
     /// Set when the connection itself could not be used (no Script ran on it): the plan then
     /// reports it once for the connection instead of once per resource.
@@ -269,11 +309,11 @@ impl RemoteError {
         self.category.as_deref() == Some(Self::UNREACHABLE) || self.unreachable.is_some()
     }
 
-    /// A remote error without a cmdlet.
+    /// A remote error without an operation.
     pub fn new(host: impl Into<String>, message: impl Into<String>) -> Self {
         RemoteError {
             host: host.into(),
-            cmdlet: None,
+            operation: None,
             message: message.into(),
             category: None,
             unreachable: None,
@@ -284,7 +324,7 @@ impl RemoteError {
 impl fmt::Display for RemoteError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.host)?;
-        if let Some(c) = &self.cmdlet {
+        if let Some(c) = &self.operation {
             write!(f, ": {c}")?;
         }
         write!(f, ": {}", self.message)?;
@@ -336,6 +376,18 @@ pub trait Kind: Send + Sync {
     /// All problems found in the table, each with a span.
     fn decode(&self, input: DecodeInput<'_>) -> Result<Decoded, Vec<Diagnostic>>;
 
+    /// Called once references are resolved, for each resource of this kind: `expanded` maps every
+    /// resource that expands into instances (`hosts`, `for_each`) to its instances' addresses
+    /// (none when its data source has no item). A kind whose attributes name other resources by
+    /// key (a boundary group's `boundaries = ["ad"]`) rewrites them here to name the instances.
+    /// Default: nothing.
+    fn instances_resolved(
+        &self,
+        _resource: &mut crate::resource::Resource,
+        _expanded: &BTreeMap<Address, Vec<Address>>,
+    ) {
+    }
+
     /// Rules that involve several resources (overlapping boundaries, one push setting per site).
     fn validate(&self, _resources: &ResourceSet, _out: &mut Diagnostics) {}
 
@@ -347,11 +399,11 @@ pub trait Kind: Send + Sync {
     /// [`Kind::describe`].
     ///
     /// # Errors
-    /// The remote failure, naming host, cmdlet and message.
+    /// The remote failure, naming host, operation and message.
     async fn apply(&self, ctx: &Context, op: Operation) -> Result<Applied, RemoteError>;
 
     /// The remote work `op` needs, writes and the read that verifies them, for the registry's
-    /// [`crate::batch::Executor`] to run together with the other operations of the same graph
+    /// [`Executor`] to run together with the other operations of the same graph
     /// level on the same connection; `None` when the kind runs `op` itself ([`Kind::apply`]).
     /// Default: `None`.
     ///
@@ -403,7 +455,7 @@ pub trait Kind: Send + Sync {
     /// it is written as, so that the next plan finds it unchanged.
     ///
     /// # Errors
-    /// The remote failure, naming host, cmdlet and message. Default: no objects.
+    /// The remote failure, naming host, operation and message. Default: no objects.
     async fn list(
         &self,
         _ctx: &Context,
@@ -440,13 +492,31 @@ pub trait Kind: Send + Sync {
     }
 }
 
+/// Runs batches of described work on a connection.
+#[async_trait::async_trait]
+pub trait Executor: Send + Sync {
+    /// Runs `work` (of operations with the same `batch_key`, in order) as one unit on
+    /// `connection`, and returns exactly one outcome per item, in the same order. A failure of
+    /// one item never stops the others; a failure of the unit as a whole (the host could not be
+    /// reached) is every item's outcome.
+    async fn execute(
+        &self,
+        ctx: &Context,
+        connection: &Connection,
+        batch_key: &str,
+        work: Vec<crate::batch::Work>,
+    ) -> Vec<Result<crate::batch::WorkOutput, RemoteError>>;
+}
+
 /// All kinds known to a run, by name.
 #[derive(Clone, Default)]
 pub struct Registry {
     kinds: BTreeMap<&'static str, Arc<dyn Kind>>,
+    data_kinds: BTreeMap<&'static str, Arc<dyn crate::data::DataKind>>,
     connection_validator: Option<ConnectionValidator>,
     connection_schema: Option<fn(&mut schemars::SchemaGenerator) -> schemars::Schema>,
-    executor: Option<Arc<dyn crate::batch::Executor>>,
+    ignored_files: Vec<String>,
+    executor: Option<Arc<dyn Executor>>,
 }
 
 /// Checks one `[connection.NAME]` table and returns its problems.
@@ -463,6 +533,21 @@ impl Registry {
         self.kinds.insert(kind.name(), kind);
     }
 
+    /// Registers a data source kind (`[data.KIND.NAME]`).
+    pub fn register_data(&mut self, kind: Arc<dyn crate::data::DataKind>) {
+        self.data_kinds.insert(kind.name(), kind);
+    }
+
+    /// A data source kind by name.
+    pub fn data_kind(&self, name: &str) -> Option<&Arc<dyn crate::data::DataKind>> {
+        self.data_kinds.get(name)
+    }
+
+    /// Every data source kind, by name.
+    pub fn data_kinds(&self) -> &BTreeMap<&'static str, Arc<dyn crate::data::DataKind>> {
+        &self.data_kinds
+    }
+
     /// Sets how connection tables are checked and described (they belong to the transports).
     pub fn set_connections(
         &mut self,
@@ -473,14 +558,30 @@ impl Registry {
         self.connection_schema = Some(schema);
     }
 
+    /// Leaves the file `name` of a project directory out of the manifests by default (a file the
+    /// program reads itself, such as a simulator's seed), unless the project's `[project] ignore`
+    /// lists the files to leave out instead.
+    pub fn ignore_file(&mut self, name: impl Into<String>) {
+        let name = name.into();
+        if !self.ignored_files.contains(&name) {
+            self.ignored_files.push(name);
+        }
+    }
+
+    /// The files left out of the manifests by default, in registration order, besides the
+    /// engine's own `drift.ack.toml` (see [`Registry::ignore_file`]).
+    pub fn ignored_files(&self) -> &[String] {
+        &self.ignored_files
+    }
+
     /// Sets what runs the work kinds describe ([`Kind::describe`]).
-    pub fn set_executor(&mut self, executor: Arc<dyn crate::batch::Executor>) {
+    pub fn set_executor(&mut self, executor: Arc<dyn Executor>) {
         self.executor = Some(executor);
     }
 
     /// The executor of described work, if a provider set one (without one, every operation goes
     /// through [`Kind::apply`]).
-    pub fn executor(&self) -> Option<&Arc<dyn crate::batch::Executor>> {
+    pub fn executor(&self) -> Option<&Arc<dyn Executor>> {
         self.executor.as_ref()
     }
 

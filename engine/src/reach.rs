@@ -11,7 +11,13 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::address::Address;
-use crate::provider::ReadOutcome;
+
+/// A read outcome that may be a connection-level failure: its host, Windows' or the operating
+/// system's message, and why the connection could not be used.
+pub trait Unreachability {
+    /// `(host, message, why)` when the outcome is a failure to use the connection at all.
+    fn unreachable(&self) -> Option<(&str, &str, &Unreachable)>;
+}
 
 /// Why a connection could not be used, as its transport describes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,8 +47,8 @@ pub struct UnreachableConnection {
 
 /// The unreachable connections among read outcomes, each once, with the addresses behind it
 /// (ordered as `order` lists them; addresses not in `order` are left out).
-pub fn group<'a>(
-    observed: &BTreeMap<Address, ReadOutcome>,
+pub fn group<'a, O: Unreachability>(
+    observed: &BTreeMap<Address, O>,
     order: impl IntoIterator<Item = &'a str>,
 ) -> Vec<UnreachableConnection> {
     let mut by_connection: BTreeMap<String, UnreachableConnection> = BTreeMap::new();
@@ -51,10 +57,8 @@ pub fn group<'a>(
         let Ok(a) = Address::parse(address) else {
             continue;
         };
-        let Some(ReadOutcome::Failed(e)) = observed.get(&a) else {
-            continue;
-        };
-        let Some(u) = &e.unreachable else {
+        let Some((host, message, u)) = observed.get(&a).and_then(Unreachability::unreachable)
+        else {
             continue;
         };
         let entry = by_connection
@@ -62,9 +66,9 @@ pub fn group<'a>(
             .or_insert_with(|| {
                 first_seen.push(u.connection.clone());
                 UnreachableConnection {
-                    unreachable: (**u).clone(),
-                    host: e.host.clone(),
-                    error: e.message.clone(),
+                    unreachable: u.clone(),
+                    host: host.to_string(),
+                    error: message.to_string(),
                     resources: Vec::new(),
                 }
             });
@@ -84,18 +88,25 @@ pub fn note(connection: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider::RemoteError;
 
-    fn failed(connection: Option<&str>, message: &str) -> ReadOutcome {
-        let mut e = RemoteError::new("cm01.contoso.com", message);
-        e.unreachable = connection.map(|c| {
-            Box::new(Unreachable {
-                connection: c.into(),
-                endpoint: "cm01.contoso.com at 127.0.0.1:1".into(),
-                causes: vec!["nothing listens".into()],
-            })
+    /// A read outcome: absent (`None`), or failed with a message and maybe an unreachable
+    /// connection.
+    struct Outcome(Option<(String, Option<Unreachable>)>);
+
+    impl Unreachability for Outcome {
+        fn unreachable(&self) -> Option<(&str, &str, &Unreachable)> {
+            let (message, u) = self.0.as_ref()?;
+            Some(("cm01.contoso.com", message.as_str(), u.as_ref()?))
+        }
+    }
+
+    fn failed(connection: Option<&str>, message: &str) -> Outcome {
+        let u = connection.map(|c| Unreachable {
+            connection: c.into(),
+            endpoint: "cm01.contoso.com at 127.0.0.1:1".into(),
+            causes: vec!["nothing listens".into()],
         });
-        ReadOutcome::Failed(e)
+        Outcome(Some((message.to_string(), u)))
     }
 
     #[test]
@@ -106,7 +117,7 @@ mod tests {
             ("boundary.b2", failed(Some("cm01"), "connect: refused")),
             ("gpo.g", failed(Some("dc01"), "auth: 401")),
             ("boundary.b3", failed(None, "Get-CMBoundary: access denied")),
-            ("boundary.b4", ReadOutcome::Absent),
+            ("boundary.b4", Outcome(None)),
         ] {
             observed.insert(Address::parse(a).unwrap(), o);
         }

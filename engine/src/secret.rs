@@ -181,7 +181,7 @@ impl FingerprintKey {
         }
         std::fs::create_dir_all(work_dir).map_err(io)?;
         let key: [u8; 32] = rand::random();
-        crate::state::write_private(&path, hex::encode(key).as_bytes()).map_err(io)?;
+        crate::atomic_file::write_private(&path, hex::encode(key).as_bytes()).map_err(io)?;
         Ok(FingerprintKey(key.to_vec()))
     }
 

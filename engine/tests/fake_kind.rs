@@ -12,13 +12,13 @@ use serde_json::json;
 
 use cmdeploy_engine::address::Address;
 use cmdeploy_engine::apply::{apply, ApplyInput, Silent};
-use cmdeploy_engine::batch::{Described, Executor, Work, WorkOutput};
+use cmdeploy_engine::batch::{Described, Work, WorkOutput};
 use cmdeploy_engine::diagnostics::Diagnostic;
 use cmdeploy_engine::manifest;
 use cmdeploy_engine::plan::{self, Action, PlanInput};
 use cmdeploy_engine::provider::{
-    decode_table, Applied, Context, DecodeInput, Decoded, Kind, Observed, Operation, ReadOutcome,
-    ReadRequest, ReadResult, Registry, RemoteError,
+    decode_table, Applied, Context, DecodeInput, Decoded, Executor, Kind, Observed, Operation,
+    ReadOutcome, ReadRequest, ReadResult, Registry, RemoteError,
 };
 use cmdeploy_engine::refresh::refresh;
 use cmdeploy_engine::resource::{Connection, ConnectionRef, Reference, ResourceSet};
@@ -229,11 +229,13 @@ impl Run {
         let backend = LocalBackend::new(dir.join(".cmdeploy"));
         let mut state = backend.load().unwrap_or_default();
         let ctx = Context {
-            project_dir: dir.to_path_buf(),
-            work_dir: dir.join(".cmdeploy"),
-            resources: project.resources.clone(),
-            fingerprints: FingerprintKey::load_or_create(&dir.join(".cmdeploy")).unwrap(),
             parallelism,
+            ..Context::new(
+                dir.to_path_buf(),
+                dir.join(".cmdeploy"),
+                project.resources.clone(),
+                FingerprintKey::load_or_create(&dir.join(".cmdeploy")).unwrap(),
+            )
         };
         let refreshed = refresh(
             &self.registry,

@@ -7,8 +7,8 @@
 
 use serde_json::Value;
 
-use cmdeploy_engine::batch::{Described, Executor, Work, WorkOutput};
-use cmdeploy_engine::provider::{Context, RemoteError};
+use cmdeploy_engine::batch::{Described, Work, WorkOutput};
+use cmdeploy_engine::provider::{Applied, Context, Executor, Kind, Operation, RemoteError};
 use cmdeploy_engine::resource::Connection;
 
 use crate::kit;
@@ -81,11 +81,7 @@ impl Executor for ScriptExecutor {
                 )));
                 continue;
             };
-            let bytes: usize = item
-                .calls
-                .iter()
-                .map(|c| c.payload_entry(0).to_string().len() + 16)
-                .sum();
+            let bytes: usize = item.calls.iter().map(|c| c.payload_len(0) + 16).sum();
             if size + bytes > MAX_PAYLOAD_BYTES * 9 / 10 && !parts.last().is_some_and(Vec::is_empty)
             {
                 parts.push(Vec::new());
@@ -158,4 +154,29 @@ fn values(
         values.push(kit::value_of(connection, script, out, id)?.clone());
     }
     Ok(Work::new(CallValues(values)))
+}
+
+/// Runs one operation of a kind that describes its work ([`Kind::describe`]) on its own: the
+/// [`Kind::apply`] of such kinds, for runs without the engine's batching.
+///
+/// # Errors
+/// The remote failure, naming host, cmdlet and message.
+pub async fn apply_alone(
+    kind: &dyn Kind,
+    ctx: &Context,
+    op: Operation,
+) -> Result<Applied, RemoteError> {
+    let Some(described) = kind.describe(ctx, &op) else {
+        return Err(RemoteError::new(
+            op.connection.host(),
+            format!("{}: nothing describes this operation", op.address),
+        ));
+    };
+    let d = described?;
+    let out = ScriptExecutor
+        .execute(ctx, &op.connection, &d.batch_key, vec![d.work])
+        .await
+        .pop()
+        .unwrap_or_else(|| Err(RemoteError::new(op.connection.host(), "did not run")))?;
+    kind.finish(ctx, &op, out)
 }

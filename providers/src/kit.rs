@@ -108,14 +108,14 @@ pub fn value_of<'a>(
         Some(r) if r.ok => Ok(&r.value),
         Some(r) => Err(RemoteError {
             host: connection.host(),
-            cmdlet,
+            operation: cmdlet,
             message: r.error.clone().unwrap_or_else(|| "failed".into()),
             category: r.category.clone(),
             unreachable: None,
         }),
         None => Err(RemoteError {
             host: connection.host(),
-            cmdlet,
+            operation: cmdlet,
             message: "did not run (an earlier call in the script failed)".into(),
             category: None,
             unreachable: None,
@@ -313,32 +313,6 @@ pub async fn read_back(
             format!("{what} is not found after apply"),
         )),
     }
-}
-
-/// Runs one operation of a kind that describes its work ([`Kind::describe`]) on its own: the
-/// [`Kind::apply`] of such kinds, for runs without the engine's batching.
-///
-/// # Errors
-/// The remote failure, naming host, cmdlet and message.
-pub async fn apply_described(
-    kind: &dyn cmdeploy_engine::provider::Kind,
-    ctx: &Context,
-    op: cmdeploy_engine::provider::Operation,
-) -> Result<cmdeploy_engine::provider::Applied, RemoteError> {
-    use cmdeploy_engine::batch::Executor;
-    let Some(described) = kind.describe(ctx, &op) else {
-        return Err(RemoteError::new(
-            op.connection.host(),
-            format!("{}: nothing describes this operation", op.address),
-        ));
-    };
-    let d = described?;
-    let out = crate::batch::ScriptExecutor
-        .execute(ctx, &op.connection, &d.batch_key, vec![d.work])
-        .await
-        .pop()
-        .unwrap_or_else(|| Err(RemoteError::new(op.connection.host(), "did not run")))?;
-    kind.finish(ctx, &op, out)
 }
 
 /// Turns CCMSetup findings into diagnostics, each at the span `locate` gives it (the value it

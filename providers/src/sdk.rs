@@ -189,6 +189,18 @@ pub trait TypedKind: Send + Sync + Sized + 'static {
         None
     }
 
+    /// See [`Kind::instances_resolved`]: rewrites attributes that name a resource expanded into
+    /// instances (a `for_each` table) to name its instances. Default: nothing.
+    fn instances_resolved(
+        &self,
+        _resource: &mut cmdeploy_engine::resource::Resource,
+        _expanded: &std::collections::BTreeMap<
+            cmdeploy_engine::Address,
+            Vec<cmdeploy_engine::Address>,
+        >,
+    ) {
+    }
+
     /// Listing of existing objects for `cmdeploy import`, when the kind is importable.
     fn import(&self) -> Option<&dyn Import> {
         None
@@ -248,6 +260,19 @@ enum ReadSource<'a> {
 }
 
 impl<'a> ReadValues<'a> {
+    /// The values of a Script's calls from call `start` on (a listing that reads several objects).
+    pub fn output(
+        connection: &'a Connection,
+        script: &'a Script,
+        out: &'a ScriptOutput,
+        start: usize,
+    ) -> Self {
+        ReadValues {
+            connection,
+            source: ReadSource::Output { script, out, start },
+        }
+    }
+
     /// The last `n` of an apply's `values` (the reads a change appended to its writes).
     pub fn tail(connection: &'a Connection, values: &'a [Value], n: usize) -> Self {
         ReadValues {
@@ -415,12 +440,23 @@ impl<K: TypedKind> Kind for Typed<K> {
         }
     }
 
+    fn instances_resolved(
+        &self,
+        resource: &mut cmdeploy_engine::resource::Resource,
+        expanded: &std::collections::BTreeMap<
+            cmdeploy_engine::Address,
+            Vec<cmdeploy_engine::Address>,
+        >,
+    ) {
+        self.0.instances_resolved(resource, expanded);
+    }
+
     async fn read(&self, ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> {
         self.0.read(ctx, requests).await
     }
 
     async fn apply(&self, ctx: &Context, op: Operation) -> Result<Applied, RemoteError> {
-        kit::apply_described(self, ctx, op).await
+        crate::batch::apply_alone(self, ctx, op).await
     }
 
     fn describe(&self, ctx: &Context, op: &Operation) -> Option<Result<Described, RemoteError>> {

@@ -9,9 +9,10 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
+use cmdeploy::plan_text::{render_with, RenderOptions};
 use cmdeploy_engine::address::Address;
 use cmdeploy_engine::apply::{adopt, apply, ApplyInput, Observer, Report};
-use cmdeploy_engine::plan::{render_with, Action, Plan, RenderOptions};
+use cmdeploy_engine::plan::{Action, Plan};
 
 use super::apply_outcome::{counts, finish, Human};
 use crate::cli::ApplyArgs;
@@ -22,8 +23,9 @@ use crate::Failure;
 /// Runs `apply`.
 pub async fn run(dir: &Path, args: ApplyArgs, out: Output) -> Result<i32, Failure> {
     let human = Human { json: args.json };
-    let mut s = Session::open(dir)?;
+    let mut s = Session::open_read(dir).await?;
     out.diagnostics(&s.warnings);
+    s.report_unread(out);
     s.progress = crate::progress::refresh(out, true);
     let _lock = s
         .backend
@@ -56,7 +58,11 @@ pub async fn run(dir: &Path, args: ApplyArgs, out: Output) -> Result<i32, Failur
                 compact: false,
             };
             human.text(&render_with(plan, options));
-            if !plan.has_changes() && !plan.has_read_failures() && adoptable == 0 {
+            if !plan.has_changes()
+                && !plan.has_read_failures()
+                && s.unread.is_empty()
+                && adoptable == 0
+            {
                 return conclude(&Report::default(), ("no-changes", 0));
             }
             if adoptable > 0 {
@@ -87,7 +93,7 @@ pub async fn run(dir: &Path, args: ApplyArgs, out: Output) -> Result<i32, Failur
             .persist(&state)
             .map_err(|e| Failure::Message(format!("state could not be saved: {e}")))?;
     }
-    let read_failed = plan.has_read_failures();
+    let read_failed = plan.has_read_failures() || !s.unread.is_empty();
     if read_failed {
         super::plan::report_read_failures(plan, out);
     }
@@ -222,7 +228,9 @@ fn check_saved(file: &Path, fresh: &Plan) -> Result<(), Failure> {
         return Err(stale("it was written by another plan format version"));
     }
     if saved.manifest_hash != fresh.manifest_hash {
-        return Err(stale("the manifests changed since it was made"));
+        return Err(stale(
+            "the manifests changed since it was made (or what their data sources read)",
+        ));
     }
     if saved.state_lineage != fresh.state_lineage || saved.state_serial != fresh.state_serial {
         return Err(stale(&format!(

@@ -13,7 +13,8 @@ use crate::Failure;
 
 /// Runs `drift`.
 pub async fn run(dir: &Path, args: DriftArgs, out: Output) -> Result<i32, Failure> {
-    let s = Session::open(dir)?;
+    let s = Session::open_read(dir).await?;
+    s.report_unread(out);
     let acks = ack::load(&s.project.dir).map_err(Failure::Diagnostics)?;
     let state = s.state()?;
     let progress = crate::progress::refresh(out, matches!(args.format, DriftFormat::Text));
@@ -31,7 +32,10 @@ pub async fn run(dir: &Path, args: DriftArgs, out: Output) -> Result<i32, Failur
     )
     .await;
     drop(progress);
-    let mut report = detect(&s.project.resources, &state, &refreshed.outcomes);
+    let mut outcomes = refreshed.outcomes;
+    // What depends on the items of a data source that could not be read is a read failure.
+    s.mark_unread(&state, &mut outcomes);
+    let mut report = detect(&s.project.resources, &state, &outcomes);
     acknowledge(&mut report, &acks, chrono::Local::now().date_naive());
     let project = s
         .project

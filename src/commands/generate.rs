@@ -1,6 +1,6 @@
 //! `cmdeploy lab generate`: write a synthetic project for scale tests and benchmarks.
 
-use cmdeploy_providers::lab::generate::{generate, GenerateSpec};
+use cmdeploy_lab::generate::{generate, GenerateSpec};
 
 use crate::cli::GenerateArgs;
 use crate::Failure;

@@ -34,8 +34,16 @@ use crate::Failure;
 
 /// Runs `import`.
 pub async fn run(dir: &Path, args: ImportArgs, out: Output) -> Result<i32, Failure> {
-    let s = Session::open(dir)?;
+    // With the data sources read: the boundaries declared from AD are managed, not offered.
+    let s = Session::open_read(dir).await?;
     out.diagnostics(&s.warnings);
+    if !s.unread.is_empty() {
+        // What they declare is unknown: it would be offered as unmanaged and imported twice.
+        s.report_unread(out);
+        return Err(Failure::Message(
+            "nothing was imported: a data source could not be read".into(),
+        ));
+    }
     let connection = s
         .project
         .connection(&args.connection)
@@ -203,13 +211,7 @@ fn out_path(s: &Session, out: &Path) -> Result<PathBuf, Failure> {
         .and_then(|p| p.canonicalize().ok())
         .is_some_and(|p| &p == dir);
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    let ignored = s
-        .project
-        .config
-        .project
-        .ignore
-        .clone()
-        .unwrap_or_else(|| vec!["lab.toml".into(), "drift.ack.toml".into()]);
+    let ignored = s.project.config.project.ignore.clone().unwrap_or_default();
     if !parent_ok
         || !name.ends_with(".toml")
         || name == "cmdeploy.toml"
@@ -251,7 +253,7 @@ async fn bind(
     state: &mut State,
     replaced: &BTreeSet<Address>,
 ) -> Result<BTreeMap<Address, Vec<String>>, Failure> {
-    let s = Session::open(dir)?;
+    let s = Session::open_read(dir).await?;
     for a in replaced {
         state.resources.remove(&a.to_string());
     }

@@ -1,4 +1,4 @@
-//! `cmdeploy lab reset | show | console | serve`.
+//! `cmdeploy lab reset | show | ad-subnet | console | serve`.
 
 use std::io::Write;
 use std::path::Path;
@@ -6,12 +6,12 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use cmdeploy_providers::lab::cost::CostModel;
-use cmdeploy_providers::lab::serve::faults::FaultInjection;
-use cmdeploy_providers::lab::serve::{serve, ServeOptions, ServiceConfig};
-use cmdeploy_providers::lab::Lab;
+use cmdeploy_lab::cost::CostModel;
+use cmdeploy_lab::serve::faults::FaultInjection;
+use cmdeploy_lab::serve::{serve, ServeOptions, ServiceConfig};
+use cmdeploy_lab::Lab;
 
-use crate::cli::LabCommand;
+use crate::cli::{AdSubnetCommand, LabCommand};
 use crate::output::Output;
 use crate::session::Session;
 use crate::Failure;
@@ -20,7 +20,7 @@ use crate::Failure;
 pub async fn run(dir: &Path, cmd: LabCommand, out: Output) -> Result<i32, Failure> {
     let s = Session::open(dir)?;
     let lab = Lab::open(&s.project.dir, &s.project.work_dir());
-    let msg = |e: cmdeploy_providers::lab::LabError| Failure::Message(e.to_string());
+    let msg = |e: cmdeploy_lab::LabError| Failure::Message(e.to_string());
     match cmd {
         LabCommand::Generate(args) => return super::generate::run(&args),
         LabCommand::Reset => {
@@ -34,16 +34,45 @@ pub async fn run(dir: &Path, cmd: LabCommand, out: Output) -> Result<i32, Failur
                 estate.hosts.len()
             );
         }
+        LabCommand::AdSubnet(change) => {
+            use cmdeploy_lab::ad_replication as ad;
+            let done = lab
+                .with_estate(|e| match change {
+                    AdSubnetCommand::Add {
+                        name,
+                        site,
+                        location,
+                        description,
+                    } => ad::add_subnet(
+                        e,
+                        ad::AdSubnet {
+                            name,
+                            site,
+                            location,
+                            description,
+                        },
+                    ),
+                    AdSubnetCommand::SetSite { name, site } => ad::set_subnet_site(e, &name, &site),
+                    AdSubnetCommand::Remove { name } => ad::remove_subnet(e, &name),
+                })
+                .map_err(msg)?;
+            match done {
+                Ok(line) => println!("{line}"),
+                Err(e) => {
+                    eprintln!("{} {e}", out.paint("\x1b[31;1m", "error:"));
+                    return Ok(1);
+                }
+            }
+        }
         LabCommand::Show { json } => {
-            let estate =
-                cmdeploy_providers::lab::show::without_credentials(lab.snapshot().map_err(msg)?);
+            let estate = cmdeploy_lab::show::without_credentials(lab.snapshot().map_err(msg)?);
             if json {
                 println!(
                     "{}",
                     serde_json::to_string_pretty(&estate).unwrap_or_default()
                 );
             } else {
-                print!("{}", cmdeploy_providers::lab::show::summary(&estate));
+                print!("{}", cmdeploy_lab::show::summary(&estate));
             }
         }
         LabCommand::Console {

@@ -37,7 +37,7 @@ pub async fn run(cli: Cli, out: Output) -> Result<i32, Failure> {
         Command::Schema(args) => {
             let schema = match args.file {
                 crate::cli::SchemaFile::Manifest => {
-                    let registry = cmdeploy_providers::registry();
+                    let registry = crate::session::registry();
                     cmdeploy_engine::manifest::schema::project_schema(&registry)
                 }
                 crate::cli::SchemaFile::DriftAck => cmdeploy_engine::drift::ack::schema(),

@@ -9,8 +9,9 @@ use crate::Failure;
 
 /// Runs `plan`.
 pub async fn run(dir: &Path, args: PlanArgs, out: Output) -> Result<i32, Failure> {
-    let mut s = Session::open(dir)?;
+    let mut s = Session::open_read(dir).await?;
     out.diagnostics(&s.warnings);
+    s.report_unread(out);
     s.progress = crate::progress::refresh(out, !args.json);
     let state = s.state()?;
     let targets = s.targets(&args.targets, &state)?;
@@ -19,12 +20,12 @@ pub async fn run(dir: &Path, args: PlanArgs, out: Output) -> Result<i32, Failure
     if args.json {
         println!("{}", serde_json::to_string_pretty(plan).unwrap_or_default());
     } else {
-        let options = cmdeploy_engine::plan::RenderOptions {
+        let options = cmdeploy::plan_text::RenderOptions {
             color: out.color,
             width: width(),
             compact: args.compact,
         };
-        print!("{}", cmdeploy_engine::plan::render_with(plan, options));
+        print!("{}", cmdeploy::plan_text::render_with(plan, options));
     }
     if let Some(path) = &args.out {
         let bytes = serde_json::to_vec_pretty(plan).unwrap_or_default();
@@ -39,7 +40,7 @@ pub async fn run(dir: &Path, args: PlanArgs, out: Output) -> Result<i32, Failure
             );
         }
     }
-    if plan.has_read_failures() {
+    if plan.has_read_failures() || !s.unread.is_empty() {
         report_read_failures(plan, out);
         return Ok(1);
     }
@@ -65,12 +66,12 @@ pub fn report_read_failures(plan: &cmdeploy_engine::plan::Plan, out: Output) {
 }
 
 /// Columns to wrap the plan at: the terminal's width when standard output is one, else
-/// [`cmdeploy_engine::plan::DEFAULT_WIDTH`] (logs, pipes, CI).
+/// [`cmdeploy::plan_text::DEFAULT_WIDTH`] (logs, pipes, CI).
 pub fn width() -> usize {
     terminal_size::terminal_size_of(std::io::stdout())
         .map(|(w, _)| usize::from(w.0))
         .filter(|w| *w >= 40)
-        .unwrap_or(cmdeploy_engine::plan::DEFAULT_WIDTH)
+        .unwrap_or(cmdeploy::plan_text::DEFAULT_WIDTH)
 }
 
 /// Prints each unreachable connection once on stderr: where it goes, the error, the likely

@@ -15,8 +15,10 @@ use crate::Failure;
 /// the manifests are invalid, the site cannot be read, or a host cannot be placed (no
 /// `--estate`, or no device record).
 pub async fn run(dir: &Path, args: &ResolveArgs, out: Output) -> Result<i32, Failure> {
-    let s = Session::open(dir)?;
+    // The manifests' boundaries include those declared from data sources (AD subnets).
+    let s = Session::open_read(dir).await?;
     out.diagnostics(&s.warnings);
+    s.report_unread(out);
     let target = args.target.trim();
     let declared = match resolve_host::device_name(target) {
         Some(_) => resolve_host::declared_by(&s.ctx.resources, target),
@@ -54,7 +56,13 @@ pub async fn run(dir: &Path, args: &ResolveArgs, out: Output) -> Result<i32, Fai
     } else {
         print!("{}", resolve::render(&answer));
     }
-    Ok(if answer.warnings.is_empty() { 0 } else { 2 })
+    Ok(if !s.unread.is_empty() {
+        1
+    } else if answer.warnings.is_empty() {
+        0
+    } else {
+        2
+    })
 }
 
 /// The error for a host of the manifests resolved without `--estate`, at the table that

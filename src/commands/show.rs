@@ -1,7 +1,8 @@
 //! `cmdeploy show PLANFILE`: a plan saved with `plan --out`, printed as `plan` printed it (text)
 //! or as its JSON, without reading the estate or state.
 
-use cmdeploy_engine::plan::{render_human, Plan, FORMAT_VERSION};
+use cmdeploy::plan_text::render_human;
+use cmdeploy_engine::plan::{Plan, FORMAT_VERSION};
 
 use crate::cli::ShowArgs;
 use crate::output::Output;

@@ -105,7 +105,7 @@ pub fn wsman(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let _ = cmdeploy_providers::lab::serve::soap::parse_request(text);
+    let _ = cmdeploy_lab::serve::soap::parse_request(text);
 }
 
 /// Where each target's seeds come from: paths relative to the repository root, files or folders

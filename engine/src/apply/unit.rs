@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::address::Address;
-use crate::batch::{balanced_chunks, Executor, Work};
+use crate::batch::{balanced_chunks, Work};
 use crate::plan::Action;
-use crate::provider::{Applied, Context, Kind, OpAction, Operation, RemoteError};
+use crate::provider::{Applied, Context, Executor, Kind, OpAction, Operation, RemoteError};
 use crate::resource::Connection;
 use crate::state::State;
 

@@ -33,11 +33,11 @@ pub struct Imported {
     pub kind: String,
     /// Suggested table key, e.g. `subnet_10_1_0_0`; [`select`] makes it a valid, unique key.
     pub key_hint: String,
-    /// Remote identifier (a BoundaryID, a GPO GUID, a user name), as refresh reports it.
+    /// Remote identifier (a numeric ID, a GUID, a user name), as refresh reports it.
     pub id: String,
     /// Natural key, exactly as the kind's decode computes it for the written table.
     pub natural_key: String,
-    /// Where the object came from, for the comment above its table, e.g. `SMS_Boundary 16777217`.
+    /// Where the object came from, for the comment above its table (its remote class and ID).
     pub origin: String,
     /// The resource table to write, fields in the order written (nulls are left out, objects
     /// become sub-tables).

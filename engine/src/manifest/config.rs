@@ -19,8 +19,9 @@ pub struct ProjectSection {
     /// Free text.
     #[serde(default)]
     pub description: Option<String>,
-    /// File names in the project directory that are not manifests (default: `["lab.toml",
-    /// "drift.ack.toml"]`, the lab seed and the acknowledged drift).
+    /// File names in the project directory that are not manifests (default: the files the
+    /// program reads itself, cmdeploy's being `lab.toml`, the lab's seed, and
+    /// `drift.ack.toml`, the acknowledged drift).
     #[serde(default)]
     pub ignore: Option<Vec<String>>,
 }

@@ -10,9 +10,19 @@ use toml::de::{DeValue, ValueDeserializer};
 
 use super::{ProjectConfig, ProjectSection, StateSection};
 use crate::diagnostics::{Diagnostic, Diagnostics, Loc, SourceFile};
+use crate::provider::Registry;
+
+/// The files that are not manifests unless `[project] ignore` says otherwise: those the program
+/// registered, and the acknowledged drift.
+pub(super) fn default_ignored(registry: &Registry) -> Vec<String> {
+    let mut out = registry.ignored_files().to_vec();
+    out.push("drift.ack.toml".into());
+    out
+}
 
 pub(super) fn read_files(
     dir: &Path,
+    default_ignored: &[String],
     diags: &mut Diagnostics,
 ) -> Result<Vec<Arc<SourceFile>>, Diagnostics> {
     let entries = match std::fs::read_dir(dir) {
@@ -36,7 +46,7 @@ pub(super) fn read_files(
         .collect();
     paths.sort();
     // The ignore list lives in cmdeploy.toml; read it before deciding which files are manifests.
-    let ignore = ignored_files(dir);
+    let ignore = ignored_files(dir, default_ignored);
     let mut files = Vec::new();
     for path in paths {
         let fname = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
@@ -64,7 +74,7 @@ pub(super) fn read_files(
     Ok(files)
 }
 
-pub(super) fn ignored_files(dir: &Path) -> Vec<String> {
+pub(super) fn ignored_files(dir: &Path, default_ignored: &[String]) -> Vec<String> {
     #[derive(Deserialize)]
     struct Head {
         project: Option<ProjectSection>,
@@ -77,7 +87,7 @@ pub(super) fn ignored_files(dir: &Path) -> Vec<String> {
             let head: Head = table.try_into().ok()?;
             head.project.and_then(|p| p.ignore)
         })
-        .unwrap_or_else(|| vec!["lab.toml".into(), "drift.ack.toml".into()])
+        .unwrap_or_else(|| default_ignored.to_vec())
 }
 
 pub(super) fn read_config_table(
@@ -263,5 +273,55 @@ pub(super) fn read_moved(
             from_loc: loc("from"),
             to_loc: loc("to"),
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(files: &[Arc<SourceFile>]) -> Vec<String> {
+        files
+            .iter()
+            .map(|f| f.path.file_name().unwrap().to_string_lossy().into_owned())
+            .collect()
+    }
+
+    fn project(cmdeploy_toml: &str) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in [
+            ("cmdeploy.toml", cmdeploy_toml),
+            ("seed.toml", "[[domain]]\nname = \"x\"\n"),
+            ("drift.ack.toml", ""),
+            ("a.toml", ""),
+        ] {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn the_files_a_program_registers_and_the_drift_acknowledgements_are_not_manifests() {
+        let dir = project("[project]\nname = \"p\"\n");
+        let mut registry = Registry::new();
+        registry.ignore_file("seed.toml");
+        let mut diags = Diagnostics::new();
+        let files = read_files(dir.path(), &default_ignored(&registry), &mut diags).unwrap();
+        assert_eq!(names(&files), ["a.toml", "cmdeploy.toml"]);
+        let files = read_files(dir.path(), &default_ignored(&Registry::new()), &mut diags).unwrap();
+        assert_eq!(names(&files), ["a.toml", "cmdeploy.toml", "seed.toml"]);
+    }
+
+    #[test]
+    fn the_projects_ignore_list_replaces_the_default() {
+        let dir = project("[project]\nignore = [\"a.toml\"]\n");
+        let mut registry = Registry::new();
+        registry.ignore_file("seed.toml");
+        let mut diags = Diagnostics::new();
+        let files = read_files(dir.path(), &default_ignored(&registry), &mut diags).unwrap();
+        assert_eq!(
+            names(&files),
+            ["cmdeploy.toml", "drift.ack.toml", "seed.toml"]
+        );
     }
 }

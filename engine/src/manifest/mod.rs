@@ -1,13 +1,16 @@
 //! Loading a project: every `*.toml` in a directory, merged. `cmdeploy.toml` (or any file) holds
-//! `[project]`, `[state]`, `[connection.NAME]` and `[variables]`; every other top-level table is a
-//! resource kind whose sub-tables are resources, addressed `kind.name`.
+//! `[project]`, `[state]`, `[connection.NAME]` and `[variables]`; `[data.KIND.NAME]` tables declare
+//! data sources (see [`crate::data`]); every other top-level table is a resource kind whose
+//! sub-tables are resources, addressed `kind.name`.
 //!
 //! Loading never stops at the first problem: syntax errors, unknown kinds, invalid tables, unknown
 //! references and cycles are all collected as [`Diagnostic`]s with file and span.
 
 pub mod config;
+mod data_sources;
 mod expand;
 mod files;
+mod for_each;
 mod resolve;
 pub mod schema;
 pub mod template;
@@ -34,7 +37,7 @@ use crate::resource::{Resource, ResourceSet};
 pub const CONFIG_TABLES: [&str; 5] = ["project", "state", "connection", "variables", "moved"];
 
 /// Meta-fields the engine handles for every kind.
-pub const META_FIELDS: [&str; 3] = ["depends_on", "hosts", "hosts_file"];
+pub const META_FIELDS: [&str; 4] = ["depends_on", "hosts", "hosts_file", "for_each"];
 
 /// A loaded, validated project.
 #[derive(Debug, Clone)]
@@ -49,8 +52,17 @@ pub struct Project {
     pub graph: ResourceGraph,
     /// The manifest files read.
     pub files: Vec<Arc<SourceFile>>,
-    /// SHA-256 of the manifests (names and contents), recorded in saved plans.
+    /// SHA-256 of the manifests (names and contents) and of the data sources' items when they
+    /// were read, recorded in saved plans.
     pub hash: String,
+    /// The `[data.KIND.NAME]` sources, resolved.
+    pub data_sources: Vec<crate::data::DataSource>,
+    /// The resources expanded over a data source (`for_each`), with the source's
+    /// `data.KIND.NAME`.
+    pub for_each: BTreeMap<Address, String>,
+    /// For each `for_each` resource that declared no instance (its source had no item, or was
+    /// not read), the resources that refer to it: what they hold depends on items not known.
+    pub refers_to_for_each: BTreeMap<Address, BTreeSet<Address>>,
 }
 
 impl Project {
@@ -94,10 +106,14 @@ struct Parsed<'t> {
 ///
 /// # Errors
 /// All diagnostics when a file cannot be read or parsed, or a configuration table is invalid.
-pub fn load_config(dir: &Path) -> Result<(ProjectConfig, Diagnostics), Diagnostics> {
+pub fn load_config(
+    dir: &Path,
+    registry: &Registry,
+) -> Result<(ProjectConfig, Diagnostics), Diagnostics> {
     let mut diags = Diagnostics::new();
-    let files = files::read_files(dir, &mut diags)?;
-    let (config, _) = read_config(&files, &mut diags);
+    let ignored = files::default_ignored(registry);
+    let files = files::read_files(dir, &ignored, &mut diags)?;
+    let (config, _) = read_config(&files, &ignored, &mut diags);
     if diags.has_errors() {
         return Err(diags);
     }
@@ -108,6 +124,7 @@ pub fn load_config(dir: &Path) -> Result<(ProjectConfig, Diagnostics), Diagnosti
 /// configuration tables.
 fn read_config<'t>(
     files: &'t [Arc<SourceFile>],
+    ignored: &[String],
     diags: &mut Diagnostics,
 ) -> (ProjectConfig, Vec<Parsed<'t>>) {
     let mut config = ProjectConfig::default();
@@ -146,24 +163,70 @@ fn read_config<'t>(
         });
     }
     if config.project.ignore.is_none() {
-        config.project.ignore = Some(vec!["lab.toml".into(), "drift.ack.toml".into()]);
+        config.project.ignore = Some(ignored.to_vec());
     }
 
     (config, parsed)
 }
 
-/// Loads and validates the project in `dir`.
+/// Loads and validates the project in `dir`, offline: a `for_each` table is checked against its
+/// data source's sample items and declares no instance (see [`crate::data`]).
 ///
 /// Returns the project and its warnings, or every diagnostic when there is at least one error.
 ///
 /// # Errors
 /// All diagnostics (errors and warnings) when any error was found.
 pub fn load(dir: &Path, registry: &Registry) -> Result<(Project, Diagnostics), Diagnostics> {
+    load_with(dir, registry, None)
+}
+
+/// [`load`], with the items read from the project's data sources when `items` is given: each
+/// `for_each` table then declares one instance per item.
+///
+/// # Errors
+/// All diagnostics (errors and warnings) when any error was found.
+pub fn load_with(
+    dir: &Path,
+    registry: &Registry,
+    items: Option<&crate::data::DataItems>,
+) -> Result<(Project, Diagnostics), Diagnostics> {
     let mut diags = Diagnostics::new();
-    let files = files::read_files(dir, &mut diags)?;
+    let ignored = files::default_ignored(registry);
+    let files = files::read_files(dir, &ignored, &mut diags)?;
 
     // Pass 1: configuration from every file (variables are needed to template resources).
-    let (mut config, parsed) = read_config(&files, &mut diags);
+    let (mut config, parsed) = read_config(&files, &ignored, &mut diags);
+    // Then the data sources, which `for_each` tables of any file name.
+    let (declared, failed_sources) =
+        data_sources::decode(&parsed, registry, &config, dir, &mut diags);
+    let samples: BTreeMap<String, Vec<crate::data::Item>> = declared
+        .iter()
+        .filter_map(|d| {
+            registry
+                .data_kind(&d.kind)
+                .map(|k| (crate::data::reference(&d.kind, &d.name), k.sample()))
+        })
+        .collect();
+    let sources = for_each::Sources {
+        items: match items {
+            Some(read) => declared
+                .iter()
+                .map(|d| {
+                    let r = crate::data::reference(&d.kind, &d.name);
+                    let found = read.get(&r).map_or(&[][..], Vec::as_slice);
+                    (r, found)
+                })
+                .collect(),
+            None => samples
+                .iter()
+                .map(|(r, i)| (r.clone(), i.as_slice()))
+                .collect(),
+        },
+        read: items.is_some(),
+        failed: failed_sources,
+    };
+    let mut for_each_bases: BTreeSet<Address> = BTreeSet::new();
+    let mut for_each_sources: BTreeMap<Address, String> = BTreeMap::new();
 
     // Pass 2: resources.
     let mut resources: BTreeMap<Address, Resource> = BTreeMap::new();
@@ -179,7 +242,7 @@ pub fn load(dir: &Path, registry: &Registry) -> Result<(Project, Diagnostics), D
                 files::read_moved(value, file, &mut config, &mut diags);
                 continue;
             }
-            if CONFIG_TABLES.contains(&kind_name.as_str()) {
+            if CONFIG_TABLES.contains(&kind_name.as_str()) || kind_name == crate::data::TABLE {
                 continue;
             }
             let Some(kind) = registry.get(&kind_name) else {
@@ -189,7 +252,11 @@ pub fn load(dir: &Path, registry: &Registry) -> Result<(Project, Diagnostics), D
                 )
                 .at_span(file, key.span())
                 .with_label("not a resource kind");
-                let known: Vec<&str> = registry.names().chain(CONFIG_TABLES).collect();
+                let known: Vec<&str> = registry
+                    .names()
+                    .chain(CONFIG_TABLES)
+                    .chain([crate::data::TABLE])
+                    .collect();
                 d = match did_you_mean(&kind_name, known.iter().copied()) {
                     Some(best) => d.with_help(format!("did you mean `{best}`?")),
                     None => d.with_help(format!(
@@ -211,7 +278,7 @@ pub fn load(dir: &Path, registry: &Registry) -> Result<(Project, Diagnostics), D
                 );
                 continue;
             };
-            for (name, table) in tables {
+            for (name, mut table) in tables {
                 let name_str = name.get_ref().to_string();
                 let name_span = name.span();
                 let header = Loc {
@@ -221,25 +288,56 @@ pub fn load(dir: &Path, registry: &Registry) -> Result<(Project, Diagnostics), D
                 if !valid_name(&name_str) {
                     diags.push(
                         Diagnostic::error("cmdeploy::manifest::name", format!("`{name_str}` is not a valid resource name"))
-                            .with_help("names use letters, digits, `_` and `-` and start with a letter or digit; the ConfigMgr display name goes in `name = \"...\"`")
+                            .with_help("names use letters, digits, `_` and `-` and start with a letter or digit; an object's display name goes in `name = \"...\"`")
                             .at(header.clone()),
                     );
                     continue;
                 }
-                let instances = match expand::expand(
-                    kind.expandable(),
-                    &kind_name,
-                    &name_str,
-                    table,
-                    file,
-                    dir,
-                    &config,
-                    &mut diags,
-                ) {
-                    Some(i) => i,
-                    None => continue,
+                let over = for_each::take(&mut table);
+                let declare = over.is_none() || sources.read;
+                if let Some(over) = &over {
+                    for_each_bases.insert(Address::new(&kind_name, &name_str));
+                    if let Some(reference) = over.get_ref().as_str() {
+                        for_each_sources.insert(
+                            Address::new(&kind_name, &name_str),
+                            reference.trim().to_string(),
+                        );
+                    }
+                }
+                let instances = match over {
+                    Some(over) => for_each::expand(
+                        &kind_name, &name_str, table, over, file, &config, &sources, &mut diags,
+                    ),
+                    None => expand::expand(
+                        kind.expandable(),
+                        &kind_name,
+                        &name_str,
+                        table,
+                        file,
+                        dir,
+                        &config,
+                        &mut diags,
+                    ),
+                };
+                let Some(instances) = instances else {
+                    continue;
                 };
                 for (address, table_value, depends_on) in instances {
+                    if !declare {
+                        // A sample item: the table is checked, nothing is declared.
+                        let input = DecodeInput {
+                            address: address.clone(),
+                            file,
+                            span: table_value.span(),
+                            table: table_value,
+                            variables: &config.variables,
+                            project_dir: dir,
+                        };
+                        if let Err(errors) = kind.decode(input) {
+                            diags.extend(errors);
+                        }
+                        continue;
+                    }
                     if let Some(prev) = defined_at.get(&address) {
                         diags.push(
                             Diagnostic::error(
@@ -296,12 +394,33 @@ pub fn load(dir: &Path, registry: &Registry) -> Result<(Project, Diagnostics), D
     }
 
     let mut set = ResourceSet::default();
-    resolve::resolve_references(&mut resources, &defined_at, &failed, &mut diags);
+    let mut refers_to_for_each = BTreeMap::new();
+    resolve::resolve_references(
+        &mut resources,
+        &defined_at,
+        &failed,
+        &for_each_bases,
+        &mut refers_to_for_each,
+        &mut diags,
+    );
+    let mut expanded: BTreeMap<Address, Vec<Address>> = for_each_bases
+        .iter()
+        .map(|b| (b.clone(), Vec::new()))
+        .collect();
+    for a in resources.keys().filter(|a| a.key.is_some()) {
+        expanded.entry(a.base()).or_default().push(a.clone());
+    }
+    for r in resources.values_mut() {
+        if let Some(kind) = registry.get(&r.address.kind) {
+            kind.instances_resolved(r, &expanded);
+        }
+    }
     set.by_address = resources
         .into_iter()
         .map(|(a, r)| (a, Arc::new(r)))
         .collect();
     resolve::resolve_connections(&mut set, &config, &failed, &mut diags);
+    let data_sources = data_sources::resolve(declared, &set, &config, &mut diags);
     if let Some(validate_connection) = registry.connection_validator() {
         for (name, (value, loc)) in &config.connections {
             for problem in validate_connection(value) {
@@ -337,7 +456,15 @@ pub fn load(dir: &Path, registry: &Registry) -> Result<(Project, Diagnostics), D
     if diags.has_errors() {
         return Err(diags);
     }
-    let hash = manifest_hash(&files);
+    let hash = match items {
+        Some(read) => {
+            let mut h = Sha256::new();
+            h.update(manifest_hash(&files).as_bytes());
+            h.update(serde_json::to_vec(read).unwrap_or_default());
+            hex::encode(h.finalize())
+        }
+        None => manifest_hash(&files),
+    };
     Ok((
         Project {
             dir: dir.to_path_buf(),
@@ -346,6 +473,9 @@ pub fn load(dir: &Path, registry: &Registry) -> Result<(Project, Diagnostics), D
             graph,
             files,
             hash,
+            data_sources,
+            for_each: for_each_sources,
+            refers_to_for_each,
         },
         diags,
     ))

@@ -23,6 +23,8 @@ pub(super) fn resolve_references(
     resources: &mut BTreeMap<Address, Resource>,
     defined: &BTreeMap<Address, Loc>,
     failed: &BTreeSet<Address>,
+    for_each_bases: &BTreeSet<Address>,
+    refers_to_for_each: &mut BTreeMap<Address, BTreeSet<Address>>,
     diags: &mut Diagnostics,
 ) {
     let bases: BTreeMap<Address, Vec<Address>> =
@@ -46,6 +48,13 @@ pub(super) fn resolve_references(
                     target: a.clone(),
                     span: r.span.clone(),
                 }));
+            } else if for_each_bases.contains(&r.target) {
+                // A `for_each` table whose data source has no item (or was not read: `validate`
+                // checks the table against samples and declares no instance).
+                refers_to_for_each
+                    .entry(r.target.clone())
+                    .or_default()
+                    .insert(resource.address.clone());
             } else if follows_failed(failed, &r.target) {
                 // Reported at the failed table.
             } else {

@@ -65,6 +65,26 @@ pub fn project_schema(registry: &Registry) -> Value {
             }),
         );
     }
+    let mut sources = Map::new();
+    for (name, kind) in registry.data_kinds() {
+        sources.insert(
+            (*name).into(),
+            serde_json::json!({
+                "description": kind.description(),
+                "type": "object",
+                "additionalProperties": kind.schema(&mut generator).to_value(),
+            }),
+        );
+    }
+    properties.insert(
+        crate::data::TABLE.into(),
+        serde_json::json!({
+            "description": "Data sources, [data.KIND.NAME]: objects read from the estate at each plan, which resource tables expand over with `for_each = \"data.KIND.NAME\"`.",
+            "type": "object",
+            "properties": sources,
+            "additionalProperties": false,
+        }),
+    );
     let mut defs: Map<String, Value> = generator.take_definitions(true).into_iter().collect();
     for (schema, expandable) in meta {
         let referred = schema
@@ -103,6 +123,10 @@ fn add_meta_fields(props: &mut Map<String, Value>, expandable: bool) {
     props.insert(
         "depends_on".into(),
         serde_json::json!({"description": "Extra dependencies, as addresses (`boundary.hq`).", "type": "array", "items": {"type": "string"}}),
+    );
+    props.insert(
+        crate::data::FOR_EACH.into(),
+        serde_json::json!({"description": "A data source (`data.ad_subnets.corp`): one instance per item, addressed kind.name[\"item key\"], templated with `{{ each.key }}` and the item's fields (`{{ each.site }}`).", "type": "string"}),
     );
     if expandable {
         props.insert(

@@ -35,9 +35,9 @@ pub fn context(
 }
 
 /// The longest string a manifest value may hold, before or after templating: 64 KiB. The longest
-/// values ConfigMgr takes are far shorter (a GPO's `SetupParameters` 1,023 characters, a
-/// CreateProcess command line 32,767), and a bound keeps a hostile manifest from making
-/// `validate` allocate without limit.
+/// values the providers take are far shorter (a Windows command line is at most 32,767
+/// characters), and a bound keeps a hostile manifest from making `validate` allocate without
+/// limit.
 pub const MAX_VALUE_BYTES: usize = 64 * 1024;
 
 /// Instructions one template may run (minijinja fuel): far more than any interpolation needs.
@@ -176,7 +176,7 @@ pub fn render_in_place(
                         s.len()
                     ),
                 )
-                .with_help("no ConfigMgr setting takes a value this long; check for a pasted file or a runaway template")
+                .with_help("no setting takes a value this long; check for a pasted file or a runaway template")
                 .at_span(file, span),
             );
             *s = String::new().into();
@@ -198,7 +198,7 @@ pub fn render_in_place(
                     };
                     out.push(
                         Diagnostic::error("cmdeploy::template::render", message)
-                            .with_help("templates see `var.NAME` (project variables), `name`, and for per-host instances `host` and `row.COLUMN`; write `{{ '{{' }}` for literal braces")
+                            .with_help("templates see `var.NAME` (project variables), `name`, for per-host instances `host` and `row.COLUMN`, and for `for_each` instances `each.key` and the item's fields; write `{{ '{{' }}` for literal braces")
                             .at_span(file, at_span),
                     );
                 }

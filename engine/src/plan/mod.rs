@@ -3,16 +3,11 @@
 //! state serial it was made from (a saved plan is refused when either has moved).
 
 mod build;
-mod render;
-mod render_unreachable;
-mod summary;
-mod wrap;
 
 use serde::{Deserialize, Serialize};
 
 pub(crate) use build::natural_order;
 pub use build::{build, PlanInput};
-pub use render::{render_human, render_with, RenderOptions, DEFAULT_WIDTH, SUMMARY_ABOVE};
 
 use crate::diff::AttrChange;
 use crate::resource::Attributes;
@@ -86,7 +81,7 @@ pub struct ResourceChange {
     /// Notes for the reader (manual steps, retries, why a read failed).
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub notes: Vec<String>,
-    /// The command lines the change runs on its target (e.g. a client's CCMSetup command line),
+    /// The command lines the change runs on its target (e.g. an installer's command line),
     /// secrets masked as `(sensitive)`; empty for no-ops and kinds that run none.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub commands: Vec<String>,

@@ -151,8 +151,8 @@ pub fn apply_moves(state: &mut State, moves: &[Moved]) -> Vec<JournalRecord> {
 }
 
 /// Replaces every string `old` (a whole value or a list item, at any depth) by `new`. A list
-/// that was sorted stays sorted: kinds sort the lists whose order ConfigMgr does not keep (a
-/// group's boundaries), and read them back sorted.
+/// that was sorted stays sorted: kinds sort the lists whose order the remote side does not keep (a
+/// group's members), and read them back sorted.
 fn rename_value(value: &mut serde_json::Value, old: &str, new: &str) {
     match value {
         serde_json::Value::String(s) if s == old => *s = new.to_string(),

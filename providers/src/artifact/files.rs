@@ -317,7 +317,7 @@ fn remove(dir: &Path, names: &[String]) -> Result<(), RemoteError> {
 fn local_error(path: &Path, what: &str, e: &std::io::Error) -> RemoteError {
     RemoteError {
         host: LOCAL.into(),
-        cmdlet: None,
+        operation: None,
         message: format!("cannot {what} {}: {e}", path.display()),
         category: Some("file system".into()),
         unreachable: None,

@@ -215,7 +215,7 @@ impl Kind for CollectionPushKind {
                 });
                 return Err(RemoteError {
                     host: op.connection.host(),
-                    cmdlet: Some("Install-CMClient".into()),
+                    operation: Some("Install-CMClient".into()),
                     message,
                     category: None,
                     unreachable: None,
@@ -273,7 +273,7 @@ async fn collection_id(
     let v = kit::value_of(connection, &script, &out, 0)?;
     let error = |message: String| RemoteError {
         host: connection.host(),
-        cmdlet: Some("Get-CMDeviceCollection".into()),
+        operation: Some("Get-CMDeviceCollection".into()),
         message,
         category: None,
         unreachable: None,

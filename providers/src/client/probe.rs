@@ -131,7 +131,7 @@ pub async fn install(
                 0 | 7 => Ok(result.log_tail),
                 _ => Err(RemoteError {
                     host: connection.host(),
-                    cmdlet: Some("Install-CmdeployClient".into()),
+                    operation: Some("Install-CmdeployClient".into()),
                     message: format!(
                         "CCMSetup ended with return code {code} ({}); ccmsetup.log: {}",
                         return_code_meaning(code),
@@ -145,7 +145,7 @@ pub async fn install(
         if Instant::now() >= deadline {
             return Err(RemoteError {
                 host: connection.host(),
-                cmdlet: Some("Install-CmdeployClient".into()),
+                operation: Some("Install-CmdeployClient".into()),
                 message: format!(
                     "the ccmsetup service wrote no return code to ccmsetup.log within {} minutes (still running: {}); ccmsetup.log: {}",
                     INSTALL_TIMEOUT.as_secs() / 60,

@@ -6,20 +6,18 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use cmdeploy_engine::batch::{Described, WorkOutput};
 use cmdeploy_engine::diagnostics::{Diagnostic, Diagnostics};
 use cmdeploy_engine::import::Imported;
 use cmdeploy_engine::provider::{
-    Applied, Context, DecodeInput, Decoded, Kind, Observed, OpAction, Operation, ReadOutcome,
-    ReadRequest, ReadResult, RemoteError,
+    Context, Observed, ReadOutcome, ReadRequest, ReadResult, RemoteError,
 };
 use cmdeploy_engine::resource::{Connection, ResourceSet};
 use cmdeploy_engine::spanned::Spanned;
 
 use super::net;
-use crate::batch::ScriptWork;
 use crate::kit;
 use crate::powershell::{Call, Script, Target};
+use crate::sdk::{self, Change, CrossValidate, Declared, DecodeCx, Import, TypedKind};
 
 /// Boundary type, with ConfigMgr's `-Type` names and BoundaryType numbers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
@@ -89,6 +87,20 @@ pub struct BoundarySpec {
     pub name: Option<String>,
 }
 
+/// The address of a boundary group member as `boundaries` lists it: a table key (`hq_lan`) or
+/// an instance of a table expanded over a data source (`ad["10.1.0.0/16"]`).
+pub fn member_address(member: &str) -> cmdeploy_engine::Address {
+    cmdeploy_engine::Address::parse(&format!("boundary.{member}"))
+        .unwrap_or_else(|_| cmdeploy_engine::Address::new("boundary", member))
+}
+
+/// How a boundary group's `boundaries` names the boundary at `address` (the inverse of
+/// [`member_address`]).
+pub fn member_name(address: &cmdeploy_engine::Address) -> String {
+    let text = address.to_string();
+    text.strip_prefix("boundary.").unwrap_or(&text).to_string()
+}
+
 /// The natural key of a boundary: `type:value` (what ConfigMgr keeps unique).
 pub fn natural_key(t: BoundaryType, value: &str) -> String {
     format!("{}:{}", t.key(), value.to_lowercase())
@@ -123,27 +135,41 @@ pub fn normalize(t: BoundaryType, value: &str) -> Result<String, (String, String
     }
 }
 
+/// A boundary's attributes, desired and observed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BoundaryModel {
+    /// SMS_Boundary.BoundaryType.
+    #[serde(rename = "type")]
+    pub boundary_type: BoundaryType,
+    /// SMS_Boundary.Value, as ConfigMgr stores it (an IP subnet by its subnet ID).
+    pub value: String,
+    /// SMS_Boundary.DisplayName.
+    pub name: String,
+}
+
+impl BoundaryModel {
+    /// The natural key (`type:value`).
+    pub fn natural_key(&self) -> String {
+        natural_key(self.boundary_type, &self.value)
+    }
+}
+
 /// The `boundary` kind.
 pub struct BoundaryKind;
 
 #[async_trait::async_trait]
-impl Kind for BoundaryKind {
-    fn name(&self) -> &'static str {
-        "boundary"
-    }
+impl TypedKind for BoundaryKind {
+    type Spec = BoundarySpec;
+    type Model = BoundaryModel;
+    const KIND: &'static str = "boundary";
+    const DESCRIPTION: &'static str =
+        "A boundary: IP subnet (compared by subnet ID), IP range, AD site, IPv6 prefix or VPN.";
 
-    fn description(&self) -> &'static str {
-        "A boundary: IP subnet (compared by subnet ID), IP range, AD site, IPv6 prefix or VPN."
-    }
-
-    fn schema(&self, generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        generator.subschema_for::<BoundarySpec>()
-    }
-
-    fn decode(&self, input: DecodeInput<'_>) -> Result<Decoded, Vec<Diagnostic>> {
-        let file = input.file.clone();
-        let key = input.address.name.clone();
-        let spec: BoundarySpec = kit::decode_typed(input, "boundary")?;
+    fn decode(
+        &self,
+        spec: BoundarySpec,
+        cx: &DecodeCx,
+    ) -> Result<Declared<BoundaryModel>, Vec<Diagnostic>> {
         let value = normalize(spec.boundary_type, &spec.value.value).map_err(|(m, help)| {
             vec![Diagnostic::error(
                 if m.contains("supernet") {
@@ -154,51 +180,31 @@ impl Kind for BoundaryKind {
                 m,
             )
             .with_help(help)
-            .at_span(&file, spec.value.span.clone())]
+            .at_span(&cx.file, spec.value.span.clone())]
         })?;
-        let mut attrs = serde_json::Map::new();
-        attrs.insert("type".into(), json!(spec.boundary_type.key()));
-        attrs.insert("value".into(), json!(value));
-        attrs.insert("name".into(), json!(spec.name.clone().unwrap_or(key)));
+        let model = BoundaryModel {
+            boundary_type: spec.boundary_type,
+            value,
+            name: spec.name.clone().unwrap_or_else(|| cx.key.clone()),
+        };
         let (connection, reference, meta) = super::site_binding(&spec.site, true);
-        let mut d = Decoded::new(attrs, connection, natural_key(spec.boundary_type, &value));
+        let natural_key = model.natural_key();
+        let mut d = Declared::new(model, connection, natural_key);
         d.references.extend(reference);
         d.meta = meta;
         if let Some((start, end)) = ip_interval(spec.boundary_type, &spec.value.value) {
             d.meta.insert("ip_start".into(), json!(start));
             d.meta.insert("ip_end".into(), json!(end));
         }
-        d.attr_spans.insert("value".into(), spec.value.span.clone());
         Ok(d)
     }
 
-    fn validate(&self, resources: &ResourceSet, out: &mut Diagnostics) {
-        let mut seen: std::collections::BTreeMap<String, String> = Default::default();
-        for b in resources.of_kind("boundary") {
-            if let Some(prev) = seen.insert(b.natural_key.clone(), b.address.to_string()) {
-                out.push(
-                    Diagnostic::error("cmdeploy::boundary::duplicate", format!("{} has the same type and value as {prev}", b.address))
-                        .with_help("ConfigMgr keeps one boundary per type and value; reference the existing one from several boundary groups instead")
-                        .at(b.attr_loc("value")),
-                );
-            }
-        }
+    fn cross_validate(&self) -> Option<&dyn CrossValidate> {
+        Some(self)
     }
 
-    fn importable(&self) -> bool {
-        true
-    }
-
-    fn imports_from(&self, ctx: &Context, connection: &Connection) -> bool {
-        super::listing::is_site_server(ctx, connection)
-    }
-
-    async fn list(
-        &self,
-        ctx: &Context,
-        connection: &Connection,
-    ) -> Result<Vec<Imported>, RemoteError> {
-        super::listing::boundaries(ctx, connection).await
+    fn import(&self) -> Option<&dyn Import> {
+        Some(self)
     }
 
     async fn read(&self, ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> {
@@ -244,106 +250,105 @@ impl Kind for BoundaryKind {
             .collect()
     }
 
-    async fn apply(&self, ctx: &Context, op: Operation) -> Result<Applied, RemoteError> {
-        kit::apply_described(self, ctx, op).await
-    }
-
-    fn describe(&self, ctx: &Context, op: &Operation) -> Option<Result<Described, RemoteError>> {
-        let code = kit::site_code(ctx, &kit::meta_of(op.desired.as_ref(), op.prior.as_ref()));
-        let target = Target::SiteServer { site_code: code };
-        let call = match (op.action, &op.desired) {
-            (OpAction::Delete, _) => Call::new("Remove-CMBoundary")
-                .arg("Id", existing_id(op).as_str())
-                .switch("Force"),
-            (OpAction::Create, Some(d)) => Call::new("New-CMBoundary")
-                .arg("Type", boundary_type(d).cmdlet_name())
-                .arg("Value", d.attrs["value"].clone())
-                .arg("Name", d.attrs["name"].clone()),
-            (OpAction::Update, Some(d)) => {
-                let mut call = Call::new("Set-CMBoundary").arg("Id", existing_id(op).as_str());
-                if op.changed.iter().any(|c| c == "name") {
-                    call = call.arg("NewName", d.attrs["name"].clone());
-                }
-                if op.changed.iter().any(|c| c == "type") {
-                    call = call.arg("NewType", boundary_type(d).cmdlet_name());
-                }
-                if op.changed.iter().any(|c| c == "value" || c == "type") {
-                    call = call.arg("NewValue", d.attrs["value"].clone());
-                }
-                call.switch("PassThru")
-            }
-            _ => {
-                return Some(Err(RemoteError::new(
-                    op.connection.host(),
-                    "provider bug: boundary operation without a desired resource",
-                )))
-            }
-        };
-        Some(Ok(ScriptWork::described(target, vec![call])))
-    }
-
-    fn finish(
+    fn calls(
         &self,
         _ctx: &Context,
-        op: &Operation,
-        output: WorkOutput,
-    ) -> Result<Applied, RemoteError> {
-        let values = crate::batch::values_of(&op.connection, output)?;
-        if op.action == OpAction::Delete {
-            return Ok(Applied {
-                id: existing_id(op),
-                attrs: Default::default(),
-            });
-        }
-        // New-CMBoundary and Set-CMBoundary -PassThru return the SMS_Boundary as written.
-        let cmdlet = if op.action == OpAction::Create {
-            "New-CMBoundary"
-        } else {
-            "Set-CMBoundary -PassThru"
+        change: &Change<'_, BoundaryModel>,
+    ) -> Result<Vec<Call>, RemoteError> {
+        let Some(d) = &change.desired else {
+            return Ok(vec![Call::new("Remove-CMBoundary")
+                .arg("Id", change.id().as_str())
+                .switch("Force")]);
         };
+        let Some(have) = &change.observed else {
+            return Ok(vec![Call::new("New-CMBoundary")
+                .arg("Type", d.boundary_type.cmdlet_name())
+                .arg("Value", d.value.as_str())
+                .arg("Name", d.name.as_str())]);
+        };
+        let mut call = Call::new("Set-CMBoundary").arg("Id", change.id().as_str());
+        if d.name != have.name {
+            call = call.arg("NewName", d.name.as_str());
+        }
+        if d.boundary_type != have.boundary_type {
+            call = call.arg("NewType", d.boundary_type.cmdlet_name());
+        }
+        if d.value != have.value || d.boundary_type != have.boundary_type {
+            call = call.arg("NewValue", d.value.as_str());
+        }
+        Ok(vec![call.switch("PassThru")])
+    }
+
+    fn read_back(
+        &self,
+        _ctx: &Context,
+        change: &Change<'_, BoundaryModel>,
+        values: &[Value],
+    ) -> Result<(String, BoundaryModel), RemoteError> {
+        // New-CMBoundary and Set-CMBoundary -PassThru return the SMS_Boundary as written.
         values
             .first()
-            .and_then(|v| kit::items(v).first().and_then(|o| observed_of(o)))
-            .map(|o| Applied {
-                id: o.id,
-                attrs: o.attrs,
-            })
+            .and_then(|v| kit::items(v).first().and_then(|o| model_of(o)))
             .ok_or_else(|| {
+                let cmdlet = if change.observed.is_none() {
+                    "New-CMBoundary"
+                } else {
+                    "Set-CMBoundary -PassThru"
+                };
                 RemoteError::new(
-                    op.connection.host(),
+                    change.op.connection.host(),
                     format!("{cmdlet} returned no boundary"),
                 )
             })
     }
 }
 
-/// The BoundaryID of the object an update or delete changes: as the refresh found it, else as
-/// state recorded it.
-fn existing_id(op: &Operation) -> String {
-    op.observed
-        .as_ref()
-        .map(|o| o.id.clone())
-        .or_else(|| op.prior.as_ref().map(|p| p.id.clone()))
-        .unwrap_or_default()
+impl CrossValidate for BoundaryKind {
+    fn validate(&self, resources: &ResourceSet, out: &mut Diagnostics) {
+        let mut seen: std::collections::BTreeMap<String, String> = Default::default();
+        for b in resources.of_kind(Self::KIND) {
+            if let Some(prev) = seen.insert(b.natural_key.clone(), b.address.to_string()) {
+                out.push(
+                    Diagnostic::error("cmdeploy::boundary::duplicate", format!("{} has the same type and value as {prev}", b.address))
+                        .with_help("ConfigMgr keeps one boundary per type and value; reference the existing one from several boundary groups instead")
+                        .at(b.attr_loc("value")),
+                );
+            }
+        }
+    }
 }
 
-fn boundary_type(d: &cmdeploy_engine::resource::Resource) -> BoundaryType {
-    serde_json::from_value(d.attrs["type"].clone()).unwrap_or(BoundaryType::IpSubnet)
+#[async_trait::async_trait]
+impl Import for BoundaryKind {
+    fn imports_from(&self, ctx: &Context, connection: &Connection) -> bool {
+        super::listing::is_site_server(ctx, connection)
+    }
+
+    async fn list(
+        &self,
+        ctx: &Context,
+        connection: &Connection,
+    ) -> Result<Vec<Imported>, RemoteError> {
+        super::listing::boundaries(ctx, connection).await
+    }
+}
+
+/// An SMS_Boundary object's ID and model.
+pub fn model_of(obj: &Value) -> Option<(String, BoundaryModel)> {
+    let boundary_type = BoundaryType::from_number(kit::n(obj, "BoundaryType"))?;
+    Some((
+        kit::n(obj, "BoundaryID").to_string(),
+        BoundaryModel {
+            boundary_type,
+            value: kit::s(obj, "Value").to_string(),
+            name: kit::s(obj, "DisplayName").to_string(),
+        },
+    ))
 }
 
 /// Reads an SMS_Boundary object into normalised attributes.
 pub fn observed_of(obj: &Value) -> Option<Observed> {
-    let t = BoundaryType::from_number(kit::n(obj, "BoundaryType"))?;
-    let mut attrs = serde_json::Map::new();
-    attrs.insert("type".into(), json!(t.key()));
-    attrs.insert("value".into(), json!(kit::s(obj, "Value")));
-    attrs.insert("name".into(), json!(kit::s(obj, "DisplayName")));
-    Some(Observed {
-        id: kit::n(obj, "BoundaryID").to_string(),
-        attrs,
-        notes: Vec::new(),
-        private: Default::default(),
-    })
+    model_of(obj).map(|(id, m)| sdk::observed(id, &m))
 }
 
 /// The site's boundaries, read once per refresh and looked up by ID and by natural key: each
@@ -366,10 +371,8 @@ impl Index {
         let mut by_key = std::collections::HashMap::with_capacity(observed.len());
         for (i, o) in observed.iter().enumerate() {
             by_id.entry(o.id.clone()).or_insert(i);
-            let t: Option<BoundaryType> = serde_json::from_value(o.attrs["type"].clone()).ok();
-            if let Some(t) = t {
-                let key = natural_key(t, o.attrs["value"].as_str().unwrap_or(""));
-                by_key.entry(key).or_insert(i);
+            if let Some(m) = sdk::model::<BoundaryModel>(&o.attrs) {
+                by_key.entry(m.natural_key()).or_insert(i);
             }
         }
         Index {

@@ -138,6 +138,33 @@ impl TypedKind for BoundaryGroupKind {
         Ok(d)
     }
 
+    /// A member that names a boundary table expanded over a data source (`boundaries = ["ad"]`
+    /// with `[boundary.ad] for_each = ...`) stands for every instance of it (`ad["10.1.0.0/16"]`),
+    /// none when the source has no item.
+    fn instances_resolved(
+        &self,
+        resource: &mut cmdeploy_engine::resource::Resource,
+        expanded: &BTreeMap<Address, Vec<Address>>,
+    ) {
+        let Some(Value::Array(members)) = resource.attrs.get("boundaries") else {
+            return;
+        };
+        let mut out: Vec<String> = Vec::new();
+        let mut changed = false;
+        for m in members.iter().filter_map(Value::as_str) {
+            match expanded.get(&Address::new("boundary", m)) {
+                Some(instances) => {
+                    changed = true;
+                    out.extend(instances.iter().map(boundary::member_name));
+                }
+                None => out.push(m.to_string()),
+            }
+        }
+        if changed {
+            resource.attrs.insert("boundaries".into(), kit::sorted(out));
+        }
+    }
+
     fn cross_validate(&self) -> Option<&dyn CrossValidate> {
         Some(self)
     }
@@ -183,19 +210,24 @@ impl TypedKind for BoundaryGroupKind {
                         Ok(groups) => {
                             let groups = kit::items(groups);
                             let prior_id = r.prior.as_ref().map(|p| p.id.clone());
+                            let by_id = |g: &&Value| {
+                                prior_id.as_deref()
+                                    == Some(kit::n(g, "GroupID").to_string().as_str())
+                            };
+                            let by_name = |g: &&Value| {
+                                candidate_names(&r)
+                                    .iter()
+                                    .any(|n| n.eq_ignore_ascii_case(kit::s(g, "Name")))
+                            };
+                            // The group state knows by id and name; else one by name; else the
+                            // one with its id, renamed in the console. A group whose id is
+                            // state's but whose name is another's (ids handed out again after
+                            // the site was rebuilt) is not taken when one has the name.
                             let found = groups
                                 .iter()
-                                .find(|g| {
-                                    prior_id.as_deref()
-                                        == Some(kit::n(g, "GroupID").to_string().as_str())
-                                })
-                                .or_else(|| {
-                                    groups.iter().find(|g| {
-                                        candidate_names(&r)
-                                            .iter()
-                                            .any(|n| n.eq_ignore_ascii_case(kit::s(g, "Name")))
-                                    })
-                                });
+                                .find(|g| by_id(g) && by_name(g))
+                                .or_else(|| groups.iter().find(|g| by_name(g)))
+                                .or_else(|| groups.iter().find(|g| by_id(g)));
                             match found {
                                 None => ReadOutcome::Absent,
                                 Some(g) => {
@@ -454,7 +486,7 @@ fn writes(change: &Change<'_, BoundaryGroupModel>) -> Result<Vec<Call>, RemoteEr
     for b in &d.boundaries {
         let id = op
             .reference_ids
-            .get(&Address::new("boundary", b.as_str()))
+            .get(&boundary::member_address(b))
             .ok_or_else(|| {
                 RemoteError::new(
                     host.clone(),
@@ -504,7 +536,7 @@ fn member_key(ctx: &Context, natural: &str) -> String {
     ctx.resources
         .of_kind("boundary")
         .find(|b| b.natural_key == natural)
-        .map(|b| b.address.name.clone())
+        .map(|b| boundary::member_name(&b.address))
         .unwrap_or_else(|| natural.to_string())
 }
 

@@ -393,7 +393,7 @@ fn read_values(ctx: &Context, values: &ReadValues<'_>) -> Result<Option<Observed
     Ok(match (kit::items(c).first(), kit::items(d).first()) {
         (Some(c), Some(d)) => Some(observe(ctx, c, d).map_err(|m| RemoteError {
             host: values.connection().host(),
-            cmdlet: Some("Get-CMClientPushInstallation".into()),
+            operation: Some("Get-CMClientPushInstallation".into()),
             message: m,
             category: None,
             unreachable: None,

@@ -263,7 +263,7 @@ pub async fn client_push(
         };
         let observed = super::client_push::observe(ctx, ccm, ddm).map_err(|m| RemoteError {
             host: connection.host(),
-            cmdlet: Some("Get-CMClientPushInstallation".into()),
+            operation: Some("Get-CMClientPushInstallation".into()),
             message: m,
             category: None,
             unreachable: None,

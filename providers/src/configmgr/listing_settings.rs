@@ -23,7 +23,7 @@ use crate::sdk::TypedKind;
 fn failure(connection: &Connection, cmdlet: &str, message: String) -> RemoteError {
     RemoteError {
         host: connection.host(),
-        cmdlet: Some(cmdlet.into()),
+        operation: Some(cmdlet.into()),
         message,
         category: None,
         unreachable: None,

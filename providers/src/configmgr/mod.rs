@@ -1,6 +1,6 @@
 //! Site-side kinds, managed through the ConfigurationManager module on the site server:
-//! `site`, `boundary`, `boundary_group`, `account`, `client_push`, `site_settings`,
-//! `client_upgrade_package`, `software_update_point`.
+//! `site`, `boundary`, `boundary_group`, `boundary_group_relationship`, `account`,
+//! `client_push`, `site_settings`, `client_upgrade_package`, `software_update_point`.
 //!
 //! Each kind reads all its objects on a connection with one Script, and writes one resource per
 //! Script. Names and rules follow configmgr.md §2 and §6.
@@ -16,6 +16,7 @@ pub mod estate_overlap;
 pub mod hierarchy_read;
 pub mod listing;
 pub mod listing_settings;
+pub mod listing_site;
 pub mod net;
 pub mod overlap;
 pub mod published;
@@ -40,7 +41,7 @@ use serde_json::{Map, Value};
 /// Registers the site-side kinds.
 pub fn register(r: &mut Registry) {
     r.register(Arc::new(crate::sdk::Typed(site::SiteKind)));
-    r.register(Arc::new(boundary::BoundaryKind));
+    r.register(Arc::new(crate::sdk::Typed(boundary::BoundaryKind)));
     r.register(Arc::new(crate::sdk::Typed(
         boundary_group::BoundaryGroupKind,
     )));

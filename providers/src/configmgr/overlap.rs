@@ -32,7 +32,7 @@ pub fn check(resources: &ResourceSet, out: &mut Diagnostics) {
             .flatten()
             .filter_map(Value::as_str)
         {
-            let Some(boundary) = resources.get(&Address::new("boundary", b)) else {
+            let Some(boundary) = resources.get(&super::boundary::member_address(b)) else {
                 continue;
             };
             let get = |k: &str| {

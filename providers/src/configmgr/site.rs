@@ -9,16 +9,17 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use cmdeploy_engine::diagnostics::{Diagnostic, Diagnostics};
+use cmdeploy_engine::import::Imported;
 use cmdeploy_engine::provider::{
     to_attributes, Context, Observed, OpAction, ReadRequest, ReadResult, RemoteError,
 };
-use cmdeploy_engine::resource::{ConnectionRef, ResourceSet};
+use cmdeploy_engine::resource::{Connection, ConnectionRef, ResourceSet};
 use cmdeploy_engine::spanned::Spanned;
 
 use crate::kit;
 use crate::powershell::Call;
 use crate::sdk::{
-    self, Change, CrossValidate, Declared, DecodeCx, PlanNotes, ReadValues, TypedKind,
+    self, Change, CrossValidate, Declared, DecodeCx, Import, PlanNotes, ReadValues, TypedKind,
 };
 
 /// Site type.
@@ -246,6 +247,10 @@ impl TypedKind for SiteKind {
         Some(self)
     }
 
+    fn import(&self) -> Option<&dyn Import> {
+        Some(self)
+    }
+
     async fn read(&self, ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> {
         sdk::read_by_site(ctx, requests, reads, |values, publishing, _r| {
             observe(ctx, values, *publishing)
@@ -430,6 +435,21 @@ impl CrossValidate for SiteKind {
     }
 }
 
+#[async_trait::async_trait]
+impl Import for SiteKind {
+    fn imports_from(&self, ctx: &Context, connection: &Connection) -> bool {
+        super::listing::is_site_server(ctx, connection)
+    }
+
+    async fn list(
+        &self,
+        ctx: &Context,
+        connection: &Connection,
+    ) -> Result<Vec<Imported>, RemoteError> {
+        super::listing_site::sites(ctx, connection).await
+    }
+}
+
 impl PlanNotes<SiteModel> for SiteKind {
     fn notes(&self, desired: Option<&SiteModel>, observed: Option<&SiteModel>) -> Vec<String> {
         let on = |m: &SiteModel| m.software_update_installation == Some(true);
@@ -447,6 +467,11 @@ fn reads(code: &str, r: &ReadRequest) -> (Vec<Call>, bool) {
     let declared = |m: Option<SiteModel>| m.is_some_and(|m| m.publish_to_forests.is_some());
     let publishing = declared(r.desired.as_ref().and_then(|d| sdk::model(&d.attrs)))
         || declared(r.prior.as_ref().and_then(|p| sdk::model(&p.attributes)));
+    (site_reads(code, publishing), publishing)
+}
+
+/// The reads of one site, the publishing read first when `publishing` (see [`reads`]).
+pub(super) fn site_reads(code: &str, publishing: bool) -> Vec<Call> {
     let mut calls = Vec::new();
     if publishing {
         calls.push(Call::new("Get-CmdeploySitePublishing").arg("SiteCode", code));
@@ -457,10 +482,14 @@ fn reads(code: &str, r: &ReadRequest) -> (Vec<Call>, bool) {
         Call::new("Get-CMAccount").arg("SiteCode", code),
         Call::new("Get-CMSoftwareUpdateBasedClientInstallation").arg("SiteCode", code),
     ]);
-    (calls, publishing)
+    calls
 }
 
-fn observe(
+/// The observed site from the values of [`site_reads`]; `None` when the site is not there.
+///
+/// # Errors
+/// A failed read, or a component property missing.
+pub(super) fn observe(
     ctx: &Context,
     values: &ReadValues<'_>,
     publishing: bool,
@@ -528,7 +557,7 @@ fn observe(
         // A missing one fails the read, naming it, instead of reading as "off" or "current".
         let missing = |name: &str| RemoteError {
             host: connection.host(),
-            cmdlet: Some("Get-CMSoftwareUpdateBasedClientInstallation".into()),
+            operation: Some("Get-CMSoftwareUpdateBasedClientInstallation".into()),
             message: format!("the component has no embedded property '{name}'"),
             category: None,
             unreachable: None,

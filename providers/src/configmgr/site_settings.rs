@@ -350,7 +350,7 @@ impl TypedKind for SiteSettingsKind {
             if !console_steps.is_empty() {
                 return Err(RemoteError {
                     host: op.connection.host(),
-                    cmdlet: Some("Get-CMConflictingRecord".into()),
+                    operation: Some("Get-CMConflictingRecord".into()),
                     message: console_steps.join("; "),
                     category: None,
                     unreachable: None,

@@ -129,7 +129,7 @@ pub(super) fn read_values(
     let properties = values.get(1)?;
     let h = hierarchy_read::parse(hierarchy, properties).map_err(|m| RemoteError {
         host: values.connection().host(),
-        cmdlet: Some("Get-CMHierarchySetting".into()),
+        operation: Some("Get-CMHierarchySetting".into()),
         message: m,
         category: None,
         unreachable: None,

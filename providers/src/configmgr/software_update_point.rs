@@ -208,7 +208,7 @@ impl Kind for SoftwareUpdatePointKind {
                     .transpose()
                     .map_err(|m| RemoteError {
                         host: connection.host(),
-                        cmdlet: Some("Get-CMSoftwareUpdatePoint".into()),
+                        operation: Some("Get-CMSoftwareUpdatePoint".into()),
                         message: m,
                         category: None,
                         unreachable: None,

@@ -49,7 +49,7 @@ pub async fn gpos(ctx: &Context, connection: &Connection) -> Result<Vec<Imported
         let out = kit::run(ctx, connection, &script).await?;
         let failed = |message: String| RemoteError {
             host: connection.host(),
-            cmdlet: Some("Get-GPOReport".into()),
+            operation: Some("Get-GPOReport".into()),
             message,
             category: Some("InvalidResult".into()),
             unreachable: None,

@@ -30,17 +30,19 @@ pub struct Call {
 impl Call {
     /// This call as entry `id` of a payload's `calls` array:
     /// `{"id", "cmdlet", "args", "secret"}`, plus `"group"` when it has one.
-    pub fn payload_entry(&self, id: usize) -> Value {
-        let mut entry = serde_json::json!({
-            "id": id,
-            "cmdlet": self.cmdlet,
-            "args": self.args,
-            "secret": self.secret,
-        });
-        if let Some(group) = self.group {
-            entry["group"] = Value::from(group);
+    pub fn payload_entry(&self, id: usize) -> PayloadCall {
+        PayloadCall {
+            id,
+            cmdlet: self.cmdlet.clone(),
+            args: self.args.clone(),
+            secret: self.secret.clone(),
+            group: self.group,
         }
-        entry
+    }
+
+    /// The length in bytes of [`Call::payload_entry`] as JSON, for splitting Scripts.
+    pub fn payload_len(&self, id: usize) -> usize {
+        serde_json::to_string(&self.payload_entry(id)).map_or(0, |s| s.len())
     }
 
     /// A call without arguments.
@@ -93,6 +95,42 @@ impl Call {
         }
         c
     }
+}
+
+/// The document the runner reads from stdin after the runner text: what the product sends
+/// ([`Script::payload`]) and what the lab reads, one type for both sides.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Payload {
+    /// Format version (1).
+    pub version: u32,
+    /// What the runner prepares.
+    pub target: Target,
+    /// Stop at the first failure of a call without a group.
+    #[serde(default)]
+    pub stop_on_error: bool,
+    /// The calls, in order.
+    pub calls: Vec<PayloadCall>,
+    /// The host the Script is for, when the sender said (see [`Script::host`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+}
+
+/// One call of a [`Payload`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PayloadCall {
+    /// Result id (the call's index in the Script).
+    pub id: usize,
+    /// Cmdlet, checked against the runner's allow-list.
+    pub cmdlet: String,
+    /// Arguments, splatted.
+    #[serde(default)]
+    pub args: Map<String, Value>,
+    /// Names of secret arguments (converted to SecureString by the runner).
+    #[serde(default)]
+    pub secret: Vec<String>,
+    /// The operation the call belongs to in a batched write (see [`Call::group`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<usize>,
 }
 
 /// What the runner prepares before running calls.
@@ -148,24 +186,21 @@ impl Script {
         self.calls.len() - 1
     }
 
-    /// The JSON payload sent to the runner on stdin.
+    /// The JSON payload sent to the runner on stdin ([`Payload`]).
     pub fn payload(&self) -> String {
-        let calls: Vec<Value> = self
-            .calls
-            .iter()
-            .enumerate()
-            .map(|(id, c)| c.payload_entry(id))
-            .collect();
-        let mut payload = serde_json::json!({
-            "version": 1,
-            "target": self.target,
-            "stop_on_error": self.stop_on_error,
-            "calls": calls,
-        });
-        if let Some(host) = &self.host {
-            payload["host"] = Value::String(host.clone());
-        }
-        payload.to_string()
+        let payload = Payload {
+            version: 1,
+            target: self.target.clone(),
+            stop_on_error: self.stop_on_error,
+            calls: self
+                .calls
+                .iter()
+                .enumerate()
+                .map(|(id, c)| c.payload_entry(id))
+                .collect(),
+            host: self.host.clone(),
+        };
+        serde_json::to_string(&payload).expect("a payload serializes")
     }
 }
 

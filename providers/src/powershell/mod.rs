@@ -22,4 +22,4 @@ pub mod runner;
 pub mod secret_parameters;
 pub mod statement;
 
-pub use call::{Call, CallResult, Script, ScriptOutput, Target};
+pub use call::{Call, CallResult, Payload, PayloadCall, Script, ScriptOutput, Target};

@@ -92,6 +92,9 @@ pub const ALLOWED: &[&str] = &[
     "Add-CMSoftwareUpdatePoint",
     "Set-CMSoftwareUpdatePoint",
     "Remove-CMSoftwareUpdatePoint",
+    // ActiveDirectory (read only: replication sites and subnets as data sources)
+    "Get-ADReplicationSite",
+    "Get-ADReplicationSubnet",
     // GroupPolicy
     "Get-GPO",
     "New-GPO",

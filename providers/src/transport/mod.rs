@@ -1,12 +1,14 @@
-//! Transports run Scripts on a connection. The `lab` transport runs them in-process against the
-//! lab; every transport receives the same stdin document (runner + payload), so the lab checks
-//! exactly what a Windows host would receive.
+//! Transports run Scripts on a connection. The program registers the ones it offers in a
+//! [`Transports`] registry carried by the engine's context ([`run`] finds it there): `winrm` from
+//! this crate, and the lab's, which runs Scripts in-process against a simulated estate. Every
+//! transport receives the same stdin document (runner + payload), so the lab checks exactly what a
+//! Windows host would receive.
 
 pub mod gate;
 pub mod kerberos;
-mod lab;
 pub mod ntlm;
 pub mod quota;
+mod registry;
 pub mod relay;
 pub mod retry;
 mod script_log;
@@ -15,9 +17,7 @@ pub mod unreachable;
 pub mod winrm;
 mod winrm_failure;
 
-use std::collections::HashMap;
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -26,12 +26,12 @@ use cmdeploy_engine::provider::{Context, RemoteError};
 use cmdeploy_engine::resource::Connection;
 use cmdeploy_engine::secret::SecretRef;
 
-pub use lab::LabTransport;
+pub use registry::{Factory, Transports};
 
 use crate::powershell::{Script, ScriptOutput};
 
 /// Which transport a connection uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, schemars::JsonSchema, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum TransportKind {
     /// The embedded lab (`.cmdeploy/lab/`): a simulated estate with ConfigMgr's rules.
@@ -39,6 +39,16 @@ pub enum TransportKind {
     Lab,
     /// WinRM (WS-Management) through the winrm-rs crate: how production hosts are reached.
     Winrm,
+}
+
+impl TransportKind {
+    /// The manifest's spelling: `lab` or `winrm`.
+    pub fn name(self) -> &'static str {
+        match self {
+            TransportKind::Lab => "lab",
+            TransportKind::Winrm => "winrm",
+        }
+    }
 }
 
 /// WinRM authentication.
@@ -211,41 +221,26 @@ pub trait Transport: Send + Sync {
     async fn run(&self, script: &Script, payload: &str) -> Result<ScriptOutput, RemoteError>;
 }
 
-type Cache = Mutex<HashMap<(PathBuf, String), Arc<dyn Transport>>>;
-
-fn cache() -> &'static Cache {
-    static CACHE: OnceLock<Cache> = OnceLock::new();
-    CACHE.get_or_init(|| Mutex::new(HashMap::new()))
-}
-
-/// The transport for a connection, shared across tasks (one client per connection).
+/// The transport for a connection, shared across tasks (one client per connection), from the
+/// [`Transports`] in the context's extensions.
 ///
 /// # Errors
-/// When the connection table is invalid.
+/// When the context carries no [`Transports`], the connection table is invalid, or its transport
+/// is not registered.
 pub fn for_connection(
     ctx: &Context,
     connection: &Connection,
 ) -> Result<Arc<dyn Transport>, RemoteError> {
-    let spec = ConnectionSpec::deserialize(&connection.spec).map_err(|e| {
-        RemoteError::new(
+    let Some(transports) = ctx.extensions.get::<Transports>() else {
+        return Err(RemoteError::new(
             connection.host(),
-            format!("invalid connection `{}`: {e}", connection.key),
-        )
-    })?;
-    let key = (ctx.work_dir.clone(), connection.key.clone());
-    let mut guard = cache().lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(t) = guard.get(&key) {
-        return Ok(t.clone());
-    }
-    let t: Arc<dyn Transport> = match spec.transport {
-        TransportKind::Lab => Arc::new(LabTransport::new(
-            crate::lab::Lab::open(&ctx.project_dir, &ctx.work_dir),
-            spec.host.clone(),
-        )),
-        TransportKind::Winrm => Arc::new(winrm::WinrmTransport::new(&spec, &ctx.project_dir)?),
+            format!(
+                "connection `{}`: this program registered no transports in its context",
+                connection.key
+            ),
+        ));
     };
-    guard.insert(key, t.clone());
-    Ok(t)
+    transports.for_connection(ctx, connection)
 }
 
 /// Largest payload one run carries (bytes of JSON). Larger Scripts are split into consecutive
@@ -311,7 +306,7 @@ pub async fn run_split(
     let empty = current.payload().len();
     let mut size = empty;
     for (id, call) in script.calls.iter().enumerate() {
-        let entry = call.payload_entry(id).to_string().len() + 1;
+        let entry = call.payload_len(id) + 1;
         if empty + entry > limit {
             return Err(too_big(&call.cmdlet));
         }

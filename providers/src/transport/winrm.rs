@@ -36,7 +36,7 @@ use super::retry::{self, RetryPolicy};
 use super::tls_relay::{self, TlsRelay};
 use super::unreachable::Endpoint;
 use super::winrm_failure::{classify, Failure, Relay, Stage};
-use super::{AuthKind, ConnectionSpec, Transport};
+use super::{AuthKind, ConnectionSpec, Transport, TransportKind, Transports};
 use crate::powershell::runner::{document, BOOTSTRAP};
 use crate::powershell::{Script, ScriptOutput};
 
@@ -84,6 +84,14 @@ struct Ready {
     client: Arc<WinrmClient>,
     connect_host: String,
     relay: Option<Relay>,
+}
+
+/// Registers the `winrm` transport: one [`WinrmTransport`] per connection, its secrets resolved
+/// from the project directory.
+pub fn register(transports: &mut Transports) {
+    transports.register(TransportKind::Winrm, |ctx, spec| {
+        Ok(Arc::new(WinrmTransport::new(spec, &ctx.project_dir)?))
+    });
 }
 
 impl WinrmTransport {
@@ -223,7 +231,7 @@ impl WinrmTransport {
             matches!(f.stage, "connect" | "auth") || (f.stage == "create shell" && f.transient);
         let error = RemoteError {
             host: self.host.clone(),
-            cmdlet: None,
+            operation: None,
             message,
             // Not connected or not logged on: the host was never reached (the apply recap
             // counts it as unreachable, not failed).

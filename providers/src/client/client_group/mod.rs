@@ -27,7 +27,7 @@ use super::probe;
 use crate::ccmsetup::{self, Program};
 use crate::kit;
 
-pub use spec::{ClientGroupSpec, Ensure, Method, OnDestroy, PushOptions};
+pub use spec::{ClientGroupSpec, Ensure, Method, PushOptions};
 
 /// The `client_group` kind.
 pub struct ClientGroupKind;
@@ -353,7 +353,7 @@ impl Kind for ClientGroupKind {
         {
             return Err(RemoteError {
                 host: op.connection.host(),
-                cmdlet: Some("Install-CmdeployClient".into()),
+                operation: Some("Install-CmdeployClient".into()),
                 message: format!(
                     "{} finished but the client is not working: {log}",
                     super::command_line::shown(&d, installed)

@@ -80,7 +80,7 @@ pub async fn push(
         if Instant::now() >= deadline {
             return Err(RemoteError {
                 host: op.connection.host(),
-                cmdlet: Some("Install-CMClient".into()),
+                operation: Some("Install-CMClient".into()),
                 message: format!(
                     "the push to {device} was queued but the site reports no client yet; ConfigMgr retries failed pushes every hour for up to 7 days (see ccm.log on the site server); plan again later"
                 ),

@@ -113,11 +113,14 @@ pub async fn read(ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> 
                     health::from_record(desired_attrs, rec, code, site_version, &mut attrs);
                 if push && !notes.is_empty() && !reinstalls(&r) {
                     // Without "always install" the push wizard skips a computer that has a
-                    // client (Install-CMClient -AlwaysInstallClient): nothing to plan.
+                    // client (Install-CMClient -AlwaysInstallClient): nothing to plan. The
+                    // client stays old or unhealthy, so the plan says so as a warning, shown
+                    // for this no-op (a healthy, current client has no note: converged plans
+                    // stay quiet).
                     settle(desired_attrs, &mut attrs);
                     notes = notes
                         .into_iter()
-                        .map(|n| format!("{n} not planned: set push = {{ always_install = true }} so that the push reinstalls a computer that has a client"))
+                        .map(|n| format!("{}{n} not planned: set push = {{ always_install = true }} so that the push reinstalls a computer that has a client", cmdeploy_engine::provider::WARNING))
                         .collect();
                 }
                 ReadOutcome::Present(Observed {

@@ -71,7 +71,7 @@ pub async fn uninstall(
     if after.installed {
         return Err(RemoteError {
             host: connection.host(),
-            cmdlet: Some("Install-CmdeployClient".into()),
+            operation: Some("Install-CmdeployClient".into()),
             message: format!(
                 "{} finished but the client is still installed: {log}",
                 command_line(meta)
