@@ -1,13 +1,14 @@
 //! Apply batches the site-side writes of one graph level per connection: a generated estate of
 //! 600 boundaries in 20 groups is applied in a handful of Scripts (it took 667, one per write,
 //! each paying a WinRM shell, a powershell.exe and a ConfigurationManager import on a real site),
-//! and one refused write fails alone while the rest of its Script goes through.
+//! and one refused write fails alone while the rest of its Script goes through. Kinds on the typed
+//! SDK send their verifying reads in the Script of their writes, and share it with their level.
 
 mod common;
 
 use std::path::Path;
 
-use common::run_in;
+use common::{run_in, Project};
 
 /// Scripts the lab ran since its reset.
 fn scripts(dir: &Path) -> u64 {
@@ -99,10 +100,11 @@ fn a_refused_write_fails_alone_and_its_batch_goes_on() {
 }
 
 /// site, site_settings and client_push read back in the Script of their writes: the upgrade
-/// example's apply (all three change) sent 20 Scripts when each wrote, then read in a second one.
+/// example's apply (all three change) sent three Scripts more when each wrote, then read in a
+/// second one (21 instead of 18 before the typed account and software update point).
 #[test]
 fn site_settings_and_push_are_read_back_in_the_script_of_their_writes() {
-    let p = common::Project::example("upgrade");
+    let p = Project::example("upgrade");
     p.run(&["lab", "reset"]).code(0);
     let before = scripts(p.path());
     let out = p.run(&["apply", "--auto-approve"]).code(0);
@@ -114,7 +116,58 @@ fn site_settings_and_push_are_read_back_in_the_script_of_their_writes() {
         assert!(out.stdout.contains(changed), "{changed}:\n{}", out.stdout);
     }
     let sent = scripts(p.path()) - before;
-    assert!(sent <= 18, "apply sent {sent} Scripts, refresh included");
+    assert!(sent <= 17, "apply sent {sent} Scripts, refresh included");
     let again = p.run(&["plan", "--detailed-exitcode"]);
     assert_eq!(again.code, 0, "the estate converges:\n{}", again.all());
+}
+
+/// Scripts a command sent to the lab of `p`.
+fn sent_by(p: &Project, args: &[&str]) -> u64 {
+    let before = scripts(p.path());
+    let out = p.run(args);
+    assert!(out.code == 0 || out.code == 2, "{}", out.all());
+    scripts(p.path()) - before
+}
+
+#[test]
+fn a_software_update_point_change_and_its_read_back_take_one_script() {
+    let p = Project::example("upgrade");
+    p.run(&["lab", "reset"]).code(0);
+    p.run(&["apply", "--auto-approve"]).code(0);
+    // Behind cmdeploy's back the role moves to the default web site's ports.
+    p.run(&[
+        "lab",
+        "console",
+        "--connection",
+        "cm01",
+        "Set-CMSoftwareUpdatePoint -SiteCode ABC -SiteSystemServerName server1.contoso.com -HttpPort 80 -HttpsPort 443",
+    ])
+    .code(0);
+    let refresh = sent_by(&p, &["plan", "--detailed-exitcode"]);
+    let sent = sent_by(&p, &["apply", "--auto-approve"]);
+    // The refresh, then Set-CMSoftwareUpdatePoint and Get-CMSoftwareUpdatePoint in one Script
+    // (the read-back was a Script of its own).
+    assert_eq!(sent, refresh + 1, "refresh {refresh}, apply {sent}");
+    let again = p.run(&["plan", "--detailed-exitcode"]).code(0);
+    assert!(again.stdout.contains("No changes."), "{}", again.stdout);
+}
+
+#[test]
+fn two_accounts_of_one_level_are_written_in_one_script() {
+    let p = Project::example("contoso");
+    p.run(&["lab", "reset"]).code(0);
+    let target = ["--target", "account.push", "--target", "account.naa"];
+    let plan = [&["plan", "--detailed-exitcode"][..], &target].concat();
+    let refresh = sent_by(&p, &plan);
+    let apply = [
+        &["apply", "--auto-approve", "--parallelism", "1"][..],
+        &target,
+    ]
+    .concat();
+    let sent = sent_by(&p, &apply);
+    // The refresh, then New-CMAccount, Set-CMAccount and their Get-CMAccount in one Script (each
+    // account took a Script of its own).
+    assert_eq!(sent, refresh + 1, "refresh {refresh}, apply {sent}");
+    let again = p.run(&["plan", "--detailed-exitcode"]).code(2);
+    assert!(!again.stdout.contains("account."), "{}", again.stdout);
 }

@@ -5,8 +5,8 @@
 //! calls and never runs a write itself: the engine batches them ([`crate::batch`]).
 //!
 //! Optional capabilities are separate traits the kind hands out, as terraform-plugin-framework's
-//! `ResourceWith*` interfaces: [`CrossValidate`] (rules over several resources) and [`Import`]
-//! (listing existing objects). Adding an attribute is adding a field to `Model` (and reading and
+//! `ResourceWith*` interfaces: [`CrossValidate`] (rules over several resources), [`Import`]
+//! (listing existing objects) and [`PlanNotes`] (notes for the plan reader). Adding an attribute is adding a field to `Model` (and reading and
 //! writing it); its name is spelled once.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -27,6 +27,8 @@ use cmdeploy_engine::provider::{
 use cmdeploy_engine::resource::{
     Attributes, Connection, ConnectionRef, Reference, Resource, ResourceSet,
 };
+use cmdeploy_engine::secret::SecretRef;
+use cmdeploy_engine::spanned::Spanned;
 
 use crate::batch::ScriptWork;
 use crate::ccmsetup_spans::ValueSpans;
@@ -63,6 +65,11 @@ pub struct Declared<M> {
     pub additive_lists: bool,
     /// Spans the kind sets itself (a list's first item); the others come from the table.
     pub spans: BTreeMap<String, Range<usize>>,
+    /// Attributes whose change replaces the object (the object's identity in ConfigMgr).
+    pub force_new: BTreeSet<String>,
+    /// Secret attributes, by name: never in the model, only their references (the engine
+    /// resolves them for apply and keeps a keyed fingerprint in state).
+    pub secrets: BTreeMap<String, Spanned<SecretRef>>,
     /// Warnings found while decoding.
     pub warnings: Vec<Diagnostic>,
 }
@@ -79,6 +86,8 @@ impl<M> Declared<M> {
             additive: BTreeSet::new(),
             additive_lists: false,
             spans: BTreeMap::new(),
+            force_new: BTreeSet::new(),
+            secrets: BTreeMap::new(),
             warnings: Vec::new(),
         }
     }
@@ -206,17 +215,17 @@ pub trait TypedKind: Send + Sync + Sized + 'static {
         None
     }
 
-    /// Notes for the plan reader about a pending change, when the kind has any.
-    fn plan_notes(&self) -> Option<&dyn PlanNotes<Self::Model>> {
+    /// Notes for the plan reader, when the kind has any.
+    fn plan_notes(&self) -> Option<&dyn PlanNotes> {
         None
     }
 }
 
-/// Notes for the plan reader about a pending change (manual steps, retries, side effects), from
-/// the desired model and the observed one (see [`Kind::plan_notes`]).
-pub trait PlanNotes<M>: Send + Sync {
-    /// The notes; none when there is nothing to say.
-    fn notes(&self, desired: Option<&M>, observed: Option<&M>) -> Vec<String>;
+/// Notes for the plan reader about a pending change (see [`Kind::plan_notes`]).
+pub trait PlanNotes: Send + Sync {
+    /// The notes for `desired` (absent for a delete) given what the refresh found (absent for a
+    /// create).
+    fn notes(&self, desired: Option<&Resource>, observed: Option<&Observed>) -> Vec<String>;
 }
 
 /// Rules that involve several resources (overlapping boundaries, duplicate names).
@@ -430,6 +439,8 @@ impl<K: TypedKind> Kind for Typed<K> {
             let lists = d.attrs.iter().filter(|(_, v)| v.is_array());
             d.additive.extend(lists.map(|(k, _)| k.clone()));
         }
+        d.force_new = declared.force_new;
+        d.secrets = declared.secrets;
         d.warnings = declared.warnings;
         Ok(d)
     }
@@ -489,12 +500,10 @@ impl<K: TypedKind> Kind for Typed<K> {
     }
 
     fn plan_notes(&self, desired: Option<&Resource>, observed: Option<&Observed>) -> Vec<String> {
-        let Some(notes) = self.0.plan_notes() else {
-            return Vec::new();
-        };
-        let desired = desired.and_then(|d| model::<K::Model>(&d.attrs));
-        let observed = observed.and_then(|o| model::<K::Model>(&o.attrs));
-        notes.notes(desired.as_ref(), observed.as_ref())
+        self.0
+            .plan_notes()
+            .map(|n| n.notes(desired, observed))
+            .unwrap_or_default()
     }
 
     fn importable(&self) -> bool {

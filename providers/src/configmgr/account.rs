@@ -9,21 +9,24 @@
 //! (`Set-CMAccount -Password`) and later plans only when the secret changes. Creating an account
 //! needs a password (`New-CMAccount -Password` is mandatory).
 
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use cmdeploy_engine::diagnostics::Diagnostic;
 use cmdeploy_engine::import::Imported;
 use cmdeploy_engine::provider::{
-    Applied, Context, DecodeInput, Decoded, Kind, Observed, OpAction, Operation, ReadOutcome,
-    ReadRequest, ReadResult, RemoteError,
+    Context, Observed, OpAction, ReadOutcome, ReadRequest, ReadResult, RemoteError,
 };
-use cmdeploy_engine::resource::Connection;
+use cmdeploy_engine::resource::{Connection, Resource};
 use cmdeploy_engine::secret::SecretRef;
 use cmdeploy_engine::spanned::Spanned;
 
 use crate::kit;
 use crate::powershell::{Call, Script, Target};
+use crate::sdk::{self, Change, Declared, DecodeCx, Import, PlanNotes, TypedKind};
+
+/// The secret attribute holding the account's password.
+const PASSWORD: &str = "password";
 
 /// `[account.NAME]`.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
@@ -40,26 +43,29 @@ pub struct AccountSpec {
     pub password: Option<Spanned<SecretRef>>,
 }
 
+/// An account's attributes, desired and observed (the password is a secret, never here).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccountModel {
+    /// SMS_SCI_Reserved UserName, `DOMAIN\user`.
+    pub user_name: String,
+}
+
 /// The `account` kind.
 pub struct AccountKind;
 
 #[async_trait::async_trait]
-impl Kind for AccountKind {
-    fn name(&self) -> &'static str {
-        "account"
-    }
+impl TypedKind for AccountKind {
+    type Spec = AccountSpec;
+    type Model = AccountModel;
+    const KIND: &'static str = "account";
+    const DESCRIPTION: &'static str =
+        "A ConfigMgr account (DOMAIN\\user and a password from a secret reference).";
 
-    fn description(&self) -> &'static str {
-        "A ConfigMgr account (DOMAIN\\user and a password from a secret reference)."
-    }
-
-    fn schema(&self, generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        generator.subschema_for::<AccountSpec>()
-    }
-
-    fn decode(&self, input: DecodeInput<'_>) -> Result<Decoded, Vec<Diagnostic>> {
-        let file = input.file.clone();
-        let spec: AccountSpec = kit::decode_typed(input, "account")?;
+    fn decode(
+        &self,
+        spec: AccountSpec,
+        cx: &DecodeCx,
+    ) -> Result<Declared<AccountModel>, Vec<Diagnostic>> {
         let user = &spec.user_name.value;
         let valid = user
             .split_once('\\')
@@ -67,37 +73,26 @@ impl Kind for AccountKind {
         if !valid {
             return Err(vec![Diagnostic::error("cmdeploy::account::user_name", format!("`{user}` is not in the form DOMAIN\\user"))
                 .with_help("ConfigMgr accounts are domain accounts, e.g. user_name = 'CONTOSO\\svc-cmpush' (New-CMAccount -UserName)")
-                .at_span(&file, spec.user_name.span.clone())]);
+                .at_span(&cx.file, spec.user_name.span.clone())]);
         }
-        let mut attrs = serde_json::Map::new();
-        attrs.insert("user_name".into(), json!(user));
         let (connection, _no_edge, meta) = super::site_binding(&spec.site, false);
-        let mut d = Decoded::new(attrs, connection, user.to_lowercase());
+        let model = AccountModel {
+            user_name: user.clone(),
+        };
+        let mut d = Declared::new(model, connection, user.to_lowercase());
         d.meta = meta;
-        d.attr_spans
-            .insert("user_name".into(), spec.user_name.span.clone());
         if let Some(password) = spec.password {
-            d.attr_spans
-                .insert("password".into(), password.span.clone());
-            d.secrets.insert("password".into(), password);
+            d.secrets.insert(PASSWORD.into(), password);
         }
         Ok(d)
     }
 
-    fn importable(&self) -> bool {
-        true
+    fn import(&self) -> Option<&dyn Import> {
+        Some(self)
     }
 
-    fn imports_from(&self, ctx: &Context, connection: &Connection) -> bool {
-        super::listing::is_site_server(ctx, connection)
-    }
-
-    async fn list(
-        &self,
-        ctx: &Context,
-        connection: &Connection,
-    ) -> Result<Vec<Imported>, RemoteError> {
-        super::listing::accounts(ctx, connection).await
+    fn plan_notes(&self) -> Option<&dyn PlanNotes> {
+        Some(self)
     }
 
     async fn read(&self, ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> {
@@ -117,7 +112,7 @@ impl Kind for AccountKind {
             site_code: codes[0].clone(),
         });
         for code in &distinct {
-            script.push(Call::new("Get-CMAccount").arg("SiteCode", code.as_str()));
+            script.push(get_accounts(code));
         }
         let out = kit::run(ctx, &connection, &script).await;
         requests
@@ -137,18 +132,10 @@ impl Kind for AccountKind {
                     .and_then(|o| kit::value_of(&connection, &script, o, id).cloned());
                 let outcome = match &all {
                     Err(e) => ReadOutcome::Failed(e.clone()),
-                    Ok(v) => match kit::items(v)
-                        .into_iter()
-                        .find(|a| kit::s(a, "UserName").eq_ignore_ascii_case(&key))
-                    {
-                        Some(a) => ReadOutcome::Present(Observed {
-                            id: account_id(&code, kit::s(a, "UserName")),
-                            attrs: [("user_name".to_string(), json!(kit::s(a, "UserName")))]
-                                .into_iter()
-                                .collect(),
-                            notes: Vec::new(),
-                            private: Default::default(),
-                        }),
+                    Ok(v) => match find(v, &key) {
+                        Some((id, m)) => {
+                            ReadOutcome::Present(sdk::observed(account_id(&code, &id), &m))
+                        }
                         None => ReadOutcome::Absent,
                     },
                 };
@@ -160,76 +147,125 @@ impl Kind for AccountKind {
             .collect()
     }
 
-    fn plan_notes(
+    /// A delete removes the account; a create or update sets it with its password (needed:
+    /// `New-CMAccount -Password` is mandatory), then reads the site's accounts to verify it.
+    fn calls(
         &self,
-        desired: Option<&cmdeploy_engine::resource::Resource>,
-        observed: Option<&Observed>,
-    ) -> Vec<String> {
+        ctx: &Context,
+        change: &Change<'_, AccountModel>,
+    ) -> Result<Vec<Call>, RemoteError> {
+        let op = change.op;
+        let code = site_code(ctx, change);
+        let user = user_of(change);
+        if op.action == OpAction::Delete {
+            return Ok(vec![Call::new("Remove-CMAccount")
+                .arg("UserName", user.as_str())
+                .switch("Force")]);
+        }
+        let password = op.secrets.get(PASSWORD).ok_or_else(|| {
+            let why = match op.desired.as_ref().map(|d| d.secrets.contains_key(PASSWORD)) {
+                Some(true) => "could not be read".to_string(),
+                _ => format!("is not set: {} needs `password = {{ env = \"...\" }}` to create or change the account (New-CMAccount -Password)", op.address),
+            };
+            RemoteError::new(op.connection.host(), format!("the password of {user} {why}"))
+        })?;
+        let verb = if op.action == OpAction::Create {
+            "New-CMAccount"
+        } else {
+            "Set-CMAccount"
+        };
+        Ok(vec![
+            Call::new(verb)
+                .arg("UserName", user.as_str())
+                .secret("Password", password)
+                .arg("SiteCode", code.as_str()),
+            get_accounts(&code),
+        ])
+    }
+
+    fn read_back(
+        &self,
+        ctx: &Context,
+        change: &Change<'_, AccountModel>,
+        values: &[Value],
+    ) -> Result<(String, AccountModel), RemoteError> {
+        let user = user_of(change);
+        values
+            .last()
+            .and_then(|v| find(v, &user))
+            .map(|(name, m)| (account_id(&site_code(ctx, change), &name), m))
+            .ok_or_else(|| {
+                RemoteError::new(
+                    change.op.connection.host(),
+                    format!("account {user} is not found after apply"),
+                )
+            })
+    }
+}
+
+impl PlanNotes for AccountKind {
+    fn notes(&self, desired: Option<&Resource>, observed: Option<&Observed>) -> Vec<String> {
         match desired {
-            Some(d) if observed.is_none() && !d.secrets.contains_key("password") => vec![format!(
+            Some(d) if observed.is_none() && !d.secrets.contains_key(PASSWORD) => vec![format!(
                 "{} has no password: ConfigMgr needs one to create the account; add password = {{ env = \"...\" }}",
                 d.address
             )],
             _ => Vec::new(),
         }
     }
+}
 
-    async fn apply(&self, ctx: &Context, op: Operation) -> Result<Applied, RemoteError> {
-        let code = kit::site_code(ctx, &kit::meta_of(op.desired.as_ref(), op.prior.as_ref()));
-        let target = Target::SiteServer {
-            site_code: code.clone(),
-        };
-        let host = op.connection.host();
-        let user = op
-            .desired
-            .as_ref()
-            .and_then(|d| d.str_attr("user_name").map(str::to_string))
-            .or_else(|| {
-                op.prior.as_ref().map(|p| {
-                    p.attributes
-                        .get("user_name")
-                        .and_then(serde_json::Value::as_str)
-                        .map(str::to_string)
-                        // A state written before ids carried the site code holds the user alone.
-                        .unwrap_or_else(|| user_of_id(&p.id).to_string())
-                })
-            })
-            .unwrap_or_default();
-        let call = match op.action {
-            OpAction::Delete => Call::new("Remove-CMAccount")
-                .arg("UserName", user.as_str())
-                .switch("Force"),
-            OpAction::Create | OpAction::Update => {
-                let password = op.secrets.get("password").ok_or_else(|| {
-                    let why = match op.desired.as_ref().map(|d| d.secrets.contains_key("password")) {
-                        Some(true) => "could not be read".to_string(),
-                        _ => format!("is not set: {} needs `password = {{ env = \"...\" }}` to create or change the account (New-CMAccount -Password)", op.address),
-                    };
-                    RemoteError::new(host.clone(), format!("the password of {user} {why}"))
-                })?;
-                let verb = if op.action == OpAction::Create {
-                    "New-CMAccount"
-                } else {
-                    "Set-CMAccount"
-                };
-                Call::new(verb)
-                    .arg("UserName", user.as_str())
-                    .secret("Password", password)
-                    .arg("SiteCode", code.as_str())
-            }
-        };
-        kit::run_writes(ctx, &op.connection, target, vec![call]).await?;
-        Ok(Applied {
-            id: account_id(&code, &user),
-            attrs: if op.action == OpAction::Delete {
-                Default::default()
-            } else {
-                [("user_name".to_string(), json!(user))]
-                    .into_iter()
-                    .collect()
-            },
-        })
+#[async_trait::async_trait]
+impl Import for AccountKind {
+    fn imports_from(&self, ctx: &Context, connection: &Connection) -> bool {
+        super::listing::is_site_server(ctx, connection)
     }
+
+    async fn list(
+        &self,
+        ctx: &Context,
+        connection: &Connection,
+    ) -> Result<Vec<Imported>, RemoteError> {
+        super::listing::accounts(ctx, connection).await
+    }
+}
+
+/// `Get-CMAccount -SiteCode`: every account defined at a site.
+fn get_accounts(code: &str) -> Call {
+    Call::new("Get-CMAccount").arg("SiteCode", code)
+}
+
+/// The account named `user` (case-insensitive) in a `Get-CMAccount` result: its user name as
+/// ConfigMgr holds it, and its model.
+fn find(accounts: &Value, user: &str) -> Option<(String, AccountModel)> {
+    let a = kit::items(accounts)
+        .into_iter()
+        .find(|a| kit::s(a, "UserName").eq_ignore_ascii_case(user))?;
+    let user_name = kit::s(a, "UserName").to_string();
+    Some((user_name.clone(), AccountModel { user_name }))
+}
+
+/// The site code of the site a change's account is defined at.
+fn site_code(ctx: &Context, change: &Change<'_, AccountModel>) -> String {
+    let op = change.op;
+    kit::site_code(ctx, &kit::meta_of(op.desired.as_ref(), op.prior.as_ref()))
+}
+
+/// The user name a change is about: the manifest's, else the one state recorded.
+fn user_of(change: &Change<'_, AccountModel>) -> String {
+    change
+        .desired
+        .as_ref()
+        .map(|d| d.user_name.clone())
+        .or_else(|| {
+            change.op.prior.as_ref().map(|p| {
+                sdk::model::<AccountModel>(&p.attributes)
+                    .map(|m| m.user_name)
+                    // A state written before ids carried the site code holds the user alone.
+                    .unwrap_or_else(|| user_of_id(&p.id).to_string())
+            })
+        })
+        .unwrap_or_default()
 }
 
 /// An account's id: its site code and user name (`ABC:CONTOSO\svc-cmpush`). ConfigMgr keeps one

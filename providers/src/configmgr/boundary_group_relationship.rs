@@ -20,14 +20,15 @@
 //! A time left out is ConfigMgr's default, 120 minutes (FallbackDP/MP/SUP method docs). The
 //! state migration point's time is left as ConfigMgr has it.
 
-use serde::Deserialize;
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use cmdeploy_engine::diagnostics::{Diagnostic, Diagnostics};
 use cmdeploy_engine::import::{ImportRef, Imported};
 use cmdeploy_engine::provider::{
-    Applied, Context, DecodeInput, Decoded, Kind, Observed, OpAction, Operation, ReadOutcome,
-    ReadRequest, ReadResult, RemoteError,
+    Context, Observed, OpAction, ReadOutcome, ReadRequest, ReadResult, RemoteError,
 };
 use cmdeploy_engine::resource::{Connection, ResourceSet};
 use cmdeploy_engine::spanned::Spanned;
@@ -35,6 +36,7 @@ use cmdeploy_engine::Address;
 
 use crate::kit;
 use crate::powershell::{Call, Script, Target};
+use crate::sdk::{self, Change, CrossValidate, Declared, DecodeCx, Import, TypedKind};
 
 /// ConfigMgr's fallback time for a role a relationship does not set, in minutes.
 pub const DEFAULT_MINUTES: u32 = 120;
@@ -42,6 +44,13 @@ pub const DEFAULT_MINUTES: u32 = 120;
 /// The prefix of a default site boundary group's name (`Default-Site-Boundary-Group<ABC>`).
 pub const DEFAULT_SITE_GROUP: &str = "Default-Site-Boundary-Group<";
 
+/// The attribute naming the group whose clients fall back (part of the object's identity).
+const SOURCE: &str = "source";
+/// The attribute naming the neighbor group (part of the object's identity).
+const DESTINATION: &str = "destination";
+
+// Models serialise it through `Fallback::attr`: deriving `Serialize` would put `"default": null`
+// in the manifest schema of the optional times.
 /// A fallback time: minutes, or `"never"` ("Never fallback", `-1` in ConfigMgr).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
@@ -105,6 +114,51 @@ pub struct RelationshipSpec {
     pub software_update_point: Option<Fallback>,
 }
 
+/// A relationship's attributes, desired and observed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RelationshipModel {
+    /// The source group: a `boundary_group` key (or the group's name when no resource has it).
+    pub source: String,
+    /// The destination group: a `boundary_group` key, or a default site group's name.
+    pub destination: String,
+    /// SMS_BoundaryGroupRelationships.FallbackDP, minutes or `"never"`.
+    #[serde(serialize_with = "as_attr")]
+    pub distribution_point: Fallback,
+    /// SMS_BoundaryGroupRelationships.FallbackMP.
+    #[serde(serialize_with = "as_attr")]
+    pub management_point: Fallback,
+    /// SMS_BoundaryGroupRelationships.FallbackSUP.
+    #[serde(serialize_with = "as_attr")]
+    pub software_update_point: Fallback,
+}
+
+/// Serialises a fallback time as its attribute value ([`Fallback::attr`]).
+fn as_attr<S: serde::Serializer>(f: &Fallback, s: S) -> Result<S::Ok, S::Error> {
+    f.attr().serialize(s)
+}
+
+impl RelationshipModel {
+    /// Each role's time, in [`ROLES`] order.
+    pub fn fallbacks(&self) -> [Fallback; 3] {
+        [
+            self.distribution_point,
+            self.management_point,
+            self.software_update_point,
+        ]
+    }
+
+    /// The model with each role's time from a [`ROLES`]-ordered array.
+    fn with_fallbacks(source: String, destination: String, f: [Fallback; 3]) -> Self {
+        RelationshipModel {
+            source,
+            destination,
+            distribution_point: f[0],
+            management_point: f[1],
+            software_update_point: f[2],
+        }
+    }
+}
+
 /// The roles a relationship sets: attribute name and `-Fallback*Minutes` parameter and the
 /// SMS_BoundaryGroupRelationships property read back.
 pub const ROLES: [(&str, &str, &str); 3] = [
@@ -143,22 +197,18 @@ fn end_key(resources: &ResourceSet, name: &str) -> String {
 }
 
 #[async_trait::async_trait]
-impl Kind for RelationshipKind {
-    fn name(&self) -> &'static str {
-        "boundary_group_relationship"
-    }
+impl TypedKind for RelationshipKind {
+    type Spec = RelationshipSpec;
+    type Model = RelationshipModel;
+    const KIND: &'static str = "boundary_group_relationship";
+    const DESCRIPTION: &'static str =
+        "Fallback from a boundary group to a neighbor group: minutes or never, per role (DP, MP, SUP).";
 
-    fn description(&self) -> &'static str {
-        "Fallback from a boundary group to a neighbor group: minutes or never, per role (DP, MP, SUP)."
-    }
-
-    fn schema(&self, generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        generator.subschema_for::<RelationshipSpec>()
-    }
-
-    fn decode(&self, input: DecodeInput<'_>) -> Result<Decoded, Vec<Diagnostic>> {
-        let file = input.file.clone();
-        let spec: RelationshipSpec = kit::decode_typed(input, "boundary_group_relationship")?;
+    fn decode(
+        &self,
+        spec: RelationshipSpec,
+        cx: &DecodeCx,
+    ) -> Result<Declared<RelationshipModel>, Vec<Diagnostic>> {
         if spec
             .source
             .value
@@ -169,26 +219,25 @@ impl Kind for RelationshipKind {
                 format!("boundary group `{}` cannot fall back to itself", spec.source.value),
             )
             .with_help("a relationship's source and destination must be two different boundary groups (New-CMBoundaryGroupRelationship; configmgr.md §2.3)")
-            .at_span(&file, spec.destination.span.clone())]);
+            .at_span(&cx.file, spec.destination.span.clone())]);
         }
-        let mut attrs = serde_json::Map::new();
-        attrs.insert("source".into(), json!(spec.source.value));
-        attrs.insert("destination".into(), json!(spec.destination.value));
-        for (attr, value) in [
-            ("distribution_point", spec.distribution_point),
-            ("management_point", spec.management_point),
-            ("software_update_point", spec.software_update_point),
-        ] {
-            let v = value.unwrap_or(Fallback::Minutes(DEFAULT_MINUTES));
-            attrs.insert(attr.into(), v.attr());
-        }
+        let or_default = |f: Option<Fallback>| f.unwrap_or(Fallback::Minutes(DEFAULT_MINUTES));
+        let model = RelationshipModel::with_fallbacks(
+            spec.source.value.clone(),
+            spec.destination.value.clone(),
+            [
+                or_default(spec.distribution_point),
+                or_default(spec.management_point),
+                or_default(spec.software_update_point),
+            ],
+        );
         let (connection, reference, meta) = super::site_binding(&spec.site, true);
         let natural = format!(
             "{}->{}",
-            spec.source.value.to_lowercase(),
-            spec.destination.value.to_lowercase()
+            model.source.to_lowercase(),
+            model.destination.to_lowercase()
         );
-        let mut d = Decoded::new(attrs, connection, natural);
+        let mut d = Declared::new(model, connection, natural);
         d.references.extend(reference);
         d.references
             .push(super::reference("boundary_group", &spec.source));
@@ -196,72 +245,18 @@ impl Kind for RelationshipKind {
             d.references
                 .push(super::reference("boundary_group", &spec.destination));
         }
-        d.attr_spans
-            .insert("source".into(), spec.source.span.clone());
-        d.attr_spans
-            .insert("destination".into(), spec.destination.span.clone());
-        d.force_new.insert("source".into());
-        d.force_new.insert("destination".into());
+        d.force_new.insert(SOURCE.into());
+        d.force_new.insert(DESTINATION.into());
         d.meta = meta;
         Ok(d)
     }
 
-    fn validate(&self, resources: &ResourceSet, out: &mut Diagnostics) {
-        let mut seen: std::collections::BTreeMap<String, String> = Default::default();
-        for r in resources.of_kind("boundary_group_relationship") {
-            let dest = r.str_attr("destination").unwrap_or("");
-            if let Some(code) = dest
-                .strip_prefix(DEFAULT_SITE_GROUP)
-                .and_then(|c| c.strip_suffix('>'))
-            {
-                // A site is matched by code or key, in any case, and with no site decoded at
-                // all nothing is said: a mistake in the site's own table is reported there.
-                let site = resources.of_kind("site").find(|s| {
-                    s.str_attr("code")
-                        .unwrap_or(&s.address.name)
-                        .eq_ignore_ascii_case(code)
-                        || s.address.name.eq_ignore_ascii_case(code)
-                });
-                let no_sites = resources.of_kind("site").next().is_none();
-                let primary = no_sites
-                    || site.is_some_and(|s| s.str_attr("type").is_none_or(|t| t == "primary"));
-                if !primary || code != code.to_uppercase() {
-                    out.push(
-                        Diagnostic::error("cmdeploy::boundary_group_relationship::default_site", format!("`{dest}` is not the default site boundary group of a primary site in the manifests"))
-                            .with_help("each primary site has one, named Default-Site-Boundary-Group<CODE> with the site code in capitals (boundary-groups.md, \"Default site boundary group\")")
-                            .at(r.attr_loc("destination")),
-                    );
-                }
-            }
-            let pair = (
-                group_name(resources, r.str_attr("source").unwrap_or("")).to_lowercase(),
-                group_name(resources, dest).to_lowercase(),
-            );
-            let key = format!("{}->{}", pair.0, pair.1);
-            if let Some(prev) = seen.insert(key, r.address.to_string()) {
-                out.push(
-                    Diagnostic::error("cmdeploy::boundary_group_relationship::duplicate", format!("{} and {prev} relate the same source and destination groups", r.address))
-                        .with_help("ConfigMgr keeps one relationship per source and destination group; set all its fallback times in one table")
-                        .at(r.attr_loc("destination")),
-                );
-            }
-        }
+    fn cross_validate(&self) -> Option<&dyn CrossValidate> {
+        Some(self)
     }
 
-    fn importable(&self) -> bool {
-        true
-    }
-
-    fn imports_from(&self, ctx: &Context, connection: &Connection) -> bool {
-        super::listing::is_site_server(ctx, connection)
-    }
-
-    async fn list(
-        &self,
-        ctx: &Context,
-        connection: &Connection,
-    ) -> Result<Vec<Imported>, RemoteError> {
-        list(ctx, connection).await
+    fn import(&self) -> Option<&dyn Import> {
+        Some(self)
     }
 
     async fn read(&self, ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> {
@@ -296,72 +291,128 @@ impl Kind for RelationshipKind {
             .collect()
     }
 
-    async fn apply(&self, ctx: &Context, op: Operation) -> Result<Applied, RemoteError> {
-        let code = kit::site_code(ctx, &kit::meta_of(op.desired.as_ref(), op.prior.as_ref()));
-        let target = Target::SiteServer { site_code: code };
-        let host = op.connection.host();
-        let Some(d) = op.desired.clone().filter(|_| op.action != OpAction::Delete) else {
-            let id = op
-                .observed
-                .as_ref()
-                .map(|o| o.id.clone())
-                .or_else(|| op.prior.as_ref().map(|p| p.id.clone()))
-                .unwrap_or_default();
+    /// A delete removes the relationship by its group IDs; a create or update sets each role's
+    /// time that differs, and its cmdlet's output (`-PassThru` for the update) is the read-back.
+    fn calls(
+        &self,
+        ctx: &Context,
+        change: &Change<'_, RelationshipModel>,
+    ) -> Result<Vec<Call>, RemoteError> {
+        let op = change.op;
+        let Some(d) = change
+            .desired
+            .as_ref()
+            .filter(|_| op.action != OpAction::Delete)
+        else {
+            let id = change.id();
             let (source, destination) = split_id(&id).ok_or_else(|| {
                 RemoteError::new(
-                    host.clone(),
+                    op.connection.host(),
                     format!("provider bug: relationship id `{id}`"),
                 )
             })?;
-            kit::run_writes(
-                ctx,
-                &op.connection,
-                target,
-                vec![Call::new("Remove-CMBoundaryGroupRelationship")
-                    .arg("SourceGroupId", source)
-                    .arg("DestinationGroupId", destination)
-                    .switch("Force")],
-            )
-            .await?;
-            return Ok(Applied {
-                id,
-                attrs: Default::default(),
-            });
+            return Ok(vec![Call::new("Remove-CMBoundaryGroupRelationship")
+                .arg("SourceGroupId", source)
+                .arg("DestinationGroupId", destination)
+                .switch("Force")]);
         };
-        let source = group_name(&ctx.resources, d.str_attr("source").unwrap_or(""));
-        let destination = group_name(&ctx.resources, d.str_attr("destination").unwrap_or(""));
-        let mut call = if op.action == OpAction::Create {
+        let create = op.action == OpAction::Create;
+        let mut call = if create {
             Call::new("New-CMBoundaryGroupRelationship")
         } else {
             Call::new("Set-CMBoundaryGroupRelationship")
         }
-        .arg("SourceGroupName", source.as_str())
-        .arg("DestinationGroupName", destination.as_str());
-        for (attr, param, _) in ROLES {
-            let changed = op.action == OpAction::Create || op.changed.iter().any(|c| c == attr);
-            if changed {
-                let f: Fallback = serde_json::from_value(d.attrs[attr].clone())
-                    .unwrap_or(Fallback::Minutes(DEFAULT_MINUTES));
-                call = call.arg(param, f.minutes());
+        .arg("SourceGroupName", group_name(&ctx.resources, &d.source))
+        .arg(
+            "DestinationGroupName",
+            group_name(&ctx.resources, &d.destination),
+        );
+        let have = change.observed.as_ref().map(RelationshipModel::fallbacks);
+        for (i, (want, (_, param, _))) in d.fallbacks().into_iter().zip(ROLES).enumerate() {
+            if create || have.is_none_or(|h| h[i] != want) {
+                call = call.arg(param, want.minutes());
             }
         }
-        if op.action != OpAction::Create {
+        if !create {
             call = call.switch("PassThru");
         }
-        let out = kit::run_writes(ctx, &op.connection, target, vec![call]).await?;
-        let obj = out
-            .results
-            .first()
-            .map(|r| kit::items(&r.value))
-            .unwrap_or_default();
-        let obj = obj
-            .first()
-            .ok_or_else(|| RemoteError::new(host, "the relationship cmdlet returned no object"))?;
-        let o = observed_of(ctx, obj, None);
-        Ok(Applied {
-            id: o.id,
-            attrs: o.attrs,
-        })
+        Ok(vec![call])
+    }
+
+    fn read_back(
+        &self,
+        ctx: &Context,
+        change: &Change<'_, RelationshipModel>,
+        values: &[Value],
+    ) -> Result<(String, RelationshipModel), RemoteError> {
+        let obj = values.first().map(kit::items).unwrap_or_default();
+        let obj = obj.first().ok_or_else(|| {
+            RemoteError::new(
+                change.op.connection.host(),
+                "the relationship cmdlet returned no object",
+            )
+        })?;
+        let (id, model) = read_model(ctx, obj, None);
+        Ok((id, model))
+    }
+}
+
+impl CrossValidate for RelationshipKind {
+    fn validate(&self, resources: &ResourceSet, out: &mut Diagnostics) {
+        let mut seen: BTreeMap<String, String> = BTreeMap::new();
+        for (r, m) in sdk::models::<RelationshipModel>(resources, Self::KIND) {
+            let dest = m.destination.as_str();
+            if let Some(code) = dest
+                .strip_prefix(DEFAULT_SITE_GROUP)
+                .and_then(|c| c.strip_suffix('>'))
+            {
+                // A site is matched by code or key, in any case, and with no site decoded at
+                // all nothing is said: a mistake in the site's own table is reported there.
+                let site = resources.of_kind("site").find(|s| {
+                    s.str_attr("code")
+                        .unwrap_or(&s.address.name)
+                        .eq_ignore_ascii_case(code)
+                        || s.address.name.eq_ignore_ascii_case(code)
+                });
+                let no_sites = resources.of_kind("site").next().is_none();
+                let primary = no_sites
+                    || site.is_some_and(|s| s.str_attr("type").is_none_or(|t| t == "primary"));
+                if !primary || code != code.to_uppercase() {
+                    out.push(
+                        Diagnostic::error("cmdeploy::boundary_group_relationship::default_site", format!("`{dest}` is not the default site boundary group of a primary site in the manifests"))
+                            .with_help("each primary site has one, named Default-Site-Boundary-Group<CODE> with the site code in capitals (boundary-groups.md, \"Default site boundary group\")")
+                            .at(r.attr_loc(DESTINATION)),
+                    );
+                }
+            }
+            let key = format!(
+                "{}->{}",
+                group_name(resources, &m.source).to_lowercase(),
+                group_name(resources, dest).to_lowercase()
+            );
+            if let Some(prev) = seen.insert(key, r.address.to_string()) {
+                out.push(
+                    Diagnostic::error("cmdeploy::boundary_group_relationship::duplicate", format!("{} and {prev} relate the same source and destination groups", r.address))
+                        .with_help("ConfigMgr keeps one relationship per source and destination group; set all its fallback times in one table")
+                        .at(r.attr_loc(DESTINATION)),
+                );
+            }
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Import for RelationshipKind {
+    fn imports_from(&self, ctx: &Context, connection: &Connection) -> bool {
+        super::listing::is_site_server(ctx, connection)
+    }
+
+    async fn list(
+        &self,
+        ctx: &Context,
+        connection: &Connection,
+    ) -> Result<Vec<Imported>, RemoteError> {
+        list(ctx, connection).await
     }
 }
 
@@ -379,6 +430,11 @@ fn split_id(id: &str) -> Option<(i64, i64)> {
     Some((s.parse().ok()?, d.parse().ok()?))
 }
 
+/// Each role's time of an SMS_BoundaryGroupRelationships object, in [`ROLES`] order.
+fn fallbacks_of(obj: &Value) -> [Fallback; 3] {
+    ROLES.map(|(_, _, property)| Fallback::from_minutes(kit::n(obj, property)))
+}
+
 /// The relationship a request reads: by its ID in state, else by the group names.
 fn find<'a>(ctx: &Context, all: &'a [Value], r: &ReadRequest) -> Option<&'a Value> {
     if let Some(p) = &r.prior {
@@ -386,53 +442,48 @@ fn find<'a>(ctx: &Context, all: &'a [Value], r: &ReadRequest) -> Option<&'a Valu
             return Some(o);
         }
     }
-    let d = r.desired.as_ref()?;
-    let source = group_name(&ctx.resources, d.str_attr("source").unwrap_or(""));
-    let destination = group_name(&ctx.resources, d.str_attr("destination").unwrap_or(""));
+    let d = sdk::model::<RelationshipModel>(&r.desired.as_ref()?.attrs)?;
+    let source = group_name(&ctx.resources, &d.source);
+    let destination = group_name(&ctx.resources, &d.destination);
     all.iter().find(|o| {
         kit::s(o, "SourceGroupName").eq_ignore_ascii_case(&source)
             && kit::s(o, "DestinationGroupName").eq_ignore_ascii_case(&destination)
     })
 }
 
-/// Reads an SMS_BoundaryGroupRelationships object into attributes: the groups as manifest keys
+/// The ID and model of an SMS_BoundaryGroupRelationships object: the groups as manifest keys
 /// (or a default site group's name), each role's time as minutes or `"never"`. When `prior`
 /// (the state entry) has the object's ID, its groups are the ones state recorded: the group IDs
 /// are the same, so a group renamed in the manifest is still the group the key names.
-pub fn observed_of(
+fn read_model(
+    ctx: &Context,
+    obj: &Value,
+    prior: Option<&cmdeploy_engine::state::StateEntry>,
+) -> (String, RelationshipModel) {
+    let id = id_of(obj);
+    let recorded = prior
+        .filter(|p| p.id == id)
+        .and_then(|p| sdk::model::<RelationshipModel>(&p.attributes));
+    let (source, destination) = match recorded {
+        Some(m) => (m.source, m.destination),
+        None => (
+            end_key(&ctx.resources, kit::s(obj, "SourceGroupName")),
+            end_key(&ctx.resources, kit::s(obj, "DestinationGroupName")),
+        ),
+    };
+    let model = RelationshipModel::with_fallbacks(source, destination, fallbacks_of(obj));
+    (id, model)
+}
+
+/// Reads an SMS_BoundaryGroupRelationships object as an observed relationship (see
+/// [`read_model`] for the groups).
+fn observed_of(
     ctx: &Context,
     obj: &Value,
     prior: Option<&cmdeploy_engine::state::StateEntry>,
 ) -> Observed {
-    let id = id_of(obj);
-    let recorded = |attr: &str| {
-        prior
-            .filter(|p| p.id == id)
-            .and_then(|p| p.attributes.get(attr).cloned())
-    };
-    let mut attrs = serde_json::Map::new();
-    attrs.insert(
-        "source".into(),
-        recorded("source")
-            .unwrap_or_else(|| json!(end_key(&ctx.resources, kit::s(obj, "SourceGroupName")))),
-    );
-    attrs.insert(
-        "destination".into(),
-        recorded("destination")
-            .unwrap_or_else(|| json!(end_key(&ctx.resources, kit::s(obj, "DestinationGroupName")))),
-    );
-    for (attr, _, property) in ROLES {
-        attrs.insert(
-            attr.into(),
-            Fallback::from_minutes(kit::n(obj, property)).attr(),
-        );
-    }
-    Observed {
-        id,
-        attrs,
-        notes: Vec::new(),
-        private: Default::default(),
-    }
+    let (id, model) = read_model(ctx, obj, prior);
+    sdk::observed(id, &model)
 }
 
 /// Every relationship on the site server (one `Get-CMBoundaryGroupRelationship`), as tables:
@@ -465,28 +516,25 @@ async fn list(ctx: &Context, connection: &Connection) -> Result<Vec<Imported>, R
             };
             let mut table = vec![
                 ("site".to_string(), json!(site.key)),
-                ("source".to_string(), json!(end(source))),
-                ("destination".to_string(), json!(end(destination))),
+                (SOURCE.to_string(), json!(end(source))),
+                (DESTINATION.to_string(), json!(end(destination))),
             ];
-            for (attr, _, property) in ROLES {
-                table.push((
-                    attr.to_string(),
-                    Fallback::from_minutes(kit::n(r, property)).attr(),
-                ));
+            for ((attr, _, _), f) in ROLES.iter().zip(fallbacks_of(r)) {
+                table.push((attr.to_string(), f.attr()));
             }
             let mut references = vec![ImportRef {
-                field: "source".into(),
+                field: SOURCE.into(),
                 kind: "boundary_group".into(),
             }];
             if !destination.starts_with(DEFAULT_SITE_GROUP) {
                 references.push(ImportRef {
-                    field: "destination".into(),
+                    field: DESTINATION.into(),
                     kind: "boundary_group".into(),
                 });
             }
             let id = id_of(r);
             Imported {
-                kind: "boundary_group_relationship".into(),
+                kind: RelationshipKind::KIND.into(),
                 key_hint: format!(
                     "{}_to_{}",
                     source.to_lowercase(),

@@ -193,7 +193,7 @@ impl TypedKind for ClientPushKind {
         Some(self)
     }
 
-    fn plan_notes(&self) -> Option<&dyn PlanNotes<ClientPushModel>> {
+    fn plan_notes(&self) -> Option<&dyn PlanNotes> {
         Some(self)
     }
 
@@ -304,12 +304,10 @@ impl TypedKind for ClientPushKind {
 /// Key of `meta` holding the manifest's SMSSITECODE, for the secondary-site rule.
 const SMS_SITE_CODE: &str = "sms_site_code";
 
-impl PlanNotes<ClientPushModel> for ClientPushKind {
-    fn notes(
-        &self,
-        desired: Option<&ClientPushModel>,
-        _observed: Option<&ClientPushModel>,
-    ) -> Vec<String> {
+impl PlanNotes for ClientPushKind {
+    fn notes(&self, desired: Option<&Resource>, _observed: Option<&Observed>) -> Vec<String> {
+        let desired = desired.and_then(|d| sdk::model::<ClientPushModel>(&d.attrs));
+        let desired = desired.as_ref();
         match desired.map(|d| d.automatic) {
             Some(true) => vec!["automatic push installs to discovered computers; a failed install retries every hour for up to 7 days".into()],
             _ => Vec::new(),

@@ -2,8 +2,11 @@
 //! `site`, `boundary`, `boundary_group`, `boundary_group_relationship`, `account`,
 //! `client_push`, `site_settings`, `client_upgrade_package`, `software_update_point`.
 //!
-//! Each kind reads all its objects on a connection with one Script, and writes one resource per
-//! Script. Names and rules follow configmgr.md §2 and §6.
+//! Each kind reads all its objects on a connection with one Script. The kinds written on the typed
+//! SDK ([`crate::sdk`]: site, boundary_group, boundary_group_relationship, account, client_push,
+//! site_settings, software_update_point) describe their writes and verifying reads, which the engine batches per
+//! graph level and connection; the others write one resource per Script. Names and rules follow
+//! configmgr.md §2 and §6.
 
 pub mod account;
 pub mod boundary;
@@ -45,12 +48,16 @@ pub fn register(r: &mut Registry) {
     r.register(Arc::new(crate::sdk::Typed(
         boundary_group::BoundaryGroupKind,
     )));
-    r.register(Arc::new(boundary_group_relationship::RelationshipKind));
-    r.register(Arc::new(account::AccountKind));
+    r.register(Arc::new(crate::sdk::Typed(
+        boundary_group_relationship::RelationshipKind,
+    )));
+    r.register(Arc::new(crate::sdk::Typed(account::AccountKind)));
     r.register(Arc::new(crate::sdk::Typed(client_push::ClientPushKind)));
     r.register(Arc::new(crate::sdk::Typed(site_settings::SiteSettingsKind)));
     r.register(Arc::new(client_upgrade_package::ClientUpgradePackageKind));
-    r.register(Arc::new(software_update_point::SoftwareUpdatePointKind));
+    r.register(Arc::new(crate::sdk::Typed(
+        software_update_point::SoftwareUpdatePointKind,
+    )));
 }
 
 /// The common part of a site-side resource: which site's server it is managed through.

@@ -243,7 +243,7 @@ impl TypedKind for SiteKind {
         Some(self)
     }
 
-    fn plan_notes(&self) -> Option<&dyn PlanNotes<SiteModel>> {
+    fn plan_notes(&self) -> Option<&dyn PlanNotes> {
         Some(self)
     }
 
@@ -450,8 +450,16 @@ impl Import for SiteKind {
     }
 }
 
-impl PlanNotes<SiteModel> for SiteKind {
-    fn notes(&self, desired: Option<&SiteModel>, observed: Option<&SiteModel>) -> Vec<String> {
+impl PlanNotes for SiteKind {
+    fn notes(
+        &self,
+        desired: Option<&cmdeploy_engine::resource::Resource>,
+        observed: Option<&cmdeploy_engine::provider::Observed>,
+    ) -> Vec<String> {
+        let desired = desired.and_then(|d| sdk::model::<SiteModel>(&d.attrs));
+        let desired = desired.as_ref();
+        let observed = observed.and_then(|o| sdk::model::<SiteModel>(&o.attrs));
+        let observed = observed.as_ref();
         let on = |m: &SiteModel| m.software_update_installation == Some(true);
         if desired.is_some_and(on) && !observed.is_some_and(on) {
             return vec!["software update-based installation takes no command-line properties: provision them with a client_deployment GPO (ConfigMgrInstallation.adm) or by publishing the site to Active Directory; a computer with a pending restart may restart when the client installs (seed 000)".into()];

@@ -247,7 +247,7 @@ impl TypedKind for SiteSettingsKind {
         Some(self)
     }
 
-    fn plan_notes(&self) -> Option<&dyn PlanNotes<SiteSettingsModel>> {
+    fn plan_notes(&self) -> Option<&dyn PlanNotes> {
         Some(self)
     }
 
@@ -454,12 +454,14 @@ impl Import for SiteSettingsKind {
     }
 }
 
-impl PlanNotes<SiteSettingsModel> for SiteSettingsKind {
+impl PlanNotes for SiteSettingsKind {
     fn notes(
         &self,
-        desired: Option<&SiteSettingsModel>,
-        _observed: Option<&SiteSettingsModel>,
+        desired: Option<&cmdeploy_engine::resource::Resource>,
+        _observed: Option<&cmdeploy_engine::provider::Observed>,
     ) -> Vec<String> {
+        let desired = desired.and_then(|d| sdk::model::<SiteSettingsModel>(&d.attrs));
+        let desired = desired.as_ref();
         let mut notes = Vec::new();
         if desired.is_some_and(|d| d.automatic_upgrade.is_some()) {
             notes.push("automatic client upgrade is hierarchy-wide: it upgrades clients of every primary site within the days given".into());

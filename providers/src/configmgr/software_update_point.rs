@@ -6,21 +6,24 @@
 //! Clients by Using Software Update-Based Installation"; PSRef Add-/Set-/Get-/Remove-
 //! CMSoftwareUpdatePoint).
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use cmdeploy_engine::diagnostics::{Diagnostic, Diagnostics};
 use cmdeploy_engine::import::Imported;
 use cmdeploy_engine::provider::{
-    Applied, Context, DecodeInput, Decoded, Kind, Observed, OpAction, Operation, ReadRequest,
-    ReadResult, RemoteError,
+    Context, Observed, OpAction, ReadRequest, ReadResult, RemoteError,
 };
 use cmdeploy_engine::resource::Connection;
 use cmdeploy_engine::resource::{Resource, ResourceSet};
 use cmdeploy_engine::spanned::Spanned;
 
 use crate::kit;
-use crate::powershell::{Call, Target};
+use crate::powershell::Call;
+use crate::sdk::{self, Change, CrossValidate, Declared, DecodeCx, Import, TypedKind};
+
+/// The attribute naming the site system server (the role's identity: a change replaces it).
+const SERVER: &str = "server";
 
 /// `[software_update_point.NAME]`.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
@@ -41,6 +44,26 @@ pub struct SoftwareUpdatePointSpec {
     /// Require SSL between clients and the software update point (`-WsusSsl`).
     #[serde(default)]
     pub ssl: bool,
+}
+
+/// A software update point's attributes, desired and observed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SoftwareUpdatePointModel {
+    /// The site system server, lower case (SMS_SCI_SysResUse NetworkOSPath).
+    pub server: String,
+    /// Embedded property WSUSIISPort.
+    pub http_port: u16,
+    /// Embedded property WSUSIISSSLPort.
+    pub https_port: u16,
+    /// Embedded property SSLWSUS (non-zero: SSL required).
+    pub ssl: bool,
+}
+
+impl SoftwareUpdatePointModel {
+    /// The `WUServer` URL its clients must use ([`expected_url`]).
+    pub fn url(&self) -> String {
+        expected_url(&self.server, self.http_port, self.https_port, self.ssl)
+    }
 }
 
 fn http() -> Spanned<u16> {
@@ -86,63 +109,153 @@ fn parts(url: &str) -> Option<(String, String, u16)> {
 pub struct SoftwareUpdatePointKind;
 
 #[async_trait::async_trait]
-impl Kind for SoftwareUpdatePointKind {
-    fn name(&self) -> &'static str {
-        "software_update_point"
-    }
+impl TypedKind for SoftwareUpdatePointKind {
+    type Spec = SoftwareUpdatePointSpec;
+    type Model = SoftwareUpdatePointModel;
+    const KIND: &'static str = "software_update_point";
+    const DESCRIPTION: &'static str =
+        "A software update point (WSUS server name form, ports, SSL); the Windows Update GPO's WUServer is checked against it.";
 
-    fn description(&self) -> &'static str {
-        "A software update point (WSUS server name form, ports, SSL); the Windows Update GPO's WUServer is checked against it."
-    }
-
-    fn schema(&self, generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        generator.subschema_for::<SoftwareUpdatePointSpec>()
-    }
-
-    fn decode(&self, input: DecodeInput<'_>) -> Result<Decoded, Vec<Diagnostic>> {
-        let file = input.file.clone();
-        let span = input.span.clone();
-        let spec: SoftwareUpdatePointSpec = kit::decode_typed(input, "software_update_point")?;
+    fn decode(
+        &self,
+        spec: SoftwareUpdatePointSpec,
+        cx: &DecodeCx,
+    ) -> Result<Declared<SoftwareUpdatePointModel>, Vec<Diagnostic>> {
         let (http, https) = (spec.http_port.value, spec.https_port.value);
         if !ports_consistent(http, https) {
             return Err(vec![Diagnostic::error("cmdeploy::software_update_point::ports", format!("WSUS ports {http}/{https} do not go together"))
                 .with_help("WSUS listens on 80/443 (default web site) or 8530/8531 (custom web site); with HTTP 80 HTTPS is 443, otherwise HTTPS is HTTP+1 (configmgr.md §3.3)")
-                .at_span(&file, super::span_or(&spec.https_port.span, &span))]);
+                .at_span(&cx.file, super::span_or(&spec.https_port.span, &cx.span))]);
         }
-        let server = spec.server.value.to_lowercase();
-        let mut attrs = serde_json::Map::new();
-        attrs.insert("server".into(), json!(server));
-        attrs.insert("http_port".into(), json!(http));
-        attrs.insert("https_port".into(), json!(https));
-        attrs.insert("ssl".into(), json!(spec.ssl));
+        let model = SoftwareUpdatePointModel {
+            server: spec.server.value.to_lowercase(),
+            http_port: http,
+            https_port: https,
+            ssl: spec.ssl,
+        };
         let (connection, reference, meta) = super::site_binding(&spec.site, true);
-        let mut d = Decoded::new(attrs, connection, server);
+        let natural_key = model.server.clone();
+        let mut d = Declared::new(model, connection, natural_key);
         d.references.extend(reference);
-        d.force_new.insert("server".into());
+        d.force_new.insert(SERVER.into());
         d.meta = meta;
-        d.attr_spans
-            .insert("server".into(), spec.server.span.clone());
         Ok(d)
     }
 
+    fn cross_validate(&self) -> Option<&dyn CrossValidate> {
+        Some(self)
+    }
+
+    fn import(&self) -> Option<&dyn Import> {
+        Some(self)
+    }
+
+    async fn read(&self, ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> {
+        kit::read_by_site(
+            ctx,
+            requests,
+            |script, code, r| {
+                let server = r
+                    .desired
+                    .as_ref()
+                    .and_then(|d| sdk::model::<SoftwareUpdatePointModel>(&d.attrs))
+                    .map(|m| m.server)
+                    .or_else(|| r.prior.as_ref().map(|p| p.id.clone()))
+                    .unwrap_or_default();
+                script.push(get_point(code, &server))
+            },
+            |connection, script, out, id, _r| {
+                let v = kit::value_of(connection, script, out, *id)?;
+                kit::items(v)
+                    .into_iter()
+                    .next()
+                    .map(observe)
+                    .transpose()
+                    .map_err(|m| read_error(connection, m))
+            },
+        )
+        .await
+    }
+
+    /// A delete removes the role from the server state recorded; a create adds it (intranet
+    /// clients), an update sets its ports and SSL; both then read the role back.
+    fn calls(
+        &self,
+        ctx: &Context,
+        change: &Change<'_, SoftwareUpdatePointModel>,
+    ) -> Result<Vec<Call>, RemoteError> {
+        let op = change.op;
+        let code = kit::site_code(ctx, &kit::meta_of(op.desired.as_ref(), op.prior.as_ref()));
+        let Some(d) = change
+            .desired
+            .as_ref()
+            .filter(|_| op.action != OpAction::Delete)
+        else {
+            let server = op.prior.as_ref().map(|p| p.id.clone()).unwrap_or_default();
+            return Ok(vec![Call::new("Remove-CMSoftwareUpdatePoint")
+                .arg("SiteCode", code.as_str())
+                .arg("SiteSystemServerName", server.as_str())
+                .switch("Force")]);
+        };
+        let server = d.server.as_str();
+        let write = if op.action == OpAction::Create {
+            Call::new("Add-CMSoftwareUpdatePoint")
+                .arg("SiteCode", code.as_str())
+                .arg("SiteSystemServerName", server)
+                .arg("WsusIisPort", d.http_port)
+                .arg("WsusIisSslPort", d.https_port)
+                .arg("WsusSsl", d.ssl)
+                .arg("ClientConnectionType", "Intranet")
+        } else {
+            Call::new("Set-CMSoftwareUpdatePoint")
+                .arg("SiteCode", code.as_str())
+                .arg("SiteSystemServerName", server)
+                .arg("HttpPort", d.http_port)
+                .arg("HttpsPort", d.https_port)
+                .arg("EnableSsl", d.ssl)
+        };
+        Ok(vec![write, get_point(&code, server)])
+    }
+
+    fn read_back(
+        &self,
+        _ctx: &Context,
+        change: &Change<'_, SoftwareUpdatePointModel>,
+        values: &[Value],
+    ) -> Result<(String, SoftwareUpdatePointModel), RemoteError> {
+        let connection = &change.op.connection;
+        let server = change
+            .desired
+            .as_ref()
+            .map(|d| d.server.clone())
+            .unwrap_or_default();
+        let found = values.last().and_then(|v| kit::items(v).into_iter().next());
+        let Some(v) = found else {
+            return Err(RemoteError::new(
+                connection.host(),
+                format!("software update point {server} is not found after apply"),
+            ));
+        };
+        let o = observe(v).map_err(|m| read_error(connection, m))?;
+        let model = sdk::model(&o.attrs).ok_or_else(|| {
+            read_error(
+                connection,
+                format!("software update point {server}: unexpected read"),
+            )
+        })?;
+        Ok((o.id, model))
+    }
+}
+
+impl CrossValidate for SoftwareUpdatePointKind {
     fn validate(&self, resources: &ResourceSet, out: &mut Diagnostics) {
-        let sups: Vec<&std::sync::Arc<Resource>> =
-            resources.of_kind("software_update_point").collect();
+        let sups: Vec<&std::sync::Arc<Resource>> = resources.of_kind(Self::KIND).collect();
         check_installation_sites(resources, &sups, out);
         if sups.is_empty() {
             return;
         }
-        let urls: Vec<String> = sups
-            .iter()
-            .map(|s| {
-                let port = |a: &str| s.attrs.get(a).and_then(Value::as_u64).unwrap_or(0) as u16;
-                expected_url(
-                    s.str_attr("server").unwrap_or(""),
-                    port("http_port"),
-                    port("https_port"),
-                    s.attrs.get("ssl").and_then(Value::as_bool).unwrap_or(false),
-                )
-            })
+        let urls: Vec<String> = sdk::models::<SoftwareUpdatePointModel>(resources, Self::KIND)
+            .map(|(_, m)| m.url())
             .collect();
         for gpo in resources.of_kind("gpo") {
             let Some(url) = gpo
@@ -165,11 +278,10 @@ impl Kind for SoftwareUpdatePointKind {
             }
         }
     }
+}
 
-    fn importable(&self) -> bool {
-        true
-    }
-
+#[async_trait::async_trait]
+impl Import for SoftwareUpdatePointKind {
     fn imports_from(&self, ctx: &Context, connection: &Connection) -> bool {
         super::listing::is_site_server(ctx, connection)
     }
@@ -181,91 +293,23 @@ impl Kind for SoftwareUpdatePointKind {
     ) -> Result<Vec<Imported>, RemoteError> {
         super::listing_settings::software_update_points(ctx, connection).await
     }
+}
 
-    async fn read(&self, ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> {
-        kit::read_by_site(
-            ctx,
-            requests,
-            |script, code, r| {
-                let server = r
-                    .desired
-                    .as_ref()
-                    .and_then(|d| d.str_attr("server").map(str::to_string))
-                    .or_else(|| r.prior.as_ref().map(|p| p.id.clone()))
-                    .unwrap_or_default();
-                script.push(
-                    Call::new("Get-CMSoftwareUpdatePoint")
-                        .arg("SiteCode", code)
-                        .arg("SiteSystemServerName", server),
-                )
-            },
-            |connection, script, out, id, _r| {
-                let v = kit::value_of(connection, script, out, *id)?;
-                kit::items(v)
-                    .into_iter()
-                    .next()
-                    .map(observe)
-                    .transpose()
-                    .map_err(|m| RemoteError {
-                        host: connection.host(),
-                        operation: Some("Get-CMSoftwareUpdatePoint".into()),
-                        message: m,
-                        category: None,
-                        unreachable: None,
-                    })
-            },
-        )
-        .await
-    }
+/// `Get-CMSoftwareUpdatePoint` of one server at a site.
+fn get_point(code: &str, server: &str) -> Call {
+    Call::new("Get-CMSoftwareUpdatePoint")
+        .arg("SiteCode", code)
+        .arg("SiteSystemServerName", server)
+}
 
-    async fn apply(&self, ctx: &Context, op: Operation) -> Result<Applied, RemoteError> {
-        let code = kit::site_code(ctx, &kit::meta_of(op.desired.as_ref(), op.prior.as_ref()));
-        let target = Target::SiteServer {
-            site_code: code.clone(),
-        };
-        if op.action == OpAction::Delete {
-            let server = op.prior.as_ref().map(|p| p.id.clone()).unwrap_or_default();
-            let remove = Call::new("Remove-CMSoftwareUpdatePoint")
-                .arg("SiteCode", code.as_str())
-                .arg("SiteSystemServerName", server.as_str())
-                .switch("Force");
-            kit::run_writes(ctx, &op.connection, target, vec![remove]).await?;
-            return Ok(Applied {
-                id: server,
-                attrs: Default::default(),
-            });
-        }
-        let d = op.desired.clone().ok_or_else(|| {
-            RemoteError::new(
-                op.connection.host(),
-                "provider bug: a create or update without a desired resource",
-            )
-        })?;
-        let server = d.str_attr("server").unwrap_or("").to_string();
-        let call = if op.action == OpAction::Create {
-            Call::new("Add-CMSoftwareUpdatePoint")
-                .arg("SiteCode", code.as_str())
-                .arg("SiteSystemServerName", server.as_str())
-                .arg("WsusIisPort", d.attrs["http_port"].clone())
-                .arg("WsusIisSslPort", d.attrs["https_port"].clone())
-                .arg("WsusSsl", d.attrs["ssl"].clone())
-                .arg("ClientConnectionType", "Intranet")
-        } else {
-            Call::new("Set-CMSoftwareUpdatePoint")
-                .arg("SiteCode", code.as_str())
-                .arg("SiteSystemServerName", server.as_str())
-                .arg("HttpPort", d.attrs["http_port"].clone())
-                .arg("HttpsPort", d.attrs["https_port"].clone())
-                .arg("EnableSsl", d.attrs["ssl"].clone())
-        };
-        kit::run_writes(ctx, &op.connection, target, vec![call]).await?;
-        kit::read_back(
-            &SoftwareUpdatePointKind,
-            ctx,
-            &op,
-            &format!("software update point {server}"),
-        )
-        .await
+/// A read that does not show a whole role, as the error of its cmdlet.
+fn read_error(connection: &Connection, message: String) -> RemoteError {
+    RemoteError {
+        host: connection.host(),
+        operation: Some("Get-CMSoftwareUpdatePoint".into()),
+        message,
+        category: None,
+        unreachable: None,
     }
 }
 
@@ -321,17 +365,18 @@ pub(super) fn observe(v: &Value) -> Result<Observed, String> {
                 )
             })
     };
-    let mut attrs = serde_json::Map::new();
-    attrs.insert("http_port".into(), json!(n("WSUSIISPort")?));
-    attrs.insert("https_port".into(), json!(n("WSUSIISSSLPort")?));
-    attrs.insert("ssl".into(), json!(n("SSLWSUS")? != 0));
-    attrs.insert("server".into(), json!(server));
-    Ok(Observed {
-        id: server,
-        attrs,
-        notes: Vec::new(),
-        private: Default::default(),
-    })
+    let model = SoftwareUpdatePointModel {
+        http_port: port(n("WSUSIISPort")?, &server)?,
+        https_port: port(n("WSUSIISSSLPort")?, &server)?,
+        ssl: n("SSLWSUS")? != 0,
+        server,
+    };
+    Ok(sdk::observed(model.server.clone(), &model))
+}
+
+/// A port number as read, or a message when it is not one.
+fn port(n: i64, server: &str) -> Result<u16, String> {
+    u16::try_from(n).map_err(|_| format!("the software update point of {server} has port {n}"))
 }
 
 #[cfg(test)]
