@@ -99,6 +99,28 @@ fn a_refused_write_fails_alone_and_its_batch_goes_on() {
     assert!(g0.stdout.contains("b9"), "{}", g0.stdout);
 }
 
+/// site, site_settings and client_push read back in the Script of their writes: the upgrade
+/// example's apply (all three change) sent three Scripts more when each wrote, then read in a
+/// second one (21 instead of 18 before the typed account and software update point).
+#[test]
+fn site_settings_and_push_are_read_back_in_the_script_of_their_writes() {
+    let p = Project::example("upgrade");
+    p.run(&["lab", "reset"]).code(0);
+    let before = scripts(p.path());
+    let out = p.run(&["apply", "--auto-approve"]).code(0);
+    for changed in [
+        "site.ABC: Modification",
+        "site_settings.ABC: Modification",
+        "client_push.ABC: Modification",
+    ] {
+        assert!(out.stdout.contains(changed), "{changed}:\n{}", out.stdout);
+    }
+    let sent = scripts(p.path()) - before;
+    assert!(sent <= 17, "apply sent {sent} Scripts, refresh included");
+    let again = p.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "the estate converges:\n{}", again.all());
+}
+
 /// Scripts a command sent to the lab of `p`.
 fn sent_by(p: &Project, args: &[&str]) -> u64 {
     let before = scripts(p.path());

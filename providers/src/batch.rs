@@ -112,6 +112,13 @@ impl Executor for ScriptExecutor {
                 }
                 ranges.push((i, start..script.calls.len()));
             }
+            if script.calls.is_empty() {
+                // Operations with nothing to run (forgetting a site's settings) cost no Script.
+                for (i, _) in ranges {
+                    outcomes[i] = Some(Ok(Work::new(CallValues(Vec::new()))));
+                }
+                continue;
+            }
             match kit::run(ctx, connection, &script).await {
                 Err(e) => {
                     if e.is_unreachable() {

@@ -31,8 +31,9 @@ use cmdeploy_engine::secret::SecretRef;
 use cmdeploy_engine::spanned::Spanned;
 
 use crate::batch::ScriptWork;
+use crate::ccmsetup_spans::ValueSpans;
 use crate::kit;
-use crate::powershell::{Call, Target};
+use crate::powershell::{Call, Script, ScriptOutput, Target};
 
 /// What [`TypedKind::decode`] sees besides the typed table.
 pub struct DecodeCx {
@@ -40,8 +41,10 @@ pub struct DecodeCx {
     pub file: Arc<SourceFile>,
     /// The table's key (`hq` in `[boundary_group.hq]`), the default display name of most kinds.
     pub key: String,
-    /// The table's span: where a diagnostic about a value the table leaves out points.
+    /// The table's span (for diagnostics about the table as a whole).
     pub span: Range<usize>,
+    /// Spans of the values of the CCMSetup sub-tables named by [`TypedKind::VALUE_TABLES`].
+    pub values: ValueSpans,
 }
 
 /// A decoded resource: its model and how the engine handles it.
@@ -101,6 +104,17 @@ pub struct Change<'a, M> {
 }
 
 impl<M> Change<'_, M> {
+    /// The refresh's request for the same object, for a kind whose verifying reads are its
+    /// refresh reads ([`read_by_site`]).
+    pub fn request(&self) -> ReadRequest {
+        ReadRequest {
+            address: self.op.address.clone(),
+            desired: self.op.desired.clone(),
+            prior: self.op.prior.clone(),
+            connection: self.op.connection.clone(),
+        }
+    }
+
     /// The remote ID of the object an update or delete changes: as the refresh found it, else
     /// as state recorded it (empty for a create).
     pub fn id(&self) -> String {
@@ -131,6 +145,9 @@ pub trait TypedKind: Send + Sync + Sized + 'static {
     const KIND: &'static str;
     /// One line for the schema and `--help`.
     const DESCRIPTION: &'static str;
+    /// Sub-tables holding CCMSetup properties and parameters (`["properties", "ccmsetup"]`),
+    /// whose value spans [`DecodeCx::values`] records. Default: none.
+    const VALUE_TABLES: &'static [&'static str] = &[];
 
     /// Checks and normalises one table.
     ///
@@ -234,6 +251,105 @@ pub trait Import: Send + Sync {
     ) -> Result<Vec<Imported>, RemoteError>;
 }
 
+/// The values of one request's read calls, by position among them: from a refresh Script's
+/// output (a failed call gives its error) or from the end of an apply's values, where a change
+/// puts the same reads to verify its writes.
+pub struct ReadValues<'a> {
+    connection: &'a Connection,
+    source: ReadSource<'a>,
+}
+
+enum ReadSource<'a> {
+    Output {
+        script: &'a Script,
+        out: &'a ScriptOutput,
+        start: usize,
+    },
+    Values(&'a [Value]),
+}
+
+impl<'a> ReadValues<'a> {
+    /// The values of a Script's calls from call `start` on (a listing that reads several objects).
+    pub fn output(
+        connection: &'a Connection,
+        script: &'a Script,
+        out: &'a ScriptOutput,
+        start: usize,
+    ) -> Self {
+        ReadValues {
+            connection,
+            source: ReadSource::Output { script, out, start },
+        }
+    }
+
+    /// The last `n` of an apply's `values` (the reads a change appended to its writes).
+    pub fn tail(connection: &'a Connection, values: &'a [Value], n: usize) -> Self {
+        ReadValues {
+            connection,
+            source: ReadSource::Values(&values[values.len().saturating_sub(n)..]),
+        }
+    }
+
+    /// The value of read call `i`.
+    ///
+    /// # Errors
+    /// When the call failed or did not run (naming host, cmdlet and message).
+    pub fn get(&self, i: usize) -> Result<&'a Value, RemoteError> {
+        match &self.source {
+            ReadSource::Output { script, out, start } => {
+                kit::value_of(self.connection, script, out, start + i)
+            }
+            ReadSource::Values(v) => v
+                .get(i)
+                .ok_or_else(|| RemoteError::new(self.connection.host(), "a read call did not run")),
+        }
+    }
+
+    /// The connection the reads ran on.
+    pub fn connection(&self) -> &'a Connection {
+        self.connection
+    }
+}
+
+/// A batched read on one site server through described read calls: `reads` gives a request's
+/// calls (from its site code) and what `observe` needs to find their values; `observe` turns
+/// them into `Some(Observed)` or `None` (absent). The same two functions verify an apply: the
+/// change appends `reads` to its writes and reads back from [`ReadValues::tail`].
+pub async fn read_by_site<T>(
+    ctx: &Context,
+    requests: Vec<ReadRequest>,
+    reads: impl Fn(&str, &ReadRequest) -> (Vec<Call>, T),
+    observe: impl Fn(&ReadValues<'_>, &T, &ReadRequest) -> Result<Option<Observed>, RemoteError>,
+) -> Vec<ReadResult> {
+    kit::read_by_site(
+        ctx,
+        requests,
+        |script, code, r| {
+            let (calls, layout) = reads(code, r);
+            let start = script.calls.len();
+            script.calls.extend(calls);
+            (start, layout)
+        },
+        |connection, script, out, (start, layout), r| {
+            let values = ReadValues {
+                connection,
+                source: ReadSource::Output {
+                    script,
+                    out,
+                    start: *start,
+                },
+            };
+            observe(&values, layout, r)
+        },
+    )
+    .await
+}
+
+/// The ID and model of an observed object (`None` when its attributes do not fit the model).
+pub fn observed_model<M: DeserializeOwned>(o: Observed) -> Option<(String, M)> {
+    Some((o.id, model(&o.attrs)?))
+}
+
 /// A present object with its model as attributes.
 pub fn observed<M: Serialize>(id: impl Into<String>, model: &M) -> Observed {
     Observed {
@@ -304,6 +420,7 @@ impl<K: TypedKind> Kind for Typed<K> {
             file: input.file.clone(),
             key: input.address.name.clone(),
             span: input.span.clone(),
+            values: ValueSpans::of(&input.table, K::VALUE_TABLES),
         };
         let table_spans = top_level_spans(&input.table);
         let spec: K::Spec = kit::decode_typed(input, K::KIND)?;

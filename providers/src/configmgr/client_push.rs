@@ -9,18 +9,17 @@ use serde_json::{json, Value};
 
 use cmdeploy_engine::diagnostics::{Diagnostic, Diagnostics};
 use cmdeploy_engine::import::Imported;
-use cmdeploy_engine::provider::{
-    Applied, Context, DecodeInput, Decoded, Kind, Observed, Operation, ReadRequest, ReadResult,
-    RemoteError,
-};
+use cmdeploy_engine::provider::{Context, Observed, ReadRequest, ReadResult, RemoteError};
 use cmdeploy_engine::resource::{Connection, Resource, ResourceSet};
 use cmdeploy_engine::spanned::Spanned;
 use cmdeploy_engine::Address;
 
 use crate::ccmsetup::{self, CcmsetupParameters, ClientMsiProperties, Context as CcmContext};
-use crate::ccmsetup_spans::ValueSpans;
 use crate::kit;
-use crate::powershell::{Call, Target};
+use crate::powershell::Call;
+use crate::sdk::{
+    self, Change, CrossValidate, Declared, DecodeCx, Import, PlanNotes, ReadValues, TypedKind,
+};
 
 /// Kinds of systems automatic push installs to.
 #[derive(
@@ -36,18 +35,33 @@ pub enum SystemType {
     SiteSystems,
 }
 
-/// The system types as a set: their names sorted and without repeats. ConfigMgr keeps them as
+/// The system types as a set: sorted by name and without repeats. ConfigMgr keeps them as
 /// bits (`SMS_DISCOVERY_DATA_MANAGER` "Filters" and "AutoInstallSiteSystem"), so the order
 /// written is never read back; both sides compare in this order.
-fn system_type_set(types: &[SystemType]) -> Vec<String> {
-    let mut names: Vec<String> = types
-        .iter()
-        .filter_map(|t| serde_json::to_value(t).ok())
-        .filter_map(|v| v.as_str().map(str::to_string))
-        .collect();
-    names.sort_unstable();
-    names.dedup();
-    names
+fn system_type_set(types: &[SystemType]) -> Vec<SystemType> {
+    let name = |t: &SystemType| serde_json::to_string(t).unwrap_or_default();
+    let mut set = types.to_vec();
+    set.sort_unstable_by_key(name);
+    set.dedup();
+    set
+}
+
+/// A site's client push settings, desired and observed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClientPushModel {
+    /// "Enable automatic site-wide client push installation" (DDM `Settings` Active).
+    pub automatic: bool,
+    /// System types, sorted by name; managed only while `automatic` is on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_types: Option<Vec<SystemType>>,
+    /// Install to domain controllers (DDM `Filters` bit 2 clear).
+    pub domain_controllers: bool,
+    /// Push accounts in the order tried, as `account` keys (user names for undeclared ones).
+    pub accounts: Vec<String>,
+    /// `Enable NTLM Fallback`.
+    pub allow_ntlm_fallback: bool,
+    /// The installation property string ("Advanced Client Command Line"), canonical.
+    pub installation_properties: String,
 }
 
 /// `[client_push.SITE]`: one per site.
@@ -90,35 +104,30 @@ pub const MAX_PUSH_PASSWORD: usize = 38;
 pub struct ClientPushKind;
 
 #[async_trait::async_trait]
-impl Kind for ClientPushKind {
-    fn name(&self) -> &'static str {
-        "client_push"
-    }
+impl TypedKind for ClientPushKind {
+    type Spec = ClientPushSpec;
+    type Model = ClientPushModel;
+    const KIND: &'static str = "client_push";
+    const DESCRIPTION: &'static str = "Client push installation settings of a site: automatic push, system types, accounts, installation properties.";
+    const VALUE_TABLES: &'static [&'static str] = &["properties", "ccmsetup"];
 
-    fn description(&self) -> &'static str {
-        "Client push installation settings of a site: automatic push, system types, accounts, installation properties."
-    }
-
-    fn schema(&self, generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        generator.subschema_for::<ClientPushSpec>()
-    }
-
-    fn decode(&self, input: DecodeInput<'_>) -> Result<Decoded, Vec<Diagnostic>> {
-        let file = input.file.clone();
-        let key = input.address.name.clone();
-        let span = input.span.clone();
-        let values = ValueSpans::of(&input.table, &["properties", "ccmsetup"]);
-        let spec: ClientPushSpec = kit::decode_typed(input, "client_push")?;
+    fn decode(
+        &self,
+        spec: ClientPushSpec,
+        cx: &DecodeCx,
+    ) -> Result<Declared<ClientPushModel>, Vec<Diagnostic>> {
+        let file = &cx.file;
+        let span = cx.span.clone();
         let site = spec.site.clone().unwrap_or(Spanned {
-            value: key,
+            value: cx.key.clone(),
             span: span.clone(),
         });
         let cmd = ccmsetup::to_command_line(&spec.ccmsetup, &spec.properties);
         let rendered = cmd.render();
         let (mut errors, mut warnings) = kit::finding_diagnostics(
             ccmsetup::check_command_line(&cmd, Some(CcmContext::Push)),
-            &file,
-            |f| values.locate(&rendered, f).unwrap_or(span.clone()),
+            file,
+            |f| cx.values.locate(&rendered, f).unwrap_or(span.clone()),
             "installation properties: ",
         );
         if spec.site.is_none() {
@@ -126,7 +135,7 @@ impl Kind for ClientPushKind {
             let old = format!("client_push.{}", site.value);
             errors.extend(super::site::site_code_case(
                 &site.value,
-                &file,
+                file,
                 span.clone(),
                 Some(&old),
             ));
@@ -141,74 +150,201 @@ impl Kind for ClientPushKind {
                     "automatic client push with no client push installation account uses the site server's computer account",
                 )
                 .with_help("client push to another domain fails with it (seed 000, Accounts tab): add an `account` with local administrator rights on the targets to `accounts`")
-                .at_span(&file, span.clone()),
+                .at_span(file, span.clone()),
             );
         }
-        let mut attrs = serde_json::Map::new();
-        attrs.insert("automatic".into(), json!(spec.automatic));
-        if spec.automatic {
-            attrs.insert(
-                "system_types".into(),
-                json!(system_type_set(&spec.system_types)),
-            );
-        } else if !spec.system_types.is_empty() {
+        if !spec.automatic && !spec.system_types.is_empty() {
             warnings.push(
                 Diagnostic::warning("cmdeploy::client_push::system_types_ignored", "system_types are not managed while automatic push is off")
                     .with_help("ConfigMgr sets system types only while automatic site-wide push is enabled (configmgr.md §6 rule 12)")
-                    .at_span(&file, span.clone()),
+                    .at_span(file, span.clone()),
             );
         }
-        attrs.insert("domain_controllers".into(), json!(spec.domain_controllers));
-        attrs.insert(
-            "accounts".into(),
-            json!(spec
-                .accounts
-                .iter()
-                .map(|a| a.value.clone())
-                .collect::<Vec<_>>()),
-        );
-        attrs.insert(
-            "allow_ntlm_fallback".into(),
-            json!(spec.allow_ntlm_fallback),
-        );
-        attrs.insert(
-            "installation_properties".into(),
-            json!(ccmsetup::push_installation_property(
+        let model = ClientPushModel {
+            automatic: spec.automatic,
+            system_types: spec.automatic.then(|| system_type_set(&spec.system_types)),
+            domain_controllers: spec.domain_controllers,
+            accounts: spec.accounts.iter().map(|a| a.value.clone()).collect(),
+            allow_ntlm_fallback: spec.allow_ntlm_fallback,
+            installation_properties: ccmsetup::push_installation_property(
                 &spec.properties,
-                &spec.ccmsetup
-            )),
-        );
+                &spec.ccmsetup,
+            ),
+        };
         let (connection, reference, meta) = super::site_binding(&site, true);
-        let mut d = Decoded::new(attrs, connection, site.value.to_uppercase());
+        let mut d = Declared::new(model, connection, site.value.to_uppercase());
         d.references.extend(reference);
         d.references
             .extend(spec.accounts.iter().map(|a| super::reference("account", a)));
         d.meta = meta;
         if let Some(code) = &spec.properties.sms_site_code {
             // For the secondary-site rule, checked once the sites are known (validate).
-            d.meta.insert("sms_site_code".into(), json!(code));
+            d.meta.insert(SMS_SITE_CODE.into(), json!(code));
         }
         d.warnings = warnings;
-        for (i, a) in spec.accounts.iter().enumerate() {
-            d.attr_spans.insert(format!("accounts.{i}"), a.span.clone());
-        }
         Ok(d)
     }
 
+    fn cross_validate(&self) -> Option<&dyn CrossValidate> {
+        Some(self)
+    }
+
+    fn import(&self) -> Option<&dyn Import> {
+        Some(self)
+    }
+
+    fn plan_notes(&self) -> Option<&dyn PlanNotes> {
+        Some(self)
+    }
+
+    async fn read(&self, ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> {
+        sdk::read_by_site(
+            ctx,
+            requests,
+            |code, _r| (reads(code), ()),
+            |values, _, _r| read_values(ctx, values),
+        )
+        .await
+    }
+
+    fn calls(
+        &self,
+        ctx: &Context,
+        change: &Change<'_, ClientPushModel>,
+    ) -> Result<Vec<Call>, RemoteError> {
+        let op = change.op;
+        let code = kit::site_code(ctx, &kit::meta_of(op.desired.as_ref(), op.prior.as_ref()));
+        let code = code.as_str();
+        let Some(d) = &change.desired else {
+            // Removing the resource stops managing the settings; the site keeps them.
+            return Ok(Vec::new());
+        };
+        let have = change.observed.as_ref();
+        let automatic_changed = have.map(|h| h.automatic) != Some(d.automatic);
+        let types_changed = d.system_types.is_some()
+            && have.and_then(|h| h.system_types.as_ref()) != d.system_types.as_ref();
+        let mut set = Call::new("Set-CMClientPushInstallation").arg("SiteCode", code);
+        if automatic_changed || (d.automatic && types_changed) {
+            set = set.arg("EnableAutomaticClientPushInstallation", d.automatic);
+        }
+        if d.automatic && (types_changed || automatic_changed) {
+            let types = d.system_types.clone().unwrap_or_default();
+            set = set
+                .arg(
+                    "EnableSystemTypeServer",
+                    types.contains(&SystemType::Servers),
+                )
+                .arg(
+                    "EnableSystemTypeWorkstation",
+                    types.contains(&SystemType::Workstations),
+                )
+                .arg(
+                    "EnableSystemTypeConfigurationManager",
+                    types.contains(&SystemType::SiteSystems),
+                );
+        }
+        if have.map(|h| h.domain_controllers) != Some(d.domain_controllers) {
+            set = set.arg("InstallClientToDomainController", d.domain_controllers);
+        }
+        if have.map(|h| h.installation_properties.as_str())
+            != Some(d.installation_properties.as_str())
+        {
+            set = set.arg("InstallationProperty", d.installation_properties.as_str());
+        }
+        if have.map(|h| h.allow_ntlm_fallback) != Some(d.allow_ntlm_fallback) {
+            set = set.arg("AllownNTLMFallback", d.allow_ntlm_fallback);
+        }
+        let mut calls = Vec::new();
+        if set.args.len() > 1 {
+            calls.push(set);
+        }
+        if have.map(|h| &h.accounts) != Some(&d.accounts) {
+            let users: Vec<String> = d
+                .accounts
+                .iter()
+                .map(|k| kit::account_user(ctx, k))
+                .collect();
+            calls.push(
+                Call::new("Set-CMClientPushInstallation")
+                    .arg("SiteCode", code)
+                    .switch("ClearAccount"),
+            );
+            if !users.is_empty() {
+                calls.push(
+                    Call::new("Set-CMClientPushInstallation")
+                        .arg("SiteCode", code)
+                        .arg("AddAccount", json!(users)),
+                );
+            }
+        }
+        calls.extend(reads(code));
+        Ok(calls)
+    }
+
+    fn read_back(
+        &self,
+        ctx: &Context,
+        change: &Change<'_, ClientPushModel>,
+        values: &[Value],
+    ) -> Result<(String, ClientPushModel), RemoteError> {
+        let op = change.op;
+        let code = kit::site_code(ctx, &kit::meta_of(op.desired.as_ref(), op.prior.as_ref()));
+        let n = reads(&code).len();
+        read_values(ctx, &ReadValues::tail(&op.connection, values, n))?
+            .and_then(sdk::observed_model)
+            .ok_or_else(|| {
+                RemoteError::new(
+                    op.connection.host(),
+                    format!("client push settings of {code} is not found after apply"),
+                )
+            })
+    }
+}
+
+/// Key of `meta` holding the manifest's SMSSITECODE, for the secondary-site rule.
+const SMS_SITE_CODE: &str = "sms_site_code";
+
+impl PlanNotes for ClientPushKind {
+    fn notes(&self, desired: Option<&Resource>, _observed: Option<&Observed>) -> Vec<String> {
+        let desired = desired.and_then(|d| sdk::model::<ClientPushModel>(&d.attrs));
+        let desired = desired.as_ref();
+        match desired.map(|d| d.automatic) {
+            Some(true) => vec!["automatic push installs to discovered computers; a failed install retries every hour for up to 7 days".into()],
+            _ => Vec::new(),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Import for ClientPushKind {
+    fn imports_from(&self, ctx: &Context, connection: &Connection) -> bool {
+        super::listing::is_site_server(ctx, connection)
+    }
+
+    async fn list(
+        &self,
+        ctx: &Context,
+        connection: &Connection,
+    ) -> Result<Vec<Imported>, RemoteError> {
+        super::listing::client_push(ctx, connection).await
+    }
+}
+
+impl CrossValidate for ClientPushKind {
     fn validate(&self, resources: &ResourceSet, out: &mut Diagnostics) {
-        for push in resources.of_kind("client_push") {
+        for (push, m) in sdk::models::<ClientPushModel>(resources, Self::KIND) {
             let site = push.meta.get("site").and_then(Value::as_str).unwrap_or("");
-            if let Some(s) = resources.get(&Address::new("site", site)) {
-                if let Some(d) = secondary_site_code(push, s) {
+            let site_model = resources
+                .get(&Address::new("site", site))
+                .and_then(|s| sdk::model::<super::site::SiteModel>(&s.attrs));
+            let secondary = site_model
+                .as_ref()
+                .is_some_and(|s| s.installed.r#type == super::site::SiteType::Secondary);
+            if let Some(sm) = &site_model {
+                if let Some(d) = secondary_site_code(push, sm) {
                     out.push(d);
                 }
-                if s.str_attr("type") == Some("secondary")
-                    && push
-                        .attrs
-                        .get("accounts")
-                        .and_then(Value::as_array)
-                        .is_some_and(Vec::is_empty)
-                {
+                if secondary && m.accounts.is_empty() {
                     out.push(
                         Diagnostic::warning("cmdeploy::client_push::secondary_account", format!("{} pushes from secondary site {site} without an account", push.address))
                             .with_help("for push from a secondary site, define the push account at the secondary site (configmgr.md §6 rule 2)")
@@ -216,17 +352,7 @@ impl Kind for ClientPushKind {
                     );
                 }
             }
-            let accounts: Vec<String> = push.attrs["accounts"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect();
-            let secondary = resources
-                .get(&Address::new("site", site))
-                .is_some_and(|s| s.str_attr("type") == Some("secondary"));
-            for account in accounts {
+            for account in &m.accounts {
                 let Some(acc) = resources.get(&Address::new("account", account.as_str())) else {
                     continue;
                 };
@@ -245,147 +371,33 @@ impl Kind for ClientPushKind {
             }
         }
     }
+}
 
-    fn importable(&self) -> bool {
-        true
-    }
+/// The reads of a site's push settings: the client configuration manager component (with the
+/// accounts) and the discovery data manager component.
+fn reads(code: &str) -> Vec<Call> {
+    vec![
+        Call::new("Get-CMClientPushInstallation").arg("SiteCode", code),
+        Call::new("Get-CMSiteComponent")
+            .arg("SiteCode", code)
+            .arg("ComponentName", "SMS_DISCOVERY_DATA_MANAGER"),
+    ]
+}
 
-    fn imports_from(&self, ctx: &Context, connection: &Connection) -> bool {
-        super::listing::is_site_server(ctx, connection)
-    }
-
-    async fn list(
-        &self,
-        ctx: &Context,
-        connection: &Connection,
-    ) -> Result<Vec<Imported>, RemoteError> {
-        super::listing::client_push(ctx, connection).await
-    }
-
-    async fn read(&self, ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> {
-        kit::read_by_site(
-            ctx,
-            requests,
-            |script, code, _r| {
-                (
-                    script.push(Call::new("Get-CMClientPushInstallation").arg("SiteCode", code)),
-                    script.push(
-                        Call::new("Get-CMSiteComponent")
-                            .arg("SiteCode", code)
-                            .arg("ComponentName", "SMS_DISCOVERY_DATA_MANAGER"),
-                    ),
-                )
-            },
-            |connection, script, out, (ccm, ddm), _r| {
-                let c = kit::value_of(connection, script, out, *ccm)?;
-                let d = kit::value_of(connection, script, out, *ddm)?;
-                Ok(match (kit::items(c).first(), kit::items(d).first()) {
-                    (Some(c), Some(d)) => Some(observe(ctx, c, d).map_err(|m| RemoteError {
-                        host: connection.host(),
-                        operation: Some("Get-CMClientPushInstallation".into()),
-                        message: m,
-                        category: None,
-                        unreachable: None,
-                    })?),
-                    _ => None,
-                })
-            },
-        )
-        .await
-    }
-
-    async fn apply(&self, ctx: &Context, op: Operation) -> Result<Applied, RemoteError> {
-        let code = kit::site_code(ctx, &kit::meta_of(op.desired.as_ref(), op.prior.as_ref()));
-        let target = Target::SiteServer {
-            site_code: code.clone(),
-        };
-        let Some(d) = op.desired.clone() else {
-            // Removing the resource stops managing the settings; the site keeps them.
-            return Ok(Applied {
-                id: code,
-                attrs: Default::default(),
-            });
-        };
-        let changed = |a: &str| op.changed.iter().any(|c| c == a);
-        let mut set = Call::new("Set-CMClientPushInstallation").arg("SiteCode", code.as_str());
-        let automatic = d.attrs["automatic"].as_bool().unwrap_or(false);
-        if changed("automatic") || (automatic && changed("system_types")) {
-            set = set.arg("EnableAutomaticClientPushInstallation", automatic);
-        }
-        if automatic && (changed("system_types") || changed("automatic")) {
-            let types: Vec<&str> = d.attrs["system_types"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .collect();
-            set = set
-                .arg("EnableSystemTypeServer", types.contains(&"servers"))
-                .arg(
-                    "EnableSystemTypeWorkstation",
-                    types.contains(&"workstations"),
-                )
-                .arg(
-                    "EnableSystemTypeConfigurationManager",
-                    types.contains(&"site_systems"),
-                );
-        }
-        if changed("domain_controllers") {
-            set = set.arg(
-                "InstallClientToDomainController",
-                d.attrs["domain_controllers"].clone(),
-            );
-        }
-        if changed("installation_properties") {
-            set = set.arg(
-                "InstallationProperty",
-                d.attrs["installation_properties"].clone(),
-            );
-        }
-        if changed("allow_ntlm_fallback") {
-            set = set.arg("AllownNTLMFallback", d.attrs["allow_ntlm_fallback"].clone());
-        }
-        let mut calls = Vec::new();
-        if set.args.len() > 1 {
-            calls.push(set);
-        }
-        if changed("accounts") {
-            let users: Vec<String> = d.attrs["accounts"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .map(|k| kit::account_user(ctx, k))
-                .collect();
-            calls.push(
-                Call::new("Set-CMClientPushInstallation")
-                    .arg("SiteCode", code.as_str())
-                    .switch("ClearAccount"),
-            );
-            if !users.is_empty() {
-                calls.push(
-                    Call::new("Set-CMClientPushInstallation")
-                        .arg("SiteCode", code.as_str())
-                        .arg("AddAccount", json!(users)),
-                );
-            }
-        }
-        kit::run_writes(ctx, &op.connection, target, calls).await?;
-        kit::read_back(
-            &ClientPushKind,
-            ctx,
-            &op,
-            &format!("client push settings of {code}"),
-        )
-        .await
-    }
-
-    fn plan_notes(&self, desired: Option<&Resource>, _observed: Option<&Observed>) -> Vec<String> {
-        match desired.and_then(|d| d.attrs.get("automatic")).and_then(Value::as_bool) {
-            Some(true) => vec!["automatic push installs to discovered computers; a failed install retries every hour for up to 7 days".into()],
-            _ => Vec::new(),
-        }
-    }
+/// The observed settings from the values of [`reads`]; `None` when a component is missing.
+fn read_values(ctx: &Context, values: &ReadValues<'_>) -> Result<Option<Observed>, RemoteError> {
+    let c = values.get(0)?;
+    let d = values.get(1)?;
+    Ok(match (kit::items(c).first(), kit::items(d).first()) {
+        (Some(c), Some(d)) => Some(observe(ctx, c, d).map_err(|m| RemoteError {
+            host: values.connection().host(),
+            operation: Some("Get-CMClientPushInstallation".into()),
+            message: m,
+            category: None,
+            unreachable: None,
+        })?),
+        _ => None,
+    })
 }
 
 fn check_password(acc: &Resource, out: &mut Diagnostics) {
@@ -451,64 +463,57 @@ pub(crate) fn observe(ctx: &Context, ccm: &Value, ddm: &Value) -> Result<Observe
         .is_some_and(|v| v.eq_ignore_ascii_case("Active"));
     let mut types = Vec::new();
     if filters & 4 == 0 {
-        types.push("servers");
+        types.push(SystemType::Servers);
     }
     if component_prop(ddm, "AutoInstallSiteSystem", "Value")?
         .as_i64()
         .is_some_and(|v| v != 0)
     {
-        types.push("site_systems");
+        types.push(SystemType::SiteSystems);
     }
     if filters & 1 == 0 {
-        types.push("workstations");
+        types.push(SystemType::Workstations);
     }
-    types.sort_unstable();
-    let mut attrs = serde_json::Map::new();
-    attrs.insert("automatic".into(), json!(automatic));
-    attrs.insert("system_types".into(), json!(types));
-    attrs.insert("domain_controllers".into(), json!(filters & 2 == 0));
-    attrs.insert(
-        "accounts".into(),
-        json!(kit::prop_list(ccm, "Reserved2")
+    let model = ClientPushModel {
+        automatic,
+        system_types: Some(system_type_set(&types)),
+        domain_controllers: filters & 2 == 0,
+        accounts: kit::prop_list(ccm, "Reserved2")
             .iter()
             .map(|u| kit::account_key(ctx, u, kit::s(ccm, "SiteCode")))
-            .collect::<Vec<_>>()),
-    );
-    attrs.insert(
-        "allow_ntlm_fallback".into(),
-        json!(component_prop(ccm, "Enable NTLM Fallback", "Value")?
+            .collect(),
+        allow_ntlm_fallback: component_prop(ccm, "Enable NTLM Fallback", "Value")?
             .as_i64()
-            .is_some_and(|v| v != 0)),
-    );
-    attrs.insert(
-        "installation_properties".into(),
-        json!(canonical_installation_properties(
+            .is_some_and(|v| v != 0),
+        installation_properties: canonical_installation_properties(
             component_prop(ccm, "Advanced Client Command Line", "Value1")?
                 .as_str()
-                .unwrap_or("")
-        )),
-    );
-    Ok(Observed {
-        id: kit::s(ccm, "SiteCode").to_uppercase(),
-        attrs,
-        notes: Vec::new(),
-        private: Default::default(),
-    })
+                .unwrap_or(""),
+        ),
+    };
+    Ok(sdk::observed(
+        kit::s(ccm, "SiteCode").to_uppercase(),
+        &model,
+    ))
 }
 
 /// Push from a secondary site must assign clients to its parent primary site (or AUTO), never to
 /// the secondary itself: clients can be assigned only to a primary site (configmgr.md §6 rule 2,
 /// assign-clients-to-a-site.md).
-fn secondary_site_code(push: &Resource, site: &Resource) -> Option<Diagnostic> {
-    if site.str_attr("type") != Some("secondary") {
+fn secondary_site_code(push: &Resource, site: &super::site::SiteModel) -> Option<Diagnostic> {
+    if site.installed.r#type != super::site::SiteType::Secondary {
         return None;
     }
-    let wanted = push.meta.get("sms_site_code").and_then(Value::as_str)?;
-    let own = site.str_attr("code").unwrap_or_default();
+    let wanted = push.meta.get(SMS_SITE_CODE).and_then(Value::as_str)?;
+    let own = site.code.as_str();
     if !wanted.eq_ignore_ascii_case(own) {
         return None;
     }
-    let parent = site.str_attr("parent").unwrap_or("<parent primary>");
+    let parent = site
+        .installed
+        .parent
+        .as_deref()
+        .unwrap_or("<parent primary>");
     Some(
         Diagnostic::error(
             "cmdeploy::secondary_site::push_site_code",

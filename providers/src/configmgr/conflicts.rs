@@ -25,9 +25,6 @@ pub enum ConflictAction {
     New,
 }
 
-/// The attribute that holds the pending records' names (upper case, sorted).
-pub const PENDING: &str = "conflicting_records_pending";
-
 /// The read: every pending record (`Get-CMConflictingRecord`, set SearchByName without a name).
 pub fn read_call() -> Call {
     Call::new("Get-CMConflictingRecord")

@@ -268,17 +268,21 @@ pub async fn client_push(
             category: None,
             unreachable: None,
         })?;
-        let attrs = &observed.attrs;
+        let Some((_, m)) =
+            crate::sdk::observed_model::<super::client_push::ClientPushModel>(observed.clone())
+        else {
+            continue;
+        };
         let mut table = Vec::new();
         put(&mut table, "site", json!(s.key));
-        put(&mut table, "automatic", attrs["automatic"].clone());
-        if attrs["automatic"] == json!(true) {
-            put(&mut table, "system_types", attrs["system_types"].clone());
+        put(&mut table, "automatic", json!(m.automatic));
+        if m.automatic {
+            put(&mut table, "system_types", json!(m.system_types));
         }
         put(
             &mut table,
             "domain_controllers",
-            attrs["domain_controllers"].clone(),
+            json!(m.domain_controllers),
         );
         let users: Vec<String> = kit::prop_list(ccm, "Reserved2")
             .iter()
@@ -288,12 +292,9 @@ pub async fn client_push(
         put(
             &mut table,
             "allow_ntlm_fallback",
-            attrs["allow_ntlm_fallback"].clone(),
+            json!(m.allow_ntlm_fallback),
         );
-        let raw = attrs["installation_properties"]
-            .as_str()
-            .unwrap_or("")
-            .to_string();
+        let raw = m.installation_properties.clone();
         let (params, props) = ccmsetup::from_command_line(&ccmsetup::parse(&raw).command_line);
         let rendered = ccmsetup::push_installation_property(&props, &params);
         let mut notes = Vec::new();

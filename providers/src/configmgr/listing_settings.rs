@@ -15,9 +15,10 @@ use cmdeploy_engine::resource::Connection;
 use super::client_upgrade_package::{properties_of, DEFAULT_PROPERTIES, DEFINITION, PROGRAM};
 use super::hierarchy_read;
 use super::listing::{per_site, put, sites_on};
-use super::site_settings::HIERARCHY_ATTRS;
+use super::site_settings::{SiteSettingsKind, SiteSettingsModel};
 use crate::kit;
 use crate::powershell::{Call, Script, Target};
+use crate::sdk::TypedKind;
 
 fn failure(connection: &Connection, cmdlet: &str, message: String) -> RemoteError {
     RemoteError {
@@ -58,10 +59,9 @@ pub async fn site_settings(
         ]
     })
     .await?;
-    let hierarchy_managed = ctx
-        .resources
-        .of_kind("site_settings")
-        .any(|r| HIERARCHY_ATTRS.iter().any(|a| r.attrs.contains_key(*a)));
+    let hierarchy_managed =
+        crate::sdk::models::<SiteSettingsModel>(&ctx.resources, SiteSettingsKind::KIND)
+            .any(|(_, m)| m.declares_hierarchy());
     let mut listed = Vec::new();
     for (i, s) in sites.iter().enumerate() {
         let hierarchy = kit::value_of(connection, &script, &out, 4 * i)?;
@@ -77,25 +77,23 @@ pub async fn site_settings(
                 .find(|c| kit::s(c, "CollectionID").eq_ignore_ascii_case(id))
                 .map(|c| (kit::s(c, "Name").to_string(), id.clone()))
         });
-        let observed =
-            super::site_settings_observe::observe(&s.code, &h, known, discovery, Vec::new());
-        let attrs = &observed.attrs;
+        let m = super::site_settings_observe::observe(&h, known, discovery, Vec::new());
         let mut table = Vec::new();
         put(&mut table, "site", json!(s.key));
         let with_hierarchy = i == 0 && !hierarchy_managed;
         if with_hierarchy {
-            let mut upgrade = attrs["automatic_upgrade"].clone();
+            let mut upgrade = json!(m.automatic_upgrade);
             if let Some(u) = upgrade.as_object_mut() {
                 u.retain(|_, v| !v.is_null());
             }
             put(&mut table, "automatic_upgrade", upgrade);
-            if let Some(a) = attrs.get("approval") {
-                put(&mut table, "approval", a.clone());
+            if let Some(a) = m.approval {
+                put(&mut table, "approval", json!(a));
             }
             put(
                 &mut table,
                 "conflicting_records",
-                attrs["conflicting_records"].clone(),
+                json!(m.conflicting_records),
             );
         }
         let mut notes = Vec::new();
@@ -103,18 +101,14 @@ pub async fn site_settings(
             p.meta.get("site").and_then(Value::as_str) == Some(s.key.as_str())
                 && p.attrs.get("automatic").and_then(Value::as_bool) == Some(true)
         });
-        if attrs["system_discovery"] == json!(false) && automatic_push {
+        if m.system_discovery == Some(false) && automatic_push {
             // Written as read, the table would contradict the manifest's automatic push
             // (configmgr.md §6 rule 12): leave it unmanaged and say why.
             notes.push(format!("Active Directory System Discovery is off at site {}, but the manifests enable automatic", s.code));
             notes.push("client push, which installs only to discovered computers: add system_discovery = true".into());
             notes.push("(the next apply turns it on) or turn automatic push off.".into());
         } else {
-            put(
-                &mut table,
-                "system_discovery",
-                attrs["system_discovery"].clone(),
-            );
+            put(&mut table, "system_discovery", json!(m.system_discovery));
         }
         notes.extend([
             "blocked devices are not listed (that needs every device record): add".into(),
@@ -126,7 +120,7 @@ pub async fn site_settings(
         listed.push(Imported {
             kind: "site_settings".into(),
             key_hint: s.key.clone(),
-            id: observed.id.clone(),
+            id: s.code.clone(),
             natural_key: s.key.to_uppercase(),
             origin: format!("hierarchy settings and system discovery, site {}", s.code),
             table,

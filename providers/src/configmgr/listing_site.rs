@@ -38,21 +38,19 @@ pub async fn sites(ctx: &Context, connection: &Connection) -> Result<Vec<Importe
     let mut script = Script::new(target);
     let mut ids = Vec::new();
     for code in &codes {
-        let c = code.as_str();
-        let read = [
-            script.push(Call::new("Get-CMSite").arg("SiteCode", c)),
-            script.push(Call::new("Get-CMFallbackStatusPoint").arg("SiteCode", c)),
-            script.push(Call::new("Get-CMAccount").arg("SiteCode", c)),
-            script
-                .push(Call::new("Get-CMSoftwareUpdateBasedClientInstallation").arg("SiteCode", c)),
-        ];
-        let publishing = script.push(Call::new("Get-CmdeploySitePublishing").arg("SiteCode", c));
-        ids.push((read, publishing));
+        let start = script.calls.len();
+        script
+            .calls
+            .extend(super::site::site_reads(code.as_str(), true));
+        ids.push(start);
     }
     let out = kit::run(ctx, connection, &script).await?;
     let mut listed = Vec::new();
-    for (code, (read, publishing)) in codes.iter().zip(ids) {
-        let Some(o) = super::site::observe(ctx, connection, &script, &out, read)? else {
+    for (code, start) in codes.iter().zip(ids) {
+        // The publishing read comes first, then the site, its FSP, its accounts.
+        let (publishing, accounts) = (start, start + 3);
+        let values = crate::sdk::ReadValues::output(connection, &script, &out, start);
+        let Some(o) = super::site::observe(ctx, &values, true)? else {
             continue;
         };
         let a = &o.attrs;
@@ -70,7 +68,7 @@ pub async fn sites(ctx: &Context, connection: &Connection) -> Result<Vec<Importe
         }
         // The network access accounts by natural key (the user name, lower case): the engine
         // writes the keys of their `account` tables.
-        let accounts = kit::value_of(connection, &script, &out, read[2])?;
+        let accounts = kit::value_of(connection, &script, &out, accounts)?;
         let naa: Vec<String> = kit::items(accounts)
             .into_iter()
             .filter(|x| {

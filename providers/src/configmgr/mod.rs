@@ -3,8 +3,8 @@
 //! `client_push`, `site_settings`, `client_upgrade_package`, `software_update_point`.
 //!
 //! Each kind reads all its objects on a connection with one Script. The kinds written on the typed
-//! SDK ([`crate::sdk`]: boundary_group, boundary_group_relationship, account,
-//! software_update_point) describe their writes and verifying reads, which the engine batches per
+//! SDK ([`crate::sdk`]: site, boundary_group, boundary_group_relationship, account, client_push,
+//! site_settings, software_update_point) describe their writes and verifying reads, which the engine batches per
 //! graph level and connection; the others write one resource per Script. Names and rules follow
 //! configmgr.md §2 and §6.
 
@@ -43,7 +43,7 @@ use serde_json::{Map, Value};
 
 /// Registers the site-side kinds.
 pub fn register(r: &mut Registry) {
-    r.register(Arc::new(site::SiteKind));
+    r.register(Arc::new(crate::sdk::Typed(site::SiteKind)));
     r.register(Arc::new(crate::sdk::Typed(boundary::BoundaryKind)));
     r.register(Arc::new(crate::sdk::Typed(
         boundary_group::BoundaryGroupKind,
@@ -52,8 +52,8 @@ pub fn register(r: &mut Registry) {
         boundary_group_relationship::RelationshipKind,
     )));
     r.register(Arc::new(crate::sdk::Typed(account::AccountKind)));
-    r.register(Arc::new(client_push::ClientPushKind));
-    r.register(Arc::new(site_settings::SiteSettingsKind));
+    r.register(Arc::new(crate::sdk::Typed(client_push::ClientPushKind)));
+    r.register(Arc::new(crate::sdk::Typed(site_settings::SiteSettingsKind)));
     r.register(Arc::new(client_upgrade_package::ClientUpgradePackageKind));
     r.register(Arc::new(crate::sdk::Typed(
         software_update_point::SoftwareUpdatePointKind,

@@ -9,15 +9,18 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use cmdeploy_engine::diagnostics::{Diagnostic, Diagnostics};
+use cmdeploy_engine::import::Imported;
 use cmdeploy_engine::provider::{
-    Applied, Context, DecodeInput, Decoded, Kind, Observed, OpAction, Operation, ReadRequest,
-    ReadResult, RemoteError,
+    to_attributes, Context, Observed, OpAction, ReadRequest, ReadResult, RemoteError,
 };
-use cmdeploy_engine::resource::{ConnectionRef, Resource, ResourceSet};
+use cmdeploy_engine::resource::{Connection, ConnectionRef, ResourceSet};
 use cmdeploy_engine::spanned::Spanned;
 
 use crate::kit;
-use crate::powershell::{Call, Script, Target};
+use crate::powershell::Call;
+use crate::sdk::{
+    self, Change, CrossValidate, Declared, DecodeCx, Import, PlanNotes, ReadValues, TypedKind,
+};
 
 /// Site type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
@@ -90,6 +93,45 @@ pub struct SiteSpec {
     pub publish_to_forests: Option<Vec<String>>,
 }
 
+/// What ConfigMgr setup fixed when it installed the site: compared, never written.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Installed {
+    /// SMS_Site.Type: `primary` (2) or `secondary` (1).
+    pub r#type: SiteType,
+    /// SMS_Site.ServerName, lower case.
+    pub server: String,
+    /// SMS_Site.ReportingSiteCode, upper case; unmanaged when the manifest leaves it out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+}
+
+/// A site's attributes, desired and observed. Only what the manifest declares is managed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SiteModel {
+    /// SMS_Site.SiteCode, upper case.
+    pub code: String,
+    /// Type, server and parent.
+    #[serde(flatten)]
+    pub installed: Installed,
+    /// The fallback status point, its server lower case.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback_status_point: Option<FallbackStatusPoint>,
+    /// Keys of the `account` resources that are network access accounts (`Get-CMAccount`
+    /// AccountUsage "Software Distribution"), sorted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_access_accounts: Option<Vec<String>>,
+    /// Software update-based client installation enabled (component property `Enabled`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub software_update_installation: Option<bool>,
+    /// The client published to the software update point is the site's own version; desired
+    /// `true` with software update-based installation on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published_client_current: Option<bool>,
+    /// Forest FQDNs the site publishes to (SMS_ADForestDiscoveryStatus), lower case, sorted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publish_to_forests: Option<Vec<String>>,
+}
+
 /// The name of a named connection.
 fn connection_name(c: &ConnectionRef) -> Option<String> {
     match c {
@@ -104,40 +146,35 @@ pub use super::site_code::{site_code_case, site_code_problem, RESERVED_SITE_CODE
 pub struct SiteKind;
 
 #[async_trait::async_trait]
-impl Kind for SiteKind {
-    fn name(&self) -> &'static str {
-        "site"
-    }
+impl TypedKind for SiteKind {
+    type Spec = SiteSpec;
+    type Model = SiteModel;
+    const KIND: &'static str = "site";
+    const DESCRIPTION: &'static str = "An existing ConfigMgr site and its client-deployment settings (FSP, network access accounts, software update-based installation).";
 
-    fn description(&self) -> &'static str {
-        "An existing ConfigMgr site and its client-deployment settings (FSP, network access accounts, software update-based installation)."
-    }
-
-    fn schema(&self, generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        generator.subschema_for::<SiteSpec>()
-    }
-
-    fn decode(&self, input: DecodeInput<'_>) -> Result<Decoded, Vec<Diagnostic>> {
-        let file = input.file.clone();
-        let key = input.address.name.clone();
-        let table_span = input.span.clone();
-        let spec: SiteSpec = kit::decode_typed(input, "site")?;
+    fn decode(
+        &self,
+        spec: SiteSpec,
+        cx: &DecodeCx,
+    ) -> Result<Declared<SiteModel>, Vec<Diagnostic>> {
+        let file = &cx.file;
+        let key = cx.key.clone();
         let code = spec.code.clone().unwrap_or_else(|| Spanned {
             value: key.clone(),
-            span: table_span.clone(),
+            span: cx.span.clone(),
         });
         let mut errors = Vec::new();
         if let Some(problem) = site_code_problem(&code.value) {
             errors.push(
                 Diagnostic::error("cmdeploy::site_code::format", problem)
                     .with_help("ConfigMgr site codes are 3 characters, letters and digits only, and cannot be changed after installation (prepare-to-install-sites.md)")
-                    .at_span(&file, code.span.clone()),
+                    .at_span(file, code.span.clone()),
             );
         } else {
             let renamed = spec.code.is_none().then(|| format!("site.{key}"));
             errors.extend(site_code_case(
                 &code.value,
-                &file,
+                file,
                 code.span.clone(),
                 renamed.as_deref(),
             ));
@@ -146,64 +183,55 @@ impl Kind for SiteKind {
             errors.push(
                 Diagnostic::error("cmdeploy::site::fsp_secondary", "a fallback status point is supported only on primary sites")
                     .with_help("move the fallback status point to the parent primary site (PSRef Add-CMFallbackStatusPoint)")
-                    .at_span(&file, f.span.clone()),
+                    .at_span(file, f.span.clone()),
             );
         }
         if !errors.is_empty() {
             return Err(errors);
         }
-        let mut attrs = serde_json::Map::new();
-        attrs.insert("code".into(), json!(code.value.to_uppercase()));
-        attrs.insert(
-            "type".into(),
-            serde_json::to_value(spec.site_type).unwrap_or(Value::Null),
-        );
-        attrs.insert("server".into(), json!(spec.server.to_lowercase()));
-        if let Some(p) = &spec.parent {
-            attrs.insert("parent".into(), json!(p.to_uppercase()));
-        }
-        if let Some(f) = &spec.fallback_status_point {
-            let mut v = f.value.clone();
-            v.server = v.server.to_lowercase();
-            attrs.insert(
-                "fallback_status_point".into(),
-                serde_json::to_value(v).unwrap_or(Value::Null),
-            );
-        }
-        if let Some(naa) = &spec.network_access_accounts {
-            attrs.insert(
-                "network_access_accounts".into(),
-                kit::sorted(naa.iter().map(|a| a.value.clone())),
-            );
-        }
-        if let Some(s) = &spec.software_update_installation {
-            let s = s.value;
-            attrs.insert("software_update_installation".into(), json!(s));
-            if s {
-                attrs.insert("published_client_current".into(), json!(true));
-            }
-        }
-        if let Some(f) = &spec.publish_to_forests {
-            attrs.insert(
-                "publish_to_forests".into(),
-                kit::sorted(f.iter().map(|x| x.to_lowercase())),
-            );
-        }
-        let mut d = Decoded::new(
-            attrs,
+        let sorted = |items: Vec<String>| match kit::sorted(items) {
+            Value::Array(a) => a
+                .into_iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect(),
+            _ => Vec::new(),
+        };
+        let updates = spec.software_update_installation.as_ref().map(|s| s.value);
+        let model = SiteModel {
+            code: code.value.to_uppercase(),
+            installed: Installed {
+                r#type: spec.site_type,
+                server: spec.server.to_lowercase(),
+                parent: spec.parent.as_ref().map(|p| p.to_uppercase()),
+            },
+            fallback_status_point: spec.fallback_status_point.as_ref().map(|f| {
+                let mut v = f.value.clone();
+                v.server = v.server.to_lowercase();
+                v
+            }),
+            network_access_accounts: spec
+                .network_access_accounts
+                .as_ref()
+                .map(|n| sorted(n.iter().map(|a| a.value.clone()).collect())),
+            software_update_installation: updates,
+            published_client_current: (updates == Some(true)).then_some(true),
+            publish_to_forests: spec
+                .publish_to_forests
+                .as_ref()
+                .map(|f| sorted(f.iter().map(|x| x.to_lowercase()).collect())),
+        };
+        let natural_key = model.code.clone();
+        let mut d = Declared::new(
+            model,
             ConnectionRef::Named(spec.connection.clone()),
-            code.value.to_uppercase(),
+            natural_key,
         );
         d.meta.insert("site".into(), json!(key));
         d.meta
             .insert("site_code".into(), json!(code.value.to_uppercase()));
-        d.attr_spans.insert("code".into(), code.span.clone());
-        if let Some(s) = &spec.software_update_installation {
-            d.attr_spans
-                .insert("software_update_installation".into(), s.span.clone());
-        }
+        d.spans.insert("code".into(), code.span.clone());
         for n in spec.network_access_accounts.iter().flatten() {
-            d.attr_spans
+            d.spans
                 .entry("network_access_accounts".into())
                 .or_insert(n.span.clone());
             d.references.push(super::reference("account", n));
@@ -211,13 +239,172 @@ impl Kind for SiteKind {
         Ok(d)
     }
 
+    fn cross_validate(&self) -> Option<&dyn CrossValidate> {
+        Some(self)
+    }
+
+    fn plan_notes(&self) -> Option<&dyn PlanNotes> {
+        Some(self)
+    }
+
+    fn import(&self) -> Option<&dyn Import> {
+        Some(self)
+    }
+
+    async fn read(&self, ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> {
+        sdk::read_by_site(ctx, requests, reads, |values, publishing, _r| {
+            observe(ctx, values, *publishing)
+        })
+        .await
+    }
+
+    fn calls(
+        &self,
+        ctx: &Context,
+        change: &Change<'_, SiteModel>,
+    ) -> Result<Vec<Call>, RemoteError> {
+        let op = change.op;
+        let code = kit::site_code(ctx, &kit::meta_of(op.desired.as_ref(), op.prior.as_ref()));
+        let host = op.connection.host();
+        let Some(want) = &change.desired else {
+            // Forgetting a site removes nothing: sites are not cmdeploy's to delete.
+            return Ok(Vec::new());
+        };
+        if op.action == OpAction::Create {
+            return Err(RemoteError::new(host, format!("site {code} does not exist: cmdeploy manages existing sites; install the site with ConfigMgr setup")));
+        }
+        let have = change.observed.as_ref();
+        // Type, server and parent are compared as the plan compares them: each attribute the
+        // manifest sets must be what ConfigMgr holds.
+        let held = have
+            .map(|h| to_attributes(&h.installed))
+            .unwrap_or_default();
+        // (In reverse name order: type, server, parent, as they were always checked.)
+        if let Some((fixed, _)) = to_attributes(&want.installed)
+            .into_iter()
+            .rev()
+            .find(|(k, v)| held.get(k) != Some(v))
+        {
+            return Err(RemoteError::new(
+                host,
+                format!("site {code}: `{fixed}` is {} in ConfigMgr and cannot be changed after installation; correct the manifest", held.get(&fixed).cloned().unwrap_or(Value::Null)),
+            ));
+        }
+        let mut calls = Vec::new();
+        let code = code.as_str();
+        if let Some(fsp) = want
+            .fallback_status_point
+            .as_ref()
+            .filter(|f| have.and_then(|h| h.fallback_status_point.as_ref()) != Some(*f))
+        {
+            let with_settings = |c: Call| {
+                c.arg("SiteCode", code)
+                    .arg("SiteSystemServerName", fsp.server.as_str())
+                    .arg("StateMessageCount", fsp.state_message_count)
+                    .arg("ThrottleSec", fsp.throttle_seconds)
+            };
+            match have.and_then(|h| h.fallback_status_point.as_ref()) {
+                Some(h) if h.server == fsp.server => {
+                    calls.push(with_settings(Call::new("Set-CMFallbackStatusPoint")))
+                }
+                other => {
+                    if let Some(h) = other {
+                        calls.push(
+                            Call::new("Remove-CMFallbackStatusPoint")
+                                .arg("SiteCode", code)
+                                .arg("SiteSystemServerName", h.server.as_str())
+                                .switch("Force"),
+                        );
+                    }
+                    calls.push(with_settings(Call::new("Add-CMFallbackStatusPoint")));
+                }
+            }
+        }
+        if let Some(keys) = want
+            .network_access_accounts
+            .as_ref()
+            .filter(|n| have.and_then(|h| h.network_access_accounts.as_ref()) != Some(*n))
+        {
+            let list: Vec<String> = keys.iter().map(|k| kit::account_user(ctx, k)).collect();
+            let c = Call::new("Set-CMSoftwareDistributionComponent").arg("SiteCode", code);
+            calls.push(if list.is_empty() {
+                c.switch("CleanNetworkAccessAccountName")
+            } else {
+                c.arg("NetworkAccessAccountName", list)
+            });
+        }
+        let installs_changed = want.software_update_installation.is_some()
+            && want.software_update_installation
+                != have.and_then(|h| h.software_update_installation);
+        let published_changed = want.published_client_current.is_some()
+            && want.published_client_current != have.and_then(|h| h.published_client_current);
+        if installs_changed || published_changed {
+            calls.push(
+                Call::new("Set-CMSoftwareUpdateBasedClientInstallation")
+                    .arg("SiteCode", code)
+                    .arg("EnableWsus", json!(want.software_update_installation)),
+            );
+        }
+        if let Some(want_forests) = want
+            .publish_to_forests
+            .as_ref()
+            .filter(|f| have.and_then(|h| h.publish_to_forests.as_ref()) != Some(*f))
+        {
+            let have_forests = have
+                .and_then(|h| h.publish_to_forests.clone())
+                .unwrap_or_default();
+            let mut want_forests = want_forests.clone();
+            want_forests.sort_by_key(|s| s.to_lowercase());
+            want_forests.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
+            let has = |l: &[String], f: &str| l.iter().any(|x| x.eq_ignore_ascii_case(f));
+            for (list, other, action) in [
+                (&want_forests, &have_forests, "Add"),
+                (&have_forests, &want_forests, "Remove"),
+            ] {
+                for f in list.iter().filter(|f| !has(other, f)) {
+                    calls.push(
+                        Call::new("Set-CmdeploySitePublishing")
+                            .arg("SiteCode", code)
+                            .arg("ForestFqdn", f.as_str())
+                            .arg("Action", action),
+                    );
+                }
+            }
+        }
+        calls.extend(reads(code, &change.request()).0);
+        Ok(calls)
+    }
+
+    fn read_back(
+        &self,
+        ctx: &Context,
+        change: &Change<'_, SiteModel>,
+        values: &[Value],
+    ) -> Result<(String, SiteModel), RemoteError> {
+        let op = change.op;
+        let code = kit::site_code(ctx, &kit::meta_of(op.desired.as_ref(), op.prior.as_ref()));
+        let (calls, publishing) = reads(&code, &change.request());
+        let values = ReadValues::tail(&op.connection, values, calls.len());
+        observe(ctx, &values, publishing)?
+            .and_then(sdk::observed_model)
+            .ok_or_else(|| {
+                RemoteError::new(
+                    op.connection.host(),
+                    format!("site {code} is not found after apply"),
+                )
+            })
+    }
+}
+
+impl CrossValidate for SiteKind {
     fn validate(&self, resources: &ResourceSet, out: &mut Diagnostics) {
-        for site in resources.of_kind("site") {
-            if site.str_attr("type") != Some("secondary") {
+        let sites: Vec<_> = sdk::models::<SiteModel>(resources, Self::KIND).collect();
+        for (site, m) in &sites {
+            if m.installed.r#type != SiteType::Secondary {
                 continue;
             }
-            let code = site.str_attr("code").unwrap_or_default();
-            let Some(parent_code) = site.str_attr("parent") else {
+            let code = &m.code;
+            let Some(parent_code) = &m.installed.parent else {
                 out.push(
                     Diagnostic::error("cmdeploy::site::secondary_parent", format!("secondary site {code} names no parent"))
                         .with_help("a secondary site is managed through its parent primary site's SMS Provider: set parent = \"<primary site code>\"")
@@ -225,11 +412,10 @@ impl Kind for SiteKind {
                 );
                 continue;
             };
-            let parent = resources.of_kind("site").find(|s| {
-                s.str_attr("code")
-                    .is_some_and(|c| c.eq_ignore_ascii_case(parent_code))
-            });
-            let Some(parent) = parent else {
+            let Some((parent, _)) = sites
+                .iter()
+                .find(|(_, p)| p.code.eq_ignore_ascii_case(parent_code))
+            else {
                 continue;
             };
             if connection_name(&site.connection) != connection_name(&parent.connection) {
@@ -247,286 +433,132 @@ impl Kind for SiteKind {
             }
         }
     }
+}
 
-    fn importable(&self) -> bool {
-        true
-    }
-
-    fn imports_from(
-        &self,
-        ctx: &Context,
-        connection: &cmdeploy_engine::resource::Connection,
-    ) -> bool {
+#[async_trait::async_trait]
+impl Import for SiteKind {
+    fn imports_from(&self, ctx: &Context, connection: &Connection) -> bool {
         super::listing::is_site_server(ctx, connection)
     }
 
     async fn list(
         &self,
         ctx: &Context,
-        connection: &cmdeploy_engine::resource::Connection,
-    ) -> Result<Vec<cmdeploy_engine::import::Imported>, RemoteError> {
+        connection: &Connection,
+    ) -> Result<Vec<Imported>, RemoteError> {
         super::listing_site::sites(ctx, connection).await
     }
+}
 
-    async fn read(&self, ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> {
-        kit::read_by_site(
-            ctx,
-            requests,
-            |script, code, r| {
-                let declared =
-                    |a: &serde_json::Map<String, Value>| a.contains_key("publish_to_forests");
-                let publishing = (r.desired.as_ref().is_some_and(|d| declared(&d.attrs))
-                    || r.prior.as_ref().is_some_and(|p| declared(&p.attributes)))
-                .then(|| {
-                    script.push(Call::new("Get-CmdeploySitePublishing").arg("SiteCode", code))
-                });
-                let ids = [
-                    script.push(Call::new("Get-CMSite").arg("SiteCode", code)),
-                    script.push(Call::new("Get-CMFallbackStatusPoint").arg("SiteCode", code)),
-                    script.push(Call::new("Get-CMAccount").arg("SiteCode", code)),
-                    script.push(
-                        Call::new("Get-CMSoftwareUpdateBasedClientInstallation")
-                            .arg("SiteCode", code),
-                    ),
-                ];
-                (ids, publishing)
-            },
-            |connection, script, out, (id, publishing), _r| {
-                let mut o = observe(ctx, connection, script, out, *id)?;
-                if let (Some(o), Some(p)) = (o.as_mut(), publishing) {
-                    let v = kit::value_of(connection, script, out, *p)?;
-                    o.attrs.insert(
-                        "publish_to_forests".into(),
-                        kit::sorted(
-                            kit::items(v)
-                                .into_iter()
-                                .map(|f| kit::s(f, "ForestFQDN").to_lowercase()),
-                        ),
-                    );
-                }
-                Ok(o)
-            },
-        )
-        .await
-    }
-
-    async fn apply(&self, ctx: &Context, op: Operation) -> Result<Applied, RemoteError> {
-        let code = kit::site_code(ctx, &kit::meta_of(op.desired.as_ref(), op.prior.as_ref()));
-        let host = op.connection.host();
-        let Some(desired) = op.desired.clone() else {
-            // Forgetting a site removes nothing: sites are not cmdeploy's to delete.
-            return Ok(Applied {
-                id: code,
-                attrs: Default::default(),
-            });
-        };
-        if op.action == OpAction::Create {
-            return Err(RemoteError::new(host, format!("site {code} does not exist: cmdeploy manages existing sites; install the site with ConfigMgr setup")));
-        }
-        let observed = op
-            .observed
-            .as_ref()
-            .map(|o| o.attrs.clone())
-            .unwrap_or_default();
-        let mut calls = Vec::new();
-        for fixed in ["type", "server", "parent"] {
-            if op.changed.iter().any(|c| c == fixed) {
-                return Err(RemoteError::new(
-                    host,
-                    format!("site {code}: `{fixed}` is {} in ConfigMgr and cannot be changed after installation; correct the manifest", observed.get(fixed).cloned().unwrap_or(Value::Null)),
-                ));
-            }
-        }
-        if op.changed.iter().any(|c| c == "fallback_status_point") {
-            let want: FallbackStatusPoint =
-                serde_json::from_value(desired.attrs["fallback_status_point"].clone())
-                    .map_err(|e| RemoteError::new(host.clone(), format!("provider bug: {e}")))?;
-            let have: Option<FallbackStatusPoint> = observed
-                .get("fallback_status_point")
-                .and_then(|v| serde_json::from_value(v.clone()).ok());
-            match have {
-                Some(h) if h.server == want.server => calls.push(
-                    Call::new("Set-CMFallbackStatusPoint")
-                        .arg("SiteCode", code.as_str())
-                        .arg("SiteSystemServerName", want.server.as_str())
-                        .arg("StateMessageCount", want.state_message_count)
-                        .arg("ThrottleSec", want.throttle_seconds),
-                ),
-                other => {
-                    if let Some(h) = other {
-                        calls.push(
-                            Call::new("Remove-CMFallbackStatusPoint")
-                                .arg("SiteCode", code.as_str())
-                                .arg("SiteSystemServerName", h.server.as_str())
-                                .switch("Force"),
-                        );
-                    }
-                    calls.push(
-                        Call::new("Add-CMFallbackStatusPoint")
-                            .arg("SiteCode", code.as_str())
-                            .arg("SiteSystemServerName", want.server.as_str())
-                            .arg("StateMessageCount", want.state_message_count)
-                            .arg("ThrottleSec", want.throttle_seconds),
-                    );
-                }
-            }
-        }
-        if op.changed.iter().any(|c| c == "network_access_accounts") {
-            let keys: Vec<String> = desired
-                .attrs
-                .get("network_access_accounts")
-                .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_string)
-                        .collect()
-                })
-                .unwrap_or_default();
-            let list: Vec<String> = keys.iter().map(|k| kit::account_user(ctx, k)).collect();
-            if list.is_empty() {
-                calls.push(
-                    Call::new("Set-CMSoftwareDistributionComponent")
-                        .arg("SiteCode", code.as_str())
-                        .switch("CleanNetworkAccessAccountName"),
-                );
-            } else {
-                calls.push(
-                    Call::new("Set-CMSoftwareDistributionComponent")
-                        .arg("SiteCode", code.as_str())
-                        .arg("NetworkAccessAccountName", list),
-                );
-            }
-        }
-        if op
-            .changed
-            .iter()
-            .any(|c| c == "software_update_installation" || c == "published_client_current")
-        {
-            calls.push(
-                Call::new("Set-CMSoftwareUpdateBasedClientInstallation")
-                    .arg("SiteCode", code.as_str())
-                    .arg(
-                        "EnableWsus",
-                        desired.attrs["software_update_installation"].clone(),
-                    ),
-            );
-        }
-        if op.changed.iter().any(|c| c == "publish_to_forests") {
-            let want = kit::listed(Some(&desired), None, "publish_to_forests");
-            let have: Vec<String> = observed
-                .get("publish_to_forests")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect();
-            let has = |l: &[String], f: &str| l.iter().any(|x| x.eq_ignore_ascii_case(f));
-            for (list, other, action) in [(&want, &have, "Add"), (&have, &want, "Remove")] {
-                for f in list.iter().filter(|f| !has(other, f)) {
-                    calls.push(
-                        Call::new("Set-CmdeploySitePublishing")
-                            .arg("SiteCode", code.as_str())
-                            .arg("ForestFqdn", f.as_str())
-                            .arg("Action", action),
-                    );
-                }
-            }
-        }
-        kit::run_writes(
-            ctx,
-            &op.connection,
-            Target::SiteServer {
-                site_code: code.clone(),
-            },
-            calls,
-        )
-        .await?;
-        kit::read_back(&SiteKind, ctx, &op, &format!("site {code}")).await
-    }
-
-    fn plan_notes(&self, desired: Option<&Resource>, observed: Option<&Observed>) -> Vec<String> {
-        let on = |attrs: &serde_json::Map<String, Value>| {
-            attrs.get("software_update_installation") == Some(&json!(true))
-        };
-        if desired.is_some_and(|d| on(&d.attrs)) && !observed.is_some_and(|o| on(&o.attrs)) {
+impl PlanNotes for SiteKind {
+    fn notes(
+        &self,
+        desired: Option<&cmdeploy_engine::resource::Resource>,
+        observed: Option<&cmdeploy_engine::provider::Observed>,
+    ) -> Vec<String> {
+        let desired = desired.and_then(|d| sdk::model::<SiteModel>(&d.attrs));
+        let desired = desired.as_ref();
+        let observed = observed.and_then(|o| sdk::model::<SiteModel>(&o.attrs));
+        let observed = observed.as_ref();
+        let on = |m: &SiteModel| m.software_update_installation == Some(true);
+        if desired.is_some_and(on) && !observed.is_some_and(on) {
             return vec!["software update-based installation takes no command-line properties: provision them with a client_deployment GPO (ConfigMgrInstallation.adm) or by publishing the site to Active Directory; a computer with a pending restart may restart when the client installs (seed 000)".into()];
         }
         Vec::new()
     }
 }
 
+/// The reads of one site (`Get-CMSite`, its fallback status point, accounts and software
+/// update-based installation, and its publishing when the manifest or the state declares it),
+/// and whether the publishing read is among them (first).
+fn reads(code: &str, r: &ReadRequest) -> (Vec<Call>, bool) {
+    let declared = |m: Option<SiteModel>| m.is_some_and(|m| m.publish_to_forests.is_some());
+    let publishing = declared(r.desired.as_ref().and_then(|d| sdk::model(&d.attrs)))
+        || declared(r.prior.as_ref().and_then(|p| sdk::model(&p.attributes)));
+    (site_reads(code, publishing), publishing)
+}
+
+/// The reads of one site, the publishing read first when `publishing` (see [`reads`]).
+pub(super) fn site_reads(code: &str, publishing: bool) -> Vec<Call> {
+    let mut calls = Vec::new();
+    if publishing {
+        calls.push(Call::new("Get-CmdeploySitePublishing").arg("SiteCode", code));
+    }
+    calls.extend([
+        Call::new("Get-CMSite").arg("SiteCode", code),
+        Call::new("Get-CMFallbackStatusPoint").arg("SiteCode", code),
+        Call::new("Get-CMAccount").arg("SiteCode", code),
+        Call::new("Get-CMSoftwareUpdateBasedClientInstallation").arg("SiteCode", code),
+    ]);
+    calls
+}
+
+/// The observed site from the values of [`site_reads`]; `None` when the site is not there.
+///
+/// # Errors
+/// A failed read, or a component property missing.
 pub(super) fn observe(
     ctx: &Context,
-    connection: &cmdeploy_engine::resource::Connection,
-    script: &Script,
-    out: &crate::powershell::ScriptOutput,
-    id: [usize; 4],
+    values: &ReadValues<'_>,
+    publishing: bool,
 ) -> Result<Option<Observed>, RemoteError> {
-    let sites = kit::value_of(connection, script, out, id[0])?;
+    let at = usize::from(publishing);
+    let connection = values.connection();
+    let sites = values.get(at)?;
     let Some(site) = kit::items(sites).into_iter().next() else {
         return Ok(None);
     };
-    let mut attrs = serde_json::Map::new();
     let mut notes = Vec::new();
     let code = kit::s(site, "SiteCode").to_uppercase();
-    attrs.insert("code".into(), json!(code));
-    attrs.insert(
-        "type".into(),
-        json!(if kit::n(site, "Type") == 2 {
-            "primary"
-        } else {
-            "secondary"
-        }),
-    );
-    attrs.insert(
-        "server".into(),
-        json!(kit::s(site, "ServerName").to_lowercase()),
-    );
     let parent = kit::s(site, "ReportingSiteCode");
-    if !parent.is_empty() {
-        attrs.insert("parent".into(), json!(parent.to_uppercase()));
-    }
-    if let Some(fsp) = kit::items(kit::value_of(connection, script, out, id[1])?)
+    let fallback_status_point = kit::items(values.get(at + 1)?)
         .into_iter()
         .next()
-    {
-        let server = kit::s(fsp, "NetworkOSPath")
-            .trim_start_matches('\\')
-            .to_lowercase();
-        let count = kit::prop(fsp, "Throttle Count")
-            .map(|p| kit::n(p, "Value"))
-            .unwrap_or(10_000);
-        let interval_ms = kit::prop(fsp, "Throttle Interval")
-            .map(|p| kit::n(p, "Value"))
-            .unwrap_or(3_600_000);
-        attrs.insert(
-            "fallback_status_point".into(),
-            json!({"server": server, "state_message_count": count, "throttle_seconds": interval_ms / 1000}),
-        );
-    }
-    let accounts = kit::value_of(connection, script, out, id[2])?;
-    attrs.insert(
-        "network_access_accounts".into(),
-        kit::sorted(
-            kit::items(accounts)
-                .into_iter()
-                .filter(|a| {
-                    a.get("AccountUsage")
-                        .and_then(Value::as_array)
-                        .is_some_and(|u| {
-                            u.iter()
-                                .any(|x| x.as_str() == Some("Software Distribution"))
-                        })
+        .map(|fsp| FallbackStatusPoint {
+            server: kit::s(fsp, "NetworkOSPath")
+                .trim_start_matches('\\')
+                .to_lowercase(),
+            state_message_count: kit::prop(fsp, "Throttle Count")
+                .map(|p| kit::n(p, "Value"))
+                .unwrap_or(10_000) as u32,
+            throttle_seconds: (kit::prop(fsp, "Throttle Interval")
+                .map(|p| kit::n(p, "Value"))
+                .unwrap_or(3_600_000)
+                / 1000) as u32,
+        });
+    let accounts = values.get(at + 2)?;
+    let mut naa: Vec<String> = kit::items(accounts)
+        .into_iter()
+        .filter(|a| {
+            a.get("AccountUsage")
+                .and_then(Value::as_array)
+                .is_some_and(|u| {
+                    u.iter()
+                        .any(|x| x.as_str() == Some("Software Distribution"))
                 })
-                .map(|a| kit::account_key(ctx, kit::s(a, "UserName"), kit::s(a, "SiteCode"))),
-        ),
-    );
-    if let Some(component) = kit::items(kit::value_of(connection, script, out, id[3])?)
-        .into_iter()
-        .next()
-    {
+        })
+        .map(|a| kit::account_key(ctx, kit::s(a, "UserName"), kit::s(a, "SiteCode")))
+        .collect();
+    naa.sort();
+    naa.dedup();
+    let mut model = SiteModel {
+        code: code.clone(),
+        installed: Installed {
+            r#type: if kit::n(site, "Type") == 2 {
+                SiteType::Primary
+            } else {
+                SiteType::Secondary
+            },
+            server: kit::s(site, "ServerName").to_lowercase(),
+            parent: (!parent.is_empty()).then(|| parent.to_uppercase()),
+        },
+        fallback_status_point,
+        network_access_accounts: Some(naa),
+        software_update_installation: None,
+        published_client_current: None,
+        publish_to_forests: None,
+    };
+    if let Some(component) = kit::items(values.get(at + 3)?).into_iter().next() {
         // The getter returns SMS_SCI_Component (PSRef Get-CMSoftwareUpdateBasedClientInstallation);
         // its embedded property names, `Enabled` and `Published Client Version`, are
         // **unverified**: no public source documents them (configmgr.md §2.7 "verify in lab").
@@ -543,13 +575,13 @@ pub(super) fn observe(
             .and_then(Value::as_i64)
             .ok_or_else(|| missing("Enabled"))?
             != 0;
-        attrs.insert("software_update_installation".into(), json!(enabled));
+        model.software_update_installation = Some(enabled);
         let published = kit::prop(component, "Published Client Version")
             .and_then(|p| p.get("Value1"))
             .and_then(Value::as_str)
             .ok_or_else(|| missing("Published Client Version"))?;
         let current = super::published::is_current(published, kit::s(site, "Version"));
-        attrs.insert("published_client_current".into(), json!(current));
+        model.published_client_current = Some(current);
         if enabled && !current {
             notes.push(super::published::later_version_note(
                 published,
@@ -557,10 +589,16 @@ pub(super) fn observe(
             ));
         }
     }
-    Ok(Some(Observed {
-        id: code,
-        attrs,
-        notes,
-        private: Default::default(),
-    }))
+    if publishing {
+        let mut forests: Vec<String> = kit::items(values.get(0)?)
+            .into_iter()
+            .map(|f| kit::s(f, "ForestFQDN").to_lowercase())
+            .collect();
+        forests.sort();
+        forests.dedup();
+        model.publish_to_forests = Some(forests);
+    }
+    let mut o = sdk::observed(code, &model);
+    o.notes = notes;
+    Ok(Some(o))
 }

@@ -1,28 +1,16 @@
-//! The `site_settings` kind's read side: its attributes from the hierarchy objects and site
-//! control properties a refresh or an import reads.
+//! The `site_settings` kind's read side: its model from the hierarchy objects and site control
+//! properties a refresh, an apply's verifying reads or an import reads.
 
 use serde_json::{json, Value};
 
-use cmdeploy_engine::provider::{Observed, ReadRequest};
+use cmdeploy_engine::provider::{Observed, ReadRequest, RemoteError};
 
+use super::conflicts::{self, ConflictAction};
 use super::hierarchy_read;
-use super::site_settings::Approval;
+use super::site_settings::{Approval, ConflictingRecords, SiteSettingsModel, UpgradeModel};
 use crate::kit;
-
-/// The normalised `automatic_upgrade` attribute.
-pub(super) fn upgrade_value(
-    enabled: bool,
-    days: i64,
-    exclude_servers: bool,
-    collection: Option<&str>,
-) -> Value {
-    json!({
-        "enabled": enabled,
-        "days": days,
-        "exclude_servers": exclude_servers,
-        "pre_production_collection": collection,
-    })
-}
+use crate::powershell::Call;
+use crate::sdk::{self, ReadValues};
 
 /// The site code the hierarchy objects carry.
 pub(super) fn code_of(hierarchy: &Value) -> String {
@@ -34,19 +22,166 @@ pub(super) fn code_of(hierarchy: &Value) -> String {
         .to_uppercase()
 }
 
+/// The models of a request: desired and as state recorded.
+fn models(r: &ReadRequest) -> (Option<SiteSettingsModel>, Option<SiteSettingsModel>) {
+    (
+        r.desired.as_ref().and_then(|d| sdk::model(&d.attrs)),
+        r.prior.as_ref().and_then(|p| sdk::model(&p.attributes)),
+    )
+}
+
 /// The pre-production collection the manifest or the state names.
-pub(super) fn pre_production_collection(r: &ReadRequest) -> Option<String> {
-    let from = |attrs: &serde_json::Map<String, Value>| {
-        attrs
-            .get("automatic_upgrade")
-            .and_then(|u| u.get("pre_production_collection"))
-            .and_then(Value::as_str)
-            .map(str::to_string)
+fn pre_production_collection(r: &ReadRequest) -> Option<String> {
+    let (desired, prior) = models(r);
+    let name = |m: Option<SiteSettingsModel>| m?.automatic_upgrade?.pre_production_collection;
+    name(desired).or_else(|| name(prior))
+}
+
+/// Where each read's value is among [`reads`]: after the hierarchy settings (0), the site
+/// control properties (1), the named pre-production collection and system discovery.
+pub(super) struct Layout {
+    collection: Option<(String, usize)>,
+    discovery: usize,
+    blocked: Vec<(String, usize)>,
+    approved: Vec<(String, usize)>,
+    conflicts: Option<(ConflictAction, usize)>,
+}
+
+/// The reads of one site's settings: hierarchy settings and site control properties, the
+/// pre-production collection the manifest or state names (read back by ID), Active Directory
+/// System Discovery, each listed blocked device (manifest or state) and approved device (the
+/// manifest's only: approval cannot be revoked), and the pending conflicting records when the
+/// manifest says what to do with them.
+pub(super) fn reads(code: &str, r: &ReadRequest) -> (Vec<Call>, Layout) {
+    let mut calls = vec![
+        Call::new("Get-CMHierarchySetting").arg("SiteCode", code),
+        Call::new("Get-CmdeploySiteControlProperty")
+            .arg("SiteCode", code)
+            .arg(
+                "PropertyName",
+                json!(hierarchy_read::SITE_CONTROL_PROPERTIES),
+            ),
+    ];
+    let mut push = |c: Call| {
+        calls.push(c);
+        calls.len() - 1
     };
-    r.desired
+    let collection = pre_production_collection(r).map(|n| {
+        let id = push(Call::new("Get-CMDeviceCollection").arg("Name", n.as_str()));
+        (n, id)
+    });
+    let discovery = push(
+        Call::new("Get-CMDiscoveryMethod")
+            .arg("Name", "ActiveDirectorySystemDiscovery")
+            .arg("SiteCode", code),
+    );
+    let (desired, prior) = models(r);
+    let mut listed = |lists: Vec<Option<Vec<String>>>| {
+        let mut names: Vec<String> = lists.into_iter().flatten().flatten().collect();
+        names.sort_by_key(|s| s.to_lowercase());
+        names.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
+        names
+            .into_iter()
+            .map(|n| {
+                let id = push(
+                    Call::new("Get-CMDevice")
+                        .arg("Name", n.as_str())
+                        .switch("Fast"),
+                );
+                (n, id)
+            })
+            .collect::<Vec<_>>()
+    };
+    let blocked = listed(vec![
+        desired.as_ref().and_then(|d| d.blocked_devices.clone()),
+        prior.as_ref().and_then(|p| p.blocked_devices.clone()),
+    ]);
+    let approved = listed(vec![desired
         .as_ref()
-        .and_then(|d| from(&d.attrs))
-        .or_else(|| r.prior.as_ref().and_then(|p| from(&p.attributes)))
+        .and_then(|d| d.approved_devices.clone())]);
+    let conflicts = r
+        .desired
+        .as_ref()
+        .and_then(|d| conflicts::action_of(&d.meta))
+        .map(|a| (a, push(conflicts::read_call())));
+    (
+        calls,
+        Layout {
+            collection,
+            discovery,
+            blocked,
+            approved,
+            conflicts,
+        },
+    )
+}
+
+/// The observed settings from the values of [`reads`].
+///
+/// # Errors
+/// A failed read, or a hierarchy object or property missing from what ConfigMgr returned.
+pub(super) fn read_values(
+    values: &ReadValues<'_>,
+    layout: &Layout,
+    r: &ReadRequest,
+) -> Result<Observed, RemoteError> {
+    let hierarchy = values.get(0)?;
+    let properties = values.get(1)?;
+    let h = hierarchy_read::parse(hierarchy, properties).map_err(|m| RemoteError {
+        host: values.connection().host(),
+        operation: Some("Get-CMHierarchySetting".into()),
+        message: m,
+        category: None,
+        unreachable: None,
+    })?;
+    let known = match &layout.collection {
+        Some((name, id)) => kit::items(values.get(*id)?)
+            .into_iter()
+            .next()
+            .map(|c| (name.clone(), kit::s(c, "CollectionID").to_string())),
+        None => None,
+    };
+    let discovery = values.get(layout.discovery)?;
+    let mut blocked = Vec::new();
+    for (name, id) in &layout.blocked {
+        if kit::items(values.get(*id)?)
+            .iter()
+            .any(|x| x.get("IsBlocked").and_then(Value::as_bool) == Some(true))
+        {
+            blocked.push(name.to_uppercase());
+        }
+    }
+    let mut m = observe(&h, known, discovery, blocked);
+    let (desired, _) = models(r);
+    if desired.is_some_and(|d| d.approved_devices.is_some()) {
+        let mut approved = Vec::new();
+        for (name, id) in &layout.approved {
+            // IsApproved is a UInt32 (windows-runtime.md §9): 1 approved.
+            if kit::items(values.get(*id)?)
+                .iter()
+                .any(|x| kit::n(x, "IsApproved") == 1)
+            {
+                approved.push(name.to_uppercase());
+            }
+        }
+        m.approved_devices = Some(sorted(approved));
+    }
+    let mut notes = Vec::new();
+    if let Some((action, id)) = &layout.conflicts {
+        let pending = conflicts::pending(values.get(*id)?);
+        notes.extend(conflicts::notes(*action, &pending));
+        m.conflicting_records_pending = serde_json::from_value(pending).ok();
+    }
+    let mut o = sdk::observed(code_of(hierarchy), &m);
+    o.notes = notes;
+    Ok(o)
+}
+
+/// Sorted and without repeats.
+pub(super) fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v.dedup();
+    v
 }
 
 /// The observed settings from the hierarchy objects and site control properties (`h`, see
@@ -55,12 +190,11 @@ pub(super) fn pre_production_collection(r: &ReadRequest) -> Option<String> {
 /// configmgr.md §2.10) and the devices `Get-CMDevice` reports `IsBlocked`. A pre-production
 /// collection that is not the one named shows as its ID.
 pub(super) fn observe(
-    code: &str,
     h: &hierarchy_read::HierarchyRead,
     known: Option<(String, String)>,
     discovery: &Value,
     blocked: Vec<String>,
-) -> Observed {
+) -> SiteSettingsModel {
     let pre = h
         .pre_production_collection_id
         .as_ref()
@@ -68,36 +202,25 @@ pub(super) fn observe(
             Some((name, known_id)) if known_id.eq_ignore_ascii_case(id) => name.clone(),
             _ => id.clone(),
         });
-    let mut attrs = serde_json::Map::new();
-    attrs.insert(
-        "automatic_upgrade".into(),
-        upgrade_value(
-            h.upgrade_enabled,
-            h.upgrade_days,
-            h.exclude_servers,
-            pre.as_deref(),
-        ),
-    );
-    if let Some(a) = Approval::from_method(h.approval_method) {
-        attrs.insert("approval".into(), json!(a));
-    }
-    attrs.insert(
-        "conflicting_records".into(),
-        json!(if h.auto_resolve_conflicts {
-            "automatic"
-        } else {
-            "manual"
-        }),
-    );
     let active = kit::items(discovery).into_iter().next().is_some_and(|c| {
         kit::prop(c, "Settings").is_some_and(|p| kit::s(p, "Value1").eq_ignore_ascii_case("Active"))
     });
-    attrs.insert("system_discovery".into(), json!(active));
-    attrs.insert("blocked_devices".into(), kit::sorted(blocked));
-    Observed {
-        id: code.to_string(),
-        attrs,
-        notes: Vec::new(),
-        private: Default::default(),
+    SiteSettingsModel {
+        automatic_upgrade: Some(UpgradeModel {
+            enabled: h.upgrade_enabled,
+            days: h.upgrade_days,
+            exclude_servers: h.exclude_servers,
+            pre_production_collection: pre,
+        }),
+        approval: Approval::from_method(h.approval_method),
+        conflicting_records: Some(if h.auto_resolve_conflicts {
+            ConflictingRecords::Automatic
+        } else {
+            ConflictingRecords::Manual
+        }),
+        system_discovery: Some(active),
+        approved_devices: None,
+        blocked_devices: Some(sorted(blocked)),
+        conflicting_records_pending: None,
     }
 }
