@@ -170,6 +170,8 @@ fn every_emitted_call_matches_the_documented_syntax() {
         let conflicts = conflicts_scenario(action);
         check_audit(&oracle, &conflicts, &mut seen, &mut problems);
     }
+    let denied = push_denied_scenario();
+    check_audit(&oracle, &denied, &mut seen, &mut problems);
     problems.sort();
     problems.dedup();
     assert!(
@@ -182,6 +184,28 @@ fn every_emitted_call_matches_the_documented_syntax() {
         unseen.is_empty(),
         "the scenario never emitted {unseen:?}: extend it so every call is checked"
     );
+}
+
+/// A collection push that a member refuses (no push account among its administrators): apply
+/// reads the site server's ccm.log for it (`Get-CmdeployPushLog`).
+fn push_denied_scenario() -> Project {
+    let p = Project::example("contoso");
+    p.edit(
+        "lab.toml",
+        "os = \"Windows 10 Enterprise\"\nlocal_admins = ['CONTOSO\\svc-cmpush']",
+        "os = \"Windows 10 Enterprise\"\nlocal_admins = ['CONTOSO\\helpdesk']",
+    );
+    p.run(&["lab", "reset"]).code(0);
+    let apply = p
+        .run(&[
+            "apply",
+            "--auto-approve",
+            "--target",
+            "collection_push.branch",
+        ])
+        .code(1);
+    assert!(apply.all().contains("ccm.log"), "{}", apply.all());
+    p
 }
 
 /// The site-side methods example (examples/upgrade) through create, out-of-band repair, update,

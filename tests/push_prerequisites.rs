@@ -204,3 +204,49 @@ fn a_collection_push_whose_members_all_fail_does_not_hold_apply() {
         "{show}"
     );
 }
+
+/// A member the site server reaches but cannot administer (no client push installation account
+/// in its local Administrators group) fails only in the site server's ccm.log: the probe cannot
+/// see it (a WinRM session has no network credentials). Apply reads ccm.log and stops at once
+/// with its line, instead of waiting out `wait_minutes`.
+#[test]
+fn a_collection_push_denied_on_a_member_stops_at_its_ccm_log_line() {
+    let p = Project::example("contoso");
+    p.edit(
+        "lab.toml",
+        "os = \"Windows 10 Enterprise\"\nlocal_admins = ['CONTOSO\\svc-cmpush']",
+        "os = \"Windows 10 Enterprise\"\nlocal_admins = ['CONTOSO\\helpdesk']",
+    );
+    p.edit(
+        "clients.toml",
+        "collection = \"Branch Workstations\"",
+        "collection = \"Branch Workstations\"\nwait_minutes = 1",
+    );
+    p.run(&["lab", "reset"]).code(0);
+    let apply = p
+        .run(&[
+            "apply",
+            "--auto-approve",
+            "--target",
+            "collection_push.branch",
+        ])
+        .code(1);
+    let all = apply.all();
+    assert!(
+        all.contains("1 of its members report no client yet (ws21)"),
+        "{all}"
+    );
+    assert!(
+        all.contains("ws21: ccm.log: ERROR: Unable to access target machine")
+            && all.contains("Access is denied to WS21"),
+        "{all}"
+    );
+    assert!(all.contains("apply stops now"), "{all}");
+    let log = p.console_json(
+        "cm01",
+        "Get-CmdeployPushLog -ComputerName ws20, ws21 | ConvertTo-Json",
+    );
+    let rows = log.as_array().expect("two rows");
+    assert_eq!(rows[0]["Failed"], serde_json::json!(false), "{log}");
+    assert_eq!(rows[1]["Failed"], serde_json::json!(true), "{log}");
+}

@@ -156,9 +156,61 @@ pub fn push_collection(estate: &mut Estate, a: &Args, site: &str) -> CmdResult {
     for name in members(estate, site, &collection)? {
         let mut args = per_device.clone();
         args.insert("DeviceName".into(), json!(name));
-        if let Err(e) = host::push_install(estate, &Args::new("Install-CMClient", &args), site) {
+        let outcome = host::push_install(estate, &Args::new("Install-CMClient", &args), site);
+        // What the push leaves in the site server's ccm.log: a completed request, or why the
+        // computer could not be reached or administered.
+        let line = match &outcome {
+            Ok(_) => format!("---> Completed request, machine name \"{name}\"."),
+            Err(e) => format!(
+                "ERROR: Unable to access target machine for request, machine name: \"{name}\": {}",
+                e.message
+            ),
+        };
+        if let Some(s) = estate.site_mut(site) {
+            s.push_log.push(format!(
+                "<![LOG[{line}]LOG]!><time=\"{}\" component=\"SMS_CLIENT_CONFIG_MANAGER\">",
+                super::ccmsetup_service::now_ms()
+            ));
+        }
+        if let Err(e) = outcome {
             failed.push(json!({"DeviceName": name, "Message": e.message}));
         }
     }
     Ok(json!({"Collection": collection, "Failed": failed}))
+}
+
+/// `Get-CmdeployPushLog -ComputerName NAME...` (the runner's function on a site server): per
+/// computer, the last ccm.log line that names it, without the log's markup, and whether it is a
+/// failure.
+pub fn push_log(estate: &Estate, a: &Args, site: &str) -> CmdResult {
+    let names = a.opt_strs("ComputerName")?.unwrap_or_default();
+    a.finish()?;
+    let log = estate
+        .site(site)
+        .map(|s| s.push_log.as_slice())
+        .unwrap_or_default();
+    let mut out = Vec::new();
+    for name in names {
+        let short = short(&name).to_lowercase();
+        let last = log.iter().rev().find(|l| {
+            l.to_lowercase()
+                .split(|c: char| !c.is_ascii_alphanumeric() && c != '-')
+                .any(|w| w == short)
+        });
+        let line = last.map(|l| {
+            l.trim_start_matches("<![LOG[")
+                .split("]LOG]!>")
+                .next()
+                .unwrap_or_default()
+                .to_string()
+        });
+        let failed = line.as_deref().is_some_and(|t| {
+            let t = t.to_lowercase();
+            ["error", "unable to", "failed to", "denied"]
+                .iter()
+                .any(|k| t.contains(k))
+        });
+        out.push(json!({"ComputerName": name, "Line": line, "Failed": failed}));
+    }
+    Ok(Value::Array(out))
 }

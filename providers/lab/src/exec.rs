@@ -312,6 +312,10 @@ fn runner_function(
         "remove-cmdeploytrustedrootkey" => h::remove_trusted_root_key(estate, &session.host, a),
         "set-cmdeployinternetmanagementpoint" => h::set_internet_mp(estate, &session.host, a),
         "test-cmdeploypushprerequisites" => super::prereq::push_prerequisites(estate, a),
+        "get-cmdeploypushlog" => match &session.site {
+            Some(site) => super::collection::push_log(estate, a, site),
+            None => Err(not_recognized("Get-CmdeployPushLog")),
+        },
         "get-cmdeploysitepublishing" if session.site.is_some() => {
             super::cm_publishing::get(estate, a)
         }

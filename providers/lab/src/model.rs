@@ -183,6 +183,10 @@ pub struct Site {
     /// Active Directory forests the site publishes to (FQDNs; Site Properties, Publishing tab).
     #[serde(default)]
     pub published_forests: Vec<String>,
+    /// Lines client push wrote to the site server's ccm.log (SMS_CLIENT_CONFIG_MANAGER), oldest
+    /// first: the only record of why a push to a computer failed; not a seed field.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub push_log: Vec<String>,
     /// Device records deleted with `Remove-CMDevice` (short names, upper case); not a seed field.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub removed_devices: Vec<String>,

@@ -196,8 +196,20 @@ impl Kind for CollectionPushKind {
             // Each member without a client either is still installing or cannot be pushed to;
             // when every one of them has a failure the site server itself proves, waiting
             // longer changes nothing.
-            let blocked = blockers(ctx, &op.connection, &code, &missing).await;
-            let all_blocked = blocked.len() == missing.len();
+            let mut blocked = blockers(ctx, &op.connection, &code, &missing).await;
+            // A member the site server can reach may still have failed: access denied, no
+            // ADMIN$ share. Only ccm.log on the site server says so.
+            let unexplained: Vec<String> = missing
+                .iter()
+                .filter(|m| !blocked.iter().any(|b| b.starts_with(&format!("{m}: "))))
+                .cloned()
+                .collect();
+            if let Ok(logged) =
+                super::push_log::failures(ctx, &op.connection, &code, &unexplained).await
+            {
+                blocked.extend(logged);
+            }
+            let all_blocked = blocked.len() >= missing.len();
             if all_blocked || Instant::now() >= deadline {
                 let mut message = format!(
                     "the push to collection '{collection}' was queued but {} of its members report no client yet ({})",

@@ -10,6 +10,7 @@ pub mod collection_push;
 pub mod command_line;
 pub mod imaging;
 pub mod probe;
+mod push_log;
 
 use std::sync::Arc;
 

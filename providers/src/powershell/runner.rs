@@ -116,6 +116,7 @@ pub const ALLOWED: &[&str] = &[
     "Remove-CmdeployTrustedRootKey",
     "Set-CmdeployInternetManagementPoint",
     "Test-CmdeployPushPrerequisites",
+    "Get-CmdeployPushLog",
     "Get-CmdeploySiteControlProperty",
     "Get-CmdeploySitePublishing",
     "Set-CmdeploySitePublishing",
