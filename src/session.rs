@@ -10,8 +10,9 @@ use cmdeploy_engine::diagnostics::{Diagnostic, Diagnostics};
 use cmdeploy_engine::extensions::Extensions;
 use cmdeploy_engine::manifest::{self, BackendKind, Project, ProjectConfig};
 use cmdeploy_engine::plan::{self, Plan, PlanInput};
-use cmdeploy_engine::provider::{Context, ReadOutcome, Registry};
+use cmdeploy_engine::provider::{Context, ReadOutcome};
 use cmdeploy_engine::refresh::{refresh_observed, Quiet, RefreshObserver, Refreshed};
+use cmdeploy_engine::registry::Registry;
 use cmdeploy_engine::secret::{FingerprintKey, SecretValue};
 use cmdeploy_engine::state::{
     apply_moves, plan_move, Backend, LocalBackend, MoveError, Moved, PostgresBackend, State,

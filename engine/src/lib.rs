@@ -39,6 +39,7 @@ pub mod provider;
 pub mod reach;
 pub mod recap;
 pub mod refresh;
+pub mod registry;
 pub mod resource;
 pub mod secret;
 pub mod spanned;

@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 use crate::address::Address;
 use crate::apply::Report;
 use crate::plan::{Action, Plan};
-use crate::provider::{ReadOutcome, Registry};
+use crate::provider::ReadOutcome;
+use crate::registry::Registry;
 use crate::resource::ResourceSet;
 
 /// Counts of one host's resources (or of all hosts).

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 
 use crate::address::Address;
-use crate::provider::{Context, ReadOutcome, ReadRequest, Registry, RemoteError};
+use crate::provider::{Context, ReadOutcome, ReadRequest, RemoteError};
+use crate::registry::Registry;
 use crate::resource::ResourceSet;
 use crate::state::State;
 

@@ -18,9 +18,10 @@ use cmdeploy_engine::manifest;
 use cmdeploy_engine::plan::{self, Action, PlanInput};
 use cmdeploy_engine::provider::{
     decode_table, Applied, Context, DecodeInput, Decoded, Executor, Kind, Observed, Operation,
-    ReadOutcome, ReadRequest, ReadResult, Registry, RemoteError,
+    ReadOutcome, ReadRequest, ReadResult, RemoteError,
 };
 use cmdeploy_engine::refresh::refresh;
+use cmdeploy_engine::registry::Registry;
 use cmdeploy_engine::resource::{Connection, ConnectionRef, Reference, ResourceSet};
 use cmdeploy_engine::secret::FingerprintKey;
 use cmdeploy_engine::spanned::Spanned;

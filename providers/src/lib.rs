@@ -54,7 +54,7 @@ pub mod transport;
 
 use std::sync::Arc;
 
-use cmdeploy_engine::provider::Registry;
+use cmdeploy_engine::registry::Registry;
 
 /// Every kind of every provider, with the connection schema and validator.
 pub fn registry() -> Registry {

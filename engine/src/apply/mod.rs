@@ -20,7 +20,8 @@ use std::sync::Arc;
 
 use crate::address::Address;
 use crate::plan::{Action, Plan};
-use crate::provider::{Context, ReadOutcome, Registry};
+use crate::provider::{Context, ReadOutcome};
+use crate::registry::Registry;
 use crate::resource::ResourceSet;
 use crate::secret::SecretValue;
 use crate::state::{Backend, JournalRecord, State, StateError};

@@ -10,7 +10,8 @@ use super::{resolve, template, Parsed, ProjectConfig};
 use crate::address::Address;
 use crate::data::{self, DataSource, DecodedSource};
 use crate::diagnostics::{did_you_mean, Diagnostic, Diagnostics, Loc};
-use crate::provider::{DecodeInput, Registry};
+use crate::provider::DecodeInput;
+use crate::registry::Registry;
 use crate::resource::ResourceSet;
 
 /// A data source decoded, its connection not yet resolved.

@@ -10,7 +10,7 @@ use toml::de::{DeValue, ValueDeserializer};
 
 use super::{ProjectConfig, ProjectSection, StateSection};
 use crate::diagnostics::{Diagnostic, Diagnostics, Loc, SourceFile};
-use crate::provider::Registry;
+use crate::registry::Registry;
 
 /// The files that are not manifests unless `[project] ignore` says otherwise: those the program
 /// registered, and the acknowledged drift.

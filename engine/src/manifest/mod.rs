@@ -30,7 +30,8 @@ pub use config::{
 use crate::address::Address;
 use crate::diagnostics::{did_you_mean, Diagnostic, Diagnostics, Loc, SourceFile};
 use crate::graph::ResourceGraph;
-use crate::provider::{DecodeInput, Registry};
+use crate::provider::DecodeInput;
+use crate::registry::Registry;
 use crate::resource::{Resource, ResourceSet};
 
 /// Top-level tables that configure the project rather than declare resources.

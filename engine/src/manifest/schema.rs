@@ -5,7 +5,7 @@ use schemars::{json_schema, Schema, SchemaGenerator};
 use serde_json::{Map, Value};
 
 use super::config::{MovedSection, ProjectSection, StateSection};
-use crate::provider::Registry;
+use crate::registry::Registry;
 
 /// The schema's `$id`: where editors and validators know it by (the file in the repository).
 pub const SCHEMA_ID: &str =

@@ -3,7 +3,7 @@
 //! (`winrm`, and the lab's), so none of them spells the registration.
 
 use cmdeploy_engine::extensions::Extensions;
-use cmdeploy_engine::provider::Registry;
+use cmdeploy_engine::registry::Registry;
 use cmdeploy_providers::transport::{self, Transports};
 
 use crate::transport::LabTransport;

@@ -8,7 +8,7 @@ pub mod subnets;
 
 use std::sync::Arc;
 
-use cmdeploy_engine::provider::Registry;
+use cmdeploy_engine::registry::Registry;
 
 /// Registers the AD data source kinds.
 pub fn register(r: &mut Registry) {

@@ -22,7 +22,7 @@ pub mod render;
 
 use std::sync::Arc;
 
-use cmdeploy_engine::provider::Registry;
+use cmdeploy_engine::registry::Registry;
 
 /// Registers the artifact kinds.
 pub fn register(r: &mut Registry) {

@@ -14,7 +14,7 @@ mod push_log;
 
 use std::sync::Arc;
 
-use cmdeploy_engine::provider::Registry;
+use cmdeploy_engine::registry::Registry;
 
 /// Registers the client kinds.
 pub fn register(r: &mut Registry) {

@@ -35,7 +35,7 @@ pub mod software_update_point;
 use std::ops::Range;
 use std::sync::Arc;
 
-use cmdeploy_engine::provider::Registry;
+use cmdeploy_engine::registry::Registry;
 use cmdeploy_engine::resource::{ConnectionRef, Reference};
 use cmdeploy_engine::spanned::Spanned;
 use cmdeploy_engine::Address;

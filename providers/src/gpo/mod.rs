@@ -15,7 +15,7 @@ pub mod report;
 
 use std::sync::Arc;
 
-use cmdeploy_engine::provider::Registry;
+use cmdeploy_engine::registry::Registry;
 
 /// Registers the Group Policy kinds.
 pub fn register(r: &mut Registry) {
