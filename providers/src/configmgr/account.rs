@@ -13,11 +13,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use cmdeploy_engine::diagnostics::Diagnostic;
-use cmdeploy_engine::import::Imported;
 use cmdeploy_engine::provider::{
     Context, Observed, OpAction, ReadOutcome, ReadRequest, ReadResult, RemoteError,
 };
-use cmdeploy_engine::resource::{Connection, Resource};
+use cmdeploy_engine::resource::Resource;
 use cmdeploy_engine::secret::SecretRef;
 use cmdeploy_engine::spanned::Spanned;
 
@@ -215,20 +214,7 @@ impl PlanNotes for AccountKind {
     }
 }
 
-#[async_trait::async_trait]
-impl Import for AccountKind {
-    fn imports_from(&self, ctx: &Context, connection: &Connection) -> bool {
-        super::listing::is_site_server(ctx, connection)
-    }
-
-    async fn list(
-        &self,
-        ctx: &Context,
-        connection: &Connection,
-    ) -> Result<Vec<Imported>, RemoteError> {
-        super::listing::accounts(ctx, connection).await
-    }
-}
+site_server_import!(AccountKind, crate::configmgr::listing::accounts);
 
 /// `Get-CMAccount -SiteCode`: every account defined at a site.
 fn get_accounts(code: &str) -> Call {

@@ -7,11 +7,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use cmdeploy_engine::diagnostics::{Diagnostic, Diagnostics};
-use cmdeploy_engine::import::Imported;
 use cmdeploy_engine::provider::{
     Context, Observed, ReadOutcome, ReadRequest, ReadResult, RemoteError,
 };
-use cmdeploy_engine::resource::{Connection, ResourceSet};
+use cmdeploy_engine::resource::ResourceSet;
 use cmdeploy_engine::spanned::Spanned;
 
 use super::net;
@@ -318,20 +317,7 @@ impl CrossValidate for BoundaryKind {
     }
 }
 
-#[async_trait::async_trait]
-impl Import for BoundaryKind {
-    fn imports_from(&self, ctx: &Context, connection: &Connection) -> bool {
-        super::listing::is_site_server(ctx, connection)
-    }
-
-    async fn list(
-        &self,
-        ctx: &Context,
-        connection: &Connection,
-    ) -> Result<Vec<Imported>, RemoteError> {
-        super::listing::boundaries(ctx, connection).await
-    }
-}
+site_server_import!(BoundaryKind, crate::configmgr::listing::boundaries);
 
 /// An SMS_Boundary object's ID and model.
 pub fn model_of(obj: &Value) -> Option<(String, BoundaryModel)> {

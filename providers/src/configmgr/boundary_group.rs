@@ -8,11 +8,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use cmdeploy_engine::diagnostics::{Diagnostic, Diagnostics};
-use cmdeploy_engine::import::Imported;
 use cmdeploy_engine::provider::{
     Context, Observed, OpAction, ReadOutcome, ReadRequest, ReadResult, RemoteError,
 };
-use cmdeploy_engine::resource::{Connection, Ownership, ResourceSet};
+use cmdeploy_engine::resource::{Ownership, ResourceSet};
 use cmdeploy_engine::spanned::Spanned;
 use cmdeploy_engine::Address;
 
@@ -346,20 +345,10 @@ impl CrossValidate for BoundaryGroupKind {
     }
 }
 
-#[async_trait::async_trait]
-impl Import for BoundaryGroupKind {
-    fn imports_from(&self, ctx: &Context, connection: &Connection) -> bool {
-        super::listing::is_site_server(ctx, connection)
-    }
-
-    async fn list(
-        &self,
-        ctx: &Context,
-        connection: &Connection,
-    ) -> Result<Vec<Imported>, RemoteError> {
-        super::listing::boundary_groups(ctx, connection).await
-    }
-}
+site_server_import!(
+    BoundaryGroupKind,
+    crate::configmgr::listing::boundary_groups
+);
 
 /// Names a request may be found under: the desired one, and the one state recorded (a rename).
 fn candidate_names(r: &ReadRequest) -> Vec<String> {

@@ -401,20 +401,7 @@ impl CrossValidate for RelationshipKind {
     }
 }
 
-#[async_trait::async_trait]
-impl Import for RelationshipKind {
-    fn imports_from(&self, ctx: &Context, connection: &Connection) -> bool {
-        super::listing::is_site_server(ctx, connection)
-    }
-
-    async fn list(
-        &self,
-        ctx: &Context,
-        connection: &Connection,
-    ) -> Result<Vec<Imported>, RemoteError> {
-        list(ctx, connection).await
-    }
-}
+site_server_import!(RelationshipKind, self::list);
 
 /// `SourceGroupID:DestinationGroupID`, the relationship's ID in state.
 fn id_of(obj: &Value) -> String {

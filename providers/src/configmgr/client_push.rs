@@ -8,9 +8,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use cmdeploy_engine::diagnostics::{Diagnostic, Diagnostics};
-use cmdeploy_engine::import::Imported;
 use cmdeploy_engine::provider::{Context, Observed, ReadRequest, ReadResult, RemoteError};
-use cmdeploy_engine::resource::{Connection, Resource, ResourceSet};
+use cmdeploy_engine::resource::{Resource, ResourceSet};
 use cmdeploy_engine::spanned::Spanned;
 use cmdeploy_engine::Address;
 
@@ -315,20 +314,7 @@ impl PlanNotes for ClientPushKind {
     }
 }
 
-#[async_trait::async_trait]
-impl Import for ClientPushKind {
-    fn imports_from(&self, ctx: &Context, connection: &Connection) -> bool {
-        super::listing::is_site_server(ctx, connection)
-    }
-
-    async fn list(
-        &self,
-        ctx: &Context,
-        connection: &Connection,
-    ) -> Result<Vec<Imported>, RemoteError> {
-        super::listing::client_push(ctx, connection).await
-    }
-}
+site_server_import!(ClientPushKind, crate::configmgr::listing::client_push);
 
 impl CrossValidate for ClientPushKind {
     fn validate(&self, resources: &ResourceSet, out: &mut Diagnostics) {

@@ -8,6 +8,35 @@
 //! graph level and connection; the others write one resource per Script. Names and rules follow
 //! configmgr.md §2 and §6.
 
+/// `Import` through the site server for a kind whose objects one listing function gives: every
+/// site-side kind lists what the site server of a declared site holds
+/// ([`listing::is_site_server`]).
+macro_rules! site_server_import {
+    ($kind:ty, $list:path) => {
+        #[async_trait::async_trait]
+        impl $crate::sdk::Import for $kind {
+            fn imports_from(
+                &self,
+                ctx: &cmdeploy_engine::provider::Context,
+                connection: &cmdeploy_engine::resource::Connection,
+            ) -> bool {
+                $crate::configmgr::listing::is_site_server(ctx, connection)
+            }
+
+            async fn list(
+                &self,
+                ctx: &cmdeploy_engine::provider::Context,
+                connection: &cmdeploy_engine::resource::Connection,
+            ) -> Result<
+                Vec<cmdeploy_engine::import::Imported>,
+                cmdeploy_engine::provider::RemoteError,
+            > {
+                $list(ctx, connection).await
+            }
+        }
+    };
+}
+
 pub mod account;
 pub mod boundary;
 pub mod boundary_group;

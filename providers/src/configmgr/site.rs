@@ -9,11 +9,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use cmdeploy_engine::diagnostics::{Diagnostic, Diagnostics};
-use cmdeploy_engine::import::Imported;
 use cmdeploy_engine::provider::{
     to_attributes, Context, Observed, OpAction, ReadRequest, ReadResult, RemoteError,
 };
-use cmdeploy_engine::resource::{Connection, ConnectionRef, ResourceSet};
+use cmdeploy_engine::resource::{ConnectionRef, ResourceSet};
 use cmdeploy_engine::spanned::Spanned;
 
 use crate::kit;
@@ -435,20 +434,7 @@ impl CrossValidate for SiteKind {
     }
 }
 
-#[async_trait::async_trait]
-impl Import for SiteKind {
-    fn imports_from(&self, ctx: &Context, connection: &Connection) -> bool {
-        super::listing::is_site_server(ctx, connection)
-    }
-
-    async fn list(
-        &self,
-        ctx: &Context,
-        connection: &Connection,
-    ) -> Result<Vec<Imported>, RemoteError> {
-        super::listing_site::sites(ctx, connection).await
-    }
-}
+site_server_import!(SiteKind, crate::configmgr::listing_site::sites);
 
 impl PlanNotes for SiteKind {
     fn notes(

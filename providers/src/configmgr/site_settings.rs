@@ -12,9 +12,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use cmdeploy_engine::diagnostics::{Diagnostic, Diagnostics};
-use cmdeploy_engine::import::Imported;
 use cmdeploy_engine::provider::{Context, ReadRequest, ReadResult, RemoteError};
-use cmdeploy_engine::resource::{Connection, ResourceSet};
+use cmdeploy_engine::resource::ResourceSet;
 use cmdeploy_engine::spanned::Spanned;
 use cmdeploy_engine::Address;
 
@@ -439,20 +438,10 @@ impl CrossValidate for SiteSettingsKind {
     }
 }
 
-#[async_trait::async_trait]
-impl Import for SiteSettingsKind {
-    fn imports_from(&self, ctx: &Context, connection: &Connection) -> bool {
-        super::listing::is_site_server(ctx, connection)
-    }
-
-    async fn list(
-        &self,
-        ctx: &Context,
-        connection: &Connection,
-    ) -> Result<Vec<Imported>, RemoteError> {
-        super::listing_settings::site_settings(ctx, connection).await
-    }
-}
+site_server_import!(
+    SiteSettingsKind,
+    crate::configmgr::listing_settings::site_settings
+);
 
 impl PlanNotes for SiteSettingsKind {
     fn notes(

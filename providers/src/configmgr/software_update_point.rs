@@ -10,7 +10,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use cmdeploy_engine::diagnostics::{Diagnostic, Diagnostics};
-use cmdeploy_engine::import::Imported;
 use cmdeploy_engine::provider::{
     Context, Observed, OpAction, ReadRequest, ReadResult, RemoteError,
 };
@@ -280,20 +279,10 @@ impl CrossValidate for SoftwareUpdatePointKind {
     }
 }
 
-#[async_trait::async_trait]
-impl Import for SoftwareUpdatePointKind {
-    fn imports_from(&self, ctx: &Context, connection: &Connection) -> bool {
-        super::listing::is_site_server(ctx, connection)
-    }
-
-    async fn list(
-        &self,
-        ctx: &Context,
-        connection: &Connection,
-    ) -> Result<Vec<Imported>, RemoteError> {
-        super::listing_settings::software_update_points(ctx, connection).await
-    }
-}
+site_server_import!(
+    SoftwareUpdatePointKind,
+    crate::configmgr::listing_settings::software_update_points
+);
 
 /// `Get-CMSoftwareUpdatePoint` of one server at a site.
 fn get_point(code: &str, server: &str) -> Call {
