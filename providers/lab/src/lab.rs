@@ -15,6 +15,7 @@ use cmdeploy_engine::provider::RemoteError;
 // The estate is simulated, not a source of truth: replaced atomically, not fsynced per Script.
 use cmdeploy_engine::state::replace_atomic as write_atomic;
 
+use crate::error::LabError;
 use crate::model::Estate;
 use crate::{ccmsetup_service, journal};
 use cmdeploy_providers::powershell::runner::split_stdin;
@@ -41,35 +42,6 @@ struct Handles {
     counter: Option<std::fs::File>,
     /// `audit.jsonl`, opened for appending.
     audit: Option<std::fs::File>,
-}
-
-/// Lab errors: seed and storage problems.
-#[derive(Debug, thiserror::Error)]
-pub enum LabError {
-    /// The seed file is missing or invalid.
-    #[error("lab seed {path}: {message}")]
-    Seed {
-        /// Seed path.
-        path: String,
-        /// What is wrong.
-        message: String,
-    },
-    /// I/O on the lab directory.
-    #[error("lab {path}: {source}")]
-    Io {
-        /// The file.
-        path: String,
-        /// The I/O error.
-        source: std::io::Error,
-    },
-    /// The estate file is corrupt.
-    #[error("lab estate {path} is corrupt: {message}; run `cmdeploy lab reset`")]
-    Corrupt {
-        /// The file.
-        path: String,
-        /// Parser message.
-        message: String,
-    },
 }
 
 /// The estate as last read or written by this process, with the identity of the file it came

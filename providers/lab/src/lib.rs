@@ -51,6 +51,7 @@ pub(crate) mod collection;
 pub(crate) mod console;
 pub mod cost;
 pub(crate) mod double_hop;
+mod error;
 pub mod exec;
 pub mod generate;
 pub(crate) mod gp;
@@ -72,4 +73,5 @@ pub(crate) mod settings_model;
 pub mod show;
 pub mod transport;
 
-pub use lab::{Lab, LabError, SEED_FILE};
+pub use error::LabError;
+pub use lab::{Lab, SEED_FILE};
