@@ -152,7 +152,6 @@ pub fn push_collection(estate: &mut Estate, a: &Args, site: &str) -> CmdResult {
         }
     }
     a.finish()?;
-    let mut failed = Vec::new();
     for name in members(estate, site, &collection)? {
         let mut args = per_device.clone();
         args.insert("DeviceName".into(), json!(name));
@@ -172,11 +171,10 @@ pub fn push_collection(estate: &mut Estate, a: &Args, site: &str) -> CmdResult {
                 super::ccmsetup_service::now_ms()
             ));
         }
-        if let Err(e) = outcome {
-            failed.push(json!({"DeviceName": name, "Message": e.message}));
-        }
     }
-    Ok(json!({"Collection": collection, "Failed": failed}))
+    // The cmdlet only queues the requests: what became of each member is in ccm.log, never in
+    // its output (the push runs later, in SMS_CLIENT_CONFIG_MANAGER).
+    Ok(Value::Null)
 }
 
 /// `Get-CmdeployPushLog -ComputerName NAME...` (the runner's function on a site server): per
