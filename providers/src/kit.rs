@@ -356,6 +356,20 @@ pub fn current_attr(op: &cmdeploy_engine::provider::Operation, attr: &str) -> Op
         .or_else(|| op.prior.as_ref().and_then(|p| from(&p.attributes)))
 }
 
+/// The connection of a batch of read requests (they share one) and an empty Script for the site
+/// server of the first one, or `None` for an empty batch.
+pub fn site_read_script(
+    ctx: &Context,
+    requests: &[cmdeploy_engine::provider::ReadRequest],
+) -> Option<(Connection, Script)> {
+    let first = requests.first()?;
+    let code = site_code(ctx, &meta_of(first.desired.as_ref(), first.prior.as_ref()));
+    Some((
+        first.connection.clone(),
+        Script::new(Target::SiteServer { site_code: code }),
+    ))
+}
+
 /// The batched read most site-side kinds share: one Script on the requests' connection, `build`
 /// pushes each request's calls (given its site code) and returns their ids, `observe` turns the
 /// output of those calls into `Some(Observed)` or `None` (absent). A transport failure fails every

@@ -15,7 +15,7 @@ use cmdeploy_engine::spanned::Spanned;
 
 use super::net;
 use crate::kit;
-use crate::powershell::{Call, Script, Target};
+use crate::powershell::Call;
 use crate::sdk::{self, Change, CrossValidate, Declared, DecodeCx, Import, TypedKind};
 
 /// Boundary type, with ConfigMgr's `-Type` names and BoundaryType numbers.
@@ -207,14 +207,9 @@ impl TypedKind for BoundaryKind {
     }
 
     async fn read(&self, ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> {
-        let Some(connection) = requests.first().map(|r| r.connection.clone()) else {
+        let Some((connection, mut script)) = kit::site_read_script(ctx, &requests) else {
             return Vec::new();
         };
-        let code = kit::site_code(
-            ctx,
-            &kit::meta_of(requests[0].desired.as_ref(), requests[0].prior.as_ref()),
-        );
-        let mut script = Script::new(Target::SiteServer { site_code: code });
         script.push(Call::new("Get-CMBoundary"));
         let all = kit::run(ctx, &connection, &script)
             .await

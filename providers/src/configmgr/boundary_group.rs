@@ -17,7 +17,7 @@ use cmdeploy_engine::Address;
 
 use super::boundary::{self, BoundaryType};
 use crate::kit;
-use crate::powershell::{Call, Script, Target};
+use crate::powershell::Call;
 use crate::sdk::{self, Change, CrossValidate, Declared, DecodeCx, Import, TypedKind};
 
 /// `[boundary_group.NAME]`.
@@ -173,14 +173,9 @@ impl TypedKind for BoundaryGroupKind {
     }
 
     async fn read(&self, ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> {
-        let Some(connection) = requests.first().map(|r| r.connection.clone()) else {
+        let Some((connection, mut script)) = kit::site_read_script(ctx, &requests) else {
             return Vec::new();
         };
-        let code = kit::site_code(
-            ctx,
-            &kit::meta_of(requests[0].desired.as_ref(), requests[0].prior.as_ref()),
-        );
-        let mut script = Script::new(Target::SiteServer { site_code: code });
         script.push(Call::new("Get-CMBoundaryGroup"));
         let mut per_name = BTreeMap::new();
         for r in &requests {

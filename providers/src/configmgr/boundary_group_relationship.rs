@@ -260,14 +260,9 @@ impl TypedKind for RelationshipKind {
     }
 
     async fn read(&self, ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> {
-        let Some(connection) = requests.first().map(|r| r.connection.clone()) else {
+        let Some((connection, mut script)) = kit::site_read_script(ctx, &requests) else {
             return Vec::new();
         };
-        let code = kit::site_code(
-            ctx,
-            &kit::meta_of(requests[0].desired.as_ref(), requests[0].prior.as_ref()),
-        );
-        let mut script = Script::new(Target::SiteServer { site_code: code });
         script.push(Call::new("Get-CMBoundaryGroupRelationship"));
         let all = kit::run(ctx, &connection, &script).await.and_then(|out| {
             kit::value_of(&connection, &script, &out, 0)
