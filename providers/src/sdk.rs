@@ -238,7 +238,14 @@ pub trait CrossValidate: Send + Sync {
 #[async_trait::async_trait]
 pub trait Import: Send + Sync {
     /// True when objects are listed through `connection`.
-    fn imports_from(&self, ctx: &Context, connection: &Connection) -> bool;
+    ///
+    /// # Errors
+    /// The remote failure of asking the host.
+    async fn imports_from(
+        &self,
+        ctx: &Context,
+        connection: &Connection,
+    ) -> Result<bool, RemoteError>;
 
     /// Every object `connection` holds, as manifest tables.
     ///
@@ -510,10 +517,15 @@ impl<K: TypedKind> Kind for Typed<K> {
         self.0.import().is_some()
     }
 
-    fn imports_from(&self, ctx: &Context, connection: &Connection) -> bool {
-        self.0
-            .import()
-            .is_some_and(|i| i.imports_from(ctx, connection))
+    async fn imports_from(
+        &self,
+        ctx: &Context,
+        connection: &Connection,
+    ) -> Result<bool, RemoteError> {
+        match self.0.import() {
+            Some(i) => i.imports_from(ctx, connection).await,
+            None => Ok(false),
+        }
     }
 
     async fn list(

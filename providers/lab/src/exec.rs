@@ -322,6 +322,7 @@ fn runner_function(
         "set-cmdeploysitepublishing" if session.site.is_some() => {
             super::cm_publishing::set(estate, a)
         }
+        "get-cmdeployprovidersite" => super::cm_site::provider_site(estate, &session.host, a),
         "get-cmdeploysitecontrolproperty" => match &session.site {
             Some(site) => super::cm_settings::site_control_properties(estate, a, site),
             None => Err(not_recognized("Get-CmdeploySiteControlProperty")),

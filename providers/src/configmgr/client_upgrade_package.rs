@@ -165,8 +165,12 @@ impl Kind for ClientUpgradePackageKind {
         true
     }
 
-    fn imports_from(&self, ctx: &Context, connection: &Connection) -> bool {
-        super::listing::is_site_server(ctx, connection)
+    async fn imports_from(
+        &self,
+        ctx: &Context,
+        connection: &Connection,
+    ) -> Result<bool, RemoteError> {
+        super::listing::is_site_server(ctx, connection).await
     }
 
     async fn list(

@@ -18,24 +18,66 @@ use crate::ccmsetup;
 use crate::kit;
 use crate::powershell::{Call, Script, ScriptOutput, Target};
 
-/// A `site` resource managed through a connection: its table key and its site code.
+/// A site whose objects are listed through a connection: a `site` resource of the manifests, or
+/// the site the connection's SMS Provider serves when no `site` resource names the connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SiteOn {
-    /// Table key of the `site` resource (`ABC`).
+    /// Table key of the `site` resource (`ABC`); the site code when it was discovered.
     pub key: String,
     /// Site code (`ABC`).
     pub code: String,
+    /// False when no `site` resource names it: the import writes its `site` table too.
+    pub declared: bool,
 }
 
-/// The sites whose `connection` is `connection`, in key order. Site-side objects are imported
-/// through these; a connection no `site` uses is not a site server.
-pub fn sites_on(ctx: &Context, connection: &Connection) -> Vec<SiteOn> {
+impl SiteOn {
+    /// Writes the `site` field of a listed table: the declared site's table key, or the
+    /// discovered site's code with a reference the engine resolves to the `site` table listed
+    /// with it (so that `--kinds boundary` alone still writes a file that loads).
+    pub(super) fn put_site(&self, table: &mut Vec<(String, Value)>, refs: &mut Vec<ImportRef>) {
+        if self.declared {
+            put(table, "site", json!(self.key));
+        } else {
+            put(table, "site", json!(self.code));
+            refs.push(ImportRef {
+                field: "site".into(),
+                kind: "site".into(),
+            });
+        }
+    }
+}
+
+/// The declared sites whose `connection` is `connection`, in key order.
+fn declared_on(ctx: &Context, connection: &Connection) -> Vec<SiteOn> {
     kit::resources_on(ctx, "site", connection)
         .map(|s| SiteOn {
             key: s.address.name.clone(),
             code: s.str_attr("code").unwrap_or(&s.address.name).to_uppercase(),
+            declared: true,
         })
         .collect()
+}
+
+/// The sites whose objects are listed through `connection`: the `site` resources that name it,
+/// in key order, or else the site its SMS Provider serves ([`super::provider_site::discover`]).
+/// Empty for a connection that is no site server.
+///
+/// # Errors
+/// The discovery's remote failure (unreachable host, WMI access denied).
+pub async fn sites_on(ctx: &Context, connection: &Connection) -> Result<Vec<SiteOn>, RemoteError> {
+    let declared = declared_on(ctx, connection);
+    if !declared.is_empty() {
+        return Ok(declared);
+    }
+    Ok(super::provider_site::discover(ctx, connection)
+        .await?
+        .into_iter()
+        .map(|code| SiteOn {
+            key: code.clone(),
+            code,
+            declared: false,
+        })
+        .collect())
 }
 
 /// Every boundary (one `Get-CMBoundary`). Boundaries are hierarchy-wide: they are written for
@@ -48,7 +90,7 @@ pub async fn boundaries(
     ctx: &Context,
     connection: &Connection,
 ) -> Result<Vec<Imported>, RemoteError> {
-    let Some(site) = sites_on(ctx, connection).into_iter().next() else {
+    let Some(site) = sites_on(ctx, connection).await?.into_iter().next() else {
         return Ok(Vec::new());
     };
     let mut script = Script::new(Target::SiteServer {
@@ -70,8 +112,8 @@ pub async fn boundaries(
                 BoundaryType::IpRange => "range",
                 BoundaryType::Vpn => "vpn",
             };
-            let mut table = Vec::new();
-            put(&mut table, "site", json!(site.key));
+            let (mut table, mut references) = (Vec::new(), Vec::new());
+            site.put_site(&mut table, &mut references);
             put(&mut table, "type", json!(t.key()));
             put(&mut table, "value", json!(value));
             put(&mut table, "name", o.attrs["name"].clone());
@@ -82,7 +124,7 @@ pub async fn boundaries(
                 origin: format!("SMS_Boundary {}", o.id),
                 id: o.id,
                 table,
-                references: Vec::new(),
+                references,
                 notes: Vec::new(),
             })
         })
@@ -99,7 +141,7 @@ pub async fn boundary_groups(
     ctx: &Context,
     connection: &Connection,
 ) -> Result<Vec<Imported>, RemoteError> {
-    let Some(site) = sites_on(ctx, connection).into_iter().next() else {
+    let Some(site) = sites_on(ctx, connection).await?.into_iter().next() else {
         return Ok(Vec::new());
     };
     let target = Target::SiteServer {
@@ -136,7 +178,11 @@ pub async fn boundary_groups(
         let systems = kit::value_of(connection, &details, &out, 2 * i + 1)?;
         let name = kit::s(g, "Name");
         let mut table = Vec::new();
-        put(&mut table, "site", json!(site.key));
+        let mut references = vec![ImportRef {
+            field: "boundaries".into(),
+            kind: "boundary".into(),
+        }];
+        site.put_site(&mut table, &mut references);
         put(&mut table, "name", json!(name));
         let description = kit::s(g, "Description");
         if !description.is_empty() {
@@ -164,10 +210,7 @@ pub async fn boundary_groups(
             origin: format!("SMS_BoundaryGroup {id}"),
             id,
             table,
-            references: vec![ImportRef {
-                field: "boundaries".into(),
-                kind: "boundary".into(),
-            }],
+            references,
             notes: Vec::new(),
         });
     }
@@ -193,8 +236,8 @@ pub async fn accounts(
         for a in kit::items(kit::value_of(connection, &script, &out, i)?) {
             let user = kit::s(a, "UserName");
             let short = user.rsplit('\\').next().unwrap_or(user);
-            let mut table = Vec::new();
-            put(&mut table, "site", json!(s.key));
+            let (mut table, mut references) = (Vec::new(), Vec::new());
+            s.put_site(&mut table, &mut references);
             put(&mut table, "user_name", json!(user));
             listed.push(Imported {
                 kind: "account".into(),
@@ -203,7 +246,7 @@ pub async fn accounts(
                 natural_key: user.to_lowercase(),
                 origin: format!("SMS_SCI_Reserved {user}, site {}", s.code),
                 table,
-                references: Vec::new(),
+                references,
                 notes: vec![
                     "ConfigMgr cannot return account passwords, so this account's password is not managed:".into(),
                     "cmdeploy leaves it as it is. To manage it, add the line below (or a { file = ... } reference);".into(),
@@ -274,7 +317,11 @@ pub async fn client_push(
             continue;
         };
         let mut table = Vec::new();
-        put(&mut table, "site", json!(s.key));
+        let mut references = vec![ImportRef {
+            field: "accounts".into(),
+            kind: "account".into(),
+        }];
+        s.put_site(&mut table, &mut references);
         put(&mut table, "automatic", json!(m.automatic));
         if m.automatic {
             put(&mut table, "system_types", json!(m.system_types));
@@ -322,10 +369,7 @@ pub async fn client_push(
                 s.code
             ),
             table,
-            references: vec![ImportRef {
-                field: "accounts".into(),
-                kind: "account".into(),
-            }],
+            references,
             notes,
         });
     }
@@ -337,9 +381,12 @@ fn to_object<T: serde::Serialize>(v: &T) -> Map<String, Value> {
 }
 
 /// True when objects of a site-side kind can be imported through `connection`: some `site`
-/// resource is managed through it.
-pub fn is_site_server(ctx: &Context, connection: &Connection) -> bool {
-    !sites_on(ctx, connection).is_empty()
+/// resource is managed through it, or its host runs a site's SMS Provider.
+///
+/// # Errors
+/// The discovery's remote failure.
+pub async fn is_site_server(ctx: &Context, connection: &Connection) -> Result<bool, RemoteError> {
+    Ok(!sites_on(ctx, connection).await?.is_empty())
 }
 
 pub(super) fn put(table: &mut Vec<(String, Value)>, field: &str, value: Value) {
@@ -353,7 +400,7 @@ pub(super) async fn per_site(
     connection: &Connection,
     calls: impl Fn(&SiteOn) -> Vec<Call>,
 ) -> Result<(Vec<SiteOn>, Script, ScriptOutput), RemoteError> {
-    let sites = sites_on(ctx, connection);
+    let sites = sites_on(ctx, connection).await?;
     let Some(first) = sites.first() else {
         return Ok((
             sites,

@@ -21,7 +21,7 @@ use crate::powershell::{Call, Script, Target};
 /// # Errors
 /// The remote failure, or a site whose settings could not be read.
 pub async fn sites(ctx: &Context, connection: &Connection) -> Result<Vec<Imported>, RemoteError> {
-    let Some(first) = sites_on(ctx, connection).into_iter().next() else {
+    let Some(first) = sites_on(ctx, connection).await?.into_iter().next() else {
         return Ok(Vec::new());
     };
     let target = Target::SiteServer {

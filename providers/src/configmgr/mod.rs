@@ -9,18 +9,18 @@
 //! configmgr.md §2 and §6.
 
 /// `Import` through the site server for a kind whose objects one listing function gives: every
-/// site-side kind lists what the site server of a declared site holds
-/// ([`listing::is_site_server`]).
+/// site-side kind lists what the site server of a declared site, or of the site its SMS Provider
+/// serves, holds ([`listing::is_site_server`]).
 macro_rules! site_server_import {
     ($kind:ty, $list:path) => {
         #[async_trait::async_trait]
         impl $crate::sdk::Import for $kind {
-            fn imports_from(
+            async fn imports_from(
                 &self,
                 ctx: &cmdeploy_engine::provider::Context,
                 connection: &cmdeploy_engine::resource::Connection,
-            ) -> bool {
-                $crate::configmgr::listing::is_site_server(ctx, connection)
+            ) -> Result<bool, cmdeploy_engine::provider::RemoteError> {
+                $crate::configmgr::listing::is_site_server(ctx, connection).await
             }
 
             async fn list(
@@ -51,6 +51,7 @@ pub mod listing_settings;
 pub mod listing_site;
 pub mod net;
 pub mod overlap;
+pub mod provider_site;
 pub mod published;
 pub mod resolve;
 pub mod resolve_estate;

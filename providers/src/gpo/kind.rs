@@ -289,8 +289,12 @@ impl Kind for GpoKind {
         true
     }
 
-    fn imports_from(&self, ctx: &Context, connection: &Connection) -> bool {
-        !super::listing::domains_on(ctx, connection).is_empty()
+    async fn imports_from(
+        &self,
+        ctx: &Context,
+        connection: &Connection,
+    ) -> Result<bool, RemoteError> {
+        Ok(!super::listing::domains_on(ctx, connection).is_empty())
     }
 
     async fn list(

@@ -120,6 +120,7 @@ pub const ALLOWED: &[&str] = &[
     "Get-CmdeploySiteControlProperty",
     "Get-CmdeploySitePublishing",
     "Set-CmdeploySitePublishing",
+    "Get-CmdeployProviderSite",
 ];
 
 /// The runner template source.
