@@ -171,15 +171,18 @@ pub trait TypedKind: Send + Sync + Sized + 'static {
     }
 
     /// The calls a change needs: the writes, then (unless it deletes) the reads that verify
-    /// them, all run in one batched Script.
+    /// them, all run in one batched Script. A kind that [`TypedKind::in_steps`] never describes
+    /// calls (the default says so).
     ///
     /// # Errors
     /// When the change cannot be expressed (a reference without a remote ID): nothing runs.
     fn calls(
         &self,
-        ctx: &Context,
+        _ctx: &Context,
         change: &Change<'_, Self::Model>,
-    ) -> Result<Vec<Call>, RemoteError>;
+    ) -> Result<Vec<Call>, RemoteError> {
+        Err(in_steps_only(change.op))
+    }
 
     /// The object's ID and model as read back, from the values of [`TypedKind::calls`] (in the
     /// same order). Not called for deletes.
@@ -188,10 +191,18 @@ pub trait TypedKind: Send + Sync + Sized + 'static {
     /// When the values do not show the object.
     fn read_back(
         &self,
-        ctx: &Context,
+        _ctx: &Context,
         change: &Change<'_, Self::Model>,
-        values: &[Value],
-    ) -> Result<(String, Self::Model), RemoteError>;
+        _values: &[Value],
+    ) -> Result<(String, Self::Model), RemoteError> {
+        Err(in_steps_only(change.op))
+    }
+
+    /// How the kind applies a change itself, when its calls cannot be one batch (see
+    /// [`ApplyInSteps`]). Default: `None`, the change is described with [`TypedKind::calls`].
+    fn in_steps(&self) -> Option<&dyn ApplyInSteps<Self::Model>> {
+        None
+    }
 
     /// Rules over several resources, when the kind has any.
     fn cross_validate(&self) -> Option<&dyn CrossValidate> {
@@ -219,6 +230,35 @@ pub trait TypedKind: Send + Sync + Sized + 'static {
     fn plan_notes(&self) -> Option<&dyn PlanNotes> {
         None
     }
+}
+
+/// A kind whose change cannot be one batch of described calls: a later call takes an earlier
+/// one's output as its input (`New-CMPackage`'s PackageID, where names are not unique), or the
+/// host must be waited on between calls. It applies each change in its own Scripts; the engine
+/// runs such an operation alone, never in a batch.
+#[async_trait::async_trait]
+pub trait ApplyInSteps<M: Send + Sync>: Send + Sync {
+    /// Applies `change` and returns the object's ID and, unless it was deleted, its model as
+    /// read back.
+    ///
+    /// # Errors
+    /// The first remote failure (host, operation, Windows' message), or a read-back that does
+    /// not show the object.
+    async fn apply(
+        &self,
+        ctx: &Context,
+        change: &Change<'_, M>,
+    ) -> Result<(String, Option<M>), RemoteError>;
+}
+
+fn in_steps_only(op: &Operation) -> RemoteError {
+    RemoteError::new(
+        op.connection.host(),
+        format!(
+            "{}: the kind applies in steps and describes no calls",
+            op.address
+        ),
+    )
 }
 
 /// Notes for the plan reader about a pending change (see [`Kind::plan_notes`]).
@@ -474,10 +514,21 @@ impl<K: TypedKind> Kind for Typed<K> {
     }
 
     async fn apply(&self, ctx: &Context, op: Operation) -> Result<Applied, RemoteError> {
-        crate::batch::apply_alone(self, ctx, op).await
+        let Some(steps) = self.0.in_steps() else {
+            return crate::batch::apply_alone(self, ctx, op).await;
+        };
+        let change = self.change(&op)?;
+        let (id, model) = steps.apply(ctx, &change).await?;
+        Ok(Applied {
+            id,
+            attrs: model.as_ref().map(to_attributes).unwrap_or_default(),
+        })
     }
 
     fn describe(&self, ctx: &Context, op: &Operation) -> Option<Result<Described, RemoteError>> {
+        if self.0.in_steps().is_some() {
+            return None;
+        }
         let described = self.change(op).and_then(|change| {
             let calls = self.0.calls(ctx, &change)?;
             Ok(ScriptWork::described(self.0.target(ctx, op), calls))

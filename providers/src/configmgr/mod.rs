@@ -84,7 +84,9 @@ pub fn register(r: &mut Registry) {
     r.register(Arc::new(crate::sdk::Typed(account::AccountKind)));
     r.register(Arc::new(crate::sdk::Typed(client_push::ClientPushKind)));
     r.register(Arc::new(crate::sdk::Typed(site_settings::SiteSettingsKind)));
-    r.register(Arc::new(client_upgrade_package::ClientUpgradePackageKind));
+    r.register(Arc::new(crate::sdk::Typed(
+        client_upgrade_package::ClientUpgradePackageKind,
+    )));
     r.register(Arc::new(crate::sdk::Typed(
         software_update_point::SoftwareUpdatePointKind,
     )));
