@@ -21,8 +21,8 @@ use cmdeploy_engine::batch::{Described, WorkOutput};
 use cmdeploy_engine::diagnostics::{Diagnostic, Diagnostics, SourceFile};
 use cmdeploy_engine::import::Imported;
 use cmdeploy_engine::provider::{
-    to_attributes, Applied, Context, DecodeInput, Decoded, Kind, Observed, OpAction, Operation,
-    ReadRequest, ReadResult, RemoteError,
+    to_attributes, Applied, Context, DecodeInput, Decoded, DeleteMode, Kind, Observed, OpAction,
+    Operation, ReadRequest, ReadResult, RemoteError,
 };
 use cmdeploy_engine::resource::{
     Attributes, Connection, ConnectionRef, Reference, Resource, ResourceSet,
@@ -59,6 +59,8 @@ pub struct Declared<M> {
     pub references: Vec<Reference>,
     /// Provider-private data kept with the resource and its state entry (never diffed).
     pub meta: Attributes,
+    /// In-memory-only data: never in plans or state (a command line with its credentials).
+    pub private: Attributes,
     /// List attributes under `additive` ownership.
     pub additive: BTreeSet<String>,
     /// Every list attribute is under `additive` ownership (`members = "additive"`).
@@ -83,6 +85,7 @@ impl<M> Declared<M> {
             natural_key: natural_key.into(),
             references: Vec::new(),
             meta: Attributes::new(),
+            private: Attributes::new(),
             additive: BTreeSet::new(),
             additive_lists: false,
             spans: BTreeMap::new(),
@@ -229,6 +232,33 @@ pub trait TypedKind: Send + Sync + Sized + 'static {
     /// Notes for the plan reader, when the kind has any.
     fn plan_notes(&self) -> Option<&dyn PlanNotes> {
         None
+    }
+
+    /// What a kind whose objects are computers adds to the plan, when it is one.
+    fn on_hosts(&self) -> Option<&dyn OnHosts> {
+        None
+    }
+}
+
+/// A kind whose object is a computer reached over its own connection (a client host, a
+/// reference computer): what removing it means and what the plan shows for it (see
+/// [`Kind::delete_mode_of`], [`Kind::target_host`], [`Kind::planned_commands`]).
+pub trait OnHosts: Send + Sync {
+    /// What happens when a resource whose state entry kept `meta` leaves the manifest (an empty
+    /// `meta` asks for the kind's default).
+    fn delete_mode_of(&self, meta: &Attributes) -> DeleteMode;
+
+    /// Notes for the plan reader about deleting one such object. Default: none.
+    fn delete_notes(&self, _meta: &Attributes) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// The host the object is (for the per-host apply recap).
+    fn target_host(&self, desired: &Resource) -> Option<String>;
+
+    /// The command lines a pending change runs on the host, secrets masked. Default: none.
+    fn planned_commands(&self, _desired: &Resource, _observed: Option<&Observed>) -> Vec<String> {
+        Vec::new()
     }
 }
 
@@ -481,6 +511,7 @@ impl<K: TypedKind> Kind for Typed<K> {
         d.attr_spans.extend(declared.spans);
         d.references = declared.references;
         d.meta = declared.meta;
+        d.private = declared.private;
         d.additive = declared.additive;
         if declared.additive_lists {
             let lists = d.attrs.iter().filter(|(_, v)| v.is_array());
@@ -555,6 +586,34 @@ impl<K: TypedKind> Kind for Typed<K> {
             id,
             attrs: to_attributes(&model),
         })
+    }
+
+    fn delete_mode(&self) -> DeleteMode {
+        self.delete_mode_of(&Attributes::new())
+    }
+
+    fn delete_mode_of(&self, meta: &Attributes) -> DeleteMode {
+        self.0
+            .on_hosts()
+            .map_or(DeleteMode::Destroy, |h| h.delete_mode_of(meta))
+    }
+
+    fn delete_notes(&self, meta: &Attributes) -> Vec<String> {
+        self.0
+            .on_hosts()
+            .map(|h| h.delete_notes(meta))
+            .unwrap_or_default()
+    }
+
+    fn target_host(&self, desired: &Resource) -> Option<String> {
+        self.0.on_hosts().and_then(|h| h.target_host(desired))
+    }
+
+    fn planned_commands(&self, desired: &Resource, observed: Option<&Observed>) -> Vec<String> {
+        self.0
+            .on_hosts()
+            .map(|h| h.planned_commands(desired, observed))
+            .unwrap_or_default()
     }
 
     fn plan_notes(&self, desired: Option<&Resource>, observed: Option<&Observed>) -> Vec<String> {

@@ -18,7 +18,7 @@ use cmdeploy_engine::registry::Registry;
 
 /// Registers the client kinds.
 pub fn register(r: &mut Registry) {
-    r.register(Arc::new(imaging::ImagingKind));
+    r.register(Arc::new(crate::sdk::Typed(imaging::ImagingKind)));
     r.register(Arc::new(client_group::ClientGroupKind));
     r.register(Arc::new(collection_push::CollectionPushKind));
 }
