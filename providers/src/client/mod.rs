@@ -20,5 +20,7 @@ use cmdeploy_engine::registry::Registry;
 pub fn register(r: &mut Registry) {
     r.register(Arc::new(crate::sdk::Typed(imaging::ImagingKind)));
     r.register(Arc::new(client_group::ClientGroupKind));
-    r.register(Arc::new(collection_push::CollectionPushKind));
+    r.register(Arc::new(crate::sdk::Typed(
+        collection_push::CollectionPushKind,
+    )));
 }
