@@ -7,15 +7,15 @@
 //! shows are still needed.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use cmdeploy_engine::diagnostics::Diagnostic;
 use cmdeploy_engine::provider::{
     Context, DeleteMode, Observed, ReadOutcome, ReadRequest, ReadResult, RemoteError,
 };
-use cmdeploy_engine::resource::{Attributes, ConnectionRef, Resource};
-use cmdeploy_engine::spanned::Spanned;
+use cmdeploy_engine::resource::{Attributes, Resource};
 
+use super::connection_field::ConnectionField;
 use super::probe::{self, ClientState};
 use crate::ccmsetup::{self, CcmsetupParameters, ClientMsiProperties};
 use crate::kit;
@@ -48,26 +48,6 @@ pub struct ImagingSpec {
     /// Extra CCMSetup parameters.
     #[serde(default)]
     pub ccmsetup: CcmsetupParameters,
-}
-
-/// A connection given by name or inline.
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
-#[serde(untagged)]
-pub enum ConnectionField {
-    /// A `[connection.NAME]`.
-    Named(Spanned<String>),
-    /// An inline table, e.g. `{ host = "ref01.contoso.com" }`.
-    Inline(Map<String, Value>),
-}
-
-impl ConnectionField {
-    /// The engine's connection reference.
-    pub fn to_ref(&self) -> ConnectionRef {
-        match self {
-            ConnectionField::Named(n) => ConnectionRef::Named(n.clone()),
-            ConnectionField::Inline(m) => ConnectionRef::Inline(Value::Object(m.clone())),
-        }
-    }
 }
 
 /// The reference computer as cmdeploy compares it: desired "prepared for capture" from the

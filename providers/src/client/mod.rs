@@ -8,6 +8,7 @@
 pub mod client_group;
 pub mod collection_push;
 pub mod command_line;
+pub mod connection_field;
 pub mod imaging;
 pub mod probe;
 mod push_log;
