@@ -475,7 +475,7 @@ fn observed_of(
 /// # Errors
 /// The remote failure.
 async fn list(ctx: &Context, connection: &Connection) -> Result<Vec<Imported>, RemoteError> {
-    let Some(site) = super::listing::sites_on(ctx, connection)
+    let Some(site) = super::provider_site::sites_on(ctx, connection)
         .await?
         .into_iter()
         .next()

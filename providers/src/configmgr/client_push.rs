@@ -314,8 +314,6 @@ impl PlanNotes for ClientPushKind {
     }
 }
 
-site_server_import!(ClientPushKind, crate::configmgr::listing::client_push);
-
 impl CrossValidate for ClientPushKind {
     fn validate(&self, resources: &ResourceSet, out: &mut Diagnostics) {
         for (push, m) in sdk::models::<ClientPushModel>(resources, Self::KIND) {

@@ -107,11 +107,6 @@ type Model = ClientUpgradePackageModel;
 /// ConfigMgr, so no name can stand in for it in one batch.
 pub struct ClientUpgradePackageKind;
 
-site_server_import!(
-    ClientUpgradePackageKind,
-    super::listing_settings::client_upgrade_packages
-);
-
 /// Where a read request's calls stand: the package (0), its program (1), then one
 /// `Get-CMDeploymentPackage` per distribution point, then one `Get-CMPackageDeployment` per
 /// collection.

@@ -14,71 +14,10 @@ use cmdeploy_engine::provider::{Context, RemoteError};
 use cmdeploy_engine::resource::Connection;
 
 use super::boundary::{self, BoundaryType};
+use super::provider_site::{sites_on, SiteOn};
 use crate::ccmsetup;
 use crate::kit;
 use crate::powershell::{Call, Script, ScriptOutput, Target};
-
-/// A site whose objects are listed through a connection: a `site` resource of the manifests, or
-/// the site the connection's SMS Provider serves when no `site` resource names the connection.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SiteOn {
-    /// Table key of the `site` resource (`ABC`); the site code when it was discovered.
-    pub key: String,
-    /// Site code (`ABC`).
-    pub code: String,
-    /// False when no `site` resource names it: the import writes its `site` table too.
-    pub declared: bool,
-}
-
-impl SiteOn {
-    /// Writes the `site` field of a listed table: the declared site's table key, or the
-    /// discovered site's code with a reference the engine resolves to the `site` table listed
-    /// with it (so that `--kinds boundary` alone still writes a file that loads).
-    pub(super) fn put_site(&self, table: &mut Vec<(String, Value)>, refs: &mut Vec<ImportRef>) {
-        if self.declared {
-            put(table, "site", json!(self.key));
-        } else {
-            put(table, "site", json!(self.code));
-            refs.push(ImportRef {
-                field: "site".into(),
-                kind: "site".into(),
-            });
-        }
-    }
-}
-
-/// The declared sites whose `connection` is `connection`, in key order.
-fn declared_on(ctx: &Context, connection: &Connection) -> Vec<SiteOn> {
-    kit::resources_on(ctx, "site", connection)
-        .map(|s| SiteOn {
-            key: s.address.name.clone(),
-            code: s.str_attr("code").unwrap_or(&s.address.name).to_uppercase(),
-            declared: true,
-        })
-        .collect()
-}
-
-/// The sites whose objects are listed through `connection`: the `site` resources that name it,
-/// in key order, or else the site its SMS Provider serves ([`super::provider_site::discover`]).
-/// Empty for a connection that is no site server.
-///
-/// # Errors
-/// The discovery's remote failure (unreachable host, WMI access denied).
-pub async fn sites_on(ctx: &Context, connection: &Connection) -> Result<Vec<SiteOn>, RemoteError> {
-    let declared = declared_on(ctx, connection);
-    if !declared.is_empty() {
-        return Ok(declared);
-    }
-    Ok(super::provider_site::discover(ctx, connection)
-        .await?
-        .into_iter()
-        .map(|code| SiteOn {
-            key: code.clone(),
-            code,
-            declared: false,
-        })
-        .collect())
-}
 
 /// Every boundary (one `Get-CMBoundary`). Boundaries are hierarchy-wide: they are written for
 /// the first site on the connection. Keys: `subnet_10_1_0_0`, `range_10_2_0_1_10_2_0_254`,
@@ -380,15 +319,6 @@ fn to_object<T: serde::Serialize>(v: &T) -> Map<String, Value> {
     cmdeploy_engine::provider::to_attributes(v)
 }
 
-/// True when objects of a site-side kind can be imported through `connection`: some `site`
-/// resource is managed through it, or its host runs a site's SMS Provider.
-///
-/// # Errors
-/// The discovery's remote failure.
-pub async fn is_site_server(ctx: &Context, connection: &Connection) -> Result<bool, RemoteError> {
-    Ok(!sites_on(ctx, connection).await?.is_empty())
-}
-
 pub(super) fn put(table: &mut Vec<(String, Value)>, field: &str, value: Value) {
     table.push((field.to_string(), value));
 }
@@ -421,3 +351,8 @@ pub(super) async fn per_site(
     let out = kit::run(ctx, connection, &script).await?;
     Ok((sites, script, out))
 }
+
+site_server_import!(super::account::AccountKind, accounts);
+site_server_import!(super::boundary::BoundaryKind, boundaries);
+site_server_import!(super::boundary_group::BoundaryGroupKind, boundary_groups);
+site_server_import!(super::client_push::ClientPushKind, client_push);

@@ -14,7 +14,8 @@ use cmdeploy_engine::resource::Connection;
 
 use super::client_upgrade_package::{properties_of, DEFAULT_PROPERTIES, DEFINITION, PROGRAM};
 use super::hierarchy_read;
-use super::listing::{per_site, put, sites_on};
+use super::listing::{per_site, put};
+use super::provider_site::sites_on;
 use super::site_settings::{SiteSettingsKind, SiteSettingsModel};
 use crate::kit;
 use crate::powershell::{Call, Script, Target};
@@ -346,3 +347,13 @@ pub async fn client_upgrade_packages(
     }
     Ok(listed)
 }
+
+site_server_import!(super::site_settings::SiteSettingsKind, site_settings);
+site_server_import!(
+    super::software_update_point::SoftwareUpdatePointKind,
+    software_update_points
+);
+site_server_import!(
+    super::client_upgrade_package::ClientUpgradePackageKind,
+    client_upgrade_packages
+);

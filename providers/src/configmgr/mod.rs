@@ -10,7 +10,7 @@
 
 /// `Import` through the site server for a kind whose objects one listing function gives: every
 /// site-side kind lists what the site server of a declared site, or of the site its SMS Provider
-/// serves, holds ([`listing::is_site_server`]).
+/// serves, holds ([`provider_site::is_site_server`]).
 macro_rules! site_server_import {
     ($kind:ty, $list:path) => {
         #[async_trait::async_trait]
@@ -20,7 +20,7 @@ macro_rules! site_server_import {
                 ctx: &cmdeploy_engine::provider::Context,
                 connection: &cmdeploy_engine::resource::Connection,
             ) -> Result<bool, cmdeploy_engine::provider::RemoteError> {
-                $crate::configmgr::listing::is_site_server(ctx, connection).await
+                $crate::configmgr::provider_site::is_site_server(ctx, connection).await
             }
 
             async fn list(
@@ -41,6 +41,8 @@ pub mod account;
 pub mod boundary;
 pub mod boundary_group;
 pub mod boundary_group_relationship;
+pub mod boundary_type;
+pub mod client_location;
 pub mod client_push;
 pub mod client_upgrade_package;
 pub mod conflicts;

@@ -1,6 +1,6 @@
-//! The site a connection's SMS Provider serves, asked of the server itself: what `cmdeploy import`
-//! uses when no `site` resource of the manifests names the connection, so that a project holding
-//! only a `[connection]` can adopt the whole site, its own fields included.
+//! The sites whose objects `cmdeploy import` lists through a connection: the `site` resources that
+//! name it, or else the site the connection's SMS Provider serves, asked of the server itself, so
+//! that a project holding only a `[connection]` can adopt the whole site, its own fields included.
 //!
 //! The runner's `Get-CmdeployProviderSite` reads `root\sms` `SMS_ProviderLocation` and keeps the
 //! instance whose ProviderForLocalSite is true (memdocs
@@ -13,11 +13,85 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use serde_json::{json, Value};
+
+use cmdeploy_engine::import::ImportRef;
 use cmdeploy_engine::provider::{Context, RemoteError};
 use cmdeploy_engine::resource::Connection;
 
 use crate::kit;
 use crate::powershell::{Call, Script, Target};
+
+/// A site whose objects are listed through a connection: a `site` resource of the manifests, or
+/// the site the connection's SMS Provider serves when no `site` resource names the connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteOn {
+    /// Table key of the `site` resource (`ABC`); the site code when it was discovered.
+    pub key: String,
+    /// Site code (`ABC`).
+    pub code: String,
+    /// False when no `site` resource names it: the import writes its `site` table too.
+    pub declared: bool,
+}
+
+impl SiteOn {
+    /// Writes the `site` field of a listed table: the declared site's table key, or the
+    /// discovered site's code with a reference the engine resolves to the `site` table listed
+    /// with it (so that `--kinds boundary` alone still writes a file that loads).
+    pub(super) fn put_site(&self, table: &mut Vec<(String, Value)>, refs: &mut Vec<ImportRef>) {
+        if self.declared {
+            table.push(("site".into(), json!(self.key)));
+        } else {
+            table.push(("site".into(), json!(self.code)));
+            refs.push(ImportRef {
+                field: "site".into(),
+                kind: "site".into(),
+            });
+        }
+    }
+}
+
+/// The declared sites whose `connection` is `connection`, in key order.
+fn declared_on(ctx: &Context, connection: &Connection) -> Vec<SiteOn> {
+    kit::resources_on(ctx, "site", connection)
+        .map(|s| SiteOn {
+            key: s.address.name.clone(),
+            code: s.str_attr("code").unwrap_or(&s.address.name).to_uppercase(),
+            declared: true,
+        })
+        .collect()
+}
+
+/// The sites whose objects are listed through `connection`: the `site` resources that name it,
+/// in key order, or else the site its SMS Provider serves ([`super::provider_site::discover`]).
+/// Empty for a connection that is no site server.
+///
+/// # Errors
+/// The discovery's remote failure (unreachable host, WMI access denied).
+pub async fn sites_on(ctx: &Context, connection: &Connection) -> Result<Vec<SiteOn>, RemoteError> {
+    let declared = declared_on(ctx, connection);
+    if !declared.is_empty() {
+        return Ok(declared);
+    }
+    Ok(discover(ctx, connection)
+        .await?
+        .into_iter()
+        .map(|code| SiteOn {
+            key: code.clone(),
+            code,
+            declared: false,
+        })
+        .collect())
+}
+
+/// True when objects of a site-side kind can be imported through `connection`: some `site`
+/// resource is managed through it, or its host runs a site's SMS Provider.
+///
+/// # Errors
+/// The discovery's remote failure.
+pub async fn is_site_server(ctx: &Context, connection: &Connection) -> Result<bool, RemoteError> {
+    Ok(!sites_on(ctx, connection).await?.is_empty())
+}
 
 /// The runner function that reads `SMS_ProviderLocation`.
 const PROVIDER_SITE: &str = "Get-CmdeployProviderSite";
