@@ -41,6 +41,9 @@ pub struct DecodeCx {
     pub file: Arc<SourceFile>,
     /// The table's key (`hq` in `[boundary_group.hq]`), the default display name of most kinds.
     pub key: String,
+    /// The instance key of a table expanded into instances (`ws01` in
+    /// `client_group.lab["ws01"]`, see [`TypedKind::EXPANDABLE`]).
+    pub instance: Option<String>,
     /// The table's span (for diagnostics about the table as a whole).
     pub span: Range<usize>,
     /// Spans of the values of the CCMSetup sub-tables named by [`TypedKind::VALUE_TABLES`].
@@ -53,6 +56,8 @@ pub struct Declared<M> {
     pub model: M,
     /// How to reach the object.
     pub connection: ConnectionRef,
+    /// How to read it, when different (a client read through its site's device records).
+    pub read_connection: Option<ConnectionRef>,
     /// The object's natural key in the remote system.
     pub natural_key: String,
     /// References to other resources (graph edges).
@@ -82,6 +87,7 @@ impl<M> Declared<M> {
         Declared {
             model,
             connection,
+            read_connection: None,
             natural_key: natural_key.into(),
             references: Vec::new(),
             meta: Attributes::new(),
@@ -151,6 +157,9 @@ pub trait TypedKind: Send + Sync + Sized + 'static {
     /// Sub-tables holding CCMSetup properties and parameters (`["properties", "ccmsetup"]`),
     /// whose value spans [`DecodeCx::values`] records. Default: none.
     const VALUE_TABLES: &'static [&'static str] = &[];
+    /// True when a table expands into one instance per host (`hosts` / `hosts_file`, see
+    /// [`Kind::expandable`]). Default: false.
+    const EXPANDABLE: bool = false;
 
     /// Checks and normalises one table.
     ///
@@ -488,6 +497,10 @@ impl<K: TypedKind> Kind for Typed<K> {
         K::DESCRIPTION
     }
 
+    fn expandable(&self) -> bool {
+        K::EXPANDABLE
+    }
+
     fn schema(&self, generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
         generator.subschema_for::<K::Spec>()
     }
@@ -496,6 +509,7 @@ impl<K: TypedKind> Kind for Typed<K> {
         let cx = DecodeCx {
             file: input.file.clone(),
             key: input.address.name.clone(),
+            instance: input.address.key.clone(),
             span: input.span.clone(),
             values: ValueSpans::of(&input.table, K::VALUE_TABLES),
         };
@@ -510,6 +524,7 @@ impl<K: TypedKind> Kind for Typed<K> {
         d.attr_spans = table_spans;
         d.attr_spans.extend(declared.spans);
         d.references = declared.references;
+        d.read_connection = declared.read_connection;
         d.meta = declared.meta;
         d.private = declared.private;
         d.additive = declared.additive;

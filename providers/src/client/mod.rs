@@ -20,7 +20,7 @@ use cmdeploy_engine::registry::Registry;
 /// Registers the client kinds.
 pub fn register(r: &mut Registry) {
     r.register(Arc::new(crate::sdk::Typed(imaging::ImagingKind)));
-    r.register(Arc::new(client_group::ClientGroupKind));
+    r.register(Arc::new(crate::sdk::Typed(client_group::ClientGroupKind)));
     r.register(Arc::new(crate::sdk::Typed(
         collection_push::CollectionPushKind,
     )));
