@@ -102,12 +102,19 @@ impl Executor for ScriptExecutor {
             let mut script = Script::new(target);
             script.stop_on_error = true;
             let mut ranges = Vec::new();
+            // A read whose failure means absence gets a group of its own, after the operations'.
+            let mut own_group = part.len();
             for (group, &i) in part.iter().enumerate() {
                 let item = items[i].as_ref().expect("valid item");
                 let start = script.calls.len();
                 for c in &item.calls {
                     let mut c = c.clone();
-                    c.group = Some(group);
+                    c.group = Some(if c.absent_on_error {
+                        own_group += 1;
+                        own_group
+                    } else {
+                        group
+                    });
                     script.calls.push(c);
                 }
                 ranges.push((i, start..script.calls.len()));
@@ -142,7 +149,8 @@ impl Executor for ScriptExecutor {
     }
 }
 
-/// The values of the calls in `range`, or the first failure among them.
+/// The values of the calls in `range`, or the first failure among them (a failed
+/// [`Call::absent_on_error`] read is `null`, not a failure).
 fn values(
     connection: &Connection,
     script: &Script,
@@ -151,7 +159,11 @@ fn values(
 ) -> Result<WorkOutput, RemoteError> {
     let mut values = Vec::with_capacity(range.len());
     for id in range {
-        values.push(kit::value_of(connection, script, out, id)?.clone());
+        match kit::value_of(connection, script, out, id) {
+            Ok(v) => values.push(v.clone()),
+            Err(_) if script.calls[id].absent_on_error => values.push(Value::Null),
+            Err(e) => return Err(e),
+        }
     }
     Ok(Work::new(CallValues(values)))
 }
