@@ -95,7 +95,10 @@ impl Session {
             fingerprints,
             // Refresh sets the run's --parallelism; this is the CLI's default.
             parallelism: 10,
-            extensions: Extensions::new().with(transports()),
+            // One question per connection to an SMS Provider about its site (`import`).
+            extensions: Extensions::new()
+                .with(transports())
+                .with(cmdeploy_providers::configmgr::provider_site::ProviderSites::default()),
         };
         Ok(Session {
             project: ManuallyDrop::new(project),

@@ -73,3 +73,84 @@ fn a_secondary_site_is_imported_with_its_own_fields_and_the_next_plan_is_empty()
         again.stdout
     );
 }
+
+/// Contoso applied, then its manifests and state taken away: a project holding only its
+/// connections, beside a site that already has everything.
+fn only_connections() -> Project {
+    let p = Project::example("contoso");
+    p.run(&["lab", "reset"]).code(0);
+    p.run(&["apply", "--auto-approve"]).code(0);
+    for file in [
+        "site.toml",
+        "boundaries.toml",
+        "client_push.toml",
+        "clients.toml",
+        "gpo.toml",
+        "imaging.toml",
+        "ad_sites.toml",
+        ".cmdeploy/state.json",
+    ] {
+        std::fs::remove_file(p.path().join(file)).unwrap();
+    }
+    p
+}
+
+#[test]
+fn a_site_no_manifest_declares_is_found_through_its_sms_provider_and_imported_whole() {
+    let p = only_connections();
+    let run = p
+        .run_env(
+            &["import", "--connection", "cm01"],
+            &[("SOURCE_DATE_EPOCH", "0")],
+        )
+        .code(0);
+    assert!(
+        run.stdout.contains("site.ABC (SMS_Site ABC)"),
+        "{}",
+        run.stdout
+    );
+    let toml = p.read("imported.toml");
+    // The site's own fields, as contoso's site.toml declares them.
+    for want in [
+        "[site.ABC]\ncode = \"ABC\"\ntype = \"primary\"\nserver = \"cm01.contoso.com\"\nconnection = \"cm01\"\n",
+        "[site.ABC.fallback_status_point]\nserver = \"fspserver.contoso.com\"\n",
+        "network_access_accounts = [\"svc-cmnaa\"]\n",
+        "software_update_installation = true\n",
+        // The site-side tables name it by its key.
+        "[client_push.ABC]\nsite = \"ABC\"\n",
+        "[site_settings.ABC]\nsite = \"ABC\"\n",
+    ] {
+        assert!(toml.contains(want), "missing {want:?}:\n{toml}");
+    }
+    p.run(&["plan", "--detailed-exitcode"]).code(0);
+}
+
+#[test]
+fn a_domain_controller_has_no_sms_provider_so_no_site_side_kind_imports_through_it() {
+    let p = only_connections();
+    let run = p
+        .run(&["import", "--connection", "dc01", "--kinds", "boundary"])
+        .code(1);
+    assert!(
+        run.all()
+            .contains("nothing can be imported through connection dc01"),
+        "{}",
+        run.all()
+    );
+}
+
+#[test]
+fn importing_one_site_side_kind_through_an_undeclared_site_brings_the_site_table_along() {
+    let p = only_connections();
+    let run = p
+        .run(&["import", "--connection", "cm01", "--kinds", "boundary"])
+        .code(0);
+    assert!(run.stdout.contains("site.ABC"), "{}", run.stdout);
+    let toml = p.read("imported.toml");
+    assert!(toml.contains("[site.ABC]\n"), "{toml}");
+    assert!(
+        toml.contains("[boundary.subnet_10_1_0_0]\nsite = \"ABC\"\n"),
+        "{toml}"
+    );
+    p.run(&["plan", "--detailed-exitcode"]).code(0);
+}

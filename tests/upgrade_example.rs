@@ -68,7 +68,7 @@ fn plan_apply_converge_and_drift_after_console_changes() {
         "blocked_devices: [\"LAPTOP07\"] (last applied) -> [] (estate)",
         "system_discovery: true (last applied) -> false (estate)",
         "distribution_points: [\"dp01.contoso.com\"] (last applied) -> [] (estate)",
-        "collection: \"All Desktop and Server Clients\" (last applied) -> null (estate)",
+        "collection: \"All Desktop and Server Clients\" (last applied) -> (unset) (estate)",
     ] {
         assert!(drift.stdout.contains(part), "{part:?} in\n{}", drift.stdout);
     }

@@ -442,10 +442,18 @@ pub trait Kind: Send + Sync {
     }
 
     /// True when objects of this kind are listed through `connection` (a named connection,
-    /// resolved): a site server for site-side kinds, a domain controller for GPOs. Default: the
-    /// kind is [`Kind::importable`] through any connection.
-    fn imports_from(&self, _ctx: &Context, _connection: &Connection) -> bool {
-        self.importable()
+    /// resolved): a site server for site-side kinds, a domain controller for GPOs. A kind may ask
+    /// the host (a site server's SMS Provider names its site). Default: the kind is
+    /// [`Kind::importable`] through any connection.
+    ///
+    /// # Errors
+    /// The remote failure of asking the host.
+    async fn imports_from(
+        &self,
+        _ctx: &Context,
+        _connection: &Connection,
+    ) -> Result<bool, RemoteError> {
+        Ok(self.importable())
     }
 
     /// Lists every object of this kind that `connection` holds, managed or not, as manifest

@@ -413,27 +413,6 @@ pub async fn read_by_site<T>(
         .collect()
 }
 
-/// The names in a string-list attribute of a desired resource or of its state entry (e.g. the
-/// devices a manifest blocked before and may now unblock).
-pub fn listed(
-    desired: Option<&Arc<cmdeploy_engine::resource::Resource>>,
-    prior: Option<&cmdeploy_engine::state::StateEntry>,
-    attr: &str,
-) -> Vec<String> {
-    let mut out: Vec<String> = desired
-        .and_then(|d| d.attrs.get(attr))
-        .into_iter()
-        .chain(prior.and_then(|p| p.attributes.get(attr)))
-        .filter_map(Value::as_array)
-        .flatten()
-        .filter_map(Value::as_str)
-        .map(str::to_string)
-        .collect();
-    out.sort_by_key(|s| s.to_lowercase());
-    out.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
-    out
-}
-
 /// The resources of `kind` whose resolved connection is `connection` (same key): the objects a
 /// connection already manages, which tell what it is (a site server, a domain controller).
 pub fn resources_on<'a>(

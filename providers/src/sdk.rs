@@ -21,8 +21,8 @@ use cmdeploy_engine::batch::{Described, WorkOutput};
 use cmdeploy_engine::diagnostics::{Diagnostic, Diagnostics, SourceFile};
 use cmdeploy_engine::import::Imported;
 use cmdeploy_engine::provider::{
-    to_attributes, Applied, Context, DecodeInput, Decoded, Kind, Observed, OpAction, Operation,
-    ReadRequest, ReadResult, RemoteError,
+    to_attributes, Applied, Context, DecodeInput, Decoded, DeleteMode, Kind, Observed, OpAction,
+    Operation, ReadRequest, ReadResult, RemoteError,
 };
 use cmdeploy_engine::resource::{
     Attributes, Connection, ConnectionRef, Reference, Resource, ResourceSet,
@@ -41,6 +41,9 @@ pub struct DecodeCx {
     pub file: Arc<SourceFile>,
     /// The table's key (`hq` in `[boundary_group.hq]`), the default display name of most kinds.
     pub key: String,
+    /// The instance key of a table expanded into instances (`ws01` in
+    /// `client_group.lab["ws01"]`, see [`TypedKind::EXPANDABLE`]).
+    pub instance: Option<String>,
     /// The table's span (for diagnostics about the table as a whole).
     pub span: Range<usize>,
     /// Spans of the values of the CCMSetup sub-tables named by [`TypedKind::VALUE_TABLES`].
@@ -53,12 +56,16 @@ pub struct Declared<M> {
     pub model: M,
     /// How to reach the object.
     pub connection: ConnectionRef,
+    /// How to read it, when different (a client read through its site's device records).
+    pub read_connection: Option<ConnectionRef>,
     /// The object's natural key in the remote system.
     pub natural_key: String,
     /// References to other resources (graph edges).
     pub references: Vec<Reference>,
     /// Provider-private data kept with the resource and its state entry (never diffed).
     pub meta: Attributes,
+    /// In-memory-only data: never in plans or state (a command line with its credentials).
+    pub private: Attributes,
     /// List attributes under `additive` ownership.
     pub additive: BTreeSet<String>,
     /// Every list attribute is under `additive` ownership (`members = "additive"`).
@@ -80,9 +87,11 @@ impl<M> Declared<M> {
         Declared {
             model,
             connection,
+            read_connection: None,
             natural_key: natural_key.into(),
             references: Vec::new(),
             meta: Attributes::new(),
+            private: Attributes::new(),
             additive: BTreeSet::new(),
             additive_lists: false,
             spans: BTreeMap::new(),
@@ -157,6 +166,9 @@ pub trait TypedKind: Send + Sync + Sized + 'static {
     /// `gpo` policy the manifest leaves out is removed from the GPO), so the attribute stays in
     /// the desired attributes as `null` and the plan shows what the refresh found being removed.
     const NONE_REMOVES: bool = false;
+    /// True when a table expands into one instance per host (`hosts` / `hosts_file`, see
+    /// [`Kind::expandable`]). Default: false.
+    const EXPANDABLE: bool = false;
 
     /// Checks and normalises one table.
     ///
@@ -180,15 +192,18 @@ pub trait TypedKind: Send + Sync + Sized + 'static {
     }
 
     /// The calls a change needs: the writes, then (unless it deletes) the reads that verify
-    /// them, all run in one batched Script.
+    /// them, all run in one batched Script. A kind that [`TypedKind::in_steps`] never describes
+    /// calls (the default says so).
     ///
     /// # Errors
     /// When the change cannot be expressed (a reference without a remote ID): nothing runs.
     fn calls(
         &self,
-        ctx: &Context,
+        _ctx: &Context,
         change: &Change<'_, Self::Model>,
-    ) -> Result<Vec<Call>, RemoteError>;
+    ) -> Result<Vec<Call>, RemoteError> {
+        Err(in_steps_only(change.op))
+    }
 
     /// The object's ID and model as read back, from the values of [`TypedKind::calls`] (in the
     /// same order). Not called for deletes.
@@ -197,10 +212,18 @@ pub trait TypedKind: Send + Sync + Sized + 'static {
     /// When the values do not show the object.
     fn read_back(
         &self,
-        ctx: &Context,
+        _ctx: &Context,
         change: &Change<'_, Self::Model>,
-        values: &[Value],
-    ) -> Result<(String, Self::Model), RemoteError>;
+        _values: &[Value],
+    ) -> Result<(String, Self::Model), RemoteError> {
+        Err(in_steps_only(change.op))
+    }
+
+    /// How the kind applies a change itself, when its calls cannot be one batch (see
+    /// [`ApplyInSteps`]). Default: `None`, the change is described with [`TypedKind::calls`].
+    fn in_steps(&self) -> Option<&dyn ApplyInSteps<Self::Model>> {
+        None
+    }
 
     /// Rules over several resources, when the kind has any.
     fn cross_validate(&self) -> Option<&dyn CrossValidate> {
@@ -228,6 +251,62 @@ pub trait TypedKind: Send + Sync + Sized + 'static {
     fn plan_notes(&self) -> Option<&dyn PlanNotes> {
         None
     }
+
+    /// What a kind whose objects are computers adds to the plan, when it is one.
+    fn on_hosts(&self) -> Option<&dyn OnHosts> {
+        None
+    }
+}
+
+/// A kind whose object is a computer reached over its own connection (a client host, a
+/// reference computer): what removing it means and what the plan shows for it (see
+/// [`Kind::delete_mode_of`], [`Kind::target_host`], [`Kind::planned_commands`]).
+pub trait OnHosts: Send + Sync {
+    /// What happens when a resource whose state entry kept `meta` leaves the manifest (an empty
+    /// `meta` asks for the kind's default).
+    fn delete_mode_of(&self, meta: &Attributes) -> DeleteMode;
+
+    /// Notes for the plan reader about deleting one such object. Default: none.
+    fn delete_notes(&self, _meta: &Attributes) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// The host the object is (for the per-host apply recap).
+    fn target_host(&self, desired: &Resource) -> Option<String>;
+
+    /// The command lines a pending change runs on the host, secrets masked. Default: none.
+    fn planned_commands(&self, _desired: &Resource, _observed: Option<&Observed>) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+/// A kind whose change cannot be one batch of described calls: a later call takes an earlier
+/// one's output as its input (`New-CMPackage`'s PackageID, where names are not unique), or the
+/// host must be waited on between calls. It applies each change in its own Scripts; the engine
+/// runs such an operation alone, never in a batch.
+#[async_trait::async_trait]
+pub trait ApplyInSteps<M: Send + Sync>: Send + Sync {
+    /// Applies `change` and returns the object's ID and, unless it was deleted, its model as
+    /// read back.
+    ///
+    /// # Errors
+    /// The first remote failure (host, operation, Windows' message), or a read-back that does
+    /// not show the object.
+    async fn apply(
+        &self,
+        ctx: &Context,
+        change: &Change<'_, M>,
+    ) -> Result<(String, Option<M>), RemoteError>;
+}
+
+fn in_steps_only(op: &Operation) -> RemoteError {
+    RemoteError::new(
+        op.connection.host(),
+        format!(
+            "{}: the kind applies in steps and describes no calls",
+            op.address
+        ),
+    )
 }
 
 /// Notes for the plan reader about a pending change (see [`Kind::plan_notes`]).
@@ -247,7 +326,14 @@ pub trait CrossValidate: Send + Sync {
 #[async_trait::async_trait]
 pub trait Import: Send + Sync {
     /// True when objects are listed through `connection`.
-    fn imports_from(&self, ctx: &Context, connection: &Connection) -> bool;
+    ///
+    /// # Errors
+    /// The remote failure of asking the host.
+    async fn imports_from(
+        &self,
+        ctx: &Context,
+        connection: &Connection,
+    ) -> Result<bool, RemoteError>;
 
     /// Every object `connection` holds, as manifest tables.
     ///
@@ -420,6 +506,10 @@ impl<K: TypedKind> Kind for Typed<K> {
         K::DESCRIPTION
     }
 
+    fn expandable(&self) -> bool {
+        K::EXPANDABLE
+    }
+
     fn schema(&self, generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
         generator.subschema_for::<K::Spec>()
     }
@@ -428,6 +518,7 @@ impl<K: TypedKind> Kind for Typed<K> {
         let cx = DecodeCx {
             file: input.file.clone(),
             key: input.address.name.clone(),
+            instance: input.address.key.clone(),
             span: input.span.clone(),
             values: ValueSpans::within(&input.table, K::VALUE_PARENT, K::VALUE_TABLES),
         };
@@ -446,7 +537,9 @@ impl<K: TypedKind> Kind for Typed<K> {
         d.attr_spans = table_spans;
         d.attr_spans.extend(declared.spans);
         d.references = declared.references;
+        d.read_connection = declared.read_connection;
         d.meta = declared.meta;
+        d.private = declared.private;
         d.additive = declared.additive;
         if declared.additive_lists {
             let lists = d.attrs.iter().filter(|(_, v)| v.is_array());
@@ -480,10 +573,21 @@ impl<K: TypedKind> Kind for Typed<K> {
     }
 
     async fn apply(&self, ctx: &Context, op: Operation) -> Result<Applied, RemoteError> {
-        crate::batch::apply_alone(self, ctx, op).await
+        let Some(steps) = self.0.in_steps() else {
+            return crate::batch::apply_alone(self, ctx, op).await;
+        };
+        let change = self.change(&op)?;
+        let (id, model) = steps.apply(ctx, &change).await?;
+        Ok(Applied {
+            id,
+            attrs: model.as_ref().map(to_attributes).unwrap_or_default(),
+        })
     }
 
     fn describe(&self, ctx: &Context, op: &Operation) -> Option<Result<Described, RemoteError>> {
+        if self.0.in_steps().is_some() {
+            return None;
+        }
         let described = self.change(op).and_then(|change| {
             let calls = self.0.calls(ctx, &change)?;
             Ok(ScriptWork::described(self.0.target(ctx, op), calls))
@@ -512,6 +616,34 @@ impl<K: TypedKind> Kind for Typed<K> {
         })
     }
 
+    fn delete_mode(&self) -> DeleteMode {
+        self.delete_mode_of(&Attributes::new())
+    }
+
+    fn delete_mode_of(&self, meta: &Attributes) -> DeleteMode {
+        self.0
+            .on_hosts()
+            .map_or(DeleteMode::Destroy, |h| h.delete_mode_of(meta))
+    }
+
+    fn delete_notes(&self, meta: &Attributes) -> Vec<String> {
+        self.0
+            .on_hosts()
+            .map(|h| h.delete_notes(meta))
+            .unwrap_or_default()
+    }
+
+    fn target_host(&self, desired: &Resource) -> Option<String> {
+        self.0.on_hosts().and_then(|h| h.target_host(desired))
+    }
+
+    fn planned_commands(&self, desired: &Resource, observed: Option<&Observed>) -> Vec<String> {
+        self.0
+            .on_hosts()
+            .map(|h| h.planned_commands(desired, observed))
+            .unwrap_or_default()
+    }
+
     fn plan_notes(&self, desired: Option<&Resource>, observed: Option<&Observed>) -> Vec<String> {
         self.0
             .plan_notes()
@@ -523,10 +655,15 @@ impl<K: TypedKind> Kind for Typed<K> {
         self.0.import().is_some()
     }
 
-    fn imports_from(&self, ctx: &Context, connection: &Connection) -> bool {
-        self.0
-            .import()
-            .is_some_and(|i| i.imports_from(ctx, connection))
+    async fn imports_from(
+        &self,
+        ctx: &Context,
+        connection: &Connection,
+    ) -> Result<bool, RemoteError> {
+        match self.0.import() {
+            Some(i) => i.imports_from(ctx, connection).await,
+            None => Ok(false),
+        }
     }
 
     async fn list(

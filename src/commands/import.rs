@@ -48,7 +48,7 @@ pub async fn run(dir: &Path, args: ImportArgs, out: Output) -> Result<i32, Failu
         .project
         .connection(&args.connection)
         .map_err(|e| Failure::Message(format!("--connection {}: {e}", args.connection)))?;
-    let kinds = chosen_kinds(&s, &connection, &args.kinds)?;
+    let kinds = chosen_kinds(&s, &connection, &args.kinds).await?;
     let path = out_path(&s, &args.out)?;
     let _lock = s
         .backend
@@ -77,17 +77,31 @@ pub async fn run(dir: &Path, args: ImportArgs, out: Output) -> Result<i32, Failu
     let mut ctx = s.ctx.clone();
     ctx.resources = Arc::new(resources.clone());
     let listed = list(&ctx, &connection, &kinds).await?;
-    let needed: BTreeSet<String> = listed
-        .iter()
-        .flat_map(|o| o.references.iter().map(|r| r.kind.clone()))
-        .filter(|k| !kinds.iter().any(|x| x.name() == k))
-        .collect();
-    let extra_kinds: Vec<Arc<dyn Kind>> = needed
-        .iter()
-        .filter_map(|k| s.registry.get(k).cloned())
-        .filter(|k| k.importable() && k.imports_from(&s.ctx, &connection))
-        .collect();
-    let extra = list(&ctx, &connection, &extra_kinds).await?;
+    // What the listed objects refer to, and what that refers to in turn (a boundary names its
+    // site, the site its network access accounts), listed kind by kind.
+    let mut extra = Vec::new();
+    let mut asked: BTreeSet<String> = kinds.iter().map(|k| k.name().to_string()).collect();
+    let mut referring: Vec<&Imported> = listed.iter().collect();
+    loop {
+        let needed: BTreeSet<String> = referring
+            .iter()
+            .flat_map(|o| o.references.iter().map(|r| r.kind.clone()))
+            .filter(|k| !asked.contains(k))
+            .collect();
+        if needed.is_empty() {
+            break;
+        }
+        let mut extra_kinds: Vec<Arc<dyn Kind>> = Vec::new();
+        for k in needed.iter().filter_map(|k| s.registry.get(k)) {
+            if k.importable() && imports_from(&s, k.as_ref(), &connection).await? {
+                extra_kinds.push(k.clone());
+            }
+        }
+        asked.extend(needed);
+        let more = list(&ctx, &connection, &extra_kinds).await?;
+        extra.extend(more);
+        referring = extra.iter().collect();
+    }
     let mut selected = import::select(listed, extra, &resources, &state).map_err(|e| {
         Failure::Message(format!("{e}; import its kind too (--kinds), or declare it"))
     })?;
@@ -144,18 +158,33 @@ pub async fn run(dir: &Path, args: ImportArgs, out: Output) -> Result<i32, Failu
     Ok(0)
 }
 
+/// True when `kind` lists its objects through `connection` (a site-side kind asks the host which
+/// site its SMS Provider serves when no `site` resource names the connection).
+async fn imports_from(
+    s: &Session,
+    kind: &dyn Kind,
+    connection: &Connection,
+) -> Result<bool, Failure> {
+    kind.imports_from(&s.ctx, connection).await.map_err(|e| {
+        Failure::Message(format!(
+            "nothing was imported: cannot tell what {} holds: {e}",
+            connection.host()
+        ))
+    })
+}
+
 /// The kinds to import: `--kinds`, or every kind importable through the connection.
-fn chosen_kinds(
+async fn chosen_kinds(
     s: &Session,
     connection: &Connection,
     asked: &[String],
 ) -> Result<Vec<Arc<dyn Kind>>, Failure> {
-    let available: Vec<Arc<dyn Kind>> = s
-        .registry
-        .kinds()
-        .filter(|k| k.importable() && k.imports_from(&s.ctx, connection))
-        .cloned()
-        .collect();
+    let mut available: Vec<Arc<dyn Kind>> = Vec::new();
+    for k in s.registry.kinds().filter(|k| k.importable()) {
+        if imports_from(s, k.as_ref(), connection).await? {
+            available.push(k.clone());
+        }
+    }
     let valid: Vec<&str> = available.iter().map(|k| k.name()).collect();
     if available.is_empty() {
         let importable: Vec<&str> = s
@@ -165,7 +194,7 @@ fn chosen_kinds(
             .map(|k| k.name())
             .collect();
         return Err(Failure::Message(format!(
-            "nothing can be imported through connection {}: {} import through a site server connection (one a [site] resource uses), gpo through a domain controller connection (one a [gpo] resource uses)",
+            "nothing can be imported through connection {}: {} import through a site server connection (one a [site] resource uses, or a host whose SMS Provider serves a site), gpo through a domain controller connection (one a [gpo] resource uses)",
             connection.key,
             importable.join(", ")
         )));

@@ -108,7 +108,7 @@ pub fn select(
             chosen.push((o, None));
         }
     }
-    // Pull in what the chosen objects refer to and nobody manages (one level: kinds refer down).
+    // Pull in what the chosen objects refer to and nobody manages, and what that refers to.
     let extra: Vec<Imported> = sorted(extra)
         .into_iter()
         .filter(|o| !managed.contains(o))

@@ -486,3 +486,25 @@ pub fn get_mp(estate: &mut Estate, a: &Args, session_site: &str) -> CmdResult {
             .collect(),
     ))
 }
+
+/// The runner's `Get-CmdeployProviderSite` on `host`: the `root\sms` `SMS_ProviderLocation`
+/// instance whose ProviderForLocalSite is true (memdocs
+/// `configmgr/develop/reference/misc/sms_providerlocation-server-wmi-class.md`; "only one
+/// instance is set to TRUE"), projected to SiteCode, Machine and NamespacePath. The SMS Provider
+/// sits on the server of a primary site or a CAS; any other server (a secondary site's, a domain
+/// controller, a client) has no `root\sms` namespace, and Get-CimInstance fails with WMI's
+/// "Invalid namespace" (WBEM_E_INVALID_NAMESPACE, 0x8004100E), category MetadataError.
+pub fn provider_site(estate: &Estate, host: &str, a: &Args) -> CmdResult {
+    a.finish()?;
+    match estate.site_of_server(host) {
+        Some(site) if site.site_type != "secondary" => {
+            let machine = site.server.to_lowercase();
+            Ok(json!([{
+                "SiteCode": site.code,
+                "Machine": machine,
+                "NamespacePath": format!("\\\\{machine}\\root\\sms\\site_{}", site.code),
+            }]))
+        }
+        _ => Err(CmdError::new("MetadataError", "Invalid namespace ")),
+    }
+}

@@ -298,6 +298,7 @@ pub fn execute(
         C::GetCmdeployPushLog => super::collection::push_log(estate, &a, site),
         C::GetCmdeploySitePublishing => super::cm_publishing::get(estate, &a),
         C::SetCmdeploySitePublishing => super::cm_publishing::set(estate, &a),
+        C::GetCmdeployProviderSite => super::cm_site::provider_site(estate, host, &a),
         C::GetCmdeploySiteControlProperty => {
             super::cm_settings::site_control_properties(estate, &a, site)
         }

@@ -10,19 +10,23 @@
 
 use std::time::{Duration, Instant};
 
-use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use cmdeploy_engine::diagnostics::Diagnostic;
 use cmdeploy_engine::provider::{
-    Applied, Context, DecodeInput, Decoded, DeleteMode, Kind, Observed, Operation, ReadOutcome,
-    ReadRequest, ReadResult, RemoteError,
+    to_attributes, Context, DeleteMode, Observed, ReadOutcome, ReadRequest, ReadResult, RemoteError,
 };
+use cmdeploy_engine::resource::{Attributes, Resource};
 use cmdeploy_engine::spanned::Spanned;
 
 use super::client_group::prereq;
 use crate::kit;
 use crate::powershell::{Call, Script, Target};
+use crate::sdk::{
+    self, ApplyInSteps, Change, Declared, DecodeCx, OnHosts, PlanNotes, ReadValues, Typed,
+    TypedKind,
+};
 
 /// `[collection_push.NAME]`.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
@@ -45,49 +49,72 @@ pub struct CollectionPushSpec {
     pub wait_minutes: Option<u64>,
 }
 
-/// The `collection_push` kind.
+/// The collection as cmdeploy compares it: desired "every member has a client", observed from
+/// `Get-CMDevice -CollectionName -Fast` (IsClient).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CollectionPushModel {
+    /// The device collection's name; a new name is a new push target.
+    pub collection: String,
+    /// Members without a client (sorted short names, lower case).
+    pub clients_missing: Vec<String>,
+}
+
+type Model = CollectionPushModel;
+
+/// The push wizard's options, kept with the resource and its state entry (`meta`), never diffed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct PushOptions {
+    always_install: bool,
+    include_domain_controllers: bool,
+    /// Minutes apply waits for the site to report the clients.
+    wait_minutes: u64,
+}
+
+impl PushOptions {
+    fn of(meta: &Attributes) -> PushOptions {
+        sdk::model(meta).unwrap_or(PushOptions {
+            always_install: false,
+            include_domain_controllers: false,
+            wait_minutes: 10,
+        })
+    }
+}
+
+/// The `collection_push` kind. Apply pushes, then waits for the site to report the clients and
+/// probes the members still without one, so it applies in steps ([`ApplyInSteps`]).
 pub struct CollectionPushKind;
 
 #[async_trait::async_trait]
-impl Kind for CollectionPushKind {
-    fn name(&self) -> &'static str {
-        "collection_push"
-    }
+impl TypedKind for CollectionPushKind {
+    type Spec = CollectionPushSpec;
+    type Model = Model;
+    const KIND: &'static str = "collection_push";
+    const DESCRIPTION: &'static str =
+        "Client push to every member of a device collection (the push wizard's collection target).";
 
-    fn description(&self) -> &'static str {
-        "Client push to every member of a device collection (the push wizard's collection target)."
-    }
-
-    fn schema(&self, generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        generator.subschema_for::<CollectionPushSpec>()
-    }
-
-    fn delete_mode(&self) -> DeleteMode {
-        DeleteMode::Forget
-    }
-
-    fn decode(&self, input: DecodeInput<'_>) -> Result<Decoded, Vec<Diagnostic>> {
-        let spec: CollectionPushSpec = kit::decode_typed(input, "collection_push")?;
+    fn decode(
+        &self,
+        spec: CollectionPushSpec,
+        _cx: &DecodeCx,
+    ) -> Result<Declared<Model>, Vec<Diagnostic>> {
         let (connection, reference, mut meta) = crate::configmgr::site_binding(&spec.site, true);
-        let mut attrs = Map::new();
-        attrs.insert("collection".into(), json!(spec.collection));
-        attrs.insert("clients_missing".into(), json!([]));
-        let mut d = Decoded::new(
-            attrs,
+        let model = Model {
+            collection: spec.collection.clone(),
+            clients_missing: Vec::new(),
+        };
+        let mut d = Declared::new(
+            model,
             connection,
             format!("{}/{}", spec.site.value.to_uppercase(), spec.collection),
         );
         d.references.extend(reference);
-        meta.insert("always_install".into(), json!(spec.always_install));
-        meta.insert(
-            "include_domain_controllers".into(),
-            json!(spec.include_domain_controllers),
-        );
-        meta.insert(
-            "wait_minutes".into(),
-            json!(spec.wait_minutes.unwrap_or(10)),
-        );
+        meta.extend(to_attributes(&PushOptions {
+            always_install: spec.always_install,
+            include_domain_controllers: spec.include_domain_controllers,
+            wait_minutes: spec.wait_minutes.unwrap_or(10),
+        }));
         d.meta = meta;
+        // The collection is the push target's identity.
         d.force_new.insert("collection".into());
         Ok(d)
     }
@@ -105,19 +132,17 @@ impl Kind for CollectionPushKind {
             .to_string();
         let code = kit::site_code(ctx, &meta);
         let connection = first.connection.clone();
-        let mut results = kit::read_by_site(
+        let mut results = sdk::read_by_site(
             ctx,
             requests,
-            |script, _code, r| {
-                script.push(
-                    Call::new("Get-CMDevice")
-                        .arg("CollectionName", collection_of(r))
-                        .switch("Fast"),
-                )
+            |_code, r| {
+                let read = Call::new("Get-CMDevice")
+                    .arg("CollectionName", collection_of(r))
+                    .switch("Fast");
+                (vec![read], ())
             },
-            |connection, script, out, id, r| {
-                let members = kit::value_of(connection, script, out, *id)?;
-                Ok(Some(observed(&collection_of(r), members)))
+            |values: &ReadValues<'_>, _: &(), r| {
+                Ok(Some(observed(&collection_of(r), values.get(0)?)))
             },
         )
         .await;
@@ -125,7 +150,7 @@ impl Kind for CollectionPushKind {
         let mut missing: Vec<String> = results
             .iter()
             .filter_map(|r| match &r.outcome {
-                ReadOutcome::Present(o) => Some(missing_of(&o.attrs)),
+                ReadOutcome::Present(o) => Some(missing_of(o)),
                 _ => None,
             })
             .flatten()
@@ -139,7 +164,7 @@ impl Kind for CollectionPushKind {
         let found = prereq::probe(ctx, &connection, &code, &missing).await;
         for r in &mut results {
             if let ReadOutcome::Present(o) = &mut r.outcome {
-                for host in missing_of(&o.attrs) {
+                for host in missing_of(o) {
                     match &found {
                         Ok(f) => o.notes.extend(
                             f.get(&host.to_lowercase())
@@ -154,17 +179,34 @@ impl Kind for CollectionPushKind {
         results
     }
 
-    async fn apply(&self, ctx: &Context, op: Operation) -> Result<Applied, RemoteError> {
-        let Some(d) = op.desired.clone() else {
+    fn in_steps(&self) -> Option<&dyn ApplyInSteps<Model>> {
+        Some(self)
+    }
+
+    fn on_hosts(&self) -> Option<&dyn OnHosts> {
+        Some(self)
+    }
+
+    fn plan_notes(&self) -> Option<&dyn PlanNotes> {
+        Some(self)
+    }
+}
+
+#[async_trait::async_trait]
+impl ApplyInSteps<Model> for CollectionPushKind {
+    async fn apply(
+        &self,
+        ctx: &Context,
+        change: &Change<'_, Model>,
+    ) -> Result<(String, Option<Model>), RemoteError> {
+        let op = change.op;
+        let (Some(d), Some(want)) = (op.desired.as_ref(), change.desired.as_ref()) else {
             // Leaving the manifest uninstalls nothing (DeleteMode::Forget).
-            return Ok(Applied {
-                id: String::new(),
-                attrs: Map::new(),
-            });
+            return Ok((String::new(), None));
         };
         let code = kit::site_code(ctx, &d.meta);
-        let collection = d.str_attr("collection").unwrap_or_default().to_string();
-        let flag = |k: &str| d.meta.get(k).and_then(Value::as_bool).unwrap_or(false);
+        let collection = want.collection.clone();
+        let options = PushOptions::of(&d.meta);
         let target = Target::SiteServer {
             site_code: code.clone(),
         };
@@ -174,24 +216,31 @@ impl Kind for CollectionPushKind {
         let mut call = Call::new("Install-CMClient")
             .arg("CollectionId", id.as_str())
             .arg("SiteCode", code.as_str());
-        if flag("always_install") {
+        if options.always_install {
             call = call.arg("AlwaysInstallClient", true);
         }
-        if flag("include_domain_controllers") {
+        if options.include_domain_controllers {
             call = call.arg("IncludeDomainController", true);
         }
         kit::run_writes(ctx, &op.connection, target, vec![call]).await?;
-        let wait = d
-            .meta
-            .get("wait_minutes")
-            .and_then(Value::as_u64)
-            .unwrap_or(10);
-        let deadline = Instant::now() + Duration::from_secs(wait * 60);
+        let deadline = Instant::now() + Duration::from_secs(options.wait_minutes * 60);
         loop {
-            let back = kit::read_back(self, ctx, &op, &format!("collection {collection}")).await?;
-            let missing = missing_of(&back.attrs);
+            let back = kit::read_back(
+                &Typed(CollectionPushKind),
+                ctx,
+                op,
+                &format!("collection {collection}"),
+            )
+            .await?;
+            let model: Model = sdk::model(&back.attrs).ok_or_else(|| {
+                RemoteError::new(
+                    op.connection.host(),
+                    format!("collection {collection}: the read-back does not fit the model"),
+                )
+            })?;
+            let missing = model.clients_missing.clone();
             if missing.is_empty() {
-                return Ok(back);
+                return Ok((back.id, Some(model)));
             }
             // Each member without a client either is still installing or cannot be pushed to;
             // when every one of them has a failure the site server itself proves, waiting
@@ -236,12 +285,21 @@ impl Kind for CollectionPushKind {
             tokio::time::sleep(Duration::from_secs(15)).await;
         }
     }
+}
 
-    fn plan_notes(
-        &self,
-        desired: Option<&cmdeploy_engine::resource::Resource>,
-        _observed: Option<&Observed>,
-    ) -> Vec<String> {
+impl OnHosts for CollectionPushKind {
+    fn delete_mode_of(&self, _meta: &Attributes) -> DeleteMode {
+        DeleteMode::Forget
+    }
+
+    fn target_host(&self, _desired: &Resource) -> Option<String> {
+        // The members are pushed to by the site server, not reached by cmdeploy.
+        None
+    }
+}
+
+impl PlanNotes for CollectionPushKind {
+    fn notes(&self, desired: Option<&Resource>, _observed: Option<&Observed>) -> Vec<String> {
         if desired.is_none() {
             return Vec::new();
         }
@@ -302,15 +360,13 @@ async fn collection_id(
 fn collection_of(r: &ReadRequest) -> String {
     r.desired
         .as_ref()
-        .and_then(|d| d.str_attr("collection").map(str::to_string))
+        .and_then(|d| sdk::model::<Model>(&d.attrs))
         .or_else(|| {
-            r.prior.as_ref().and_then(|p| {
-                p.attributes
-                    .get("collection")
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
-            })
+            r.prior
+                .as_ref()
+                .and_then(|p| sdk::model::<Model>(&p.attributes))
         })
+        .map(|m| m.collection)
         .unwrap_or_default()
 }
 
@@ -323,24 +379,15 @@ fn observed(collection: &str, members: &Value) -> Observed {
         .collect();
     missing.sort();
     missing.dedup();
-    let mut attrs = Map::new();
-    attrs.insert("collection".into(), json!(collection));
-    attrs.insert("clients_missing".into(), json!(missing));
-    Observed {
-        id: collection.to_string(),
-        attrs,
-        notes: Vec::new(),
-        private: Default::default(),
-    }
+    let model = Model {
+        collection: collection.to_string(),
+        clients_missing: missing,
+    };
+    sdk::observed(collection, &model)
 }
 
-fn missing_of(attrs: &Map<String, Value>) -> Vec<String> {
-    attrs
-        .get("clients_missing")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .map(str::to_string)
-        .collect()
+fn missing_of(o: &Observed) -> Vec<String> {
+    sdk::model::<Model>(&o.attrs)
+        .map(|m| m.clients_missing)
+        .unwrap_or_default()
 }

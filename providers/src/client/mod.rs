@@ -8,6 +8,7 @@
 pub mod client_group;
 pub mod collection_push;
 pub mod command_line;
+pub mod connection_field;
 pub mod imaging;
 pub mod probe;
 mod push_log;
@@ -18,7 +19,9 @@ use cmdeploy_engine::registry::Registry;
 
 /// Registers the client kinds.
 pub fn register(r: &mut Registry) {
-    r.register(Arc::new(imaging::ImagingKind));
-    r.register(Arc::new(client_group::ClientGroupKind));
-    r.register(Arc::new(collection_push::CollectionPushKind));
+    r.register(Arc::new(crate::sdk::Typed(imaging::ImagingKind)));
+    r.register(Arc::new(crate::sdk::Typed(client_group::ClientGroupKind)));
+    r.register(Arc::new(crate::sdk::Typed(
+        collection_push::CollectionPushKind,
+    )));
 }

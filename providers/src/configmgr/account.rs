@@ -214,8 +214,6 @@ impl PlanNotes for AccountKind {
     }
 }
 
-site_server_import!(AccountKind, crate::configmgr::listing::accounts);
-
 /// `Get-CMAccount -SiteCode`: every account defined at a site.
 fn get_accounts(code: &str) -> Call {
     Call::new("Get-CMAccount").arg("SiteCode", code)

@@ -340,11 +340,6 @@ impl CrossValidate for BoundaryGroupKind {
     }
 }
 
-site_server_import!(
-    BoundaryGroupKind,
-    crate::configmgr::listing::boundary_groups
-);
-
 /// Names a request may be found under: the desired one, and the one state recorded (a rename).
 fn candidate_names(r: &ReadRequest) -> Vec<String> {
     let desired = r

@@ -475,7 +475,11 @@ fn observed_of(
 /// # Errors
 /// The remote failure.
 async fn list(ctx: &Context, connection: &Connection) -> Result<Vec<Imported>, RemoteError> {
-    let Some(site) = super::listing::sites_on(ctx, connection).into_iter().next() else {
+    let Some(site) = super::provider_site::sites_on(ctx, connection)
+        .await?
+        .into_iter()
+        .next()
+    else {
         return Ok(Vec::new());
     };
     let mut script = Script::new(Target::SiteServer {
@@ -496,18 +500,19 @@ async fn list(ctx: &Context, connection: &Connection) -> Result<Vec<Imported>, R
                     name.to_lowercase()
                 }
             };
-            let mut table = vec![
-                ("site".to_string(), json!(site.key)),
-                (SOURCE.to_string(), json!(end(source))),
-                (DESTINATION.to_string(), json!(end(destination))),
-            ];
-            for ((attr, _, _), f) in ROLES.iter().zip(fallbacks_of(r)) {
-                table.push((attr.to_string(), f.attr()));
-            }
+            let mut table = Vec::new();
             let mut references = vec![ImportRef {
                 field: SOURCE.into(),
                 kind: "boundary_group".into(),
             }];
+            site.put_site(&mut table, &mut references);
+            table.extend([
+                (SOURCE.to_string(), json!(end(source))),
+                (DESTINATION.to_string(), json!(end(destination))),
+            ]);
+            for ((attr, _, _), f) in ROLES.iter().zip(fallbacks_of(r)) {
+                table.push((attr.to_string(), f.attr()));
+            }
             if !destination.starts_with(DEFAULT_SITE_GROUP) {
                 references.push(ImportRef {
                     field: DESTINATION.into(),

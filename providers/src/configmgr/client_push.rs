@@ -314,8 +314,6 @@ impl PlanNotes for ClientPushKind {
     }
 }
 
-site_server_import!(ClientPushKind, crate::configmgr::listing::client_push);
-
 impl CrossValidate for ClientPushKind {
     fn validate(&self, resources: &ResourceSet, out: &mut Diagnostics) {
         for (push, m) in sdk::models::<ClientPushModel>(resources, Self::KIND) {
@@ -440,13 +438,22 @@ fn component_prop<'a>(component: &'a Value, name: &str, field: &str) -> Result<&
 /// # Errors
 /// A message naming the component and property that is missing: never a default that would
 /// read as "in sync".
+/// True when automatic site-wide client push is on: the discovery data manager component's
+/// `Settings` Value1 is `Active` (`Get-CMSiteComponent -ComponentName SMS_DISCOVERY_DATA_MANAGER`).
+///
+/// # Errors
+/// A message naming the component and the property when it is missing.
+pub(crate) fn automatic_push(ddm: &Value) -> Result<bool, String> {
+    Ok(component_prop(ddm, "Settings", "Value1")?
+        .as_str()
+        .is_some_and(|v| v.eq_ignore_ascii_case("Active")))
+}
+
 pub(crate) fn observe(ctx: &Context, ccm: &Value, ddm: &Value) -> Result<Observed, String> {
     let filters = component_prop(ddm, "Filters", "Value")?
         .as_i64()
         .ok_or("SMS_DISCOVERY_DATA_MANAGER property 'Filters' has no numeric Value")?;
-    let automatic = component_prop(ddm, "Settings", "Value1")?
-        .as_str()
-        .is_some_and(|v| v.eq_ignore_ascii_case("Active"));
+    let automatic = automatic_push(ddm)?;
     let mut types = Vec::new();
     if filters & 4 == 0 {
         types.push(SystemType::Servers);

@@ -14,12 +14,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use cmdeploy_engine::diagnostics::Diagnostic;
-use cmdeploy_engine::import::Imported;
 use cmdeploy_engine::provider::{
-    Applied, Context, DecodeInput, Decoded, Kind, Observed, OpAction, Operation, ReadRequest,
-    ReadResult, RemoteError,
+    Context, Observed, OpAction, ReadRequest, ReadResult, RemoteError,
 };
-use cmdeploy_engine::resource::Connection;
 use cmdeploy_engine::resource::Resource;
 use cmdeploy_engine::spanned::Spanned;
 
@@ -27,6 +24,9 @@ use crate::ccmsetup::{self, Context as CcmContext, Finding};
 use crate::ccmsetup_spans;
 use crate::kit;
 use crate::powershell::{Call, Target};
+use crate::sdk::{
+    self, ApplyInSteps, Change, Declared, DecodeCx, Import, PlanNotes, ReadValues, Typed, TypedKind,
+};
 
 /// The package definition ConfigMgr ships for client upgrades (publisher Microsoft).
 pub const DEFINITION: &str = "Configuration Manager Client Upgrade";
@@ -77,33 +77,66 @@ pub enum DeployPurpose {
     Required,
 }
 
-/// The `client_upgrade_package` kind.
+/// The package as cmdeploy compares it: desired from the manifest, observed from `Get-CMPackage`
+/// (Name, PkgSourcePath), `Get-CMProgram` (CommandLine), `Get-CMDeploymentPackage` per
+/// distribution point and `Get-CMPackageDeployment` (CollectionName, OfferType).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClientUpgradePackageModel {
+    /// Package name; a change replaces the package.
+    pub name: String,
+    /// Source folder (UNC).
+    pub source: String,
+    /// What follows `CCMSETUP.EXE` in the program's command line; absent when the program is
+    /// missing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command_line: Option<String>,
+    /// Distribution points holding the content (lower case, sorted).
+    pub distribution_points: Vec<String>,
+    /// Collection the program is deployed to; managed only when the manifest names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collection: Option<String>,
+    /// Purpose of that deployment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deploy_purpose: Option<DeployPurpose>,
+}
+
+type Model = ClientUpgradePackageModel;
+
+/// The `client_upgrade_package` kind. Its create applies in steps ([`ApplyInSteps`]): the calls
+/// after `New-CMPackage` name the PackageID it returns, and package names are not unique in
+/// ConfigMgr, so no name can stand in for it in one batch.
 pub struct ClientUpgradePackageKind;
 
+/// Where a read request's calls stand: the package (0), its program (1), then one
+/// `Get-CMDeploymentPackage` per distribution point, then one `Get-CMPackageDeployment` per
+/// collection.
+struct Layout {
+    dps: Vec<String>,
+    collections: Vec<String>,
+}
+
+fn sorted(items: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut v: Vec<String> = items.into_iter().collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
 #[async_trait::async_trait]
-impl Kind for ClientUpgradePackageKind {
-    fn name(&self) -> &'static str {
-        "client_upgrade_package"
-    }
+impl TypedKind for ClientUpgradePackageKind {
+    type Spec = ClientUpgradePackageSpec;
+    type Model = Model;
+    const KIND: &'static str = "client_upgrade_package";
+    const DESCRIPTION: &'static str = "The client upgrade package and program (\"Configuration Manager Client Upgrade\" definition) and its distribution points.";
 
-    fn description(&self) -> &'static str {
-        "The client upgrade package and program (\"Configuration Manager Client Upgrade\" definition) and its distribution points."
-    }
-
-    fn schema(&self, generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        generator.subschema_for::<ClientUpgradePackageSpec>()
-    }
-
-    fn decode(&self, input: DecodeInput<'_>) -> Result<Decoded, Vec<Diagnostic>> {
-        let file = input.file.clone();
-        let span = input.span.clone();
-        let spec: ClientUpgradePackageSpec = kit::decode_typed(input, "client_upgrade_package")?;
+    fn decode(&self, spec: Self::Spec, cx: &DecodeCx) -> Result<Declared<Model>, Vec<Diagnostic>> {
+        let (file, span) = (&cx.file, &cx.span);
         let mut errors = Vec::new();
         if !spec.source.value.starts_with("\\\\") {
             errors.push(
                 Diagnostic::error("cmdeploy::client_upgrade_package::source", format!("`{}` is not a network path (UNC name)", spec.source.value))
                     .with_help("the package obtains its files from a network path, e.g. '\\\\cm01.contoso.com\\SMS_ABC\\Client'; the computers that run the program need read access to it")
-                    .at_span(&file, super::span_or(&spec.source.span, &span)),
+                    .at_span(file, super::span_or(&spec.source.span, span)),
             );
         }
         let props = spec
@@ -114,12 +147,12 @@ impl Kind for ClientUpgradePackageKind {
         let line_span = spec
             .command_line
             .as_ref()
-            .map_or(span.clone(), |c| super::span_or(&c.span, &span));
+            .map_or(span.clone(), |c| super::span_or(&c.span, span));
         // Findings' ranges are in `full`; the manifest string starts after the executable.
         let skip = full.len() - props.len();
         let (mut bad, warnings) = kit::finding_diagnostics(
             ccmsetup::check(&full, Some(CcmContext::Manual)).1,
-            &file,
+            file,
             |f| match (&spec.command_line, f.span.clone()) {
                 (Some(c), Some(at)) if at.start >= skip && c.value.trim() == c.value => {
                     let shifted = Finding {
@@ -137,218 +170,185 @@ impl Kind for ClientUpgradePackageKind {
             return Err(errors);
         }
         let name = spec.name.clone().unwrap_or_else(|| DEFINITION.to_string());
-        let mut attrs = serde_json::Map::new();
-        attrs.insert("name".into(), json!(name));
-        attrs.insert("source".into(), json!(spec.source.value));
-        attrs.insert("command_line".into(), json!(props));
-        attrs.insert(
-            "distribution_points".into(),
-            kit::sorted(spec.distribution_points.iter().map(|d| d.to_lowercase())),
-        );
-        if let Some(c) = &spec.collection {
-            attrs.insert("collection".into(), json!(c.value));
-            attrs.insert(
-                "deploy_purpose".into(),
-                json!(spec.deploy_purpose.unwrap_or(DeployPurpose::Available)),
-            );
-        }
+        let model = Model {
+            name: name.clone(),
+            source: spec.source.value.clone(),
+            command_line: Some(props.to_string()),
+            distribution_points: sorted(spec.distribution_points.iter().map(|d| d.to_lowercase())),
+            collection: spec.collection.as_ref().map(|c| c.value.clone()),
+            deploy_purpose: spec
+                .collection
+                .as_ref()
+                .map(|_| spec.deploy_purpose.unwrap_or(DeployPurpose::Available)),
+        };
         let (connection, reference, meta) = super::site_binding(&spec.site, true);
-        let mut d = Decoded::new(attrs, connection, name.to_lowercase());
+        let mut d = Declared::new(model, connection, name.to_lowercase());
         d.references.extend(reference);
+        // The package's name is its identity here: a new name is a new package.
         d.force_new.insert("name".into());
         d.meta = meta;
         d.warnings = warnings;
         Ok(d)
     }
 
-    fn importable(&self) -> bool {
-        true
+    async fn read(&self, ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> {
+        sdk::read_by_site(ctx, requests, |_code, r| reads(r), observe).await
     }
 
-    fn imports_from(&self, ctx: &Context, connection: &Connection) -> bool {
-        super::listing::is_site_server(ctx, connection)
+    fn in_steps(&self) -> Option<&dyn ApplyInSteps<Model>> {
+        Some(self)
     }
 
-    async fn list(
+    fn import(&self) -> Option<&dyn Import> {
+        Some(self)
+    }
+
+    fn plan_notes(&self) -> Option<&dyn PlanNotes> {
+        Some(self)
+    }
+}
+
+/// The desired and the last applied model of a read request.
+fn models_of(r: &ReadRequest) -> (Option<Model>, Option<Model>) {
+    (
+        r.desired.as_ref().and_then(|d| sdk::model(&d.attrs)),
+        r.prior.as_ref().and_then(|p| sdk::model(&p.attributes)),
+    )
+}
+
+/// The calls that read one package (see [`Layout`]).
+fn reads(r: &ReadRequest) -> (Vec<Call>, Layout) {
+    let (desired, prior) = models_of(r);
+    let name = prior
+        .as_ref()
+        .or(desired.as_ref())
+        .map_or(DEFINITION, |m| m.name.as_str())
+        .to_string();
+    let mut calls = vec![
+        Call::new("Get-CMPackage")
+            .arg("Name", name.as_str())
+            .switch("Fast"),
+        Call::new("Get-CMProgram")
+            .arg("PackageName", name.as_str())
+            .arg("ProgramName", PROGRAM),
+    ];
+    let dps: Vec<String> = desired
+        .as_ref()
+        .map(|d| d.distribution_points.clone())
+        .unwrap_or_default();
+    for dp in &dps {
+        calls.push(
+            Call::new("Get-CMDeploymentPackage")
+                .arg("DistributionPointName", dp.as_str())
+                .arg("DeploymentPackageName", name.as_str()),
+        );
+    }
+    // The collection the manifest names, then the one last applied: a deployment that moved is
+    // found where it is, so apply can remove it.
+    let mut collections: Vec<String> = Vec::new();
+    for c in [desired, prior]
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m.collection)
+    {
+        if !collections.iter().any(|n| n.eq_ignore_ascii_case(&c)) {
+            collections.push(c);
+        }
+    }
+    for c in &collections {
+        calls.push(
+            Call::new("Get-CMPackageDeployment")
+                .arg("CollectionName", c.as_str())
+                .arg("ProgramName", PROGRAM),
+        );
+    }
+    (calls, Layout { dps, collections })
+}
+
+/// The package the reads found, or `None`.
+fn observe(
+    values: &ReadValues<'_>,
+    layout: &Layout,
+    _r: &ReadRequest,
+) -> Result<Option<Observed>, RemoteError> {
+    let Some(p) = kit::items(values.get(0)?).into_iter().next().cloned() else {
+        return Ok(None);
+    };
+    let id = kit::s(&p, "PackageID").to_string();
+    let of_package = |x: &Value| kit::s(x, "PackageID").eq_ignore_ascii_case(&id);
+    let command_line = kit::items(values.get(1)?)
+        .into_iter()
+        .find(|x| of_package(x))
+        .map(|g| properties_of(kit::s(g, "CommandLine")));
+    let mut on = Vec::new();
+    for (k, dp) in layout.dps.iter().enumerate() {
+        if kit::items(values.get(2 + k)?).into_iter().any(of_package) {
+            on.push(dp.clone());
+        }
+    }
+    let mut deployment = None;
+    for (j, c) in layout.collections.iter().enumerate() {
+        let v = values.get(2 + layout.dps.len() + j)?;
+        if let Some(x) = kit::items(v).into_iter().find(|x| of_package(x)) {
+            let purpose = if kit::n(x, "OfferType") == 0 {
+                DeployPurpose::Required
+            } else {
+                DeployPurpose::Available
+            };
+            deployment = Some((c.clone(), purpose));
+            break;
+        }
+    }
+    let model = Model {
+        name: kit::s(&p, "Name").to_string(),
+        source: kit::s(&p, "PkgSourcePath").to_string(),
+        command_line,
+        distribution_points: sorted(on),
+        collection: deployment.as_ref().map(|(c, _)| c.clone()),
+        deploy_purpose: deployment.map(|(_, p)| p),
+    };
+    let mut o = sdk::observed(id.clone(), &model);
+    if model.command_line.is_none() {
+        o.notes.push(format!(
+            "package {id} has no program \"{PROGRAM}\": it is created again"
+        ));
+    }
+    Ok(Some(o))
+}
+
+#[async_trait::async_trait]
+impl ApplyInSteps<Model> for ClientUpgradePackageKind {
+    async fn apply(
         &self,
         ctx: &Context,
-        connection: &Connection,
-    ) -> Result<Vec<Imported>, RemoteError> {
-        super::listing_settings::client_upgrade_packages(ctx, connection).await
-    }
-
-    async fn read(&self, ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> {
-        kit::read_by_site(
-            ctx,
-            requests,
-            |script, _code, r| {
-                let name = r
-                    .prior
-                    .as_ref()
-                    .and_then(|p| p.attributes.get("name"))
-                    .or_else(|| r.desired.as_ref().and_then(|d| d.attrs.get("name")))
-                    .and_then(Value::as_str)
-                    .unwrap_or(DEFINITION)
-                    .to_string();
-                let package = script.push(
-                    Call::new("Get-CMPackage")
-                        .arg("Name", name.as_str())
-                        .switch("Fast"),
-                );
-                let program = script.push(
-                    Call::new("Get-CMProgram")
-                        .arg("PackageName", name.as_str())
-                        .arg("ProgramName", PROGRAM),
-                );
-                let dps: Vec<(String, usize)> =
-                    kit::listed(r.desired.as_ref(), None, "distribution_points")
-                        .into_iter()
-                        .map(|dp| {
-                            let id = script.push(
-                                Call::new("Get-CMDeploymentPackage")
-                                    .arg("DistributionPointName", dp.as_str())
-                                    .arg("DeploymentPackageName", name.as_str()),
-                            );
-                            (dp, id)
-                        })
-                        .collect();
-                // The collection the manifest names, then the one last applied: a deployment
-                // that moved is found where it is, so apply can remove it.
-                let mut names: Vec<String> = Vec::new();
-                for c in [
-                    r.desired.as_ref().and_then(|d| d.attrs.get("collection")),
-                    r.prior
-                        .as_ref()
-                        .and_then(|p| p.attributes.get("collection")),
-                ]
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                {
-                    if !names.iter().any(|n| n.eq_ignore_ascii_case(c)) {
-                        names.push(c.to_string());
-                    }
-                }
-                let collections: Vec<(String, usize)> = names
-                    .into_iter()
-                    .map(|c| {
-                        let id = script.push(
-                            Call::new("Get-CMPackageDeployment")
-                                .arg("CollectionName", c.as_str())
-                                .arg("ProgramName", PROGRAM),
-                        );
-                        (c, id)
-                    })
-                    .collect();
-                (package, program, dps, collections)
-            },
-            |connection, script, out, (package, program, dps, collections), _r| {
-                let Some(p) = kit::items(kit::value_of(connection, script, out, *package)?)
-                    .into_iter()
-                    .next()
-                    .cloned()
-                else {
-                    return Ok(None);
-                };
-                let id = kit::s(&p, "PackageID").to_string();
-                let command_line = kit::items(kit::value_of(connection, script, out, *program)?)
-                    .into_iter()
-                    .find(|g| kit::s(g, "PackageID").eq_ignore_ascii_case(&id))
-                    .map(|g| properties_of(kit::s(g, "CommandLine")));
-                let mut on = Vec::new();
-                for (dp, call) in dps {
-                    let v = kit::value_of(connection, script, out, *call)?;
-                    if kit::items(v)
-                        .iter()
-                        .any(|x| kit::s(x, "PackageID").eq_ignore_ascii_case(&id))
-                    {
-                        on.push(dp.clone());
-                    }
-                }
-                let mut attrs = serde_json::Map::new();
-                attrs.insert("name".into(), json!(kit::s(&p, "Name")));
-                attrs.insert("source".into(), json!(kit::s(&p, "PkgSourcePath")));
-                attrs.insert("command_line".into(), json!(command_line));
-                attrs.insert("distribution_points".into(), kit::sorted(on));
-                if !collections.is_empty() {
-                    let mut found = None;
-                    for (name, call) in collections {
-                        let v = kit::value_of(connection, script, out, *call)?;
-                        if let Some(x) = kit::items(v)
-                            .into_iter()
-                            .find(|x| kit::s(x, "PackageID").eq_ignore_ascii_case(&id))
-                        {
-                            found = Some((name.clone(), x.clone()));
-                            break;
-                        }
-                    }
-                    attrs.insert(
-                        "collection".into(),
-                        json!(found.as_ref().map(|(n, _)| n.clone())),
-                    );
-                    let found = found.as_ref().map(|(_, x)| x);
-                    attrs.insert(
-                        "deploy_purpose".into(),
-                        json!(found.map(|x| if kit::n(x, "OfferType") == 0 {
-                            DeployPurpose::Required
-                        } else {
-                            DeployPurpose::Available
-                        })),
-                    );
-                }
-                let mut notes = Vec::new();
-                if command_line.is_none() {
-                    notes.push(format!(
-                        "package {id} has no program \"{PROGRAM}\": it is created again"
-                    ));
-                }
-                Ok(Some(Observed {
-                    id,
-                    attrs,
-                    notes,
-                    private: Default::default(),
-                }))
-            },
-        )
-        .await
-    }
-
-    async fn apply(&self, ctx: &Context, op: Operation) -> Result<Applied, RemoteError> {
+        change: &Change<'_, Model>,
+    ) -> Result<(String, Option<Model>), RemoteError> {
+        let op = change.op;
         let code = kit::site_code(ctx, &kit::meta_of(op.desired.as_ref(), op.prior.as_ref()));
         let target = || Target::SiteServer {
             site_code: code.clone(),
         };
         let host = op.connection.host();
         if op.action == OpAction::Delete {
-            let id = op.prior.as_ref().map(|p| p.id.clone()).unwrap_or_default();
+            let id = change.id();
             let remove = Call::new("Remove-CMPackage")
                 .arg("Id", id.as_str())
                 .switch("Force");
             kit::run_writes(ctx, &op.connection, target(), vec![remove]).await?;
-            return Ok(Applied {
-                id,
-                attrs: Default::default(),
-            });
+            return Ok((id, None));
         }
-        let d = op.desired.clone().ok_or_else(|| {
+        let d = change.desired.as_ref().ok_or_else(|| {
             RemoteError::new(
-                op.connection.host(),
+                host.clone(),
                 "provider bug: a create or update without a desired resource",
             )
         })?;
-        let attr = |a: &str| {
-            d.attrs
-                .get(a)
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string()
-        };
         let (id, have) = if op.action == OpAction::Create {
             let create = Call::new("New-CMPackage")
                 .switch("FromDefinition")
                 .arg("PackageDefinitionName", DEFINITION)
                 .arg("SourceFileType", "AlwaysObtainSourceFile")
-                .arg("SourceFolderPath", attr("source"))
+                .arg("SourceFolderPath", d.source.as_str())
                 .arg("SourceFolderPathType", "UncNetworkPath");
             let out = kit::run_writes(ctx, &op.connection, target(), vec![create]).await?;
             let id = out
@@ -362,36 +362,43 @@ impl Kind for ClientUpgradePackageKind {
                 .ok_or_else(|| {
                     RemoteError::new(host.clone(), "New-CMPackage returned no PackageID")
                 })?;
-            let have = json!({"name": DEFINITION, "source": attr("source"), "command_line": DEFAULT_PROPERTIES, "distribution_points": []});
-            (id, have)
+            // What the package definition made.
+            let made = Model {
+                name: DEFINITION.into(),
+                source: d.source.clone(),
+                command_line: Some(DEFAULT_PROPERTIES.into()),
+                distribution_points: Vec::new(),
+                collection: None,
+                deploy_purpose: None,
+            };
+            (id, made)
         } else {
-            let o = op.observed.as_ref().ok_or_else(|| {
+            let have = change.observed.clone().ok_or_else(|| {
                 RemoteError::new(
                     host.clone(),
                     "provider bug: an update without an observed package",
                 )
             })?;
-            (o.id.clone(), Value::Object(o.attrs.clone()))
+            (change.id(), have)
         };
-        let differs = |a: &str| have.get(a) != d.attrs.get(a);
         let mut calls = Vec::new();
-        if differs("name") {
+        if have.name != d.name {
             calls.push(
                 Call::new("Set-CMPackage")
                     .arg("Id", id.as_str())
-                    .arg("NewName", attr("name")),
+                    .arg("NewName", d.name.as_str()),
             );
         }
-        if differs("source") {
+        if have.source != d.source {
             calls.push(
                 Call::new("Set-CMPackage")
                     .arg("Id", id.as_str())
-                    .arg("Path", attr("source")),
+                    .arg("Path", d.source.as_str()),
             );
         }
-        if differs("command_line") {
-            let line = format!("{EXECUTABLE} {}", attr("command_line"));
-            calls.push(if have["command_line"].is_null() {
+        if have.command_line != d.command_line {
+            let line = format!("{EXECUTABLE} {}", d.command_line.as_deref().unwrap_or(""));
+            calls.push(if have.command_line.is_none() {
                 Call::new("New-CMProgram")
                     .arg("PackageId", id.as_str())
                     .arg("StandardProgramName", PROGRAM)
@@ -404,16 +411,15 @@ impl Kind for ClientUpgradePackageKind {
                     .arg("CommandLine", line)
             });
         }
-        let on: Vec<String> = have["distribution_points"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .map(str::to_string)
-            .collect();
-        let missing: Vec<String> = kit::listed(Some(&d), None, "distribution_points")
-            .into_iter()
-            .filter(|dp| !on.iter().any(|x| x.eq_ignore_ascii_case(dp)))
+        let missing: Vec<&String> = d
+            .distribution_points
+            .iter()
+            .filter(|dp| {
+                !have
+                    .distribution_points
+                    .iter()
+                    .any(|x| x.eq_ignore_ascii_case(dp))
+            })
             .collect();
         if !missing.is_empty() {
             calls.push(
@@ -422,8 +428,8 @@ impl Kind for ClientUpgradePackageKind {
                     .arg("DistributionPointName", json!(missing)),
             );
         }
-        if differs("collection") || differs("deploy_purpose") {
-            calls.extend(deployment_calls(&id, &have, &d.attrs));
+        if have.collection != d.collection || have.deploy_purpose != d.deploy_purpose {
+            calls.extend(deployment_calls(&id, &have, d));
         }
         kit::run_writes(ctx, &op.connection, target(), calls).await?;
         // A replacement's state entry names the package it replaced: read the new one by name.
@@ -431,19 +437,28 @@ impl Kind for ClientUpgradePackageKind {
         if op.action == OpAction::Create {
             back.prior = None;
         }
-        kit::read_back(
-            &ClientUpgradePackageKind,
+        let applied = kit::read_back(
+            &Typed(ClientUpgradePackageKind),
             ctx,
             &back,
             &format!("package {id}"),
         )
-        .await
+        .await?;
+        let model = sdk::model(&applied.attrs).ok_or_else(|| {
+            RemoteError::new(
+                host,
+                format!("package {id} read back does not fit the model"),
+            )
+        })?;
+        Ok((applied.id, Some(model)))
     }
+}
 
-    fn plan_notes(&self, desired: Option<&Resource>, _observed: Option<&Observed>) -> Vec<String> {
+impl PlanNotes for ClientUpgradePackageKind {
+    fn notes(&self, desired: Option<&Resource>, _observed: Option<&Observed>) -> Vec<String> {
         let Some(c) = desired
-            .and_then(|d| d.attrs.get("collection"))
-            .and_then(Value::as_str)
+            .and_then(|d| sdk::model::<Model>(&d.attrs))
+            .and_then(|m| m.collection)
         else {
             return Vec::new();
         };
@@ -455,9 +470,9 @@ impl Kind for ClientUpgradePackageKind {
 /// collection `have` names goes first (`Remove-CMPackageDeployment`), then the new one is made
 /// (`New-CMPackageDeployment -StandardProgram`, set DeployStandardProgramByPackageId; a required
 /// one is scheduled `-ScheduleEvent AsSoonAsPossible`).
-fn deployment_calls(id: &str, have: &Value, want: &serde_json::Map<String, Value>) -> Vec<Call> {
+fn deployment_calls(id: &str, have: &Model, want: &Model) -> Vec<Call> {
     let mut calls = Vec::new();
-    if let Some(old) = have.get("collection").and_then(Value::as_str) {
+    if let Some(old) = have.collection.as_deref() {
         calls.push(
             Call::new("Remove-CMPackageDeployment")
                 .arg("PackageId", id)
@@ -466,10 +481,10 @@ fn deployment_calls(id: &str, have: &Value, want: &serde_json::Map<String, Value
                 .switch("Force"),
         );
     }
-    let Some(collection) = want.get("collection").and_then(Value::as_str) else {
+    let Some(collection) = want.collection.as_deref() else {
         return calls;
     };
-    let required = want.get("deploy_purpose") == Some(&json!(DeployPurpose::Required));
+    let required = want.deploy_purpose == Some(DeployPurpose::Required);
     let mut create = Call::new("New-CMPackageDeployment")
         .switch("StandardProgram")
         .arg("PackageId", id)

@@ -18,7 +18,7 @@ use serde_json::Value;
 use cmdeploy_engine::provider::{Observed, WARNING};
 use cmdeploy_engine::resource::Resource;
 
-use super::boundary::BoundaryType;
+use super::boundary_type::BoundaryType;
 
 /// An unmanaged IPv4 boundary of the estate.
 struct Estate {

@@ -14,29 +14,10 @@ use cmdeploy_engine::provider::{Context, RemoteError};
 use cmdeploy_engine::resource::Connection;
 
 use super::boundary::{self, BoundaryType};
+use super::provider_site::{sites_on, SiteOn};
 use crate::ccmsetup;
 use crate::kit;
 use crate::powershell::{Call, Script, ScriptOutput, Target};
-
-/// A `site` resource managed through a connection: its table key and its site code.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SiteOn {
-    /// Table key of the `site` resource (`ABC`).
-    pub key: String,
-    /// Site code (`ABC`).
-    pub code: String,
-}
-
-/// The sites whose `connection` is `connection`, in key order. Site-side objects are imported
-/// through these; a connection no `site` uses is not a site server.
-pub fn sites_on(ctx: &Context, connection: &Connection) -> Vec<SiteOn> {
-    kit::resources_on(ctx, "site", connection)
-        .map(|s| SiteOn {
-            key: s.address.name.clone(),
-            code: s.str_attr("code").unwrap_or(&s.address.name).to_uppercase(),
-        })
-        .collect()
-}
 
 /// Every boundary (one `Get-CMBoundary`). Boundaries are hierarchy-wide: they are written for
 /// the first site on the connection. Keys: `subnet_10_1_0_0`, `range_10_2_0_1_10_2_0_254`,
@@ -48,7 +29,7 @@ pub async fn boundaries(
     ctx: &Context,
     connection: &Connection,
 ) -> Result<Vec<Imported>, RemoteError> {
-    let Some(site) = sites_on(ctx, connection).into_iter().next() else {
+    let Some(site) = sites_on(ctx, connection).await?.into_iter().next() else {
         return Ok(Vec::new());
     };
     let mut script = Script::new(Target::SiteServer {
@@ -70,8 +51,8 @@ pub async fn boundaries(
                 BoundaryType::IpRange => "range",
                 BoundaryType::Vpn => "vpn",
             };
-            let mut table = Vec::new();
-            put(&mut table, "site", json!(site.key));
+            let (mut table, mut references) = (Vec::new(), Vec::new());
+            site.put_site(&mut table, &mut references);
             put(&mut table, "type", json!(t.key()));
             put(&mut table, "value", json!(value));
             put(&mut table, "name", o.attrs["name"].clone());
@@ -82,7 +63,7 @@ pub async fn boundaries(
                 origin: format!("SMS_Boundary {}", o.id),
                 id: o.id,
                 table,
-                references: Vec::new(),
+                references,
                 notes: Vec::new(),
             })
         })
@@ -99,7 +80,7 @@ pub async fn boundary_groups(
     ctx: &Context,
     connection: &Connection,
 ) -> Result<Vec<Imported>, RemoteError> {
-    let Some(site) = sites_on(ctx, connection).into_iter().next() else {
+    let Some(site) = sites_on(ctx, connection).await?.into_iter().next() else {
         return Ok(Vec::new());
     };
     let target = Target::SiteServer {
@@ -136,7 +117,11 @@ pub async fn boundary_groups(
         let systems = kit::value_of(connection, &details, &out, 2 * i + 1)?;
         let name = kit::s(g, "Name");
         let mut table = Vec::new();
-        put(&mut table, "site", json!(site.key));
+        let mut references = vec![ImportRef {
+            field: "boundaries".into(),
+            kind: "boundary".into(),
+        }];
+        site.put_site(&mut table, &mut references);
         put(&mut table, "name", json!(name));
         let description = kit::s(g, "Description");
         if !description.is_empty() {
@@ -164,10 +149,7 @@ pub async fn boundary_groups(
             origin: format!("SMS_BoundaryGroup {id}"),
             id,
             table,
-            references: vec![ImportRef {
-                field: "boundaries".into(),
-                kind: "boundary".into(),
-            }],
+            references,
             notes: Vec::new(),
         });
     }
@@ -193,8 +175,8 @@ pub async fn accounts(
         for a in kit::items(kit::value_of(connection, &script, &out, i)?) {
             let user = kit::s(a, "UserName");
             let short = user.rsplit('\\').next().unwrap_or(user);
-            let mut table = Vec::new();
-            put(&mut table, "site", json!(s.key));
+            let (mut table, mut references) = (Vec::new(), Vec::new());
+            s.put_site(&mut table, &mut references);
             put(&mut table, "user_name", json!(user));
             listed.push(Imported {
                 kind: "account".into(),
@@ -203,7 +185,7 @@ pub async fn accounts(
                 natural_key: user.to_lowercase(),
                 origin: format!("SMS_SCI_Reserved {user}, site {}", s.code),
                 table,
-                references: Vec::new(),
+                references,
                 notes: vec![
                     "ConfigMgr cannot return account passwords, so this account's password is not managed:".into(),
                     "cmdeploy leaves it as it is. To manage it, add the line below (or a { file = ... } reference);".into(),
@@ -274,7 +256,11 @@ pub async fn client_push(
             continue;
         };
         let mut table = Vec::new();
-        put(&mut table, "site", json!(s.key));
+        let mut references = vec![ImportRef {
+            field: "accounts".into(),
+            kind: "account".into(),
+        }];
+        s.put_site(&mut table, &mut references);
         put(&mut table, "automatic", json!(m.automatic));
         if m.automatic {
             put(&mut table, "system_types", json!(m.system_types));
@@ -322,10 +308,7 @@ pub async fn client_push(
                 s.code
             ),
             table,
-            references: vec![ImportRef {
-                field: "accounts".into(),
-                kind: "account".into(),
-            }],
+            references,
             notes,
         });
     }
@@ -334,12 +317,6 @@ pub async fn client_push(
 
 fn to_object<T: serde::Serialize>(v: &T) -> Map<String, Value> {
     cmdeploy_engine::provider::to_attributes(v)
-}
-
-/// True when objects of a site-side kind can be imported through `connection`: some `site`
-/// resource is managed through it.
-pub fn is_site_server(ctx: &Context, connection: &Connection) -> bool {
-    !sites_on(ctx, connection).is_empty()
 }
 
 pub(super) fn put(table: &mut Vec<(String, Value)>, field: &str, value: Value) {
@@ -353,7 +330,7 @@ pub(super) async fn per_site(
     connection: &Connection,
     calls: impl Fn(&SiteOn) -> Vec<Call>,
 ) -> Result<(Vec<SiteOn>, Script, ScriptOutput), RemoteError> {
-    let sites = sites_on(ctx, connection);
+    let sites = sites_on(ctx, connection).await?;
     let Some(first) = sites.first() else {
         return Ok((
             sites,
@@ -374,3 +351,8 @@ pub(super) async fn per_site(
     let out = kit::run(ctx, connection, &script).await?;
     Ok((sites, script, out))
 }
+
+site_server_import!(super::account::AccountKind, accounts);
+site_server_import!(super::boundary::BoundaryKind, boundaries);
+site_server_import!(super::boundary_group::BoundaryGroupKind, boundary_groups);
+site_server_import!(super::client_push::ClientPushKind, client_push);

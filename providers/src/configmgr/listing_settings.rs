@@ -14,7 +14,8 @@ use cmdeploy_engine::resource::Connection;
 
 use super::client_upgrade_package::{properties_of, DEFAULT_PROPERTIES, DEFINITION, PROGRAM};
 use super::hierarchy_read;
-use super::listing::{per_site, put, sites_on};
+use super::listing::{per_site, put};
+use super::provider_site::sites_on;
 use super::site_settings::{SiteSettingsKind, SiteSettingsModel};
 use crate::kit;
 use crate::powershell::{Call, Script, Target};
@@ -56,6 +57,9 @@ pub async fn site_settings(
                 .arg("Name", "ActiveDirectorySystemDiscovery")
                 .arg("SiteCode", s.code.as_str()),
             Call::new("Get-CMDeviceCollection"),
+            Call::new("Get-CMSiteComponent")
+                .arg("SiteCode", s.code.as_str())
+                .arg("ComponentName", "SMS_DISCOVERY_DATA_MANAGER"),
         ]
     })
     .await?;
@@ -64,10 +68,11 @@ pub async fn site_settings(
             .any(|(_, m)| m.declares_hierarchy());
     let mut listed = Vec::new();
     for (i, s) in sites.iter().enumerate() {
-        let hierarchy = kit::value_of(connection, &script, &out, 4 * i)?;
-        let properties = kit::value_of(connection, &script, &out, 4 * i + 1)?;
-        let discovery = kit::value_of(connection, &script, &out, 4 * i + 2)?;
-        let collections = kit::value_of(connection, &script, &out, 4 * i + 3)?;
+        let hierarchy = kit::value_of(connection, &script, &out, 5 * i)?;
+        let properties = kit::value_of(connection, &script, &out, 5 * i + 1)?;
+        let discovery = kit::value_of(connection, &script, &out, 5 * i + 2)?;
+        let collections = kit::value_of(connection, &script, &out, 5 * i + 3)?;
+        let ddm = kit::value_of(connection, &script, &out, 5 * i + 4)?;
         let h = hierarchy_read::parse(hierarchy, properties)
             .map_err(|m| failure(connection, "Get-CMHierarchySetting", m))?;
         // The pre-production collection is written by name, as the manifest gives it.
@@ -78,8 +83,8 @@ pub async fn site_settings(
                 .map(|c| (kit::s(c, "Name").to_string(), id.clone()))
         });
         let m = super::site_settings_observe::observe(&h, known, discovery, Vec::new());
-        let mut table = Vec::new();
-        put(&mut table, "site", json!(s.key));
+        let (mut table, mut references) = (Vec::new(), Vec::new());
+        s.put_site(&mut table, &mut references);
         let with_hierarchy = i == 0 && !hierarchy_managed;
         if with_hierarchy {
             let mut upgrade = json!(m.automatic_upgrade);
@@ -97,14 +102,31 @@ pub async fn site_settings(
             );
         }
         let mut notes = Vec::new();
-        let automatic_push = ctx.resources.of_kind("client_push").any(|p| {
-            p.meta.get("site").and_then(Value::as_str) == Some(s.key.as_str())
-                && p.attrs.get("automatic").and_then(Value::as_bool) == Some(true)
-        });
+        // Automatic push as the manifests declare it, or else as ConfigMgr holds it (the
+        // client_push table an import writes beside this one).
+        let declared_push = ctx
+            .resources
+            .of_kind("client_push")
+            .find(|p| p.meta.get("site").and_then(Value::as_str) == Some(s.key.as_str()));
+        let automatic_push = match declared_push {
+            Some(p) => p.attrs.get("automatic").and_then(Value::as_bool) == Some(true),
+            None => super::client_push::automatic_push(
+                kit::items(ddm).first().copied().unwrap_or(&Value::Null),
+            )
+            .map_err(|m| failure(connection, "Get-CMSiteComponent", m))?,
+        };
         if m.system_discovery == Some(false) && automatic_push {
-            // Written as read, the table would contradict the manifest's automatic push
-            // (configmgr.md §6 rule 12): leave it unmanaged and say why.
-            notes.push(format!("Active Directory System Discovery is off at site {}, but the manifests enable automatic", s.code));
+            // Written as read, the table would contradict automatic push (configmgr.md §6
+            // rule 12): leave it unmanaged and say why.
+            let by = if declared_push.is_some() {
+                "the manifests enable"
+            } else {
+                "the site has"
+            };
+            notes.push(format!(
+                "Active Directory System Discovery is off at site {}, but {by} automatic",
+                s.code
+            ));
             notes.push("client push, which installs only to discovered computers: add system_discovery = true".into());
             notes.push("(the next apply turns it on) or turn automatic push off.".into());
         } else {
@@ -124,7 +146,7 @@ pub async fn site_settings(
             natural_key: s.key.to_uppercase(),
             origin: format!("hierarchy settings and system discovery, site {}", s.code),
             table,
-            references: Vec::new(),
+            references,
             notes,
         });
     }
@@ -149,8 +171,8 @@ pub async fn software_update_points(
         for v in kit::items(kit::value_of(connection, &script, &out, i)?) {
             let o = super::software_update_point::observe(v)
                 .map_err(|m| failure(connection, "Get-CMSoftwareUpdatePoint", m))?;
-            let mut table = Vec::new();
-            put(&mut table, "site", json!(s.key));
+            let (mut table, mut references) = (Vec::new(), Vec::new());
+            s.put_site(&mut table, &mut references);
             for field in ["server", "http_port", "https_port", "ssl"] {
                 put(&mut table, field, o.attrs[field].clone());
             }
@@ -165,7 +187,7 @@ pub async fn software_update_points(
                 ),
                 id: o.id,
                 table,
-                references: Vec::new(),
+                references,
                 notes: Vec::new(),
             });
         }
@@ -188,7 +210,7 @@ pub async fn client_upgrade_packages(
     ctx: &Context,
     connection: &Connection,
 ) -> Result<Vec<Imported>, RemoteError> {
-    let Some(site) = sites_on(ctx, connection).into_iter().next() else {
+    let Some(site) = sites_on(ctx, connection).await?.into_iter().next() else {
         return Ok(Vec::new());
     };
     let target = Target::SiteServer {
@@ -271,8 +293,8 @@ pub async fn client_upgrade_packages(
         let deployments = kit::items(kit::value_of(connection, &content, &held, 1 + j)?);
         let id = kit::s(&p, "PackageID").to_string();
         let name = kit::s(&p, "Name").to_string();
-        let mut table = Vec::new();
-        put(&mut table, "site", json!(site.key));
+        let (mut table, mut references) = (Vec::new(), Vec::new());
+        site.put_site(&mut table, &mut references);
         if name != DEFINITION {
             put(&mut table, "name", json!(name));
         }
@@ -319,9 +341,19 @@ pub async fn client_upgrade_packages(
             origin: format!("SMS_Package {id}"),
             id,
             table,
-            references: Vec::new(),
+            references,
             notes,
         });
     }
     Ok(listed)
 }
+
+site_server_import!(super::site_settings::SiteSettingsKind, site_settings);
+site_server_import!(
+    super::software_update_point::SoftwareUpdatePointKind,
+    software_update_points
+);
+site_server_import!(
+    super::client_upgrade_package::ClientUpgradePackageKind,
+    client_upgrade_packages
+);

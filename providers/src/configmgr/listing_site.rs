@@ -12,7 +12,8 @@ use cmdeploy_engine::import::{ImportRef, Imported};
 use cmdeploy_engine::provider::{Context, RemoteError};
 use cmdeploy_engine::resource::Connection;
 
-use super::listing::{put, sites_on};
+use super::listing::put;
+use super::provider_site::sites_on;
 use crate::kit;
 use crate::powershell::{Call, Script, Target};
 
@@ -21,7 +22,7 @@ use crate::powershell::{Call, Script, Target};
 /// # Errors
 /// The remote failure, or a site whose settings could not be read.
 pub async fn sites(ctx: &Context, connection: &Connection) -> Result<Vec<Imported>, RemoteError> {
-    let Some(first) = sites_on(ctx, connection).into_iter().next() else {
+    let Some(first) = sites_on(ctx, connection).await?.into_iter().next() else {
         return Ok(Vec::new());
     };
     let target = Target::SiteServer {
@@ -109,3 +110,5 @@ pub async fn sites(ctx: &Context, connection: &Connection) -> Result<Vec<Importe
     }
     Ok(listed)
 }
+
+site_server_import!(super::site::SiteKind, sites);

@@ -21,7 +21,7 @@ use serde_json::Value;
 
 use cmdeploy_engine::resource::ResourceSet;
 
-use super::resolve::Location;
+use super::client_location::Location;
 use crate::kit;
 use crate::powershell::Call;
 

@@ -434,8 +434,6 @@ impl CrossValidate for SiteKind {
     }
 }
 
-site_server_import!(SiteKind, crate::configmgr::listing_site::sites);
-
 impl PlanNotes for SiteKind {
     fn notes(
         &self,

@@ -438,11 +438,6 @@ impl CrossValidate for SiteSettingsKind {
     }
 }
 
-site_server_import!(
-    SiteSettingsKind,
-    crate::configmgr::listing_settings::site_settings
-);
-
 impl PlanNotes for SiteSettingsKind {
     fn notes(
         &self,

@@ -274,11 +274,6 @@ impl CrossValidate for SoftwareUpdatePointKind {
     }
 }
 
-site_server_import!(
-    SoftwareUpdatePointKind,
-    crate::configmgr::listing_settings::software_update_points
-);
-
 /// `Get-CMSoftwareUpdatePoint` of one server at a site.
 fn get_point(code: &str, server: &str) -> Call {
     Call::new("Get-CMSoftwareUpdatePoint")

@@ -496,8 +496,12 @@ impl PlanNotes for GpoKind {
 
 #[async_trait::async_trait]
 impl Import for GpoKind {
-    fn imports_from(&self, ctx: &Context, connection: &Connection) -> bool {
-        !super::listing::domains_on(ctx, connection).is_empty()
+    async fn imports_from(
+        &self,
+        ctx: &Context,
+        connection: &Connection,
+    ) -> Result<bool, RemoteError> {
+        Ok(!super::listing::domains_on(ctx, connection).is_empty())
     }
 
     async fn list(

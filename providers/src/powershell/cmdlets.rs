@@ -178,6 +178,7 @@ cmdlet_table! {
     GetCmdeploySiteControlProperty = "Get-CmdeploySiteControlProperty", SiteServer, Read, Runner;
     GetCmdeploySitePublishing = "Get-CmdeploySitePublishing", SiteServer, Read, Runner;
     SetCmdeploySitePublishing = "Set-CmdeploySitePublishing", SiteServer, Write, Runner;
+    GetCmdeployProviderSite = "Get-CmdeployProviderSite", Host, Read, Runner;
     // The lab's console only: what an administrator does behind cmdeploy's back in tests
     RemoveCmProgram = "Remove-CMProgram", SiteServer, Write, Console;
     RemoveCmContentDistribution = "Remove-CMContentDistribution", SiteServer, Write, Console;

@@ -7,7 +7,9 @@
 //! A client version is four dotted numbers (`5.00.9128.1000`), compared number by number; the
 //! site's current client is the site's version (`Get-CMSite`, `SMS_Site.Version`).
 
-use serde_json::{json, Map, Value};
+use serde_json::Value;
+
+use super::model::ClientModel;
 
 /// The desired `client_version` attribute for `version` (`"site"`, `"any"`, a version), or
 /// `None` for `"any"`.
@@ -47,7 +49,7 @@ pub fn observe_version(
     have: Option<&str>,
     site_code: &str,
     site_version: Option<&str>,
-) -> (Value, Option<String>) {
+) -> (String, Option<String>) {
     let have_text = have.unwrap_or("unknown");
     let (minimum, whose) = match want.strip_prefix(">= ") {
         Some(v) => (Some(v.to_string()), format!("the minimum {v}")),
@@ -58,50 +60,47 @@ pub fn observe_version(
     };
     match minimum {
         Some(m) if older(have_text, &m) => (
-            json!(have_text),
+            have_text.to_string(),
             Some(format!("client {have_text} is older than {whose}: upgrade")),
         ),
-        _ => (json!(want), None),
+        _ => (want.to_string(), None),
     }
 }
 
-/// Adds the health attributes a target wants (`ccmexec_running`) and its `client_version` to
-/// `attrs` from a device record (`ClientVersion`, `ClientActiveStatus`) and returns the notes.
+/// Sets the health a target wants (`ccmexec_running`) and its `client_version` in `observed`
+/// from a device record (`ClientVersion`, `ClientActiveStatus`) and returns the notes.
 pub fn from_record(
-    desired: Option<&Map<String, Value>>,
+    desired: Option<&ClientModel>,
     record: &Value,
     site_code: &str,
     site_version: Option<&str>,
-    attrs: &mut Map<String, Value>,
+    observed: &mut ClientModel,
 ) -> Vec<String> {
     let active = record
         .get("ClientActiveStatus")
         .and_then(Value::as_i64)
         .is_none_or(|s| s == 1);
     let version = record.get("ClientVersion").and_then(Value::as_str);
-    observe(desired, version, active, site_code, site_version, attrs)
+    observe(desired, version, active, site_code, site_version, observed)
 }
 
 /// As [`from_record`], from what the host itself says (a probe).
 pub fn observe(
-    desired: Option<&Map<String, Value>>,
+    desired: Option<&ClientModel>,
     version: Option<&str>,
     ccmexec_running: bool,
     site_code: &str,
     site_version: Option<&str>,
-    attrs: &mut Map<String, Value>,
+    observed: &mut ClientModel,
 ) -> Vec<String> {
     let mut notes = Vec::new();
-    if let Some(want) = desired
-        .and_then(|d| d.get("client_version"))
-        .and_then(Value::as_str)
-    {
+    if let Some(want) = desired.and_then(|d| d.client_version.as_deref()) {
         let (value, note) = observe_version(want, version, site_code, site_version);
-        attrs.insert("client_version".into(), value);
+        observed.client_version = Some(value);
         notes.extend(note);
     }
-    if desired.is_some_and(|d| d.contains_key("ccmexec_running")) {
-        attrs.insert("ccmexec_running".into(), json!(ccmexec_running));
+    if desired.is_some_and(|d| d.ccmexec_running.is_some()) {
+        observed.ccmexec_running = Some(ccmexec_running);
         if !ccmexec_running {
             notes.push("CcmExec (SMS Agent Host) is not running: repair".into());
         }
@@ -140,7 +139,7 @@ mod tests {
             "ABC",
             Some("5.00.9128.1000"),
         );
-        assert_eq!(v, json!("5.00.9000.1000"));
+        assert_eq!(v, "5.00.9000.1000");
         assert!(note
             .unwrap()
             .contains("older than site ABC's client 5.00.9128.1000"));
@@ -150,6 +149,6 @@ mod tests {
             "ABC",
             Some("5.00.9128.1000"),
         );
-        assert_eq!((v, note), (json!("site"), None));
+        assert_eq!((v.as_str(), note), ("site", None));
     }
 }

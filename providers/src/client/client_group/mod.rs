@@ -8,71 +8,54 @@
 //! push targets, which the site reaches itself).
 
 mod health;
+pub mod model;
 pub(crate) mod prereq;
 mod push;
 mod read;
 pub mod spec;
 mod uninstall;
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use cmdeploy_engine::diagnostics::{Diagnostic, Diagnostics};
 use cmdeploy_engine::provider::{
-    Applied, Context, DecodeInput, Decoded, DeleteMode, Kind, Observed, Operation, ReadRequest,
-    ReadResult, RemoteError,
+    Context, DeleteMode, Observed, ReadRequest, ReadResult, RemoteError,
 };
-use cmdeploy_engine::resource::{ConnectionRef, ResourceSet};
+use cmdeploy_engine::resource::{Attributes, ConnectionRef, Resource, ResourceSet};
 
 use super::probe;
 use crate::ccmsetup::{self, Program};
 use crate::kit;
+use crate::sdk::{
+    self, ApplyInSteps, Change, CrossValidate, Declared, DecodeCx, OnHosts, PlanNotes, Typed,
+    TypedKind,
+};
+use model::ClientModel;
 
 pub use spec::{ClientGroupSpec, Ensure, Method, PushOptions};
 
-/// The `client_group` kind.
+/// The `client_group` kind. Installing waits for CCMSetup on the host (or the site's push) and
+/// probes between steps, so it applies in steps ([`ApplyInSteps`]).
 pub struct ClientGroupKind;
 
 #[async_trait::async_trait]
-impl Kind for ClientGroupKind {
-    fn name(&self) -> &'static str {
-        "client_group"
-    }
+impl TypedKind for ClientGroupKind {
+    type Spec = ClientGroupSpec;
+    type Model = ClientModel;
+    const KIND: &'static str = "client_group";
+    const DESCRIPTION: &'static str = "Hosts client push cannot reach (workgroup, internet-based), installed with a validated CCMSetup command line; one instance per host.";
+    const VALUE_TABLES: &'static [&'static str] = &["properties", "ccmsetup"];
+    const EXPANDABLE: bool = true;
 
-    fn description(&self) -> &'static str {
-        "Hosts client push cannot reach (workgroup, internet-based), installed with a validated CCMSetup command line; one instance per host."
-    }
-
-    fn schema(&self, generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        generator.subschema_for::<ClientGroupSpec>()
-    }
-
-    fn expandable(&self) -> bool {
-        true
-    }
-
-    fn delete_mode(&self) -> DeleteMode {
-        DeleteMode::Forget
-    }
-
-    fn delete_mode_of(&self, meta: &Map<String, Value>) -> DeleteMode {
-        if uninstall::opted_in(meta) {
-            DeleteMode::Destroy
-        } else {
-            DeleteMode::Forget
-        }
-    }
-
-    fn delete_notes(&self, meta: &Map<String, Value>) -> Vec<String> {
-        uninstall::notes(meta)
-    }
-
-    fn decode(&self, input: DecodeInput<'_>) -> Result<Decoded, Vec<Diagnostic>> {
-        let file = input.file.clone();
-        let span = input.span.clone();
-        let host = input.address.key.clone().unwrap_or_default();
-        let values =
-            crate::ccmsetup_spans::ValueSpans::of(&input.table, &["properties", "ccmsetup"]);
-        let mut spec: ClientGroupSpec = kit::decode_typed(input, "client_group")?;
+    fn decode(
+        &self,
+        mut spec: ClientGroupSpec,
+        cx: &DecodeCx,
+    ) -> Result<Declared<ClientModel>, Vec<Diagnostic>> {
+        let file = cx.file.clone();
+        let span = cx.span.clone();
+        let host = cx.instance.clone().unwrap_or_default();
+        let values = &cx.values;
         let mut errors: Vec<Diagnostic> = Vec::new();
         let mut warnings = Vec::new();
         for d in spec::method_rules(&spec, &file, span.clone()) {
@@ -150,8 +133,6 @@ impl Kind for ClientGroupKind {
             (None, _) => ConnectionRef::Inline(json!({"host": host})),
         };
         let absent = spec.ensure == Ensure::Absent;
-        let mut attrs = Map::new();
-        attrs.insert("installed".into(), json!(!absent));
         // With SMSSITECODE=AUTO the client finds its site (AD, boundary groups); it must end up
         // assigned to the group's site.
         let assigned = spec
@@ -160,22 +141,26 @@ impl Kind for ClientGroupKind {
             .clone()
             .filter(|c| !c.eq_ignore_ascii_case("AUTO"))
             .unwrap_or_else(|| spec.site.value.clone());
-        if !absent {
-            attrs.insert("site_code".into(), json!(assigned.to_uppercase()));
-            attrs.insert("registered".into(), json!(true));
-            // Health and version are state: CcmExec running, and the version the target wants.
-            attrs.insert("ccmexec_running".into(), json!(true));
-            if let Some(v) = wanted_version {
-                attrs.insert("client_version".into(), json!(v));
-            }
-        }
-        if spec.method == Method::Internet && !absent {
-            if let Some(mp) = &spec.properties.ccm_host_name {
+        let model = if absent {
+            ClientModel::default()
+        } else {
+            ClientModel {
+                installed: true,
+                site_code: Some(assigned.to_uppercase()),
+                registered: Some(true),
+                // Health and version are state: CcmExec running, and the version it wants.
+                ccmexec_running: Some(true),
+                client_version: wanted_version,
                 // Updatable on an installed client: SetInternetManagementPointFQDN (see apply).
-                attrs.insert("internet_management_point".into(), json!(mp.to_lowercase()));
+                internet_management_point: spec
+                    .properties
+                    .ccm_host_name
+                    .as_ref()
+                    .filter(|_| spec.method == Method::Internet)
+                    .map(|mp| mp.to_lowercase()),
             }
-        }
-        let mut d = Decoded::new(attrs, connection, host.to_lowercase());
+        };
+        let mut d = Declared::new(model, connection, host.to_lowercase());
         d.read_connection = Some(site_ref);
         d.references
             .push(crate::configmgr::reference("site", &spec.site));
@@ -205,6 +190,28 @@ impl Kind for ClientGroupKind {
         Ok(d)
     }
 
+    async fn read(&self, ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> {
+        read::read(ctx, requests).await
+    }
+
+    fn cross_validate(&self) -> Option<&dyn CrossValidate> {
+        Some(self)
+    }
+
+    fn in_steps(&self) -> Option<&dyn ApplyInSteps<ClientModel>> {
+        Some(self)
+    }
+
+    fn on_hosts(&self) -> Option<&dyn OnHosts> {
+        Some(self)
+    }
+
+    fn plan_notes(&self) -> Option<&dyn PlanNotes> {
+        Some(self)
+    }
+}
+
+impl CrossValidate for ClientGroupKind {
     fn validate(&self, resources: &ResourceSet, out: &mut Diagnostics) {
         // One host, one client target: two would install and watch the same client and bind one
         // object to two addresses in state.
@@ -241,11 +248,8 @@ impl Kind for ClientGroupKind {
             let Some(s) = resources.get(&cmdeploy_engine::Address::new("site", site)) else {
                 continue;
             };
-            let has_naa = s
-                .attrs
-                .get("network_access_accounts")
-                .and_then(Value::as_array)
-                .is_some_and(|a| !a.is_empty());
+            let has_naa = sdk::model::<crate::configmgr::site::SiteModel>(&s.attrs)
+                .is_some_and(|m| m.network_access_accounts.is_some_and(|a| !a.is_empty()));
             if !has_naa {
                 out.push(
                     Diagnostic::error(
@@ -258,14 +262,18 @@ impl Kind for ClientGroupKind {
             }
         }
     }
+}
 
-    async fn read(&self, ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> {
-        read::read(ctx, requests).await
-    }
-
-    async fn apply(&self, ctx: &Context, op: Operation) -> Result<Applied, RemoteError> {
+#[async_trait::async_trait]
+impl ApplyInSteps<ClientModel> for ClientGroupKind {
+    async fn apply(
+        &self,
+        ctx: &Context,
+        change: &Change<'_, ClientModel>,
+    ) -> Result<(String, Option<ClientModel>), RemoteError> {
+        let op = change.op;
         let host = op.address.key.clone().unwrap_or_default();
-        let Some(d) = op.desired.clone() else {
+        let (Some(d), Some(want)) = (op.desired.as_ref(), change.desired.as_ref()) else {
             // Removed from the manifests: uninstalled only when its state entry opted in.
             if let Some(prior) = op.prior.as_ref().filter(|p| uninstall::opted_in(&p.meta)) {
                 uninstall::uninstall(
@@ -277,12 +285,9 @@ impl Kind for ClientGroupKind {
                 )
                 .await?;
             }
-            return Ok(Applied {
-                id: String::new(),
-                attrs: Map::new(),
-            });
+            return Ok((String::new(), None));
         };
-        if d.attrs.get("installed") == Some(&json!(false)) {
+        if !want.installed {
             let site = ctx
                 .resources
                 .read_connections
@@ -290,10 +295,7 @@ impl Kind for ClientGroupKind {
                 .cloned()
                 .unwrap_or_else(|| op.connection.clone());
             uninstall::uninstall(ctx, &op.connection, &site, &d.meta, &host).await?;
-            return Ok(Applied {
-                id: host.to_lowercase(),
-                attrs: Map::from_iter([("installed".into(), json!(false))]),
-            });
+            return Ok((host.to_lowercase(), Some(ClientModel::default())));
         }
         if d.meta.get("method").and_then(Value::as_str) == Some("push") {
             let options: PushOptions = d
@@ -302,10 +304,22 @@ impl Kind for ClientGroupKind {
                 .and_then(|v| serde_json::from_value(v.clone()).ok())
                 .unwrap_or_default();
             let code = kit::site_code(ctx, &d.meta);
-            let want = d.attrs.get("client_version").and_then(Value::as_str);
-            push::push(ctx, &op, &code, &host, &options, want).await?;
-            return kit::read_back(&ClientGroupKind, ctx, &op, &format!("the client on {host}"))
-                .await;
+            let version = want.client_version.as_deref();
+            push::push(ctx, op, &code, &host, &options, version).await?;
+            let back = kit::read_back(
+                &Typed(ClientGroupKind),
+                ctx,
+                op,
+                &format!("the client on {host}"),
+            )
+            .await?;
+            let model = sdk::model(&back.attrs).ok_or_else(|| {
+                RemoteError::new(
+                    op.connection.host(),
+                    format!("the client on {host}: the read-back does not fit the model"),
+                )
+            })?;
+            return Ok((back.id, Some(model)));
         }
         let source = d
             .meta
@@ -319,27 +333,21 @@ impl Kind for ClientGroupKind {
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_string();
-        let internet_mp = d
-            .attrs
-            .get("internet_management_point")
-            .and_then(Value::as_str);
+        let internet_mp = want.internet_management_point.as_deref();
         // What the refresh just read (apply always refreshes first) says whether a client is
         // there: no second probe before installing.
-        let observed_attr = |name: &str| op.observed.as_ref().and_then(|o| o.attrs.get(name));
-        let installed = observed_attr("installed") == Some(&json!(true));
-        let in_site = observed_attr("site_code")
-            .and_then(Value::as_str)
-            .is_some_and(|c| Some(c.to_uppercase().as_str()) == d.str_attr("site_code"));
-        if let Some(mp) = internet_mp.filter(|_| installed && in_site) {
-            if op.changed.iter().all(|c| c == "internet_management_point") {
+        let have = change.observed.as_ref();
+        let installed = have.is_some_and(|o| o.installed);
+        let in_site = have
+            .and_then(|o| o.site_code.as_deref())
+            .is_some_and(|c| Some(c.to_uppercase()) == want.site_code);
+        if let (Some(mp), Some(o)) = (internet_mp.filter(|_| installed && in_site), have) {
+            if want.differs_only_in_internet_mp(o) {
                 // Only the internet MP differs: the documented in-place change, no reinstall.
                 probe::set_internet_management_point(ctx, &op.connection, mp).await?;
                 let after = probe::probe(ctx, &op.connection).await?;
-                let o = read::after_apply(ctx, &op, &d, &after, &host, true).await?;
-                return Ok(Applied {
-                    id: o.id,
-                    attrs: o.attrs,
-                });
+                let m = read::after_apply(ctx, op, want, &after, true).await?;
+                return Ok((host.to_lowercase(), Some(m)));
             }
         }
         if installed {
@@ -347,66 +355,66 @@ impl Kind for ClientGroupKind {
             cmd = format!("/forceinstall {cmd}");
         }
         let (log, after) = probe::install_and_probe(ctx, &op.connection, &source, &cmd).await?;
-        let o = read::after_apply(ctx, &op, &d, &after, &host, internet_mp.is_some()).await?;
-        if o.attrs.get("registered") != Some(&json!(true))
-            || o.attrs.get("site_code") != d.attrs.get("site_code")
-        {
+        let m = read::after_apply(ctx, op, want, &after, internet_mp.is_some()).await?;
+        if m.registered != Some(true) || m.site_code != want.site_code {
             return Err(RemoteError {
                 host: op.connection.host(),
                 operation: Some("Install-CmdeployClient".into()),
                 message: format!(
                     "{} finished but the client is not working: {log}",
-                    super::command_line::shown(&d, installed)
+                    super::command_line::shown(d, installed)
                 ),
                 category: None,
                 unreachable: None,
             });
         }
-        Ok(Applied {
-            id: o.id,
-            attrs: o.attrs,
-        })
+        Ok((host.to_lowercase(), Some(m)))
+    }
+}
+
+impl OnHosts for ClientGroupKind {
+    fn delete_mode_of(&self, meta: &Attributes) -> DeleteMode {
+        if uninstall::opted_in(meta) {
+            DeleteMode::Destroy
+        } else {
+            DeleteMode::Forget
+        }
     }
 
-    fn target_host(&self, desired: &cmdeploy_engine::resource::Resource) -> Option<String> {
+    fn delete_notes(&self, meta: &Attributes) -> Vec<String> {
+        uninstall::notes(meta)
+    }
+
+    fn target_host(&self, desired: &Resource) -> Option<String> {
         Some(desired.natural_key.clone())
     }
 
-    fn planned_commands(
-        &self,
-        desired: &cmdeploy_engine::resource::Resource,
-        observed: Option<&Observed>,
-    ) -> Vec<String> {
+    fn planned_commands(&self, desired: &Resource, observed: Option<&Observed>) -> Vec<String> {
         // Push targets run the site's client push installation properties (client_push), sent
         // by the site server; the other methods run CCMSetup over the host's connection.
         if desired.meta.get("method").and_then(Value::as_str) == Some("push") {
             return Vec::new();
         }
-        if desired.attrs.get("installed") == Some(&json!(false)) {
+        let want: ClientModel = sdk::model(&desired.attrs).unwrap_or_default();
+        if !want.installed {
             return vec![uninstall::command_line(&desired.meta)];
         }
-        let attr = |name: &str| observed.and_then(|o| o.attrs.get(name));
-        let installed = attr("installed") == Some(&json!(true));
-        let differs: Vec<&String> = desired
-            .attrs
-            .iter()
-            .filter(|(k, v)| attr(k) != Some(*v))
-            .map(|(k, _)| k)
-            .collect();
+        let have: Option<ClientModel> = observed.and_then(|o| sdk::model(&o.attrs));
+        let installed = have.as_ref().is_some_and(|o| o.installed);
         // Only the internet management point differs on an installed client: changed in place
         // (SetInternetManagementPointFQDN), no CCMSetup run (see apply).
-        if installed && differs.iter().all(|k| *k == "internet_management_point") {
+        if installed && have.is_some_and(|o| want.differs_only_in_internet_mp(&o)) {
             return Vec::new();
         }
         vec![super::command_line::shown(desired, installed)]
     }
+}
 
-    fn plan_notes(
-        &self,
-        desired: Option<&cmdeploy_engine::resource::Resource>,
-        _observed: Option<&Observed>,
-    ) -> Vec<String> {
-        if let Some(d) = desired.filter(|d| d.attrs.get("installed") == Some(&json!(false))) {
+impl PlanNotes for ClientGroupKind {
+    fn notes(&self, desired: Option<&Resource>, _observed: Option<&Observed>) -> Vec<String> {
+        let absent =
+            |d: &Resource| sdk::model::<ClientModel>(&d.attrs).is_some_and(|m| !m.installed);
+        if let Some(d) = desired.filter(|d| absent(d)) {
             return uninstall::notes(&d.meta);
         }
         match desired.and_then(|d| d.meta.get("method")).and_then(Value::as_str) {

@@ -178,13 +178,10 @@ pub fn push_accounts(ctx: &Context, site: &str) -> Vec<String> {
                 .and_then(Value::as_str)
                 .is_some_and(|s| s.eq_ignore_ascii_case(site))
         })
-        .flat_map(|p| {
-            p.attrs
-                .get("accounts")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default()
+        .filter_map(|p| {
+            crate::sdk::model::<crate::configmgr::client_push::ClientPushModel>(&p.attrs)
         })
-        .filter_map(|a| a.as_str().map(|k| kit::account_user(ctx, k)))
+        .flat_map(|m| m.accounts)
+        .map(|k| kit::account_user(ctx, &k))
         .collect()
 }

@@ -4,18 +4,18 @@
 //! targets, which the site reaches itself). Version and health come from the record
 //! (`ClientVersion`, `ClientActiveStatus`) or the probe (see [`super::health`]).
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
-use cmdeploy_engine::provider::{
-    Context, Observed, ReadOutcome, ReadRequest, ReadResult, RemoteError,
-};
+use cmdeploy_engine::provider::{Context, ReadOutcome, ReadRequest, ReadResult, RemoteError};
 use cmdeploy_engine::resource::Connection;
 use futures::StreamExt;
 
 use super::super::probe;
+use super::model::ClientModel;
 use super::{health, prereq};
 use crate::kit;
 use crate::powershell::{Call, Script, Target};
+use crate::sdk;
 
 /// Reads every requested client target of one site.
 pub async fn read(ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> {
@@ -98,37 +98,35 @@ pub async fn read(ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> 
             let host = host_of(&r);
             let want_site = want_site(&r, code);
             let found = record(&host, &want_site);
-            let desired_attrs = r.desired.as_ref().map(|d| &d.attrs);
+            let desired = desired_of(&r);
             let push = is_push(&r);
-            let wants_internet_mp = r
-                .desired
+            let wants_internet_mp = desired
                 .as_ref()
-                .is_some_and(|d| d.attrs.contains_key("internet_management_point"));
+                .is_some_and(|d| d.internet_management_point.is_some());
             let outcome = if let Some(rec) = found.filter(|_| !wants_internet_mp) {
-                let mut attrs = Map::new();
-                attrs.insert("installed".into(), json!(true));
-                attrs.insert("site_code".into(), json!(want_site.to_uppercase()));
-                attrs.insert("registered".into(), json!(true));
+                let mut m = ClientModel {
+                    installed: true,
+                    site_code: Some(want_site.to_uppercase()),
+                    registered: Some(true),
+                    ..ClientModel::default()
+                };
                 let mut notes =
-                    health::from_record(desired_attrs, rec, code, site_version, &mut attrs);
+                    health::from_record(desired.as_ref(), rec, code, site_version, &mut m);
                 if push && !notes.is_empty() && !reinstalls(&r) {
                     // Without "always install" the push wizard skips a computer that has a
                     // client (Install-CMClient -AlwaysInstallClient): nothing to plan. The
                     // client stays old or unhealthy, so the plan says so as a warning, shown
                     // for this no-op (a healthy, current client has no note: converged plans
                     // stay quiet).
-                    settle(desired_attrs, &mut attrs);
+                    settle(desired.as_ref(), &mut m);
                     notes = notes
                         .into_iter()
                         .map(|n| format!("{}{n} not planned: set push = {{ always_install = true }} so that the push reinstalls a computer that has a client", cmdeploy_engine::provider::WARNING))
                         .collect();
                 }
-                ReadOutcome::Present(Observed {
-                    id: host.to_lowercase(),
-                    attrs,
-                    notes,
-                    private: Default::default(),
-                })
+                let mut o = sdk::observed(host.to_lowercase(), &m);
+                o.notes = notes;
+                ReadOutcome::Present(o)
             } else if push {
                 // The site has no client record; push targets are only reached by the site.
                 let notes = match prerequisites {
@@ -151,35 +149,32 @@ pub async fn read(ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> 
                     }
                     Ok(state) if !state.installed => ReadOutcome::Absent,
                     Ok(state) => {
-                        let mut o = observed(&state, &host, wants_internet_mp);
+                        let (mut m, mut notes) = probed(&state, wants_internet_mp);
                         if state.installed {
-                            o.notes.extend(health::observe(
-                                desired_attrs,
+                            notes.extend(health::observe(
+                                desired.as_ref(),
                                 state.client_version.as_deref(),
                                 state.ccm_exec_running,
                                 code,
                                 site_version,
-                                &mut o.attrs,
+                                &mut m,
                             ));
                         }
+                        let mut o = sdk::observed(host.to_lowercase(), &m);
+                        o.notes = notes;
                         ReadOutcome::Present(o)
                     }
                     Err(e) => ReadOutcome::Failed(e),
                 }
             };
             // A target that wants no client is in its desired state without one.
-            let wants_absent = r
-                .desired
-                .as_ref()
-                .is_some_and(|d| d.attrs.get("installed") == Some(&json!(false)));
+            let wants_absent = desired.as_ref().is_some_and(|d| !d.installed);
             let outcome = match outcome {
                 ReadOutcome::Absent | ReadOutcome::AbsentWith(_) if wants_absent => {
-                    ReadOutcome::Present(Observed {
-                        id: host.to_lowercase(),
-                        attrs: Map::from_iter([("installed".into(), json!(false))]),
-                        notes: Vec::new(),
-                        private: Default::default(),
-                    })
+                    ReadOutcome::Present(sdk::observed(
+                        host.to_lowercase(),
+                        &ClientModel::default(),
+                    ))
                 }
                 other => other,
             };
@@ -243,24 +238,24 @@ async fn device_records(
     Ok((Value::Array(all), site_version))
 }
 
-/// What a probe of `host` after an install says, as the target's attributes: [`observed`]
-/// plus the version and health the target wants (the site's version read with `Get-CMSite`
-/// when it wants the site's client).
+/// What a probe of the host after an install says, as the target's model: [`probed`] plus the
+/// version and health the target wants (the site's version read with `Get-CMSite` when it wants
+/// the site's client).
 ///
 /// # Errors
 /// The failed `Get-CMSite` read, naming the site server.
 pub(super) async fn after_apply(
     ctx: &Context,
     op: &cmdeploy_engine::provider::Operation,
-    desired: &cmdeploy_engine::resource::Resource,
+    want: &ClientModel,
     state: &probe::ClientState,
-    host: &str,
     internet_mp: bool,
-) -> Result<Observed, RemoteError> {
-    let mut o = observed(state, host, internet_mp);
-    let code = kit::site_code(ctx, &desired.meta);
+) -> Result<ClientModel, RemoteError> {
+    let (mut m, _notes) = probed(state, internet_mp);
+    let meta = kit::meta_of(op.desired.as_ref(), op.prior.as_ref());
+    let code = kit::site_code(ctx, &meta);
     let site_version = match (
-        desired.attrs.get("client_version").and_then(Value::as_str),
+        want.client_version.as_deref(),
         ctx.resources.read_connections.get(&op.address),
     ) {
         (Some("site"), Some(site)) if known_site_version(&site.key, &code).is_some() => {
@@ -280,16 +275,16 @@ pub(super) async fn after_apply(
         _ => None,
     };
     if state.installed {
-        o.notes.extend(health::observe(
-            Some(&desired.attrs),
+        health::observe(
+            Some(want),
             state.client_version.as_deref(),
             state.ccm_exec_running,
             &code,
             site_version.as_deref(),
-            &mut o.attrs,
-        ));
+            &mut m,
+        );
     }
-    Ok(o)
+    Ok(m)
 }
 
 /// Site versions read by this run's refreshes, by (site connection key, site code): apply,
@@ -328,14 +323,22 @@ fn reinstalls(r: &ReadRequest) -> bool {
         .any(|k| push.get(*k).and_then(Value::as_bool) == Some(true))
 }
 
-/// Sets the version and health attributes to what the target wants (a difference nothing will
-/// act on is a note, not a change).
-fn settle(desired: Option<&Map<String, Value>>, attrs: &mut Map<String, Value>) {
-    for k in ["client_version", "ccmexec_running"] {
-        if let Some(v) = desired.and_then(|d| d.get(k)) {
-            attrs.insert(k.into(), v.clone());
+/// Sets the version and health to what the target wants (a difference nothing will act on is a
+/// note, not a change).
+fn settle(desired: Option<&ClientModel>, observed: &mut ClientModel) {
+    if let Some(d) = desired {
+        if d.client_version.is_some() {
+            observed.client_version.clone_from(&d.client_version);
+        }
+        if d.ccmexec_running.is_some() {
+            observed.ccmexec_running = d.ccmexec_running;
         }
     }
+}
+
+/// The desired model of a read request.
+fn desired_of(r: &ReadRequest) -> Option<ClientModel> {
+    r.desired.as_ref().and_then(|d| sdk::model(&d.attrs))
 }
 
 /// The host of a client_group instance (its instance key).
@@ -345,11 +348,9 @@ fn host_of(r: &ReadRequest) -> String {
 
 /// The site code the instance's client should be assigned to (`code`: the site's).
 fn want_site(r: &ReadRequest, code: &str) -> String {
-    r.desired
-        .as_ref()
-        .and_then(|d| d.str_attr("site_code"))
-        .unwrap_or(code)
-        .to_string()
+    desired_of(r)
+        .and_then(|d| d.site_code)
+        .unwrap_or_else(|| code.to_string())
 }
 
 fn is_push(r: &ReadRequest) -> bool {
@@ -375,34 +376,25 @@ fn host_connection(ctx: &Context, r: &ReadRequest) -> Connection {
         })
 }
 
-/// The observed attributes of a probed host; `internet_mp` adds the internet management point
-/// (internet-based clients only).
-pub(super) fn observed(state: &probe::ClientState, host: &str, internet_mp: bool) -> Observed {
-    let mut attrs = Map::new();
-    if internet_mp {
-        attrs.insert(
-            "internet_management_point".into(),
-            json!(state
+/// The model of a probed host, and its note when the client has not reached its management
+/// point; `internet_mp` adds the internet management point (internet-based clients only).
+pub(super) fn probed(state: &probe::ClientState, internet_mp: bool) -> (ClientModel, Vec<String>) {
+    let m = ClientModel {
+        installed: state.installed,
+        site_code: Some(state.site_code.clone().unwrap_or_default().to_uppercase()),
+        registered: Some(state.management_point_reachable),
+        internet_management_point: internet_mp.then(|| {
+            state
                 .internet_management_point
                 .clone()
                 .unwrap_or_default()
-                .to_lowercase()),
-        );
-    }
-    attrs.insert("installed".into(), json!(state.installed));
-    attrs.insert(
-        "site_code".into(),
-        json!(state.site_code.clone().unwrap_or_default().to_uppercase()),
-    );
-    attrs.insert("registered".into(), json!(state.management_point_reachable));
+                .to_lowercase()
+        }),
+        ..ClientModel::default()
+    };
     let mut notes = Vec::new();
     if state.installed && !state.management_point_reachable {
         notes.push("the client is installed but has not reached its management point".into());
     }
-    Observed {
-        id: host.to_lowercase(),
-        attrs,
-        notes,
-        private: Default::default(),
-    }
+    (m, notes)
 }

@@ -7,7 +7,7 @@ use cmdeploy_engine::diagnostics::{Diagnostic, SourceFile};
 use cmdeploy_engine::spanned::Spanned;
 
 use crate::ccmsetup::{CcmsetupParameters, ClientMsiProperties, Context as CcmContext};
-use crate::client::imaging::ConnectionField;
+use crate::client::connection_field::ConnectionField;
 
 /// How the group's hosts get the client (deploy-clients-to-windows-computers.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
