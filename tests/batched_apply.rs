@@ -171,3 +171,33 @@ fn two_accounts_of_one_level_are_written_in_one_script() {
     let again = p.run(&["plan", "--detailed-exitcode"]).code(2);
     assert!(!again.stdout.contains("account."), "{}", again.stdout);
 }
+
+/// A GPO's writes (New-GPO, Set-GPRegistryValue, New-GPLink) and the reads that verify them go
+/// in one Script with the other GPOs of its level; the policy keys a GPO does not hold fail
+/// `Get-GPRegistryValue` there without stopping the rest of its reads.
+#[test]
+fn two_gpos_of_one_level_are_written_and_read_back_in_one_script() {
+    let p = Project::example("contoso");
+    p.run(&["lab", "reset"]).code(0);
+    let target = [
+        "--target",
+        "gpo.client_settings",
+        "--target",
+        "gpo.software_update_point",
+    ];
+    let plan = [&["plan", "--detailed-exitcode"][..], &target].concat();
+    let refresh = sent_by(&p, &plan);
+    let apply = [
+        &["apply", "--auto-approve", "--parallelism", "1"][..],
+        &target,
+    ]
+    .concat();
+    let sent = sent_by(&p, &apply);
+    // The refresh, then both GPOs' writes and reads in one Script (each GPO took a write Script
+    // and a read Script of its own).
+    assert_eq!(sent, refresh + 1, "refresh {refresh}, apply {sent}");
+    let state = p.run(&["state", "show", "gpo.client_settings"]).code(0);
+    assert!(state.stdout.contains("SetupParameters"), "{}", state.stdout);
+    let again = p.run(&["plan", "--detailed-exitcode"]).code(2);
+    assert!(!again.stdout.contains("gpo."), "{}", again.stdout);
+}

@@ -307,3 +307,43 @@ fn one_drift_run_writes_every_report_from_one_refresh() {
     assert_eq!(v["entries"].as_array().unwrap().len(), 2);
     p.run(&["drift", "--json", "--format", "text"]).code(1);
 }
+
+/// The calls the lab ran for Scripts, from line `from` of its audit log on.
+fn script_calls(p: &Project, from: usize) -> Vec<String> {
+    p.read(".cmdeploy/lab/audit.jsonl")
+        .lines()
+        .skip(from)
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|v| v["source"] == "script")
+        .map(|v| v["cmdlet"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// plan and drift never write: every call they send is a read in the cmdlet table.
+#[test]
+fn plan_and_drift_call_only_cmdlets_the_table_marks_as_reads() {
+    use cmdeploy_providers::powershell::cmdlets::{self, Access};
+    let p = drifted();
+    let from = p.read(".cmdeploy/lab/audit.jsonl").lines().count();
+    p.run(&["plan", "--detailed-exitcode"]).code(2);
+    let drift = p.run(&["drift", "--format", "json"]);
+    assert_eq!(drift.code, 2, "{}", drift.all());
+    let calls = script_calls(&p, from);
+    assert!(
+        calls.iter().any(|c| c == "Get-CMBoundaryGroup"),
+        "{calls:?}"
+    );
+    let writes: Vec<&String> = calls
+        .iter()
+        .filter(|c| cmdlets::find(c).is_none_or(|e| e.access != Access::Read))
+        .collect();
+    assert!(writes.is_empty(), "plan or drift sent {writes:?}");
+    // The apply before them did write, so the audit tells reads from writes.
+    let applied = script_calls(&p, 0);
+    assert!(
+        applied
+            .iter()
+            .any(|c| cmdlets::find(c).is_some_and(|e| e.access == Access::Write)),
+        "{applied:?}"
+    );
+}

@@ -98,20 +98,13 @@ impl Executor for ScriptExecutor {
                 }
                 continue;
             }
-            let target = items[part[0]].as_ref().expect("valid item").target.clone();
-            let mut script = Script::new(target);
-            script.stop_on_error = true;
-            let mut ranges = Vec::new();
-            for (group, &i) in part.iter().enumerate() {
-                let item = items[i].as_ref().expect("valid item");
-                let start = script.calls.len();
-                for c in &item.calls {
-                    let mut c = c.clone();
-                    c.group = Some(group);
-                    script.calls.push(c);
-                }
-                ranges.push((i, start..script.calls.len()));
-            }
+            let works: Vec<&ScriptWork> = part
+                .iter()
+                .map(|&i| items[i].as_ref().expect("valid item"))
+                .collect();
+            let (script, spans) = write_script(&works);
+            let ranges: Vec<(usize, std::ops::Range<usize>)> =
+                part.iter().copied().zip(spans).collect();
             if script.calls.is_empty() {
                 // Operations with nothing to run (forgetting a site's settings) cost no Script.
                 for (i, _) in ranges {
@@ -142,7 +135,36 @@ impl Executor for ScriptExecutor {
     }
 }
 
-/// The values of the calls in `range`, or the first failure among them.
+/// One write Script for the operations `works` (they share a target): each operation's calls
+/// tagged with its own group (its index), so that a failure skips the rest of that operation
+/// only, except [`Call::absent_on_error`] reads, each in a group of its own after the
+/// operations' so that their failure skips nothing. Returns the Script and each operation's
+/// range of calls in it.
+fn write_script(works: &[&ScriptWork]) -> (Script, Vec<std::ops::Range<usize>>) {
+    let target = works.first().map_or(Target::Host, |w| w.target.clone());
+    let mut script = Script::new(target);
+    script.stop_on_error = true;
+    let mut ranges = Vec::with_capacity(works.len());
+    let mut own_group = works.len();
+    for (group, work) in works.iter().enumerate() {
+        let start = script.calls.len();
+        for c in &work.calls {
+            let mut c = c.clone();
+            c.group = Some(if c.absent_on_error {
+                own_group += 1;
+                own_group
+            } else {
+                group
+            });
+            script.calls.push(c);
+        }
+        ranges.push(start..script.calls.len());
+    }
+    (script, ranges)
+}
+
+/// The values of the calls in `range`, or the first failure among them (a failed
+/// [`Call::absent_on_error`] read is `null`, not a failure).
 fn values(
     connection: &Connection,
     script: &Script,
@@ -151,7 +173,11 @@ fn values(
 ) -> Result<WorkOutput, RemoteError> {
     let mut values = Vec::with_capacity(range.len());
     for id in range {
-        values.push(kit::value_of(connection, script, out, id)?.clone());
+        match kit::value_of(connection, script, out, id) {
+            Ok(v) => values.push(v.clone()),
+            Err(_) if script.calls[id].absent_on_error => values.push(Value::Null),
+            Err(e) => return Err(e),
+        }
     }
     Ok(Work::new(CallValues(values)))
 }
@@ -179,4 +205,79 @@ pub async fn apply_alone(
         .pop()
         .unwrap_or_else(|| Err(RemoteError::new(op.connection.host(), "did not run")))?;
     kind.finish(ctx, &op, out)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::powershell::CallResult;
+
+    fn gpo_work(name: &str) -> ScriptWork {
+        ScriptWork {
+            target: Target::DomainController {
+                domain: "contoso.com".into(),
+            },
+            calls: vec![
+                Call::new("New-GPO").arg("Name", name),
+                Call::new("Get-GPRegistryValue")
+                    .arg("Name", name)
+                    .arg("Key", "HKLM\\Software\\Microsoft\\SMS\\Mobile Client")
+                    .absent_on_error(),
+                Call::new("Get-GPO").switch("All"),
+            ],
+        }
+    }
+
+    fn result(id: usize, ok: bool) -> CallResult {
+        CallResult {
+            id,
+            ok,
+            value: if ok { json!([{"id": id}]) } else { Value::Null },
+            error: (!ok)
+                .then(|| "The following Group Policy registry setting was not found".into()),
+            category: (!ok).then(|| "ObjectNotFound".into()),
+        }
+    }
+
+    #[test]
+    fn a_read_whose_failure_means_absence_runs_in_a_group_of_its_own() {
+        let (a, b) = (gpo_work("A"), gpo_work("B"));
+        let (script, ranges) = write_script(&[&a, &b]);
+        let groups: Vec<Option<usize>> = script.calls.iter().map(|c| c.group).collect();
+        assert_eq!(
+            groups,
+            [Some(0), Some(3), Some(0), Some(1), Some(4), Some(1)]
+        );
+        assert_eq!(ranges, [0..3, 3..6]);
+        assert!(script.stop_on_error);
+    }
+
+    #[test]
+    fn its_failure_reads_as_null_while_any_other_failure_fails_the_operation() {
+        let connection = Connection {
+            key: "dc".into(),
+            spec: json!({"host": "dc01.contoso.com"}),
+        };
+        let (a, b) = (gpo_work("A"), gpo_work("B"));
+        let (script, _) = write_script(&[&a, &b]);
+        // A: the registry read fails (no value under the key); B: New-GPO fails, so its later
+        // calls of group 1 are skipped while its registry read still runs.
+        let out = ScriptOutput {
+            results: vec![
+                result(0, true),
+                result(1, false),
+                result(2, true),
+                result(3, false),
+                result(4, false),
+            ],
+        };
+        let a = values(&connection, &script, &out, 0..3).unwrap();
+        let a = a.downcast::<CallValues>().unwrap().0;
+        assert_eq!(a[1], Value::Null);
+        assert_eq!(a[2], json!([{"id": 2}]));
+        let e = values(&connection, &script, &out, 3..6).unwrap_err();
+        assert_eq!(e.operation.as_deref(), Some("New-GPO"));
+    }
 }

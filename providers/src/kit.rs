@@ -346,16 +346,6 @@ pub fn finding_diagnostics(
     (errors, warnings)
 }
 
-/// A string attribute of the object being changed: as refresh observed it, else as state
-/// recorded it (e.g. the current name of a group about to be renamed or deleted).
-pub fn current_attr(op: &cmdeploy_engine::provider::Operation, attr: &str) -> Option<String> {
-    let from = |attrs: &Attributes| attrs.get(attr).and_then(Value::as_str).map(str::to_string);
-    op.observed
-        .as_ref()
-        .and_then(|o| from(&o.attrs))
-        .or_else(|| op.prior.as_ref().and_then(|p| from(&p.attributes)))
-}
-
 /// The connection of a batch of read requests (they share one) and an empty Script for the site
 /// server of the first one, or `None` for an empty batch.
 pub fn site_read_script(

@@ -157,6 +157,15 @@ pub trait TypedKind: Send + Sync + Sized + 'static {
     /// Sub-tables holding CCMSetup properties and parameters (`["properties", "ccmsetup"]`),
     /// whose value spans [`DecodeCx::values`] records. Default: none.
     const VALUE_TABLES: &'static [&'static str] = &[];
+    /// The path of the table holding [`TypedKind::VALUE_TABLES`] when they are not the kind's own
+    /// sub-tables (`["client_deployment"]` for a `gpo`'s `client_deployment.properties`).
+    /// Default: the kind's table.
+    const VALUE_PARENT: &'static [&'static str] = &[];
+    /// What a `None` field of the desired Model means. `false` (default): the manifest leaves the
+    /// attribute unmanaged, whatever the object holds. `true`: the object must not hold it (a
+    /// `gpo` policy the manifest leaves out is removed from the GPO), so the attribute stays in
+    /// the desired attributes as `null` and the plan shows what the refresh found being removed.
+    const NONE_REMOVES: bool = false;
     /// True when a table expands into one instance per host (`hosts` / `hosts_file`, see
     /// [`Kind::expandable`]). Default: false.
     const EXPANDABLE: bool = false;
@@ -551,16 +560,20 @@ impl<K: TypedKind> Kind for Typed<K> {
             key: input.address.name.clone(),
             instance: input.address.key.clone(),
             span: input.span.clone(),
-            values: ValueSpans::of(&input.table, K::VALUE_TABLES),
+            values: ValueSpans::within(&input.table, K::VALUE_PARENT, K::VALUE_TABLES),
         };
         let table_spans = top_level_spans(&input.table);
         let spec: K::Spec = kit::decode_typed(input, K::KIND)?;
         let declared = self.0.decode(spec, &cx)?;
-        let mut d = Decoded::new(
-            to_attributes(&declared.model),
-            declared.connection,
-            declared.natural_key,
-        );
+        let attrs = if K::NONE_REMOVES {
+            match serde_json::to_value(&declared.model) {
+                Ok(Value::Object(all)) => all,
+                _ => Attributes::new(),
+            }
+        } else {
+            to_attributes(&declared.model)
+        };
+        let mut d = Decoded::new(attrs, declared.connection, declared.natural_key);
         d.attr_spans = table_spans;
         d.attr_spans.extend(declared.spans);
         d.references = declared.references;

@@ -10,6 +10,7 @@ use super::model::Estate;
 use super::{
     cm_boundary as b, cm_package as p, cm_settings as t, cm_site as s, cm_sup as u, host as h,
 };
+use cmdeploy_providers::powershell::cmdlets::{self, Caller, Cmdlet as C, RunsOn};
 use cmdeploy_providers::powershell::{CallResult, Target};
 
 pub use cmdeploy_providers::powershell::{Payload, PayloadCall};
@@ -94,19 +95,15 @@ impl Session {
 
 /// The runner's own check before each call (runner.ps1.j2: `$allowed -notcontains
 /// $call.cmdlet`, case-insensitive, a `throw` whose category is `OperationStopped`): a payload
-/// naming a cmdlet off the allow-list fails that call, as it would on Windows. The console,
-/// where an administrator types, has no such list.
+/// naming a cmdlet off the allow-list (the cmdlet table's runner entries) fails that call, as it
+/// would on Windows. The console, where an administrator types, has no such list.
 fn allowed(cmdlet: &str) -> Result<(), CmdError> {
-    if cmdeploy_providers::powershell::runner::ALLOWED
-        .iter()
-        .any(|n| n.eq_ignore_ascii_case(cmdlet))
-    {
-        Ok(())
-    } else {
-        Err(CmdError::new(
+    match cmdlets::find(cmdlet) {
+        Some(c) if c.caller == Caller::Runner => Ok(()),
+        _ => Err(CmdError::new(
             "OperationStopped",
             format!("cmdlet {cmdlet} is not on the runner's allow-list"),
-        ))
+        )),
     }
 }
 
@@ -163,7 +160,9 @@ fn not_recognized(cmdlet: &str) -> CmdError {
     )
 }
 
-/// Executes one cmdlet.
+/// Executes one cmdlet: its entry in the cmdlet table, then what the host must have loaded for
+/// it (the site drive, the GroupPolicy and ActiveDirectory modules; without them PowerShell does
+/// not know the name), then its implementation.
 ///
 /// # Errors
 /// The cmdlet's error in the product's words.
@@ -174,159 +173,138 @@ pub fn execute(
     args: &Map<String, Value>,
 ) -> CmdResult {
     let a = Args::new(cmdlet, args);
-    let lower = cmdlet.to_ascii_lowercase();
-    if let Some(result) = runner_function(estate, session, &lower, &a, args) {
-        return result;
+    let Some(info) = cmdlets::find(cmdlet) else {
+        return Err(not_recognized(cmdlet));
+    };
+    if info.is_runner_function() {
+        // The runner's functions bind their arguments as Windows PowerShell 5.1 does.
+        super::runner_model::bind_function(info.name, args)?;
     }
-    if lower.contains("-cm") {
-        let Some(site) = session.site.clone() else {
-            return Err(not_recognized(cmdlet));
-        };
-        return match lower.as_str() {
-            "get-cmsite" => s::get_site(estate, &a),
-            "get-cmboundary" => b::get_boundary(estate, &a),
-            "new-cmboundary" => b::new_boundary(estate, &a),
-            "set-cmboundary" => b::set_boundary(estate, &a),
-            "remove-cmboundary" => b::remove_boundary(estate, &a),
-            "get-cmboundarygroup" => b::get_group(estate, &a),
-            "new-cmboundarygroup" => b::new_group(estate, &a),
-            "set-cmboundarygroup" => b::set_group(estate, &a),
-            "remove-cmboundarygroup" => b::remove_group(estate, &a),
-            "add-cmboundarytogroup" => b::add_to_group(estate, &a),
-            "remove-cmboundaryfromgroup" => b::remove_from_group(estate, &a),
-            "get-cmboundarygroupsitesystem" => b::group_site_systems(estate, &a),
-            "get-cmboundarygrouprelationship" => super::cm_relationship::get(estate, &a),
-            "new-cmboundarygrouprelationship" => super::cm_relationship::new(estate, &a),
-            "set-cmboundarygrouprelationship" => super::cm_relationship::set(estate, &a),
-            "remove-cmboundarygrouprelationship" => super::cm_relationship::remove(estate, &a),
-            "get-cmaccount" => s::get_account(estate, &a, &site),
-            "new-cmaccount" => s::new_account(estate, &a, &site),
-            "set-cmaccount" => s::set_account(estate, &a, &site),
-            "remove-cmaccount" => s::remove_account(estate, &a, &site),
-            "get-cmclientpushinstallation" => s::get_push(estate, &a, &site),
-            "set-cmclientpushinstallation" => s::set_push(estate, &a, &site),
-            "get-cmsitecomponent" => s::get_component(estate, &a, &site),
-            "get-cmfallbackstatuspoint" => s::get_fsp(estate, &a, &site),
-            "add-cmfallbackstatuspoint" => s::add_fsp(estate, &a, &site),
-            "set-cmfallbackstatuspoint" => s::set_fsp(estate, &a, &site),
-            "remove-cmfallbackstatuspoint" => s::remove_fsp(estate, &a, &site),
-            "set-cmsoftwaredistributioncomponent" => s::set_distribution(estate, &a, &site),
-            "get-cmsoftwareupdatebasedclientinstallation" => u::get_sup_install(estate, &a, &site),
-            "set-cmsoftwareupdatebasedclientinstallation" => u::set_sup_install(estate, &a, &site),
-            "get-cmsoftwareupdatepoint" => u::get_sup(estate, &a, &site),
-            "add-cmsoftwareupdatepoint" => u::add_sup(estate, &a, &site),
-            "set-cmsoftwareupdatepoint" => u::set_sup(estate, &a, &site),
-            "remove-cmsoftwareupdatepoint" => u::remove_sup(estate, &a, &site),
-            "get-cmhierarchysetting" => t::get_hierarchy(estate, &a, &site),
-            "set-cmhierarchysetting" => t::set_hierarchy(estate, &a, &site),
-            "get-cmdiscoverymethod" => t::get_discovery(estate, &a, &site),
-            "set-cmdiscoverymethod" => t::set_discovery(estate, &a, &site),
-            "block-cmdevice" => t::block_device(estate, &a, &site),
-            "unblock-cmdevice" => t::unblock_device(estate, &a, &site),
-            "approve-cmdevice" => t::approve_device(estate, &a, &site),
-            "get-cmconflictingrecord" => super::cm_conflict::get(estate, &a, &site),
-            "merge-cmconflictingrecord" => super::cm_conflict::merge(estate, &a, &site),
-            "block-cmconflictingrecord" => super::cm_conflict::block(estate, &a, &site),
-            "get-cmpackage" => p::get_package(estate, &a, &site),
-            "new-cmpackage" => p::new_package(estate, &a, &site),
-            "set-cmpackage" => p::set_package(estate, &a, &site),
-            "remove-cmpackage" => p::remove_package(estate, &a, &site),
-            "get-cmprogram" => p::get_program(estate, &a, &site),
-            "new-cmprogram" => p::new_program(estate, &a, &site),
-            "set-cmprogram" => p::set_program(estate, &a, &site),
-            "remove-cmprogram" => p::remove_program(estate, &a, &site),
-            "start-cmcontentdistribution" => p::distribute(estate, &a, &site),
-            "remove-cmcontentdistribution" => p::undistribute(estate, &a, &site),
-            "get-cmdeploymentpackage" => p::deployment_packages(estate, &a, &site),
-            "new-cmpackagedeployment" => super::cm_deployment::new_deployment(estate, &a, &site),
-            "get-cmpackagedeployment" => super::cm_deployment::get_deployments(estate, &a, &site),
-            "remove-cmpackagedeployment" => {
-                super::cm_deployment::remove_deployments(estate, &a, &site)
-            }
-            "get-cmdistributionpoint" => p::get_dp(estate, &a, &site),
-            "get-cmmanagementpoint" => s::get_mp(estate, &a, &site),
-            "get-cmdevice" if a.has("CollectionName") => {
-                super::collection::get_members(estate, &a, &site)
-            }
-            "get-cmdevice" => h::get_device(estate, &a, &site),
-            "remove-cmdevice" => super::cm_device::remove_device(estate, &a, &site),
-            "get-cmdevicecollection" => super::collection::get_collection(estate, &a, &site),
-            "install-cmclient" if a.has("CollectionId") => {
-                super::collection::push_collection(estate, &a, &site)
-            }
-            "install-cmclient" => h::push_install(estate, &a, &site),
-            _ => Err(not_recognized(cmdlet)),
-        };
-    }
-    if lower.contains("-adreplication") {
+    let site = match info.runs_on {
+        RunsOn::SiteServer => Some(session.site.clone().ok_or_else(|| not_recognized(cmdlet))?),
+        _ => None,
+    };
+    let site = site.as_deref().unwrap_or_default();
+    let domain = match info.runs_on {
+        RunsOn::DomainController => Some(
+            session
+                .domain
+                .clone()
+                .ok_or_else(|| not_recognized(cmdlet))?,
+        ),
+        _ => None,
+    };
+    let domain = domain.as_deref().unwrap_or_default();
+    let host = session.host.as_str();
+    match info.cmdlet {
+        C::GetCmSite => s::get_site(estate, &a),
+        C::GetCmBoundary => b::get_boundary(estate, &a),
+        C::NewCmBoundary => b::new_boundary(estate, &a),
+        C::SetCmBoundary => b::set_boundary(estate, &a),
+        C::RemoveCmBoundary => b::remove_boundary(estate, &a),
+        C::GetCmBoundaryGroup => b::get_group(estate, &a),
+        C::NewCmBoundaryGroup => b::new_group(estate, &a),
+        C::SetCmBoundaryGroup => b::set_group(estate, &a),
+        C::RemoveCmBoundaryGroup => b::remove_group(estate, &a),
+        C::AddCmBoundaryToGroup => b::add_to_group(estate, &a),
+        C::RemoveCmBoundaryFromGroup => b::remove_from_group(estate, &a),
+        C::GetCmBoundaryGroupSiteSystem => b::group_site_systems(estate, &a),
+        C::GetCmBoundaryGroupRelationship => super::cm_relationship::get(estate, &a),
+        C::NewCmBoundaryGroupRelationship => super::cm_relationship::new(estate, &a),
+        C::SetCmBoundaryGroupRelationship => super::cm_relationship::set(estate, &a),
+        C::RemoveCmBoundaryGroupRelationship => super::cm_relationship::remove(estate, &a),
+        C::GetCmAccount => s::get_account(estate, &a, site),
+        C::NewCmAccount => s::new_account(estate, &a, site),
+        C::SetCmAccount => s::set_account(estate, &a, site),
+        C::RemoveCmAccount => s::remove_account(estate, &a, site),
+        C::GetCmClientPushInstallation => s::get_push(estate, &a, site),
+        C::SetCmClientPushInstallation => s::set_push(estate, &a, site),
+        C::GetCmSiteComponent => s::get_component(estate, &a, site),
+        C::GetCmFallbackStatusPoint => s::get_fsp(estate, &a, site),
+        C::AddCmFallbackStatusPoint => s::add_fsp(estate, &a, site),
+        C::SetCmFallbackStatusPoint => s::set_fsp(estate, &a, site),
+        C::RemoveCmFallbackStatusPoint => s::remove_fsp(estate, &a, site),
+        C::SetCmSoftwareDistributionComponent => s::set_distribution(estate, &a, site),
+        C::GetCmSoftwareUpdateBasedClientInstallation => u::get_sup_install(estate, &a, site),
+        C::SetCmSoftwareUpdateBasedClientInstallation => u::set_sup_install(estate, &a, site),
+        C::GetCmSoftwareUpdatePoint => u::get_sup(estate, &a, site),
+        C::AddCmSoftwareUpdatePoint => u::add_sup(estate, &a, site),
+        C::SetCmSoftwareUpdatePoint => u::set_sup(estate, &a, site),
+        C::RemoveCmSoftwareUpdatePoint => u::remove_sup(estate, &a, site),
+        C::GetCmHierarchySetting => t::get_hierarchy(estate, &a, site),
+        C::SetCmHierarchySetting => t::set_hierarchy(estate, &a, site),
+        C::GetCmDiscoveryMethod => t::get_discovery(estate, &a, site),
+        C::SetCmDiscoveryMethod => t::set_discovery(estate, &a, site),
+        C::BlockCmDevice => t::block_device(estate, &a, site),
+        C::UnblockCmDevice => t::unblock_device(estate, &a, site),
+        C::ApproveCmDevice => t::approve_device(estate, &a, site),
+        C::GetCmConflictingRecord => super::cm_conflict::get(estate, &a, site),
+        C::MergeCmConflictingRecord => super::cm_conflict::merge(estate, &a, site),
+        C::BlockCmConflictingRecord => super::cm_conflict::block(estate, &a, site),
+        C::GetCmPackage => p::get_package(estate, &a, site),
+        C::NewCmPackage => p::new_package(estate, &a, site),
+        C::SetCmPackage => p::set_package(estate, &a, site),
+        C::RemoveCmPackage => p::remove_package(estate, &a, site),
+        C::GetCmProgram => p::get_program(estate, &a, site),
+        C::NewCmProgram => p::new_program(estate, &a, site),
+        C::SetCmProgram => p::set_program(estate, &a, site),
+        C::RemoveCmProgram => p::remove_program(estate, &a, site),
+        C::StartCmContentDistribution => p::distribute(estate, &a, site),
+        C::RemoveCmContentDistribution => p::undistribute(estate, &a, site),
+        C::GetCmDeploymentPackage => p::deployment_packages(estate, &a, site),
+        C::NewCmPackageDeployment => super::cm_deployment::new_deployment(estate, &a, site),
+        C::GetCmPackageDeployment => super::cm_deployment::get_deployments(estate, &a, site),
+        C::RemoveCmPackageDeployment => super::cm_deployment::remove_deployments(estate, &a, site),
+        C::GetCmDistributionPoint => p::get_dp(estate, &a, site),
+        C::GetCmManagementPoint => s::get_mp(estate, &a, site),
+        C::GetCmDevice if a.has("CollectionName") => {
+            super::collection::get_members(estate, &a, site)
+        }
+        C::GetCmDevice => h::get_device(estate, &a, site),
+        C::RemoveCmDevice => super::cm_device::remove_device(estate, &a, site),
+        C::GetCmDeviceCollection => super::collection::get_collection(estate, &a, site),
+        C::InstallCmClient if a.has("CollectionId") => {
+            super::collection::push_collection(estate, &a, site)
+        }
+        C::InstallCmClient => h::push_install(estate, &a, site),
         // The ActiveDirectory module is on domain controllers (and RSAT hosts, which the lab
         // does not model).
-        let Some(domain) = session.domain.clone() else {
-            return Err(not_recognized(cmdlet));
-        };
-        return match lower.as_str() {
-            "get-adreplicationsite" => {
-                super::ad_replication::get_sites(estate, &session.host, &domain, &a)
-            }
-            "get-adreplicationsubnet" => {
-                super::ad_replication::get_subnets(estate, &session.host, &domain, &a)
-            }
-            _ => Err(not_recognized(cmdlet)),
-        };
+        C::GetAdReplicationSite => super::ad_replication::get_sites(estate, host, domain, &a),
+        C::GetAdReplicationSubnet => super::ad_replication::get_subnets(estate, host, domain, &a),
+        C::GetGpo
+        | C::NewGpo
+        | C::RemoveGpo
+        | C::GetGpRegistryValue
+        | C::SetGpRegistryValue
+        | C::RemoveGpRegistryValue
+        | C::GetGpInheritance
+        | C::GetGpoReport
+        | C::NewGpLink
+        | C::SetGpLink
+        | C::RemoveGpLink => {
+            super::double_hop::group_policy_server(estate, host, domain, &a)?;
+            super::gp::execute(estate, domain, info.cmdlet, &a)
+        }
+        // The runner's own functions.
+        C::GetCmdeployClientState => h::client_state(estate, host, &a),
+        C::InstallCmdeployClient => h::install(estate, host, &a),
+        C::GetCmdeployInstallResult => h::install_result(estate, host, &a),
+        C::StopCmdeployClientService => h::stop_service(estate, host, &a),
+        C::RemoveCmdeploySmsCfg => h::remove_smscfg(estate, host, &a),
+        C::RemoveCmdeployCertificates => h::remove_certificates(estate, host, &a),
+        C::RemoveCmdeployTrustedRootKey => h::remove_trusted_root_key(estate, host, &a),
+        C::SetCmdeployInternetManagementPoint => h::set_internet_mp(estate, host, &a),
+        C::TestCmdeployPushPrerequisites => super::prereq::push_prerequisites(estate, &a),
+        C::GetCmdeployPushLog => super::collection::push_log(estate, &a, site),
+        C::GetCmdeploySitePublishing => super::cm_publishing::get(estate, &a),
+        C::SetCmdeploySitePublishing => super::cm_publishing::set(estate, &a),
+        C::GetCmdeployProviderSite => super::cm_site::provider_site(estate, host, &a),
+        C::GetCmdeploySiteControlProperty => {
+            super::cm_settings::site_control_properties(estate, &a, site)
+        }
     }
-    if lower.contains("-gp") {
-        let Some(domain) = session.domain.clone() else {
-            return Err(not_recognized(cmdlet));
-        };
-        super::double_hop::group_policy_server(estate, &session.host, &domain, &a)?;
-        return super::gp::execute(estate, &domain, &lower, &a);
-    }
-    Err(not_recognized(cmdlet))
 }
 
-/// The runner's own host functions (`*-Cmdeploy*`), by lower-case name; `None` for any other
-/// name (ConfigMgr cmdlets such as `Get-CMDeploymentPackage` share the prefix).
-fn runner_function(
-    estate: &mut Estate,
-    session: &Session,
-    lower: &str,
-    a: &Args,
-    args: &Map<String, Value>,
-) -> Option<CmdResult> {
-    if let Some(name) = cmdeploy_providers::powershell::runner::ALLOWED
-        .iter()
-        .find(|n| n.eq_ignore_ascii_case(lower) && n.contains("-Cmdeploy"))
-    {
-        // The runner's functions bind their arguments as Windows PowerShell 5.1 does.
-        if let Err(e) = super::runner_model::bind_function(name, args) {
-            return Some(Err(e));
-        }
-    }
-    Some(match lower {
-        "get-cmdeployclientstate" => h::client_state(estate, &session.host, a),
-        "install-cmdeployclient" => h::install(estate, &session.host, a),
-        "get-cmdeployinstallresult" => h::install_result(estate, &session.host, a),
-        "stop-cmdeployclientservice" => h::stop_service(estate, &session.host, a),
-        "remove-cmdeploysmscfg" => h::remove_smscfg(estate, &session.host, a),
-        "remove-cmdeploycertificates" => h::remove_certificates(estate, &session.host, a),
-        "remove-cmdeploytrustedrootkey" => h::remove_trusted_root_key(estate, &session.host, a),
-        "set-cmdeployinternetmanagementpoint" => h::set_internet_mp(estate, &session.host, a),
-        "test-cmdeploypushprerequisites" => super::prereq::push_prerequisites(estate, a),
-        "get-cmdeploypushlog" => match &session.site {
-            Some(site) => super::collection::push_log(estate, a, site),
-            None => Err(not_recognized("Get-CmdeployPushLog")),
-        },
-        "get-cmdeploysitepublishing" if session.site.is_some() => {
-            super::cm_publishing::get(estate, a)
-        }
-        "set-cmdeploysitepublishing" if session.site.is_some() => {
-            super::cm_publishing::set(estate, a)
-        }
-        "get-cmdeployprovidersite" => super::cm_site::provider_site(estate, &session.host, a),
-        "get-cmdeploysitecontrolproperty" => match &session.site {
-            Some(site) => super::cm_settings::site_control_properties(estate, a, site),
-            None => Err(not_recognized("Get-CmdeploySiteControlProperty")),
-        },
-        _ => return None,
-    })
-}
+#[cfg(test)]
+#[path = "exec_tests.rs"]
+mod tests;

@@ -3,6 +3,7 @@
 use serde_json::{json, Value};
 
 use cmdeploy_providers::gpo::registry_pol::Record;
+use cmdeploy_providers::powershell::cmdlets::Cmdlet;
 
 use super::args::{Args, CmdError, CmdResult};
 use super::gp_pol::{self, split_key};
@@ -51,18 +52,18 @@ fn gpo_index(estate: &Estate, domain: &str, name: &str) -> Result<usize, CmdErro
         })
 }
 
-/// Dispatches a GroupPolicy cmdlet (lower-case name) on `domain`'s controller.
+/// Runs a GroupPolicy cmdlet of the cmdlet table on `domain`'s controller.
 ///
 /// # Errors
-/// The cmdlet's error.
-pub fn execute(estate: &mut Estate, domain: &str, cmdlet: &str, a: &Args) -> CmdResult {
+/// The cmdlet's error; any other cmdlet of the table is not recognized here.
+pub fn execute(estate: &mut Estate, domain: &str, cmdlet: Cmdlet, a: &Args) -> CmdResult {
     a.accept(&["Domain", "Server", "DC"]);
     // An estate saved before GPOs held Registry.pol content still lists settings.
     for g in estate.gpos.iter_mut().filter(|g| !g.values.is_empty()) {
         gp_pol::absorb_values(g).map_err(|m| CmdError::new("InvalidData", m))?;
     }
     match cmdlet {
-        "get-gpo" => {
+        Cmdlet::GetGpo => {
             let name = a.opt_str("Name")?;
             let all = a.opt_bool("All")?.unwrap_or(false);
             a.finish()?;
@@ -78,7 +79,7 @@ pub fn execute(estate: &mut Estate, domain: &str, cmdlet: &str, a: &Args) -> Cmd
             }
             Ok(Value::Array(list))
         }
-        "new-gpo" => {
+        Cmdlet::NewGpo => {
             let name = a.str("Name")?;
             a.accept(&["Comment"]);
             a.finish()?;
@@ -96,13 +97,13 @@ pub fn execute(estate: &mut Estate, domain: &str, cmdlet: &str, a: &Args) -> Cmd
             estate.gpos.push(g);
             Ok(out)
         }
-        "remove-gpo" => {
+        Cmdlet::RemoveGpo => {
             let idx = gpo_index(estate, domain, &a.str("Name")?)?;
             a.finish()?;
             estate.gpos.remove(idx);
             Ok(Value::Null)
         }
-        "get-gpregistryvalue" => {
+        Cmdlet::GetGpRegistryValue => {
             let idx = gpo_index(estate, domain, &a.str("Name")?)?;
             let key = normalize_key(&a.str("Key")?)?;
             let value_name = a.opt_str("ValueName")?;
@@ -148,7 +149,7 @@ pub fn execute(estate: &mut Estate, domain: &str, cmdlet: &str, a: &Args) -> Cmd
             }
             Ok(Value::Array(rows))
         }
-        "set-gpregistryvalue" => {
+        Cmdlet::SetGpRegistryValue => {
             let idx = gpo_index(estate, domain, &a.str("Name")?)?;
             let key = normalize_key(&a.str("Key")?)?;
             let names = a.opt_strs("ValueName")?.unwrap_or_default();
@@ -174,7 +175,7 @@ pub fn execute(estate: &mut Estate, domain: &str, cmdlet: &str, a: &Args) -> Cmd
             gp_pol::store(g, half, &pol);
             Ok(gpo_json(g))
         }
-        "remove-gpregistryvalue" => {
+        Cmdlet::RemoveGpRegistryValue => {
             let idx = gpo_index(estate, domain, &a.str("Name")?)?;
             let key = normalize_key(&a.str("Key")?)?;
             let names = a.opt_strs("ValueName")?;
@@ -195,8 +196,8 @@ pub fn execute(estate: &mut Estate, domain: &str, cmdlet: &str, a: &Args) -> Cmd
             gp_pol::store(g, half, &pol);
             Ok(Value::Null)
         }
-        "get-gporeport" => super::gp_report::get_report(estate, domain, a),
-        "get-gpinheritance" => {
+        Cmdlet::GetGpoReport => super::gp_report::get_report(estate, domain, a),
+        Cmdlet::GetGpInheritance => {
             let target = a.str("Target")?;
             a.finish()?;
             check_target(estate, domain, &target)?;
@@ -209,7 +210,7 @@ pub fn execute(estate: &mut Estate, domain: &str, cmdlet: &str, a: &Args) -> Cmd
                 .collect();
             Ok(json!({"Path": target, "GpoLinks": links}))
         }
-        "new-gplink" | "set-gplink" => {
+        Cmdlet::NewGpLink | Cmdlet::SetGpLink => {
             let idx = gpo_index(estate, domain, &a.str("Name")?)?;
             let target = a.str("Target")?;
             let enabled = yes_no(a.opt_str("LinkEnabled")?)?;
@@ -220,8 +221,8 @@ pub fn execute(estate: &mut Estate, domain: &str, cmdlet: &str, a: &Args) -> Cmd
             let g = &mut estate.gpos[idx];
             let existing = g.links.iter().position(|l| l.target.eq_ignore_ascii_case(&target));
             match (cmdlet, existing) {
-                ("new-gplink", Some(_)) => Err(CmdError::new("ResourceExists", format!("The GPO {} is already linked to {target}.", g.name))),
-                ("set-gplink", None) => Err(CmdError::new("ObjectNotFound", format!("The GPO {} is not linked to {target}.", g.name))),
+                (Cmdlet::NewGpLink, Some(_)) => Err(CmdError::new("ResourceExists", format!("The GPO {} is already linked to {target}.", g.name))),
+                (Cmdlet::SetGpLink, None) => Err(CmdError::new("ObjectNotFound", format!("The GPO {} is not linked to {target}.", g.name))),
                 (_, Some(i)) => {
                     if let Some(e) = enabled {
                         g.links[i].enabled = e;
@@ -241,7 +242,7 @@ pub fn execute(estate: &mut Estate, domain: &str, cmdlet: &str, a: &Args) -> Cmd
                 }
             }
         }
-        "remove-gplink" => {
+        Cmdlet::RemoveGpLink => {
             let idx = gpo_index(estate, domain, &a.str("Name")?)?;
             let target = a.str("Target")?;
             a.finish()?;
@@ -253,9 +254,9 @@ pub fn execute(estate: &mut Estate, domain: &str, cmdlet: &str, a: &Args) -> Cmd
             }
             Ok(Value::Null)
         }
-        _ => Err(CmdError::new(
+        other => Err(CmdError::new(
             "ObjectNotFound",
-            format!("The term '{cmdlet}' is not recognized as the name of a cmdlet, function, script file, or operable program."),
+            format!("The term '{}' is not recognized as the name of a cmdlet, function, script file, or operable program.", other.name()),
         )),
     }
 }

@@ -175,7 +175,8 @@ mod tests {
 
     fn call(e: &mut Estate, cmdlet: &str, args: Value) -> Result<Value, CmdError> {
         let map: Map<String, Value> = serde_json::from_value(args).unwrap();
-        execute(e, "contoso.com", cmdlet, &Args::new(cmdlet, &map))
+        let known = cmdeploy_providers::powershell::cmdlets::find(cmdlet).expect("a table cmdlet");
+        execute(e, "contoso.com", known.cmdlet, &Args::new(cmdlet, &map))
     }
 
     fn estate() -> Estate {

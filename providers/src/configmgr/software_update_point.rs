@@ -17,6 +17,7 @@ use cmdeploy_engine::resource::Connection;
 use cmdeploy_engine::resource::{Resource, ResourceSet};
 use cmdeploy_engine::spanned::Spanned;
 
+use crate::gpo::kind::{wsus_server_span, GpoKind, GpoModel};
 use crate::kit;
 use crate::powershell::Call;
 use crate::sdk::{self, Change, CrossValidate, Declared, DecodeCx, Import, TypedKind};
@@ -256,14 +257,8 @@ impl CrossValidate for SoftwareUpdatePointKind {
         let urls: Vec<String> = sdk::models::<SoftwareUpdatePointModel>(resources, Self::KIND)
             .map(|(_, m)| m.url())
             .collect();
-        for gpo in resources.of_kind("gpo") {
-            let Some(url) = gpo
-                .attrs
-                .get("windows_update")
-                .and_then(|w| w.get("WUServer"))
-                .and_then(|v| v.get("value"))
-                .and_then(Value::as_str)
-            else {
+        for (gpo, m) in sdk::models::<GpoModel>(resources, GpoKind::KIND) {
+            let Some(url) = m.wsus_server() else {
                 continue;
             };
             let matches =
@@ -272,7 +267,7 @@ impl CrossValidate for SoftwareUpdatePointKind {
                 out.push(
                     Diagnostic::error("cmdeploy::gpo::wsus_url", format!("WUServer `{url}` of {} does not match the software update point ({})", gpo.address, urls.join(" or ")))
                         .with_help("the intranet update service location must name the software update point exactly as the site system is configured (FQDN or short name) with its port and scheme (seed 000, software update-based installation; configmgr.md §3.3)")
-                        .at(gpo.attr_loc("windows_update.WUServer")),
+                        .at(gpo.attr_loc(&wsus_server_span())),
                 );
             }
         }

@@ -1,26 +1,31 @@
 //! `gpo`: a domain GPO with its links and the client-deployment policies, written with
 //! `Set-GPRegistryValue` (which also bumps the GPO version and registers the registry CSE,
 //! configmgr.md §3.5) and read back with `Get-GPRegistryValue` and `Get-GPInheritance`.
+//!
+//! Written on the typed SDK ([`crate::sdk`]). Every write names the GPO by its display name,
+//! `New-GPO` included, so a create is one list of calls like any change (no call needs the GUID
+//! `New-GPO` returns), and the engine batches them with the reads that verify them.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
-use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde::{Deserialize, Serialize};
 
 use cmdeploy_engine::diagnostics::Diagnostic;
 use cmdeploy_engine::import::Imported;
 use cmdeploy_engine::provider::{
-    Applied, Context, DecodeInput, Decoded, Kind, Observed, OpAction, Operation, ReadOutcome,
-    ReadRequest, ReadResult, RemoteError,
+    to_attributes, Context, Observed, OpAction, Operation, ReadRequest, ReadResult, RemoteError,
 };
-use cmdeploy_engine::resource::{Connection, ConnectionRef, Resource};
+use cmdeploy_engine::resource::{Attributes, Connection, ConnectionRef, Resource};
 use cmdeploy_engine::spanned::Spanned;
+use cmdeploy_engine::state::StateEntry;
 
-use super::observe::{domain_of, gpo_name, link_targets, observe};
-use super::policy::{self, ClientDeployment, SiteAssignment, WindowsUpdate};
+use super::observe::{self, Layout};
+use super::policy::{self, ClientDeployment, Policy, PolicyValues, SiteAssignment, WindowsUpdate};
 use crate::ccmsetup::{self, Context as CcmContext};
 use crate::kit;
 use crate::powershell::{Call, Script, Target};
+use crate::sdk::{self, Change, Declared, DecodeCx, Import, PlanNotes, TypedKind};
 
 /// `[gpo.NAME]`.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
@@ -63,35 +68,93 @@ pub struct SoftwareInstallation {
     pub package: Spanned<String>,
 }
 
+/// A GPO's attributes, desired and observed. A policy the manifest leaves out is `None` on the
+/// desired side and must not be in the GPO: its values are removed ([`TypedKind::NONE_REMOVES`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GpoModel {
+    /// Display name (Get-GPO `DisplayName`).
+    pub name: String,
+    /// Distinguished names of the OUs the GPO is linked to, lower case, sorted.
+    #[serde(default)]
+    pub links: Vec<String>,
+    /// ConfigMgrInstallation.adm values ([`Policy::ClientDeployment`]).
+    #[serde(default)]
+    pub client_deployment: Option<PolicyValues>,
+    /// ConfigMgrAssignment.adm values ([`Policy::SiteAssignment`]).
+    #[serde(default)]
+    pub site_assignment: Option<PolicyValues>,
+    /// WSUS location values ([`Policy::WindowsUpdate`]).
+    #[serde(default)]
+    pub windows_update: Option<PolicyValues>,
+}
+
+impl GpoModel {
+    /// The values of one policy, if the GPO holds (or must hold) it.
+    pub fn policy(&self, p: Policy) -> Option<&PolicyValues> {
+        match p {
+            Policy::ClientDeployment => self.client_deployment.as_ref(),
+            Policy::SiteAssignment => self.site_assignment.as_ref(),
+            Policy::WindowsUpdate => self.windows_update.as_ref(),
+        }
+    }
+
+    /// The field of one policy.
+    pub(super) fn policy_mut(&mut self, p: Policy) -> &mut Option<PolicyValues> {
+        match p {
+            Policy::ClientDeployment => &mut self.client_deployment,
+            Policy::SiteAssignment => &mut self.site_assignment,
+            Policy::WindowsUpdate => &mut self.windows_update,
+        }
+    }
+
+    /// The `WUServer` URL of the WSUS location policy, if the GPO sets one.
+    pub fn wsus_server(&self) -> Option<&str> {
+        self.windows_update
+            .as_ref()?
+            .get(policy::WU_SERVER)?
+            .value
+            .as_str()
+    }
+}
+
+/// The span key of a `gpo`'s `windows_update.server` ([`cmdeploy_engine::resource::Resource::attr_loc`]).
+pub fn wsus_server_span() -> String {
+    format!("{}.{}", Policy::WindowsUpdate.name(), policy::WU_SERVER)
+}
+
+/// What a `gpo` keeps beside its attributes (never diffed): its resource meta and state entry.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GpoMeta {
+    /// DNS domain, lower case: which domain controller module the Scripts load.
+    pub domain: String,
+    /// The GPSI package the plan says to assign by hand.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub software_installation: Option<String>,
+}
+
+impl GpoMeta {
+    /// The meta of a resource or state entry, `None` when it has none.
+    pub fn of(meta: &Attributes) -> Option<GpoMeta> {
+        sdk::model(meta)
+    }
+}
+
 /// The `gpo` kind.
 pub struct GpoKind;
 
-pub(super) const BLOCKS: [&str; 3] = ["client_deployment", "site_assignment", "windows_update"];
-
 #[async_trait::async_trait]
-impl Kind for GpoKind {
-    fn name(&self) -> &'static str {
-        "gpo"
-    }
+impl TypedKind for GpoKind {
+    type Spec = GpoSpec;
+    type Model = GpoModel;
+    const KIND: &'static str = "gpo";
+    const DESCRIPTION: &'static str =
+        "A domain GPO: links and the ConfigMgr client deployment, site assignment and WSUS location policies.";
+    const VALUE_TABLES: &'static [&'static str] = &["properties", "ccmsetup"];
+    const VALUE_PARENT: &'static [&'static str] = &[Policy::ClientDeployment.name()];
+    const NONE_REMOVES: bool = true;
 
-    fn description(&self) -> &'static str {
-        "A domain GPO: links and the ConfigMgr client deployment, site assignment and WSUS location policies."
-    }
-
-    fn schema(&self, generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        generator.subschema_for::<GpoSpec>()
-    }
-
-    fn decode(&self, input: DecodeInput<'_>) -> Result<Decoded, Vec<Diagnostic>> {
-        let file = input.file.clone();
-        let key = input.address.name.clone();
-        let span = input.span.clone();
-        let values = crate::ccmsetup_spans::ValueSpans::within(
-            &input.table,
-            &["client_deployment"],
-            &["properties", "ccmsetup"],
-        );
-        let spec: GpoSpec = kit::decode_typed(input, "gpo")?;
+    fn decode(&self, spec: GpoSpec, cx: &DecodeCx) -> Result<Declared<GpoModel>, Vec<Diagnostic>> {
+        let file = &cx.file;
         let mut errors = Vec::new();
         let mut warnings = Vec::new();
         if let Some(si) = &spec.software_installation {
@@ -100,30 +163,33 @@ impl Kind for GpoKind {
                 errors.push(
                     Diagnostic::error("cmdeploy::gpo::software_installation", format!("`{}` is not a UNC path to an .msi package", si.package.value))
                         .with_help("Group Policy software installation assigns only Windows Installer packages from a share the computers can read: use \\\\<site server>\\SMS_<site code>\\bin\\i386\\ccmsetup.msi")
-                        .at_span(&file, si.package.span.clone()),
+                        .at_span(file, si.package.span.clone()),
                 );
             }
             if spec.client_deployment.is_none() {
                 warnings.push(
                     Diagnostic::warning("cmdeploy::gpo::software_installation_properties", "ccmsetup.msi assigned by Group Policy takes no installation properties")
                         .with_help("add a client_deployment policy (ConfigMgrInstallation.adm) so clients get SMSSITECODE and the rest, or publish the site to Active Directory (configmgr.md §6 rule 15)")
-                        .at_span(&file, si.package.span.clone()),
+                        .at_span(file, si.package.span.clone()),
                 );
             }
         }
-        let mut attrs = Map::new();
-        let name = spec.name.clone().unwrap_or(key);
-        attrs.insert("name".into(), json!(name));
-        attrs.insert(
-            "links".into(),
-            kit::sorted(spec.links.iter().map(|l| l.value.to_lowercase())),
-        );
+        let mut links: Vec<String> = spec.links.iter().map(|l| l.value.to_lowercase()).collect();
+        links.sort();
+        links.dedup();
+        let mut model = GpoModel {
+            name: spec.name.clone().unwrap_or_else(|| cx.key.clone()),
+            links,
+            client_deployment: None,
+            site_assignment: None,
+            windows_update: None,
+        };
         for l in &spec.links {
             if !l.value.to_uppercase().contains("DC=") {
                 errors.push(
                     Diagnostic::error("cmdeploy::gpo::link", format!("`{}` is not a distinguished name", l.value))
                         .with_help("links are LDAP distinguished names, e.g. OU=Workstations,DC=contoso,DC=com (New-GPLink -Target)")
-                        .at_span(&file, l.span.clone()),
+                        .at_span(file, l.span.clone()),
                 );
             }
         }
@@ -147,7 +213,7 @@ impl Kind for GpoKind {
                             "cmdeploy::gpo::client_deployment",
                             "give either `setup_parameters` or `properties`/`ccmsetup`, not both",
                         )
-                        .at_span(&file, cd.span.clone()),
+                        .at_span(file, cd.span.clone()),
                     );
                     None
                 }
@@ -162,20 +228,17 @@ impl Kind for GpoKind {
                 let rendered = text.clone();
                 let in_text = |f: &ccmsetup::Finding| match &cd.value.setup_parameters {
                     Some(s) => crate::ccmsetup_spans::in_string(&file.text, &at, &s.value, f),
-                    None => values.locate(&rendered, f).unwrap_or(at.clone()),
+                    None => cx.values.locate(&rendered, f).unwrap_or(at.clone()),
                 };
                 let (e, w) = kit::finding_diagnostics(
                     ccmsetup::check(&text, Some(CcmContext::Gpo)).1,
-                    &file,
+                    file,
                     in_text,
                     "SetupParameters: ",
                 );
                 errors.extend(e);
                 warnings.extend(w);
-                attrs.insert(
-                    "client_deployment".into(),
-                    Value::Object(policy::client_deployment_values(&text)),
-                );
+                model.client_deployment = Some(policy::client_deployment_values(&text));
             }
         }
         if let Some(sa) = &spec.site_assignment {
@@ -185,12 +248,12 @@ impl Kind for GpoKind {
                         "cmdeploy::gpo::site_code",
                         format!("GPRequestedSiteAssignmentCode: {p}"),
                     )
-                    .at_span(&file, sa.site_code.span.clone()),
+                    .at_span(file, sa.site_code.span.clone()),
                 );
             } else {
                 errors.extend(crate::configmgr::site::site_code_case(
                     &sa.site_code.value,
-                    &file,
+                    file,
                     sa.site_code.span.clone(),
                     None,
                 ));
@@ -215,80 +278,224 @@ impl Kind for GpoKind {
                     errors.push(
                         Diagnostic::error("cmdeploy::gpo::range", format!("{what} = {v} is outside {lo}–{hi}"))
                             .with_help("ConfigMgrAssignment.adm: retry interval 1–1440 minutes, retry duration 1–720 hours")
-                            .at_span(&file, if s.is_empty() { span.clone() } else { s.clone() }),
+                            .at_span(file, if s.is_empty() { cx.span.clone() } else { s.clone() }),
                     );
                 }
             }
             warnings.push(
                 Diagnostic::warning("cmdeploy::gpo::tattoo", "site_assignment values are written outside the Policies key and stay on computers after the GPO is unlinked")
                     .with_help("to re-home clients later, delete GPRequestedSiteAssignmentCode and the retry values explicitly (configmgr.md §3.2)")
-                    .at_span(&file, sa.site_code.span.clone()),
+                    .at_span(file, sa.site_code.span.clone()),
             );
-            attrs.insert(
-                "site_assignment".into(),
-                Value::Object(policy::site_assignment_values(sa)),
-            );
+            model.site_assignment = Some(policy::site_assignment_values(sa));
         }
         if let Some(wu) = &spec.windows_update {
             if let Some((m, h)) = policy::wsus_url_problem(&wu.server.value) {
                 errors.push(
                     Diagnostic::error("cmdeploy::gpo::wsus_url", m)
                         .with_help(h)
-                        .at_span(&file, wu.server.span.clone()),
+                        .at_span(file, wu.server.span.clone()),
                 );
             }
-            attrs.insert(
-                "windows_update".into(),
-                Value::Object(policy::windows_update_values(wu)),
-            );
+            model.windows_update = Some(policy::windows_update_values(wu));
         }
         if !errors.is_empty() {
             return Err(errors);
         }
-        // A policy the manifest leaves out must not be in the GPO: its values are removed.
-        for block in BLOCKS {
-            attrs.entry(block).or_insert(Value::Null);
-        }
-        let mut d = Decoded::new(
-            attrs,
+        let domain = spec.domain.to_lowercase();
+        let natural_key = format!("{domain}/{}", model.name.to_lowercase());
+        let mut d = Declared::new(
+            model,
             ConnectionRef::Named(spec.connection.clone()),
-            format!("{}/{}", spec.domain.to_lowercase(), name.to_lowercase()),
+            natural_key,
         );
-        d.meta
-            .insert("domain".into(), json!(spec.domain.to_lowercase()));
+        d.meta = to_attributes(&GpoMeta {
+            domain,
+            software_installation: spec
+                .software_installation
+                .as_ref()
+                .map(|si| si.package.value.clone()),
+        });
         if let Some(wu) = &spec.windows_update {
-            d.attr_spans
-                .insert("windows_update.WUServer".into(), wu.server.span.clone());
-        }
-        if let Some(si) = &spec.software_installation {
-            d.meta
-                .insert("software_installation".into(), json!(si.package.value));
+            d.spans.insert(wsus_server_span(), wu.server.span.clone());
         }
         d.warnings = warnings;
         Ok(d)
     }
 
-    fn plan_notes(&self, desired: Option<&Resource>, observed: Option<&Observed>) -> Vec<String> {
-        let removes_assignment = desired
-            .is_some_and(|d| d.attrs.get("site_assignment") == Some(&Value::Null))
-            && observed.is_some_and(|o| o.attrs.contains_key("site_assignment"));
+    fn target(&self, _ctx: &Context, op: &Operation) -> Target {
+        Target::DomainController {
+            domain: domain_of(op.desired.as_ref(), op.prior.as_ref()),
+        }
+    }
+
+    fn import(&self) -> Option<&dyn Import> {
+        Some(self)
+    }
+
+    fn plan_notes(&self) -> Option<&dyn PlanNotes> {
+        Some(self)
+    }
+
+    async fn read(&self, ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> {
+        let Some(first) = requests.first() else {
+            return Vec::new();
+        };
+        let connection = first.connection.clone();
+        let domain = domain_of(first.desired.as_ref(), first.prior.as_ref());
+        let mut script = Script::new(Target::DomainController { domain });
+        let list = script.push(observe::list_call());
+        let layouts: Vec<Layout> = requests
+            .iter()
+            .map(|r| {
+                let (name, targets) = reads_of(r.desired.as_ref(), r.prior.as_ref());
+                observe::push_reads(&mut script.calls, list, &name, targets)
+            })
+            .collect();
+        let out = kit::run(ctx, &connection, &script).await;
+        requests
+            .into_iter()
+            .zip(layouts)
+            .map(|(r, layout)| ReadResult {
+                address: r.address,
+                outcome: match &out {
+                    Err(e) => cmdeploy_engine::provider::ReadOutcome::Failed(e.clone()),
+                    Ok(out) => observe::outcome(&connection, &script, out, &layout),
+                },
+            })
+            .collect()
+    }
+
+    fn calls(
+        &self,
+        _ctx: &Context,
+        change: &Change<'_, GpoModel>,
+    ) -> Result<Vec<Call>, RemoteError> {
+        let op = change.op;
+        let Some(d) = &change.desired else {
+            let name = current_name(change).unwrap_or_default();
+            return Ok(vec![Call::new("Remove-GPO").arg("Name", name.as_str())]);
+        };
+        let name = d.name.as_str();
+        let mut calls = Vec::new();
+        if op.action == OpAction::Create {
+            let domain = domain_of(op.desired.as_ref(), op.prior.as_ref());
+            calls.push(
+                Call::new("New-GPO")
+                    .arg("Name", name)
+                    .arg("Domain", domain.as_str()),
+            );
+        }
+        let observed = change.observed.as_ref();
+        let none = PolicyValues::new();
+        for p in Policy::ALL {
+            let want = d.policy(p).unwrap_or(&none);
+            let have = observed.and_then(|o| o.policy(p)).unwrap_or(&none);
+            for (value_name, v) in want {
+                if have.get(value_name) == Some(v) {
+                    continue;
+                }
+                let (key, leaf) = p.location(value_name);
+                calls.push(
+                    Call::new("Set-GPRegistryValue")
+                        .arg("Name", name)
+                        .arg("Key", key)
+                        .arg("ValueName", leaf)
+                        .arg("Type", v.kind.as_str())
+                        .arg("Value", v.value.clone()),
+                );
+            }
+            for value_name in have.keys().filter(|k| !want.contains_key(k.as_str())) {
+                let (key, leaf) = p.location(value_name);
+                // ConfigMgrAssignment.adm writes outside the Policies key, so its values tattoo:
+                // removing the setting from the GPO would leave them on every computer that
+                // applied it. An explicit delete (`-Disable`, a `**del.` record) removes them
+                // there (configmgr.md §3.2, §6 rule 16; Set-GPRegistryValue.md, -Disable).
+                let call = if policy::tattoos(key) {
+                    Call::new("Set-GPRegistryValue").switch("Disable")
+                } else {
+                    Call::new("Remove-GPRegistryValue")
+                };
+                calls.push(
+                    call.arg("Name", name)
+                        .arg("Key", key)
+                        .arg("ValueName", leaf),
+                );
+            }
+        }
+        let want_links: BTreeSet<&String> = d.links.iter().collect();
+        let have_links: BTreeSet<&String> = observed
+            .map(|o| o.links.iter().collect())
+            .unwrap_or_default();
+        for l in want_links.difference(&have_links) {
+            calls.push(
+                Call::new("New-GPLink")
+                    .arg("Name", name)
+                    .arg("Target", l.as_str())
+                    .arg("LinkEnabled", "Yes"),
+            );
+        }
+        for l in have_links.difference(&want_links) {
+            calls.push(
+                Call::new("Remove-GPLink")
+                    .arg("Name", name)
+                    .arg("Target", l.as_str()),
+            );
+        }
+        // The reads that verify the writes, as a refresh of this GPO reads it.
+        let list = calls.len();
+        calls.push(observe::list_call());
+        let (name, targets) = reads_of(op.desired.as_ref(), op.prior.as_ref());
+        observe::push_reads(&mut calls, list, &name, targets);
+        Ok(calls)
+    }
+
+    fn read_back(
+        &self,
+        _ctx: &Context,
+        change: &Change<'_, GpoModel>,
+        values: &[serde_json::Value],
+    ) -> Result<(String, GpoModel), RemoteError> {
+        let op = change.op;
+        let host = op.connection.host();
+        let (name, targets) = reads_of(op.desired.as_ref(), op.prior.as_ref());
+        let mut reads = vec![observe::list_call()];
+        let layout = observe::push_reads(&mut reads, 0, &name, targets);
+        // The reads are the last calls of the change.
+        let start = values.len().saturating_sub(reads.len());
+        let value = |i: usize| {
+            values
+                .get(start + i)
+                .ok_or_else(|| RemoteError::new(host.clone(), "a read call did not run"))
+        };
+        observe::observe(&host, &layout, value)?.ok_or_else(|| {
+            RemoteError::new(host.clone(), format!("GPO {name} is not found after apply"))
+        })
+    }
+}
+
+impl PlanNotes for GpoKind {
+    fn notes(&self, desired: Option<&Resource>, observed: Option<&Observed>) -> Vec<String> {
+        let want = desired.and_then(|d| sdk::model::<GpoModel>(&d.attrs));
+        let have = observed.and_then(|o| sdk::model::<GpoModel>(&o.attrs));
+        let removes_assignment = want.is_some_and(|d| d.site_assignment.is_none())
+            && have.is_some_and(|o| o.site_assignment.is_some());
         let mut notes = Vec::new();
         if removes_assignment {
             notes.push("ConfigMgrAssignment.adm values tattoo: cmdeploy writes explicit deletes (Set-GPRegistryValue -Disable), so computers that apply the GPO remove them; computers outside its links keep them".into());
         }
         if let Some(package) = desired
-            .and_then(|d| d.meta.get("software_installation"))
-            .and_then(Value::as_str)
+            .and_then(|d| GpoMeta::of(&d.meta))
+            .and_then(|m| m.software_installation)
         {
             notes.push(format!("by hand (no cmdlet assigns a GPSI package): in GPMC, edit this GPO › Computer Configuration › Policies › Software Settings › Software installation › New › Package › {package} › Assigned; CCMSetup.msi takes no properties there, so they come from the ConfigMgrInstallation.adm policy"));
         }
         notes
     }
+}
 
-    fn importable(&self) -> bool {
-        true
-    }
-
+#[async_trait::async_trait]
+impl Import for GpoKind {
     async fn imports_from(
         &self,
         ctx: &Context,
@@ -304,180 +511,46 @@ impl Kind for GpoKind {
     ) -> Result<Vec<Imported>, RemoteError> {
         super::listing::gpos(ctx, connection).await
     }
+}
 
-    async fn read(&self, ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> {
-        let Some(connection) = requests.first().map(|r| r.connection.clone()) else {
-            return Vec::new();
-        };
-        let domain = domain_of(&requests[0]);
-        let mut script = Script::new(Target::DomainController { domain });
-        script.push(Call::new("Get-GPO").switch("All"));
-        let mut plan = Vec::new();
-        for r in &requests {
-            let name = gpo_name(r);
-            let keys: Vec<usize> = policy::KEYS
-                .iter()
-                .map(|k| {
-                    script.push(
-                        Call::new("Get-GPRegistryValue")
-                            .arg("Name", name.as_str())
-                            .arg("Key", *k),
-                    )
-                })
-                .collect();
-            let targets = link_targets(r);
-            let links: Vec<(String, usize)> = targets
-                .into_iter()
-                .map(|t| {
-                    let id = script.push(Call::new("Get-GPInheritance").arg("Target", t.as_str()));
-                    (t, id)
-                })
-                .collect();
-            plan.push((name, keys, links));
-        }
-        let out = kit::run(ctx, &connection, &script).await;
-        requests
-            .into_iter()
-            .zip(plan)
-            .map(|(r, (name, keys, links))| {
-                let outcome = match &out {
-                    Err(e) => ReadOutcome::Failed(e.clone()),
-                    Ok(out) => observe(&connection, &script, out, &name, &keys, &links),
-                };
-                ReadResult {
-                    address: r.address,
-                    outcome,
-                }
-            })
-            .collect()
-    }
+/// The domain of a resource, else of its state entry.
+fn domain_of(desired: Option<&Arc<Resource>>, prior: Option<&StateEntry>) -> String {
+    GpoMeta::of(&kit::meta_of(desired, prior))
+        .map(|m| m.domain)
+        .unwrap_or_default()
+}
 
-    async fn apply(&self, ctx: &Context, op: Operation) -> Result<Applied, RemoteError> {
-        let domain = op
-            .desired
-            .as_ref()
-            .and_then(|d| {
-                d.meta
-                    .get("domain")
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
-            })
-            .or_else(|| {
-                op.prior.as_ref().and_then(|p| {
-                    p.meta
-                        .get("domain")
-                        .and_then(Value::as_str)
-                        .map(str::to_string)
-                })
-            })
-            .unwrap_or_default();
-        let target = Target::DomainController {
-            domain: domain.clone(),
-        };
-        let current = kit::current_attr(&op, "name");
-        let Some(d) = op.desired.clone() else {
-            let name = current.unwrap_or_default();
-            kit::run_writes(
-                ctx,
-                &op.connection,
-                target,
-                vec![Call::new("Remove-GPO").arg("Name", name.as_str())],
-            )
-            .await?;
-            return Ok(Applied {
-                id: String::new(),
-                attrs: Map::new(),
-            });
-        };
-        let name = d.str_attr("name").unwrap_or_default().to_string();
-        let mut calls = Vec::new();
-        if op.action == OpAction::Create {
-            calls.push(
-                Call::new("New-GPO")
-                    .arg("Name", name.as_str())
-                    .arg("Domain", domain.as_str()),
-            );
-        }
-        let observed = op
-            .observed
-            .as_ref()
-            .map(|o| o.attrs.clone())
-            .unwrap_or_default();
-        for block in BLOCKS {
-            if op.action != OpAction::Create && !op.changed.iter().any(|c| c == block) {
-                continue;
-            }
-            let want = match d.attrs.get(block) {
-                Some(Value::Object(w)) => w.clone(),
-                _ => Map::new(),
-            };
-            let have = observed
-                .get(block)
-                .and_then(Value::as_object)
-                .cloned()
-                .unwrap_or_default();
-            for (value_name, v) in &want {
-                if have.get(value_name) == Some(v) {
-                    continue;
-                }
-                let (key, leaf) = policy::location(block, value_name);
-                calls.push(
-                    Call::new("Set-GPRegistryValue")
-                        .arg("Name", name.as_str())
-                        .arg("Key", key)
-                        .arg("ValueName", leaf)
-                        .arg("Type", v["type"].clone())
-                        .arg("Value", v["value"].clone()),
-                );
-            }
-            for value_name in have.keys().filter(|k| !want.contains_key(k.as_str())) {
-                let (key, leaf) = policy::location(block, value_name);
-                // ConfigMgrAssignment.adm writes outside the Policies key, so its values tattoo:
-                // removing the setting from the GPO would leave them on every computer that
-                // applied it. An explicit delete (`-Disable`, a `**del.` record) removes them
-                // there (configmgr.md §3.2, §6 rule 16; Set-GPRegistryValue.md, -Disable).
-                let call = if policy::tattoos(key) {
-                    Call::new("Set-GPRegistryValue").switch("Disable")
-                } else {
-                    Call::new("Remove-GPRegistryValue")
-                };
-                calls.push(
-                    call.arg("Name", name.as_str())
-                        .arg("Key", key)
-                        .arg("ValueName", leaf),
-                );
-            }
-        }
-        let strs = |v: Option<&Value>| -> BTreeSet<String> {
-            v.and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_string)
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        let want_links = strs(d.attrs.get("links"));
-        let have_links = strs(observed.get("links"));
-        for l in want_links.difference(&have_links) {
-            calls.push(
-                Call::new("New-GPLink")
-                    .arg("Name", name.as_str())
-                    .arg("Target", l.as_str())
-                    .arg("LinkEnabled", "Yes"),
-            );
-        }
-        for l in have_links.difference(&want_links) {
-            calls.push(
-                Call::new("Remove-GPLink")
-                    .arg("Name", name.as_str())
-                    .arg("Target", l.as_str()),
-            );
-        }
-        kit::run_writes(ctx, &op.connection, target, calls).await?;
-        kit::read_back(&GpoKind, ctx, &op, &format!("GPO {name}")).await
-    }
+/// The name a GPO is read under (the desired one, else the one state recorded) and the link
+/// targets to read (the desired and the recorded ones).
+fn reads_of(
+    desired: Option<&Arc<Resource>>,
+    prior: Option<&StateEntry>,
+) -> (String, BTreeSet<String>) {
+    let desired = desired.and_then(|d| sdk::model::<GpoModel>(&d.attrs));
+    let prior = prior.and_then(|p| sdk::model::<GpoModel>(&p.attributes));
+    let name = desired
+        .as_ref()
+        .or(prior.as_ref())
+        .map(|m| m.name.clone())
+        .unwrap_or_default();
+    let targets = desired
+        .into_iter()
+        .chain(prior)
+        .flat_map(|m| m.links)
+        .collect();
+    (name, targets)
+}
+
+/// The GPO's name as the refresh found it, else as state recorded it.
+fn current_name(change: &Change<'_, GpoModel>) -> Option<String> {
+    change
+        .observed
+        .as_ref()
+        .map(|o| o.name.clone())
+        .or_else(|| {
+            let prior = change.op.prior.as_ref()?;
+            sdk::model::<GpoModel>(&prior.attributes).map(|m| m.name)
+        })
 }
 
 #[cfg(test)]

@@ -1,14 +1,15 @@
 //! Reading a GPO back: a registry row that lacks a property the read needs (or carries an enum
 //! as Windows PowerShell 5.1's number) is an error naming it, not a silent "in sync".
 
+use std::collections::BTreeSet;
+
 use serde_json::{json, Value};
 
 use cmdeploy_engine::provider::ReadOutcome;
 use cmdeploy_engine::resource::Connection;
 
 use super::observe;
-use crate::gpo::policy;
-use crate::powershell::{Call, CallResult, Script, ScriptOutput, Target};
+use crate::powershell::{CallResult, Script, ScriptOutput, Target};
 
 const GPO: &str = "ConfigMgr Client Deployment Settings";
 
@@ -20,11 +21,8 @@ fn read_with(row: Value) -> ReadOutcome {
     let mut script = Script::new(Target::DomainController {
         domain: "contoso.com".into(),
     });
-    script.push(Call::new("Get-GPO").switch("All"));
-    let keys: Vec<usize> = policy::KEYS
-        .iter()
-        .map(|k| script.push(Call::new("Get-GPRegistryValue").arg("Key", *k)))
-        .collect();
+    let list = script.push(observe::list_call());
+    let layout = observe::push_reads(&mut script.calls, list, GPO, BTreeSet::new());
     let mut results = vec![CallResult {
         id: 0,
         ok: true,
@@ -33,20 +31,13 @@ fn read_with(row: Value) -> ReadOutcome {
         category: None,
     }];
     results.push(CallResult {
-        id: keys[0],
+        id: layout.keys[0],
         ok: true,
         value: json!([row]),
         error: None,
         category: None,
     });
-    observe(
-        &connection,
-        &script,
-        &ScriptOutput { results },
-        GPO,
-        &keys,
-        &[],
-    )
+    observe::outcome(&connection, &script, &ScriptOutput { results }, &layout)
 }
 
 #[test]
@@ -82,4 +73,23 @@ fn a_complete_row_reads_as_the_policy_value() {
         panic!("expected the GPO, got {outcome:?}");
     };
     assert!(o.attrs.contains_key("client_deployment"), "{o:?}");
+}
+
+#[test]
+fn each_policy_is_named_as_its_model_attribute() {
+    use super::{GpoModel, PolicyValues};
+    use crate::gpo::policy::Policy;
+    for p in Policy::ALL {
+        let mut m = GpoModel {
+            name: GPO.into(),
+            links: Vec::new(),
+            client_deployment: None,
+            site_assignment: None,
+            windows_update: None,
+        };
+        *m.policy_mut(p) = Some(PolicyValues::new());
+        let attrs = cmdeploy_engine::provider::to_attributes(&m);
+        assert!(attrs.contains_key(p.name()), "{p:?}: {attrs:?}");
+        assert!(m.policy(p).is_some());
+    }
 }

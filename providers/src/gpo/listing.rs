@@ -15,17 +15,19 @@ use cmdeploy_engine::import::Imported;
 use cmdeploy_engine::provider::{Context, RemoteError};
 use cmdeploy_engine::resource::Connection;
 
-use super::policy::{ASSIGNMENT_KEY, CCMSETUP_KEY, WU_AU_KEY, WU_KEY};
+use super::kind::{GpoKind, GpoMeta};
+use super::policy::{self, Policy, ASSIGNMENT_KEY, CCMSETUP_KEY, WU_KEY};
 use super::report::{self, ReportedGpo};
 use crate::kit;
 use crate::powershell::{Call, Script, Target};
+use crate::sdk::TypedKind;
 
 /// The domains (lower case, sorted) of the `gpo` resources whose connection is `connection`:
 /// GPOs are imported through a connection that already manages a GPO of the domain.
 pub fn domains_on(ctx: &Context, connection: &Connection) -> BTreeSet<String> {
-    kit::resources_on(ctx, "gpo", connection)
-        .filter_map(|r| r.meta.get("domain").and_then(Value::as_str))
-        .map(str::to_lowercase)
+    kit::resources_on(ctx, GpoKind::KIND, connection)
+        .filter_map(|r| GpoMeta::of(&r.meta))
+        .map(|m| m.domain.to_lowercase())
         .collect()
 }
 
@@ -106,47 +108,38 @@ fn imported(g: &ReportedGpo, domain: &str, connection: &str) -> Imported {
         ("connection".into(), json!(connection)),
         ("links".into(), Value::Array(links)),
     ];
-    if let Some(sp) = data(find(g, CCMSETUP_KEY, "SetupParameters")) {
+    if let Some(sp) = data(find(g, CCMSETUP_KEY, policy::SETUP_PARAMETERS)) {
         table.push((
-            "client_deployment".into(),
+            Policy::ClientDeployment.name().into(),
             json!({ "setup_parameters": sp }),
         ));
     }
-    if let Some(code) = data(find(g, ASSIGNMENT_KEY, "GPRequestedSiteAssignmentCode")) {
+    if let Some(code) = data(find(g, ASSIGNMENT_KEY, policy::ASSIGNED_SITE)) {
         let mut m = Map::new();
         m.insert("site_code".into(), code);
         for (field, value_name) in [
-            (
-                "retry_interval_minutes",
-                "GPSiteAssignmentRetryInterval(Min)",
-            ),
-            (
-                "retry_duration_hours",
-                "GPSiteAssignmentRetryDuration(Hour)",
-            ),
+            ("retry_interval_minutes", policy::RETRY_INTERVAL),
+            ("retry_duration_hours", policy::RETRY_DURATION),
         ] {
             if let Some(v) = data(find(g, ASSIGNMENT_KEY, value_name)) {
                 m.insert(field.into(), v);
             }
         }
-        table.push(("site_assignment".into(), Value::Object(m)));
+        table.push((Policy::SiteAssignment.name().into(), Value::Object(m)));
     }
-    if let Some(server) = data(find(g, WU_KEY, "WUServer")) {
+    if let Some(server) = data(find(g, WU_KEY, policy::WU_SERVER)) {
         let mut m = Map::new();
-        let status = data(find(g, WU_KEY, "WUStatusServer"));
+        let status = data(find(g, WU_KEY, policy::WU_STATUS_SERVER));
         m.insert("server".into(), server.clone());
         if let Some(s) = status.filter(|s| *s != server) {
             m.insert("status_server".into(), s);
         }
-        table.push(("windows_update".into(), Value::Object(m)));
+        table.push((Policy::WindowsUpdate.name().into(), Value::Object(m)));
     }
     let written: Vec<&str> = table.iter().map(|(k, _)| k.as_str()).collect();
     for v in &g.values {
-        let block = match v.key.as_str() {
-            CCMSETUP_KEY => "client_deployment",
-            ASSIGNMENT_KEY => "site_assignment",
-            WU_KEY | WU_AU_KEY => "windows_update",
-            _ => continue,
+        let Some(block) = Policy::of_key(&v.key).map(Policy::name) else {
+            continue;
         };
         if !written.contains(&block) {
             notes.push(format!(
@@ -156,7 +149,7 @@ fn imported(g: &ReportedGpo, domain: &str, connection: &str) -> Imported {
         }
     }
     Imported {
-        kind: "gpo".into(),
+        kind: GpoKind::KIND.into(),
         key_hint: g.name.to_lowercase(),
         id: g.id.clone(),
         natural_key: format!("{}/{}", domain, g.name.to_lowercase()),

@@ -19,5 +19,5 @@ use cmdeploy_engine::registry::Registry;
 
 /// Registers the Group Policy kinds.
 pub fn register(r: &mut Registry) {
-    r.register(Arc::new(kind::GpoKind));
+    r.register(Arc::new(crate::sdk::Typed(kind::GpoKind)));
 }

@@ -1,122 +1,139 @@
-//! The read side of the `gpo` kind: which GPO, domain and link targets a request names, and the
-//! observed GPO built from one batched Script's results (`Get-GPO`, `Get-GPRegistryValue` per
-//! policy key, `Get-GPInheritance` per link target).
+//! The read side of the `gpo` kind: the calls that read one GPO (`Get-GPO -All`, then
+//! `Get-GPRegistryValue` per policy key and `Get-GPInheritance` per link target) and the model
+//! built from their values. A refresh reads every GPO of a connection in one Script; an apply puts
+//! the same reads after its writes, in the same Script, to verify them.
 
 use std::collections::BTreeSet;
 
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 
-use cmdeploy_engine::provider::{Observed, ReadOutcome, ReadRequest, RemoteError};
+use cmdeploy_engine::provider::{ReadOutcome, RemoteError};
 use cmdeploy_engine::resource::Connection;
 
-use super::kind::BLOCKS;
-use super::policy;
+use super::kind::GpoModel;
+use super::policy::{self, Policy, PolicyValues, RegistryValue};
 use crate::kit;
-use crate::powershell::{Script, ScriptOutput};
+use crate::powershell::{Call, Script, ScriptOutput};
+use crate::sdk;
 
-pub(super) fn domain_of(r: &ReadRequest) -> String {
-    kit::meta_of(r.desired.as_ref(), r.prior.as_ref())
-        .get("domain")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string()
+/// `Get-GPO -All`: every GPO of the domain, read once per Script.
+pub(super) fn list_call() -> Call {
+    Call::new("Get-GPO").switch("All")
 }
 
-pub(super) fn gpo_name(r: &ReadRequest) -> String {
-    r.desired
-        .as_ref()
-        .and_then(|d| d.str_attr("name").map(str::to_string))
-        .or_else(|| {
-            r.prior.as_ref().and_then(|p| {
-                p.attributes
-                    .get("name")
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
-            })
-        })
-        .unwrap_or_default()
+/// Where the values of one GPO's reads are among a Script's (or an operation's) calls.
+pub(super) struct Layout {
+    /// The GPO's display name as the manifest (or state) has it.
+    pub name: String,
+    /// The `Get-GPO -All` call.
+    pub list: usize,
+    /// One `Get-GPRegistryValue` per [`policy::KEYS`] entry, in that order.
+    pub keys: Vec<usize>,
+    /// One `Get-GPInheritance` per link target.
+    pub links: Vec<(String, usize)>,
 }
 
-pub(super) fn link_targets(r: &ReadRequest) -> BTreeSet<String> {
-    let mut t = BTreeSet::new();
-    for attrs in [
-        r.desired.as_ref().map(|d| &d.attrs),
-        r.prior.as_ref().map(|p| &p.attributes),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        for l in attrs
-            .get("links")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-        {
-            t.insert(l.to_string());
-        }
-    }
-    t
-}
-
-pub(super) fn observe(
-    connection: &Connection,
-    script: &Script,
-    out: &ScriptOutput,
+/// Appends the reads of GPO `name` linked (or to be linked) to `targets` after the `Get-GPO -All`
+/// at `list`, and says where they are.
+pub(super) fn push_reads(
+    calls: &mut Vec<Call>,
+    list: usize,
     name: &str,
-    keys: &[usize],
-    links: &[(String, usize)],
-) -> ReadOutcome {
-    let gpos = match kit::value_of(connection, script, out, 0) {
-        Ok(v) => v,
-        Err(e) => return ReadOutcome::Failed(e),
+    targets: BTreeSet<String>,
+) -> Layout {
+    let mut push = |c: Call| {
+        calls.push(c);
+        calls.len() - 1
     };
-    let Some(gpo) = kit::items(gpos)
+    // A key the GPO holds no value under makes Get-GPRegistryValue throw: that means "no values".
+    let keys = policy::KEYS
+        .iter()
+        .map(|k| {
+            push(
+                Call::new("Get-GPRegistryValue")
+                    .arg("Name", name)
+                    .arg("Key", *k)
+                    .absent_on_error(),
+            )
+        })
+        .collect();
+    let links = targets
+        .into_iter()
+        .map(|t| {
+            let id = push(Call::new("Get-GPInheritance").arg("Target", t.as_str()));
+            (t, id)
+        })
+        .collect();
+    Layout {
+        name: name.to_string(),
+        list,
+        keys,
+        links,
+    }
+}
+
+/// The GPO's ID and model from the values of its reads, `None` when `Get-GPO -All` does not list
+/// it. `value(i)` is the value of call `i` (or its failure).
+///
+/// # Errors
+/// A failed `Get-GPO` or `Get-GPInheritance`, or a registry row that lacks a property the read
+/// needs (or carries an enum as Windows PowerShell 5.1's number), naming it: never a value read
+/// as "absent" or "in sync". A failed `Get-GPRegistryValue` means the key holds no value.
+pub(super) fn observe<'a>(
+    host: &str,
+    layout: &Layout,
+    value: impl Fn(usize) -> Result<&'a Value, RemoteError>,
+) -> Result<Option<(String, GpoModel)>, RemoteError> {
+    let name = layout.name.as_str();
+    let Some(gpo) = kit::items(value(layout.list)?)
         .into_iter()
         .find(|g| kit::s(g, "DisplayName").eq_ignore_ascii_case(name))
     else {
-        return ReadOutcome::Absent;
+        return Ok(None);
     };
     let id = kit::s(gpo, "Id").to_string();
     // Registry values by key; a missing key is an error result, which means "no values".
-    let mut values: Vec<(String, String, Value)> = Vec::new();
-    for (key, &call) in policy::KEYS.iter().zip(keys) {
-        if let Some(r) = out.get(call).filter(|r| r.ok) {
-            for v in kit::items(&r.value) {
-                // A row without one of these properties (or with an enum as a number) is an
-                // error naming it, never a value read as "absent" or "in sync".
-                let field = |prop: &str| {
-                    kit::required_str(v, prop).map_err(|m| {
-                        RemoteError::new(
-                            connection.host(),
-                            format!("Get-GPRegistryValue -Name '{name}' -Key '{key}': {m}"),
-                        )
-                    })
-                };
-                let (state, value_name, value_type) =
-                    match (field("PolicyState"), field("ValueName"), field("Type")) {
-                        (Ok(s), Ok(n), Ok(t)) => (s, n, t),
-                        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
-                            return ReadOutcome::Failed(e)
-                        }
-                    };
-                if state.eq_ignore_ascii_case("Delete") {
-                    continue;
-                }
-                values.push((
-                    key.to_string(),
-                    value_name.to_string(),
-                    policy::value(value_type, v.get("Value").cloned().unwrap_or(Value::Null)),
-                ));
+    let mut values: Vec<(String, String, RegistryValue)> = Vec::new();
+    for (key, &call) in policy::KEYS.iter().zip(&layout.keys) {
+        let Ok(rows) = value(call) else {
+            continue;
+        };
+        for v in kit::items(rows) {
+            let field = |prop: &str| {
+                kit::required_str(v, prop).map_err(|m| {
+                    RemoteError::new(
+                        host.to_string(),
+                        format!("Get-GPRegistryValue -Name '{name}' -Key '{key}': {m}"),
+                    )
+                })
+            };
+            let state = field("PolicyState")?;
+            let value_name = field("ValueName")?;
+            let value_type = field("Type")?;
+            if state.eq_ignore_ascii_case("Delete") {
+                continue;
             }
+            values.push((
+                key.to_string(),
+                value_name.to_string(),
+                RegistryValue {
+                    kind: value_type.to_string(),
+                    value: v.get("Value").cloned().unwrap_or(Value::Null),
+                },
+            ));
         }
     }
-    let mut attrs = Map::new();
-    attrs.insert("name".into(), json!(kit::s(gpo, "DisplayName")));
-    for block in BLOCKS {
-        let mut m = Map::new();
-        for value_name in policy::block_names(block) {
-            let (key, leaf) = policy::location(block, value_name);
+    let mut model = GpoModel {
+        name: kit::s(gpo, "DisplayName").to_string(),
+        links: Vec::new(),
+        client_deployment: None,
+        site_assignment: None,
+        windows_update: None,
+    };
+    for p in Policy::ALL {
+        let mut m = PolicyValues::new();
+        for value_name in p.value_names() {
+            let (key, leaf) = p.location(value_name);
             if let Some((_, _, v)) = values
                 .iter()
                 .find(|(k, n, _)| k.eq_ignore_ascii_case(key) && n.eq_ignore_ascii_case(&leaf))
@@ -125,33 +142,41 @@ pub(super) fn observe(
             }
         }
         if !m.is_empty() {
-            attrs.insert(block.into(), Value::Object(m));
+            *model.policy_mut(p) = Some(m);
         }
     }
     let mut linked = Vec::new();
-    for (target, call) in links {
-        match kit::value_of(connection, script, out, *call) {
-            Ok(v) => {
-                let inheritance = kit::items(v)
-                    .into_iter()
-                    .next()
-                    .cloned()
-                    .unwrap_or(Value::Null);
-                if kit::items(inheritance.get("GpoLinks").unwrap_or(&Value::Null))
-                    .iter()
-                    .any(|l| kit::s(l, "GpoId").eq_ignore_ascii_case(&id))
-                {
-                    linked.push(target.to_lowercase());
-                }
-            }
-            Err(e) => return ReadOutcome::Failed(e),
+    for (target, call) in &layout.links {
+        let inheritance = kit::items(value(*call)?)
+            .into_iter()
+            .next()
+            .cloned()
+            .unwrap_or(Value::Null);
+        if kit::items(inheritance.get("GpoLinks").unwrap_or(&Value::Null))
+            .iter()
+            .any(|l| kit::s(l, "GpoId").eq_ignore_ascii_case(&id))
+        {
+            linked.push(target.to_lowercase());
         }
     }
-    attrs.insert("links".into(), kit::sorted(linked));
-    ReadOutcome::Present(Observed {
-        id,
-        attrs,
-        notes: Vec::new(),
-        private: Default::default(),
-    })
+    linked.sort();
+    linked.dedup();
+    model.links = linked;
+    Ok(Some((id, model)))
+}
+
+/// A refresh's outcome for one GPO from its Script's output.
+pub(super) fn outcome(
+    connection: &Connection,
+    script: &Script,
+    out: &ScriptOutput,
+    layout: &Layout,
+) -> ReadOutcome {
+    match observe(&connection.host(), layout, |i| {
+        kit::value_of(connection, script, out, i)
+    }) {
+        Ok(Some((id, model))) => ReadOutcome::Present(sdk::observed(id, &model)),
+        Ok(None) => ReadOutcome::Absent,
+        Err(e) => ReadOutcome::Failed(e),
+    }
 }

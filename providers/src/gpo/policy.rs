@@ -12,8 +12,10 @@
 //!   `...\Windows\WindowsUpdate` `WUServer`, `WUStatusServer` and `...\WindowsUpdate\AU`
 //!   `UseWUServer` = 1.
 
-use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
 
 use cmdeploy_engine::spanned::Spanned;
 
@@ -80,68 +82,152 @@ pub struct WindowsUpdate {
     pub status_server: Option<String>,
 }
 
-/// One registry value: type and data.
+/// `SetupParameters` (ConfigMgrInstallation.adm).
+pub const SETUP_PARAMETERS: &str = "SetupParameters";
+/// `NoDefAutoAssign` (ConfigMgrInstallation.adm, 1 when the policy is enabled).
+pub const NO_DEF_AUTO_ASSIGN: &str = "NoDefAutoAssign";
+/// `GPRequestedSiteAssignmentCode` (ConfigMgrAssignment.adm).
+pub const ASSIGNED_SITE: &str = "GPRequestedSiteAssignmentCode";
+/// `GPSiteAssignmentRetryInterval(Min)` (ConfigMgrAssignment.adm).
+pub const RETRY_INTERVAL: &str = "GPSiteAssignmentRetryInterval(Min)";
+/// `GPSiteAssignmentRetryDuration(Hour)` (ConfigMgrAssignment.adm).
+pub const RETRY_DURATION: &str = "GPSiteAssignmentRetryDuration(Hour)";
+/// `WUServer` (WindowsUpdate.admx).
+pub const WU_SERVER: &str = "WUServer";
+/// `WUStatusServer` (WindowsUpdate.admx).
+pub const WU_STATUS_SERVER: &str = "WUStatusServer";
+/// `AU\UseWUServer` (WindowsUpdate.admx), named with its subkey.
+pub const USE_WU_SERVER: &str = "AU\\UseWUServer";
+
+/// One of the three policies a `gpo` manages, each a block of registry values: the
+/// `client_deployment`, `site_assignment` and `windows_update` attributes of the `gpo` kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Policy {
+    /// ConfigMgrInstallation.adm.
+    ClientDeployment,
+    /// ConfigMgrAssignment.adm.
+    SiteAssignment,
+    /// The intranet Microsoft update service location.
+    WindowsUpdate,
+}
+
+impl Policy {
+    /// The three, in attribute order.
+    pub const ALL: [Policy; 3] = [
+        Policy::ClientDeployment,
+        Policy::SiteAssignment,
+        Policy::WindowsUpdate,
+    ];
+
+    /// The attribute (and manifest sub-table) holding the policy's values.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Policy::ClientDeployment => "client_deployment",
+            Policy::SiteAssignment => "site_assignment",
+            Policy::WindowsUpdate => "windows_update",
+        }
+    }
+
+    /// The policy whose values live under `key` (one of [`KEYS`], exact spelling).
+    pub fn of_key(key: &str) -> Option<Policy> {
+        match key {
+            CCMSETUP_KEY => Some(Policy::ClientDeployment),
+            ASSIGNMENT_KEY => Some(Policy::SiteAssignment),
+            WU_KEY | WU_AU_KEY => Some(Policy::WindowsUpdate),
+            _ => None,
+        }
+    }
+
+    /// The key and value name of one of the policy's values (`AU\UseWUServer` lives in the AU
+    /// subkey).
+    pub fn location(self, name: &str) -> (&'static str, String) {
+        match self {
+            Policy::ClientDeployment => (CCMSETUP_KEY, name.to_string()),
+            Policy::SiteAssignment => (ASSIGNMENT_KEY, name.to_string()),
+            Policy::WindowsUpdate => match name.strip_prefix("AU\\") {
+                Some(n) => (WU_AU_KEY, n.to_string()),
+                None => (WU_KEY, name.to_string()),
+            },
+        }
+    }
+
+    /// The value names the policy owns, for reading them back.
+    pub fn value_names(self) -> &'static [&'static str] {
+        match self {
+            Policy::ClientDeployment => &[NO_DEF_AUTO_ASSIGN, SETUP_PARAMETERS],
+            Policy::SiteAssignment => &[ASSIGNED_SITE, RETRY_INTERVAL, RETRY_DURATION],
+            Policy::WindowsUpdate => &[WU_SERVER, WU_STATUS_SERVER, USE_WU_SERVER],
+        }
+    }
+}
+
+/// One registry value of a policy: its type as `Set-GPRegistryValue -Type` takes it (`String`,
+/// `DWord`) and its data; `{"type": ..., "value": ...}` in the attributes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegistryValue {
+    /// Registry value type (Microsoft.Win32.RegistryValueKind name).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The data (a string or a number).
+    #[serde(default)]
+    pub value: Value,
+}
+
+/// A policy's values by value name (`AU\UseWUServer` with its subkey).
+pub type PolicyValues = BTreeMap<String, RegistryValue>;
+
+/// One registry value: type and data, as JSON (`{"type": ..., "value": ...}`).
 pub fn value(kind: &str, data: Value) -> Value {
     json!({"type": kind, "value": data})
 }
 
+fn typed(kind: &str, data: Value) -> RegistryValue {
+    RegistryValue {
+        kind: kind.to_string(),
+        value: data,
+    }
+}
+
 /// Registry values of `client_deployment` (value name → {type, value}).
-pub fn client_deployment_values(setup_parameters: &str) -> Map<String, Value> {
-    let mut m = Map::new();
-    m.insert("NoDefAutoAssign".into(), value("DWord", json!(1)));
-    m.insert(
-        "SetupParameters".into(),
-        value("String", json!(setup_parameters)),
-    );
-    m
+pub fn client_deployment_values(setup_parameters: &str) -> PolicyValues {
+    PolicyValues::from([
+        (NO_DEF_AUTO_ASSIGN.into(), typed("DWord", json!(1))),
+        (
+            SETUP_PARAMETERS.into(),
+            typed("String", json!(setup_parameters)),
+        ),
+    ])
 }
 
 /// Registry values of `site_assignment`.
-pub fn site_assignment_values(a: &SiteAssignment) -> Map<String, Value> {
-    let mut m = Map::new();
-    m.insert(
-        "GPRequestedSiteAssignmentCode".into(),
-        value("String", json!(a.site_code.value.to_uppercase())),
-    );
-    m.insert(
-        "GPSiteAssignmentRetryInterval(Min)".into(),
-        value("DWord", json!(a.retry_interval_minutes.value)),
-    );
-    m.insert(
-        "GPSiteAssignmentRetryDuration(Hour)".into(),
-        value("DWord", json!(a.retry_duration_hours.value)),
-    );
-    m
+pub fn site_assignment_values(a: &SiteAssignment) -> PolicyValues {
+    PolicyValues::from([
+        (
+            ASSIGNED_SITE.into(),
+            typed("String", json!(a.site_code.value.to_uppercase())),
+        ),
+        (
+            RETRY_INTERVAL.into(),
+            typed("DWord", json!(a.retry_interval_minutes.value)),
+        ),
+        (
+            RETRY_DURATION.into(),
+            typed("DWord", json!(a.retry_duration_hours.value)),
+        ),
+    ])
 }
 
 /// Registry values of `windows_update` (`AU\UseWUServer` is keyed with its subkey).
-pub fn windows_update_values(w: &WindowsUpdate) -> Map<String, Value> {
-    let mut m = Map::new();
-    m.insert("WUServer".into(), value("String", json!(w.server.value)));
-    m.insert(
-        "WUStatusServer".into(),
-        value(
-            "String",
-            json!(w
-                .status_server
-                .clone()
-                .unwrap_or_else(|| w.server.value.clone())),
-        ),
-    );
-    m.insert("AU\\UseWUServer".into(), value("DWord", json!(1)));
-    m
-}
-
-/// The key and value name of an attribute's value (`AU\UseWUServer` lives in the AU subkey).
-pub fn location(block: &str, name: &str) -> (&'static str, String) {
-    match block {
-        "client_deployment" => (CCMSETUP_KEY, name.to_string()),
-        "site_assignment" => (ASSIGNMENT_KEY, name.to_string()),
-        _ => match name.strip_prefix("AU\\") {
-            Some(n) => (WU_AU_KEY, n.to_string()),
-            None => (WU_KEY, name.to_string()),
-        },
-    }
+pub fn windows_update_values(w: &WindowsUpdate) -> PolicyValues {
+    let status = w
+        .status_server
+        .clone()
+        .unwrap_or_else(|| w.server.value.clone());
+    PolicyValues::from([
+        (WU_SERVER.into(), typed("String", json!(w.server.value))),
+        (WU_STATUS_SERVER.into(), typed("String", json!(status))),
+        (USE_WU_SERVER.into(), typed("DWord", json!(1))),
+    ])
 }
 
 /// True for a key outside `Software\Policies`, whose values stay on a computer after the setting
@@ -149,19 +235,6 @@ pub fn location(block: &str, name: &str) -> (&'static str, String) {
 /// `Software\Microsoft\SMS\Mobile Client`.
 pub fn tattoos(key: &str) -> bool {
     !key.to_ascii_lowercase().contains("\\software\\policies\\")
-}
-
-/// The value names a block owns, for reading them back.
-pub fn block_names(block: &str) -> &'static [&'static str] {
-    match block {
-        "client_deployment" => &["NoDefAutoAssign", "SetupParameters"],
-        "site_assignment" => &[
-            "GPRequestedSiteAssignmentCode",
-            "GPSiteAssignmentRetryInterval(Min)",
-            "GPSiteAssignmentRetryDuration(Hour)",
-        ],
-        _ => &["WUServer", "WUStatusServer", "AU\\UseWUServer"],
-    }
 }
 
 /// Checks a WSUS URL: scheme, host, and the port rules (80/443 or 8530/8531).

@@ -25,6 +25,10 @@ pub struct Call {
     /// write Script (`stop_on_error`) stops the whole Script.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group: Option<usize>,
+    /// A read whose failure means "nothing there" ([`Call::absent_on_error`]). Never sent: the
+    /// batch executor gives such a call a group of its own.
+    #[serde(skip)]
+    pub absent_on_error: bool,
 }
 
 impl Call {
@@ -52,6 +56,7 @@ impl Call {
             args: Map::new(),
             secret: Vec::new(),
             group: None,
+            absent_on_error: false,
         }
     }
 
@@ -70,6 +75,16 @@ impl Call {
             Some(v) => self.arg(name, v),
             None => self,
         }
+    }
+
+    /// Marks a read whose failure means that nothing is there: `Get-GPRegistryValue` of a key a
+    /// GPO holds no value under throws ("The following Group Policy registry setting was not
+    /// found", Get-GPRegistryValue.md) instead of returning nothing. In a batched write Script
+    /// ([`crate::batch`]) such a call runs in a group of its own, so its failure skips none of
+    /// its operation's later calls, and its value is then `null` (no items).
+    pub fn absent_on_error(mut self) -> Call {
+        self.absent_on_error = true;
+        self
     }
 
     /// Adds a switch (`-Force`).

@@ -15,8 +15,11 @@
 //!   parameter sets, mandatory parameters and value types.
 //! * [`call`] is the IR providers build ([`Call`], [`Script`]) and [`runner`] the one reviewed
 //!   PowerShell script that executes a Script's JSON payload on the far side.
+//! * [`cmdlets`] is the one table of the cmdlets and runner functions cmdeploy calls, which
+//!   yields the runner's allow-list and the lab's dispatch.
 
 pub mod call;
+pub mod cmdlets;
 pub mod oracle;
 pub mod runner;
 pub mod secret_parameters;

@@ -6,11 +6,12 @@
 //! the runner text, a line `#CMDEPLOY-PAYLOAD#`, then the payload JSON. The lab checks that the
 //! runner part is exactly ours (byte for byte; [`runner_sha256`] names it) before executing the payload.
 
-use std::sync::OnceLock;
+use std::sync::{LazyLock, OnceLock};
 
 use sha2::{Digest, Sha256};
 
 use super::call::Script;
+use super::cmdlets::{Caller, CMDLETS};
 
 /// Separator line between the runner and the payload on stdin.
 pub const PAYLOAD_MARKER: &str = "#CMDEPLOY-PAYLOAD#";
@@ -27,101 +28,16 @@ pub const PAYLOAD_MARKER: &str = "#CMDEPLOY-PAYLOAD#";
 /// UTF-8 without a BOM.
 pub const BOOTSTRAP: &str = "[Console]::InputEncoding=New-Object Text.UTF8Encoding $false;$d=[Console]::In.ReadToEnd();$i=$d.IndexOf('#CMDEPLOY-PAYLOAD#');$CmdeployPayload=$d.Substring($i+18);$o=(. ([scriptblock]::Create($d.Substring(0,$i)))) -join \"`r`n\";$b=[Text.Encoding]::UTF8.GetBytes($o+\"`r`n\");$s=[Console]::OpenStandardOutput();$s.Write($b,0,$b.Length);$s.Flush()";
 
-/// Every cmdlet and runner function a provider may call. The runner refuses anything else.
-pub const ALLOWED: &[&str] = &[
-    // ConfigurationManager
-    "Get-CMSite",
-    "Get-CMBoundary",
-    "New-CMBoundary",
-    "Set-CMBoundary",
-    "Remove-CMBoundary",
-    "Get-CMBoundaryGroup",
-    "New-CMBoundaryGroup",
-    "Set-CMBoundaryGroup",
-    "Remove-CMBoundaryGroup",
-    "Add-CMBoundaryToGroup",
-    "Remove-CMBoundaryFromGroup",
-    "Get-CMBoundaryGroupSiteSystem",
-    "Get-CMBoundaryGroupRelationship",
-    "New-CMBoundaryGroupRelationship",
-    "Set-CMBoundaryGroupRelationship",
-    "Remove-CMBoundaryGroupRelationship",
-    "Get-CMAccount",
-    "New-CMAccount",
-    "Set-CMAccount",
-    "Remove-CMAccount",
-    "Get-CMClientPushInstallation",
-    "Set-CMClientPushInstallation",
-    "Get-CMSiteComponent",
-    "Get-CMFallbackStatusPoint",
-    "Add-CMFallbackStatusPoint",
-    "Set-CMFallbackStatusPoint",
-    "Remove-CMFallbackStatusPoint",
-    "Set-CMSoftwareDistributionComponent",
-    "Get-CMSoftwareUpdateBasedClientInstallation",
-    "Set-CMSoftwareUpdateBasedClientInstallation",
-    "Get-CMDevice",
-    "Remove-CMDevice",
-    "Install-CMClient",
-    "Get-CMDeviceCollection",
-    "Get-CMHierarchySetting",
-    "Set-CMHierarchySetting",
-    "Get-CMDiscoveryMethod",
-    "Set-CMDiscoveryMethod",
-    "Block-CMDevice",
-    "Unblock-CMDevice",
-    "Get-CMPackage",
-    "New-CMPackage",
-    "Set-CMPackage",
-    "Remove-CMPackage",
-    "New-CMPackageDeployment",
-    "Approve-CMDevice",
-    "Get-CMConflictingRecord",
-    "Merge-CMConflictingRecord",
-    "Block-CMConflictingRecord",
-    "Get-CMPackageDeployment",
-    "Remove-CMPackageDeployment",
-    "Get-CMProgram",
-    "New-CMProgram",
-    "Set-CMProgram",
-    "Start-CMContentDistribution",
-    "Get-CMDeploymentPackage",
-    "Get-CMSoftwareUpdatePoint",
-    "Get-CMDistributionPoint",
-    "Get-CMManagementPoint",
-    "Add-CMSoftwareUpdatePoint",
-    "Set-CMSoftwareUpdatePoint",
-    "Remove-CMSoftwareUpdatePoint",
-    // ActiveDirectory (read only: replication sites and subnets as data sources)
-    "Get-ADReplicationSite",
-    "Get-ADReplicationSubnet",
-    // GroupPolicy
-    "Get-GPO",
-    "New-GPO",
-    "Remove-GPO",
-    "Get-GPRegistryValue",
-    "Set-GPRegistryValue",
-    "Remove-GPRegistryValue",
-    "Get-GPInheritance",
-    "Get-GPOReport",
-    "New-GPLink",
-    "Remove-GPLink",
-    // The runner's own host functions
-    "Get-CmdeployClientState",
-    "Install-CmdeployClient",
-    "Get-CmdeployInstallResult",
-    "Stop-CmdeployClientService",
-    "Remove-CmdeploySmsCfg",
-    "Remove-CmdeployCertificates",
-    "Remove-CmdeployTrustedRootKey",
-    "Set-CmdeployInternetManagementPoint",
-    "Test-CmdeployPushPrerequisites",
-    "Get-CmdeployPushLog",
-    "Get-CmdeploySiteControlProperty",
-    "Get-CmdeploySitePublishing",
-    "Set-CmdeploySitePublishing",
-    "Get-CmdeployProviderSite",
-];
+/// Every cmdlet and runner function a provider may call, in table order: the
+/// [`Caller::Runner`] entries of the cmdlet table ([`super::cmdlets::CMDLETS`]). The runner
+/// refuses anything else.
+pub static ALLOWED: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+    CMDLETS
+        .iter()
+        .filter(|c| c.caller == Caller::Runner)
+        .map(|c| c.name)
+        .collect()
+});
 
 /// The runner template source.
 pub const TEMPLATE: &str = include_str!("../../templates/runner.ps1.j2");
@@ -132,7 +48,7 @@ pub fn runner() -> &'static str {
     RUNNER.get_or_init(|| {
         let mut env = minijinja::Environment::new();
         env.set_keep_trailing_newline(true);
-        env.render_str(TEMPLATE, minijinja::context! { allowed => ALLOWED })
+        env.render_str(TEMPLATE, minijinja::context! { allowed => &*ALLOWED })
             .expect("the runner template renders")
     })
 }
@@ -171,8 +87,21 @@ mod tests {
     use crate::powershell::call::{Call, Target};
 
     #[test]
+    fn console_only_cmdlets_are_off_the_allow_list() {
+        let console: Vec<_> = CMDLETS
+            .iter()
+            .filter(|c| c.caller == Caller::Console)
+            .collect();
+        assert!(!console.is_empty());
+        for c in console {
+            assert!(!ALLOWED.contains(&c.name), "{}", c.name);
+            assert!(!runner().contains(&format!("'{}'", c.name)), "{}", c.name);
+        }
+    }
+
+    #[test]
     fn runner_lists_every_allowed_cmdlet_and_splits_back() {
-        for name in ALLOWED {
+        for name in ALLOWED.iter() {
             assert!(runner().contains(&format!("'{name}'")), "{name}");
         }
         let mut s = Script::new(Target::Host);
