@@ -22,7 +22,7 @@ use cmdeploy_engine::diagnostics::{Diagnostic, Diagnostics, SourceFile};
 use cmdeploy_engine::import::Imported;
 use cmdeploy_engine::provider::{
     to_attributes, Applied, Context, DecodeInput, Decoded, DeleteMode, Kind, Observed, OpAction,
-    Operation, ReadRequest, ReadResult, RemoteError,
+    Operation, ReadOutcome, ReadRequest, ReadResult, RemoteError,
 };
 use cmdeploy_engine::resource::{
     Attributes, Connection, ConnectionRef, Reference, Resource, ResourceSet,
@@ -297,6 +297,46 @@ pub trait ApplyInSteps<M: Send + Sync>: Send + Sync {
         ctx: &Context,
         change: &Change<'_, M>,
     ) -> Result<(String, Option<M>), RemoteError>;
+}
+
+/// Reads the object of `op` again with the kind's own refresh read, after [`ApplyInSteps`]
+/// changed it: its ID and model. `what` names it in the error.
+///
+/// # Errors
+/// The read failed, the object is not there, or what was read does not fit the model.
+pub async fn read_again<K: TypedKind>(
+    kind: &K,
+    ctx: &Context,
+    op: &Operation,
+    what: &str,
+) -> Result<(String, K::Model), RemoteError> {
+    let request = ReadRequest {
+        address: op.address.clone(),
+        desired: op.desired.clone(),
+        prior: op.prior.clone(),
+        connection: op.connection.clone(),
+    };
+    let host = || op.connection.host();
+    let o = match kind.read(ctx, vec![request]).await.pop().map(|r| r.outcome) {
+        Some(ReadOutcome::Present(o)) => o,
+        Some(ReadOutcome::Failed(e)) => return Err(e),
+        _ => {
+            return Err(RemoteError::new(
+                host(),
+                format!("{what} is not found after apply"),
+            ))
+        }
+    };
+    let m = model(&o.attrs).ok_or_else(|| {
+        RemoteError::new(
+            host(),
+            format!(
+                "{what}: what was read back does not fit the {} model",
+                K::KIND
+            ),
+        )
+    })?;
+    Ok((o.id, m))
 }
 
 fn in_steps_only(op: &Operation) -> RemoteError {

@@ -24,8 +24,7 @@ use super::client_group::prereq;
 use crate::kit;
 use crate::powershell::{Call, Script, Target};
 use crate::sdk::{
-    self, ApplyInSteps, Change, Declared, DecodeCx, OnHosts, PlanNotes, ReadValues, Typed,
-    TypedKind,
+    self, ApplyInSteps, Change, Declared, DecodeCx, OnHosts, PlanNotes, ReadValues, TypedKind,
 };
 
 /// `[collection_push.NAME]`.
@@ -225,22 +224,11 @@ impl ApplyInSteps<Model> for CollectionPushKind {
         kit::run_writes(ctx, &op.connection, target, vec![call]).await?;
         let deadline = Instant::now() + Duration::from_secs(options.wait_minutes * 60);
         loop {
-            let back = kit::read_back(
-                &Typed(CollectionPushKind),
-                ctx,
-                op,
-                &format!("collection {collection}"),
-            )
-            .await?;
-            let model: Model = sdk::model(&back.attrs).ok_or_else(|| {
-                RemoteError::new(
-                    op.connection.host(),
-                    format!("collection {collection}: the read-back does not fit the model"),
-                )
-            })?;
+            let (id, model) =
+                sdk::read_again(self, ctx, op, &format!("collection {collection}")).await?;
             let missing = model.clients_missing.clone();
             if missing.is_empty() {
-                return Ok((back.id, Some(model)));
+                return Ok((id, Some(model)));
             }
             // Each member without a client either is still installing or cannot be pushed to;
             // when every one of them has a failure the site server itself proves, waiting

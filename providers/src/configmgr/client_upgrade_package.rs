@@ -25,7 +25,7 @@ use crate::ccmsetup_spans;
 use crate::kit;
 use crate::powershell::{Call, Target};
 use crate::sdk::{
-    self, ApplyInSteps, Change, Declared, DecodeCx, Import, PlanNotes, ReadValues, Typed, TypedKind,
+    self, ApplyInSteps, Change, Declared, DecodeCx, Import, PlanNotes, ReadValues, TypedKind,
 };
 
 /// The package definition ConfigMgr ships for client upgrades (publisher Microsoft).
@@ -437,20 +437,8 @@ impl ApplyInSteps<Model> for ClientUpgradePackageKind {
         if op.action == OpAction::Create {
             back.prior = None;
         }
-        let applied = kit::read_back(
-            &Typed(ClientUpgradePackageKind),
-            ctx,
-            &back,
-            &format!("package {id}"),
-        )
-        .await?;
-        let model = sdk::model(&applied.attrs).ok_or_else(|| {
-            RemoteError::new(
-                host,
-                format!("package {id} read back does not fit the model"),
-            )
-        })?;
-        Ok((applied.id, Some(model)))
+        let (id, model) = sdk::read_again(self, ctx, &back, &format!("package {id}")).await?;
+        Ok((id, Some(model)))
     }
 }
 

@@ -27,8 +27,7 @@ use super::probe;
 use crate::ccmsetup::{self, Program};
 use crate::kit;
 use crate::sdk::{
-    self, ApplyInSteps, Change, CrossValidate, Declared, DecodeCx, OnHosts, PlanNotes, Typed,
-    TypedKind,
+    self, ApplyInSteps, Change, CrossValidate, Declared, DecodeCx, OnHosts, PlanNotes, TypedKind,
 };
 use model::ClientModel;
 
@@ -306,20 +305,9 @@ impl ApplyInSteps<ClientModel> for ClientGroupKind {
             let code = kit::site_code(ctx, &d.meta);
             let version = want.client_version.as_deref();
             push::push(ctx, op, &code, &host, &options, version).await?;
-            let back = kit::read_back(
-                &Typed(ClientGroupKind),
-                ctx,
-                op,
-                &format!("the client on {host}"),
-            )
-            .await?;
-            let model = sdk::model(&back.attrs).ok_or_else(|| {
-                RemoteError::new(
-                    op.connection.host(),
-                    format!("the client on {host}: the read-back does not fit the model"),
-                )
-            })?;
-            return Ok((back.id, Some(model)));
+            let (id, model) =
+                sdk::read_again(self, ctx, op, &format!("the client on {host}")).await?;
+            return Ok((id, Some(model)));
         }
         let source = d
             .meta
