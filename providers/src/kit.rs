@@ -285,36 +285,6 @@ pub fn account_key(ctx: &Context, user: &str, site_code: &str) -> String {
         .unwrap_or_else(|| user.to_string())
 }
 
-/// Reads one object back after a write, through its kind's batched read.
-///
-/// # Errors
-/// The read failure, or an error when the object is not there (`what` names it).
-pub async fn read_back(
-    kind: &dyn cmdeploy_engine::provider::Kind,
-    ctx: &Context,
-    op: &cmdeploy_engine::provider::Operation,
-    what: &str,
-) -> Result<cmdeploy_engine::provider::Applied, RemoteError> {
-    use cmdeploy_engine::provider::{Applied, ReadOutcome, ReadRequest};
-    let req = ReadRequest {
-        address: op.address.clone(),
-        desired: op.desired.clone(),
-        prior: op.prior.clone(),
-        connection: op.connection.clone(),
-    };
-    match kind.read(ctx, vec![req]).await.pop().map(|r| r.outcome) {
-        Some(ReadOutcome::Present(o)) => Ok(Applied {
-            id: o.id,
-            attrs: o.attrs,
-        }),
-        Some(ReadOutcome::Failed(e)) => Err(e),
-        _ => Err(RemoteError::new(
-            op.connection.host(),
-            format!("{what} is not found after apply"),
-        )),
-    }
-}
-
 /// Turns CCMSetup findings into diagnostics, each at the span `locate` gives it (the value it
 /// concerns: see [`crate::ccmsetup_spans`]), split into (errors, warnings).
 pub fn finding_diagnostics(
