@@ -279,10 +279,12 @@ fn do_install(
     })
 }
 
-/// `Install-CmdeployClient -SourcePath -CommandLine`: runs CCMSetup from a local copy.
+/// `Install-CmdeployClient -SourcePath -CommandLine [-WaitSeconds]`: runs CCMSetup from a local
+/// copy (the wait is the Script's: `ccmsetup_wait`).
 pub fn install(estate: &mut Estate, host: &str, a: &Args) -> CmdResult {
     let source = a.str("SourcePath")?;
     let text = a.str("CommandLine")?;
+    a.opt_int("WaitSeconds")?;
     a.finish()?;
     let h = host_of(estate, host)?;
     if source.starts_with("\\\\") {
@@ -344,10 +346,11 @@ fn ccmsetup_log_len(estate: &mut Estate, host: &str) -> Result<usize, CmdError> 
     Ok(super::ccmsetup_service::log_text(&host_of(estate, host)?.ccmsetup_log).len())
 }
 
-/// `Get-CmdeployInstallResult -LogOffset N`: whether the ccmsetup service still runs, and
-/// the return code and last lines that ccmsetup.log gained after byte `N`.
+/// `Get-CmdeployInstallResult -LogOffset N [-WaitSeconds]`: whether the ccmsetup service still
+/// runs, and the return code and last lines that ccmsetup.log gained after byte `N`.
 pub fn install_result(estate: &mut Estate, host: &str, a: &Args) -> CmdResult {
     let offset = a.opt_int("LogOffset")?.unwrap_or(0).max(0) as usize;
+    a.opt_int("WaitSeconds")?;
     a.finish()?;
     let h = host_of(estate, host)?;
     let text = super::ccmsetup_service::log_text(&h.ccmsetup_log);

@@ -174,7 +174,7 @@ impl Kind for ImagingKind {
             });
         };
         let host = op.connection.host();
-        let state = probe::probe(ctx, &op.connection).await?;
+        let mut state = probe::probe(ctx, &op.connection).await?;
         let mut log = String::new();
         if !state.installed {
             let source = d
@@ -189,9 +189,8 @@ impl Kind for ImagingKind {
                 .and_then(Value::as_str)
                 .unwrap_or_default()
                 .to_string();
-            log = probe::install(ctx, &op.connection, &source, &cmd).await?;
+            (log, state) = probe::install_and_probe(ctx, &op.connection, &source, &cmd).await?;
         }
-        let state = probe::probe(ctx, &op.connection).await?;
         let mut calls = Vec::new();
         if state.ccm_exec_running {
             calls.push(Call::new("Stop-CmdeployClientService"));
