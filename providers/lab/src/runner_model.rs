@@ -187,7 +187,17 @@ mod tests {
         let names: Vec<&str> = params.iter().map(|p| p.name.as_str()).collect();
         assert!(names.contains(&"SourcePath"), "{params:?}");
         assert!(names.contains(&"CommandLine"), "{params:?}");
-        assert!(params.iter().all(|p| p.type_name == "string"), "{params:?}");
+        for p in &params {
+            let want = if p.name == "WaitSeconds" {
+                "int"
+            } else {
+                "string"
+            };
+            assert_eq!(p.type_name, want, "{params:?}");
+        }
+        assert!(!params
+            .iter()
+            .any(|p| p.name == "WaitSeconds" && p.mandatory));
     }
 
     #[test]

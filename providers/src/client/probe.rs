@@ -62,7 +62,7 @@ pub async fn probe(ctx: &Context, connection: &Connection) -> Result<ClientState
 /// The `ccmsetup.exe` started is a bootstrap that exits within seconds; the install's result is
 /// the line "CcmSetup is exiting with return code N" that ccmsetup.log gains when the service
 /// ends (windows-runtime.md §8). The Script that starts the install also waits for the service's
-/// process to end (`Wait-Process`, at most [`WAIT_PER_SCRIPT`]), reads the log and the client
+/// process to end (`Wait-Process`, [`wait_per_script`]), reads the log and the client
 /// state: an install that ends within that wait costs one Script. A longer one is waited for by
 /// Scripts that each wait again as long and read the log and the state when the service ends,
 /// instead of reads of the log on a fixed interval.
@@ -78,8 +78,9 @@ pub async fn install_and_probe(
     command_line: &str,
 ) -> Result<(String, ClientState), RemoteError> {
     let deadline = Instant::now() + INSTALL_TIMEOUT;
+    let wait = wait_per_script(connection);
     let calls = vec![
-        install_call(source, command_line).arg("WaitSeconds", WAIT_PER_SCRIPT.as_secs()),
+        install_call(source, command_line).arg("WaitSeconds", wait.as_secs()),
         Call::new("Get-CmdeployClientState"),
     ];
     let out = kit::run_writes(ctx, connection, Target::Host, calls).await?;
@@ -119,8 +120,7 @@ pub async fn install_and_probe(
                 unreachable: None,
             });
         }
-        (result, state) =
-            wait_for_install(ctx, connection, offset, left.min(WAIT_PER_SCRIPT)).await?;
+        (result, state) = wait_for_install(ctx, connection, offset, left.min(wait)).await?;
     }
 }
 
@@ -156,11 +156,22 @@ fn first_as<T: serde::de::DeserializeOwned>(
 /// timeout is 1440 minutes; a typical install takes minutes: durations are not documented).
 pub const INSTALL_TIMEOUT: Duration = Duration::from_secs(60 * 60);
 
-/// How long one Script waits for the ccmsetup service before it answers. Below WinRM's
-/// OperationTimeout (60 s by default, `operation_timeout_seconds`), so the Receive that waits
-/// for the Script's output is answered by the output, not by a `w:TimedOut` fault and a second
-/// Receive.
+/// The longest one Script waits for the ccmsetup service before it answers (see
+/// [`wait_per_script`]).
 pub const WAIT_PER_SCRIPT: Duration = Duration::from_secs(30);
+
+/// How long one Script on `connection` waits for the ccmsetup service: half the connection's
+/// WS-Management OperationTimeout (`operation_timeout_seconds`, default 60), at least 1 s and at
+/// most [`WAIT_PER_SCRIPT`]. The Receive that waits for the Script's output is then answered by
+/// the output, not by a `w:TimedOut` fault and another Receive.
+pub fn wait_per_script(connection: &Connection) -> Duration {
+    let timeout = connection
+        .spec
+        .get("operation_timeout_seconds")
+        .and_then(serde_json::Value::as_u64)
+        .unwrap_or(60);
+    Duration::from_secs((timeout / 2).clamp(1, WAIT_PER_SCRIPT.as_secs()))
+}
 
 /// CCMSetup's return codes (about-client-installation-properties.md, "CCMSetup.exe return
 /// codes").
