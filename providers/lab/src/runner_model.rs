@@ -177,6 +177,14 @@ pub fn result_rendering() -> Rendering {
     }
 }
 
+/// True when the runner's `Install-CmdeployClient` throws when the bootstrap's exit code is not
+/// 0 (the service did not start: 8, setup already running), as the reviewed runner does.
+pub fn throws_on_bootstrap_failure() -> bool {
+    function_body("Install-CmdeployClient").is_some_and(|b| {
+        b.contains("if ($process.ExitCode -ne 0)") && b.contains("throw \"CCMSetup did not start")
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -344,3 +344,17 @@ fn a_wait_shorter_than_the_install_ends_with_the_service_running_and_a_later_wai
     assert_eq!(result["ReturnCode"], json!(0), "{result}");
     assert_eq!(result["Running"], json!(false), "{result}");
 }
+
+#[test]
+fn a_second_install_while_the_service_runs_fails_as_the_runner_throws() {
+    let (_tmp, lab) = slow_ccmsetup_lab(30);
+    let first = run(&lab, "kiosk01", Target::Host, vec![install_waiting(1)]);
+    assert_eq!(value(&first[0])[0]["Running"], json!(true));
+    // The bootstrap finds setup running (exit code 8): the runner throws, naming the code.
+    let second = run(&lab, "kiosk01", Target::Host, vec![install_waiting(1)]);
+    assert!(!second[0].ok, "{:?}", second[0]);
+    assert_says(
+        second[0].error.as_deref().unwrap_or_default(),
+        &["did not start the ccmsetup service", "exit code 8"],
+    );
+}
