@@ -11,8 +11,10 @@
 //!
 //! Two kinds of winrm-rs events are always dropped: its SOAP request and response bodies
 //! (trace), which carry the Script's stdin — the payload, secrets included, in base64 — and its
-//! "Basic auth over HTTP" warning, which fires for the loopback relays cmdeploy drives it
-//! through (the transport warns itself when a connection really sends Basic over HTTP).
+//! transport's warnings about the loopback relays cmdeploy drives it through: "Basic auth over
+//! HTTP" (the transport warns itself when a connection really sends Basic over HTTP) and
+//! "certificate verification disabled" (the client of a relay never speaks TLS; the relay
+//! verifies the service).
 
 use std::fs::OpenOptions;
 use std::path::Path;

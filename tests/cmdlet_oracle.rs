@@ -117,6 +117,15 @@ fn step(p: &Project, edits: &[(&str, &str, &str)]) {
 fn every_emitted_call_matches_the_documented_syntax() {
     let oracle = oracle();
     let p = Project::example("contoso");
+    // Installs take 2 s, and ws10's Scripts wait 1 s for them (half its 2 s operation timeout):
+    // its install is read again with Get-CmdeployInstallResult.
+    let lab = p.read("lab.toml");
+    p.write("lab.toml", &format!("ccmsetup_seconds = 2\n{lab}"));
+    p.edit(
+        "clients.toml",
+        "hosts = [\"ws10\"]\nconnection = { host = \"{{ host }}.{{ var.domain }}\" }",
+        "hosts = [\"ws10\"]\nconnection = { host = \"{{ host }}.{{ var.domain }}\", operation_timeout_seconds = 2 }",
+    );
     p.run(&["lab", "reset"]).code(0);
     // 1. Creates and updates from the seed; then an import through the domain controller
     // (Get-GPOReport), which finds every GPO managed already.

@@ -296,3 +296,40 @@ fn the_example_converges_over_lab_serve_with_a_slow_ccmsetup_service() {
         "the option reached the lab"
     );
 }
+
+/// Item 4, waited for without polling: the Script that runs CCMSetup also waits for the ccmsetup
+/// service (`Wait-Process`) and reads the client back, so an install that ends within that
+/// wait costs one Script on its host, and no read of ccmsetup.log on a fixed interval.
+#[test]
+fn an_install_waits_for_the_ccmsetup_service_in_the_script_that_starts_it() {
+    let p = Project::example("contoso");
+    let lab = p.read("lab.toml");
+    p.write("lab.toml", &format!("ccmsetup_seconds = 3\n{lab}"));
+    p.run(&["lab", "reset"]).code(0);
+    let started = std::time::Instant::now();
+    p.run(&["apply", "--auto-approve", "--target", "client_group.kiosks"])
+        .code(0);
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(3),
+        "the install took less than the ccmsetup service"
+    );
+    let audit = p.read(".cmdeploy/lab/audit.jsonl");
+    let calls = |cmdlet: &str| {
+        audit
+            .lines()
+            .filter(|l| l.contains("\"host\":\"kiosk01\"") || l.contains("\"host\":\"kiosk01."))
+            .filter(|l| l.contains(&format!("\"cmdlet\":\"{cmdlet}\"")))
+            .count()
+    };
+    assert_eq!(calls("Install-CmdeployClient"), 1, "{audit}");
+    assert_eq!(calls("Get-CmdeployInstallResult"), 0, "{audit}");
+    // The refresh's probe, and the read-back in the install's own Script.
+    assert_eq!(calls("Get-CmdeployClientState"), 2, "{audit}");
+    p.run(&[
+        "plan",
+        "--detailed-exitcode",
+        "--target",
+        "client_group.kiosks",
+    ])
+    .code(0);
+}

@@ -19,12 +19,14 @@ serve_stop() {
   serve_pid=""
 }
 
-# estate_to_winrm DIR PORT: the site server's and the hosts' connections of a generated estate go
-# through `lab serve` on PORT (NTLM with message encryption over HTTP on loopback).
+# estate_to_winrm DIR PORT [MAX_OPS]: the site server's and the hosts' connections of a generated
+# estate go through `lab serve` on PORT (NTLM with message encryption over HTTP on loopback); with
+# MAX_OPS, they declare that `max_concurrent_operations` (the quota of the one service `lab serve`
+# is for all of them).
 estate_to_winrm() {
-  python3 - "$1" "$2" <<'PY'
+  python3 - "$1" "$2" "${3:-}" <<'PY'
 import pathlib, sys
-d, port = pathlib.Path(sys.argv[1]), sys.argv[2]
+d, port, max_ops = pathlib.Path(sys.argv[1]), sys.argv[2], sys.argv[3]
 common = f'''transport = "winrm"
 address = "127.0.0.1"
 port = {port}
@@ -32,6 +34,8 @@ auth = "ntlm"
 user = 'FABRIKAM\\cmadmin'
 password = {{ file = "lab-secrets/admin.txt" }}
 '''
+if max_ops:
+    common += f"max_concurrent_operations = {max_ops}\n"
 c = d / "cmdeploy.toml"
 t = c.read_text().replace('transport = "lab"\nhost = "cm01.fabrikam.test"', common + 'host = "cm01.fabrikam.test"')
 c.write_text(t + '\n[connection.hosts]\n' + common + 'host = "localhost"\n')

@@ -107,50 +107,166 @@ fn allowed(cmdlet: &str) -> Result<(), CmdError> {
     }
 }
 
-/// Runs every call of a payload, stopping early when the payload asks.
+/// Runs every call of a payload, stopping early when the payload asks. A call that waits for
+/// the ccmsetup service does not sleep here: the clock moves on to when its wait ends, which is
+/// what the journal's replay needs (the estate the Script left, at once).
 pub fn run_payload(estate: &mut Estate, session: &Session, payload: &Payload) -> Vec<CallResult> {
-    let mut results = Vec::new();
-    super::ccmsetup_service::settle(estate, super::ccmsetup_service::now_ms());
-    let rendering = super::runner_model::result_rendering();
-    let mut failed_groups = std::collections::BTreeSet::new();
-    for call in &payload.calls {
-        if call.group.is_some_and(|g| failed_groups.contains(&g)) {
-            continue;
+    let mut run = Run::default();
+    let mut at = super::ccmsetup_service::now_ms();
+    while let Some(until) = super::ccmsetup_service::at(at, || run.step(estate, session, payload)) {
+        at = until;
+    }
+    run.into_results()
+}
+
+/// A payload being run: the results so far, and the call whose Script waits for the ccmsetup
+/// service (see [`super::ccmsetup_wait`]).
+#[derive(Debug, Default)]
+pub struct Run {
+    /// The next call to run.
+    next: usize,
+    results: Vec<CallResult>,
+    failed_groups: std::collections::BTreeSet<usize>,
+    waiting: Option<Waiting>,
+}
+
+/// A call that waits: its index, and what it returned when it started (an install's object).
+#[derive(Debug)]
+struct Waiting {
+    index: usize,
+    started: Option<Value>,
+}
+
+impl Run {
+    /// The results of the calls run so far, in order.
+    pub fn results(&self) -> &[CallResult] {
+        &self.results
+    }
+
+    /// The results, once the run is over.
+    pub fn into_results(self) -> Vec<CallResult> {
+        self.results
+    }
+
+    /// Runs the payload's calls from where the run stopped, at the lab's current time. Returns
+    /// when a call waits for the ccmsetup service, with the time (milliseconds since 1970) at
+    /// which its wait ends and `step` is to go on; `None` once the payload is done.
+    pub fn step(
+        &mut self,
+        estate: &mut Estate,
+        session: &Session,
+        payload: &Payload,
+    ) -> Option<i64> {
+        let now = super::ccmsetup_service::now_ms;
+        super::ccmsetup_service::settle(estate, now());
+        if let Some(w) = self.waiting.take() {
+            let call = &payload.calls[w.index];
+            let outcome = after_wait(estate, session, call, w.started.as_ref());
+            if !self.record(call, outcome, payload.stop_on_error) {
+                self.next = payload.calls.len();
+            }
         }
-        let outcome = allowed(&call.cmdlet)
-            .and_then(|()| execute(estate, session, &call.cmdlet, &call.args))
-            .map(|v| super::ps_value::render(v, rendering));
+        while let Some(call) = payload.calls.get(self.next) {
+            self.next += 1;
+            if call.group.is_some_and(|g| self.failed_groups.contains(&g)) {
+                continue;
+            }
+            let wait = allowed(&call.cmdlet)
+                .and_then(|()| super::ccmsetup_wait::wait_seconds(&call.cmdlet, &call.args));
+            let outcome = match wait {
+                Ok(Some(seconds)) => {
+                    // An install starts first; the bootstrap's own failure (setup already
+                    // running) is its result, with nothing of its own to wait for.
+                    let started = if call.cmdlet.eq_ignore_ascii_case("Install-CmdeployClient") {
+                        match execute(estate, session, &call.cmdlet, &call.args) {
+                            Ok(v) if v.get("ExitCode") == Some(&Value::from(0)) => Some(v),
+                            other => {
+                                if self.record(call, other, payload.stop_on_error) {
+                                    continue;
+                                }
+                                break;
+                            }
+                        }
+                    } else {
+                        None
+                    };
+                    let until = super::ccmsetup_wait::until(estate, &session.host, now(), seconds);
+                    if let Some(until) = until {
+                        self.waiting = Some(Waiting {
+                            index: self.next - 1,
+                            started,
+                        });
+                        return Some(until);
+                    }
+                    after_wait(estate, session, call, started.as_ref())
+                }
+                Ok(None) => execute(estate, session, &call.cmdlet, &call.args),
+                Err(e) => Err(e),
+            };
+            if !self.record(call, outcome, payload.stop_on_error) {
+                break;
+            }
+        }
+        super::ccmsetup_service::settle(estate, now());
+        None
+    }
+
+    /// Records a call's outcome; `false` when the payload stops here.
+    fn record(&mut self, call: &PayloadCall, outcome: CmdResult, stop_on_error: bool) -> bool {
+        let rendering = super::runner_model::result_rendering();
         let ok = outcome.is_ok();
-        results.push(match outcome {
-            Ok(value) => CallResult {
-                id: call.id,
-                ok: true,
-                value: match value {
-                    Value::Array(items) => Value::Array(items),
-                    Value::Null => Value::Array(Vec::new()),
-                    other => Value::Array(vec![other]),
+        self.results.push(
+            match outcome.map(|v| super::ps_value::render(v, rendering)) {
+                Ok(value) => CallResult {
+                    id: call.id,
+                    ok: true,
+                    value: match value {
+                        Value::Array(items) => Value::Array(items),
+                        Value::Null => Value::Array(Vec::new()),
+                        other => Value::Array(vec![other]),
+                    },
+                    error: None,
+                    category: None,
                 },
-                error: None,
-                category: None,
+                Err(e) => CallResult {
+                    id: call.id,
+                    ok: false,
+                    value: Value::Null,
+                    error: Some(e.message),
+                    category: Some(e.category),
+                },
             },
-            Err(e) => CallResult {
-                id: call.id,
-                ok: false,
-                value: Value::Null,
-                error: Some(e.message),
-                category: Some(e.category),
-            },
-        });
+        );
         match call.group {
             Some(g) if !ok => {
-                failed_groups.insert(g);
+                self.failed_groups.insert(g);
+                true
             }
-            None if !ok && payload.stop_on_error => break,
-            _ => {}
+            None if !ok && stop_on_error => false,
+            _ => true,
         }
     }
+}
+
+/// What a waiting call returns once its wait is over: the install's object with what the log
+/// says now (`started`), or the log read of `Get-CmdeployInstallResult`. An install that ended
+/// by now is complete first.
+fn after_wait(
+    estate: &mut Estate,
+    session: &Session,
+    call: &PayloadCall,
+    started: Option<&Value>,
+) -> CmdResult {
     super::ccmsetup_service::settle(estate, super::ccmsetup_service::now_ms());
-    results
+    match started {
+        Some(started) => {
+            let offset = started.get("LogOffset").cloned().unwrap_or(Value::Null);
+            let read = Map::from_iter([("LogOffset".to_string(), offset)]);
+            execute(estate, session, "Get-CmdeployInstallResult", &read)
+                .map(|result| super::ccmsetup_wait::merged(started, result))
+        }
+        None => execute(estate, session, &call.cmdlet, &call.args),
+    }
 }
 
 fn not_recognized(cmdlet: &str) -> CmdError {

@@ -279,10 +279,12 @@ fn do_install(
     })
 }
 
-/// `Install-CmdeployClient -SourcePath -CommandLine`: runs CCMSetup from a local copy.
+/// `Install-CmdeployClient -SourcePath -CommandLine [-WaitSeconds]`: runs CCMSetup from a local
+/// copy (the wait is the Script's: `ccmsetup_wait`).
 pub fn install(estate: &mut Estate, host: &str, a: &Args) -> CmdResult {
     let source = a.str("SourcePath")?;
     let text = a.str("CommandLine")?;
+    a.opt_int("WaitSeconds")?;
     a.finish()?;
     let h = host_of(estate, host)?;
     if source.starts_with("\\\\") {
@@ -324,16 +326,18 @@ pub fn install(estate: &mut Estate, host: &str, a: &Args) -> CmdResult {
     }
     // The bootstrap starts the ccmsetup service and exits: its exit code is 0 (8 when setup is
     // already running) whatever the install will come to; the result is in ccmsetup.log later
-    // (windows-runtime.md §8, CIP /service).
+    // (windows-runtime.md §8, CIP /service). The runner throws on any other exit code.
     let offset = ccmsetup_log_len(estate, host)?;
-    let run = out.service_run();
-    let exit_code = if super::ccmsetup_service::start(estate, host, run) {
-        0
-    } else {
-        8
-    };
+    let started = super::ccmsetup_service::start(estate, host, out.service_run());
+    let exit_code = if started { 0 } else { 8 };
     let h = host_of(estate, host)?;
     let last = h.ccmsetup_log.last().cloned().unwrap_or_default();
+    if !started && super::runner_model::throws_on_bootstrap_failure() {
+        return Err(CmdError::new(
+            "OperationStopped",
+            format!("CCMSetup did not start the ccmsetup service (exit code {exit_code}): {last}"),
+        ));
+    }
     // `Get-Content -Tail 1` returns the line with the FileSystem provider's note properties.
     let tail = super::ps_value::content_line(&last, CCMSETUP_LOG);
     Ok(json!({"ExitCode": exit_code, "LogTail": tail, "LogOffset": offset}))
@@ -344,10 +348,11 @@ fn ccmsetup_log_len(estate: &mut Estate, host: &str) -> Result<usize, CmdError> 
     Ok(super::ccmsetup_service::log_text(&host_of(estate, host)?.ccmsetup_log).len())
 }
 
-/// `Get-CmdeployInstallResult -LogOffset N`: whether the ccmsetup service still runs, and
-/// the return code and last lines that ccmsetup.log gained after byte `N`.
+/// `Get-CmdeployInstallResult -LogOffset N [-WaitSeconds]`: whether the ccmsetup service still
+/// runs, and the return code and last lines that ccmsetup.log gained after byte `N`.
 pub fn install_result(estate: &mut Estate, host: &str, a: &Args) -> CmdResult {
     let offset = a.opt_int("LogOffset")?.unwrap_or(0).max(0) as usize;
+    a.opt_int("WaitSeconds")?;
     a.finish()?;
     let h = host_of(estate, host)?;
     let text = super::ccmsetup_service::log_text(&h.ccmsetup_log);

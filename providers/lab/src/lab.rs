@@ -19,7 +19,7 @@ use crate::error::LabError;
 use crate::model::Estate;
 use crate::{ccmsetup_service, journal};
 use cmdeploy_providers::powershell::runner::split_stdin;
-use cmdeploy_providers::powershell::{CallResult, ScriptOutput};
+use cmdeploy_providers::powershell::ScriptOutput;
 
 /// Name of the seed file in a project directory.
 pub const SEED_FILE: &str = "lab.toml";
@@ -535,24 +535,37 @@ impl Lab {
                 payload: payload_text.into(),
             })
         };
-        let outcome = self
-            .with_estate_mode(persist, |estate| -> Result<Vec<CallResult>, RemoteError> {
-                estate.scripts_run = self.read_counter().unwrap_or(estate.scripts_run) + 1;
-                let session = crate::exec::Session::open(estate, host, &payload.target)?;
-                let results = crate::ccmsetup_service::at(at_ms, || {
-                    crate::exec::run_payload(estate, &session, &payload)
-                });
-                let ran: Vec<_> = payload
-                    .calls
-                    .iter()
-                    .filter(|c| results.iter().any(|r| r.id == c.id))
-                    .map(|c| (c.cmdlet.clone(), c.args.clone(), c.secret.clone()))
-                    .collect();
-                self.audit("script", host, &ran);
-                Ok(results)
-            })
-            .map_err(|e| RemoteError::new(host, e.to_string()))??;
-        Ok(ScriptOutput { results: outcome })
+        // A call that waits for the ccmsetup service pauses the Script: the estate is let go
+        // while it sleeps, and the rest runs at the time the wait ended (`ccmsetup_wait`). The
+        // journal's line, written once, replays the whole Script (its waits included).
+        let (mut run, mut at, mut persist) = (crate::exec::Run::default(), at_ms, Some(persist));
+        loop {
+            let first = persist.is_some();
+            let mode = persist.take().unwrap_or(Persist::No);
+            let pause = self
+                .with_estate_mode(mode, |estate| -> Result<Option<i64>, RemoteError> {
+                    if first {
+                        estate.scripts_run = self.read_counter().unwrap_or(estate.scripts_run) + 1;
+                    }
+                    let session = crate::exec::Session::open(estate, host, &payload.target)?;
+                    let done = run.results().len();
+                    let pause = ccmsetup_service::at(at, || run.step(estate, &session, &payload));
+                    let ran: Vec<_> = run.results()[done..]
+                        .iter()
+                        .filter_map(|r| payload.calls.iter().find(|c| c.id == r.id))
+                        .map(|c| (c.cmdlet.clone(), c.args.clone(), c.secret.clone()))
+                        .collect();
+                    self.audit("script", host, &ran);
+                    Ok(pause)
+                })
+                .map_err(|e| RemoteError::new(host, e.to_string()))??;
+            let Some(until) = pause else { break };
+            crate::ccmsetup_wait::sleep_until(until);
+            at = until;
+        }
+        Ok(ScriptOutput {
+            results: run.into_results(),
+        })
     }
 }
 

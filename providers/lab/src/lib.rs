@@ -25,7 +25,7 @@
 //!   `cm_publishing`, `collection`;
 //! * GroupPolicy cmdlets: `gp`, `gp_pol`, `gp_report`;
 //! * hosts: `host` (CCMSetup installs, client probes), `ccmsetup_service` (the asynchronous
-//!   CCMSetup service), `prereq` (client push prerequisites), `double_hop` (no network
+//!   CCMSetup service), `ccmsetup_wait` (Scripts that wait for it), `prereq` (client push prerequisites), `double_hop` (no network
 //!   credentials for a second hop);
 //! * [`cost`] — what a real site pays per Script and per cmdlet;
 //! * [`serve`] — `cmdeploy lab serve`: the lab behind a WS-Management endpoint (NTLM, Kerberos,
@@ -36,6 +36,7 @@
 pub mod ad_replication;
 pub(crate) mod args;
 pub(crate) mod ccmsetup_service;
+pub(crate) mod ccmsetup_wait;
 pub(crate) mod cm_boundary;
 pub(crate) mod cm_conflict;
 pub(crate) mod cm_deployment;

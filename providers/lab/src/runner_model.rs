@@ -177,6 +177,14 @@ pub fn result_rendering() -> Rendering {
     }
 }
 
+/// True when the runner's `Install-CmdeployClient` throws when the bootstrap's exit code is not
+/// 0 (the service did not start: 8, setup already running), as the reviewed runner does.
+pub fn throws_on_bootstrap_failure() -> bool {
+    function_body("Install-CmdeployClient").is_some_and(|b| {
+        b.contains("if ($process.ExitCode -ne 0)") && b.contains("throw \"CCMSetup did not start")
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,7 +195,17 @@ mod tests {
         let names: Vec<&str> = params.iter().map(|p| p.name.as_str()).collect();
         assert!(names.contains(&"SourcePath"), "{params:?}");
         assert!(names.contains(&"CommandLine"), "{params:?}");
-        assert!(params.iter().all(|p| p.type_name == "string"), "{params:?}");
+        for p in &params {
+            let want = if p.name == "WaitSeconds" {
+                "int"
+            } else {
+                "string"
+            };
+            assert_eq!(p.type_name, want, "{params:?}");
+        }
+        assert!(!params
+            .iter()
+            .any(|p| p.name == "WaitSeconds" && p.mandatory));
     }
 
     #[test]

@@ -251,3 +251,110 @@ fn a_payload_with_keys_differing_only_in_case_is_refused() {
         .unwrap_err();
     assert_says(&e.to_string(), &["duplicated keys", "'Name'", "'name'"]);
 }
+
+// Item 4, waited for: the runner's install and result read can wait for the ccmsetup service
+// (`-WaitSeconds`, `Wait-Process -Name 'ccmsetup'`; windows-runtime.md §8).
+
+/// A lab seeded from the Contoso example whose ccmsetup service takes `seconds` per install.
+fn slow_ccmsetup_lab(seconds: u32) -> (tempfile::TempDir, Lab) {
+    let tmp = tempfile::TempDir::new().unwrap();
+    copy_dir(std::path::Path::new(EXAMPLE), tmp.path());
+    let seed = tmp.path().join("lab.toml");
+    let text = std::fs::read_to_string(&seed).unwrap();
+    std::fs::write(&seed, format!("ccmsetup_seconds = {seconds}\n{text}")).unwrap();
+    let lab = Lab::open(tmp.path(), &tmp.path().join(".cmdeploy"));
+    lab.reset().unwrap();
+    (tmp, lab)
+}
+
+fn install_waiting(seconds: u64) -> Call {
+    Call::new("Install-CmdeployClient")
+        .arg("SourcePath", "C:\\ClientSource")
+        .arg("CommandLine", "SMSSITECODE=ABC")
+        .arg("WaitSeconds", seconds)
+}
+
+#[test]
+fn a_script_that_waits_for_the_ccmsetup_service_takes_its_time_and_holds_no_other_host_back() {
+    let (_tmp, lab) = slow_ccmsetup_lab(2);
+    let started = std::time::Instant::now();
+    let waiting = {
+        let lab = lab.clone();
+        std::thread::spawn(move || {
+            run(
+                &lab,
+                "kiosk01",
+                Target::Host,
+                vec![install_waiting(30), Call::new("Get-CmdeployClientState")],
+            )
+        })
+    };
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    // Another host's Script runs while the install waits: the lab let go of the estate.
+    let other = run(
+        &lab,
+        "kiosk02",
+        Target::Host,
+        vec![Call::new("Get-CmdeployClientState")],
+    );
+    assert_eq!(value(&other[0])[0]["Installed"], json!(false));
+    assert!(
+        !waiting.is_finished(),
+        "the install's Script ended before its ccmsetup service did"
+    );
+    let results = waiting.join().unwrap();
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(2),
+        "the Script took less than the ccmsetup service: {:?}",
+        started.elapsed()
+    );
+    let install = &value(&results[0])[0];
+    assert_eq!(install["ReturnCode"], json!(0), "{install}");
+    assert_eq!(install["Running"], json!(false), "{install}");
+    assert_eq!(install["ExitCode"], json!(0), "{install}");
+    assert!(install["LogOffset"].is_u64(), "{install}");
+    assert_says(
+        install["LogTail"].as_str().unwrap(),
+        &["CcmSetup is exiting with return code 0"],
+    );
+    // The state read after the wait sees the client the service installed.
+    assert_eq!(value(&results[1])[0]["Installed"], json!(true));
+}
+
+#[test]
+fn a_wait_shorter_than_the_install_ends_with_the_service_running_and_a_later_wait_sees_it_end() {
+    let (_tmp, lab) = slow_ccmsetup_lab(3);
+    let started = std::time::Instant::now();
+    let results = run(&lab, "kiosk01", Target::Host, vec![install_waiting(1)]);
+    let first = &value(&results[0])[0];
+    assert!(started.elapsed() >= std::time::Duration::from_secs(1));
+    assert_eq!(first["Running"], json!(true), "{first}");
+    assert_eq!(first["ReturnCode"], Value::Null, "{first}");
+    let offset = first["LogOffset"].as_u64().unwrap();
+    let results = run(
+        &lab,
+        "kiosk01",
+        Target::Host,
+        vec![Call::new("Get-CmdeployInstallResult")
+            .arg("LogOffset", offset)
+            .arg("WaitSeconds", 30)],
+    );
+    assert!(started.elapsed() >= std::time::Duration::from_secs(3));
+    let result = &value(&results[0])[0];
+    assert_eq!(result["ReturnCode"], json!(0), "{result}");
+    assert_eq!(result["Running"], json!(false), "{result}");
+}
+
+#[test]
+fn a_second_install_while_the_service_runs_fails_as_the_runner_throws() {
+    let (_tmp, lab) = slow_ccmsetup_lab(30);
+    let first = run(&lab, "kiosk01", Target::Host, vec![install_waiting(1)]);
+    assert_eq!(value(&first[0])[0]["Running"], json!(true));
+    // The bootstrap finds setup running (exit code 8): the runner throws, naming the code.
+    let second = run(&lab, "kiosk01", Target::Host, vec![install_waiting(1)]);
+    assert!(!second[0].ok, "{:?}", second[0]);
+    assert_says(
+        second[0].error.as_deref().unwrap_or_default(),
+        &["did not start the ccmsetup service", "exit code 8"],
+    );
+}

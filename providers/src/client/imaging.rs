@@ -227,13 +227,12 @@ impl ApplyInSteps<Model> for ImagingKind {
                 .unwrap_or_default()
                 .to_string()
         };
-        let state = probe::probe(ctx, &op.connection).await?;
+        let mut state = probe::probe(ctx, &op.connection).await?;
         let mut log = String::new();
         if !state.installed {
             let (source, cmd) = (text(&d.meta, SOURCE), text(&d.private, COMMAND_LINE));
-            log = probe::install(ctx, &op.connection, &source, &cmd).await?;
+            (log, state) = probe::install_and_probe(ctx, &op.connection, &source, &cmd).await?;
         }
-        let state = probe::probe(ctx, &op.connection).await?;
         let mut calls = Vec::new();
         if state.ccm_exec_running {
             calls.push(Call::new("Stop-CmdeployClientService"));

@@ -55,19 +55,73 @@ pub async fn probe(ctx: &Context, connection: &Connection) -> Result<ClientState
     client_state(connection, v)
 }
 
-/// Runs CCMSetup on the host (as [`install`]), waits for the ccmsetup service, and reads the
-/// client state back.
+/// Runs CCMSetup on the host from a local copy of the client source, waits for the ccmsetup
+/// service to finish, and reads the client state back. Returns the log's last lines and the
+/// state.
+///
+/// The `ccmsetup.exe` started is a bootstrap that exits within seconds; the install's result is
+/// the line "CcmSetup is exiting with return code N" that ccmsetup.log gains when the service
+/// ends (windows-runtime.md §8). The Script that starts the install also waits for the service's
+/// process to end (`Wait-Process`, [`wait_per_script`]), reads the log and the client
+/// state: an install that ends within that wait costs one Script. A longer one is waited for by
+/// Scripts that each wait again as long and read the log and the state when the service ends,
+/// instead of reads of the log on a fixed interval.
 ///
 /// # Errors
-/// As [`install`], and a failed probe, naming the host.
+/// The failed start; a return code other than 0 (success) and 7 (reboot required), with its
+/// meaning and the log's last lines; no return code within [`INSTALL_TIMEOUT`]; a failed probe.
+/// Each names the host.
 pub async fn install_and_probe(
     ctx: &Context,
     connection: &Connection,
     source: &str,
     command_line: &str,
 ) -> Result<(String, ClientState), RemoteError> {
-    let log = install(ctx, connection, source, command_line).await?;
-    Ok((log, probe(ctx, connection).await?))
+    let deadline = Instant::now() + INSTALL_TIMEOUT;
+    let wait = wait_per_script(connection);
+    let calls = vec![
+        install_call(source, command_line).arg("WaitSeconds", wait.as_secs()),
+        Call::new("Get-CmdeployClientState"),
+    ];
+    let out = kit::run_writes(ctx, connection, Target::Host, calls).await?;
+    let offset = log_offset(connection, &out)?;
+    let value = |id: usize| out.get(id).map_or(&serde_json::Value::Null, |r| &r.value);
+    let mut result: InstallResult = first_as(connection, value(0), "Install-CmdeployClient")?;
+    let mut state = client_state(connection, value(1))?;
+    loop {
+        if let Some(code) = result.return_code.filter(|_| !result.running) {
+            return match code {
+                0 | 7 => Ok((result.log_tail, state)),
+                _ => Err(RemoteError {
+                    host: connection.host(),
+                    operation: Some("Install-CmdeployClient".into()),
+                    message: format!(
+                        "CCMSetup ended with return code {code} ({}); ccmsetup.log: {}",
+                        return_code_meaning(code),
+                        result.log_tail
+                    ),
+                    category: None,
+                    unreachable: None,
+                }),
+            };
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(RemoteError {
+                host: connection.host(),
+                operation: Some("Install-CmdeployClient".into()),
+                message: format!(
+                    "the ccmsetup service wrote no return code to ccmsetup.log within {} minutes (still running: {}); ccmsetup.log: {}",
+                    INSTALL_TIMEOUT.as_secs() / 60,
+                    if result.running { "yes" } else { "no" },
+                    result.log_tail
+                ),
+                category: None,
+                unreachable: None,
+            });
+        }
+        (result, state) = wait_for_install(ctx, connection, offset, left.min(wait)).await?;
+    }
 }
 
 /// The first item of a `Get-CmdeployClientState` result.
@@ -102,62 +156,21 @@ fn first_as<T: serde::de::DeserializeOwned>(
 /// timeout is 1440 minutes; a typical install takes minutes: durations are not documented).
 pub const INSTALL_TIMEOUT: Duration = Duration::from_secs(60 * 60);
 
-/// Time between two reads of ccmsetup.log while the service installs.
-const POLL: Duration = Duration::from_secs(2);
+/// The longest one Script waits for the ccmsetup service before it answers (see
+/// [`wait_per_script`]).
+pub const WAIT_PER_SCRIPT: Duration = Duration::from_secs(30);
 
-/// Runs CCMSetup on the host from a local copy of the client source and waits for the ccmsetup
-/// service to finish: the `ccmsetup.exe` started is a bootstrap that exits within seconds, and
-/// the install's result is the line "CcmSetup is exiting with return code N" that ccmsetup.log
-/// gains later (windows-runtime.md §8). Returns the log's last lines.
-///
-/// # Errors
-/// The failed start; a return code other than 0 (success) and 7 (reboot required), with its
-/// meaning and the log's last lines; no return code within [`INSTALL_TIMEOUT`]. Each names the
-/// host.
-pub async fn install(
-    ctx: &Context,
-    connection: &Connection,
-    source: &str,
-    command_line: &str,
-) -> Result<String, RemoteError> {
-    let call = install_call(source, command_line);
-    let out = kit::run_writes(ctx, connection, Target::Host, vec![call]).await?;
-    let offset = log_offset(connection, &out)?;
-    let deadline = Instant::now() + INSTALL_TIMEOUT;
-    loop {
-        let result = install_result(ctx, connection, offset).await?;
-        if let Some(code) = result.return_code.filter(|_| !result.running) {
-            return match code {
-                0 | 7 => Ok(result.log_tail),
-                _ => Err(RemoteError {
-                    host: connection.host(),
-                    operation: Some("Install-CmdeployClient".into()),
-                    message: format!(
-                        "CCMSetup ended with return code {code} ({}); ccmsetup.log: {}",
-                        return_code_meaning(code),
-                        result.log_tail
-                    ),
-                    category: None,
-                    unreachable: None,
-                }),
-            };
-        }
-        if Instant::now() >= deadline {
-            return Err(RemoteError {
-                host: connection.host(),
-                operation: Some("Install-CmdeployClient".into()),
-                message: format!(
-                    "the ccmsetup service wrote no return code to ccmsetup.log within {} minutes (still running: {}); ccmsetup.log: {}",
-                    INSTALL_TIMEOUT.as_secs() / 60,
-                    if result.running { "yes" } else { "no" },
-                    result.log_tail
-                ),
-                category: None,
-                unreachable: None,
-            });
-        }
-        tokio::time::sleep(POLL).await;
-    }
+/// How long one Script on `connection` waits for the ccmsetup service: half the connection's
+/// WS-Management OperationTimeout (`operation_timeout_seconds`, default 60), at least 1 s and at
+/// most [`WAIT_PER_SCRIPT`]. The Receive that waits for the Script's output is then answered by
+/// the output, not by a `w:TimedOut` fault and another Receive.
+pub fn wait_per_script(connection: &Connection) -> Duration {
+    let timeout = connection
+        .spec
+        .get("operation_timeout_seconds")
+        .and_then(serde_json::Value::as_u64)
+        .unwrap_or(60);
+    Duration::from_secs((timeout / 2).clamp(1, WAIT_PER_SCRIPT.as_secs()))
 }
 
 /// CCMSetup's return codes (about-client-installation-properties.md, "CCMSetup.exe return
@@ -187,16 +200,29 @@ struct InstallResult {
     log_tail: String,
 }
 
-async fn install_result(
+/// One Script that waits up to `wait` (whole seconds, at least 1) for the ccmsetup service to
+/// end, then reads what ccmsetup.log gained after `offset` and the client state.
+async fn wait_for_install(
     ctx: &Context,
     connection: &Connection,
     offset: u64,
-) -> Result<InstallResult, RemoteError> {
+    wait: Duration,
+) -> Result<(InstallResult, ClientState), RemoteError> {
     let mut script = Script::new(Target::Host);
-    script.push(Call::new("Get-CmdeployInstallResult").arg("LogOffset", offset));
+    script.push(
+        Call::new("Get-CmdeployInstallResult")
+            .arg("LogOffset", offset)
+            .arg("WaitSeconds", wait.as_secs().max(1)),
+    );
+    script.push(Call::new("Get-CmdeployClientState"));
     let out = kit::run(ctx, connection, &script).await?;
-    let v = kit::value_of(connection, &script, &out, 0)?;
-    first_as(connection, v, "Get-CmdeployInstallResult")
+    let result = first_as(
+        connection,
+        kit::value_of(connection, &script, &out, 0)?,
+        "Get-CmdeployInstallResult",
+    )?;
+    let state = client_state(connection, kit::value_of(connection, &script, &out, 1)?)?;
+    Ok((result, state))
 }
 
 fn install_call(source: &str, command_line: &str) -> Call {

@@ -194,8 +194,9 @@ pub async fn read(ctx: &Context, requests: Vec<ReadRequest>) -> Vec<ReadResult> 
 const DEVICE_BATCH: usize = 250;
 
 /// The site's device records of `names` (short names): `Get-CMDevice -Name <name> -Fast`, one
-/// call per name, [`DEVICE_BATCH`] calls per Script. Never an unfiltered `Get-CMDevice`, which
-/// returns every device of the site (PSRef Get-CMDevice.md; windows-runtime.md §9).
+/// call per name, [`DEVICE_BATCH`] calls per Script, the Scripts `--parallelism` at a time.
+/// Never an unfiltered `Get-CMDevice`, which returns every device of the site (PSRef
+/// Get-CMDevice.md; windows-runtime.md §9).
 ///
 /// # Errors
 /// The first failed Script or call, naming the site server and the cmdlet.
@@ -205,37 +206,63 @@ async fn device_records(
     code: &str,
     names: &[String],
 ) -> Result<(Value, Option<String>), RemoteError> {
+    // Futures made first: a closure inside the stream's type is not `Send` for every lifetime.
+    let batches: Vec<_> = names
+        .chunks(DEVICE_BATCH)
+        .enumerate()
+        .map(|(n, batch)| device_batch(ctx, site_connection, code, n == 0, batch))
+        .collect();
+    let read: Vec<_> = futures::stream::iter(batches)
+        .buffered(ctx.parallelism.max(1))
+        .collect()
+        .await;
     let mut all = Vec::new();
     let mut site_version = None;
-    for (n, batch) in names.chunks(DEVICE_BATCH).enumerate() {
-        let mut script = Script::new(Target::SiteServer {
-            site_code: code.to_string(),
-        });
-        if n == 0 {
-            script.push(Call::new("Get-CMSite").arg("SiteCode", code));
-        }
-        for name in batch {
-            script.push(
-                Call::new("Get-CMDevice")
-                    .arg("Name", name.as_str())
-                    .switch("Fast"),
-            );
-        }
-        let out = kit::run(ctx, site_connection, &script).await?;
-        let first = usize::from(n == 0);
-        if n == 0 {
-            let site = kit::value_of(site_connection, &script, &out, 0)?;
-            site_version = kit::items(site)
-                .first()
-                .map(|s| kit::s(s, "Version").to_string())
-                .filter(|v| !v.is_empty());
-        }
-        for id in first..script.calls.len() {
-            let v = kit::value_of(site_connection, &script, &out, id)?;
-            all.extend(kit::items(v).into_iter().cloned());
-        }
+    for batch in read {
+        let (devices, version) = batch?;
+        all.extend(devices);
+        site_version = site_version.or(version);
     }
     Ok((Value::Array(all), site_version))
+}
+
+/// One Script of [`device_records`]: `Get-CMDevice` for each of `names`, after `Get-CMSite`
+/// in the `first` one. Returns the records and, from the first, the site's version.
+async fn device_batch(
+    ctx: &Context,
+    site_connection: &cmdeploy_engine::resource::Connection,
+    code: &str,
+    first: bool,
+    names: &[String],
+) -> Result<(Vec<Value>, Option<String>), RemoteError> {
+    let mut script = Script::new(Target::SiteServer {
+        site_code: code.to_string(),
+    });
+    if first {
+        script.push(Call::new("Get-CMSite").arg("SiteCode", code));
+    }
+    for name in names {
+        script.push(
+            Call::new("Get-CMDevice")
+                .arg("Name", name.as_str())
+                .switch("Fast"),
+        );
+    }
+    let out = kit::run(ctx, site_connection, &script).await?;
+    let mut site_version = None;
+    if first {
+        let site = kit::value_of(site_connection, &script, &out, 0)?;
+        site_version = kit::items(site)
+            .first()
+            .map(|s| kit::s(s, "Version").to_string())
+            .filter(|v| !v.is_empty());
+    }
+    let mut devices = Vec::new();
+    for id in usize::from(first)..script.calls.len() {
+        let v = kit::value_of(site_connection, &script, &out, id)?;
+        devices.extend(kit::items(v).into_iter().cloned());
+    }
+    Ok((devices, site_version))
 }
 
 /// What a probe of the host after an install says, as the target's model: [`probed`] plus the
