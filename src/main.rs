@@ -67,6 +67,14 @@ fn parse() -> cli::Cli {
 const USAGE_ERROR: i32 = 1;
 
 fn main() {
+    // Before any thread starts: the loopback relays carry Scripts in the clear, so no proxy the
+    // environment names may see them (see the function's module).
+    if let Some(v) =
+        cmdeploy_providers::transport::no_proxy::no_proxy_for_relays(|k| std::env::var(k).ok())
+    {
+        std::env::set_var("NO_PROXY", &v);
+        std::env::set_var("no_proxy", &v);
+    }
     quiet_broken_pipe();
     let cli = parse();
     let mut out = output::Output::detect(cli.no_color);

@@ -292,3 +292,30 @@ fn main_job_stays_within_max_concurrent_operations_per_user() {
     p.run(&["apply", "--auto-approve"]).code(0);
     p.run(&["plan", "--detailed-exitcode"]).code(0);
 }
+
+/// A CI runner often has `HTTP_PROXY`/`ALL_PROXY` set. The loopback relays carry Scripts (and
+/// account passwords) in the clear, so they must never go through such a proxy: here one that
+/// nothing listens on, which would fail every Script that reached it.
+#[test]
+fn a_proxy_in_the_environment_never_sees_the_relays_traffic() {
+    let p = Project::example("contoso");
+    p.run(&["lab", "reset"]).code(0);
+    let s = serve(&p, &[]);
+    switch_to_winrm(&p, s.port, None, "lab-secrets/admin.txt");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let proxy = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let env = [
+        ("HTTP_PROXY", proxy.as_str()),
+        ("ALL_PROXY", proxy.as_str()),
+        ("NO_PROXY", ""),
+        ("no_proxy", ""),
+    ];
+    let plan = p.run_env(&["plan", "--detailed-exitcode"], &env).code(2);
+    assert!(
+        plan.stdout
+            .contains("Plan: 16 to add, 8 to change, 0 to destroy."),
+        "{}",
+        plan.all()
+    );
+}

@@ -6,6 +6,7 @@
 
 pub mod gate;
 pub mod kerberos;
+pub mod no_proxy;
 pub mod ntlm;
 pub mod quota;
 mod registry;
