@@ -14,7 +14,7 @@ pub async fn run(dir: &Path, args: PlanArgs, out: Output) -> Result<i32, Failure
     out.diagnostics(&s.warnings);
     s.report_unread(out);
     s.progress = crate::progress::refresh(out, !args.json);
-    // The state and the plan are never freed, as the session's project is not: the process exits
+    // The state and the plan are never freed, as the loaded project is not: the process exits
     // after printing, and freeing 100k entries and changes piece by piece cost a twentieth of
     // a large plan's CPU.
     let state = ManuallyDrop::new(s.state()?);
