@@ -485,6 +485,11 @@ pub struct GenerateArgs {
     /// Workgroup client hosts (one client_group over hosts.csv).
     #[arg(long, default_value_t = 10)]
     pub hosts: usize,
+    /// Also seed the lab with every object the manifests declare, as an apply would have left
+    /// them: the first apply then only sets the account's password and adopts the rest into
+    /// state, so a converged estate of any size is quick to reach.
+    #[arg(long)]
+    pub converged: bool,
     /// Directory to write (created; must be empty or a generated project).
     pub out_dir: PathBuf,
 }

@@ -71,3 +71,57 @@ fn numbers_that_make_no_estate_are_refused() {
     .code(1);
     assert!(r.stderr.contains("--groups"), "{}", r.stderr);
 }
+
+/// A converged estate is the one apply leaves: its first apply writes nothing but the account's
+/// password (a secret cannot be compared) and adopts every other object into state by its
+/// natural key; the plan after it reads a full state and has nothing to do, as after a real
+/// apply of the same manifests.
+#[test]
+fn a_converged_estate_is_adopted_with_one_write_and_then_plans_no_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("estate");
+    let d = out.to_str().unwrap();
+    let gen = cmdeploy(&[
+        "lab",
+        "generate",
+        "--converged",
+        "--boundaries",
+        "12",
+        "--groups",
+        "3",
+        "--hosts",
+        "4",
+        d,
+    ])
+    .code(0);
+    assert!(
+        gen.stdout.contains("the lab holds them all"),
+        "{}",
+        gen.stdout
+    );
+    cmdeploy(&["-C", d, "lab", "reset"]).code(0);
+    let plan = cmdeploy(&["-C", d, "plan"]).code(0);
+    assert!(
+        plan.stdout
+            .contains("Plan: 0 to add, 1 to change, 0 to destroy."),
+        "{}",
+        plan.stdout
+    );
+    assert!(plan.stdout.contains("account.naa"), "{}", plan.stdout);
+    let applied = cmdeploy(&["-C", d, "apply", "--auto-approve"]).code(0);
+    assert!(
+        applied
+            .stdout
+            .contains("20 existing object(s) already match"),
+        "{}",
+        applied.stdout
+    );
+    let listed = cmdeploy(&["-C", d, "state", "list"]).code(0);
+    assert_eq!(listed.stdout.lines().count(), 21, "{}", listed.stdout);
+    let converged = cmdeploy(&["-C", d, "plan", "--detailed-exitcode"]).code(0);
+    assert!(
+        converged.stdout.contains("No changes"),
+        "{}",
+        converged.stdout
+    );
+}

@@ -25,12 +25,17 @@ impl ResourceGraph {
     pub fn build(set: &ResourceSet) -> ResourceGraph {
         let mut g = ResourceGraph::default();
         for address in set.by_address.keys() {
-            g.add_node(address.clone());
+            let i = g.graph.add_node(address.clone());
+            g.index.insert(address.clone(), i);
         }
-        for r in set.by_address.values() {
+        // One lookup per reference (its target's node); a target not in the set has none.
+        for (t, r) in set.by_address.values().enumerate() {
+            let t = NodeIndex::new(t);
             for reference in &r.references {
-                if set.by_address.contains_key(&reference.target) {
-                    g.add_edge(&reference.target, &r.address);
+                if let Some(&f) = g.index.get(&reference.target) {
+                    if g.edges.insert((f, t)) {
+                        g.graph.add_edge(f, t, ());
+                    }
                 }
             }
         }

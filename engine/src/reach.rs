@@ -51,6 +51,10 @@ pub fn group<'a, O: Unreachability>(
     observed: &BTreeMap<Address, O>,
     order: impl IntoIterator<Item = &'a str>,
 ) -> Vec<UnreachableConnection> {
+    // Mostly none: then no address is parsed.
+    if !observed.values().any(|o| o.unreachable().is_some()) {
+        return Vec::new();
+    }
     let mut by_connection: BTreeMap<String, UnreachableConnection> = BTreeMap::new();
     let mut first_seen: Vec<String> = Vec::new();
     for address in order {

@@ -141,29 +141,31 @@ pub async fn refresh_observed(
         let observer = observer.clone();
         tasks.spawn(async move {
             let _permit = sem.acquire_owned().await.expect("semaphore open");
-            let addresses: Vec<(Address, String)> = requests
-                .iter()
-                .map(|r| (r.address.clone(), r.connection.host()))
-                .collect();
+            // One connection key per batch, so one host names every request's failure.
+            let host = requests
+                .first()
+                .map(|r| r.connection.host())
+                .unwrap_or_default();
+            let addresses: Vec<Address> = requests.iter().map(|r| r.address.clone()).collect();
             let connection = label(&connection_key);
             observer.batch_started(&connection, &kind_name, addresses.len());
             let results = kind.read(&ctx, requests).await;
             observer.batch_finished(&connection, &kind_name, addresses.len());
-            (addresses, results)
+            (addresses, host, results)
         });
     }
     while let Some(joined) = tasks.join_next().await {
-        let Ok((addresses, results)) = joined else {
+        let Ok((addresses, host, results)) = joined else {
             continue;
         };
         let mut by_addr: BTreeMap<Address, ReadOutcome> = results
             .into_iter()
             .map(|r| (r.address, r.outcome))
             .collect();
-        for (a, host) in addresses {
+        for a in addresses {
             let outcome = by_addr.remove(&a).unwrap_or_else(|| {
                 ReadOutcome::Failed(RemoteError::new(
-                    host,
+                    host.clone(),
                     format!("provider bug: no read result for {a}"),
                 ))
             });

@@ -56,10 +56,10 @@ fn sql(query: &str, params: &[&(dyn tokio_postgres::types::ToSql + Sync)]) -> Ve
 }
 
 fn conn() -> Connection {
-    Connection {
-        key: "cm01".into(),
-        spec: serde_json::json!({"transport": "lab", "host": "cm01"}),
-    }
+    Connection::new(
+        "cm01",
+        serde_json::json!({"transport": "lab", "host": "cm01"}),
+    )
 }
 
 fn entry(id: &str) -> StateEntry {

@@ -258,7 +258,7 @@ mod tests {
     fn its_failure_reads_as_null_while_any_other_failure_fails_the_operation() {
         let connection = Connection {
             key: "dc".into(),
-            spec: json!({"host": "dc01.contoso.com"}),
+            spec: std::sync::Arc::new(json!({"host": "dc01.contoso.com"})),
         };
         let (a, b) = (gpo_work("A"), gpo_work("B"));
         let (script, _) = write_script(&[&a, &b]);

@@ -105,10 +105,7 @@ pub(super) fn operations(
         .get(a)
         .cloned()
         .or_else(|| prior.as_ref().map(|p| p.connection.clone()))
-        .unwrap_or_else(|| crate::resource::Connection {
-            key: "unknown".into(),
-            spec: serde_json::Value::Null,
-        });
+        .unwrap_or_else(null_connection);
     let text = a.to_string();
     let changed: Vec<String> = input
         .plan
@@ -261,8 +258,5 @@ pub(super) fn record(
 }
 
 pub(super) fn null_connection() -> crate::resource::Connection {
-    crate::resource::Connection {
-        key: "unknown".into(),
-        spec: serde_json::Value::Null,
-    }
+    crate::resource::Connection::new("unknown", serde_json::Value::Null)
 }

@@ -56,7 +56,12 @@ pub(super) fn expand<'i>(
             }
         }
         let mut instance = rebuilt(map);
-        let ctx = template::context(&config.variables, name, None, None);
+        // Most tables hold no template: their context (every variable) is not built.
+        let ctx = if template::has_template(instance.get_ref()) {
+            template::context(&config.variables, name, None, None)
+        } else {
+            serde_json::Value::Null
+        };
         let mut tdiags = Vec::new();
         template::render_in_place(&mut instance, &ctx, file, &mut tdiags);
         let failed = !tdiags.is_empty();

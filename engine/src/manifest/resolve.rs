@@ -106,81 +106,106 @@ pub(super) fn resolve_references(
     }
 }
 
+/// The resolution of one connection reference on its own (a data source's, `Project::connection`).
 pub(super) fn resolve_one(
     set: &ResourceSet,
     conn: &ConnectionRef,
     config: &ProjectConfig,
     depth: usize,
 ) -> Result<Connection, String> {
-    match conn {
-        ConnectionRef::Named(name) => config
+    Resolver::new(config).resolve(set, conn, depth)
+}
+
+/// Resolves connection references, each named connection built once: the resources on a named
+/// connection share its settings (one [`std::sync::Arc`]) instead of each holding a copy.
+struct Resolver<'a> {
+    config: &'a ProjectConfig,
+    /// `[connection.NAME]` tables as resources see them (with `name` filled in).
+    named: BTreeMap<&'a str, Connection>,
+    /// The connection of resources without a remote side.
+    local: Connection,
+}
+
+impl<'a> Resolver<'a> {
+    fn new(config: &'a ProjectConfig) -> Resolver<'a> {
+        let named = config
             .connections
-            .get(&name.value)
-            .map(|(spec, _)| {
+            .iter()
+            .map(|(name, (spec, _))| {
                 let mut spec = spec.clone();
                 if let Value::Object(m) = &mut spec {
-                    m.entry("name").or_insert(Value::String(name.value.clone()));
+                    m.entry("name").or_insert(Value::String(name.clone()));
                 }
-                Connection {
-                    key: name.value.clone(),
-                    spec,
-                }
+                (name.as_str(), Connection::new(name.clone(), spec))
             })
-            .ok_or_else(|| {
-                let names: Vec<&str> = config.connections.keys().map(String::as_str).collect();
-                match did_you_mean(&name.value, names.iter().copied()) {
-                    Some(best) => format!(
-                        "unknown connection `{}`; did you mean `{best}`?",
-                        name.value
-                    ),
-                    None => format!(
-                        "unknown connection `{}`; define [connection.{}] in cmdeploy.toml",
-                        name.value, name.value
-                    ),
-                }
-            }),
-        ConnectionRef::Inline(spec) => {
-            let mut spec = spec.clone();
-            // `base = "NAME"` fills fields the inline table leaves out from a named connection.
-            if let Some(base) = spec.get("base").and_then(Value::as_str).map(str::to_string) {
-                let (base_spec, _) = config.connections.get(&base).ok_or_else(|| {
-                    format!("inline connection has unknown base connection `{base}`")
-                })?;
-                if let (Value::Object(m), Value::Object(b)) = (&mut spec, base_spec) {
-                    for (k, v) in b {
-                        m.entry(k.clone()).or_insert(v.clone());
+            .collect();
+        Resolver {
+            config,
+            named,
+            local: Connection::new("local", serde_json::json!({"transport": "local"})),
+        }
+    }
+
+    fn resolve(
+        &self,
+        set: &ResourceSet,
+        conn: &ConnectionRef,
+        depth: usize,
+    ) -> Result<Connection, String> {
+        let config = self.config;
+        match conn {
+            ConnectionRef::Named(name) => {
+                self.named.get(name.value.as_str()).cloned().ok_or_else(|| {
+                    let names: Vec<&str> = config.connections.keys().map(String::as_str).collect();
+                    match did_you_mean(&name.value, names.iter().copied()) {
+                        Some(best) => format!(
+                            "unknown connection `{}`; did you mean `{best}`?",
+                            name.value
+                        ),
+                        None => format!(
+                            "unknown connection `{}`; define [connection.{}] in cmdeploy.toml",
+                            name.value, name.value
+                        ),
                     }
-                    m.remove("base");
+                })
+            }
+            ConnectionRef::Inline(spec) => {
+                let mut spec = spec.clone();
+                // `base = "NAME"` fills fields the inline table leaves out from a named connection.
+                if let Some(base) = spec.get("base").and_then(Value::as_str).map(str::to_string) {
+                    let (base_spec, _) = config.connections.get(&base).ok_or_else(|| {
+                        format!("inline connection has unknown base connection `{base}`")
+                    })?;
+                    if let (Value::Object(m), Value::Object(b)) = (&mut spec, base_spec) {
+                        for (k, v) in b {
+                            m.entry(k.clone()).or_insert(v.clone());
+                        }
+                        m.remove("base");
+                    }
                 }
+                let host = spec
+                    .get("host")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_lowercase();
+                if host.is_empty() {
+                    return Err("an inline connection needs `host`".into());
+                }
+                Ok(Connection::new(format!("host:{host}"), spec))
             }
-            let host = spec
-                .get("host")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_lowercase();
-            if host.is_empty() {
-                return Err("an inline connection needs `host`".into());
+            ConnectionRef::Inherit(target) => {
+                if depth > 8 {
+                    return Err(format!(
+                        "connection inheritance through {target} is too deep"
+                    ));
+                }
+                let r = set
+                    .get(target)
+                    .ok_or_else(|| format!("{target} (whose connection is used) is not defined"))?;
+                self.resolve(set, &r.connection, depth + 1)
             }
-            Ok(Connection {
-                key: format!("host:{host}"),
-                spec,
-            })
+            ConnectionRef::Local => Ok(self.local.clone()),
         }
-        ConnectionRef::Inherit(target) => {
-            if depth > 8 {
-                return Err(format!(
-                    "connection inheritance through {target} is too deep"
-                ));
-            }
-            let r = set
-                .get(target)
-                .ok_or_else(|| format!("{target} (whose connection is used) is not defined"))?;
-            resolve_one(set, &r.connection, config, depth + 1)
-        }
-        ConnectionRef::Local => Ok(Connection {
-            key: "local".into(),
-            spec: serde_json::json!({"transport": "local"}),
-        }),
     }
 }
 
@@ -190,6 +215,7 @@ pub(super) fn resolve_connections(
     failed: &BTreeSet<Address>,
     diags: &mut Diagnostics,
 ) {
+    let resolver = Resolver::new(config);
     let mut apply = BTreeMap::new();
     let mut read = BTreeMap::new();
     let inherits_failed =
@@ -203,10 +229,10 @@ pub(super) fn resolve_connections(
             ConnectionRef::Named(n) => n.span.clone(),
             _ => r.loc.span.clone(),
         };
-        match resolve_one(set, &r.connection, config, 0) {
+        match resolver.resolve(set, &r.connection, 0) {
             Ok(c) => {
                 let rc = match &r.read_connection {
-                    Some(rc) => resolve_one(set, rc, config, 0),
+                    Some(rc) => resolver.resolve(set, rc, 0),
                     None => Ok(c.clone()),
                 };
                 match rc {

@@ -218,6 +218,17 @@ pub fn render_in_place(
     }
 }
 
+/// True when a string of `value` (at any depth) holds a template (`{{` or `{%`): only then
+/// does [`render_in_place`] read its context, which can then be left unbuilt.
+pub fn has_template(value: &DeValue<'_>) -> bool {
+    match value {
+        DeValue::String(s) => s.contains("{{") || s.contains("{%"),
+        DeValue::Array(items) => items.iter().any(|i| has_template(i.get_ref())),
+        DeValue::Table(table) => table.iter().any(|(_, v)| has_template(v.get_ref())),
+        _ => false,
+    }
+}
+
 /// One host of an expanded table, with its CSV row when it came from `hosts_file`.
 #[derive(Debug, Clone)]
 pub struct HostEntry {

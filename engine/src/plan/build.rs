@@ -42,7 +42,7 @@ const SENSITIVE: &str = "(sensitive)";
 
 /// Builds the plan.
 pub fn build(input: &PlanInput<'_>) -> Plan {
-    let mut changes = Vec::new();
+    let mut changes = Vec::with_capacity(input.resources.len() + input.state.resources.len());
     let targeted = |a: &Address| {
         input.targets.is_none_or(|ts| {
             ts.iter()
@@ -65,11 +65,15 @@ pub fn build(input: &PlanInput<'_>) -> Plan {
         let kind = input.registry.get(&entry.kind);
         let forget = kind.is_some_and(|k| k.delete_mode_of(&entry.meta) == DeleteMode::Forget);
         let mut c = change_for(&address, Action::Delete);
-        c.before = Some(entry.attributes.clone());
         c.id = Some(entry.id.clone());
-        match input.observed.get(&address) {
-            Some(ReadOutcome::Present(obs)) => {
-                c.before = Some(obs.attrs.clone());
+        let observed = input.observed.get(&address);
+        // What it was: as read when present, else as last applied.
+        c.before = Some(match observed {
+            Some(ReadOutcome::Present(obs)) => obs.attrs.clone(),
+            _ => entry.attributes.clone(),
+        });
+        match observed {
+            Some(ReadOutcome::Present(_)) => {
                 if forget {
                     c.action = Some(Action::Forget);
                     c.notes.push("removed from the manifest: cmdeploy stops managing it and leaves it in place".into());
@@ -124,24 +128,31 @@ fn take_warnings(
     observed: &BTreeMap<Address, ReadOutcome>,
 ) -> Vec<super::PlanWarning> {
     let prefix = crate::provider::WARNING;
+    // The few resources whose read had a warning, found from the reads (one pass, no address
+    // parsed per change).
+    let mut found: std::collections::HashMap<String, Vec<&str>> = Default::default();
+    for (address, outcome) in observed {
+        let notes = match outcome {
+            ReadOutcome::Present(obs) => &obs.notes,
+            ReadOutcome::AbsentWith(notes) => notes,
+            _ => continue,
+        };
+        let messages: Vec<&str> = notes
+            .iter()
+            .filter_map(|n| n.strip_prefix(prefix))
+            .collect();
+        if !messages.is_empty() {
+            found.insert(address.to_string(), messages);
+        }
+    }
     let mut warnings = Vec::new();
     for c in changes.iter_mut() {
         c.notes.retain(|n| !n.starts_with(prefix));
-        let Ok(address) = Address::parse(&c.address) else {
-            continue;
-        };
-        let notes = match observed.get(&address) {
-            Some(ReadOutcome::Present(obs)) => &obs.notes,
-            Some(ReadOutcome::AbsentWith(notes)) => notes,
-            _ => continue,
-        };
-        for n in notes {
-            if let Some(message) = n.strip_prefix(prefix) {
-                warnings.push(super::PlanWarning {
-                    address: c.address.clone(),
-                    message: message.to_string(),
-                });
-            }
+        for message in found.get(&c.address).into_iter().flatten() {
+            warnings.push(super::PlanWarning {
+                address: c.address.clone(),
+                message: (*message).to_string(),
+            });
         }
     }
     warnings

@@ -290,10 +290,7 @@ mod tests {
     }
 
     fn entry(id: &str) -> crate::state::StateEntry {
-        let conn = crate::resource::Connection {
-            key: "c".into(),
-            spec: serde_json::Value::Null,
-        };
+        let conn = crate::resource::Connection::new("c", serde_json::Value::Null);
         crate::state::StateEntry {
             kind: "k".into(),
             id: id.into(),

@@ -116,6 +116,29 @@ impl JournalRecord {
 }
 
 impl State {
+    /// Makes the entries whose connections are equal share one connection table (one
+    /// [`std::sync::Arc`]), as the manifest's resources do: a state read from its file holds a
+    /// copy of the table in every entry, twice (200,000 copies for 100,000 entries), and the
+    /// refresh hands each entry to its kind.
+    pub fn share_connections(&mut self) {
+        let mut seen: std::collections::HashMap<String, Vec<std::sync::Arc<Value>>> =
+            std::collections::HashMap::new();
+        for entry in self.resources.values_mut() {
+            for c in [&mut entry.connection, &mut entry.read_connection] {
+                if !seen.contains_key(&c.key) {
+                    seen.insert(c.key.clone(), Vec::new());
+                }
+                let Some(known) = seen.get_mut(&c.key) else {
+                    continue;
+                };
+                match known.iter().find(|spec| **spec == c.spec) {
+                    Some(spec) => c.spec = spec.clone(),
+                    None => known.push(c.spec.clone()),
+                }
+            }
+        }
+    }
+
     /// Applies a journal record on top of this state, unless it is already folded in (serial not
     /// above ours) or belongs to another lineage.
     pub fn replay(&mut self, record: JournalRecord) {
@@ -311,7 +334,10 @@ pub fn from_json(path: &str, text: &str) -> Result<State, StateError> {
     }
     match serde_json::from_str::<State>(text) {
         Ok(state) if state.version > STATE_VERSION => Err(StateError::Version(state.version)),
-        Ok(state) => Ok(state),
+        Ok(mut state) => {
+            state.share_connections();
+            Ok(state)
+        }
         Err(e) => match serde_json::from_str::<VersionOnly>(text) {
             Ok(v) if v.version > STATE_VERSION => Err(StateError::Version(v.version)),
             _ => Err(StateError::Corrupt {
@@ -331,8 +357,71 @@ pub fn from_value(path: &str, v: Value) -> Result<State, StateError> {
     if version > STATE_VERSION {
         return Err(StateError::Version(version));
     }
-    serde_json::from_value(v).map_err(|e| StateError::Corrupt {
+    let mut state: State = serde_json::from_value(v).map_err(|e| StateError::Corrupt {
         path: path.into(),
         message: e.to_string(),
-    })
+    })?;
+    state.share_connections();
+    Ok(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resource::Connection;
+
+    fn entry(connection: Connection, read_connection: Connection) -> StateEntry {
+        StateEntry {
+            kind: "boundary".into(),
+            id: "1".into(),
+            attributes: Default::default(),
+            secret_fingerprints: Default::default(),
+            depends_on: Vec::new(),
+            natural_key: String::new(),
+            meta: Default::default(),
+            connection,
+            read_connection,
+            updated_at: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_loaded_state_shares_equal_connections_and_keeps_different_ones_apart() {
+        let cm01 = || Connection::new("cm01", serde_json::json!({"host": "cm01.contoso.com"}));
+        let mut state = State::default();
+        state
+            .resources
+            .insert("boundary.a".into(), entry(cm01(), cm01()));
+        state
+            .resources
+            .insert("boundary.b".into(), entry(cm01(), cm01()));
+        // The same key with other settings (edited between applies) stays what it was.
+        let other = Connection::new("cm01", serde_json::json!({"host": "cm02.contoso.com"}));
+        state
+            .resources
+            .insert("boundary.c".into(), entry(other.clone(), cm01()));
+        let text = String::from_utf8(to_json(&state)).unwrap();
+        let loaded = from_json("state.json", &text).unwrap();
+        assert_eq!(loaded, state, "sharing changes no value");
+        let a = &loaded.resources["boundary.a"];
+        let b = &loaded.resources["boundary.b"];
+        let c = &loaded.resources["boundary.c"];
+        assert!(std::sync::Arc::ptr_eq(
+            &a.connection.spec,
+            &b.connection.spec
+        ));
+        assert!(std::sync::Arc::ptr_eq(
+            &a.connection.spec,
+            &a.read_connection.spec
+        ));
+        assert!(std::sync::Arc::ptr_eq(
+            &a.connection.spec,
+            &c.read_connection.spec
+        ));
+        assert!(!std::sync::Arc::ptr_eq(
+            &a.connection.spec,
+            &c.connection.spec
+        ));
+        assert_eq!(c.connection, other);
+    }
 }

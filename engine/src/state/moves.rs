@@ -176,10 +176,7 @@ mod tests {
     use crate::state::StateEntry;
 
     fn entry(kind: &str, depends_on: &[&str]) -> StateEntry {
-        let connection = Connection {
-            key: "cm01".into(),
-            spec: serde_json::json!({}),
-        };
+        let connection = Connection::new("cm01", serde_json::json!({}));
         StateEntry {
             kind: kind.into(),
             id: "1".into(),

@@ -30,6 +30,7 @@ fn write_script(c: &mut Criterion) {
             boundaries: 0,
             groups: 0,
             hosts,
+            converged: false,
         };
         generate(&dir, &spec).expect("generate");
         let lab = Lab::open(&dir, &dir.join(".cmdeploy"));

@@ -21,6 +21,7 @@ const SPEC_1K: GenerateSpec = GenerateSpec {
     boundaries: 600,
     groups: 20,
     hosts: 379,
+    converged: false,
 };
 
 fn estate(dir: &Path) {

@@ -5,6 +5,14 @@
 //! `clients.toml` (one workgroup `client_group` over a `hosts.csv` of K hosts), `site.toml`, the
 //! lab seed `lab.toml` (the site, its server and the K hosts, none of the boundaries yet) and the
 //! lab password file. The project validates, and apply converges it.
+//!
+//! A *converged* estate ([`GenerateSpec::converged`]) also seeds the lab with what an apply of
+//! the manifests would have left: every boundary, every boundary group with its members and
+//! assigned site, the network access account at the site, and a client assigned to the site on
+//! every host. Its first apply then changes only the account's password (a secret cannot be
+//! compared, so it is set once) and adopts every other object into state by its natural key,
+//! as it adopts objects an interrupted apply created: the plans after it take the path of an
+//! estate converged by apply, at sizes whose apply would take hours.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -18,6 +26,9 @@ pub struct GenerateSpec {
     pub groups: usize,
     /// Workgroup client hosts, at most [`MAX_HOSTS`].
     pub hosts: usize,
+    /// Seed the lab with the objects the manifests declare, as an apply would have left them
+    /// (see the module doc), instead of a site without them.
+    pub converged: bool,
 }
 
 /// Most boundaries a generated estate can have (distinct /24 subnets under 10.0.0.0–99.255.255.0).
@@ -181,8 +192,23 @@ fn boundaries(spec: &GenerateSpec) -> String {
     s
 }
 
+/// What a converged site holds beyond [`SEED`]'s: the network access account (set in the
+/// `[[site]]` table, so written right after its last line).
+const CONVERGED_SITE: &str = r#"network_access_accounts = ['FABRIKAM\svc-naa']
+
+[[site.account]]
+user_name = 'FABRIKAM\svc-naa'
+password = { file = "lab-secrets/admin.txt" }
+"#;
+
 fn seed(spec: &GenerateSpec) -> String {
-    let mut s = format!("{MARKER}: the lab seed.\n{SEED}");
+    let base = if spec.converged {
+        let site_end = "management_points = [\"cm01.fabrikam.test\"]\n";
+        SEED.replacen(site_end, &format!("{site_end}{CONVERGED_SITE}"), 1)
+    } else {
+        SEED.to_string()
+    };
+    let mut s = format!("{MARKER}: the lab seed.\n{base}");
     for k in 0..spec.hosts {
         let _ = write!(
             s,
@@ -190,6 +216,31 @@ fn seed(spec: &GenerateSpec) -> String {
             host_name(k),
             host_ip(k)
         );
+        if spec.converged {
+            s.push_str("client = { site_code = \"FAB\" }\n");
+        }
+    }
+    if spec.converged {
+        // ConfigMgr stores an IP subnet boundary's value as its subnet ID (no prefix length).
+        for i in 0..spec.boundaries {
+            let cidr = subnet(i);
+            let id = cidr.trim_end_matches("/24");
+            let _ = write!(
+                s,
+                "\n[[boundary]]\ntype = 0\nvalue = \"{id}\"\nname = \"Subnet {i}\"\n"
+            );
+        }
+        for g in 0..spec.groups {
+            let members: Vec<String> = (g..spec.boundaries)
+                .step_by(spec.groups)
+                .map(|i| format!("\"Subnet {i}\""))
+                .collect();
+            let _ = write!(
+                s,
+                "\n[[boundary_group]]\nname = \"Group {g}\"\ndefault_site_code = \"FAB\"\nmembers = [{}]\n",
+                members.join(", ")
+            );
+        }
     }
     s
 }
@@ -270,12 +321,14 @@ mod tests {
             boundaries: 3,
             groups: 0,
             hosts: 0,
+            converged: false,
         };
         assert!(bad.check().is_err());
         let bad = GenerateSpec {
             boundaries: 2,
             groups: 3,
             hosts: 0,
+            converged: false,
         };
         assert!(bad.check().is_err());
     }
@@ -288,6 +341,7 @@ mod tests {
             boundaries: 1,
             groups: 1,
             hosts: 1,
+            converged: false,
         };
         assert!(matches!(
             generate(dir.path(), &spec),

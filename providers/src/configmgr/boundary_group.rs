@@ -194,48 +194,28 @@ impl TypedKind for BoundaryGroupKind {
             }
         }
         let out = kit::run(ctx, &connection, &script).await;
+        let keys = MemberKeys::new(ctx);
+        let listed = match &out {
+            Ok(out) => kit::value_of(&connection, &script, out, 0).map(Listed::new),
+            Err(e) => Err(e.clone()),
+        };
         requests
             .into_iter()
             .map(|r| {
-                let outcome = match &out {
-                    Err(e) => ReadOutcome::Failed(e.clone()),
-                    Ok(out) => match kit::value_of(&connection, &script, out, 0) {
-                        Err(e) => ReadOutcome::Failed(e),
-                        Ok(groups) => {
-                            let groups = kit::items(groups);
-                            let prior_id = r.prior.as_ref().map(|p| p.id.clone());
-                            let by_id = |g: &&Value| {
-                                prior_id.as_deref()
-                                    == Some(kit::n(g, "GroupID").to_string().as_str())
+                let outcome = match (&out, &listed) {
+                    (Err(e), _) | (_, Err(e)) => ReadOutcome::Failed(e.clone()),
+                    (Ok(out), Ok(listed)) => match listed.find(&r) {
+                        None => ReadOutcome::Absent,
+                        Some(g) => {
+                            let name = kit::s(g, "Name").to_lowercase();
+                            let (members, systems) = match per_name.get(&name) {
+                                Some(&(bid, sid)) => (
+                                    out.get(bid).map(|x| &x.value),
+                                    out.get(sid).map(|x| &x.value),
+                                ),
+                                None => (None, None),
                             };
-                            let by_name = |g: &&Value| {
-                                candidate_names(&r)
-                                    .iter()
-                                    .any(|n| n.eq_ignore_ascii_case(kit::s(g, "Name")))
-                            };
-                            // The group state knows by id and name; else one by name; else the
-                            // one with its id, renamed in the console. A group whose id is
-                            // state's but whose name is another's (ids handed out again after
-                            // the site was rebuilt) is not taken when one has the name.
-                            let found = groups
-                                .iter()
-                                .find(|g| by_id(g) && by_name(g))
-                                .or_else(|| groups.iter().find(|g| by_name(g)))
-                                .or_else(|| groups.iter().find(|g| by_id(g)));
-                            match found {
-                                None => ReadOutcome::Absent,
-                                Some(g) => {
-                                    let name = kit::s(g, "Name").to_lowercase();
-                                    let (members, systems) = match per_name.get(&name) {
-                                        Some(&(bid, sid)) => (
-                                            out.get(bid).map(|x| &x.value),
-                                            out.get(sid).map(|x| &x.value),
-                                        ),
-                                        None => (None, None),
-                                    };
-                                    ReadOutcome::Present(observe(ctx, g, members, systems))
-                                }
-                            }
+                            ReadOutcome::Present(observe(&keys, g, members, systems))
                         }
                     },
                 };
@@ -269,11 +249,12 @@ impl TypedKind for BoundaryGroupKind {
             .unwrap_or_default();
         let n = values.len();
         let read = (n >= 3).then(|| (&values[n - 3], &values[n - 2], &values[n - 1]));
+        let keys = MemberKeys::new(ctx);
         read.and_then(|(g, members, systems)| {
             kit::items(g)
                 .into_iter()
                 .find(|g| kit::s(g, "Name").eq_ignore_ascii_case(name))
-                .map(|g| observe(ctx, g, Some(members), Some(systems)))
+                .map(|g| observe(&keys, g, Some(members), Some(systems)))
         })
         .and_then(|o| Some((o.id, serde_json::from_value(Value::Object(o.attrs)).ok()?)))
         .ok_or_else(|| {
@@ -510,21 +491,99 @@ fn boundary_id(id: &str) -> Value {
 /// Key of [`Observed::private`] holding the refresh's `{member key: BoundaryID}`.
 const MEMBER_IDS: &str = "member_ids";
 
-/// The manifest key of the boundary with this natural key, or the natural key itself.
-fn member_key(ctx: &Context, natural: &str) -> String {
-    ctx.resources
-        .of_kind("boundary")
-        .find(|b| b.natural_key == natural)
-        .map(|b| boundary::member_name(&b.address))
-        .unwrap_or_else(|| natural.to_string())
+/// The site's boundary groups (`Get-CMBoundaryGroup`), indexed by name and by ID once per read:
+/// each request is then answered in constant time (a scan of every group per request, decoding
+/// the request's names again for each group, was quadratic).
+struct Listed<'a> {
+    groups: Vec<&'a Value>,
+    /// Positions by name, ASCII lower-cased (names compare without ASCII case).
+    by_name: std::collections::HashMap<String, Vec<usize>>,
+    /// Positions by `GroupID`.
+    by_id: std::collections::HashMap<String, Vec<usize>>,
+}
+
+impl<'a> Listed<'a> {
+    fn new(all: &'a Value) -> Listed<'a> {
+        let groups = kit::items(all);
+        let mut by_name: std::collections::HashMap<String, Vec<usize>> = Default::default();
+        let mut by_id: std::collections::HashMap<String, Vec<usize>> = Default::default();
+        for (i, g) in groups.iter().enumerate() {
+            by_name
+                .entry(kit::s(g, "Name").to_ascii_lowercase())
+                .or_default()
+                .push(i);
+            by_id
+                .entry(kit::n(g, "GroupID").to_string())
+                .or_default()
+                .push(i);
+        }
+        Listed {
+            groups,
+            by_name,
+            by_id,
+        }
+    }
+
+    /// The group a request reads. The group state knows by id and name; else one by name; else
+    /// the one with its id, renamed in the console. A group whose id is state's but whose name is
+    /// another's (ids handed out again after the site was rebuilt) is not taken when one has the
+    /// name. Among several, the first listed.
+    fn find(&self, r: &ReadRequest) -> Option<&'a Value> {
+        let prior_id = r.prior.as_ref().map(|p| p.id.as_str());
+        let mut named: Vec<usize> = candidate_names(r)
+            .iter()
+            .filter_map(|n| self.by_name.get(&n.to_ascii_lowercase()))
+            .flatten()
+            .copied()
+            .collect();
+        named.sort_unstable();
+        named.dedup();
+        let has_prior_id =
+            |i: &&usize| prior_id == Some(kit::n(self.groups[**i], "GroupID").to_string().as_str());
+        named
+            .iter()
+            .find(has_prior_id)
+            .or_else(|| named.first())
+            .or_else(|| prior_id.and_then(|id| self.by_id.get(id)?.first()))
+            .map(|&i| self.groups[i])
+    }
+}
+
+/// The declared boundaries by natural key, built once per read: each member of each group is
+/// then named in constant time (a scan of every boundary per member made the refresh of 60,000
+/// members quadratic: 40 s of a converged 100k plan).
+struct MemberKeys<'a>(std::collections::HashMap<&'a str, &'a Address>);
+
+impl<'a> MemberKeys<'a> {
+    fn new(ctx: &'a Context) -> MemberKeys<'a> {
+        let mut keys = std::collections::HashMap::new();
+        for b in ctx.resources.of_kind("boundary") {
+            // The first in address order, should two share a key (validation refuses that).
+            keys.entry(b.natural_key.as_str()).or_insert(&b.address);
+        }
+        MemberKeys(keys)
+    }
+
+    /// The manifest key of the boundary with this natural key, or the natural key itself.
+    fn key(&self, natural: &str) -> String {
+        self.0
+            .get(natural)
+            .map(|a| boundary::member_name(a))
+            .unwrap_or_else(|| natural.to_string())
+    }
 }
 
 /// The observed group: its model, and the members' BoundaryIDs for later removals.
-fn observe(ctx: &Context, g: &Value, members: Option<&Value>, systems: Option<&Value>) -> Observed {
+fn observe(
+    keys: &MemberKeys<'_>,
+    g: &Value,
+    members: Option<&Value>,
+    systems: Option<&Value>,
+) -> Observed {
     let mut member_ids = serde_json::Map::new();
     for b in members.map(kit::items).unwrap_or_default() {
         if let Some(t) = BoundaryType::from_number(kit::n(b, "BoundaryType")) {
-            let key = member_key(ctx, &boundary::natural_key(t, kit::s(b, "Value")));
+            let key = keys.key(&boundary::natural_key(t, kit::s(b, "Value")));
             member_ids.insert(key, json!(kit::n(b, "BoundaryID")));
         }
     }

@@ -14,10 +14,7 @@ use crate::powershell::{CallResult, Script, ScriptOutput, Target};
 const GPO: &str = "ConfigMgr Client Deployment Settings";
 
 fn read_with(row: Value) -> ReadOutcome {
-    let connection = Connection {
-        key: "dc".into(),
-        spec: json!({"host": "dc01.contoso.com"}),
-    };
+    let connection = Connection::new("dc", json!({"host": "dc01.contoso.com"}));
     let mut script = Script::new(Target::DomainController {
         domain: "contoso.com".into(),
     });

@@ -66,7 +66,7 @@ impl Transports {
         ctx: &Context,
         connection: &Connection,
     ) -> Result<Arc<dyn Transport>, RemoteError> {
-        let spec = ConnectionSpec::deserialize(&connection.spec).map_err(|e| {
+        let spec = ConnectionSpec::deserialize(&*connection.spec).map_err(|e| {
             RemoteError::new(
                 connection.host(),
                 format!("invalid connection `{}`: {e}", connection.key),
@@ -134,10 +134,7 @@ mod tests {
     }
 
     fn connection(key: &str, table: serde_json::Value) -> Connection {
-        Connection {
-            key: key.into(),
-            spec: table,
-        }
+        Connection::new(key, table)
     }
 
     #[test]

@@ -397,9 +397,9 @@ fn host_connection(ctx: &Context, r: &ReadRequest) -> Connection {
         .get(&r.address)
         .cloned()
         .or_else(|| r.prior.as_ref().map(|p| p.connection.clone()))
-        .unwrap_or_else(|| Connection {
-            key: format!("host:{}", r.address.key.clone().unwrap_or_default()),
-            spec: json!({"host": r.address.key.clone().unwrap_or_default()}),
+        .unwrap_or_else(|| {
+            let host = r.address.key.clone().unwrap_or_default();
+            Connection::new(format!("host:{host}"), json!({ "host": host }))
         })
 }
 
