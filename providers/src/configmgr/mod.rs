@@ -61,6 +61,7 @@ pub mod resolve_host;
 pub mod site;
 pub mod site_code;
 pub mod site_settings;
+pub mod site_settings_model;
 mod site_settings_observe;
 pub mod software_update_point;
 

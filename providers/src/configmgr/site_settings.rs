@@ -18,51 +18,15 @@ use cmdeploy_engine::spanned::Spanned;
 use cmdeploy_engine::Address;
 
 use super::client_push::{ClientPushKind, ClientPushModel};
+pub use super::site_settings_model::{
+    Approval, ConflictingRecords, SiteSettingsModel, UpgradeModel,
+};
 use super::site_settings_observe::{read_values, reads, sorted};
 use crate::kit;
 use crate::powershell::Call;
 use crate::sdk::{
     self, Change, CrossValidate, Declared, DecodeCx, Import, PlanNotes, ReadValues, TypedKind,
 };
-
-/// How new clients are approved (`Set-CMHierarchySetting -ApprovalMethod`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Approval {
-    /// `AutomaticallyApproveComputersInTrustedDomains` (ConfigMgr's default).
-    TrustedDomains,
-    /// `ManuallyApproveEachComputer`.
-    Manual,
-    /// `AutomaticallyApproveAllComputers`.
-    All,
-}
-
-impl Approval {
-    /// The `ApprovalMethodType` enum name.
-    pub fn method(self) -> &'static str {
-        match self {
-            Approval::TrustedDomains => "AutomaticallyApproveComputersInTrustedDomains",
-            Approval::Manual => "ManuallyApproveEachComputer",
-            Approval::All => "AutomaticallyApproveAllComputers",
-        }
-    }
-
-    pub(super) fn from_method(m: &str) -> Option<Approval> {
-        [Approval::TrustedDomains, Approval::Manual, Approval::All]
-            .into_iter()
-            .find(|a| a.method().eq_ignore_ascii_case(m))
-    }
-}
-
-/// How conflicting records (same hardware ID, new certificate) are handled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ConflictingRecords {
-    /// "Automatically resolve conflicting records" (`-AutoResolveClientConflict $true`).
-    Automatic,
-    /// Show them in the Conflicting Records node for an administrator (`$false`).
-    Manual,
-}
 
 /// Automatic client upgrade (Hierarchy Settings, Client Upgrade tab).
 #[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
@@ -120,57 +84,6 @@ pub struct SiteSettingsSpec {
     /// names). See [`super::conflicts`].
     #[serde(default)]
     pub conflicting_record_action: Option<super::conflicts::ConflictAction>,
-}
-
-/// Automatic client upgrade as compared (the pre-production collection by name, or by ID when
-/// ConfigMgr holds another one than the manifest names; `null` when off).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct UpgradeModel {
-    /// `-EnableAutoClientUpgrade`.
-    pub enabled: bool,
-    /// `-AutoUpgradeDays`, 1–31.
-    pub days: i64,
-    /// `-ExcludeServer`.
-    pub exclude_servers: bool,
-    /// `-TargetCollectionName` with `-EnablePreProduction`.
-    pub pre_production_collection: Option<String>,
-}
-
-/// A site's (and the hierarchy's) client settings, desired and observed; only what the manifest
-/// declares is managed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SiteSettingsModel {
-    /// Automatic client upgrade (hierarchy-wide).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub automatic_upgrade: Option<UpgradeModel>,
-    /// Approval method (hierarchy-wide).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub approval: Option<Approval>,
-    /// Conflicting-records handling (hierarchy-wide).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub conflicting_records: Option<ConflictingRecords>,
-    /// Active Directory System Discovery active.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub system_discovery: Option<bool>,
-    /// Approved devices among those the manifest lists, upper case, sorted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub approved_devices: Option<Vec<String>>,
-    /// Blocked devices among those the manifest or state lists, upper case, sorted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub blocked_devices: Option<Vec<String>>,
-    /// Conflicting records waiting for an administrator (desired: none), upper case, sorted
-    /// (see [`super::conflicts`]).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub conflicting_records_pending: Option<Vec<String>>,
-}
-
-impl SiteSettingsModel {
-    /// True when it declares hierarchy-wide settings (one `site_settings` resource may).
-    pub fn declares_hierarchy(&self) -> bool {
-        self.automatic_upgrade.is_some()
-            || self.approval.is_some()
-            || self.conflicting_records.is_some()
-    }
 }
 
 /// The `site_settings` kind.

@@ -7,7 +7,7 @@ use cmdeploy_engine::provider::{Observed, ReadRequest, RemoteError};
 
 use super::conflicts::{self, ConflictAction};
 use super::hierarchy_read;
-use super::site_settings::{Approval, ConflictingRecords, SiteSettingsModel, UpgradeModel};
+use super::site_settings_model::{Approval, ConflictingRecords, SiteSettingsModel, UpgradeModel};
 use crate::kit;
 use crate::powershell::Call;
 use crate::sdk::{self, ReadValues};

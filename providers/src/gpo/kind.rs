@@ -9,17 +9,17 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use cmdeploy_engine::diagnostics::Diagnostic;
-use cmdeploy_engine::import::Imported;
 use cmdeploy_engine::provider::{
     to_attributes, Context, Observed, OpAction, Operation, ReadRequest, ReadResult, RemoteError,
 };
-use cmdeploy_engine::resource::{Attributes, Connection, ConnectionRef, Resource};
+use cmdeploy_engine::resource::{ConnectionRef, Resource};
 use cmdeploy_engine::spanned::Spanned;
 use cmdeploy_engine::state::StateEntry;
 
+pub use super::model::{wsus_server_span, GpoMeta, GpoModel};
 use super::observe::{self, Layout};
 use super::policy::{self, ClientDeployment, Policy, PolicyValues, SiteAssignment, WindowsUpdate};
 use crate::ccmsetup::{self, Context as CcmContext};
@@ -66,77 +66,6 @@ pub struct SoftwareInstallation {
     /// UNC path of `ccmsetup.msi` (`<ConfigMgr installation>\bin\i386\ccmsetup.msi`), readable
     /// by the domain computers.
     pub package: Spanned<String>,
-}
-
-/// A GPO's attributes, desired and observed. A policy the manifest leaves out is `None` on the
-/// desired side and must not be in the GPO: its values are removed ([`TypedKind::NONE_REMOVES`]).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct GpoModel {
-    /// Display name (Get-GPO `DisplayName`).
-    pub name: String,
-    /// Distinguished names of the OUs the GPO is linked to, lower case, sorted.
-    #[serde(default)]
-    pub links: Vec<String>,
-    /// ConfigMgrInstallation.adm values ([`Policy::ClientDeployment`]).
-    #[serde(default)]
-    pub client_deployment: Option<PolicyValues>,
-    /// ConfigMgrAssignment.adm values ([`Policy::SiteAssignment`]).
-    #[serde(default)]
-    pub site_assignment: Option<PolicyValues>,
-    /// WSUS location values ([`Policy::WindowsUpdate`]).
-    #[serde(default)]
-    pub windows_update: Option<PolicyValues>,
-}
-
-impl GpoModel {
-    /// The values of one policy, if the GPO holds (or must hold) it.
-    pub fn policy(&self, p: Policy) -> Option<&PolicyValues> {
-        match p {
-            Policy::ClientDeployment => self.client_deployment.as_ref(),
-            Policy::SiteAssignment => self.site_assignment.as_ref(),
-            Policy::WindowsUpdate => self.windows_update.as_ref(),
-        }
-    }
-
-    /// The field of one policy.
-    pub(super) fn policy_mut(&mut self, p: Policy) -> &mut Option<PolicyValues> {
-        match p {
-            Policy::ClientDeployment => &mut self.client_deployment,
-            Policy::SiteAssignment => &mut self.site_assignment,
-            Policy::WindowsUpdate => &mut self.windows_update,
-        }
-    }
-
-    /// The `WUServer` URL of the WSUS location policy, if the GPO sets one.
-    pub fn wsus_server(&self) -> Option<&str> {
-        self.windows_update
-            .as_ref()?
-            .get(policy::WU_SERVER)?
-            .value
-            .as_str()
-    }
-}
-
-/// The span key of a `gpo`'s `windows_update.server` ([`cmdeploy_engine::resource::Resource::attr_loc`]).
-pub fn wsus_server_span() -> String {
-    format!("{}.{}", Policy::WindowsUpdate.name(), policy::WU_SERVER)
-}
-
-/// What a `gpo` keeps beside its attributes (never diffed): its resource meta and state entry.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct GpoMeta {
-    /// DNS domain, lower case: which domain controller module the Scripts load.
-    pub domain: String,
-    /// The GPSI package the plan says to assign by hand.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub software_installation: Option<String>,
-}
-
-impl GpoMeta {
-    /// The meta of a resource or state entry, `None` when it has none.
-    pub fn of(meta: &Attributes) -> Option<GpoMeta> {
-        sdk::model(meta)
-    }
 }
 
 /// The `gpo` kind.
@@ -491,25 +420,6 @@ impl PlanNotes for GpoKind {
             notes.push(format!("by hand (no cmdlet assigns a GPSI package): in GPMC, edit this GPO › Computer Configuration › Policies › Software Settings › Software installation › New › Package › {package} › Assigned; CCMSetup.msi takes no properties there, so they come from the ConfigMgrInstallation.adm policy"));
         }
         notes
-    }
-}
-
-#[async_trait::async_trait]
-impl Import for GpoKind {
-    async fn imports_from(
-        &self,
-        ctx: &Context,
-        connection: &Connection,
-    ) -> Result<bool, RemoteError> {
-        Ok(!super::listing::domains_on(ctx, connection).is_empty())
-    }
-
-    async fn list(
-        &self,
-        ctx: &Context,
-        connection: &Connection,
-    ) -> Result<Vec<Imported>, RemoteError> {
-        super::listing::gpos(ctx, connection).await
     }
 }
 

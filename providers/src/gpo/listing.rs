@@ -20,6 +20,7 @@ use super::policy::{self, Policy, ASSIGNMENT_KEY, CCMSETUP_KEY, WU_KEY};
 use super::report::{self, ReportedGpo};
 use crate::kit;
 use crate::powershell::{Call, Script, Target};
+use crate::sdk::Import;
 use crate::sdk::TypedKind;
 
 /// The domains (lower case, sorted) of the `gpo` resources whose connection is `connection`:
@@ -157,5 +158,24 @@ fn imported(g: &ReportedGpo, domain: &str, connection: &str) -> Imported {
         table,
         references: Vec::new(),
         notes,
+    }
+}
+
+#[async_trait::async_trait]
+impl Import for GpoKind {
+    async fn imports_from(
+        &self,
+        ctx: &Context,
+        connection: &Connection,
+    ) -> Result<bool, RemoteError> {
+        Ok(!domains_on(ctx, connection).is_empty())
+    }
+
+    async fn list(
+        &self,
+        ctx: &Context,
+        connection: &Connection,
+    ) -> Result<Vec<Imported>, RemoteError> {
+        gpos(ctx, connection).await
     }
 }

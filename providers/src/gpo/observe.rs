@@ -10,7 +10,7 @@ use serde_json::Value;
 use cmdeploy_engine::provider::{ReadOutcome, RemoteError};
 use cmdeploy_engine::resource::Connection;
 
-use super::kind::GpoModel;
+use super::model::GpoModel;
 use super::policy::{self, Policy, PolicyValues, RegistryValue};
 use crate::kit;
 use crate::powershell::{Call, Script, ScriptOutput};
