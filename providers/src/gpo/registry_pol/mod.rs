@@ -18,6 +18,7 @@
 
 pub mod model;
 pub mod reader;
+pub mod reg_type;
 pub mod value;
 pub mod writer;
 

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use super::model::RegType;
+use super::reg_type::RegType;
 
 /// A record's data, decoded by its type for display and comparison. The record keeps the raw
 /// bytes, so decoding never has to be reversible.
