@@ -15,6 +15,7 @@ pub mod retry;
 mod script_log;
 pub mod tls_relay;
 pub mod unreachable;
+mod upstream;
 pub mod winrm;
 mod winrm_failure;
 

@@ -34,7 +34,6 @@ use std::time::Duration;
 use base64::Engine as _;
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
-use hyper::client::conn::http1::SendRequest;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use rustls::pki_types::ServerName;
@@ -47,36 +46,12 @@ use super::kerberos::KerberosCredentials;
 use super::ntlm::keys;
 use super::ntlm::seal::Session;
 use super::ntlm::wsmv;
+pub(crate) use super::upstream::{post, target, Sender};
+pub use super::upstream::{NtlmCredentials, Refusal, Upstream};
 
 /// The largest answer the relay reads from the service, in bytes (winrm-rs caps its own at
 /// the envelope size; Receive answers are a few hundred KiB at most).
 const MAX_ANSWER: usize = 64 * 1024 * 1024;
-
-/// Who to log on as.
-#[derive(Clone)]
-pub struct NtlmCredentials {
-    /// User name without domain.
-    pub user: String,
-    /// Domain as typed (`CONTOSO`), or empty.
-    pub domain: String,
-    /// Password; kept in memory only.
-    pub password: Zeroizing<String>,
-}
-
-/// Where the service is.
-#[derive(Clone)]
-pub struct Upstream {
-    /// Address to connect to (host name or IP).
-    pub address: String,
-    /// Port.
-    pub port: u16,
-    /// The host name: the TLS server name and the SPN `HTTP/<host>` in the NTLM proof.
-    pub host: String,
-    /// With HTTPS: the trust roots to verify the service against.
-    pub tls: Option<rustls::RootCertStore>,
-    /// How long to wait for a TCP connection and each handshake step.
-    pub connect_timeout: Duration,
-}
 
 /// A failure the relay met, for the transport's error message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,9 +78,6 @@ impl Drop for AuthRelay {
 
 trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
-
-/// The HTTP/1.1 sender of one upstream connection.
-pub(crate) type Sender = SendRequest<Full<Bytes>>;
 
 /// The `Authorization` value of certificate authentication ([MS-WSMV] 2.2.4.1 security
 /// profiles: `wsman:secprofile/https/mutual`), sent with every request; the TLS client
@@ -204,18 +176,6 @@ pub struct RelayConnection {
     /// Sent with every request (certificate authentication).
     authorization: Option<&'static str>,
     upstream: Upstream,
-}
-
-/// Why a handshake did not give a connection.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Refusal {
-    /// The service refused the credentials (401 to the AUTHENTICATE).
-    Credentials,
-    /// The realm's KDC or the service refused a Kerberos logon: why (a wrong password, an
-    /// unknown principal, no ticket for the service's SPN), never worth another try.
-    Kerberos(String),
-    /// Anything else (connect, TLS, protocol): worth one more try.
-    Other(String),
 }
 
 struct Shared {
@@ -459,32 +419,6 @@ fn with_causes(e: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
-}
-
-pub(crate) fn target(u: &Upstream) -> String {
-    format!("{}:{}", u.address, u.port)
-}
-
-pub(crate) fn post(
-    u: &Upstream,
-    content_type: &str,
-    authorization: Option<&str>,
-    body: Vec<u8>,
-) -> Result<Request<Full<Bytes>>, String> {
-    let host = if u.port == 80 || u.port == 443 {
-        u.address.clone()
-    } else {
-        format!("{}:{}", u.address, u.port)
-    };
-    let mut b = Request::post("/wsman")
-        .header(hyper::header::HOST, host)
-        .header(hyper::header::CONTENT_TYPE, content_type)
-        .header(hyper::header::CONTENT_LENGTH, body.len());
-    if let Some(a) = authorization {
-        b = b.header(hyper::header::AUTHORIZATION, a);
-    }
-    b.body(Full::new(Bytes::from(body)))
-        .map_err(|e| e.to_string())
 }
 
 /// Establishes a channel; a failure other than refused credentials is tried once more on a

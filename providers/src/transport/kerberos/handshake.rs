@@ -9,7 +9,7 @@ use hyper::StatusCode;
 
 use super::client::ClientContext;
 use super::{sec_channel_bindings, KerberosCredentials};
-use crate::transport::relay::{post, target, Refusal, Sender, Upstream};
+use crate::transport::upstream::{post, target, Refusal, Sender, Upstream};
 
 const SOAP: &str = "application/soap+xml;charset=UTF-8";
 

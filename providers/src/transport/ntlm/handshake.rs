@@ -10,7 +10,7 @@ use hyper::StatusCode;
 use super::keys::{self, ClientInput};
 use super::seal::{Role, Session};
 use super::{flags, message};
-use crate::transport::relay::{post, target, NtlmCredentials, Refusal, Sender, Upstream};
+use crate::transport::upstream::{post, target, NtlmCredentials, Refusal, Sender, Upstream};
 
 /// Runs NEGOTIATE → CHALLENGE → AUTHENTICATE with empty bodies on one connection; returns the
 /// sealing context over HTTP (`None` inside TLS, where the proof carries the channel binding).
