@@ -54,13 +54,3 @@ pub fn remove_device(estate: &mut Estate, a: &Args, session_site: &str) -> CmdRe
     }
     Ok(Value::Null)
 }
-
-/// Whether the site's record of `name` was removed (only a record without a registered client
-/// stays removed: see the module doc).
-pub fn is_removed(estate: &Estate, site: &str, name: &str) -> bool {
-    estate.site(site).is_some_and(|s| {
-        s.removed_devices
-            .iter()
-            .any(|d| d.eq_ignore_ascii_case(short(name)))
-    })
-}

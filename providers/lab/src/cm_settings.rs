@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 
 use super::args::{Args, CmdError, CmdResult};
 use super::cm_site::{prop, site_code, site_of};
+use super::device_state::is_approved;
 use super::model::{short, Estate};
 
 /// The `ApprovalMethod` values `Set-CMHierarchySetting` accepts.
@@ -296,15 +297,6 @@ pub fn unblock_device(estate: &mut Estate, a: &Args, session_site: &str) -> CmdR
     Ok(Value::Null)
 }
 
-/// Whether `name` (short name or FQDN) is blocked at `site`.
-pub fn is_blocked(estate: &Estate, site: &str, name: &str) -> bool {
-    estate.site(site).is_some_and(|s| {
-        s.blocked_devices
-            .iter()
-            .any(|d| d.eq_ignore_ascii_case(short(name)))
-    })
-}
-
 /// `Approve-CMDevice -DeviceName`: approval applies to a client record of the site; a device
 /// without a client is refused, as the console offers Approve only on clients (seed 003
 /// "Approval"; PSRef Approve-CMDevice).
@@ -330,22 +322,4 @@ pub fn approve_device(estate: &mut Estate, a: &Args, session_site: &str) -> CmdR
         site.approved_devices.push(name);
     }
     Ok(Value::Null)
-}
-
-/// Whether the client `name` is approved at `site` (`IsApproved`): approved by an administrator
-/// (or approved when the approval method last changed, see `set_hierarchy`), or automatically by
-/// the site's approval method — every computer, or (ConfigMgr's default)
-/// computers in trusted domains, so a workgroup client waits for an administrator (seed 003
-/// "Approval": "...unless they are from a separate Active Directory forest or a workgroup").
-pub fn is_approved(estate: &Estate, site: &str, name: &str, in_domain: bool) -> bool {
-    estate.site(site).is_some_and(|s| {
-        s.approved_devices
-            .iter()
-            .any(|d| d.eq_ignore_ascii_case(short(name)))
-            || match s.hierarchy.approval_method.as_str() {
-                "AutomaticallyApproveAllComputers" => true,
-                "AutomaticallyApproveComputersInTrustedDomains" => in_domain,
-                _ => false,
-            }
-    })
 }

@@ -6,29 +6,9 @@ use cmdeploy_providers::gpo::registry_pol::Record;
 use cmdeploy_providers::powershell::cmdlets::Cmdlet;
 
 use super::args::{Args, CmdError, CmdResult};
-use super::gp_pol::{self, split_key};
+use super::gp_pol::{self, normalize_key, split_key};
 use super::model::{Estate, Gpo, GpoLink};
 use super::ps_value;
-
-/// Normalises a registry key to `HKLM\...` / `HKCU\...`.
-///
-/// # Errors
-/// Keys outside HKLM and HKCU, which Group Policy cannot hold.
-pub fn normalize_key(key: &str) -> Result<String, CmdError> {
-    let key = key.trim().trim_end_matches('\\');
-    let (hive, rest) = key.split_once('\\').unwrap_or((key, ""));
-    let hive = match hive.to_ascii_uppercase().as_str() {
-        "HKLM" | "HKEY_LOCAL_MACHINE" => "HKLM",
-        "HKCU" | "HKEY_CURRENT_USER" => "HKCU",
-        _ => {
-            return Err(CmdError::new(
-                "InvalidArgument",
-                format!("The key '{key}' is not valid. Keys must be under HKEY_LOCAL_MACHINE (Computer Configuration) or HKEY_CURRENT_USER (User Configuration)."),
-            ))
-        }
-    };
-    Ok(format!("{hive}\\{rest}"))
-}
 
 fn long_key(key: &str) -> String {
     key.replacen("HKLM\\", "HKEY_LOCAL_MACHINE\\", 1)

@@ -148,7 +148,7 @@ pub fn absorb_values(g: &mut Gpo) -> Result<(), String> {
             value,
             state,
         } = s;
-        let key = super::gp::normalize_key(&key).map_err(|e| e.message)?;
+        let key = normalize_key(&key).map_err(|e| e.message)?;
         let (half, rest) = split_key(&key);
         let mut pol = load(g, half).map_err(|e| e.message)?;
         let record = if state.eq_ignore_ascii_case("Delete") {
@@ -162,6 +162,26 @@ pub fn absorb_values(g: &mut Gpo) -> Result<(), String> {
         store(g, half, &pol);
     }
     Ok(())
+}
+
+/// Normalises a registry key to `HKLM\...` / `HKCU\...`.
+///
+/// # Errors
+/// Keys outside HKLM and HKCU, which Group Policy cannot hold.
+pub fn normalize_key(key: &str) -> Result<String, CmdError> {
+    let key = key.trim().trim_end_matches('\\');
+    let (hive, rest) = key.split_once('\\').unwrap_or((key, ""));
+    let hive = match hive.to_ascii_uppercase().as_str() {
+        "HKLM" | "HKEY_LOCAL_MACHINE" => "HKLM",
+        "HKCU" | "HKEY_CURRENT_USER" => "HKCU",
+        _ => {
+            return Err(CmdError::new(
+                "InvalidArgument",
+                format!("The key '{key}' is not valid. Keys must be under HKEY_LOCAL_MACHINE (Computer Configuration) or HKEY_CURRENT_USER (User Configuration)."),
+            ))
+        }
+    };
+    Ok(format!("{hive}\\{rest}"))
 }
 
 #[cfg(test)]

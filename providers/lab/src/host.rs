@@ -506,14 +506,14 @@ pub fn device_records(estate: &Estate, name: Option<&str>, session_site: &str) -
     for i in positions {
         let h = &estate.hosts[i];
         let short_name = short(&h.fqdn).to_uppercase();
-        let blocked = super::cm_settings::is_blocked(estate, session_site, &short_name);
+        let blocked = super::device_state::is_blocked(estate, session_site, &short_name);
         let record = match &h.client {
             Some(c) if c.registered && c.site_code.eq_ignore_ascii_case(session_site) => {
                 Some(json!({
                     "Name": short_name, "ResourceID": 16_777_000 + i, "IsClient": true, "SiteCode": c.site_code,
                     "ClientVersion": c.version, "IsBlocked": blocked, "DeviceOS": h.os, "Domain": h.domain,
                     // IsApproved is a UInt32 (windows-runtime.md §9, 12).
-                    "IsApproved": u32::from(super::cm_settings::is_approved(estate, session_site, &short_name, h.domain.is_some())),
+                    "IsApproved": u32::from(super::device_state::is_approved(estate, session_site, &short_name, h.domain.is_some())),
                     // SMS_CombinedDeviceResources.ClientActiveStatus: 1 active, 0 inactive (the
                     // lab's client is inactive while its CcmExec service is stopped).
                     "ClientActiveStatus": i32::from(c.ccmexec_running),
@@ -522,7 +522,7 @@ pub fn device_records(estate: &Estate, name: Option<&str>, session_site: &str) -
                     "LastActiveTime": c.installed_at_ms.and_then(chrono::DateTime::from_timestamp_millis).map(super::ps_value::date),
                 }))
             }
-            _ if super::cm_device::is_removed(estate, session_site, &short_name) => None,
+            _ if super::device_state::is_removed(estate, session_site, &short_name) => None,
             _ if h.domain.is_some() && h.domain == site_domain => Some(json!({
                 "Name": short_name, "ResourceID": 16_777_000 + i, "IsClient": false, "SiteCode": null,
                 "ClientVersion": null, "IsBlocked": blocked, "DeviceOS": h.os, "Domain": h.domain,

@@ -51,6 +51,7 @@ pub(crate) mod cm_sup;
 pub(crate) mod collection;
 pub(crate) mod console;
 pub mod cost;
+pub(crate) mod device_state;
 pub(crate) mod double_hop;
 mod error;
 pub mod exec;

@@ -9,7 +9,6 @@ use base64::Engine as _;
 use serde_json::Value;
 
 use super::codepage::ConsoleIo;
-use super::shells::Outcome;
 use cmdeploy_providers::powershell::runner::PAYLOAD_MARKER;
 use cmdeploy_providers::powershell::ScriptOutput;
 
@@ -186,4 +185,52 @@ fn clixml_escape(text: &str) -> String {
         }
     }
     out
+}
+
+/// A finished command's output.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Outcome {
+    /// stdout bytes (console text, CRLF).
+    pub stdout: Vec<u8>,
+    /// stderr bytes (CLIXML for PowerShell errors).
+    pub stderr: Vec<u8>,
+    /// The process exit code.
+    pub exit_code: i32,
+}
+
+impl Outcome {
+    /// Success with `stdout`.
+    pub fn ok(stdout: String) -> Outcome {
+        Outcome {
+            stdout: stdout.into_bytes(),
+            ..Outcome::default()
+        }
+    }
+
+    /// Failure (exit 1) with plain-text stderr, as cmd.exe writes it.
+    pub fn failed_plain(stderr: &str) -> Outcome {
+        Outcome {
+            stdout: Vec::new(),
+            stderr: stderr.as_bytes().to_vec(),
+            exit_code: 1,
+        }
+    }
+
+    /// The same output in code page `cp` (the lab writes UTF-8).
+    pub fn recoded(self, cp: super::codepage::CodePage) -> Outcome {
+        Outcome {
+            stdout: cp.recode(self.stdout),
+            stderr: cp.recode(self.stderr),
+            exit_code: self.exit_code,
+        }
+    }
+
+    /// Failure (exit 1) with a PowerShell error (CLIXML) on stderr.
+    pub fn failed_clixml(message: &str) -> Outcome {
+        Outcome {
+            stdout: Vec::new(),
+            stderr: clixml_error(message).into_bytes(),
+            exit_code: 1,
+        }
+    }
 }

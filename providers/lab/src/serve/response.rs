@@ -4,7 +4,7 @@
 use base64::Engine as _;
 
 use super::faults::Fault;
-use super::shells::Outcome;
+use super::program::Outcome;
 use super::soap::{NS_ADDRESSING, NS_SHELL, NS_SOAP, NS_TRANSFER, NS_WSMAN, RESOURCE_CMD};
 use super::xml::escape;
 

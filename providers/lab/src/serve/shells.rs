@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 use super::codepage::CodePage;
-use super::program::{clixml_error, Program};
+pub use super::program::Outcome;
+use super::program::Program;
 use super::response::new_uuid;
 
 /// Most shells open at once, all users together: the lab's own memory bound (Windows counts per
@@ -21,54 +22,6 @@ use super::response::new_uuid;
 const MAX_SHELLS: usize = 1024;
 /// Most stdin bytes a command may receive.
 const MAX_STDIN: usize = 64 * 1024 * 1024;
-
-/// A finished command's output.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Outcome {
-    /// stdout bytes (console text, CRLF).
-    pub stdout: Vec<u8>,
-    /// stderr bytes (CLIXML for PowerShell errors).
-    pub stderr: Vec<u8>,
-    /// The process exit code.
-    pub exit_code: i32,
-}
-
-impl Outcome {
-    /// Success with `stdout`.
-    pub fn ok(stdout: String) -> Outcome {
-        Outcome {
-            stdout: stdout.into_bytes(),
-            ..Outcome::default()
-        }
-    }
-
-    /// Failure (exit 1) with plain-text stderr, as cmd.exe writes it.
-    pub fn failed_plain(stderr: &str) -> Outcome {
-        Outcome {
-            stdout: Vec::new(),
-            stderr: stderr.as_bytes().to_vec(),
-            exit_code: 1,
-        }
-    }
-
-    /// The same output in code page `cp` (the lab writes UTF-8).
-    pub fn recoded(self, cp: super::codepage::CodePage) -> Outcome {
-        Outcome {
-            stdout: cp.recode(self.stdout),
-            stderr: cp.recode(self.stderr),
-            exit_code: self.exit_code,
-        }
-    }
-
-    /// Failure (exit 1) with a PowerShell error (CLIXML) on stderr.
-    pub fn failed_clixml(message: &str) -> Outcome {
-        Outcome {
-            stdout: Vec::new(),
-            stderr: clixml_error(message).into_bytes(),
-            exit_code: 1,
-        }
-    }
-}
 
 /// One command in a shell.
 #[derive(Debug)]
