@@ -11,40 +11,13 @@
 //! default property set), `$null` when unset. `-Filter` is mandatory in the `Filter` set; the lab
 //! evaluates `*` only. `-Server` naming another computer is the double hop.
 
-use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::args::{Args, CmdError, CmdResult};
 use super::model::{Domain, Estate};
 
-/// An AD replication site (`[[domain.ad_site]]` in the seed).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AdSite {
-    /// Site name (`HQ`).
-    pub name: String,
-    /// Description (empty: unset).
-    #[serde(default)]
-    pub description: String,
-}
-
-/// An AD replication subnet (`[[domain.ad_subnet]]` in the seed).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AdSubnet {
-    /// The prefix (`10.1.0.0/16`).
-    pub name: String,
-    /// The site's name (empty: the subnet is in no site).
-    #[serde(default)]
-    pub site: String,
-    /// Location (empty: unset).
-    #[serde(default)]
-    pub location: String,
-    /// Description (empty: unset).
-    #[serde(default)]
-    pub description: String,
-}
+pub use super::ad_model::{AdSite, AdSubnet};
 
 /// `DC=contoso,DC=com`.
 fn root_dn(domain: &str) -> String {

@@ -8,28 +8,8 @@
 //! ([`settle`], run before and after every Script): only then does the client exist and the
 //! log carry the return code.
 
-use serde::{Deserialize, Serialize};
-
-use super::model::{Client, Estate};
-
-/// An install the `ccmsetup` service is still running on a host.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct CcmsetupRun {
-    /// When it ends (milliseconds since 1970, UTC).
-    pub finishes_at_ms: i64,
-    /// CCMSetup's return code (CIP "CCMSetup.exe return codes": 0 success, 6 error, 7 reboot
-    /// required, 8 setup already running, 9 prerequisite evaluation failure, 10 setup manifest
-    /// hash validation failure).
-    pub return_code: i64,
-    /// What the log says about the outcome, before the final line.
-    pub outcome: String,
-    /// What the host's client becomes: `Some` installs it, `None` leaves it as it is.
-    pub client: Option<Client>,
-    /// The install removes the client (`/uninstall`).
-    #[serde(default)]
-    pub uninstall: bool,
-}
+pub use super::model::CcmsetupRun;
+use super::model::Estate;
 
 thread_local! {
     /// The time every [`now_ms`] of the Script running on this thread reads, when frozen.
@@ -138,7 +118,7 @@ pub fn log_text(lines: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Host;
+    use crate::model::{Client, Host};
 
     #[test]
     fn a_run_started_after_a_quiet_settle_still_completes() {

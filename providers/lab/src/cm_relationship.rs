@@ -6,14 +6,11 @@
 //! method docs: "The default value is 120"). Each primary site has its
 //! `Default-Site-Boundary-Group<CODE>`, a group like any other for relationships.
 
-use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::args::{Args, CmdError, CmdResult};
 use super::model::Estate;
-
-/// ConfigMgr's fallback time when a relationship is created without one, in minutes.
-pub const DEFAULT_MINUTES: i64 = 120;
+pub use super::relationship_model::{Relationship, DEFAULT_MINUTES};
 
 /// "Never fallback" for a role.
 pub const NEVER: i64 = -1;
@@ -21,40 +18,6 @@ pub const NEVER: i64 = -1;
 /// The name of a primary site's default site boundary group (`Default-Site-Boundary-Group<ABC>`).
 pub fn default_site_group(code: &str) -> String {
     format!("Default-Site-Boundary-Group<{}>", code.to_uppercase())
-}
-
-/// One relationship from a source group to a neighbor (destination) group.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct Relationship {
-    /// SourceGroupID (in the seed: leave 0 and give `source_name`).
-    #[serde(default)]
-    pub source: u64,
-    /// DestinationGroupID (in the seed: leave 0 and give `destination_name`).
-    #[serde(default)]
-    pub destination: u64,
-    /// Source group by name, in the seed only.
-    #[serde(default, skip_serializing)]
-    pub source_name: String,
-    /// Destination group by name, in the seed only.
-    #[serde(default, skip_serializing)]
-    pub destination_name: String,
-    /// Distribution point fallback, minutes (-1: never).
-    #[serde(default = "default_minutes")]
-    pub fallback_dp: i64,
-    /// Management point fallback, minutes (-1: never).
-    #[serde(default = "default_minutes")]
-    pub fallback_mp: i64,
-    /// State migration point fallback, minutes (-1: never).
-    #[serde(default = "default_minutes")]
-    pub fallback_smp: i64,
-    /// Software update point fallback, minutes (-1: never).
-    #[serde(default = "default_minutes")]
-    pub fallback_sup: i64,
-}
-
-fn default_minutes() -> i64 {
-    DEFAULT_MINUTES
 }
 
 /// Resolves the seed's group names into IDs.

@@ -33,6 +33,7 @@
 //!   `cmdeploy lab show`.
 #![deny(missing_docs)]
 
+pub mod ad_model;
 pub mod ad_replication;
 pub(crate) mod args;
 pub(crate) mod ccmsetup_service;
@@ -68,6 +69,7 @@ mod lab;
 pub mod model;
 pub(crate) mod prereq;
 pub(crate) mod ps_value;
+pub(crate) mod relationship_model;
 pub(crate) mod runner_model;
 pub(crate) mod seed;
 pub mod serve;

@@ -32,7 +32,7 @@ pub struct Estate {
     pub boundary_groups: Vec<BoundaryGroup>,
     /// Boundary-group relationships (SMS_BoundaryGroupRelationships): fallback to neighbors.
     #[serde(default, rename = "boundary_group_relationship")]
-    pub boundary_group_relationships: Vec<super::cm_relationship::Relationship>,
+    pub boundary_group_relationships: Vec<super::relationship_model::Relationship>,
     /// Group Policy objects.
     #[serde(default, rename = "gpo")]
     pub gpos: Vec<Gpo>,
@@ -97,10 +97,10 @@ pub struct Domain {
     pub users: Vec<User>,
     /// AD replication sites of the forest (`[[domain.ad_site]]`).
     #[serde(default, rename = "ad_site")]
-    pub ad_sites: Vec<super::ad_replication::AdSite>,
+    pub ad_sites: Vec<super::ad_model::AdSite>,
     /// AD replication subnets of the forest (`[[domain.ad_subnet]]`).
     #[serde(default, rename = "ad_subnet")]
-    pub ad_subnets: Vec<super::ad_replication::AdSubnet>,
+    pub ad_subnets: Vec<super::ad_model::AdSubnet>,
 }
 
 /// An AD user.
@@ -398,7 +398,7 @@ pub struct Host {
     pub ccmsetup_return_code: Option<i64>,
     /// The `ccmsetup` service's install in progress (not a seed field).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ccmsetup: Option<super::ccmsetup_service::CcmsetupRun>,
+    pub ccmsetup: Option<CcmsetupRun>,
     /// Lines of `%WinDir%\ccmsetup\Logs\ccmsetup.log` (not a seed field).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ccmsetup_log: Vec<String>,
@@ -544,4 +544,23 @@ pub fn short(fqdn: &str) -> &str {
 
 pub(super) fn host_matches(h: &Host, name: &str) -> bool {
     h.fqdn.eq_ignore_ascii_case(name) || short(&h.fqdn).eq_ignore_ascii_case(name)
+}
+
+/// An install the `ccmsetup` service is still running on a host.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CcmsetupRun {
+    /// When it ends (milliseconds since 1970, UTC).
+    pub finishes_at_ms: i64,
+    /// CCMSetup's return code (CIP "CCMSetup.exe return codes": 0 success, 6 error, 7 reboot
+    /// required, 8 setup already running, 9 prerequisite evaluation failure, 10 setup manifest
+    /// hash validation failure).
+    pub return_code: i64,
+    /// What the log says about the outcome, before the final line.
+    pub outcome: String,
+    /// What the host's client becomes: `Some` installs it, `None` leaves it as it is.
+    pub client: Option<Client>,
+    /// The install removes the client (`/uninstall`).
+    #[serde(default)]
+    pub uninstall: bool,
 }
