@@ -52,14 +52,11 @@ pub fn client_verifier(ca_file: &Path) -> Result<Arc<dyn ClientCertVerifier>, St
         .map_err(|e| format!("--client-ca {name}: {e}"))
 }
 
-/// The lab user a request with the mutual security profile logs on as: the UPN of the
-/// connection's verified client certificate, over HTTPS only; `None` (answer 401) without one,
-/// or when no lab user has that UPN.
-pub(super) async fn logon(
-    server: &Arc<super::Server>,
-    conn: &Arc<super::handler::Conn>,
-) -> Option<String> {
-    let upn = conn.certificate.clone().filter(|_| conn.tls)?;
+/// The lab user a request with the mutual security profile logs on as: `upn`, the UPN of the
+/// connection's verified client certificate (the caller passes it over HTTPS only); `None`
+/// (answer 401) without one, or when no lab user has that UPN.
+pub(super) async fn logon(server: &Arc<super::Server>, upn: Option<String>) -> Option<String> {
+    let upn = upn?;
     let lab = server.lab.clone();
     tokio::task::spawn_blocking(move || {
         lab.read(|estate| super::auth::find_user(estate, &upn).map(|u| u.name.clone()))

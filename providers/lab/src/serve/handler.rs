@@ -150,7 +150,13 @@ pub async fn handle(
                 } else {
                     "Kerberos"
                 };
-                match super::kerberos::logon(&server, &conn, token).await {
+                let accepted = super::kerberos::logon(&server, conn.binding, token)
+                    .await
+                    .map(|(user, answer, context)| {
+                        conn.kerberos.establish(user.clone(), context);
+                        (user, answer)
+                    });
+                match accepted {
                     Ok((_, answer)) if body.is_empty() => {
                         let mut r = empty(StatusCode::OK);
                         let value = super::kerberos::answer(scheme, spnego_mech, answer);
@@ -176,7 +182,8 @@ pub async fn handle(
                     Step::Authenticated(user) => Login::Negotiate(user),
                 }
             } else if a.eq_ignore_ascii_case(certmap::MUTUAL) {
-                match certmap::logon(&server, &conn).await {
+                let upn = conn.certificate.clone().filter(|_| conn.tls);
+                match certmap::logon(&server, upn).await {
                     Some(user) => Login::Basic(user),
                     None => return Ok(unauthorized(&server, None)),
                 }

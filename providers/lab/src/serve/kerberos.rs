@@ -318,23 +318,23 @@ impl ServiceKeys {
     }
 }
 
-/// Accepts a Kerberos AP-REQ with the keytab's keys and maps its client principal
-/// (`cmadmin@CONTOSO.COM`) to the lab's domain user; keeps the context on the connection.
-/// Returns the user and the AP-REP; `Err` is a 401 (no keytab, a bad ticket, an unknown user).
+/// Accepts a Kerberos AP-REQ with the keytab's keys (checking the connection's TLS channel
+/// `binding`) and maps its client principal (`cmadmin@CONTOSO.COM`) to the lab's domain user.
+/// Returns the user, the AP-REP and the context the connection keeps
+/// ([`KerberosAuth::establish`]); `Err` is a 401 (no keytab, a bad ticket, an unknown user).
 pub(super) async fn logon(
     server: &std::sync::Arc<super::Server>,
-    conn: &std::sync::Arc<super::handler::Conn>,
+    binding: Option<[u8; 16]>,
     token: Vec<u8>,
-) -> Result<(String, Vec<u8>), ()> {
+) -> Result<(String, Vec<u8>, Kerberos), ()> {
     if server.kerberos.is_none() {
         return Err(());
     }
     let server = server.clone();
-    let conn = conn.clone();
     tokio::task::spawn_blocking(move || {
         let keys = server.kerberos.as_ref().ok_or(())?;
         let accepted = keys
-            .accept(&token, conn.binding, server.config.cbt_strict)
+            .accept(&token, binding, server.config.cbt_strict)
             .map_err(|_| ())?;
         let user = server
             .lab
@@ -344,8 +344,7 @@ pub(super) async fn logon(
             .ok()
             .flatten()
             .ok_or(())?;
-        conn.kerberos.establish(user.clone(), accepted.context);
-        Ok((user, accepted.token))
+        Ok((user, accepted.token, accepted.context))
     })
     .await
     .unwrap_or(Err(()))
