@@ -124,7 +124,8 @@ pub struct Resource {
     pub meta: Arc<Attributes>,
     /// Provider-private data kept in memory only: never written to state, plans or output (e.g.
     /// a command line holding a credential, whose masked form is in `meta`).
-    pub private: Attributes,
+    /// Shared among resources with equal data.
+    pub private: Arc<Attributes>,
     /// The object's natural key in the remote system (a name, a site code, a host name): how an
     /// object created by an interrupted apply is recognised instead of created twice.
     pub natural_key: String,
@@ -208,7 +209,7 @@ mod tests {
             additive: BTreeSet::new(),
             force_new: BTreeSet::new(),
             meta: Arc::default(),
-            private: Attributes::new(),
+            private: Arc::default(),
             natural_key: String::new(),
         }
     }

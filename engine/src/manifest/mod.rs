@@ -382,7 +382,7 @@ pub fn load_with(
                                     force_new: decoded.force_new,
                                     natural_key: decoded.natural_key,
                                     meta: shared.share(decoded.meta),
-                                    private: decoded.private,
+                                    private: shared.share(decoded.private),
                                 },
                             );
                         }
