@@ -21,7 +21,7 @@ pub struct AttrChange {
 /// manifest sets (attributes it leaves out are not managed).
 pub fn diff_attrs(desired: &Resource, observed: &Attributes) -> Vec<AttrChange> {
     let mut out = Vec::new();
-    for (name, want) in &desired.attrs {
+    for (name, want) in desired.attrs.iter() {
         let have = observed.get(name);
         let additive = desired.additive.contains(name);
         if !values_match(want, have, additive) {

@@ -101,10 +101,12 @@ pub struct Resource {
     pub address: Address,
     /// Where its table starts (the `[kind.name]` header).
     pub loc: Loc,
-    /// Desired attributes, normalised.
-    pub attrs: Attributes,
+    /// Desired attributes, normalised. Shared (the plan's `after` of a resource without secrets
+    /// is the same map).
+    pub attrs: Arc<Attributes>,
     /// Byte ranges of attributes in the file, for diagnostics about a value.
-    pub attr_spans: BTreeMap<String, Range<usize>>,
+    /// Shared among resources with equal spans (the instances of one expanded table).
+    pub attr_spans: Arc<BTreeMap<String, Range<usize>>>,
     /// Secret attributes (values resolved only when planning and applying).
     pub secrets: BTreeMap<String, Spanned<SecretRef>>,
     /// References to other resources (typed fields and `depends_on`).
@@ -118,11 +120,12 @@ pub struct Resource {
     /// Attributes whose change requires replacing the object.
     pub force_new: BTreeSet<String>,
     /// Provider-private data carried with the resource and its state entry, never diffed (e.g.
-    /// which site's drive a boundary is managed through).
-    pub meta: Attributes,
+    /// which site's drive a boundary is managed through). Shared among resources with equal data.
+    pub meta: Arc<Attributes>,
     /// Provider-private data kept in memory only: never written to state, plans or output (e.g.
     /// a command line holding a credential, whose masked form is in `meta`).
-    pub private: Attributes,
+    /// Shared among resources with equal data.
+    pub private: Arc<Attributes>,
     /// The object's natural key in the remote system (a name, a site code, a host name): how an
     /// object created by an interrupted apply is recognised instead of created twice.
     pub natural_key: String,
@@ -197,16 +200,16 @@ mod tests {
         Resource {
             address,
             loc: Loc { file, span: 0..0 },
-            attrs: Attributes::new(),
-            attr_spans: BTreeMap::new(),
+            attrs: Arc::default(),
+            attr_spans: Arc::default(),
             secrets: BTreeMap::new(),
             references: Vec::new(),
             connection: ConnectionRef::Local,
             read_connection: None,
             additive: BTreeSet::new(),
             force_new: BTreeSet::new(),
-            meta: Attributes::new(),
-            private: Attributes::new(),
+            meta: Arc::default(),
+            private: Arc::default(),
             natural_key: String::new(),
         }
     }

@@ -69,7 +69,8 @@ fn entry(id: &str) -> StateEntry {
         attributes: serde_json::json!({ "value": id })
             .as_object()
             .unwrap()
-            .clone(),
+            .clone()
+            .into(),
         secret_fingerprints: BTreeMap::new(),
         depends_on: vec![],
         natural_key: id.into(),

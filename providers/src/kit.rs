@@ -243,7 +243,7 @@ pub fn meta_of(
     prior: Option<&cmdeploy_engine::state::StateEntry>,
 ) -> Attributes {
     desired
-        .map(|d| d.meta.clone())
+        .map(|d| Attributes::clone(&d.meta))
         .or_else(|| prior.map(|p| p.meta.clone()))
         .unwrap_or_default()
 }

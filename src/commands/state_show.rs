@@ -74,7 +74,7 @@ pub fn render(address: &str, e: &StateEntry) -> String {
         let _ = writeln!(out, "    {k:<width$} = {v}");
     }
     // Objects (a GPO's policies, a site's fallback status point) one member a line.
-    for (k, v) in &e.attributes {
+    for (k, v) in e.attributes.iter() {
         let Value::Object(map) = v else { continue };
         if map.is_empty() {
             continue;

@@ -190,7 +190,7 @@ fn render_change(out: &mut String, c: &ResourceChange, s: &Style, columns: usize
         Action::Delete | Action::Forget => {
             if let Some(before) = &c.before {
                 let width = before.keys().map(String::len).max().unwrap_or(0);
-                for (k, v) in before {
+                for (k, v) in before.iter() {
                     let head = format!("      {color}-{} {k:<width$} = ", s.reset);
                     let value = wrap::value(v, 6 + 2 + width + 3, columns);
                     let _ = writeln!(out, "{head}{value}");

@@ -7,7 +7,7 @@ use crate::address::Address;
 use crate::diff::diff_attrs;
 use crate::plan::{Action, Plan};
 use crate::provider::{Applied, Observed, OpAction, Operation, ReadOutcome, RemoteError};
-use crate::resource::ResourceSet;
+use crate::resource::{Attributes, ResourceSet};
 use crate::secret::SecretValue;
 use crate::state::{State, StateEntry};
 
@@ -54,7 +54,7 @@ pub fn adopt(
             StateEntry {
                 kind: address.kind.clone(),
                 id: obs.id.clone(),
-                attributes: obs.attrs.clone(),
+                attributes: obs.attrs.clone().into(),
                 secret_fingerprints,
                 depends_on: desired
                     .references
@@ -64,7 +64,7 @@ pub fn adopt(
                     .into_iter()
                     .collect(),
                 natural_key: desired.natural_key.clone(),
-                meta: desired.meta.clone(),
+                meta: Attributes::clone(&desired.meta),
                 connection: resources
                     .connections
                     .get(&address)
@@ -201,7 +201,7 @@ pub(super) fn record(
                 let entry = StateEntry {
                     kind: address.kind.clone(),
                     id: applied.id.clone(),
-                    attributes: applied.attrs.clone(),
+                    attributes: applied.attrs.clone().into(),
                     secret_fingerprints: fingerprints,
                     depends_on: desired
                         .references
@@ -211,7 +211,7 @@ pub(super) fn record(
                         .into_iter()
                         .collect(),
                     natural_key: desired.natural_key.clone(),
-                    meta: desired.meta.clone(),
+                    meta: Attributes::clone(&desired.meta),
                     connection: input
                         .resources
                         .connections

@@ -13,6 +13,7 @@ mod files;
 mod for_each;
 mod resolve;
 pub mod schema;
+mod share;
 pub mod template;
 pub mod template_syntax;
 
@@ -235,6 +236,8 @@ pub fn load_with(
     // Resources whose table failed to decode: problems that follow from their absence are not
     // reported again.
     let mut failed: BTreeSet<Address> = BTreeSet::new();
+    let mut shared = share::Shared::default();
+    let mut spans = share::Shared::default();
     for p in parsed {
         let file = &p.file;
         for (key, value) in p.root.into_inner() {
@@ -369,8 +372,8 @@ pub fn load_with(
                                 Resource {
                                     address,
                                     loc: header.clone(),
-                                    attrs: decoded.attrs,
-                                    attr_spans: decoded.attr_spans,
+                                    attrs: shared.share(decoded.attrs),
+                                    attr_spans: spans.share(decoded.attr_spans),
                                     secrets: decoded.secrets,
                                     references,
                                     connection: decoded.connection,
@@ -378,8 +381,8 @@ pub fn load_with(
                                     additive: decoded.additive,
                                     force_new: decoded.force_new,
                                     natural_key: decoded.natural_key,
-                                    meta: decoded.meta,
-                                    private: decoded.private,
+                                    meta: shared.share(decoded.meta),
+                                    private: shared.share(decoded.private),
                                 },
                             );
                         }

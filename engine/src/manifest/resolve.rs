@@ -39,7 +39,9 @@ pub(super) fn resolve_references(
         m
     });
     for resource in resources.values_mut() {
-        let mut resolved = Vec::new();
+        // Sized for the references as written (a boundary has one, its site): a vector grown
+        // from empty holds four, 264 bytes left unused in each of 60,000 boundaries.
+        let mut resolved = Vec::with_capacity(resource.references.len());
         for r in std::mem::take(&mut resource.references) {
             if defined.contains_key(&r.target) {
                 resolved.push(r);
@@ -102,6 +104,7 @@ pub(super) fn resolve_references(
                 diags.push(d);
             }
         }
+        resolved.shrink_to_fit();
         resource.references = resolved;
     }
 }

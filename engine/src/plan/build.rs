@@ -10,7 +10,7 @@ use crate::address::Address;
 use crate::diff::{diff_attrs, AttrChange};
 use crate::provider::{DeleteMode, ReadOutcome};
 use crate::registry::Registry;
-use crate::resource::{Resource, ResourceSet};
+use crate::resource::{Attributes, Resource, ResourceSet};
 use crate::secret::{FingerprintKey, SecretValue};
 use crate::state::State;
 
@@ -42,19 +42,16 @@ const SENSITIVE: &str = "(sensitive)";
 
 /// Builds the plan.
 pub fn build(input: &PlanInput<'_>) -> Plan {
-    let mut changes = Vec::with_capacity(input.resources.len() + input.state.resources.len());
     let targeted = |a: &Address| {
         input.targets.is_none_or(|ts| {
             ts.iter()
                 .any(|t| t == a || (t.key.is_none() && t == &a.base()))
         })
     };
-    for (address, desired) in &input.resources.by_address {
-        if !targeted(address) {
-            continue;
-        }
-        changes.push(plan_desired(input, address, desired));
-    }
+    // The entries only state knows (deletes, forgets) first, so that the changes are allocated
+    // once at their size (sized for the manifests and the whole state, a plan beside a 100k state
+    // held 60,000 unused slots of 300 bytes).
+    let mut removed = Vec::new();
     for (addr_text, entry) in &input.state.resources {
         let Ok(address) = Address::parse(addr_text) else {
             continue;
@@ -69,8 +66,8 @@ pub fn build(input: &PlanInput<'_>) -> Plan {
         let observed = input.observed.get(&address);
         // What it was: as read when present, else as last applied.
         c.before = Some(match observed {
-            Some(ReadOutcome::Present(obs)) => obs.attrs.clone(),
-            _ => entry.attributes.clone(),
+            Some(ReadOutcome::Present(obs)) => Arc::new(obs.attrs.clone()),
+            _ => Arc::clone(&entry.attributes),
         });
         match observed {
             Some(ReadOutcome::Present(_)) => {
@@ -96,8 +93,16 @@ pub fn build(input: &PlanInput<'_>) -> Plan {
                 c.notes.push("not read".into());
             }
         }
-        changes.push(c);
+        removed.push(c);
     }
+    let mut changes = Vec::with_capacity(input.resources.len() + removed.len());
+    for (address, desired) in &input.resources.by_address {
+        if !targeted(address) {
+            continue;
+        }
+        changes.push(plan_desired(input, address, desired));
+    }
+    changes.append(&mut removed);
     changes.sort_by(|a, b| natural_order(&a.address, &b.address));
     for c in &mut changes {
         c.actions = c.action().as_list().into_iter().map(String::from).collect();
@@ -191,10 +196,15 @@ fn plan_desired(
     desired: &Arc<Resource>,
 ) -> ResourceChange {
     let kind = input.registry.get(&address.kind);
-    let mut after = desired.attrs.clone();
-    for name in desired.secrets.keys() {
-        after.insert(name.clone(), Value::String(SENSITIVE.into()));
-    }
+    let after = if desired.secrets.is_empty() {
+        Arc::clone(&desired.attrs)
+    } else {
+        let mut after = Attributes::clone(&desired.attrs);
+        for name in desired.secrets.keys() {
+            after.insert(name.clone(), Value::String(SENSITIVE.into()));
+        }
+        Arc::new(after)
+    };
     let mut c = change_for(address, Action::NoOp);
     c.after = Some(after);
     match input.observed.get(address) {
@@ -235,7 +245,7 @@ fn plan_desired(
         }
         Some(ReadOutcome::Present(obs)) => {
             c.id = Some(obs.id.clone());
-            c.before = Some(obs.attrs.clone());
+            c.before = Some(Arc::new(obs.attrs.clone()));
             let mut diffs = diff_attrs(desired, &obs.attrs);
             diffs.extend(secret_changes(input, address, desired));
             let replace = diffs.iter().any(|d| desired.force_new.contains(&d.name));

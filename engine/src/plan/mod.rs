@@ -4,6 +4,8 @@
 
 mod build;
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 pub(crate) use build::natural_order;
@@ -73,9 +75,11 @@ pub struct ResourceChange {
     #[serde(skip)]
     pub action: Option<Action>,
     /// Attributes as observed (`null` when absent). Sensitive values are `"(sensitive)"`.
-    pub before: Option<Attributes>,
+    pub before: Option<Arc<Attributes>>,
     /// Attributes as they will be (`null` for delete). Sensitive values are `"(sensitive)"`.
-    pub after: Option<Attributes>,
+    /// Shared with the desired resource when it has no secrets (a 100k-resource plan held a
+    /// second copy of every resource's attributes); serialised as the plain object.
+    pub after: Option<Arc<Attributes>>,
     /// Attribute-level changes.
     pub changes: Vec<AttrChange>,
     /// Notes for the reader (manual steps, retries, why a read failed).

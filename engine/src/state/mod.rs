@@ -66,8 +66,9 @@ pub struct StateEntry {
     pub kind: String,
     /// Remote identifier.
     pub id: String,
-    /// Attributes as read back after the last apply (no secrets).
-    pub attributes: Attributes,
+    /// Attributes as read back after the last apply (no secrets). Shared: a plan's `before` of an
+    /// entry removed from the manifests is the same map.
+    pub attributes: std::sync::Arc<Attributes>,
     /// Keyed fingerprints of secret attributes (see [`crate::secret::FingerprintKey`]).
     #[serde(default)]
     pub secret_fingerprints: BTreeMap<String, String>,

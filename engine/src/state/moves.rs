@@ -129,7 +129,7 @@ pub fn apply_moves(state: &mut State, moves: &[Moved]) -> Vec<JournalRecord> {
                 // (a group's `boundaries = ["hq_lan"]`): it follows too, or drift would compare
                 // the old name, as last applied, with the new one read back.
                 if let (Ok(old), Ok(new)) = (Address::parse(&m.from), Address::parse(&m.to)) {
-                    for value in entry.attributes.values_mut() {
+                    for value in std::sync::Arc::make_mut(&mut entry.attributes).values_mut() {
                         rename_value(value, &old.name, &new.name);
                     }
                 }
@@ -180,7 +180,7 @@ mod tests {
         StateEntry {
             kind: kind.into(),
             id: "1".into(),
-            attributes: serde_json::Map::new(),
+            attributes: Default::default(),
             secret_fingerprints: Default::default(),
             depends_on: depends_on.iter().map(|s| s.to_string()).collect(),
             natural_key: String::new(),
@@ -196,8 +196,7 @@ mod tests {
         s.resources
             .insert("boundary.a".into(), entry("boundary", &[]));
         let mut group = entry("boundary_group", &["boundary.a"]);
-        group
-            .attributes
+        std::sync::Arc::make_mut(&mut group.attributes)
             .insert("boundaries".into(), serde_json::json!(["a", "c"]));
         s.resources.insert("boundary_group.g".into(), group);
         s.resources

@@ -115,8 +115,8 @@ fn text_bytes(name: &str, text: &str) -> Vec<u8> {
 fn attrs_of(r: &ReadRequest) -> Map<String, Value> {
     r.prior
         .as_ref()
-        .map(|p| p.attributes.clone())
-        .or_else(|| r.desired.as_ref().map(|d| d.attrs.clone()))
+        .map(|p| Map::clone(&p.attributes))
+        .or_else(|| r.desired.as_ref().map(|d| Map::clone(&d.attrs)))
         .unwrap_or_default()
 }
 
@@ -252,7 +252,7 @@ pub async fn apply(ctx: &Context, op: Operation) -> Result<Applied, RemoteError>
         .filter(|n| !want.contains_key(n))
         .collect();
     remove(&folder(ctx, &prior), &gone)?;
-    let mut attrs = desired.attrs.clone();
+    let mut attrs = Map::clone(&desired.attrs);
     attrs.insert("files".into(), Value::Object(want));
     Ok(Applied {
         id: artifact_id(&dir, &attrs),

@@ -160,7 +160,8 @@ impl TypedKind for BoundaryGroupKind {
             }
         }
         if changed {
-            resource.attrs.insert("boundaries".into(), kit::sorted(out));
+            std::sync::Arc::make_mut(&mut resource.attrs)
+                .insert("boundaries".into(), kit::sorted(out));
         }
     }
 
