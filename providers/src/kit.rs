@@ -250,10 +250,20 @@ pub fn meta_of(
 
 /// A sorted, de-duplicated list of strings as a JSON array.
 pub fn sorted(items: impl IntoIterator<Item = String>) -> Value {
+    Value::Array(
+        sorted_strings(items)
+            .into_iter()
+            .map(Value::String)
+            .collect(),
+    )
+}
+
+/// `items` sorted, without repeats.
+pub fn sorted_strings(items: impl IntoIterator<Item = String>) -> Vec<String> {
     let mut v: Vec<String> = items.into_iter().collect();
     v.sort();
     v.dedup();
-    Value::Array(v.into_iter().map(Value::String).collect())
+    v
 }
 
 /// The `DOMAIN\\user` name of the `account` resource `key` (or `key` itself when it is not one).

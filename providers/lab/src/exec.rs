@@ -405,11 +405,15 @@ pub fn execute(
         C::GetCmdeployClientState => h::client_state(estate, host, &a),
         C::InstallCmdeployClient => h::install(estate, host, &a),
         C::GetCmdeployInstallResult => h::install_result(estate, host, &a),
-        C::StopCmdeployClientService => h::stop_service(estate, host, &a),
-        C::RemoveCmdeploySmsCfg => h::remove_smscfg(estate, host, &a),
-        C::RemoveCmdeployCertificates => h::remove_certificates(estate, host, &a),
-        C::RemoveCmdeployTrustedRootKey => h::remove_trusted_root_key(estate, host, &a),
-        C::SetCmdeployInternetManagementPoint => h::set_internet_mp(estate, host, &a),
+        C::StopCmdeployClientService => super::client_steps::stop_service(estate, host, &a),
+        C::RemoveCmdeploySmsCfg => super::client_steps::remove_smscfg(estate, host, &a),
+        C::RemoveCmdeployCertificates => super::client_steps::remove_certificates(estate, host, &a),
+        C::RemoveCmdeployTrustedRootKey => {
+            super::client_steps::remove_trusted_root_key(estate, host, &a)
+        }
+        C::SetCmdeployInternetManagementPoint => {
+            super::client_steps::set_internet_mp(estate, host, &a)
+        }
         C::TestCmdeployPushPrerequisites => super::prereq::push_prerequisites(estate, &a),
         C::GetCmdeployPushLog => super::collection::push_log(estate, &a, site),
         C::GetCmdeploySitePublishing => super::cm_publishing::get(estate, &a),

@@ -38,6 +38,7 @@ pub mod ad_replication;
 pub(crate) mod args;
 pub(crate) mod ccmsetup_service;
 pub(crate) mod ccmsetup_wait;
+pub(crate) mod client_steps;
 pub(crate) mod cm_boundary;
 pub(crate) mod cm_conflict;
 pub(crate) mod cm_deployment;

@@ -115,13 +115,6 @@ struct Layout {
     collections: Vec<String>,
 }
 
-fn sorted(items: impl IntoIterator<Item = String>) -> Vec<String> {
-    let mut v: Vec<String> = items.into_iter().collect();
-    v.sort();
-    v.dedup();
-    v
-}
-
 #[async_trait::async_trait]
 impl TypedKind for ClientUpgradePackageKind {
     type Spec = ClientUpgradePackageSpec;
@@ -174,7 +167,9 @@ impl TypedKind for ClientUpgradePackageKind {
             name: name.clone(),
             source: spec.source.value.clone(),
             command_line: Some(props.to_string()),
-            distribution_points: sorted(spec.distribution_points.iter().map(|d| d.to_lowercase())),
+            distribution_points: kit::sorted_strings(
+                spec.distribution_points.iter().map(|d| d.to_lowercase()),
+            ),
             collection: spec.collection.as_ref().map(|c| c.value.clone()),
             deploy_purpose: spec
                 .collection
@@ -303,7 +298,7 @@ fn observe(
         name: kit::s(&p, "Name").to_string(),
         source: kit::s(&p, "PkgSourcePath").to_string(),
         command_line,
-        distribution_points: sorted(on),
+        distribution_points: kit::sorted_strings(on),
         collection: deployment.as_ref().map(|(c, _)| c.clone()),
         deploy_purpose: deployment.map(|(_, p)| p),
     };

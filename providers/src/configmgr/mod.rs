@@ -40,6 +40,7 @@ macro_rules! site_server_import {
 pub mod account;
 pub mod boundary;
 pub mod boundary_group;
+mod boundary_group_read;
 pub mod boundary_group_relationship;
 pub mod boundary_type;
 pub mod client_location;

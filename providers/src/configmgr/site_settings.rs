@@ -21,7 +21,7 @@ use super::client_push::{ClientPushKind, ClientPushModel};
 pub use super::site_settings_model::{
     Approval, ConflictingRecords, SiteSettingsModel, UpgradeModel,
 };
-use super::site_settings_observe::{read_values, reads, sorted};
+use super::site_settings_observe::{read_values, reads};
 use crate::kit;
 use crate::powershell::Call;
 use crate::sdk::{
@@ -123,7 +123,7 @@ impl TypedKind for SiteSettingsKind {
                     .at_span(file, super::span_or(&u.days.span, &span))]);
             }
         }
-        let upper = |l: &Vec<String>| sorted(l.iter().map(|n| n.to_uppercase()).collect());
+        let upper = |l: &Vec<String>| kit::sorted_strings(l.iter().map(|n| n.to_uppercase()));
         let model = SiteSettingsModel {
             automatic_upgrade: spec.automatic_upgrade.as_ref().map(|u| UpgradeModel {
                 enabled: u.enabled,

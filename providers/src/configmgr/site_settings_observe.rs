@@ -164,7 +164,7 @@ pub(super) fn read_values(
                 approved.push(name.to_uppercase());
             }
         }
-        m.approved_devices = Some(sorted(approved));
+        m.approved_devices = Some(kit::sorted_strings(approved));
     }
     let mut notes = Vec::new();
     if let Some((action, id)) = &layout.conflicts {
@@ -175,13 +175,6 @@ pub(super) fn read_values(
     let mut o = sdk::observed(code_of(hierarchy), &m);
     o.notes = notes;
     Ok(o)
-}
-
-/// Sorted and without repeats.
-pub(super) fn sorted(mut v: Vec<String>) -> Vec<String> {
-    v.sort();
-    v.dedup();
-    v
 }
 
 /// The observed settings from the hierarchy objects and site control properties (`h`, see
@@ -220,7 +213,7 @@ pub(super) fn observe(
         }),
         system_discovery: Some(active),
         approved_devices: None,
-        blocked_devices: Some(sorted(blocked)),
+        blocked_devices: Some(kit::sorted_strings(blocked)),
         conflicting_records_pending: None,
     }
 }
